@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+const schema = z.object({
+  DATABASE_URL: z
+    .string({ error: "is required (npm start provides it; or point it at your PostgreSQL server)" })
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  CONTROL_HOST: z.string().min(1).default("127.0.0.1"),
+  CONTROL_PORT: z.coerce.number().int("must be a whole number").min(1).max(65535, "must be a port (1-65535)").default(3001),
+});
+
+export type ControlEnv = z.infer<typeof schema>;
+
+export class EnvError extends Error {}
+
+/** Validates the environment once at start, naming each bad variable. */
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): ControlEnv {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  throw new EnvError(`softfleet control: invalid configuration\n${lines.join("\n")}`);
+}

@@ -1,0 +1,51 @@
+import { createPrismaClient, redact } from "@softfleet/db";
+import { EnvError, loadEnv } from "./env";
+import { createControlServer } from "./server";
+
+const log = (message: string) => console.error(`[control] ${message}`);
+
+async function main() {
+  const env = loadEnv();
+  const db = createPrismaClient(env.DATABASE_URL);
+  try {
+    await db.$queryRaw`SELECT 1`;
+  } catch (error) {
+    throw new Error(`cannot reach the database at ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
+  }
+  const server = createControlServer(db);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${env.CONTROL_PORT} is in use: set CONTROL_PORT to a free port`)
+          : error,
+      ),
+    );
+    server.listen(env.CONTROL_PORT, env.CONTROL_HOST, resolve);
+  });
+  log(`listening on http://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz)`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    server.closeIdleConnections();
+    server.close(async () => {
+      await db.$disconnect();
+      log("stopped");
+      process.exit(0);
+    });
+    setTimeout(() => {
+      log("connections did not close within 10 s; exiting");
+      process.exit(1);
+    }, 10_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error) => {
+  log(error instanceof EnvError ? error.message : `failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

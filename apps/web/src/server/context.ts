@@ -1,0 +1,21 @@
+import { createContext, type Context } from "@softfleet/api";
+import { getPrisma } from "@softfleet/db";
+
+function isSecure(headers: Headers): boolean {
+  if (process.env.COOKIE_SECURE) return process.env.COOKIE_SECURE === "true";
+  return headers.get("x-forwarded-proto") === "https";
+}
+
+/** Builds the tRPC context from a request; cookies set by procedures go into `responseHeaders`. */
+export function contextFromHeaders(headers: Headers, responseHeaders?: Headers): Promise<Context> {
+  return createContext({
+    db: getPrisma(),
+    cookieHeader: headers.get("cookie"),
+    meta: {
+      sourceIp: headers.get("x-softfleet-client-ip") || null,
+      userAgent: headers.get("user-agent"),
+      secure: isSecure(headers),
+      setCookie: (cookie) => responseHeaders?.append("set-cookie", cookie),
+    },
+  });
+}

@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Db, Role } from "@softfleet/db";
+
+/**
+ * Browser sessions: a random 256-bit token in an http-only cookie; the
+ * database keeps only its SHA-256, so a leaked row cannot be replayed.
+ * Sessions slide: one used in the second half of its life is extended.
+ */
+export const SESSION_COOKIE = "softfleet_session";
+const DEFAULT_TTL_HOURS = 24 * 7;
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+}
+
+export interface ActiveSession {
+  id: string;
+  expiresAt: Date;
+  user: SessionUser;
+}
+
+export function sessionTtlMs(): number {
+  const hours = Number(process.env.SESSION_TTL_HOURS ?? DEFAULT_TTL_HOURS);
+  return (Number.isFinite(hours) && hours > 0 ? hours : DEFAULT_TTL_HOURS) * 3_600_000;
+}
+
+export function newSessionToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function sessionIdOf(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+type SessionWriter = Pick<Db, "session">;
+
+export async function createSession(
+  db: SessionWriter,
+  userId: string,
+  meta: { sourceIp: string | null; userAgent: string | null },
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = newSessionToken();
+  const expiresAt = new Date(Date.now() + sessionTtlMs());
+  await db.session.create({
+    data: {
+      id: sessionIdOf(token),
+      userId,
+      expiresAt,
+      sourceIp: meta.sourceIp,
+      userAgent: meta.userAgent?.slice(0, 400) ?? null,
+    },
+  });
+  return { token, expiresAt };
+}
+
+export async function validateSessionToken(db: Db, token: string | undefined): Promise<ActiveSession | null> {
+  if (!token || token.length > 100) return null;
+  const id = sessionIdOf(token);
+  const row = await db.session.findUnique({
+    where: { id },
+    include: { user: { select: { id: true, username: true, displayName: true, role: true, disabledAt: true } } },
+  });
+  if (!row) return null;
+  const now = Date.now();
+  if (row.expiresAt.getTime() <= now || row.user.disabledAt) {
+    await db.session.deleteMany({ where: { id } });
+    return null;
+  }
+  let expiresAt = row.expiresAt;
+  const ttl = sessionTtlMs();
+  if (expiresAt.getTime() - now < ttl / 2) {
+    expiresAt = new Date(now + ttl);
+    await db.session.update({ where: { id }, data: { expiresAt, lastSeenAt: new Date(now) } });
+  }
+  const { disabledAt: _disabled, ...user } = row.user;
+  return { id, expiresAt, user };
+}
+
+export async function invalidateSession(db: SessionWriter, sessionId: string): Promise<void> {
+  await db.session.deleteMany({ where: { id: sessionId } });
+}
+
+export interface CookieOptions {
+  secure: boolean;
+}
+
+export function sessionCookie(token: string, expiresAt: Date, options: CookieOptions): string {
+  const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+  return [
+    `${SESSION_COOKIE}=${token}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${maxAge}`,
+    ...(options.secure ? ["Secure"] : []),
+  ].join("; ");
+}
+
+export function clearedSessionCookie(options: CookieOptions): string {
+  return [`${SESSION_COOKIE}=`, "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=0", ...(options.secure ? ["Secure"] : [])].join(
+    "; ",
+  );
+}
+
+/** Reads one cookie from a Cookie header. */
+export function readCookie(header: string | null | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+import type { Role } from "@softfleet/db";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { hasRole } from "./auth/roles";
+import type { Context } from "./context";
+
+/** Field path -> messages, for forms to show next to their inputs. */
+export type FieldErrors = Record<string, string[]>;
+
+function fieldErrorsOf(error: ZodError): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of error.issues) {
+    const path = issue.path.length ? issue.path.join(".") : "(input)";
+    (fields[path] ??= []).push(issue.message);
+  }
+  return fields;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    if (!(error.cause instanceof ZodError)) return { ...shape, data: { ...shape.data, fieldErrors: null } };
+    const fieldErrors = fieldErrorsOf(error.cause);
+    const message = Object.entries(fieldErrors)
+      .map(([field, messages]) => `${field}: ${messages.join(", ")}`)
+      .join("; ");
+    return { ...shape, message: `Invalid input: ${message}`, data: { ...shape.data, fieldErrors } };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure;
+
+const authenticated = t.middleware(({ ctx, next }) => {
+  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Log in first: this needs a signed-in user" });
+  return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+function requireRole(role: Role) {
+  return authenticated.unstable_pipe(({ ctx, next }) => {
+    if (!hasRole(ctx.session.user.role, role)) {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `This needs the ${role} role; you are signed in as a ${ctx.session.user.role}`,
+      });
+    }
+    return next({ ctx });
+  });
+}
+
+/** Any signed-in user: reads, and changes to one's own session and password. */
+export const viewerProcedure = t.procedure.use(authenticated);
+/** Triggers reboots and rollouts; manages node groups. */
+export const operatorProcedure = t.procedure.use(requireRole("operator"));
+/** Manages users and node enrollment. */
+export const adminProcedure = t.procedure.use(requireRole("admin"));
+
+export type AuthedContext = Context & { session: NonNullable<Context["session"]> };

@@ -1,0 +1,78 @@
+import { createPrismaClient, redact } from "@softfleet/db";
+import { repoRoot } from "@softfleet/db/paths";
+import { ensureDemoAdmin } from "../demo";
+import { loadStackEnv, StackEnvError } from "../env";
+import { stepper } from "../progress";
+import { defaultDataDir, startStack } from "../stack";
+
+/** `npm start`: the whole product on this machine, until Ctrl-C. */
+async function main() {
+  const env = loadStackEnv();
+  const root = repoRoot();
+  const dataDir = env.SOFTFLEET_DATA_DIR ?? defaultDataDir(root);
+  const progress = stepper(4);
+  const quiet = new Set(["postgres"]);
+  const stack = await startStack({
+    root,
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    pgPort: env.SOFTFLEET_PG_PORT,
+    host: env.HOST,
+    webPort: env.PORT,
+    controlPort: env.CONTROL_PORT,
+    step: progress.step,
+    log: (source, line) => {
+      if (quiet.has(source) && !/FATAL|PANIC|ERROR/.test(line)) return;
+      console.error(line.startsWith(`[${source}]`) ? line : `[${source}] ${line}`);
+    },
+  });
+
+  progress.step("checking the login");
+  const db = createPrismaClient(stack.database.url);
+  const demo = await ensureDemoAdmin(db, dataDir);
+  await db.$disconnect();
+
+  const lines = [
+    "",
+    `  softfleet is running: ${stack.web.url}`,
+    `  control plane:        ${stack.control.url}/healthz`,
+    `  database:             ${stack.database.embedded ? `embedded PostgreSQL, files in ${stack.database.dataDir}` : redact(stack.database.url)}`,
+  ];
+  if (demo.state === "ready") {
+    lines.push(`  log in as:            ${demo.credentials.username} / ${demo.credentials.password}${demo.created ? "   (demo admin, created now)" : ""}`);
+  } else if (demo.state === "changed") {
+    lines.push(`  log in as:            ${demo.username} (its demo password was changed; \`npm run user -- reset-password --username ${demo.username}\` sets a new one)`);
+  } else {
+    lines.push("  log in:               create the first admin with `npm run user -- create --role admin --username <name>`");
+  }
+  lines.push(`  started in ${(progress.elapsedMs() / 1000).toFixed(1)} s; press Ctrl-C to stop`, "");
+  console.log(lines.join("\n"));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n[softfleet] ${signal}: stopping web, control and the database…`);
+    await stack.stop();
+    console.error("[softfleet] stopped cleanly");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  for (const app of [stack.web, stack.control]) {
+    void app.exited.then(async (code) => {
+      if (stopping) return;
+      console.error(`[softfleet] ${app.name} exited unexpectedly (code ${code}); stopping the rest`);
+      stopping = true;
+      await stack.stop();
+      process.exit(1);
+    });
+  }
+}
+
+main().catch((error) => {
+  const message = error instanceof StackEnvError ? error.message : (error as Error).message;
+  console.error(`\n[softfleet] could not start: ${message}`);
+  console.error("[softfleet] fix the cause above and run `npm start` again; `npm start` is safe to re-run.");
+  process.exit(1);
+});

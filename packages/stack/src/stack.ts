@@ -1,0 +1,67 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { migrateDeploy } from "@softfleet/db/migrate";
+import { type ProvidedDatabase, provideDatabase } from "./database";
+import { type AppProcess, startControl, startWeb, waitForHttp } from "./processes";
+
+export interface StackOptions {
+  root: string;
+  dataDir: string;
+  databaseUrl?: string;
+  pgPort: number;
+  host: string;
+  webPort: number;
+  controlPort: number;
+  ephemeral?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Reports each step as it starts. */
+  step?: (message: string) => void;
+  log?: (source: string, line: string) => void;
+}
+
+export interface Stack {
+  database: ProvidedDatabase;
+  web: AppProcess;
+  control: AppProcess;
+  /** Stops the apps, then the database (if it was started here). */
+  stop(): Promise<void>;
+}
+
+/** Database, migrations, control and web: the whole product, ready to answer. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const step = options.step ?? (() => {});
+  const log = options.log ?? (() => {});
+  await mkdir(options.dataDir, { recursive: true });
+  step(options.databaseUrl ? "connecting to DATABASE_URL" : "starting the embedded PostgreSQL");
+  const database = await provideDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    port: options.pgPort,
+    ephemeral: options.ephemeral,
+    log: (line) => log("postgres", line),
+  });
+  const apps: AppProcess[] = [];
+  const stop = async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+    await database.stop();
+  };
+  try {
+    step("applying database migrations");
+    log("migrate", await migrateDeploy(database.url));
+    step("starting the control plane and the web app");
+    const common = { root: options.root, databaseUrl: database.url, host: options.host, env: options.env, output: log };
+    const control = startControl({ ...common, port: options.controlPort });
+    apps.push(control);
+    const web = startWeb({ ...common, port: options.webPort });
+    apps.push(web);
+    await Promise.all([waitForHttp(control, "/healthz"), waitForHttp(web, "/login")]);
+    return { database, web, control, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export function defaultDataDir(root: string): string {
+  return join(root, ".data");
+}
