@@ -46,7 +46,11 @@ export function ensureDependencies() {
 export function ensureBuilt() {
   const built = existsSync(join(root, "apps/web/.next/BUILD_ID"));
   say(built ? "checking the build…" : "building the web app (about a minute the first time)…");
-  run(process.execPath, [join(root, "node_modules/turbo/bin/turbo"), "run", "build", "--output-logs=errors-only", "--log-prefix=none"], "build");
+  run(
+    process.execPath,
+    [join(root, "node_modules/turbo/bin/turbo"), "run", "build", "--output-logs=errors-only", "--log-prefix=none"],
+    "build",
+  );
 }
 
 export function tsx(script, args = []) {

@@ -5,7 +5,12 @@ const schema = z.object({
     .string({ error: "is required (npm start provides it; or point it at your PostgreSQL server)" })
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
   CONTROL_HOST: z.string().min(1).default("127.0.0.1"),
-  CONTROL_PORT: z.coerce.number().int("must be a whole number").min(1).max(65535, "must be a port (1-65535)").default(3001),
+  CONTROL_PORT: z.coerce
+    .number()
+    .int("must be a whole number")
+    .min(1)
+    .max(65535, "must be a port (1-65535)")
+    .default(3001),
 });
 
 export type ControlEnv = z.infer<typeof schema>;

@@ -16,7 +16,11 @@ export interface Context {
   meta: RequestMeta;
 }
 
-export async function createContext(input: { db: Db; cookieHeader: string | null; meta: RequestMeta }): Promise<Context> {
+export async function createContext(input: {
+  db: Db;
+  cookieHeader: string | null;
+  meta: RequestMeta;
+}): Promise<Context> {
   const token = readCookie(input.cookieHeader, SESSION_COOKIE);
   const session = await validateSessionToken(input.db, token);
   return { db: input.db, session, meta: input.meta };

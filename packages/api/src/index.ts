@@ -1,12 +1,12 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "./root";
 
-export { appRouter, createCaller, type AppRouter } from "./root";
-export { type Context, createContext, type RequestMeta } from "./context";
 export { audited, writeAudit } from "./audit";
+export { type Context, createContext, type RequestMeta } from "./context";
 export { createUser } from "./domain/users";
-export type { FieldErrors } from "./trpc";
+export { type AppRouter, appRouter, createCaller } from "./root";
 export * as schemas from "./schemas";
+export type { FieldErrors } from "./trpc";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

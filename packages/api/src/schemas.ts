@@ -24,7 +24,10 @@ export const groupName = z
   .trim()
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:/-]*$/u, "may hold letters, digits, spaces and . _ : / - (starting with a letter or digit)");
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{N} ._:/-]*$/u,
+    "may hold letters, digits, spaces and . _ : / - (starting with a letter or digit)",
+  );
 
 export const groupDescription = z.string().trim().max(500, "must be at most 500 characters");
 

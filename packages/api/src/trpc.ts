@@ -12,7 +12,7 @@ function fieldErrorsOf(error: ZodError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.issues) {
     const path = issue.path.length ? issue.path.join(".") : "(input)";
-    (fields[path] ??= []).push(issue.message);
+    fields[path] = [...(fields[path] ?? []), issue.message];
   }
   return fields;
 }

@@ -18,9 +18,7 @@ export function parseDatabaseUrl(url: string): PgConnection {
     );
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new DatabaseUrlError(
-      `DATABASE_URL must start with postgres:// or postgresql://, got "${parsed.protocol}//"`,
-    );
+    throw new DatabaseUrlError(`DATABASE_URL must start with postgres:// or postgresql://, got "${parsed.protocol}//"`);
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
   if (!database) throw new DatabaseUrlError("DATABASE_URL names no database (the path after the host)");

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes, createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
 import { chmod, chown, cp, lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -199,14 +199,18 @@ async function initCluster(binaries: Binaries, dataDir: string, password: string
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
   try {
-    await run(binaries.initdb, [
-      `--pgdata=${dataDir}`,
-      `--username=${DB_USER}`,
-      `--pwfile=${pwfile}`,
-      "--auth=scram-sha-256",
-      "--encoding=UTF8",
-      "--no-locale",
-    ], runAs);
+    await run(
+      binaries.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        `--username=${DB_USER}`,
+        `--pwfile=${pwfile}`,
+        "--auth=scram-sha-256",
+        "--encoding=UTF8",
+        "--no-locale",
+      ],
+      runAs,
+    );
   } finally {
     await rm(pwfile, { force: true });
   }
@@ -214,7 +218,11 @@ async function initCluster(binaries: Binaries, dataDir: string, password: string
 
 function run(command: string, args: string[], runAs?: RunAs): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { ...runAs, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    const child = spawn(command, args, {
+      ...runAs,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
@@ -319,7 +327,9 @@ async function waitUntilReady(child: ChildProcess, port: number, password: strin
     }
   }
   child.kill("SIGQUIT");
-  throw new EmbeddedPostgresError(`the embedded PostgreSQL server did not accept connections on port ${port} within 60 s`);
+  throw new EmbeddedPostgresError(
+    `the embedded PostgreSQL server did not accept connections on port ${port} within 60 s`,
+  );
 }
 
 async function ensureDatabase(port: number, password: string, database: string): Promise<void> {

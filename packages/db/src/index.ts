@@ -1,4 +1,3 @@
-export { Prisma, PrismaClient } from "@prisma/client";
 export type {
   AuditEntry,
   Node,
@@ -7,6 +6,6 @@ export type {
   Session,
   User,
 } from "@prisma/client";
-export { ActorType, NodeStatus, Role } from "@prisma/client";
-export { createPrismaClient, disconnectPrisma, getPrisma, type Db } from "./client";
+export { ActorType, NodeStatus, Prisma, PrismaClient, Role } from "@prisma/client";
+export { createPrismaClient, type Db, disconnectPrisma, getPrisma } from "./client";
 export { DatabaseUrlError, formatDatabaseUrl, parseDatabaseUrl, redact } from "./config";

@@ -1,5 +1,5 @@
-export { provideDatabase, assertReachable, type ProvidedDatabase } from "./database";
-export { ensureDemoAdmin, type DemoAdmin } from "./demo";
+export { assertReachable, type ProvidedDatabase, provideDatabase } from "./database";
+export { type DemoAdmin, ensureDemoAdmin } from "./demo";
 export { loadStackEnv, StackEnvError } from "./env";
-export { startControl, startWeb, waitForHttp, type AppProcess } from "./processes";
-export { defaultDataDir, startStack, type Stack, type StackOptions } from "./stack";
+export { type AppProcess, startControl, startWeb, waitForHttp } from "./processes";
+export { defaultDataDir, type Stack, type StackOptions, startStack } from "./stack";

@@ -22,7 +22,14 @@ export interface AppOptions {
   output?: (name: string, line: string) => void;
 }
 
-function launch(name: string, command: string[], cwd: string, env: NodeJS.ProcessEnv, url: string, output?: AppOptions["output"]): AppProcess {
+function launch(
+  name: string,
+  command: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  url: string,
+  output?: AppOptions["output"],
+): AppProcess {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, {
     cwd,

@@ -100,9 +100,14 @@ export function sessionCookie(token: string, expiresAt: Date, options: CookieOpt
 }
 
 export function clearedSessionCookie(options: CookieOptions): string {
-  return [`${SESSION_COOKIE}=`, "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=0", ...(options.secure ? ["Secure"] : [])].join(
-    "; ",
-  );
+  return [
+    `${SESSION_COOKIE}=`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    "Max-Age=0",
+    ...(options.secure ? ["Secure"] : []),
+  ].join("; ");
 }
 
 /** Reads one cookie from a Cookie header. */

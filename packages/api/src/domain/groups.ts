@@ -23,7 +23,9 @@ export async function assertNodesExist(tx: Tx, nodeIds: string[]) {
   if (found.length !== unique.length) {
     const known = new Set(found.map((n) => n.id));
     const missing = unique.filter((nodeId) => !known.has(nodeId));
-    throw notFound(`Node ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}`);
+    throw notFound(
+      `Node ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}`,
+    );
   }
   return unique;
 }

@@ -1,6 +1,6 @@
 import type { Role } from "@softfleet/db";
-import { hashPassword } from "../auth/password";
 import type { Tx } from "../audit";
+import { hashPassword } from "../auth/password";
 import { conflict, forbidden, isUniqueViolation, notFound } from "../errors";
 
 export const userSummary = {

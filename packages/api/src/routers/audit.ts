@@ -20,10 +20,7 @@ export const auditRouter = router({
       ...(input.actor ? { actorName: { contains: input.actor, mode: "insensitive" } } : {}),
       ...(input.target
         ? {
-            OR: [
-              { targetName: { contains: input.target, mode: "insensitive" } },
-              { targetId: input.target },
-            ],
+            OR: [{ targetName: { contains: input.target, mode: "insensitive" } }, { targetId: input.target }],
           }
         : {}),
       ...(input.from || input.to ? { at: { gte: input.from, lte: input.to } } : {}),
@@ -39,7 +36,11 @@ export const auditRouter = router({
 
   /** Every action that has been recorded, for the filter menu. */
   actions: viewerProcedure.query(async ({ ctx }) => {
-    const rows = await ctx.db.auditEntry.findMany({ distinct: ["action"], select: { action: true }, orderBy: { action: "asc" } });
+    const rows = await ctx.db.auditEntry.findMany({
+      distinct: ["action"],
+      select: { action: true },
+      orderBy: { action: "asc" },
+    });
     return rows.map((row) => row.action);
   }),
 });

@@ -56,7 +56,9 @@ export const authRouter = router({
   }),
 
   changePassword: viewerProcedure
-    .input(z.object({ currentPassword: z.string().min(1, "enter your current password").max(1024), newPassword: password }))
+    .input(
+      z.object({ currentPassword: z.string().min(1, "enter your current password").max(1024), newPassword: password }),
+    )
     .mutation(async ({ ctx, input }) => {
       const { user, id: sessionId } = ctx.session;
       const row = await ctx.db.user.findUniqueOrThrow({ where: { id: user.id } });

@@ -1,31 +1,21 @@
 import { z } from "zod";
 import { audited } from "../audit";
 import { hashPassword } from "../auth/password";
-import {
-  assertAnotherActiveAdmin,
-  assertNotSelf,
-  createUser,
-  findUserOrThrow,
-  userSummary,
-} from "../domain/users";
+import { assertAnotherActiveAdmin, assertNotSelf, createUser, findUserOrThrow, userSummary } from "../domain/users";
 import { displayName, id, password, role, username } from "../schemas";
 import { adminProcedure, router } from "../trpc";
 
 const target = (user: { id: string; username: string }) => ({ type: "user", id: user.id, name: user.username });
 
 export const usersRouter = router({
-  list: adminProcedure.query(({ ctx }) =>
-    ctx.db.user.findMany({ select: userSummary, orderBy: { username: "asc" } }),
-  ),
+  list: adminProcedure.query(({ ctx }) => ctx.db.user.findMany({ select: userSummary, orderBy: { username: "asc" } })),
 
-  create: adminProcedure
-    .input(z.object({ username, displayName, password, role }))
-    .mutation(({ ctx, input }) =>
-      audited(ctx, "user.created", async (tx) => {
-        const user = await createUser(tx, input);
-        return { result: user, target: target(user), details: { role: user.role } };
-      }),
-    ),
+  create: adminProcedure.input(z.object({ username, displayName, password, role })).mutation(({ ctx, input }) =>
+    audited(ctx, "user.created", async (tx) => {
+      const user = await createUser(tx, input);
+      return { result: user, target: target(user), details: { role: user.role } };
+    }),
+  ),
 
   setRole: adminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) =>
     audited(ctx, "user.role_changed", async (tx) => {

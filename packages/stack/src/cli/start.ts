@@ -39,11 +39,17 @@ async function main() {
     `  database:             ${stack.database.embedded ? `embedded PostgreSQL, files in ${stack.database.dataDir}` : redact(stack.database.url)}`,
   ];
   if (demo.state === "ready") {
-    lines.push(`  log in as:            ${demo.credentials.username} / ${demo.credentials.password}${demo.created ? "   (demo admin, created now)" : ""}`);
+    lines.push(
+      `  log in as:            ${demo.credentials.username} / ${demo.credentials.password}${demo.created ? "   (demo admin, created now)" : ""}`,
+    );
   } else if (demo.state === "changed") {
-    lines.push(`  log in as:            ${demo.username} (its demo password was changed; \`npm run user -- reset-password --username ${demo.username}\` sets a new one)`);
+    lines.push(
+      `  log in as:            ${demo.username} (its demo password was changed; \`npm run user -- reset-password --username ${demo.username}\` sets a new one)`,
+    );
   } else {
-    lines.push("  log in:               create the first admin with `npm run user -- create --role admin --username <name>`");
+    lines.push(
+      "  log in:               create the first admin with `npm run user -- create --role admin --username <name>`",
+    );
   }
   lines.push(`  started in ${(progress.elapsedMs() / 1000).toFixed(1)} s; press Ctrl-C to stop`, "");
   console.log(lines.join("\n"));

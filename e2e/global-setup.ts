@@ -1,0 +1,64 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createUser } from "@softfleet/api";
+import { createPrismaClient, formatDatabaseUrl, parseDatabaseUrl } from "@softfleet/db";
+import { freePort } from "@softfleet/db/embedded";
+import { repoRoot } from "@softfleet/db/paths";
+import { startStack } from "@softfleet/stack";
+import pg from "pg";
+import { E2E_USERS } from "./tests/users";
+
+/**
+ * Starts the whole product for the browser tests, as `npm start` does: a fresh
+ * embedded PostgreSQL in a temporary folder (or a fresh database on the
+ * DATABASE_URL server), migrations, control and web.
+ */
+export default async function globalSetup() {
+  const dataDir = await mkdtemp(join(tmpdir(), "softfleet-e2e-"));
+  let databaseUrl: string | undefined;
+  let dropDatabase = async () => {};
+  if (process.env.DATABASE_URL) {
+    const server = parseDatabaseUrl(process.env.DATABASE_URL);
+    const name = `sf_e2e_${process.pid}`;
+    const admin = new pg.Client(server);
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    databaseUrl = formatDatabaseUrl({ ...server, database: name });
+    dropDatabase = async () => {
+      const client = new pg.Client(server);
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    };
+  }
+  const stack = await startStack({
+    root: repoRoot(),
+    dataDir,
+    databaseUrl,
+    pgPort: await freePort(),
+    host: "127.0.0.1",
+    webPort: await freePort(),
+    controlPort: await freePort(),
+    ephemeral: true,
+    log: (source, line) => {
+      if (source !== "postgres" && process.env.E2E_VERBOSE) console.error(`[${source}] ${line}`);
+    },
+  });
+  const db = createPrismaClient(stack.database.url);
+  for (const user of Object.values(E2E_USERS)) {
+    await db.$transaction((tx) => createUser(tx, { ...user, displayName: `E2E ${user.role}` }));
+  }
+  await db.$disconnect();
+  process.env.E2E_BASE_URL = stack.web.url;
+  process.env.E2E_DATABASE_URL = stack.database.url;
+  await writeFile(join(dataDir, "stack.json"), JSON.stringify({ web: stack.web.url }));
+
+  return async () => {
+    await stack.stop();
+    await dropDatabase();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,90 @@
+import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, procedures, signedInUser } from "./testing/http";
+
+let t: TestDatabase;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  api = apiClient(t.db);
+});
+afterAll(() => t.drop());
+
+const all = procedures();
+const PUBLIC = ["auth.me", "auth.login"];
+/** What every signed-in user may do to their own account. */
+const SELF_SERVICE = ["auth.login", "auth.logout", "auth.changePassword"];
+const ADMIN_ONLY = all.filter((p) => p.path.startsWith("users.")).map((p) => p.path);
+
+async function snapshot() {
+  const [audit, users, groups, members, sessions] = await Promise.all([
+    t.db.auditEntry.count(),
+    t.db.user.findMany({ orderBy: { id: "asc" } }),
+    t.db.nodeGroup.findMany({ orderBy: { id: "asc" } }),
+    t.db.nodeGroupMember.count(),
+    t.db.session.count(),
+  ]);
+  return { audit, users, groups, members, sessions };
+}
+
+describe("without a session", () => {
+  it.each(all.filter((p) => !PUBLIC.includes(p.path)).map((p) => p.path))("%s is UNAUTHORIZED", async (path) => {
+    const result = await api.call(path, {});
+    expect(result.status).toBe(401);
+    expect(result.error?.data.code).toBe("UNAUTHORIZED");
+    expect(result.error?.message).toMatch(/log in/i);
+  });
+
+  it("auth.me answers null", async () => {
+    expect((await api.call("auth.me")).data).toBeNull();
+  });
+});
+
+describe("as a viewer", () => {
+  const mutations = all.filter((p) => p.type === "mutation" && !SELF_SERVICE.includes(p.path)).map((p) => p.path);
+
+  it("self-service is limited to logging in and out and changing one's password", () => {
+    expect(
+      all
+        .filter((p) => p.type === "mutation" && SELF_SERVICE.includes(p.path))
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual([...SELF_SERVICE].sort());
+  });
+
+  it.each(mutations)("%s is FORBIDDEN and changes nothing", async (path) => {
+    const { cookie } = await signedInUser(t.db, "viewer");
+    const group = await t.db.nodeGroup.create({ data: { name: `g-${Math.random().toString(36).slice(2)}` } });
+    const before = await snapshot();
+    // Input is valid-looking but irrelevant: the role is checked before the input.
+    const result = await api.call(path, { groupId: group.id, name: "x", userId: "u", nodeIds: ["n"] }, { cookie });
+    expect(result.status).toBe(403);
+    expect(result.error?.data.code).toBe("FORBIDDEN");
+    expect(result.error?.message).toMatch(/needs the (operator|admin) role; you are signed in as a viewer/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("reads nodes, groups and the audit log", async () => {
+    const { cookie } = await signedInUser(t.db, "viewer");
+    for (const path of ["nodes.list", "groups.list", "audit.list", "audit.actions"]) {
+      const result = await api.call(path, path === "audit.list" ? {} : undefined, { cookie });
+      expect(result.error, path).toBeUndefined();
+    }
+  });
+});
+
+describe("as an operator", () => {
+  it.each(ADMIN_ONLY)("%s is FORBIDDEN (admins manage users)", async (path) => {
+    const { cookie } = await signedInUser(t.db, "operator");
+    const result = await api.call(path, {}, { cookie });
+    expect(result.error?.data.code).toBe("FORBIDDEN");
+    expect(result.error?.message).toContain("needs the admin role");
+  });
+
+  it("manages groups", async () => {
+    const { cookie } = await signedInUser(t.db, "operator");
+    const result = await api.call("groups.create", { name: "operators-group" }, { cookie });
+    expect(result.error).toBeUndefined();
+  });
+});

@@ -1,0 +1,162 @@
+import type { Role } from "@softfleet/db";
+import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, procedures, signedInUser, TEST_PASSWORD } from "./testing/http";
+
+let t: TestDatabase;
+let api: ReturnType<typeof apiClient>;
+let admin: Awaited<ReturnType<typeof signedInUser>>;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  api = apiClient(t.db);
+  admin = await signedInUser(t.db, "admin", "the-admin");
+});
+afterAll(() => t.drop());
+
+const unique = () => Math.random().toString(36).slice(2, 8);
+const newGroup = () => t.db.nodeGroup.create({ data: { name: `group-${unique()}` } });
+const newNode = () => t.db.node.create({ data: { machineId: unique().padEnd(32, "0"), hostname: `node-${unique()}` } });
+const newUser = async (role: Role = "viewer") => (await signedInUser(t.db, role)).user;
+
+interface Call {
+  input?: unknown;
+  /** The session to call with; the admin's by default, none for "public". */
+  cookie?: string | "public";
+}
+
+interface MutationCase {
+  valid(): Promise<Call>;
+  /** An input with one bad field, and that field's name; null where the mutation takes no input. */
+  invalid: null | (() => Promise<{ input: unknown; field: string }>);
+}
+
+const cases: Record<string, MutationCase> = {
+  "auth.login": {
+    async valid() {
+      const user = await newUser();
+      return { input: { username: user.username, password: TEST_PASSWORD }, cookie: "public" };
+    },
+    invalid: async () => ({ input: { username: "", password: "x" }, field: "username" }),
+  },
+  "auth.logout": {
+    valid: async () => ({ cookie: (await signedInUser(t.db, "viewer")).cookie }),
+    invalid: null,
+  },
+  "auth.changePassword": {
+    async valid() {
+      const { cookie } = await signedInUser(t.db, "viewer");
+      return { input: { currentPassword: TEST_PASSWORD, newPassword: "a brand new passphrase" }, cookie };
+    },
+    invalid: async () => ({ input: { currentPassword: TEST_PASSWORD, newPassword: "short" }, field: "newPassword" }),
+  },
+  "users.create": {
+    valid: async () => ({
+      input: { username: `u-${unique()}`, displayName: "New user", password: "long enough password", role: "operator" },
+    }),
+    invalid: async () => ({
+      input: { username: `u-${unique()}`, displayName: "New user", password: "long enough password", role: "root" },
+      field: "role",
+    }),
+  },
+  "users.setRole": {
+    valid: async () => ({ input: { userId: (await newUser()).id, role: "operator" } }),
+    invalid: async () => ({ input: { userId: (await newUser()).id, role: "superuser" }, field: "role" }),
+  },
+  "users.setDisabled": {
+    valid: async () => ({ input: { userId: (await newUser()).id, disabled: true } }),
+    invalid: async () => ({ input: { userId: (await newUser()).id, disabled: "yes" }, field: "disabled" }),
+  },
+  "users.resetPassword": {
+    valid: async () => ({ input: { userId: (await newUser()).id, password: "a reset passphrase" } }),
+    invalid: async () => ({ input: { userId: (await newUser()).id, password: "123" }, field: "password" }),
+  },
+  "users.delete": {
+    valid: async () => ({ input: { userId: (await newUser()).id } }),
+    invalid: async () => ({ input: { userId: "" }, field: "userId" }),
+  },
+  "groups.create": {
+    valid: async () => ({ input: { name: `web ${unique()}`, description: "front ends" } }),
+    invalid: async () => ({ input: { name: "" }, field: "name" }),
+  },
+  "groups.rename": {
+    valid: async () => ({ input: { groupId: (await newGroup()).id, name: `renamed-${unique()}` } }),
+    invalid: async () => ({ input: { groupId: (await newGroup()).id, name: "!!bad" }, field: "name" }),
+  },
+  "groups.setDescription": {
+    valid: async () => ({ input: { groupId: (await newGroup()).id, description: "the canaries" } }),
+    invalid: async () => ({
+      input: { groupId: (await newGroup()).id, description: "x".repeat(501) },
+      field: "description",
+    }),
+  },
+  "groups.delete": {
+    valid: async () => ({ input: { groupId: (await newGroup()).id } }),
+    invalid: async () => ({ input: { groupId: 42 }, field: "groupId" }),
+  },
+  "groups.addMembers": {
+    valid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: [(await newNode()).id] } }),
+    invalid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: [] }, field: "nodeIds" }),
+  },
+  "groups.removeMembers": {
+    async valid() {
+      const group = await newGroup();
+      const node = await newNode();
+      await t.db.nodeGroupMember.create({ data: { groupId: group.id, nodeId: node.id } });
+      return { input: { groupId: group.id, nodeIds: [node.id] } };
+    },
+    invalid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: "node-1" }, field: "nodeIds" }),
+  },
+};
+
+const mutations = procedures()
+  .filter((p) => p.type === "mutation")
+  .map((p) => p.path);
+
+function cookieOf(call: Call): string | undefined {
+  if (call.cookie === "public") return undefined;
+  return call.cookie ?? admin.cookie;
+}
+
+describe("every mutation", () => {
+  it("has a case in this table (a new mutation must be added here)", () => {
+    expect(Object.keys(cases).sort()).toEqual([...mutations].sort());
+  });
+
+  it.each(mutations)("%s leaves exactly one audit entry, with actor and source address", async (path) => {
+    const call = await cases[path]!.valid();
+    const before = await t.db.auditEntry.findMany({ select: { id: true } });
+    const result = await api.call(path, call.input, { cookie: cookieOf(call), ip: "198.51.100.7" });
+    expect(result.error).toBeUndefined();
+    const known = new Set(before.map((e) => e.id));
+    const added = (await t.db.auditEntry.findMany()).filter((e) => !known.has(e.id));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({ actorType: "user", sourceIp: "198.51.100.7" });
+    expect(added[0]!.actorName).not.toBe("");
+    expect(added[0]!.action).toMatch(/^[a-z]+\.[a-z_]+$/);
+  });
+
+  it.each(mutations.filter((path) => cases[path]?.invalid))(
+    "%s refuses invalid input with a validation error naming the field, storing nothing",
+    async (path) => {
+      const { input, field } = await cases[path]!.invalid!();
+      const auditBefore = await t.db.auditEntry.count();
+      const result = await api.call(path, input, { cookie: path === "auth.login" ? undefined : cookieOf({}) });
+      expect(result.status).toBe(400);
+      expect(result.error?.data.code).toBe("BAD_REQUEST");
+      expect(Object.keys(result.error?.data.fieldErrors ?? {})).toContain(field);
+      expect(result.error?.message).toContain(`${field}:`);
+      expect(await t.db.auditEntry.count()).toBe(auditBefore);
+    },
+  );
+
+  it("writes no audit entry when the change itself fails (same transaction)", async () => {
+    const [a, b] = [await newGroup(), await newGroup()];
+    const auditBefore = await t.db.auditEntry.count();
+    const result = await api.call("groups.rename", { groupId: a.id, name: b.name }, { cookie: admin.cookie });
+    expect(result.error?.data.code).toBe("CONFLICT");
+    expect(result.error?.message).toContain(`"${b.name}" already exists`);
+    expect(await t.db.auditEntry.count()).toBe(auditBefore);
+    expect((await t.db.nodeGroup.findUniqueOrThrow({ where: { id: a.id } })).name).toBe(a.name);
+  });
+});

@@ -1,0 +1,16 @@
+/** Percentile by nearest rank, on a sorted copy. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function summarize(values: number[]) {
+  return {
+    runs: values.length,
+    minMs: Math.round(Math.min(...values)),
+    p50Ms: Math.round(percentile(values, 50)),
+    maxMs: Math.round(Math.max(...values)),
+  };
+}
