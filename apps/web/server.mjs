@@ -23,7 +23,11 @@ await app.prepare();
 
 const server = createServer((req, res) => {
   // Only this server says where a request came from; a client's own claim is dropped.
-  const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+  const forwarded = trustProxy
+    ? String(req.headers["x-forwarded-for"] ?? "")
+        .split(",")[0]
+        ?.trim()
+    : "";
   req.headers["x-softfleet-client-ip"] = forwarded || req.socket.remoteAddress || "";
   handle(req, res);
 });

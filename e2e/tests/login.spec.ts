@@ -16,7 +16,7 @@ test("pages need a login, and logging out ends the session", async ({ page }) =>
   await page.getByLabel("Username").fill(E2E_USERS.viewer.username);
   await page.getByLabel("Password").fill(E2E_USERS.viewer.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Fleet", exact: true })).toBeVisible();
   await expect(page.getByText("No nodes yet")).toBeVisible();
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login$/);

@@ -1,4 +1,4 @@
-import { createContext, type Context } from "@softfleet/api";
+import { type Context, createContext } from "@softfleet/api";
 import { getPrisma } from "@softfleet/db";
 
 function isSecure(headers: Headers): boolean {

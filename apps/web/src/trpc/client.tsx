@@ -15,8 +15,9 @@ function makeQueryClient() {
       queries: {
         staleTime: 5_000,
         retry: (count, error) =>
-          !(error instanceof TRPCClientError && ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"].includes(error.data?.code)) &&
-          count < 2,
+          !(
+            error instanceof TRPCClientError && ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"].includes(error.data?.code)
+          ) && count < 2,
       },
     },
   });

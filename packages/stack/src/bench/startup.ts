@@ -33,7 +33,11 @@ export async function benchStartup(runs = 6) {
       let stderr = "";
       child.stderr?.on("data", (chunk) => (stderr += chunk));
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      await waitFor200(`http://127.0.0.1:${port}/login`, () => child.exitCode !== null, () => stderr);
+      await waitFor200(
+        `http://127.0.0.1:${port}/login`,
+        () => child.exitCode !== null,
+        () => stderr,
+      );
       (run === 0 ? cold : warm).push(performance.now() - started);
       const stopping = performance.now();
       process.kill(-child.pid!, "SIGINT");
