@@ -135,7 +135,7 @@ async function locateBinaries(runAs: RunAs | undefined, log: (line: string) => v
   if (!runAs || (await reachableByOthers(shipped.postgres))) return shipped;
   // The checkout is not reachable by the `postgres` user: run a copy.
   const native = dirname(dirname(shipped.postgres));
-  const version = createHash("sha1").update(native).digest("hex").slice(0, 10);
+  const { version } = JSON.parse(await readFile(join(native, "..", "package.json"), "utf8")) as { version: string };
   const copy = join(SYSTEM_HOME, `postgres-bin-${version}`);
   if (!existsSync(join(copy, ".complete"))) {
     log(`copying the PostgreSQL binaries to ${copy} (the checkout is not reachable by the "${RUN_AS}" user)`);
