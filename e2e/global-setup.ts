@@ -1,9 +1,8 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createUser } from "@softfleet/api";
 import { createPrismaClient, formatDatabaseUrl, parseDatabaseUrl } from "@softfleet/db";
-import { freePort } from "@softfleet/db/embedded";
+import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { startStack } from "@softfleet/stack";
 import pg from "pg";
@@ -15,7 +14,7 @@ import { E2E_USERS } from "./tests/users";
  * DATABASE_URL server), migrations, control and web.
  */
 export default async function globalSetup() {
-  const dataDir = await mkdtemp(join(tmpdir(), "softfleet-e2e-"));
+  const dataDir = await makeScratchDir("softfleet-e2e-");
   let databaseUrl: string | undefined;
   let dropDatabase = async () => {};
   if (process.env.DATABASE_URL) {

@@ -1,9 +1,22 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
-import { chmod, chown, cp, lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { createServer } from "node:net";
-import { userInfo } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import pg from "pg";
 import { formatDatabaseUrl } from "./config";
@@ -354,4 +367,15 @@ function stopServer(child: ChildProcess): Promise<void> {
     // SIGINT is Postgres's "fast" shutdown: roll back open transactions, checkpoint, exit.
     child.kill("SIGINT");
   });
+}
+
+/**
+ * A new folder under the system's temporary folder for a throwaway cluster.
+ * mkdtemp makes it mode 700; it is opened to 755 so that, as root, the
+ * `postgres` user can reach a cluster inside it without relocating it.
+ */
+export async function makeScratchDir(prefix: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(folder, 0o755);
+  return folder;
 }

@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { createPrismaClient } from "@softfleet/db";
-import { freePort } from "@softfleet/db/embedded";
+import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureDemoAdmin } from "./demo";
@@ -48,7 +46,7 @@ async function trpc(stack: Stack, path: string, body: unknown, cookie?: string) 
 
 describe("the running product", () => {
   it("keeps users, sessions, groups and the audit log across a restart of every process", async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "softfleet-stack-"));
+    dataDir = await makeScratchDir("softfleet-stack-");
     if (process.env.DATABASE_URL) serverDb = await createTestDatabase();
 
     let stack = await start();

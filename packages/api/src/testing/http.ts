@@ -16,7 +16,8 @@ export type ProcedureType = "query" | "mutation";
 
 /** Every procedure of the router, by dotted path. */
 export function procedures(): Array<{ path: string; type: ProcedureType }> {
-  const all = appRouter._def.procedures as Record<string, { _def: { type: ProcedureType } }>;
+  // At run time tRPC keeps a flat record of every procedure by dotted path.
+  const all = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureType } }>;
   return Object.entries(all).map(([path, procedure]) => ({ path, type: procedure._def.type }));
 }
 

@@ -1,8 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort } from "@softfleet/db/embedded";
+import { rm } from "node:fs/promises";
+import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { summarize } from "./stats";
 
@@ -14,7 +12,7 @@ import { summarize } from "./stats";
  */
 export async function benchStartup(runs = 6) {
   const root = repoRoot();
-  const dataDir = await mkdtemp(join(tmpdir(), "softfleet-bench-startup-"));
+  const dataDir = await makeScratchDir("softfleet-bench-startup-");
   const cold: number[] = [];
   const warm: number[] = [];
   const shutdown: number[] = [];

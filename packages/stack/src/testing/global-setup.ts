@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDatabaseUrl, parseDatabaseUrl, redact } from "@softfleet/db";
-import { startEmbeddedPostgres } from "@softfleet/db/embedded";
+import { makeScratchDir, startEmbeddedPostgres } from "@softfleet/db/embedded";
 import { migrateDeploy } from "@softfleet/db/migrate";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
@@ -33,7 +32,7 @@ export default async function setup(project: TestProject) {
   if (serverUrl) {
     console.error(`[tests] using the PostgreSQL server of DATABASE_URL (${redact(serverUrl)})`);
   } else {
-    tempDir = await mkdtemp(join(tmpdir(), "softfleet-test-"));
+    tempDir = await makeScratchDir("softfleet-test-");
     const server = await startEmbeddedPostgres({ dataDir: join(tempDir, "postgres"), port: 0, ephemeral: true });
     console.error(`[tests] started an embedded PostgreSQL on port ${server.port}`);
     serverUrl = server.url;
