@@ -53,9 +53,13 @@ export function ensureBuilt() {
   );
 }
 
+/**
+ * A TypeScript entry point run by Node with tsx's loader: one process, so
+ * signals reach it directly (the tsx CLI wrapper would relay them and kill
+ * the script outright on a second Ctrl-C, in the middle of a clean stop).
+ */
 export function tsx(script, args = []) {
-  const tsxPath = join(root, "node_modules/tsx/dist/cli.mjs");
-  return [process.execPath, [tsxPath, join(root, script), ...args]];
+  return [process.execPath, ["--import", "tsx", join(root, script), ...args]];
 }
 
 export function packageJson() {

@@ -50,3 +50,15 @@ function stop(signal) {
 }
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));
+
+// Under `npm start`: if the supervisor dies without stopping us (kill -9), shut down rather than linger.
+const supervisor = Number(process.env.SOFTFLEET_SUPERVISOR_PID);
+if (supervisor) {
+  setInterval(() => {
+    try {
+      process.kill(supervisor, 0);
+    } catch {
+      stop(`the supervisor (pid ${supervisor}) is gone`);
+    }
+  }, 2_000).unref();
+}

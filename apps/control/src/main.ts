@@ -1,6 +1,7 @@
 import { createPrismaClient, redact } from "@softfleet/db";
 import { EnvError, loadEnv } from "./env";
 import { createControlServer } from "./server";
+import { exitWithSupervisor } from "./supervisor";
 
 const log = (message: string) => console.error(`[control] ${message}`);
 
@@ -43,6 +44,7 @@ async function main() {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  exitWithSupervisor(stop);
 }
 
 main().catch((error) => {

@@ -1,18 +1,42 @@
 import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { redact } from "./config";
+import pg from "pg";
+import { parseDatabaseUrl, redact } from "./config";
 import { repoRoot } from "./paths";
 
 const require = createRequire(import.meta.url);
 
 export class MigrationError extends Error {}
 
+/** Migrations in prisma/migrations that the database has not finished applying. */
+export async function pendingMigrations(databaseUrl: string): Promise<string[]> {
+  const folder = join(repoRoot(), "prisma/migrations");
+  const known = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  const client = new pg.Client(parseDatabaseUrl(databaseUrl));
+  await client.connect();
+  try {
+    const table = await client.query("SELECT to_regclass('public._prisma_migrations') AS t");
+    if (!table.rows[0]?.t) return known.sort();
+    const applied = await client.query(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+    );
+    const done = new Set(applied.rows.map((row: { migration_name: string }) => row.migration_name));
+    return known.filter((name) => !done.has(name)).sort();
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Applies pending migrations with `prisma migrate deploy` (Prisma's JS schema
- * engine, no binary download). Returns the CLI's summary line.
+ * engine, no binary download). The CLI takes about two seconds to load, so it
+ * runs only when a migration is pending. Returns a one-line summary.
  */
 export async function migrateDeploy(databaseUrl: string): Promise<string> {
+  const pending = await pendingMigrations(databaseUrl);
+  if (pending.length === 0) return "No pending migrations to apply.";
   const root = repoRoot();
   const cli = require.resolve("prisma/build/index.js", { paths: [root] });
   const args = ["--require", join(root, "scripts/prisma-unref-timers.cjs"), cli, "migrate", "deploy"];

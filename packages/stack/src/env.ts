@@ -1,15 +1,21 @@
 import { z } from "zod";
 
+const port = z.coerce
+  .number({ error: "must be a port number (1-65535)" })
+  .int("must be a port number (1-65535)")
+  .min(1, "must be a port number (1-65535)")
+  .max(65535, "must be a port number (1-65535)");
+
 /** The settings of `npm start`, validated once, each bad one named. */
 const schema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave it unset for the embedded database)")
     .optional(),
-  PORT: z.coerce.number().int().min(1).max(65535, "must be a port (1-65535)").default(3000),
+  PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
-  CONTROL_PORT: z.coerce.number().int().min(1).max(65535, "must be a port (1-65535)").default(3001),
-  SOFTFLEET_PG_PORT: z.coerce.number().int().min(1).max(65535, "must be a port (1-65535)").default(54329),
+  CONTROL_PORT: port.default(3001),
+  SOFTFLEET_PG_PORT: port.default(54329),
   SOFTFLEET_DATA_DIR: z.string().min(1).optional(),
 });
 

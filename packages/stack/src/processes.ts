@@ -33,7 +33,7 @@ function launch(
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, {
     cwd,
-    env,
+    env: { ...env, SOFTFLEET_SUPERVISOR_PID: String(process.pid) },
     // Own process group: Ctrl-C reaches the supervisor, which stops the apps in order.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -102,11 +102,16 @@ export function startWeb(options: AppOptions): AppProcess {
 }
 
 /** Polls a URL until it answers 2xx/3xx, or the process dies, or the time runs out. */
-export async function waitForHttp(app: AppProcess, path: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForHttp(
+  app: AppProcess,
+  path: string,
+  { timeoutMs = 60_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let died = false;
   void app.exited.then(() => (died = true));
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (died) throw new Error(`${app.name} exited before it answered on ${app.url}${path}; its output is above`);
     try {
       const response = await fetch(`${app.url}${path}`, { redirect: "manual", signal: AbortSignal.timeout(2_000) });

@@ -16,6 +16,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Reports each step as it starts. */
   step?: (message: string) => void;
+  /** Aborting (a Ctrl-C during start) stops whatever was started and rejects. */
+  signal?: AbortSignal;
   log?: (source: string, line: string) => void;
 }
 
@@ -46,6 +48,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await database.stop();
   };
   try {
+    options.signal?.throwIfAborted();
     step("applying database migrations");
     log("migrate", await migrateDeploy(database.url));
     step("starting the control plane and the web app");
@@ -54,7 +57,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     apps.push(control);
     const web = startWeb({ ...common, port: options.webPort });
     apps.push(web);
-    await Promise.all([waitForHttp(control, "/healthz"), waitForHttp(web, "/login")]);
+    await Promise.all([
+      waitForHttp(control, "/healthz", { signal: options.signal }),
+      waitForHttp(web, "/login", { signal: options.signal }),
+    ]);
     return { database, web, control, stop };
   } catch (error) {
     await stop();

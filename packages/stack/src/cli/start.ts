@@ -5,6 +5,8 @@ import { loadStackEnv, StackEnvError } from "../env";
 import { stepper } from "../progress";
 import { defaultDataDir, startStack } from "../stack";
 
+let stopping = false;
+
 /** `npm start`: the whole product on this machine, until Ctrl-C. */
 async function main() {
   const env = loadStackEnv();
@@ -12,7 +14,9 @@ async function main() {
   const dataDir = env.SOFTFLEET_DATA_DIR ?? defaultDataDir(root);
   const progress = stepper(4);
   const quiet = new Set(["postgres"]);
-  const stack = await startStack({
+  const abort = new AbortController();
+  const starting = startStack({
+    signal: abort.signal,
     root,
     dataDir,
     databaseUrl: env.DATABASE_URL,
@@ -25,6 +29,26 @@ async function main() {
       if (quiet.has(source) && !/FATAL|PANIC|ERROR/.test(line)) return;
       console.error(line.startsWith(`[${source}]`) ? line : `[${source}] ${line}`);
     },
+  });
+
+  // Signals are handled from the first moment: a Ctrl-C while starting stops
+  // what has started so far (startStack cleans up when aborted).
+  const shutdown = async (reason: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n[softfleet] ${reason}: stopping web, control and the database…`);
+    abort.abort(new Error(`stopped by ${reason}`));
+    const stack = await starting.catch(() => undefined);
+    await stack?.stop();
+    console.error("[softfleet] stopped cleanly");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  const stack = await starting.catch((error: Error) => {
+    if (stopping) return new Promise<never>(() => {}); // shutdown() exits
+    throw error;
   });
 
   progress.step("checking the login");
@@ -54,29 +78,13 @@ async function main() {
   lines.push(`  started in ${(progress.elapsedMs() / 1000).toFixed(1)} s; press Ctrl-C to stop`, "");
   console.log(lines.join("\n"));
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n[softfleet] ${signal}: stopping web, control and the database…`);
-    await stack.stop();
-    console.error("[softfleet] stopped cleanly");
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
   for (const app of [stack.web, stack.control]) {
-    void app.exited.then(async (code) => {
-      if (stopping) return;
-      console.error(`[softfleet] ${app.name} exited unexpectedly (code ${code}); stopping the rest`);
-      stopping = true;
-      await stack.stop();
-      process.exit(1);
-    });
+    void app.exited.then(() => shutdown(`${app.name} exited unexpectedly`, 1));
   }
 }
 
 main().catch((error) => {
+  if (stopping) return; // a Ctrl-C mid-start: shutdown() reports and exits
   const message = error instanceof StackEnvError ? error.message : (error as Error).message;
   console.error(`\n[softfleet] could not start: ${message}`);
   console.error("[softfleet] fix the cause above and run `npm start` again; `npm start` is safe to re-run.");
