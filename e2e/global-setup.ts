@@ -53,6 +53,7 @@ export default async function globalSetup() {
   await db.$disconnect();
   process.env.E2E_BASE_URL = stack.web.url;
   process.env.E2E_DATABASE_URL = stack.database.url;
+  process.env.E2E_CONTROL_URL = stack.control.url;
   await writeFile(join(dataDir, "stack.json"), JSON.stringify({ web: stack.web.url }));
 
   return async () => {

@@ -1,5 +1,6 @@
 import { createPrismaClient, redact } from "@softfleet/db";
 import { EnvError, loadEnv } from "./env";
+import { attachGateway } from "./gateway/gateway";
 import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
 
@@ -14,6 +15,7 @@ async function main() {
     throw new Error(`cannot reach the database at ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
   }
   const server = createControlServer(db);
+  const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
@@ -24,13 +26,14 @@ async function main() {
     );
     server.listen(env.CONTROL_PORT, env.CONTROL_HOST, resolve);
   });
-  log(`listening on http://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz)`);
+  log(`listening on http://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz, agents on /agent/v1)`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
+    void gateway.close();
     server.closeIdleConnections();
     server.close(async () => {
       await db.$disconnect();

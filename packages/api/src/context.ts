@@ -1,5 +1,6 @@
 import type { Db } from "@softfleet/db";
 import { type ActiveSession, readCookie, SESSION_COOKIE, validateSessionToken } from "./auth/session";
+import type { ChangeFeed } from "./live";
 
 /** What the transport knows about the request: where it came from, how to answer cookies. */
 export interface RequestMeta {
@@ -14,14 +15,17 @@ export interface Context {
   db: Db;
   session: ActiveSession | null;
   meta: RequestMeta;
+  /** Where live changes come from (the process's LISTEN connection). */
+  changeFeed?: ChangeFeed;
 }
 
 export async function createContext(input: {
   db: Db;
   cookieHeader: string | null;
   meta: RequestMeta;
+  changeFeed?: ChangeFeed;
 }): Promise<Context> {
   const token = readCookie(input.cookieHeader, SESSION_COOKIE);
   const session = await validateSessionToken(input.db, token);
-  return { db: input.db, session, meta: input.meta };
+  return { db: input.db, session, meta: input.meta, changeFeed: input.changeFeed };
 }

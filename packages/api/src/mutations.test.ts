@@ -16,7 +16,12 @@ afterAll(() => t.drop());
 
 const unique = () => Math.random().toString(36).slice(2, 8);
 const newGroup = () => t.db.nodeGroup.create({ data: { name: `group-${unique()}` } });
-const newNode = () => t.db.node.create({ data: { machineId: unique().padEnd(32, "0"), hostname: `node-${unique()}` } });
+const newNode = (data: { status?: "online" | "offline"; nextrootStaged?: boolean } = {}) =>
+  t.db.node.create({ data: { machineId: unique().padEnd(32, "0"), hostname: `node-${unique()}`, ...data } });
+const newToken = () =>
+  t.db.enrollmentToken.create({
+    data: { tokenHash: unique().padEnd(64, "0"), label: "t", expiresAt: new Date(Date.now() + 3_600_000) },
+  });
 const newUser = async (role: Role = "viewer") => (await signedInUser(t.db, role)).user;
 
 interface Call {
@@ -97,6 +102,31 @@ const cases: Record<string, MutationCase> = {
   "groups.addMembers": {
     valid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: [(await newNode()).id] } }),
     invalid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: [] }, field: "nodeIds" }),
+  },
+  "enrollment.create": {
+    valid: async () => ({ input: { label: "rack 12", ttlHours: 24, maxUses: 10 } }),
+    invalid: async () => ({ input: { label: "rack 12", ttlHours: 0, maxUses: null }, field: "ttlHours" }),
+  },
+  "enrollment.revoke": {
+    valid: async () => ({ input: { tokenId: (await newToken()).id } }),
+    invalid: async () => ({ input: { tokenId: "" }, field: "tokenId" }),
+  },
+  "nodes.softReboot": {
+    valid: async () => ({
+      input: { nodeId: (await newNode({ status: "online", nextrootStaged: true })).id, requireNextroot: true },
+    }),
+    invalid: async () => ({
+      input: { nodeId: (await newNode({ status: "online" })).id, requireNextroot: "yes" },
+      field: "requireNextroot",
+    }),
+  },
+  "nodes.revoke": {
+    valid: async () => ({ input: { nodeId: (await newNode()).id } }),
+    invalid: async () => ({ input: { nodeId: 7 }, field: "nodeId" }),
+  },
+  "nodes.delete": {
+    valid: async () => ({ input: { nodeId: (await newNode()).id } }),
+    invalid: async () => ({ input: {}, field: "nodeId" }),
   },
   "groups.removeMembers": {
     async valid() {

@@ -1,6 +1,8 @@
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
+import { enrollmentRouter } from "./routers/enrollment";
 import { groupsRouter } from "./routers/groups";
+import { liveRouter } from "./routers/live";
 import { nodesRouter } from "./routers/nodes";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
@@ -12,6 +14,8 @@ export const appRouter = router({
   nodes: nodesRouter,
   groups: groupsRouter,
   audit: auditRouter,
+  enrollment: enrollmentRouter,
+  live: liveRouter,
 });
 
 export type AppRouter = typeof appRouter;

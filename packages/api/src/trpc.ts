@@ -19,6 +19,8 @@ function fieldErrorsOf(error: ZodError): FieldErrors {
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Keeps live views' Server-Sent Events connections alive through proxies.
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
   errorFormatter({ shape, error }) {
     if (!(error.cause instanceof ZodError)) return { ...shape, data: { ...shape.data, fieldErrors: null } };
     const fieldErrors = fieldErrorsOf(error.cause);

@@ -1,8 +1,12 @@
 export type {
   AuditEntry,
+  EnrollmentToken,
   Node,
+  NodeCommand,
+  NodeEvent,
   NodeGroup,
   NodeGroupMember,
+  RebootRecord,
   Session,
   User,
 } from "@prisma/client";

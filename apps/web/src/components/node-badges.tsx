@@ -12,6 +12,11 @@ const statusStyles: Record<NodeStatus, { label: string; className: string; dot: 
     className: "bg-zinc-100 text-zinc-700 ring-zinc-500/30 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-400/30",
     dot: "bg-zinc-500 dark:bg-zinc-400",
   },
+  rebooting: {
+    label: "Rebooting",
+    className: "bg-sky-50 text-sky-800 ring-sky-600/30 dark:bg-sky-950 dark:text-sky-200 dark:ring-sky-400/30",
+    dot: "bg-sky-600 dark:bg-sky-400",
+  },
   unknown: {
     label: "Unknown",
     className:

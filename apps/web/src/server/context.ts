@@ -1,4 +1,4 @@
-import { type Context, createContext } from "@softfleet/api";
+import { type Context, createContext, processChangeFeed } from "@softfleet/api";
 import { getPrisma } from "@softfleet/db";
 
 function isSecure(headers: Headers): boolean {
@@ -11,6 +11,7 @@ export function contextFromHeaders(headers: Headers, responseHeaders?: Headers):
   return createContext({
     db: getPrisma(),
     cookieHeader: headers.get("cookie"),
+    changeFeed: processChangeFeed(),
     meta: {
       sourceIp: headers.get("x-softfleet-client-ip") || null,
       userAgent: headers.get("user-agent"),

@@ -1,22 +1,110 @@
+import { notifyControl, requestSoftReboot } from "@softfleet/fleet";
 import { z } from "zod";
-import { notFound } from "../errors";
+import { audited } from "../audit";
+import { findNodeOrThrow, presentRecord } from "../domain/nodes";
+import { conflict } from "../errors";
 import { id } from "../schemas";
-import { router, viewerProcedure } from "../trpc";
+import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc";
+
+// Never sent to browsers.
+const nodeColumns = { credentialHash: true } as const;
+const target = (node: { id: string; hostname: string }) => ({ type: "node", id: node.id, name: node.hostname });
 
 export const nodesRouter = router({
-  list: viewerProcedure.query(({ ctx }) =>
-    ctx.db.node.findMany({
+  list: viewerProcedure.query(async ({ ctx }) => {
+    const nodes = await ctx.db.node.findMany({
       orderBy: { hostname: "asc" },
+      omit: nodeColumns,
+      include: {
+        memberships: { include: { group: { select: { id: true, name: true } } } },
+        rebootRecords: { orderBy: { recordedAt: "desc" }, take: 1 },
+      },
+    });
+    return nodes.map(({ rebootRecords, ...node }) => ({
+      ...node,
+      lastReboot: rebootRecords[0] ? presentRecord(rebootRecords[0]) : null,
+    }));
+  }),
+
+  get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
+    await findNodeOrThrow(ctx.db, input.id);
+    return ctx.db.node.findUniqueOrThrow({
+      where: { id: input.id },
+      omit: nodeColumns,
       include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
+    });
+  }),
+
+  /** The node's event timeline, newest first. */
+  events: viewerProcedure
+    .input(z.object({ nodeId: id, limit: z.number().int().min(1).max(500).default(100) }))
+    .query(({ ctx, input }) =>
+      ctx.db.nodeEvent.findMany({
+        where: { nodeId: input.nodeId },
+        orderBy: { receivedAt: "desc" },
+        take: input.limit,
+      }),
+    ),
+
+  rebootRecords: viewerProcedure
+    .input(z.object({ nodeId: id, limit: z.number().int().min(1).max(500).default(50) }))
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db.rebootRecord.findMany({
+        where: { nodeId: input.nodeId },
+        orderBy: { recordedAt: "desc" },
+        take: input.limit,
+      });
+      return rows.map(presentRecord);
+    }),
+
+  commands: viewerProcedure
+    .input(z.object({ nodeId: id }))
+    .query(({ ctx, input }) =>
+      ctx.db.nodeCommand.findMany({ where: { nodeId: input.nodeId }, orderBy: { requestedAt: "desc" }, take: 50 }),
+    ),
+
+  /** Asks the node's agent to soft-reboot through logind (never PID 1 directly). */
+  softReboot: operatorProcedure
+    .input(z.object({ nodeId: id, requireNextroot: z.boolean() }))
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "node.soft_reboot_requested", async (tx) => {
+        const node = await findNodeOrThrow(tx, input.nodeId);
+        if (node.revokedAt) throw conflict(`${node.hostname} is revoked`);
+        if (node.status !== "online") throw conflict(`${node.hostname} is ${node.status}: its agent must be connected`);
+        if (input.requireNextroot && !node.nextrootStaged) {
+          throw conflict(`${node.hostname} has no new image staged at /run/nextroot`);
+        }
+        const waiting = await tx.nodeCommand.count({ where: { nodeId: node.id, status: { in: ["pending", "sent"] } } });
+        if (waiting > 0) throw conflict(`${node.hostname} already has a soft-reboot on its way`);
+        const command = await requestSoftReboot(tx, { ...input, requestedById: ctx.session.user.id });
+        return {
+          result: command,
+          target: target(node),
+          details: { commandId: command.id, requireNextroot: input.requireNextroot },
+        };
+      }),
+    ),
+
+  /** Ends the node's credential and its connection; it must enroll anew (after deletion). */
+  revoke: adminProcedure.input(z.object({ nodeId: id })).mutation(({ ctx, input }) =>
+    audited(ctx, "node.revoked", async (tx) => {
+      const node = await findNodeOrThrow(tx, input.nodeId);
+      await tx.node.update({
+        where: { id: node.id },
+        data: { revokedAt: node.revokedAt ?? new Date(), credentialHash: null, status: "offline" },
+      });
+      await notifyControl(tx, { kind: "revoked", nodeId: node.id });
+      return { result: { ok: true }, target: target(node) };
     }),
   ),
 
-  get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    const node = await ctx.db.node.findUnique({
-      where: { id: input.id },
-      include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
-    });
-    if (!node) throw notFound(`Node ${input.id}`);
-    return node;
-  }),
+  /** Forgets a node and its history (records, events); its machine may enroll again. */
+  delete: adminProcedure.input(z.object({ nodeId: id })).mutation(({ ctx, input }) =>
+    audited(ctx, "node.deleted", async (tx) => {
+      const node = await findNodeOrThrow(tx, input.nodeId);
+      await tx.node.delete({ where: { id: node.id } });
+      await notifyControl(tx, { kind: "revoked", nodeId: node.id });
+      return { result: { ok: true }, target: target(node), details: { machineId: node.machineId } };
+    }),
+  ),
 });

@@ -12,7 +12,7 @@ export interface CallResult {
   setCookies: string[];
 }
 
-export type ProcedureType = "query" | "mutation";
+export type ProcedureType = "query" | "mutation" | "subscription";
 
 /** Every procedure of the router, by dotted path. */
 export function procedures(): Array<{ path: string; type: ProcedureType }> {
@@ -33,7 +33,7 @@ export function apiClient(db: Db) {
     options: { cookie?: string; ip?: string } = {},
   ): Promise<CallResult> {
     const type = types.get(path);
-    if (!type) throw new Error(`no procedure ${path}`);
+    if (!type || type === "subscription") throw new Error(`no query or mutation ${path}`);
     const url = new URL(`http://softfleet.test/api/trpc/${path}`);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (options.cookie) headers.cookie = options.cookie;

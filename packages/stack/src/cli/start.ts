@@ -1,7 +1,9 @@
+import { parseArgs } from "node:util";
 import { createPrismaClient, redact } from "@softfleet/db";
 import { repoRoot } from "@softfleet/db/paths";
 import { ensureDemoAdmin } from "../demo";
 import { loadStackEnv, StackEnvError } from "../env";
+import { type LabFleet, labUnavailable, startLabFleet } from "../lab-fleet";
 import { stepper } from "../progress";
 import { defaultDataDir, startStack } from "../stack";
 
@@ -9,10 +11,18 @@ let stopping = false;
 
 /** `npm start`: the whole product on this machine, until Ctrl-C. */
 async function main() {
+  const { values: flags } = parseArgs({ options: { lab: { type: "string" } } });
+  const labNodes = flags.lab === undefined ? Number(process.env.SOFTFLEET_LAB_NODES ?? 0) : Number(flags.lab);
+  if (!Number.isInteger(labNodes) || labNodes < 0 || labNodes > 20) {
+    throw new StackEnvError(
+      `--lab takes a number of nodes from 1 to 20, got "${flags.lab ?? process.env.SOFTFLEET_LAB_NODES}"`,
+    );
+  }
   const env = loadStackEnv();
+  let lab: LabFleet | undefined;
   const root = repoRoot();
   const dataDir = env.SOFTFLEET_DATA_DIR ?? defaultDataDir(root);
-  const progress = stepper(4);
+  const progress = stepper(labNodes > 0 ? 5 : 4);
   const quiet = new Set(["postgres"]);
   const abort = new AbortController();
   const starting = startStack({
@@ -39,6 +49,7 @@ async function main() {
     console.error(`\n[softfleet] ${reason}: stopping web, control and the database…`);
     abort.abort(new Error(`stopped by ${reason}`));
     const stack = await starting.catch(() => undefined);
+    await lab?.stop().catch((error: Error) => console.error(`[softfleet] stopping the lab: ${error.message}`));
     await stack?.stop();
     console.error("[softfleet] stopped cleanly");
     process.exit(code);
@@ -55,6 +66,17 @@ async function main() {
   const db = createPrismaClient(stack.database.url);
   const demo = await ensureDemoAdmin(db, dataDir);
   await db.$disconnect();
+
+  if (labNodes > 0) {
+    progress.step(`booting ${labNodes} real systemd node${labNodes > 1 ? "s" : ""} (Debian trixie in systemd-nspawn)`);
+    try {
+      lab = await startLabFleet({ databaseUrl: stack.database.url, controlUrl: stack.control.url, nodes: labNodes });
+    } catch (error) {
+      console.error(`[softfleet] the lab could not start: ${(error as Error).message}`);
+      await shutdown("the lab failed", 1);
+    }
+  }
+  const labHint = labNodes > 0 ? null : await labUnavailable().catch(() => "the lab could not be checked");
 
   const lines = [
     "",
@@ -74,6 +96,14 @@ async function main() {
     lines.push(
       "  log in:               create the first admin with `npm run user -- create --role admin --username <name>`",
     );
+  }
+  if (lab) {
+    for (const node of lab.nodes)
+      lines.push(
+        `  lab node:             ${node.name} (demo services ${node.urls.survivor} and ${node.urls.ordinary})`,
+      );
+  } else if (labHint === null) {
+    lines.push("  real nodes:           `npm start -- --lab 3` boots three Debian trixie nodes running the agent");
   }
   lines.push(`  started in ${(progress.elapsedMs() / 1000).toFixed(1)} s; press Ctrl-C to stop`, "");
   console.log(lines.join("\n"));

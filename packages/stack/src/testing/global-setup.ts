@@ -38,6 +38,10 @@ export default async function setup(project: TestProject) {
     serverUrl = server.url;
     stopEmbedded = server.stop;
   }
+  // Lab suites share one image: build it (cached) once, before they run in parallel.
+  const lab = await import("@softfleet/lab");
+  if (lab.labPrerequisites().ok) await lab.buildImage();
+
   const template = `${prefix}template`;
   await adminQuery(serverUrl, `CREATE DATABASE "${template}"`);
   await migrateDeploy(withDatabase(serverUrl, template));

@@ -1,15 +1,27 @@
 "use client";
 
+import type { RouterOutputs } from "@softfleet/api";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { Downtime } from "~/components/downtime";
+import { LiveIndicator } from "~/components/live-indicator";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
 import { RelativeTime } from "~/components/time";
 import { EmptyState, FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
+import { useInvalidateSoon, useLiveChanges } from "~/trpc/live";
+
+type Node = RouterOutputs["nodes"]["list"][number];
+
+const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
 
 export function FleetTable() {
   const trpc = useTRPC();
   const nodes = useQuery(trpc.nodes.list.queryOptions());
+  const invalidateSoon = useInvalidateSoon();
+  // Every node, node-event and command change can alter a row (state, version, last reboot).
+  const refresh = () => invalidateSoon(trpc.nodes.list.queryKey());
+  const live = useLiveChanges(refresh, refresh);
   const online = nodes.data?.filter((node) => node.status === "online").length ?? 0;
   return (
     <>
@@ -17,12 +29,14 @@ export function FleetTable() {
         title="Fleet"
         description="Every host running the softfleet agent."
         actions={
-          nodes.data &&
-          nodes.data.length > 0 && (
-            <p className="text-zinc-600 dark:text-zinc-400">
-              {nodes.data.length} {nodes.data.length === 1 ? "node" : "nodes"}, {online} online
-            </p>
-          )
+          <div className="flex items-center gap-4">
+            {nodes.data && nodes.data.length > 0 && (
+              <p className="text-zinc-600 dark:text-zinc-400">
+                {nodes.data.length} {nodes.data.length === 1 ? "node" : "nodes"}, {online} online
+              </p>
+            )}
+            <LiveIndicator status={live} />
+          </div>
         }
       />
       {nodes.isPending && <p role="status">Loading nodes…</p>}
@@ -42,52 +56,73 @@ export function FleetTable() {
                 <th className={thClass}>Host</th>
                 <th className={thClass}>State</th>
                 <th className={thClass}>Image version</th>
-                <th className={`${thClass} text-right`}>Soft-reboots</th>
-                <th className={thClass}>Last seen</th>
+                <th className={`${thClass} text-right`}>
+                  <abbr title="SoftRebootsCount: soft-reboots since the last full boot" className="no-underline">
+                    Soft-reboots
+                  </abbr>
+                </th>
+                <th className={`${thClass} text-right`}>Last reboot downtime</th>
                 <th className={thClass}>Groups</th>
+                <th className={thClass}>Last seen</th>
               </tr>
             </thead>
             <tbody>
               {nodes.data.map((node) => (
-                <tr key={node.id}>
-                  <td className={tdClass}>
-                    <span className="mr-2 font-medium">{node.hostname}</span>
-                    {node.simulated && <SimulatedBadge />}
-                  </td>
-                  <td className={tdClass}>
-                    <StatusBadge status={node.status} />
-                  </td>
-                  <td className={`${tdClass} font-mono text-xs`}>{node.imageVersion ?? "—"}</td>
-                  <td
-                    className={`${tdClass} text-right tabular-nums`}
-                    title="SoftRebootsCount: soft-reboots since the last full boot"
-                  >
-                    {node.softRebootsCount ?? "—"}
-                  </td>
-                  <td className={tdClass}>
-                    <RelativeTime date={node.lastSeenAt} />
-                  </td>
-                  <td className={tdClass}>
-                    {node.memberships.length === 0
-                      ? "—"
-                      : node.memberships.map((m, i) => (
-                          <span key={m.group.id}>
-                            {i > 0 && ", "}
-                            <Link
-                              href={`/groups/${m.group.id}`}
-                              className="text-sky-700 hover:underline dark:text-sky-400"
-                            >
-                              {m.group.name}
-                            </Link>
-                          </span>
-                        ))}
-                  </td>
-                </tr>
+                <FleetRow key={node.id} node={node} />
               ))}
             </tbody>
           </table>
         </div>
       )}
     </>
+  );
+}
+
+function FleetRow({ node }: { node: Node }) {
+  return (
+    <tr>
+      <td className={tdClass}>
+        <Link href={`/nodes/${node.id}`} className={`mr-2 font-medium ${linkClass}`}>
+          {node.hostname}
+        </Link>
+        {node.simulated && <SimulatedBadge />}
+        {node.revokedAt && <span className="text-xs text-red-700 dark:text-red-400">revoked</span>}
+      </td>
+      <td className={tdClass}>
+        <StatusBadge status={node.status} />
+      </td>
+      <td className={`${tdClass} font-mono text-xs`}>
+        {node.imageVersion ?? "—"}
+        {node.nextrootStaged && (
+          <span
+            className="ml-1 font-sans text-zinc-600 dark:text-zinc-400"
+            title="A new image is staged at /run/nextroot"
+          >
+            <span aria-hidden="true">→ </span>
+            <span className="sr-only">, staged: </span>
+            {node.nextrootImageVersion ?? "new image"}
+          </span>
+        )}
+      </td>
+      <td className={`${tdClass} text-right tabular-nums`}>{node.softRebootsCount ?? "—"}</td>
+      <td className={`${tdClass} text-right`}>
+        <Downtime record={node.lastReboot} />
+      </td>
+      <td className={tdClass}>
+        {node.memberships.length === 0
+          ? "—"
+          : node.memberships.map((m, i) => (
+              <span key={m.group.id}>
+                {i > 0 && ", "}
+                <Link href={`/groups/${m.group.id}`} className={linkClass}>
+                  {m.group.name}
+                </Link>
+              </span>
+            ))}
+      </td>
+      <td className={tdClass}>
+        <RelativeTime date={node.lastSeenAt} />
+      </td>
+    </tr>
   );
 }

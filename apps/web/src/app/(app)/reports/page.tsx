@@ -13,8 +13,8 @@ export default function ReportsPage() {
           version.
         </p>
         <p className="mt-2">
-          They are built from rollouts of enrolled nodes, and nodes enroll through the softfleet agent, which is not
-          part of this release yet.
+          Until then, each node&apos;s page shows its reboot records: the phases of every soft-reboot and which services
+          survived it.
         </p>
       </EmptyState>
     </>

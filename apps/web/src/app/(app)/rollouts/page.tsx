@@ -12,10 +12,7 @@ export default function RolloutsPage() {
           A rollout will soft-reboot the nodes of a group in stages, a few hosts at a time. Each rollout and its
           progress per node will be listed here.
         </p>
-        <p className="mt-2">
-          Rollouts need enrolled nodes, and nodes enroll through the softfleet agent, which is not part of this release
-          yet.
-        </p>
+        <p className="mt-2">Until then, operators can soft-reboot one node at a time from its page in the fleet.</p>
       </EmptyState>
     </>
   );

@@ -4,6 +4,7 @@ import { can } from "~/components/roles";
 import { PageHeader } from "~/components/ui";
 import { requireUser } from "~/server/session";
 import { ChangePasswordForm } from "./change-password-form";
+import { EnrollmentSection } from "./enrollment-section";
 import { UsersSection } from "./users-section";
 
 export const metadata: Metadata = { title: "Settings" };
@@ -24,7 +25,10 @@ export default async function SettingsPage() {
   const admin = can(user.role, "admin");
   return (
     <>
-      <PageHeader title="Settings" description={admin ? "Your account, users and enrollment." : "Your account."} />
+      <PageHeader
+        title="Settings"
+        description={admin ? "Your account, users and enrollment tokens." : "Your account."}
+      />
       <Section id="account-heading" title="Your account">
         <p className="mb-4 text-zinc-600 dark:text-zinc-400">
           Signed in as <span className="font-medium text-zinc-900 dark:text-zinc-100">{user.displayName}</span> (
@@ -37,12 +41,11 @@ export default async function SettingsPage() {
           <UsersSection currentUserId={user.id} />
         </Section>
       )}
-      <Section id="enrollment-heading" title="Enrollment tokens">
-        <p className="max-w-prose text-zinc-600 dark:text-zinc-400">
-          Enrollment tokens, which let a host&apos;s softfleet agent join the fleet, arrive together with the agent in a
-          later release; there is nothing to set up here yet.
-        </p>
-      </Section>
+      {admin && (
+        <Section id="enrollment-heading" title="Enrollment tokens">
+          <EnrollmentSection />
+        </Section>
+      )}
     </>
   );
 }

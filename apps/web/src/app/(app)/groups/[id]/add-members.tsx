@@ -37,8 +37,8 @@ export function AddMembers({ group }: { group: Group }) {
   if (nodes.data.length === 0) {
     return (
       <p className="max-w-prose text-zinc-600 dark:text-zinc-400">
-        There are no nodes to add yet. Nodes appear in the fleet when their softfleet agent enrolls; the agent is not
-        part of this release yet.
+        There are no nodes to add yet. Nodes appear in the fleet when their softfleet agent enrolls with an enrollment
+        token from Settings.
       </p>
     );
   }

@@ -1,0 +1,253 @@
+import { requestSoftReboot } from "@softfleet/fleet";
+import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
+import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, enroll, machineIdOf, newToken, startGateway } from "./testing";
+
+let t: TestDatabase;
+let control: Awaited<ReturnType<typeof startGateway>>;
+let counter = 100;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  control = await startGateway(t.db, t.url);
+});
+afterAll(async () => {
+  await control.close();
+  await t.drop();
+});
+
+/** A freshly enrolled node, connected and greeted. */
+async function enrolledNode() {
+  const machineId = machineIdOf(counter++);
+  const { body } = await enroll(control.url, { token: await newToken(t.db), machineId, hostname: `n-${counter}` });
+  const agent = await connect(control.url, body.credential);
+  agent.hello(machineId);
+  await agent.next("welcome");
+  return { machineId, nodeId: body.nodeId!, credential: body.credential!, agent };
+}
+
+const shutdownEvent = (start = true) => ({
+  type: "shutdown-signal",
+  start,
+  shutdownType: "soft-reboot",
+  monotonicUsec: "5000000123",
+  wallclock: new Date().toISOString(),
+  bootId: "0b5c1e2a-1111-4222-8333-944455556666",
+  softRebootsCount: 0,
+});
+
+describe("enrollment", () => {
+  it("gives a node its own credential for a valid token, stored hashed and audited", async () => {
+    const token = await newToken(t.db, { maxUses: 1 });
+    const machineId = machineIdOf(1);
+    const result = await enroll(control.url, { token, machineId, hostname: "web-1" });
+    expect(result.status).toBe(201);
+    expect(result.body.credential).toMatch(/^sfn\.\w+\.[\w-]{43}$/);
+    const node = await t.db.node.findUniqueOrThrow({ where: { machineId } });
+    expect(node.credentialHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(node.credentialHash).not.toContain(result.body.credential!.split(".")[2]);
+    const audit = await t.db.auditEntry.findFirstOrThrow({ where: { targetId: node.id } });
+    expect(audit).toMatchObject({ actorType: "agent", action: "node.enrolled", targetName: "web-1" });
+    // The token allowed one use.
+    const again = await enroll(control.url, { token, machineId: machineIdOf(2), hostname: "web-2" });
+    expect(again).toEqual({ status: 403, body: { error: "the enrollment token has been used 1 times, its limit" } });
+  });
+
+  it("refuses bad requests with a reason, storing nothing", async () => {
+    const before = await t.db.node.count();
+    expect(await enroll(control.url, "{not json")).toEqual({ status: 400, body: { error: "the body is not JSON" } });
+    expect(
+      (await enroll(control.url, { token: "sfe_nope-nope-nope", machineId: machineIdOf(3), hostname: "x" })).body,
+    ).toEqual({
+      error: "the enrollment token is not a known enrollment token",
+    });
+    const invalid = await enroll(control.url, { token: await newToken(t.db), machineId: "ABC", hostname: "x" });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error).toContain("machineId: must be 32 lowercase hex digits");
+    const expired = await enroll(control.url, {
+      token: await newToken(t.db, { ttlHours: -1 }),
+      machineId: machineIdOf(4),
+      hostname: "x",
+    });
+    expect(expired.body.error).toBe("the enrollment token has expired");
+    expect(await t.db.node.count()).toBe(before);
+  });
+});
+
+describe("the agent WebSocket", () => {
+  it("greets a node, stores each event once and acknowledges every copy", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    expect(await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).toMatchObject({
+      status: "online",
+      imageVersion: "1",
+      systemdVersion: 257,
+    });
+    const event = { kind: "event", v: PROTOCOL_VERSION, id: "evt-0001-aaaa", event: shutdownEvent() };
+    agent.send(event);
+    expect(await agent.next("ack")).toMatchObject({ ids: ["evt-0001-aaaa"] });
+    agent.send(event);
+    expect(await agent.next("ack")).toMatchObject({ ids: ["evt-0001-aaaa"] });
+    expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(1);
+    agent.ws.close();
+  });
+
+  it.each([
+    ["malformed JSON", "{kind: hello", "malformed", "not JSON"],
+    ["wrong types", { kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: 12 }, "invalid", "monotonicUsec"],
+    ["an unknown kind", { kind: "reboot-now", v: PROTOCOL_VERSION }, "unknown-kind", "kind"],
+    [
+      "another protocol version",
+      { kind: "heartbeat", v: 99, monotonicUsec: "1" },
+      "invalid",
+      "must be protocol version 1",
+    ],
+    [
+      "an event of an unknown type",
+      { kind: "event", v: PROTOCOL_VERSION, id: "evt-x-0001", event: { type: "explode" } },
+      "invalid",
+      "event.type",
+    ],
+  ])("answers %s with an error frame saying what is wrong, storing nothing", async (_name, frame, code, text) => {
+    const { nodeId, agent } = await enrolledNode();
+    agent.send(frame);
+    const error = await agent.next("error");
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(text);
+    expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(0);
+    agent.ws.close();
+  });
+
+  it("closes on an oversized frame with 1009", async () => {
+    const { agent } = await enrolledNode();
+    agent.send(JSON.stringify({ kind: "heartbeat", pad: "x".repeat(MAX_FRAME_BYTES) }));
+    expect((await agent.waitClosed()).code).toBe(CloseCode.tooBig);
+  });
+
+  it("refuses a missing, wrong or revoked credential before the connection opens", async () => {
+    const { nodeId, credential, agent } = await enrolledNode();
+    expect((await connect(control.url, undefined)).opened).toMatchObject({ ok: false, status: 401 });
+    const wrong = await connect(control.url, `${credential.slice(0, -4)}AAAA`);
+    expect(wrong.opened).toEqual({
+      ok: false,
+      status: 401,
+      body: JSON.stringify({ error: "the credential is wrong" }),
+    });
+
+    // Revoking closes the live connection and refuses the next one.
+    await t.db.$transaction(async (tx) => {
+      await tx.node.update({ where: { id: nodeId }, data: { revokedAt: new Date(), credentialHash: null } });
+      await tx.$executeRaw`SELECT pg_notify('softfleet_control', ${JSON.stringify({ kind: "revoked", nodeId })})`;
+    });
+    expect(await agent.waitClosed()).toEqual({ code: CloseCode.revoked, reason: "this node was revoked by an admin" });
+    const after = await connect(control.url, credential);
+    expect(after.opened).toMatchObject({
+      ok: false,
+      status: 401,
+      body: JSON.stringify({ error: "this node was revoked by an admin" }),
+    });
+  });
+
+  it("closes when one node's credential speaks for another machine, storing nothing", async () => {
+    const { credential, nodeId } = await enrolledNode();
+    const other = await enrolledNode();
+    const impostor = await connect(control.url, credential);
+    impostor.hello(other.machineId);
+    const closed = await impostor.waitClosed();
+    expect(closed.code).toBe(CloseCode.policyViolation);
+    expect(closed.reason).toContain(`not ${other.machineId}`);
+    const node = await t.db.node.findUniqueOrThrow({ where: { id: nodeId } });
+    expect(node.machineId).not.toBe(other.machineId);
+  });
+
+  it("delivers a requested soft-reboot and records the agent's answer", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    const command = await t.db.$transaction((tx) =>
+      requestSoftReboot(tx, { nodeId, requireNextroot: true, requestedById: null }),
+    );
+    const frame = await agent.next("command");
+    expect(frame).toMatchObject({ id: command.id, command: { type: "soft-reboot", requireNextroot: true } });
+    expect((await t.db.nodeCommand.findUniqueOrThrow({ where: { id: command.id } })).status).toBe("sent");
+    agent.send({
+      kind: "event",
+      v: PROTOCOL_VERSION,
+      id: "evt-cmd-result-1",
+      event: {
+        type: "command-result",
+        commandId: command.id,
+        outcome: "refused",
+        reason: "no image is staged at /run/nextroot",
+      },
+    });
+    await agent.next("ack");
+    expect(await t.db.nodeCommand.findUniqueOrThrow({ where: { id: command.id } })).toMatchObject({
+      status: "refused",
+      reason: "no image is staged at /run/nextroot",
+    });
+  });
+
+  it("stores a reboot record with the node's exact microseconds", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    const record = {
+      type: "reboot-record",
+      kind: "soft-reboot",
+      requested: "soft-reboot",
+      escalated: false,
+      beforeLost: false,
+      bootIdBefore: "0b5c1e2a-1111-4222-8333-944455556666",
+      bootIdAfter: "0b5c1e2a-1111-4222-8333-944455556666",
+      softRebootsCountBefore: 0,
+      softRebootsCountAfter: 1,
+      imageBefore: { id: "debian", versionId: "13", imageId: "softfleet-lab", imageVersion: "1" },
+      imageAfter: { id: "debian", versionId: "13", imageId: "softfleet-lab", imageVersion: "2" },
+      phases: {
+        signalUsec: "9007199254740993",
+        shutdownStartUsec: "9007199254750993",
+        userspaceUsec: "9007199255490993",
+        finishUsec: "9007199256410993",
+        agentConnectedUsec: "9007199256600001",
+      },
+      units: [],
+      signalEventId: null,
+    };
+    agent.send({ kind: "event", v: PROTOCOL_VERSION, id: "evt-record-0001", event: record });
+    await agent.next("ack");
+    const row = await t.db.rebootRecord.findFirstOrThrow({ where: { nodeId } });
+    // Beyond 2^53: kept exactly as BigInt, not rounded through a JS number.
+    expect(row.signalUsec).toBe(9007199254740993n);
+    expect(row.finishUsec).toBe(9007199256410993n);
+    expect(row).toMatchObject({
+      kind: "soft-reboot",
+      imageVersionBefore: "1",
+      imageVersionAfter: "2",
+      trigger: "external",
+    });
+  });
+
+  it("shows a node as rebooting from logind's signal until it says hello again", async () => {
+    const { nodeId, machineId, credential, agent } = await enrolledNode();
+    agent.send({ kind: "event", v: PROTOCOL_VERSION, id: "evt-reboot-0001", event: shutdownEvent(true) });
+    await agent.next("ack");
+    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("rebooting");
+    agent.ws.close();
+    await agent.waitClosed();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("rebooting");
+    const back = await connect(control.url, credential);
+    back.hello(machineId);
+    await back.next("welcome");
+    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("online");
+    back.ws.close();
+  });
+
+  it("marks a node offline when its connection ends", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    agent.ws.close();
+    await agent.waitClosed();
+    for (let i = 0; i < 100; i++) {
+      if ((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === "offline") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("offline");
+  });
+});

@@ -1,0 +1,136 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Socket } from "node:net";
+import type { Db } from "@softfleet/db";
+import { CONTROL_CHANNEL, type ControlSignal, parseNodeCredential, secretMatches } from "@softfleet/fleet";
+import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
+import { WebSocketServer } from "ws";
+import { handleEnroll } from "./enroll";
+import { refuseUpgrade, sendJson } from "./http";
+import { listen } from "./listen";
+import { AgentSession } from "./session";
+
+export interface GatewayOptions {
+  databaseUrl: string;
+  heartbeatSec?: number;
+  helloTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * The agents' side of the control plane: enrollment over HTTP and one
+ * WebSocket per node on its own path. Commands and revocations reach it from
+ * any process through Postgres NOTIFY.
+ */
+export async function attachGateway(server: Server, db: Db, options: GatewayOptions) {
+  const log = options.log ?? ((line: string) => console.error(`[control] ${line}`));
+  const heartbeatSec = options.heartbeatSec ?? 10;
+  const sessions = new Map<string, AgentSession>();
+  // Work still running when the gateway closes (marking nodes offline) is awaited by close().
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+
+  server.on("request", (req, res) => {
+    const path = new URL(req.url ?? "/", "http://control").pathname;
+    if (path !== ENROLL_PATH) return;
+    if (req.method !== "POST") return sendJson(res, 405, { error: `use POST for ${ENROLL_PATH}` });
+    void handleEnroll(db, req, res);
+  });
+
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    void (async () => {
+      const path = new URL(req.url ?? "/", "http://control").pathname;
+      if (path !== AGENT_WS_PATH)
+        return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}; agents use ${AGENT_WS_PATH}`);
+      const node = await authenticate(db, req.headers.authorization);
+      if ("error" in node) return refuseUpgrade(socket, 401, node.error);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const session = new AgentSession(node.id, node.machineId, ws, db, {
+          heartbeatSec,
+          helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+          log,
+        });
+        sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
+        sessions.set(node.id, session);
+        ws.on("error", (error) => log(`node ${node.id}: ${error.message}`));
+        ws.on("close", () => {
+          if (sessions.get(node.id) !== session) return;
+          sessions.delete(node.id);
+          track(
+            session
+              .markGone()
+              .catch((error: Error) => log(`node ${node.id}: marking offline failed: ${error.message}`)),
+          );
+        });
+      });
+    })().catch((error: Error) => {
+      log(`upgrade failed: ${error.message}`);
+      refuseUpgrade(socket, 500, "the server could not check the credential; retry");
+    });
+  });
+
+  const listener = await listen(
+    options.databaseUrl,
+    CONTROL_CHANNEL,
+    (payload) => {
+      const signal = JSON.parse(payload) as ControlSignal;
+      const session = sessions.get(signal.nodeId);
+      if (!session) return;
+      if (signal.kind === "revoked") session.close(CloseCode.revoked, "this node was revoked by an admin");
+      if (signal.kind === "command") void session.deliverCommands().catch((error: Error) => log(error.message));
+    },
+    log,
+  );
+
+  // A control process that died left its nodes "online": heartbeats tell.
+  const sweeper = setInterval(() => {
+    const cutoff = new Date(Date.now() - heartbeatSec * 3_000);
+    // A node that went down to reboot and has not come back within 5 minutes is just offline.
+    const rebootCutoff = new Date(Date.now() - 5 * 60_000);
+    void db.$executeRaw`
+      WITH stale AS (
+        UPDATE "Node" SET status = 'offline'
+        WHERE (status = 'online' AND "lastSeenAt" < ${cutoff}) OR (status = 'rebooting' AND "lastSeenAt" < ${rebootCutoff})
+        RETURNING id)
+      SELECT pg_notify('softfleet_changes', json_build_object('entity', 'node', 'id', id, 'what', 'offline')::text) FROM stale`.catch(
+      (error: Error) => log(`offline sweep failed: ${error.message}`),
+    );
+  }, heartbeatSec * 1000);
+  sweeper.unref();
+
+  return {
+    sessions,
+    async close() {
+      clearInterval(sweeper);
+      await listener.close();
+      const closing = [...sessions.values()].map(
+        (session) =>
+          new Promise<void>((resolve) => {
+            session.socket.once("close", () => resolve());
+            session.close(CloseCode.goingAway, "the control plane is shutting down");
+          }),
+      );
+      await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 3_000))]);
+      wss.close();
+      await Promise.all(inFlight);
+    },
+  };
+}
+
+async function authenticate(
+  db: Db,
+  header: string | undefined,
+): Promise<{ id: string; machineId: string } | { error: string }> {
+  const credential = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+  if (!credential) return { error: "send the node's credential as Authorization: Bearer <credential>" };
+  const parsed = parseNodeCredential(credential);
+  if (!parsed) return { error: "the credential is malformed" };
+  const node = await db.node.findUnique({ where: { id: parsed.nodeId } });
+  if (!node) return { error: "the credential names no known node; enroll again" };
+  if (node.revokedAt) return { error: "this node was revoked by an admin" };
+  if (!secretMatches(parsed.secret, node.credentialHash)) return { error: "the credential is wrong" };
+  return { id: node.id, machineId: node.machineId };
+}

@@ -1,0 +1,153 @@
+import type { Db } from "@softfleet/db";
+import {
+  applyHello,
+  applyState,
+  markCommandSent,
+  markOffline,
+  storeEvent,
+  takePendingCommands,
+} from "@softfleet/fleet";
+import {
+  type AgentMessage,
+  agentMessage,
+  CloseCode,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type ServerMessage,
+} from "@softfleet/protocol";
+import type { WebSocket } from "ws";
+
+export interface SessionOptions {
+  heartbeatSec: number;
+  helloTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+const MAX_BAD_FRAMES = 10;
+
+/**
+ * One agent's connection, after its credential was checked. The first frame
+ * must be `hello` naming the credential's own machine; then events are stored
+ * once each and acknowledged, state updates the node, and pending commands
+ * are delivered.
+ */
+export class AgentSession {
+  private greeted = false;
+  private badFrames = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly nodeId: string,
+    private readonly machineId: string,
+    readonly socket: WebSocket,
+    private readonly db: Db,
+    private readonly options: SessionOptions,
+  ) {
+    this.helloTimer = setTimeout(
+      () => this.close(CloseCode.policyViolation, "send hello first, within 10 s of connecting"),
+      options.helloTimeoutMs,
+    );
+    socket.on("message", (data, isBinary) => {
+      // Frames are handled one at a time, in order: an ack never overtakes its event.
+      this.queue = this.queue
+        .then(() => this.onFrame(data as Buffer, isBinary))
+        .catch((error: Error) => {
+          options.log(`node ${nodeId}: ${error.message}`);
+          this.send({
+            kind: "error",
+            v: PROTOCOL_VERSION,
+            code: "server-error",
+            message: "the server could not store that; retry",
+            ref: null,
+          });
+        });
+    });
+    socket.on("close", () => clearTimeout(this.helloTimer));
+  }
+
+  send(message: ServerMessage) {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  close(code: number, reason: string) {
+    this.socket.close(code, reason);
+  }
+
+  get isGreeted() {
+    return this.greeted;
+  }
+
+  private refuse(code: string, message: string, ref: string | null = null) {
+    this.send({ kind: "error", v: PROTOCOL_VERSION, code, message, ref });
+    this.badFrames += 1;
+    if (this.badFrames >= MAX_BAD_FRAMES) this.close(CloseCode.policyViolation, `${MAX_BAD_FRAMES} invalid frames`);
+  }
+
+  private async onFrame(data: Buffer, isBinary: boolean) {
+    if (isBinary) return this.refuse("binary", "frames must be JSON text");
+    const parsed = parseFrame(agentMessage, data);
+    if (!parsed.ok) return this.refuse(parsed.code, parsed.error);
+    const message = parsed.message;
+    if (!this.greeted && message.kind !== "hello") return this.refuse("hello-first", "the first message must be hello");
+    await this.handle(message);
+  }
+
+  private async handle(message: AgentMessage) {
+    switch (message.kind) {
+      case "hello": {
+        if (message.identity.machineId !== this.machineId) {
+          this.options.log(`node ${this.nodeId}: credential used for machine ${message.identity.machineId}`);
+          return this.close(
+            CloseCode.policyViolation,
+            `this credential belongs to machine ${this.machineId}, not ${message.identity.machineId}`,
+          );
+        }
+        clearTimeout(this.helloTimer);
+        await this.db.$transaction((tx) => applyHello(tx, this.nodeId, message.identity, message.state));
+        this.greeted = true;
+        this.send({
+          kind: "welcome",
+          v: PROTOCOL_VERSION,
+          nodeId: this.nodeId,
+          heartbeatSec: this.options.heartbeatSec,
+        });
+        await this.deliverCommands();
+        return;
+      }
+      case "state":
+        await this.db.$transaction((tx) => applyState(tx, this.nodeId, message.state));
+        return;
+      case "event": {
+        await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, message.id, message.event));
+        this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [message.id] });
+        return;
+      }
+      case "heartbeat":
+        await this.db.node.update({ where: { id: this.nodeId }, data: { lastSeenAt: new Date(), status: "online" } });
+        return;
+    }
+  }
+
+  /** Sends the node's pending commands (called on hello and when a command is requested). */
+  async deliverCommands() {
+    if (!this.greeted) return;
+    const commands = await this.db.$transaction(async (tx) => {
+      const pending = await takePendingCommands(tx, this.nodeId);
+      for (const command of pending) await markCommandSent(tx, command.id);
+      return pending;
+    });
+    for (const command of commands) {
+      this.send({
+        kind: "command",
+        v: PROTOCOL_VERSION,
+        id: command.id,
+        command: { type: "soft-reboot", requireNextroot: command.requireNextroot },
+      });
+    }
+  }
+
+  async markGone() {
+    await this.db.$transaction((tx) => markOffline(tx, this.nodeId));
+  }
+}

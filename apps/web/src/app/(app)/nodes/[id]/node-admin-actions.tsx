@@ -1,0 +1,50 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { ConfirmButton } from "~/components/confirm-dialog";
+import { useTRPC } from "~/trpc/client";
+import type { NodeData } from "./node-detail";
+
+/** Admins: end the node's credential, or forget the node altogether. */
+export function NodeAdminActions({ node, onDeleted }: { node: NodeData; onDeleted: () => void }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const revoke = useMutation(trpc.nodes.revoke.mutationOptions());
+  const remove = useMutation(trpc.nodes.delete.mutationOptions());
+  const invalidateNodes = () => queryClient.invalidateQueries({ queryKey: trpc.nodes.pathKey() });
+
+  return (
+    <>
+      {!node.revokedAt && (
+        <ConfirmButton
+          label="Revoke"
+          title={`Revoke ${node.hostname}?`}
+          onConfirm={async () => {
+            await revoke.mutateAsync({ nodeId: node.id });
+            await invalidateNodes();
+          }}
+        >
+          Its credential stops working and its agent is disconnected at once. The node and its history stay here; to let
+          the machine enroll again, delete the node afterwards.
+        </ConfirmButton>
+      )}
+      <ConfirmButton
+        label="Delete"
+        title={`Delete ${node.hostname}?`}
+        onConfirm={async () => {
+          await remove.mutateAsync({ nodeId: node.id });
+          onDeleted();
+          // The fleet list must not show the node for a moment from its cache.
+          queryClient.setQueryData(trpc.nodes.list.queryKey(), (nodes) => nodes?.filter((n) => n.id !== node.id));
+          router.push("/fleet");
+          await queryClient.invalidateQueries({ queryKey: trpc.nodes.list.queryKey() });
+        }}
+      >
+        The node, its reboot records, events and commands are removed, and its agent is disconnected. Its machine can
+        enroll again with a new enrollment token. This cannot be undone.
+      </ConfirmButton>
+    </>
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Readers for the JSON columns of nodes, events and reboot records. The
+ * agent's protocol validated them on the way in; these only narrow the types
+ * and drop what does not fit, so a malformed row never breaks the page.
+ */
+
+type Json = unknown;
+
+function isObject(value: Json): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const str = (value: Json): string | null => (typeof value === "string" ? value : null);
+const num = (value: Json): number | null => (typeof value === "number" ? value : null);
+/** µs values travel as decimal strings (or, in older rows, numbers). */
+const usec = (value: Json): string | null =>
+  typeof value === "string" && /^\d+$/.test(value)
+    ? value
+    : typeof value === "number" && Number.isInteger(value) && value >= 0
+      ? String(value)
+      : null;
+
+export interface WatchedUnit {
+  name: string;
+  activeState: string | null;
+  subState: string | null;
+  invocationId: string | null;
+  activeEnterUsec: string | null;
+  inactiveEnterUsec: string | null;
+}
+
+/** A node's `units`: the watched services as last reported. */
+export function watchedUnits(value: Json): WatchedUnit[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isObject).flatMap((unit) => {
+    const name = str(unit.name);
+    if (!name) return [];
+    return [
+      {
+        name,
+        activeState: str(unit.activeState),
+        subState: str(unit.subState),
+        invocationId: str(unit.invocationId),
+        activeEnterUsec: usec(unit.activeEnterUsec),
+        inactiveEnterUsec: usec(unit.inactiveEnterUsec),
+      },
+    ];
+  });
+}
+
+export type UnitOutcome = "survived" | "restarted" | "absent" | "unknown";
+
+export interface UnitContinuity {
+  name: string;
+  outcome: UnitOutcome;
+  invocationIdBefore: string | null;
+  invocationIdAfter: string | null;
+  inactiveEnterUsec: string | null;
+  activeEnterUsec: string | null;
+}
+
+const outcomes: readonly UnitOutcome[] = ["survived", "restarted", "absent", "unknown"];
+
+/** A reboot record's `units`: what became of each watched unit. */
+export function unitContinuity(value: Json): UnitContinuity[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isObject).flatMap((unit) => {
+    const name = str(unit.name);
+    if (!name) return [];
+    const outcome = outcomes.find((o) => o === unit.outcome) ?? "unknown";
+    return [
+      {
+        name,
+        outcome,
+        invocationIdBefore: str(unit.invocationIdBefore),
+        invocationIdAfter: str(unit.invocationIdAfter),
+        inactiveEnterUsec: usec(unit.inactiveEnterUsec),
+        activeEnterUsec: usec(unit.activeEnterUsec),
+      },
+    ];
+  });
+}
+
+/** A node's `labels`: string keys and values. */
+export function labelEntries(value: Json): [string, string][] {
+  if (!isObject(value)) return [];
+  return Object.entries(value).map(([key, v]) => [key, typeof v === "string" ? v : JSON.stringify(v)]);
+}
+
+/** The parts of an agent event the timeline shows. */
+export type EventSummary =
+  | {
+      type: "shutdown-signal";
+      start: boolean | null;
+      shutdownType: string | null;
+      monotonicUsec: string | null;
+      wallclock: string | null;
+      softRebootsCount: number | null;
+    }
+  | { type: "reboot-record"; kind: string | null; escalated: boolean; monotonicUsec: string | null }
+  | { type: "command-result"; commandId: string | null; outcome: string | null; reason: string | null }
+  | { type: "other"; name: string };
+
+export function summarizeEvent(type: string, payload: Json): EventSummary {
+  const p = isObject(payload) ? payload : {};
+  switch (type) {
+    case "shutdown-signal":
+      return {
+        type,
+        start: typeof p.start === "boolean" ? p.start : null,
+        shutdownType: str(p.shutdownType),
+        monotonicUsec: usec(p.monotonicUsec),
+        wallclock: str(p.wallclock),
+        softRebootsCount: num(p.softRebootsCount),
+      };
+    case "reboot-record": {
+      const phases = isObject(p.phases) ? p.phases : {};
+      return {
+        type,
+        kind: str(p.kind),
+        escalated: p.escalated === true,
+        monotonicUsec: usec(phases.agentConnectedUsec),
+      };
+    }
+    case "command-result":
+      return { type, commandId: str(p.commandId), outcome: str(p.outcome), reason: str(p.reason) };
+    default:
+      return { type: "other", name: type };
+  }
+}

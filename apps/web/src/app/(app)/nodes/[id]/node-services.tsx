@@ -1,0 +1,51 @@
+import { shortId } from "~/components/format";
+import { tableClass, tdClass, thClass } from "~/components/ui";
+import { watchedUnits } from "./node-json";
+
+const stateColors: Record<string, string> = {
+  active: "text-green-800 dark:text-green-300",
+  failed: "text-red-700 dark:text-red-400",
+  activating: "text-amber-800 dark:text-amber-300",
+  deactivating: "text-amber-800 dark:text-amber-300",
+};
+
+/** The units the agent watches across reboots, as last reported. */
+export function NodeServices({ units }: { units: unknown }) {
+  const list = watchedUnits(units);
+  if (list.length === 0) {
+    return (
+      <p className="max-w-prose text-zinc-600 dark:text-zinc-400">
+        The agent watches no services on this node. List them under <code className="font-mono">watchUnits</code> in the
+        agent&apos;s configuration to see whether they survive each soft-reboot.
+      </p>
+    );
+  }
+  return (
+    <div className="overflow-x-auto">
+      <table className={tableClass}>
+        <caption className="sr-only">Watched services</caption>
+        <thead>
+          <tr>
+            <th className={thClass}>Unit</th>
+            <th className={thClass}>State</th>
+            <th className={thClass}>Invocation ID</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((unit) => (
+            <tr key={unit.name}>
+              <td className={`${tdClass} font-mono text-xs`}>{unit.name}</td>
+              <td className={tdClass}>
+                <span className={stateColors[unit.activeState ?? ""] ?? ""}>{unit.activeState ?? "unknown"}</span>
+                {unit.subState && <span className="text-zinc-600 dark:text-zinc-400"> ({unit.subState})</span>}
+              </td>
+              <td className={`${tdClass} font-mono text-xs`}>
+                {unit.invocationId ? <span title={unit.invocationId}>{shortId(unit.invocationId, 12)}</span> : "—"}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+"use client";
+
+import type { RouterOutputs } from "@softfleet/api";
+import { type QueryKey, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useTRPC } from "./client";
+
+/** One change in the fleet, as `live.changes` streams it. */
+export type LiveChange = RouterOutputs["live"]["changes"] extends AsyncIterable<infer T> ? T : never;
+
+/** connecting: first connection; live: receiving; reconnecting: lost and trying again; failed: gave up. */
+export type LiveStatus = "connecting" | "live" | "reconnecting" | "failed";
+
+/**
+ * Subscribes to the fleet's live changes (Server-Sent Events) and calls
+ * `onChange` for each. `onResync` runs whenever the stream (re)starts, since
+ * changes made while it was down were never seen: refetch what is shown then.
+ */
+export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?: () => void): LiveStatus {
+  const trpc = useTRPC();
+  const connectedOnce = useRef(false);
+  const [wasLive, setWasLive] = useState(false);
+  const subscription = useSubscription(
+    trpc.live.changes.subscriptionOptions(undefined, {
+      onStarted: () => {
+        // The first start follows the page's own fetch closely; later ones follow a gap.
+        if (connectedOnce.current) onResync?.();
+        connectedOnce.current = true;
+        setWasLive(true);
+      },
+      onData: onChange,
+    }),
+  );
+  switch (subscription.status) {
+    case "pending":
+      return "live";
+    case "error":
+      return "failed";
+    default:
+      return wasLive ? "reconnecting" : "connecting";
+  }
+}
+
+/**
+ * Invalidates queries shortly after asking, once per key however often it was
+ * asked meanwhile: a burst of changes (a rollout) becomes one refetch, not many.
+ */
+export function useInvalidateSoon(delayMs = 150): (queryKey: QueryKey) => void {
+  const queryClient = useQueryClient();
+  const pending = useRef(new Map<string, QueryKey>());
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(
+    (queryKey: QueryKey) => {
+      pending.current.set(JSON.stringify(queryKey), queryKey);
+      timer.current ??= setTimeout(() => {
+        timer.current = null;
+        const keys = [...pending.current.values()];
+        pending.current.clear();
+        for (const key of keys) void queryClient.invalidateQueries({ queryKey: key });
+      }, delayMs);
+    },
+    [queryClient, delayMs],
+  );
+}

@@ -1,0 +1,98 @@
+import { expect, test } from "@playwright/test";
+import { createPrismaClient } from "@softfleet/db";
+import { execIn, stage } from "@softfleet/lab";
+import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
+import { logIn } from "./helpers";
+import { parseBusctlProperties, requireLab } from "./lab";
+
+test.describe.configure({ mode: "serial", timeout: 300_000 });
+
+let fleet: LabFleet | undefined;
+
+test.beforeAll(async () => {
+  await requireLab();
+  fleet = await startLabFleet({
+    databaseUrl: process.env.E2E_DATABASE_URL!,
+    controlUrl: process.env.E2E_CONTROL_URL!,
+    nodes: 2,
+    firstIndex: 11,
+    label: "e2e lab nodes",
+  });
+});
+
+test.afterAll(async () => {
+  await fleet?.stop();
+});
+
+test("a soft-reboot clicked in the browser is watched live and measured exactly", async ({ page }) => {
+  const [node, other] = fleet!.nodes;
+  const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
+  try {
+    await logIn(page, "admin");
+    // Both nodes enroll and appear online without a reload.
+    for (const name of [node!.name, other!.name]) {
+      await expect(page.getByRole("row").filter({ hasText: name })).toContainText("Online", { timeout: 60_000 });
+    }
+    await stage({ version: "2", nodes: [node!.name] });
+    await page.getByRole("link", { name: node!.name }).click();
+    // The agent reports the staged image live.
+    await expect(page.getByText("Yes, at /run/nextroot")).toContainText("IMAGE_VERSION 2", { timeout: 30_000 });
+
+    const before = await db.node.findFirstOrThrow({ where: { hostname: node!.name } });
+    await page.getByRole("button", { name: "Soft-reboot", exact: true }).click();
+    await page.getByLabel("Only if a new image is staged").check();
+    await page.getByRole("button", { name: "Soft-reboot now" }).click();
+
+    // logind's signal arrives live in the timeline, typed soft-reboot.
+    const timeline = page.getByRole("region", { name: "Event timeline" });
+    await expect(timeline.getByText("soft-reboot").first()).toBeVisible({ timeout: 30_000 });
+
+    // The node comes back on the staged image, one soft-reboot later, same boot; the page follows live.
+    await expect(page.getByText("Online").first()).toBeVisible({ timeout: 120_000 });
+    const record = await expect
+      .poll(async () => db.rebootRecord.findFirst({ where: { nodeId: before.id } }), { timeout: 120_000 })
+      .not.toBeNull()
+      .then(() => db.rebootRecord.findFirstOrThrow({ where: { nodeId: before.id } }));
+    const after = await db.node.findUniqueOrThrow({ where: { id: before.id } });
+    expect(after.bootId).toBe(before.bootId);
+    expect(after.softRebootsCount).toBe((before.softRebootsCount ?? 0) + 1);
+    expect(after.imageVersion).toBe("2");
+    expect(record).toMatchObject({
+      kind: "soft-reboot",
+      requested: "soft-reboot",
+      escalated: false,
+      imageVersionAfter: "2",
+    });
+
+    // The phases are systemd's own timestamps, read here independently, to the microsecond.
+    const read = await execIn(node!.name, [
+      "busctl",
+      "get-property",
+      "org.freedesktop.systemd1",
+      "/org/freedesktop/systemd1",
+      "org.freedesktop.systemd1.Manager",
+      "ShutdownStartTimestampMonotonic",
+      "UserspaceTimestampMonotonic",
+      "FinishTimestampMonotonic",
+    ]);
+    const [shutdownStart, userspace, finish] = parseBusctlProperties(read.stdout);
+    expect(record.shutdownStartUsec).toBe(shutdownStart);
+    expect(record.userspaceUsec).toBe(userspace);
+    expect(record.finishUsec).toBe(finish);
+
+    // The page shows the record: image 1 -> 2, the survivor survived, the ordinary one restarted with a gap.
+    const records = page.getByRole("region", { name: "Reboot records" });
+    await expect(records).toContainText("soft-reboot");
+    await expect(records.getByRole("row").filter({ hasText: "softfleet-demo-survivor.service" })).toContainText(
+      "survived",
+    );
+    const ordinary = records.getByRole("row").filter({ hasText: "softfleet-demo-ordinary.service" });
+    await expect(ordinary).toContainText("restarted");
+    await expect(ordinary).toContainText(/\d+(\.\d+)? ms/);
+    const units = record.units as Array<{ name: string; outcome: string }>;
+    expect(units.find((u) => u.name === "softfleet-demo-survivor.service")?.outcome).toBe("survived");
+    expect(units.find((u) => u.name === "softfleet-demo-ordinary.service")?.outcome).toBe("restarted");
+  } finally {
+    await db.$disconnect();
+  }
+});

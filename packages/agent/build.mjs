@@ -1,0 +1,50 @@
+// Bundles the agent into one ESM file that runs on plain Node 20 with no node_modules:
+// hosts get a single file to copy, next to the systemd unit.
+import { dirname } from "node:path";
+import { build } from "esbuild";
+
+/**
+ * zod re-exports all of its ~50 message locales through the `z` namespace, so
+ * none can be tree-shaken: a third of the bundle. The agent uses English
+ * messages only (zod's default), so the locale index keeps just that one.
+ */
+const englishOnlyZodLocales = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+const result = await build({
+  entryPoints: ["src/main.ts"],
+  outfile: "dist/softfleet-agent.mjs",
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  sourcemap: false,
+  legalComments: "none",
+  metafile: true,
+  plugins: [englishOnlyZodLocales],
+  // Optional native or unused modules dbus-next and ws require inside try/catch:
+  // left out, so the bundle falls back to their pure-JS paths (usocket: plain
+  // net sockets, which is all the agent needs as it passes no fds).
+  external: ["usocket", "x11", "bufferutil", "utf-8-validate"],
+  banner: {
+    // dbus-next and ws are CommonJS and call require(): give the ESM bundle one.
+    js: [
+      "#!/usr/bin/env node",
+      'import { createRequire as __sfCreateRequire } from "node:module";',
+      "const require = __sfCreateRequire(import.meta.url);",
+    ].join("\n"),
+  },
+  logLevel: "warning",
+});
+
+const bytes = Object.values(result.metafile.outputs)[0].bytes;
+console.log(`dist/softfleet-agent.mjs: ${(bytes / 1024).toFixed(0)} KiB`);

@@ -1,0 +1,238 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AGENT_WS_PATH, bootId as bootIdSchema, machineId as machineIdSchema } from "@softfleet/protocol";
+import { runCommand } from "./commands";
+import type { AgentConfig } from "./config";
+import { GatewayConnection } from "./connection";
+import { closeBus, onBusLost, openBus } from "./dbus/bus";
+import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
+import { readUnits } from "./dbus/systemd";
+import { controlEndpoint, ensureCredential } from "./enroll";
+import * as hostFiles from "./host";
+import { createIdGenerator } from "./ids";
+import { type InhibitorOptions, ShutdownInhibitor } from "./inhibitor";
+import { errorText, log } from "./log";
+import { type HostIdentity, nodeIdentityOf, nodeStateOf, type Observation, observe, stateKey } from "./node-state";
+import { type FinishWait, reportReboot, waitForBootFinish } from "./reboot-report";
+import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
+import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
+import { loadSnapshots, type Snapshot, saveSnapshot, snapshotFiles } from "./snapshot";
+import { Spool } from "./spool";
+
+export interface AgentOptions {
+  config: AgentConfig;
+  host?: hostFiles.HostPaths;
+  inhibitor?: InhibitorOptions;
+  /** How often units and /run/nextroot are compared with what was last sent. */
+  statePollMs?: number;
+  finishWait?: FinishWait;
+  backoff?: { minMs: number; maxMs: number };
+  fetch?: typeof fetch;
+  /** For tests and the benchmark: each handled shutdown signal with the delay the agent added. */
+  onShutdownHandled?: (report: ShutdownReport) => void;
+  /** The system bus went away: the agent cannot work, the caller should exit (systemd restarts it). */
+  onFatal?: (reason: string) => void;
+}
+
+export interface RunningAgent {
+  connection: GatewayConnection;
+  inhibitor: ShutdownInhibitor;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const { config } = options;
+  const host = options.host ?? hostFiles.realHost;
+  const identity = readIdentity(host);
+  mkdirSync(config.runtimeDir, { recursive: true, mode: 0o755 });
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+
+  const bus = await openBus(config.bus);
+  onBusLost(bus, (reason) => {
+    log.error("lost the system bus", { reason });
+    options.onFatal?.(reason);
+  });
+  // The lock first: a shutdown may begin at any moment, and only a lock taken before it counts.
+  const inhibitor = new ShutdownInhibitor({ verify: (pid) => holdsDelayLock(bus, pid), ...options.inhibitor });
+  inhibitor.take();
+
+  const spool = new Spool(join(config.runtimeDir, "spool"));
+  const files = snapshotFiles(config.runtimeDir, config.stateDir);
+  const observeNow = () => observe(bus, host, identity, config.watchUnits);
+  const stopper = new AbortController();
+  let shutdownUnderWay = false;
+  // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
+  let latest: Observation | null = null;
+  let pending: RebootAssessment | null = null;
+  let currentSignal: Snapshot["signal"] = null;
+  const handledCommands = new Set<string>();
+
+  const connection = new GatewayConnection({
+    url: controlEndpoint(config.controlUrl, AGENT_WS_PATH, "ws"),
+    spool,
+    newEventId: createIdGenerator(),
+    heartbeatSec: config.heartbeatSec,
+    backoff: options.backoff,
+    hello: async () => {
+      latest = await observeNow();
+      return { identity: nodeIdentityOf(identity, latest.manager), state: nodeStateOf(latest) };
+    },
+    onConnected: ({ connectedUsec }) => reportPendingRecord(connectedUsec),
+    onCommand: (command) => {
+      if (handledCommands.has(command.id)) return;
+      handledCommands.add(command.id);
+      void runCommand(command, {
+        publish: (event) => connection.publish(event),
+        waitForAck: (id, ms) => connection.waitForAck(id, ms),
+        nextroot: () => hostFiles.readNextroot(host),
+        shutdownUnderWay: () => shutdownUnderWay,
+        rebootWithFlags: (flags) => rebootWithFlags(bus, flags),
+        ackTimeoutMs: config.ackTimeoutMs,
+      });
+    },
+  });
+
+  const saveBefore = async (signal: Snapshot["signal"]) => {
+    currentSignal = signal;
+    if (pending) {
+      log.warn("the record of the last reboot is dropped: the agent never reached the control plane since");
+      pending = null;
+    }
+    // Fresh unit states if systemd answers in time, else the last ones seen. The
+    // manager's counters cannot change within this userspace cycle: not re-read.
+    if (!latest) latest = await observeNow().catch(() => null);
+    if (!latest) return;
+    const units = await Promise.race([readUnits(bus, config.watchUnits), sleep(config.ackTimeoutMs, null)]).catch(
+      () => null,
+    );
+    const present = units ? { ...latest.present, units } : latest.present;
+    latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
+    saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal));
+  };
+
+  try {
+    await watchShutdownSignals(bus, (notice) => {
+      const receivedUsec = hostFiles.monotonicUsec();
+      shutdownUnderWay = notice.start;
+      handleShutdownNotice(notice, receivedUsec, {
+        publish: (event) => connection.publish(event),
+        waitForAck: (id, ms) => connection.waitForAck(id, ms),
+        saveBefore,
+        releaseInhibitor: () => inhibitor.release(),
+        retakeInhibitor: () => inhibitor.take(),
+        bootId: identity.bootId,
+        softRebootsCount: latest?.present.softRebootsCount ?? null,
+        ackTimeoutMs: config.ackTimeoutMs,
+      }).then(options.onShutdownHandled, (error) => log.error("shutdown handling failed", { error: errorText(error) }));
+    });
+
+    const first = await observeNow();
+    latest = first;
+    const loaded = loadSnapshots(files);
+    const assessment = assessRestart(loaded, first.present);
+    if (assessment.kind === "none") {
+      // Same userspace cycle (or the first start): keep a signal already announced in it.
+      currentSignal = assessment.why === "same-cycle" ? (loaded.runtime?.signal ?? null) : null;
+      saveSnapshot(files, snapshotOf(first.present, first.nextroot, currentSignal));
+    } else {
+      pending = assessment;
+      log.info("back from a reboot; the record is sent once connected", {
+        kind: assessment.kind,
+        beforeLost: assessment.beforeLost,
+      });
+    }
+  } catch (error) {
+    // Not started after all: let go of the lock and the bus rather than leave them to the process's end.
+    await inhibitor.release();
+    closeBus(bus);
+    throw error;
+  }
+  const finished = pending
+    ? waitForBootFinish(observeNow, options.finishWait ?? { pollMs: 500, maxMs: 120_000 })
+    : null;
+  finished?.catch(() => {});
+
+  let reporting = false;
+  function reportPendingRecord(connectedUsec: bigint) {
+    if (!pending || !finished || reporting) return;
+    reporting = true;
+    reportReboot(pending, connectedUsec, {
+      finished,
+      publish: (event, id) => connection.publish(event, id),
+      saveSnapshot: (snapshot) => {
+        pending = null;
+        if (!shutdownUnderWay) saveSnapshot(files, { ...snapshot, signal: currentSignal });
+      },
+    })
+      .catch((error) => log.error("cannot report the reboot", { error: errorText(error) }))
+      .finally(() => {
+        reporting = false;
+      });
+  }
+
+  let polling = false;
+  const poller = setInterval(async () => {
+    if (polling) return;
+    polling = true;
+    try {
+      const next = await observeNow();
+      const changed = latest === null || stateKey(next) !== stateKey(latest);
+      latest = next;
+      if (!changed) return;
+      connection.sendState(nodeStateOf(next));
+      // Once a shutdown is announced the snapshot holds the state before it: units stopping now must not overwrite it.
+      if (!pending && !shutdownUnderWay) saveSnapshot(files, snapshotOf(next.present, next.nextroot, currentSignal));
+    } catch (error) {
+      log.warn("cannot read the node state", { error: errorText(error) });
+    } finally {
+      polling = false;
+    }
+  }, options.statePollMs ?? 3000);
+
+  void connectWhenEnrolled();
+  async function connectWhenEnrolled() {
+    for (let delay = 1000; !stopper.signal.aborted; delay = Math.min(delay * 2, 300_000)) {
+      try {
+        const { credential } = await ensureCredential({
+          controlUrl: config.controlUrl,
+          stateDir: config.stateDir,
+          token: config.enrollmentToken,
+          machineId: identity.machineId,
+          hostname: identity.hostname,
+          fetch: options.fetch,
+        });
+        if (!stopper.signal.aborted) connection.start(credential);
+        return;
+      } catch (error) {
+        log.error("cannot enroll", { error: errorText(error), retryInMs: delay });
+        await sleep(delay, null, { signal: stopper.signal }).catch(() => {});
+      }
+    }
+  }
+
+  return {
+    connection,
+    inhibitor,
+    async stop() {
+      stopper.abort();
+      clearInterval(poller);
+      connection.stop();
+      await inhibitor.release();
+      closeBus(bus);
+    },
+  };
+}
+
+/** Identity files are checked up front: the gateway would refuse a hello with bad ones. */
+function readIdentity(host: hostFiles.HostPaths): HostIdentity {
+  const identity = {
+    machineId: hostFiles.readMachineId(host),
+    hostname: hostFiles.readHostname(host),
+    bootId: hostFiles.readBootId(host),
+    osRelease: hostFiles.readOsRelease(host),
+  };
+  if (!machineIdSchema.safeParse(identity.machineId).success) throw new Error("/etc/machine-id is not a machine id");
+  if (!bootIdSchema.safeParse(identity.bootId).success) throw new Error("the kernel's boot_id is not a UUID");
+  return identity;
+}

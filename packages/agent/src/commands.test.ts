@@ -1,0 +1,95 @@
+import { PROTOCOL_VERSION } from "@softfleet/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { until } from "./testing/gateway";
+import { createNode, type Node } from "./testing/harness";
+
+/** Soft-reboot commands from the stand-in gateway, carried out through the stand-in logind. */
+let node: Node;
+afterEach(() => node?.close());
+
+function command(id: string, requireNextroot: boolean) {
+  node.gateway.send({ kind: "command", v: PROTOCOL_VERSION, id, command: { type: "soft-reboot", requireNextroot } });
+}
+
+const results = () => node.events("command-result").map(([, event]) => event);
+
+describe("soft-reboot command", () => {
+  it("answers (spooled, sent, acked) before it asks logind for RebootWithFlags(SOFT_REBOOT)", async () => {
+    node = await createNode();
+    await node.start();
+    await node.connected();
+    let storedWhenCalled: unknown[] = [];
+    node.logind.onReboot = () => {
+      storedWhenCalled = results();
+    };
+    command("cmd-00000001", false);
+    await until(() => node.logind.rebootCalls.length === 1, 5000, "RebootWithFlags");
+    expect(node.logind.rebootCalls).toEqual([0x04n]);
+    const accepted = { type: "command-result", commandId: "cmd-00000001", outcome: "accepted", reason: null };
+    expect(storedWhenCalled).toEqual([accepted]);
+    // A command delivered twice is carried out once.
+    command("cmd-00000001", false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(node.logind.rebootCalls).toHaveLength(1);
+    expect(results()).toEqual([accepted]);
+  });
+
+  it("refuses by itself when a new image is required and /run/nextroot is not set up", async () => {
+    node = await createNode();
+    await node.start();
+    await node.connected();
+    command("cmd-00000002", true);
+    await until(() => results().length === 1, 5000, "the answer");
+    expect(results()[0]).toEqual({
+      type: "command-result",
+      commandId: "cmd-00000002",
+      outcome: "refused",
+      reason: "a new image is required but /run/nextroot is not set up (logind would fall back to a full reboot)",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(node.logind.rebootCalls).toEqual([]);
+  });
+
+  it("with a staged image reports it in the state and passes SOFT_REBOOT_IF_NEXTROOT_SET_UP", async () => {
+    node = await createNode();
+    await node.start();
+    await node.connected();
+    node.host.stageNextroot("2");
+    await until(
+      () => node.gateway.frames.some((f) => f.kind === "state" && f.state.nextroot.staged),
+      5000,
+      "a state message with the staged image",
+    );
+    const state = node.gateway.frames.find((f) => f.kind === "state");
+    expect(state).toMatchObject({ state: { nextroot: { staged: true, imageVersion: "2" } } });
+    command("cmd-00000003", true);
+    await until(() => node.logind.rebootCalls.length === 1, 5000, "RebootWithFlags");
+    expect(node.logind.rebootCalls).toEqual([0x08n]);
+    expect(results()).toEqual([expect.objectContaining({ commandId: "cmd-00000003", outcome: "accepted" })]);
+  });
+
+  it("says so in a second result when logind refuses, and refuses while a shutdown is under way", async () => {
+    node = await createNode();
+    await node.start();
+    await node.connected();
+    node.logind.refuseReboot = true;
+    command("cmd-00000004", false);
+    await until(() => results().length === 2, 5000, "both answers");
+    expect(results()).toEqual([
+      expect.objectContaining({ commandId: "cmd-00000004", outcome: "accepted" }),
+      expect.objectContaining({
+        commandId: "cmd-00000004",
+        outcome: "refused",
+        reason: expect.stringMatching(/^logind refused/),
+      }),
+    ]);
+
+    node.announce(true, "reboot");
+    await until(() => node.reports.length === 1, 5000, "the shutdown report");
+    node.logind.refuseReboot = false;
+    command("cmd-00000005", false);
+    await until(() => results().length === 3, 5000, "the refusal");
+    expect(results()[2]).toMatchObject({ outcome: "refused", reason: "a shutdown is already under way on this node" });
+    expect(node.logind.rebootCalls).toEqual([]);
+  });
+});

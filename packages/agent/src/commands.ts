@@ -1,0 +1,45 @@
+import type { AgentEvent } from "@softfleet/protocol";
+import type { Command } from "./connection";
+import { errorText, log } from "./log";
+import { decideSoftReboot } from "./signals";
+
+export interface CommandDeps {
+  publish: (event: AgentEvent) => string;
+  waitForAck: (id: string, timeoutMs: number) => Promise<boolean>;
+  nextroot: () => { staged: boolean };
+  shutdownUnderWay: () => boolean;
+  rebootWithFlags: (flags: bigint) => Promise<void>;
+  ackTimeoutMs: number;
+}
+
+/**
+ * Answers a soft-reboot command, then carries it out. The answer is spooled
+ * and sent (and its ack awaited, bounded) BEFORE logind is asked: once the
+ * reboot starts, the connection may not live long enough to send it.
+ * Returns the flags passed to logind, or null when refused.
+ */
+export async function runCommand(command: Command, deps: CommandDeps): Promise<bigint | null> {
+  const decision = decideSoftReboot(command.command, deps.nextroot(), deps.shutdownUnderWay());
+  const resultId = deps.publish({
+    type: "command-result",
+    commandId: command.id,
+    outcome: decision.accepted ? "accepted" : "refused",
+    reason: decision.accepted ? null : decision.reason,
+  });
+  if (!decision.accepted) {
+    log.warn("command refused", { commandId: command.id, reason: decision.reason });
+    return null;
+  }
+  await deps.waitForAck(resultId, deps.ackTimeoutMs);
+  log.info("soft-reboot requested from logind", { commandId: command.id, flags: `0x${decision.flags.toString(16)}` });
+  try {
+    await deps.rebootWithFlags(decision.flags);
+    return decision.flags;
+  } catch (error) {
+    // The protocol has no "failed" outcome: a second result for the same command says it did not happen.
+    const reason = `logind refused the soft-reboot: ${errorText(error)}`.slice(0, 500);
+    log.error("soft-reboot failed", { commandId: command.id, reason });
+    deps.publish({ type: "command-result", commandId: command.id, outcome: "refused", reason });
+    return null;
+  }
+}

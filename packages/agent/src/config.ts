@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { unitName } from "@softfleet/protocol";
+import { z } from "zod";
+
+export const DEFAULT_CONFIG_PATH = "/etc/softfleet/agent.json";
+
+const absolutePath = z.string().refine(isAbsolute, "must be an absolute path");
+
+const httpUrl = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required (or set SOFTFLEET_CONTROL_URL)" : undefined) })
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.search === "";
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) URL of the control plane without credentials or query, e.g. http://127.0.0.1:3001");
+
+export const agentConfigSchema = z.strictObject({
+  controlUrl: httpUrl,
+  /** Needed only until the node is enrolled (stateDir/credential.json exists). */
+  enrollmentToken: z.string().min(10, "must be at least 10 characters").max(200).optional(),
+  watchUnits: z.array(unitName).max(200).default([]),
+  labels: z.record(z.string().min(1).max(63), z.string().max(256)).default({}),
+  stateDir: absolutePath.default("/var/lib/softfleet-agent"),
+  runtimeDir: absolutePath.default("/run/softfleet-agent"),
+  /**
+   * How long the shutdown signal may wait for the server's ack. logind waits
+   * at most InhibitDelayMaxSec= (5 s by default) for all delay locks together,
+   * so this stays well below it.
+   */
+  ackTimeoutMs: z.number().int().min(50).max(3000, "must be at most 3000: logind waits at most 5 s").default(1000),
+  heartbeatSec: z.number().int().min(1).max(3600).default(10),
+  /**
+   * "system" (honours DBUS_SYSTEM_BUS_ADDRESS) or an address such as
+   * unix:path=/run/x. Abstract sockets would need the native usocket addon.
+   */
+  bus: z
+    .string()
+    .refine((value) => value === "system" || value.startsWith("unix:path="), 'must be "system" or a unix:path= address')
+    .default("system"),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid agent configuration (${source}): ${issues.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface ConfigSources {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+}
+
+/** The config path: --config PATH or --config=PATH, else SOFTFLEET_AGENT_CONFIG, else the default. */
+export function configPath(argv: string[], env: Record<string, string | undefined>): string {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--config") {
+      const value = argv[i + 1];
+      if (!value || value.startsWith("--")) throw new ConfigError("command line", ["--config: needs a file path"]);
+      return value;
+    }
+    if (arg.startsWith("--config=")) return arg.slice("--config=".length);
+  }
+  return env.SOFTFLEET_AGENT_CONFIG || DEFAULT_CONFIG_PATH;
+}
+
+/**
+ * Reads the JSON file, applies the environment overrides and validates the
+ * result. A missing file is an error only when it was named explicitly: the
+ * environment alone may configure an agent.
+ */
+export function loadConfig({ argv, env, readFile = (p) => readFileSync(p, "utf8") }: ConfigSources): AgentConfig {
+  const path = configPath(argv, env);
+  const explicit = path !== DEFAULT_CONFIG_PATH;
+  let fromFile: unknown = {};
+  let text: string | undefined;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" || explicit) {
+      throw new ConfigError(path, [`cannot read the file: ${code ?? (error as Error).message}`]);
+    }
+  }
+  if (text !== undefined) {
+    try {
+      fromFile = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(path, [`not valid JSON: ${(error as Error).message}`]);
+    }
+    if (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError(path, ["must be a JSON object"]);
+    }
+  }
+  const merged: Record<string, unknown> = { ...(fromFile as Record<string, unknown>) };
+  if (env.SOFTFLEET_CONTROL_URL) merged.controlUrl = env.SOFTFLEET_CONTROL_URL;
+  if (env.SOFTFLEET_ENROLLMENT_TOKEN) merged.enrollmentToken = env.SOFTFLEET_ENROLLMENT_TOKEN;
+
+  const result = agentConfigSchema.safeParse(merged);
+  if (result.success) return result.data;
+  const source = text === undefined ? "environment" : path;
+  // Each issue names its field; values are never echoed (the token is a secret).
+  const issues = result.error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join(".") : "(config)";
+    if (issue.code === "unrecognized_keys") return `${issue.keys.join(", ")}: unknown field`;
+    return `${field}: ${issue.message}`;
+  });
+  throw new ConfigError(source, issues);
+}

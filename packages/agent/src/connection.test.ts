@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AGENT_WS_PATH, type AgentEvent, PROTOCOL_VERSION } from "@softfleet/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { GatewayConnection } from "./connection";
+import { controlEndpoint } from "./enroll";
+import { createIdGenerator } from "./ids";
+import { setLogSink } from "./log";
+import { Spool } from "./spool";
+import { FAKE_BOOT_ID, FAKE_MACHINE_ID } from "./testing/fake-host";
+import { type FakeGateway, startFakeGateway, TEST_CREDENTIAL, until } from "./testing/gateway";
+
+let dir: string;
+let gateway: FakeGateway;
+let connection: GatewayConnection | null = null;
+let restoreLog: (line: string) => void;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sf-conn-"));
+  gateway = await startFakeGateway();
+  restoreLog = setLogSink(() => {});
+});
+afterEach(async () => {
+  connection?.stop();
+  await gateway.close();
+  setLogSink(restoreLog);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const commandResult = (n: number): AgentEvent => ({
+  type: "command-result",
+  commandId: `command-${String(n).padStart(4, "0")}`,
+  outcome: "accepted",
+  reason: null,
+});
+
+function connect(spool: Spool, onCommand?: (id: string) => void) {
+  const conn = new GatewayConnection({
+    url: controlEndpoint(gateway.url, AGENT_WS_PATH, "ws"),
+    spool,
+    newEventId: createIdGenerator(),
+    heartbeatSec: 10,
+    backoff: { minMs: 20, maxMs: 100 },
+    hello: async () => ({
+      identity: {
+        machineId: FAKE_MACHINE_ID,
+        hostname: "node-7",
+        bootId: FAKE_BOOT_ID,
+        osRelease: { id: "debian", versionId: "13", imageId: null, imageVersion: null },
+        systemdVersion: 257,
+        agentVersion: "test",
+      },
+      state: { softRebootsCount: 0, nextroot: { staged: false, imageVersion: null }, units: [], monotonicUsec: "1" },
+    }),
+    onCommand: (command) => onCommand?.(command.id),
+  });
+  conn.start(TEST_CREDENTIAL);
+  return conn;
+}
+
+describe("GatewayConnection", () => {
+  it("replays the spool after reconnects: every event stored once, in order, none left behind", async () => {
+    const spool = new Spool(join(dir, "spool"));
+    connection = connect(spool);
+    // Published before the connection is up: spooled only.
+    const ids = [connection.publish(commandResult(0)), connection.publish(commandResult(1))];
+    await until(() => gateway.stored.size === 2, 5000, "the first replay");
+
+    // The server stores but its acks are lost, then the connection drops.
+    gateway.ackEvents = false;
+    ids.push(connection.publish(commandResult(2)), connection.publish(commandResult(3)));
+    await until(() => gateway.stored.size === 4, 5000, "live events");
+    // The server goes away and stays away until the next event is made, so it is made while disconnected.
+    gateway.refuseConnections = true;
+    gateway.dropConnections();
+    await until(() => !connection!.connected, 5000, "the disconnect");
+    ids.push(connection.publish(commandResult(4)));
+
+    gateway.ackEvents = true;
+    gateway.refuseConnections = false;
+    await until(() => gateway.connections === 2 && gateway.stored.size === 5, 15_000, "the replay after reconnecting");
+    await until(() => spool.pending().length === 0, 5000, "the acks");
+
+    expect(gateway.violations).toEqual([]);
+    expect([...gateway.stored.keys()]).toEqual(ids);
+    expect([...gateway.stored.values()]).toEqual([0, 1, 2, 3, 4].map(commandResult));
+    // Unacked events were sent again (the server dedupes by id); acked ones were not.
+    expect(Object.fromEntries(gateway.received)).toEqual({
+      [ids[0]!]: 1,
+      [ids[1]!]: 1,
+      [ids[2]!]: 2,
+      [ids[3]!]: 2,
+      [ids[4]!]: 1,
+    });
+    // Each connection began with hello, and replays follow it in id order.
+    const second = gateway.frames.slice(gateway.frames.findLastIndex((f) => f.kind === "hello"));
+    expect(second.map((f) => (f.kind === "event" ? f.id : f.kind))).toEqual(["hello", ids[2], ids[3], ids[4]]);
+  });
+
+  it("replays what an earlier agent process left in the spool", async () => {
+    const earlier = new Spool(join(dir, "spool"));
+    const next = createIdGenerator();
+    const leftover = [next(), next()];
+    for (const [i, id] of leftover.entries()) {
+      earlier.put({ kind: "event", v: PROTOCOL_VERSION, id, event: commandResult(i) });
+    }
+    const spool = new Spool(join(dir, "spool"));
+    connection = connect(spool);
+    await until(() => spool.pending().length === 0 && gateway.stored.size === 2, 5000, "the replay");
+    expect([...gateway.stored.keys()]).toEqual(leftover);
+  });
+
+  it("resolves an ack wait on the ack, and at once when it cannot come", async () => {
+    const spool = new Spool(join(dir, "spool"));
+    connection = connect(spool);
+    const offline = connection.publish(commandResult(9));
+    // Not yet connected: waiting cannot help the shutdown, so it does not wait.
+    expect(await connection.waitForAck(offline, 1000)).toBe(false);
+    await until(() => connection!.connected, 5000, "the connection");
+    const id = connection.publish(commandResult(10));
+    expect(await connection.waitForAck(id, 2000)).toBe(true);
+    gateway.ackEvents = false;
+    const unacked = connection.publish(commandResult(11));
+    const started = Date.now();
+    expect(await connection.waitForAck(unacked, 150)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it("passes valid commands on and ignores bad frames", async () => {
+    const spool = new Spool(join(dir, "spool"));
+    const commands: string[] = [];
+    connection = connect(spool, (id) => commands.push(id));
+    await until(() => connection!.connected, 5000, "the connection");
+    gateway.send({
+      kind: "command",
+      v: PROTOCOL_VERSION,
+      id: "cmd-0000001",
+      command: { type: "soft-reboot", requireNextroot: false },
+    });
+    gateway.send({
+      kind: "command",
+      v: 2 as 1,
+      id: "cmd-0000002",
+      command: { type: "soft-reboot", requireNextroot: false },
+    });
+    await until(() => commands.length === 1, 5000, "the command");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commands).toEqual(["cmd-0000001"]);
+  });
+});

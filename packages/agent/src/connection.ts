@@ -1,0 +1,229 @@
+import {
+  type AgentEvent,
+  type AgentMessage,
+  CloseCode,
+  MAX_FRAME_BYTES,
+  type NodeIdentity,
+  type NodeState,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type ServerMessage,
+  serverMessage,
+} from "@softfleet/protocol";
+import WebSocket from "ws";
+import { monotonicUsec } from "./host";
+import { log } from "./log";
+import type { EventMessage, Spool } from "./spool";
+
+export type Command = Extract<ServerMessage, { kind: "command" }>;
+
+export interface ConnectionOptions {
+  /** ws(s)://…/agent/v1 */
+  url: string;
+  spool: Spool;
+  /** Built afresh for each connection: the first frame on it. */
+  hello: () => Promise<{ identity: NodeIdentity; state: NodeState }>;
+  newEventId: () => string;
+  heartbeatSec: number;
+  onConnected?: (info: { nodeId: string; connectedUsec: bigint }) => void;
+  onCommand?: (command: Command) => void;
+  /** Reconnect delays double from minMs up to maxMs, each with jitter. */
+  backoff?: { minMs: number; maxMs: number };
+}
+
+/**
+ * The agent's end of the gateway WebSocket: hello, spool replay, heartbeats,
+ * acks and commands, and reconnecting with exponential backoff and jitter.
+ * Events go through the spool: `publish` writes one before sending it, and an
+ * ack removes it, so nothing is lost across a dropped connection; the server
+ * stores each id once, so a replayed event is not doubled.
+ */
+export class GatewayConnection {
+  private socket: WebSocket | null = null;
+  private welcomed = false;
+  private stopped = false;
+  private attempts = 0;
+  private credential = "";
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private awaitingPong = false;
+  private readonly ackWaiters = new Map<string, Set<(acked: boolean) => void>>();
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.welcomed;
+  }
+
+  /** Connects (and keeps reconnecting) with the node's credential. Events may be published before. */
+  start(credential: string): void {
+    this.credential = credential;
+    this.stopped = false;
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.socket?.close(CloseCode.goingAway, "agent stopping");
+    this.dropConnection();
+  }
+
+  /** Spools the event (durably) and sends it when connected. Returns its id. */
+  publish(event: AgentEvent, id = this.options.newEventId()): string {
+    const message: EventMessage = { kind: "event", v: PROTOCOL_VERSION, id, event };
+    this.options.spool.put(message);
+    this.send(message);
+    return id;
+  }
+
+  sendState(state: NodeState): void {
+    this.send({ kind: "state", v: PROTOCOL_VERSION, state });
+  }
+
+  /** Resolves true when the server acks `id`, false after `timeoutMs` or at once when not connected. */
+  waitForAck(id: string, timeoutMs: number): Promise<boolean> {
+    if (!this.options.spool.has(id)) return Promise.resolve(true);
+    if (!this.welcomed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiters = this.ackWaiters.get(id) ?? new Set();
+      const done = (acked: boolean) => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve(acked);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      waiters.add(done);
+      this.ackWaiters.set(id, waiters);
+    });
+  }
+
+  private send(message: AgentMessage): void {
+    if (!this.welcomed || this.socket?.readyState !== WebSocket.OPEN) return;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  private open(): void {
+    const socket = new WebSocket(this.options.url, {
+      headers: { authorization: `Bearer ${this.credential}` },
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 10_000,
+    });
+    this.socket = socket;
+    socket.on("open", () => {
+      this.options.hello().then(
+        ({ identity, state }) => {
+          if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
+          socket.send(JSON.stringify({ kind: "hello", v: PROTOCOL_VERSION, identity, state } satisfies AgentMessage));
+        },
+        (error: Error) => {
+          log.error("gateway: cannot build hello", { error: error.message });
+          socket.close(CloseCode.normal, "agent cannot read its state");
+        },
+      );
+    });
+    socket.on("message", (data: Buffer) => this.receive(data));
+    socket.on("pong", () => {
+      this.awaitingPong = false;
+    });
+    socket.on("error", (error) => {
+      // Followed by "close"; the message carries the HTTP status of a refused upgrade.
+      log.warn("gateway: connection failed", { url: this.options.url, error: error.message });
+    });
+    socket.on("close", (code, reason) => {
+      if (this.socket !== socket) return;
+      const wasWelcomed = this.welcomed;
+      this.dropConnection();
+      if (wasWelcomed) log.warn("gateway: disconnected", { code, reason: reason.toString() || undefined });
+      if (code === CloseCode.revoked) {
+        log.error("gateway: this node was revoked by an admin; not reconnecting (enroll again to return)");
+        this.stopped = true;
+        return;
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  private receive(data: Buffer): void {
+    const parsed = parseFrame(serverMessage, data);
+    if (!parsed.ok) {
+      log.warn("gateway: ignoring a bad frame", { code: parsed.code, error: parsed.error });
+      return;
+    }
+    const message = parsed.message;
+    switch (message.kind) {
+      case "welcome":
+        this.welcome(message.nodeId, message.heartbeatSec);
+        return;
+      case "ack":
+        this.options.spool.ack(message.ids);
+        for (const id of message.ids) for (const done of this.ackWaiters.get(id) ?? []) done(true);
+        for (const id of message.ids) this.ackWaiters.delete(id);
+        return;
+      case "command":
+        this.options.onCommand?.(message);
+        return;
+      case "error":
+        log.warn("gateway: the server reported an error", {
+          code: message.code,
+          message: message.message,
+          ref: message.ref,
+        });
+    }
+  }
+
+  private welcome(nodeId: string, heartbeatSec: number): void {
+    const connectedUsec = monotonicUsec();
+    this.welcomed = true;
+    this.attempts = 0;
+    log.info("gateway: connected", { nodeId, url: this.options.url });
+    // Replay in id order, which is the order the events were made. Synchronous:
+    // nothing can be published between reading the spool and sending it.
+    const pending = this.options.spool.pending();
+    for (const event of pending) this.send(event);
+    if (pending.length) log.info("gateway: replayed spooled events", { count: pending.length });
+    this.startHeartbeat(heartbeatSec || this.options.heartbeatSec);
+    this.options.onConnected?.({ nodeId, connectedUsec });
+  }
+
+  /** Heartbeat frames tell the server the node is alive; ws pings tell the agent the server is. */
+  private startHeartbeat(heartbeatSec: number): void {
+    this.heartbeatTimer = setInterval(() => {
+      const socket = this.socket;
+      if (!socket) return;
+      if (this.awaitingPong) {
+        log.warn("gateway: no pong within a heartbeat, reconnecting");
+        socket.terminate();
+        return;
+      }
+      this.awaitingPong = true;
+      socket.ping();
+      this.send({ kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: monotonicUsec().toString() });
+    }, heartbeatSec * 1000);
+  }
+
+  private dropConnection(): void {
+    this.welcomed = false;
+    this.awaitingPong = false;
+    this.socket = null;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    for (const waiters of this.ackWaiters.values()) for (const done of waiters) done(false);
+    this.ackWaiters.clear();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 };
+    const ceiling = Math.min(maxMs, minMs * 2 ** this.attempts);
+    // Full jitter over the upper half: a fleet cut off together does not return in lockstep.
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.attempts++;
+    log.debug("gateway: reconnecting", { inMs: delay });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped) this.open();
+    }, delay);
+  }
+}

@@ -1,0 +1,105 @@
+import type { UnitState } from "@softfleet/protocol";
+import type { MessageBus } from "dbus-next";
+import type { ManagerTimes } from "../record";
+import { callMethod, dbusErrorName, getProperty } from "./bus";
+
+const SYSTEMD = "org.freedesktop.systemd1";
+const MANAGER_PATH = "/org/freedesktop/systemd1";
+const MANAGER = "org.freedesktop.systemd1.Manager";
+const UNIT = "org.freedesktop.systemd1.Unit";
+
+export interface ManagerFacts extends ManagerTimes {
+  /** e.g. "257.9-1~deb13u1" */
+  version: string | null;
+  /** null where the property does not exist (systemd < 256). */
+  softRebootsCount: number | null;
+}
+
+/** A property that an older systemd may not have yields null instead of failing the whole read. */
+async function optional<T>(read: Promise<unknown>, convert: (value: unknown) => T): Promise<T | null> {
+  try {
+    return convert(await read);
+  } catch (error) {
+    const name = dbusErrorName(error);
+    if (name === "org.freedesktop.DBus.Error.UnknownProperty" || name === "org.freedesktop.DBus.Error.InvalidArgs") {
+      return null;
+    }
+    throw error;
+  }
+}
+
+const toBigInt = (value: unknown): bigint => (typeof value === "bigint" ? value : BigInt(value as number));
+
+export async function readManager(bus: MessageBus): Promise<ManagerFacts> {
+  const get = (name: string) => getProperty(bus, SYSTEMD, MANAGER_PATH, MANAGER, name);
+  const [version, softRebootsCount, shutdownStart, userspace, finish] = await Promise.all([
+    optional(get("Version"), String),
+    optional(get("SoftRebootsCount"), Number),
+    optional(get("ShutdownStartTimestampMonotonic"), toBigInt),
+    get("UserspaceTimestampMonotonic").then(toBigInt),
+    get("FinishTimestampMonotonic").then(toBigInt),
+  ]);
+  return {
+    version,
+    softRebootsCount,
+    shutdownStartUsec: shutdownStart ?? 0n,
+    userspaceUsec: userspace,
+    finishUsec: finish,
+  };
+}
+
+/** The major version from systemd's Version property ("257.9-1~deb13u1" -> 257). */
+export function systemdMajor(version: string | null): number | null {
+  const match = version ? /^v?(\d+)/.exec(version) : null;
+  return match ? Number(match[1]) : null;
+}
+
+/** The unit's object path: GetUnit for a loaded unit, else LoadUnit (which also answers for units that do not exist). */
+async function unitPath(bus: MessageBus, name: string): Promise<string> {
+  const call = (member: string) =>
+    callMethod(bus, {
+      destination: SYSTEMD,
+      path: MANAGER_PATH,
+      interface: MANAGER,
+      member,
+      signature: "s",
+      body: [name],
+    });
+  try {
+    return String((await call("GetUnit"))[0]);
+  } catch (error) {
+    if (dbusErrorName(error) !== "org.freedesktop.systemd1.NoSuchUnit") throw error;
+    return String((await call("LoadUnit"))[0]);
+  }
+}
+
+/** InvocationID is an ay of 16 bytes; empty while the unit has never run. */
+export function invocationIdHex(value: unknown): string | null {
+  if (!Buffer.isBuffer(value) && !Array.isArray(value)) return null;
+  const bytes = Buffer.from(value as Uint8Array);
+  return bytes.length === 0 ? null : bytes.toString("hex");
+}
+
+export async function readUnit(bus: MessageBus, name: string): Promise<UnitState> {
+  const path = await unitPath(bus, name);
+  const get = (property: string) => getProperty(bus, SYSTEMD, path, UNIT, property);
+  const [activeState, subState, invocationId, activeEnter, inactiveEnter] = await Promise.all([
+    get("ActiveState"),
+    get("SubState"),
+    get("InvocationID"),
+    get("ActiveEnterTimestampMonotonic"),
+    get("InactiveEnterTimestampMonotonic"),
+  ]);
+  return {
+    name,
+    activeState: String(activeState).slice(0, 32),
+    subState: String(subState).slice(0, 32),
+    invocationId: invocationIdHex(invocationId),
+    activeEnterUsec: toBigInt(activeEnter).toString(),
+    inactiveEnterUsec: toBigInt(inactiveEnter).toString(),
+  };
+}
+
+export function readUnits(bus: MessageBus, names: readonly string[]): Promise<UnitState[]> {
+  return Promise.all(names.map((name) => readUnit(bus, name)));
+}

@@ -1,0 +1,71 @@
+import { type RunningAgent, startAgent } from "./agent";
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from "./config";
+import { errorText, log } from "./log";
+import { AGENT_VERSION } from "./node-state";
+
+const HELP = `softfleet-agent ${AGENT_VERSION}: the softfleet node agent
+
+Usage: softfleet-agent [--config PATH] [--check-config] [--version] [--help]
+
+Watches logind's shutdown signal over the system D-Bus, holds a shutdown delay
+lock so it can report a shutdown before it proceeds, measures soft-reboots from
+systemd's own timestamps and streams all of it to the softfleet control plane.
+
+  --config PATH    the JSON config (default ${DEFAULT_CONFIG_PATH}, or SOFTFLEET_AGENT_CONFIG)
+  --check-config   validate the config, print it without secrets, exit
+  --version        print the version
+
+Environment: SOFTFLEET_CONTROL_URL and SOFTFLEET_ENROLLMENT_TOKEN override the
+file; DBUS_SYSTEM_BUS_ADDRESS picks the system bus; SOFTFLEET_LOG_LEVEL=debug.
+`;
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (argv.includes("--version")) {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return;
+  }
+  const config = loadConfig({ argv, env: process.env });
+  if (argv.includes("--check-config")) {
+    const { enrollmentToken, ...shown } = config;
+    process.stdout.write(
+      `${JSON.stringify({ ...shown, enrollmentToken: enrollmentToken ? "(set)" : "(unset)" }, null, 2)}\n`,
+    );
+    return;
+  }
+
+  let agent: RunningAgent | null = null;
+  let stopping = false;
+  const exit = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await agent?.stop().catch(() => {});
+    process.exit(code);
+  };
+  // dbus-next rejects a failed bus handshake where nothing can catch it.
+  process.on("unhandledRejection", (reason) => {
+    log.error("unexpected failure", { error: errorText(reason) });
+    void exit(1);
+  });
+
+  log.info("starting", { version: AGENT_VERSION, controlUrl: config.controlUrl, units: config.watchUnits.length });
+  agent = await startAgent({ config, onFatal: () => void exit(1) });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      log.info("stopping", { signal });
+      void exit(0);
+    });
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof ConfigError) {
+    log.error(error.message);
+    process.exit(78); // EX_CONFIG: systemd shows it; restarting will not help until the file is fixed
+  }
+  log.error("cannot start", { error: errorText(error) });
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import type { NodeIdentity, NodeState } from "@softfleet/protocol";
+import type { MessageBus } from "dbus-next";
+import packageJson from "../package.json" with { type: "json" };
+import { type ManagerFacts, readManager, readUnits, systemdMajor } from "./dbus/systemd";
+import { type HostPaths, monotonicUsec, type Nextroot, type OsRelease, readNextroot } from "./host";
+import type { Present } from "./record";
+
+export const AGENT_VERSION: string = packageJson.version;
+
+/** Facts fixed for the life of the process (a soft-reboot restarts the agent). */
+export interface HostIdentity {
+  machineId: string;
+  hostname: string;
+  bootId: string;
+  osRelease: OsRelease;
+}
+
+export interface Observation {
+  present: Present;
+  nextroot: Nextroot;
+  manager: ManagerFacts;
+}
+
+/** Reads what can change: systemd's manager and the watched units over D-Bus, /run/nextroot from the file system. */
+export async function observe(
+  bus: MessageBus,
+  host: HostPaths,
+  identity: HostIdentity,
+  watchUnits: readonly string[],
+): Promise<Observation> {
+  const [manager, units] = await Promise.all([readManager(bus), readUnits(bus, watchUnits)]);
+  return {
+    present: {
+      bootId: identity.bootId,
+      softRebootsCount: manager.softRebootsCount,
+      osRelease: identity.osRelease,
+      units,
+      manager,
+    },
+    nextroot: readNextroot(host),
+    manager,
+  };
+}
+
+export function nodeStateOf(observation: Observation): NodeState {
+  return {
+    softRebootsCount: observation.present.softRebootsCount,
+    nextroot: observation.nextroot,
+    units: observation.present.units,
+    monotonicUsec: monotonicUsec().toString(),
+  };
+}
+
+export function nodeIdentityOf(identity: HostIdentity, manager: ManagerFacts): NodeIdentity {
+  return { ...identity, systemdVersion: systemdMajor(manager.version), agentVersion: AGENT_VERSION };
+}
+
+/** What a `state` message is sent for: a change in units, nextroot or SoftRebootsCount (not the clock). */
+export function stateKey(observation: Observation): string {
+  const { softRebootsCount, units } = observation.present;
+  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot });
+}

@@ -1,0 +1,74 @@
+import type { AgentEvent, RebootRecordEvent } from "@softfleet/protocol";
+import { log } from "./log";
+import type { Observation } from "./node-state";
+import { bootFinished, buildRebootRecord, type RebootAssessment, recordEventId, snapshotOf } from "./record";
+import type { Snapshot } from "./snapshot";
+
+export interface FinishWait {
+  pollMs: number;
+  maxMs: number;
+}
+
+/**
+ * FinishTimestamp is 0 until the boot transaction is done, and the agent
+ * itself starts before that. Poll until it is set, but not for ever: a boot
+ * that never finishes (a unit hanging) is reported with finishUsec null.
+ */
+export async function waitForBootFinish(observe: () => Promise<Observation>, wait: FinishWait): Promise<Observation> {
+  const deadline = Date.now() + wait.maxMs;
+  let observation = await observe();
+  while (!bootFinished(observation.manager) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, wait.pollMs));
+    // A failed read (systemd busy with the boot) is retried on the next poll.
+    observation = await observe().catch(() => observation);
+  }
+  if (!bootFinished(observation.manager)) {
+    log.warn("reboot record: the boot has not finished, reporting without FinishTimestamp", { waitedMs: wait.maxMs });
+  }
+  return observation;
+}
+
+export interface ReportDeps {
+  /** Resolves once the boot has finished (or the wait gave up). */
+  finished: Promise<Observation>;
+  publish: (event: AgentEvent, id?: string) => string;
+  saveSnapshot: (snapshot: Snapshot) => void;
+}
+
+/**
+ * Builds, spools and sends the record of the reboot the agent just came back
+ * from, then replaces the "before" snapshot. In that order: a crash in
+ * between spools the same record again under the same id (see recordEventId).
+ */
+export async function reportReboot(
+  assessment: RebootAssessment,
+  agentConnectedUsec: bigint,
+  deps: ReportDeps,
+): Promise<RebootRecordEvent> {
+  const observation = await deps.finished;
+  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec);
+  const id = deps.publish(record, recordEventId(observation.present) ?? undefined);
+  deps.saveSnapshot(snapshotOf(observation.present, observation.nextroot));
+  log.info("reboot record sent", {
+    id,
+    kind: record.kind,
+    requested: record.requested,
+    escalated: record.escalated,
+    beforeLost: record.beforeLost,
+    ...phaseDurations(record),
+  });
+  return record;
+}
+
+/** Durations in ms for the log line, from the exact µs phases. */
+function phaseDurations(record: RebootRecordEvent): Record<string, string | undefined> {
+  const p = record.phases;
+  const span = (from: string | null, to: string | null) =>
+    from && to ? (Number(BigInt(to) - BigInt(from)) / 1000).toFixed(1) : undefined;
+  return {
+    signalToShutdownMs: span(p.signalUsec, p.shutdownStartUsec),
+    shutdownToUserspaceMs: span(p.shutdownStartUsec, p.userspaceUsec),
+    userspaceToFinishMs: span(p.userspaceUsec, p.finishUsec),
+    finishToConnectedMs: span(p.finishUsec, p.agentConnectedUsec),
+  };
+}

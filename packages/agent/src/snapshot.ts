@@ -1,0 +1,70 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { bootId, messageId, osRelease, shutdownType, unitState, usec } from "@softfleet/protocol";
+import { z } from "zod";
+import { readJsonIfExists, writeFileAtomic } from "./fsutil";
+import { errorText, log } from "./log";
+
+/**
+ * What the node looked like "before": written when the state changes and,
+ * most importantly, when the shutdown signal arrives. After the agent starts
+ * again it is compared with the present to tell a soft-reboot from a full one.
+ */
+export const snapshotSchema = z.object({
+  version: z.literal(1),
+  bootId,
+  softRebootsCount: z.number().int().nonnegative().nullable(),
+  /** Tells a new userspace cycle apart where SoftRebootsCount is missing (systemd < 256). */
+  userspaceUsec: usec,
+  osRelease,
+  nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().nullable() }),
+  units: z.array(unitState),
+  /** The shutdown signal that announced the reboot, on this boot's monotonic clock. */
+  signal: z.object({ eventId: messageId, monotonicUsec: usec, type: shutdownType }).nullable(),
+});
+export type Snapshot = z.infer<typeof snapshotSchema>;
+
+/**
+ * Two copies: runtimeDir/state.json lives in /run, which a soft-reboot carries
+ * over and a full reboot empties (its absence is how `beforeLost` is known);
+ * stateDir/last-state.json is on disk and survives a full reboot, so a new
+ * boot id can be recognised and compared with the one before.
+ */
+export interface SnapshotFiles {
+  runtime: string;
+  persistent: string;
+}
+
+export function snapshotFiles(runtimeDir: string, stateDir: string): SnapshotFiles {
+  return { runtime: join(runtimeDir, "state.json"), persistent: join(stateDir, "last-state.json") };
+}
+
+export function saveSnapshot(files: SnapshotFiles, snapshot: Snapshot): void {
+  const text = JSON.stringify(snapshot);
+  for (const file of [files.runtime, files.persistent]) {
+    mkdirSync(join(file, ".."), { recursive: true, mode: 0o755 });
+    writeFileAtomic(file, text, 0o644);
+  }
+}
+
+export interface LoadedSnapshots {
+  runtime: Snapshot | null;
+  persistent: Snapshot | null;
+}
+
+export function loadSnapshots(files: SnapshotFiles): LoadedSnapshots {
+  return { runtime: loadOne(files.runtime), persistent: loadOne(files.persistent) };
+}
+
+function loadOne(file: string): Snapshot | null {
+  try {
+    const json = readJsonIfExists(file);
+    if (json === null) return null;
+    const parsed = snapshotSchema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    log.warn("snapshot: ignoring a file that does not match its schema", { file });
+  } catch (error) {
+    log.warn("snapshot: ignoring an unreadable file", { file, error: errorText(error) });
+  }
+  return null;
+}

@@ -1,0 +1,40 @@
+import type { RebootRecord } from "@softfleet/db";
+import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
+import type { Tx } from "../audit";
+import { notFound } from "../errors";
+
+export async function findNodeOrThrow(tx: Tx, nodeId: string) {
+  const node = await tx.node.findUnique({ where: { id: nodeId } });
+  if (!node) throw notFound(`Node ${nodeId}`);
+  return node;
+}
+
+const usec = (value: bigint | null) => (value === null ? null : value.toString());
+
+/** A reboot record as the UI shows it: exact µs as strings, phases in ms. */
+export function presentRecord(record: RebootRecord): Omit<
+  RebootRecord,
+  "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec"
+> & {
+  timestamps: Record<
+    "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec",
+    string | null
+  >;
+  phases: PhaseDurations;
+} {
+  const { signalUsec, shutdownStartUsec, userspaceUsec, finishUsec, agentConnectedUsec, ...rest } = record;
+  return {
+    ...rest,
+    timestamps: {
+      signalUsec: usec(signalUsec),
+      shutdownStartUsec: usec(shutdownStartUsec),
+      userspaceUsec: usec(userspaceUsec),
+      finishUsec: usec(finishUsec),
+      agentConnectedUsec: usec(agentConnectedUsec),
+    },
+    phases: phaseDurations(
+      { signalUsec, shutdownStartUsec, userspaceUsec, finishUsec, agentConnectedUsec },
+      record.kind,
+    ),
+  };
+}

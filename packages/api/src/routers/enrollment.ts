@@ -1,0 +1,48 @@
+import { createEnrollmentToken } from "@softfleet/fleet";
+import { z } from "zod";
+import { audited } from "../audit";
+import { notFound } from "../errors";
+import { id } from "../schemas";
+import { adminProcedure, router } from "../trpc";
+
+export const enrollmentRouter = router({
+  list: adminProcedure.query(({ ctx }) =>
+    ctx.db.enrollmentToken.findMany({
+      orderBy: { createdAt: "desc" },
+      select: { id: true, label: true, createdAt: true, expiresAt: true, maxUses: true, uses: true, revokedAt: true },
+    }),
+  ),
+
+  /** The token is in the answer once and never again (only its hash is kept). */
+  create: adminProcedure
+    .input(
+      z.object({
+        label: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+        ttlHours: z
+          .number()
+          .int("must be whole hours")
+          .min(1, "must be at least 1 hour")
+          .max(720, "must be at most 720 hours (30 days)"),
+        maxUses: z.number().int().min(1, "must be at least 1").max(100_000).nullable(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "enrollment.token_created", async (tx) => {
+        const { token, row } = await createEnrollmentToken(tx, { ...input, createdById: ctx.session.user.id });
+        return {
+          result: { token, id: row.id, expiresAt: row.expiresAt },
+          target: { type: "enrollment-token", id: row.id, name: row.label },
+          details: { ttlHours: input.ttlHours, maxUses: input.maxUses },
+        };
+      }),
+    ),
+
+  revoke: adminProcedure.input(z.object({ tokenId: id })).mutation(({ ctx, input }) =>
+    audited(ctx, "enrollment.token_revoked", async (tx) => {
+      const row = await tx.enrollmentToken.findUnique({ where: { id: input.tokenId } });
+      if (!row) throw notFound(`Enrollment token ${input.tokenId}`);
+      await tx.enrollmentToken.update({ where: { id: row.id }, data: { revokedAt: row.revokedAt ?? new Date() } });
+      return { result: { ok: true }, target: { type: "enrollment-token", id: row.id, name: row.label } };
+    }),
+  ),
+});

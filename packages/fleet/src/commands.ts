@@ -1,0 +1,38 @@
+import type { Prisma } from "@softfleet/db";
+import { notifyChange, notifyControl } from "./notify";
+
+type Tx = Prisma.TransactionClient;
+
+/** Commands older than this are not delivered any more: the person who asked has moved on. */
+export const COMMAND_TTL_MS = 5 * 60_000;
+
+export async function requestSoftReboot(
+  tx: Tx,
+  input: { nodeId: string; requireNextroot: boolean; requestedById: string | null },
+) {
+  const command = await tx.nodeCommand.create({
+    data: {
+      nodeId: input.nodeId,
+      type: "soft-reboot",
+      requireNextroot: input.requireNextroot,
+      requestedById: input.requestedById,
+    },
+  });
+  await notifyControl(tx, { kind: "command", nodeId: input.nodeId });
+  await notifyChange(tx, { entity: "command", nodeId: input.nodeId, id: command.id, status: command.status });
+  return command;
+}
+
+/** Pending commands of a node, oldest first; stale ones are expired instead. */
+export async function takePendingCommands(tx: Tx, nodeId: string) {
+  const cutoff = new Date(Date.now() - COMMAND_TTL_MS);
+  await tx.nodeCommand.updateMany({
+    where: { nodeId, status: "pending", requestedAt: { lt: cutoff } },
+    data: { status: "expired", reason: "not delivered within 5 minutes (the node was offline)" },
+  });
+  return tx.nodeCommand.findMany({ where: { nodeId, status: "pending" }, orderBy: { requestedAt: "asc" } });
+}
+
+export async function markCommandSent(tx: Tx, commandId: string) {
+  await tx.nodeCommand.update({ where: { id: commandId }, data: { status: "sent", sentAt: new Date() } });
+}

@@ -1,0 +1,13 @@
+export { COMMAND_TTL_MS, markCommandSent, requestSoftReboot, takePendingCommands } from "./commands";
+export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
+export { createEnrollmentToken, EnrollmentError, enrollNode } from "./enrollment";
+export { applyHello, applyState, markOffline, storeEvent } from "./ingest";
+export {
+  CHANGES_CHANNEL,
+  type Change,
+  CONTROL_CHANNEL,
+  type ControlSignal,
+  notifyChange,
+  notifyControl,
+} from "./notify";
+export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";

@@ -1,0 +1,123 @@
+import type { Prisma } from "@softfleet/db";
+import type { AgentEvent, NodeIdentity, NodeState, RebootRecordEvent } from "@softfleet/protocol";
+import { notifyChange } from "./notify";
+
+type Tx = Prisma.TransactionClient;
+
+function stateColumns(state: NodeState) {
+  return {
+    softRebootsCount: state.softRebootsCount,
+    nextrootStaged: state.nextroot.staged,
+    nextrootImageVersion: state.nextroot.imageVersion,
+    units: state.units,
+    lastSeenAt: new Date(),
+  };
+}
+
+/** A node connected and said who it is. */
+export async function applyHello(tx: Tx, nodeId: string, identity: NodeIdentity, state: NodeState) {
+  const now = new Date();
+  await tx.node.update({
+    where: { id: nodeId },
+    data: {
+      hostname: identity.hostname,
+      bootId: identity.bootId,
+      osId: identity.osRelease.id,
+      osVersionId: identity.osRelease.versionId,
+      imageId: identity.osRelease.imageId,
+      imageVersion: identity.osRelease.imageVersion,
+      systemdVersion: identity.systemdVersion,
+      agentVersion: identity.agentVersion,
+      status: "online",
+      connectedAt: now,
+      ...stateColumns(state),
+    },
+  });
+  await notifyChange(tx, { entity: "node", id: nodeId, what: "online" });
+}
+
+export async function applyState(tx: Tx, nodeId: string, state: NodeState) {
+  await tx.node.update({ where: { id: nodeId }, data: stateColumns(state) });
+  await notifyChange(tx, { entity: "node", id: nodeId, what: "state" });
+}
+
+/** The connection ended. A node that announced a shutdown stays "rebooting" until it says hello again. */
+export async function markOffline(tx: Tx, nodeId: string) {
+  const { count } = await tx.node.updateMany({
+    where: { id: nodeId, status: { not: "rebooting" } },
+    data: { status: "offline" },
+  });
+  if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "offline" });
+}
+
+/**
+ * Stores one agent event once (its id is the key) with its effects, in the
+ * caller's transaction. Returns false for a duplicate (already stored: ack it
+ * again, change nothing).
+ */
+export async function storeEvent(tx: Tx, nodeId: string, id: string, event: AgentEvent): Promise<boolean> {
+  const inserted = await tx.$executeRaw`
+    INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
+    VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
+    ON CONFLICT (id) DO NOTHING`;
+  if (inserted === 0) return false;
+  if (event.type === "reboot-record") await storeRebootRecord(tx, nodeId, id, event);
+  if (event.type === "shutdown-signal") {
+    // start=false: the shutdown was cancelled, the node carries on.
+    await tx.node.update({ where: { id: nodeId }, data: { status: event.start ? "rebooting" : "online" } });
+    await notifyChange(tx, { entity: "node", id: nodeId, what: "state" });
+  }
+  if (event.type === "command-result") {
+    await tx.nodeCommand.updateMany({
+      where: { id: event.commandId, nodeId },
+      data: { status: event.outcome, reason: event.reason, answeredAt: new Date() },
+    });
+    await notifyChange(tx, { entity: "command", nodeId, id: event.commandId, status: event.outcome });
+  }
+  await notifyChange(tx, { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() });
+  return true;
+}
+
+/** A reboot recorded this long after its command was accepted is still attributed to it. */
+const RECORD_WINDOW_MS = 10 * 60_000;
+
+const big = (value: string | null) => (value === null ? null : BigInt(value));
+
+async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record: RebootRecordEvent) {
+  // The command that asked for it: a soft-reboot the agent accepted shortly before.
+  const command = await tx.nodeCommand.findFirst({
+    where: {
+      nodeId,
+      type: "soft-reboot",
+      status: "accepted",
+      answeredAt: { gte: new Date(Date.now() - RECORD_WINDOW_MS) },
+    },
+    orderBy: { requestedAt: "desc" },
+  });
+  const alreadyRecorded = command && (await tx.rebootRecord.findFirst({ where: { commandId: command.id } }));
+  const commandId = command && !alreadyRecorded ? command.id : null;
+  await tx.rebootRecord.create({
+    data: {
+      nodeId,
+      eventId,
+      kind: record.kind,
+      requested: record.requested,
+      escalated: record.escalated,
+      beforeLost: record.beforeLost,
+      trigger: commandId ? "manual" : "external",
+      commandId,
+      bootIdBefore: record.bootIdBefore,
+      bootIdAfter: record.bootIdAfter,
+      softRebootsCountBefore: record.softRebootsCountBefore,
+      softRebootsCountAfter: record.softRebootsCountAfter,
+      imageVersionBefore: record.imageBefore?.imageVersion ?? null,
+      imageVersionAfter: record.imageAfter.imageVersion,
+      signalUsec: big(record.phases.signalUsec),
+      shutdownStartUsec: big(record.phases.shutdownStartUsec),
+      userspaceUsec: big(record.phases.userspaceUsec),
+      finishUsec: big(record.phases.finishUsec),
+      agentConnectedUsec: BigInt(record.phases.agentConnectedUsec),
+      units: record.units,
+    },
+  });
+}

@@ -1,0 +1,24 @@
+import type { Prisma } from "@softfleet/db";
+
+/** The Postgres channel that carries changes from any process to every web process. */
+export const CHANGES_CHANNEL = "softfleet_changes";
+/** Tells control processes that commands are waiting or a node was revoked. */
+export const CONTROL_CHANNEL = "softfleet_control";
+
+export type Change =
+  | { entity: "node"; id: string; what: "state" | "online" | "offline" | "enrolled" | "revoked" }
+  | { entity: "node-event"; nodeId: string; id: string; type: string; at: string }
+  | { entity: "command"; nodeId: string; id: string; status: string };
+
+export type ControlSignal = { kind: "command"; nodeId: string } | { kind: "revoked"; nodeId: string };
+
+type Sql = Pick<Prisma.TransactionClient, "$executeRaw">;
+
+/** Sent when the surrounding transaction commits, and only then. */
+export async function notifyChange(tx: Sql, change: Change): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)})`;
+}
+
+export async function notifyControl(tx: Sql, signal: ControlSignal): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${CONTROL_CHANNEL}, ${JSON.stringify(signal)})`;
+}

@@ -1,0 +1,10 @@
+export { LabError, type LabErrorCode } from "./errors";
+export { type BuildOptions, buildImage } from "./image";
+export { execIn, type LabNode, listNodes, runningNode, type SystemState, waitUntilRunning } from "./inside";
+export type { AgentFiles } from "./layers";
+export { DEMO_UNITS } from "./layout";
+export { type DownOptions, down, type UpOptions, up } from "./nodes";
+export { type LabPrerequisites, labPrerequisites } from "./prereq";
+export type { RunResult } from "./run";
+export { type StageOptions, type StageResult, stage } from "./stage";
+export { formatStatus, type NodeStatus, type ServiceStatus, status } from "./status";

@@ -1,0 +1,86 @@
+import { LabError } from "./errors";
+import { findLeader, isOurNspawn, nsenter } from "./nspawn";
+import type { RunResult } from "./run";
+import { sleep } from "./run";
+import { type NodeRecord, readState } from "./state";
+
+/** Finding running lab nodes and running commands inside them. */
+
+export interface LabNode {
+  name: string;
+  running: boolean;
+  nspawnPid: number | null;
+  /** The node's systemd as seen from the host (the pid for nsenter -t); null when not running. */
+  leaderPid: number | null;
+  ports: { survivor: number; ordinary: number };
+  /** The demo services as the host reaches them. */
+  urls: { survivor: string; ordinary: string };
+}
+
+export function describeNode(record: NodeRecord): LabNode {
+  const running = isOurNspawn(record.nspawnPid, record.nspawnStartTime, record.name);
+  const leaderPid = running && record.nspawnPid ? (findLeader(record.nspawnPid) ?? null) : null;
+  return {
+    name: record.name,
+    running: running && leaderPid !== null,
+    nspawnPid: running ? record.nspawnPid : null,
+    leaderPid,
+    ports: record.ports,
+    urls: {
+      survivor: `http://127.0.0.1:${record.ports.survivor}/`,
+      ordinary: `http://127.0.0.1:${record.ports.ordinary}/`,
+    },
+  };
+}
+
+/** Every node in the lab's state, running or not, in index order. */
+export async function listNodes(): Promise<LabNode[]> {
+  const records = Object.values((await readState()).nodes).sort((a, b) => a.index - b.index);
+  return records.map(describeNode);
+}
+
+/** A running node by name, with its leader pid looked up now (robust to soft-reboots and restarts). */
+export async function runningNode(name: string): Promise<LabNode & { leaderPid: number }> {
+  const record = (await readState()).nodes[name];
+  if (!record) {
+    throw new LabError("unknown-node", `no lab node named ${name}`, "see `npm run lab -- status` for the lab's nodes");
+  }
+  const node = describeNode(record);
+  if (!node.running || node.leaderPid === null) {
+    throw new LabError("node-not-running", `${name} is not running`, "start it with `npm run lab -- up`");
+  }
+  return { ...node, leaderPid: node.leaderPid };
+}
+
+/** Runs argv inside the node (all of its namespaces) and returns its output and exit status. */
+export async function execIn(name: string, argv: string[], options: { timeoutMs?: number } = {}): Promise<RunResult> {
+  if (argv.length === 0) throw new LabError("bad-input", "no command given to run inside the node");
+  const node = await runningNode(name);
+  return nsenter(node.leaderPid, argv, options.timeoutMs);
+}
+
+export type SystemState = "running" | "degraded";
+
+/**
+ * Waits until the node's systemd reports running (or degraded: booted, with a
+ * failed unit). Polls is-system-running: right after a start or a soft-reboot
+ * the bus is not up yet and the call fails, which counts as "not yet".
+ */
+export async function waitUntilRunning(name: string, timeoutMs = 60_000): Promise<SystemState> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const node = await runningNode(name);
+    const result = await nsenter(node.leaderPid, ["systemctl", "is-system-running"], 3_000);
+    last = (result.stdout.trim() || result.stderr.trim()).split("\n")[0] ?? "";
+    if (last === "running" || last === "degraded") return last;
+    if (Date.now() > deadline) {
+      throw new LabError(
+        "node-failed",
+        `${name} did not reach running within ${timeoutMs / 1000} s (last: ${last || "no answer"})`,
+        `look inside: npm run lab -- exec ${name} -- systemctl list-jobs`,
+      );
+    }
+    await sleep(200);
+  }
+}

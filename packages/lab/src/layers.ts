@@ -1,0 +1,119 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { withImageVersion } from "./base";
+import { LabError } from "./errors";
+import { removeTree } from "./fsops";
+import { AGENT_UNIT_NAME, cachePaths, DEMO_UNITS, IMAGE_TEMPLATE_DIR } from "./layout";
+import type { InstalledFile, Manifest } from "./manifest";
+
+/**
+ * The cheap layers over the base: the softfleet layer (agent + demo services,
+ * one directory per content hash, so a changed agent bundle is a new small
+ * layer instead of a new debootstrap) and version layers (only os-release).
+ * A layer is never changed once written: running nodes may be using it.
+ */
+
+export interface AgentFiles {
+  bundle: string;
+  unit: string;
+}
+
+type SoftfleetManifest = NonNullable<Manifest["softfleet"]>;
+
+const ENABLED_UNITS = [AGENT_UNIT_NAME, DEMO_UNITS.survivor, DEMO_UNITS.ordinary];
+
+/** Every file of the softfleet layer: where it goes in the image and where it comes from. */
+async function softfleetFiles(agent: AgentFiles): Promise<InstalledFile[]> {
+  const sources = [
+    { path: "usr/lib/softfleet/softfleet-agent.mjs", source: agent.bundle },
+    { path: `etc/systemd/system/${AGENT_UNIT_NAME}`, source: agent.unit },
+    ...(await listFiles(IMAGE_TEMPLATE_DIR)).map((source) => ({ path: relative(IMAGE_TEMPLATE_DIR, source), source })),
+  ];
+  return Promise.all(sources.map(async (file) => ({ ...file, sha256: sha256(await readFile(file.source)) })));
+}
+
+/** Installs the softfleet layer unless one with the same content exists already. */
+export async function ensureSoftfleetLayer(agent: AgentFiles): Promise<{ layer: SoftfleetManifest; created: boolean }> {
+  const files = await softfleetFiles(agent);
+  const listing = files
+    .map((file) => `${file.sha256}  ${file.path}`)
+    .sort()
+    .join("\n");
+  const hash = sha256(`softfleet-layer v1\n${listing}\n${ENABLED_UNITS.join(" ")}`).slice(0, 16);
+  const dir = cachePaths().softfleet(hash);
+  const layer = { dir, hash, installedAt: new Date().toISOString(), files };
+  if (existsSync(dir)) return { layer, created: false };
+
+  const partial = `${dir}.partial`;
+  if (existsSync(partial)) await removeTree(partial);
+  for (const file of files) {
+    const target = join(partial, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(file.source, target);
+    await chmod(target, 0o644);
+  }
+  const wants = join(partial, "etc/systemd/system/multi-user.target.wants");
+  await mkdir(wants, { recursive: true });
+  for (const unit of ENABLED_UNITS) await symlink(`../${unit}`, join(wants, unit));
+  await rename(partial, dir);
+  return { layer, created: true };
+}
+
+/** Removes softfleet layers other than those listed (the current one and those nodes still use). */
+export async function pruneSoftfleetLayers(keep: Set<string>): Promise<string[]> {
+  const { layers } = cachePaths();
+  const removed: string[] = [];
+  for (const entry of await readdir(layers).catch(() => [])) {
+    const dir = join(layers, entry);
+    if (entry.startsWith("softfleet-") && !keep.has(dir)) {
+      await removeTree(dir);
+      removed.push(entry);
+    }
+  }
+  return removed;
+}
+
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~+-]{0,63}$/;
+
+export function checkVersion(version: string): void {
+  if (!VERSION_PATTERN.test(version)) {
+    throw new LabError(
+      "bad-input",
+      `--version ${JSON.stringify(version)}: use letters, digits and . _ ~ + - (up to 64), e.g. 2 or 2025.11.1`,
+    );
+  }
+}
+
+/** The layer that makes the base say IMAGE_VERSION=version: one os-release file. */
+export async function ensureVersionLayer(version: string, baseDir: string): Promise<string> {
+  checkVersion(version);
+  const dir = cachePaths().version(version);
+  if (existsSync(dir)) return dir;
+  const partial = `${dir}.partial`;
+  if (existsSync(partial)) await removeTree(partial);
+  const osRelease = await readFile(join(baseDir, "usr/lib/os-release"), "utf8");
+  await mkdir(join(partial, "usr/lib"), { recursive: true });
+  await writeFile(join(partial, "usr/lib/os-release"), withImageVersion(osRelease, version));
+  await rename(partial, dir);
+  return dir;
+}
+
+/** Version layers derive from the base: a rebuilt base drops them. */
+export async function removeVersionLayers(): Promise<void> {
+  const { layers } = cachePaths();
+  for (const entry of await readdir(layers).catch(() => [])) {
+    if (entry.startsWith("version-")) await removeTree(join(layers, entry));
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((entry) => (entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)])),
+  );
+  return nested.flat();
+}
+
+export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");

@@ -1,0 +1,92 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LabError } from "./errors";
+
+/** Where everything lives: on the host, and as the nodes see it. */
+
+export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+/** The files the lab adds to every image besides the agent (demo services), laid out as in the image. */
+export const IMAGE_TEMPLATE_DIR = fileURLToPath(new URL("../image", import.meta.url));
+export const AGENT_BUNDLE = join(REPO_ROOT, "packages/agent/dist/softfleet-agent.mjs");
+export const AGENT_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-agent.service");
+
+export const LAB_STATE_DIR = "/var/lib/softfleet-lab";
+export const STATE_FILE = join(LAB_STATE_DIR, "state.json");
+
+/**
+ * The image cache, shared by all nodes and kept across `lab down`.
+ * Its paths end up in overlayfs options and nspawn --bind= arguments, where
+ * ":" and "," are separators.
+ */
+export function cacheDir(): string {
+  const dir = process.env.SOFTFLEET_LAB_CACHE || "/var/cache/softfleet-lab";
+  if (!dir.startsWith("/") || /[:,\s]/.test(dir)) {
+    throw new LabError(
+      "bad-input",
+      `SOFTFLEET_LAB_CACHE=${dir}: must be an absolute path without ":", "," or spaces`,
+      "set it to a plain absolute directory such as /var/cache/softfleet-lab",
+    );
+  }
+  return dir;
+}
+
+export const cachePaths = () => {
+  const root = cacheDir();
+  const layers = join(root, "layers");
+  return {
+    root,
+    manifest: join(root, "manifest.json"),
+    logs: join(root, "logs"),
+    layers,
+    /** Debian trixie from debootstrap, with IMAGE_ID/IMAGE_VERSION=1: the slow layer, built once. */
+    base: join(layers, "base"),
+    /** Agent, its unit and the demo services: cheap, one directory per content hash. */
+    softfleet: (hash: string) => join(layers, `softfleet-${hash}`),
+    /** Only usr/lib/os-release with IMAGE_VERSION=version. */
+    version: (version: string) => join(layers, `version-${version}`),
+  };
+};
+
+export function nodePaths(name: string) {
+  const node = join(LAB_STATE_DIR, "nodes", name);
+  return {
+    node,
+    /** The node's root: overlay of config + softfleet layer + base, mounted on the host. */
+    root: join(node, "root"),
+    upper: join(node, "upper"),
+    work: join(node, "work"),
+    /** Per-node layer: machine-id, hostname, agent.json, demo.env. */
+    config: join(node, "config"),
+    /** Upper and work directories of staged next roots. */
+    stage: join(node, "stage"),
+    /** The agent's state directory, kept across image switches like /var on a real host. */
+    agentState: join(node, "agent-state"),
+    consoleLog: join(node, "console.log"),
+  };
+}
+export type NodePaths = ReturnType<typeof nodePaths>;
+
+/**
+ * Host directories bound into every node under /run/host: systemd's switch-root
+ * carries /run/host over a soft-reboot (with everything mounted below it), so
+ * they stay usable for staging the next image after the first soft-reboot too.
+ */
+export const IN_NODE = {
+  layers: "/run/host/softfleet-images",
+  config: "/run/host/softfleet-config",
+  stage: "/run/host/softfleet-stage",
+  agentState: "/run/host/softfleet-agent-state",
+  agentStateTarget: "/var/lib/softfleet-agent",
+  nextroot: "/run/nextroot",
+} as const;
+
+export const DEMO_UNITS = {
+  survivor: "softfleet-demo-survivor.service",
+  ordinary: "softfleet-demo-ordinary.service",
+} as const;
+export const AGENT_UNIT_NAME = "softfleet-agent.service";
+
+export const DEFAULT_CONTROL_URL = "http://127.0.0.1:3001";
+export const nodeName = (index: number) => `sf-lab-${index}`;
+/** Nodes share the host's network: each demo service gets a port of its own per node. */
+export const nodePorts = (index: number) => ({ survivor: 18000 + index, ordinary: 19000 + index });

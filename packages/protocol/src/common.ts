@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+/**
+ * The agent <-> gateway protocol. Bumped on any incompatible change; the
+ * gateway refuses other versions with a close reason naming both.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** The WebSocket path of this version; enrollment is a POST beside it. */
+export const AGENT_WS_PATH = "/agent/v1";
+export const ENROLL_PATH = "/agent/v1/enroll";
+
+/** Frames larger than this are refused (close 1009). */
+export const MAX_FRAME_BYTES = 256 * 1024;
+
+/**
+ * A CLOCK_MONOTONIC (or realtime) value in microseconds, as systemd reports
+ * it (D-Bus type t). Sent as a decimal string: it does not fit a JSON number
+ * exactly in general, and the phases must be exact to the microsecond.
+ */
+export const usec = z.string().regex(/^\d{1,20}$/, "must be microseconds as a decimal string");
+
+export const machineId = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex digits (/etc/machine-id)");
+export const bootId = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a boot id (a UUID)");
+
+/** Event and command ids: chosen by their sender, unique, stored once. */
+export const messageId = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[\w-]+$/, "must be letters, digits, '-' or '_'");
+
+export const unitName = z
+  .string()
+  .min(3)
+  .max(256)
+  .regex(/^[\w@.:\\-]+$/, "must be a systemd unit name");
+
+/** logind's metadata `type`, or "unknown" for hosts older than systemd 255. */
+export const shutdownType = z.enum(["poweroff", "reboot", "halt", "kexec", "soft-reboot", "unknown"]);
+export type ShutdownType = z.infer<typeof shutdownType>;

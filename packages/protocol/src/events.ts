@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { bootId, messageId, shutdownType, unitName, usec } from "./common";
+import { osRelease } from "./state";
+
+/** logind's PrepareForShutdown(WithMetadata) as the agent saw it. */
+export const shutdownSignalEvent = z.object({
+  type: z.literal("shutdown-signal"),
+  /** true: a shutdown begins; false: it was cancelled or failed. */
+  start: z.boolean(),
+  shutdownType,
+  /** The node's CLOCK_MONOTONIC and wall clock when the signal arrived. */
+  monotonicUsec: usec,
+  wallclock: z.iso.datetime(),
+  bootId,
+  softRebootsCount: z.number().int().nonnegative().nullable(),
+});
+
+export const unitContinuity = z.object({
+  name: unitName,
+  /** survived: same InvocationID; restarted: a new one; absent: not running after. */
+  outcome: z.enum(["survived", "restarted", "absent", "unknown"]),
+  invocationIdBefore: z.string().max(64).nullable(),
+  invocationIdAfter: z.string().max(64).nullable(),
+  inactiveEnterUsec: usec.nullable(),
+  activeEnterUsec: usec.nullable(),
+});
+export type UnitContinuity = z.infer<typeof unitContinuity>;
+
+/**
+ * One reboot of a node, measured after it from systemd's own timestamps.
+ * For a soft-reboot every point is on the same CLOCK_MONOTONIC.
+ */
+export const rebootRecordEvent = z.object({
+  type: z.literal("reboot-record"),
+  /** soft-reboot: same boot id, SoftRebootsCount +1; full-reboot: a new boot id. */
+  kind: z.enum(["soft-reboot", "full-reboot"]),
+  /** What the shutdown signal announced, or null when none was seen. */
+  requested: shutdownType.nullable(),
+  /** A soft-reboot was requested but the host booted afresh. */
+  escalated: z.boolean(),
+  /** The state from before was lost (a full reboot empties /run): the phases before it are unknown. */
+  beforeLost: z.boolean(),
+  bootIdBefore: bootId.nullable(),
+  bootIdAfter: bootId,
+  softRebootsCountBefore: z.number().int().nonnegative().nullable(),
+  softRebootsCountAfter: z.number().int().nonnegative().nullable(),
+  imageBefore: osRelease.nullable(),
+  imageAfter: osRelease,
+  phases: z.object({
+    signalUsec: usec.nullable(),
+    shutdownStartUsec: usec.nullable(),
+    userspaceUsec: usec.nullable(),
+    finishUsec: usec.nullable(),
+    agentConnectedUsec: usec,
+  }),
+  units: z.array(unitContinuity).max(200),
+  /** The id of the shutdown-signal event that announced it, if any. */
+  signalEventId: messageId.nullable(),
+});
+export type RebootRecordEvent = z.infer<typeof rebootRecordEvent>;
+
+export const commandResultEvent = z.object({
+  type: z.literal("command-result"),
+  commandId: messageId,
+  outcome: z.enum(["accepted", "refused"]),
+  reason: z.string().max(500).nullable(),
+});
+
+export const agentEvent = z.discriminatedUnion("type", [shutdownSignalEvent, rebootRecordEvent, commandResultEvent]);
+export type AgentEvent = z.infer<typeof agentEvent>;

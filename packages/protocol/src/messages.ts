@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { MAX_FRAME_BYTES, messageId, PROTOCOL_VERSION } from "./common";
+import { agentEvent } from "./events";
+import { nodeIdentity, nodeState } from "./state";
+
+const v = z.literal(PROTOCOL_VERSION, { error: `must be protocol version ${PROTOCOL_VERSION}` });
+
+/** Agent -> gateway. The first message on a connection must be `hello`. */
+export const agentMessage = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("hello"), v, identity: nodeIdentity, state: nodeState }),
+  z.object({ kind: z.literal("state"), v, state: nodeState }),
+  /** Written to the agent's spool before it is sent; acknowledged by id. */
+  z.object({ kind: z.literal("event"), v, id: messageId, event: agentEvent }),
+  z.object({ kind: z.literal("heartbeat"), v, monotonicUsec: z.string().regex(/^\d{1,20}$/) }),
+]);
+export type AgentMessage = z.infer<typeof agentMessage>;
+
+export const softRebootCommand = z.object({
+  type: z.literal("soft-reboot"),
+  /** Only soft-reboot when /run/nextroot holds a new image (else refuse). */
+  requireNextroot: z.boolean(),
+});
+
+/** Gateway -> agent. */
+export const serverMessage = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("welcome"), v, nodeId: z.string(), heartbeatSec: z.number().int().positive() }),
+  /** These events are stored; the agent may drop them from its spool. */
+  z.object({ kind: z.literal("ack"), v, ids: z.array(messageId).max(1000) }),
+  z.object({ kind: z.literal("command"), v, id: messageId, command: softRebootCommand }),
+  z.object({ kind: z.literal("error"), v, code: z.string(), message: z.string(), ref: z.string().nullable() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+
+export const enrollRequest = z.object({
+  token: z.string().min(10).max(200),
+  machineId: nodeIdentity.shape.machineId,
+  hostname: nodeIdentity.shape.hostname,
+});
+export const enrollResponse = z.object({ nodeId: z.string(), credential: z.string() });
+
+/** Close codes the gateway uses (RFC 6455 and the 4000 private range). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  tooBig: 1009,
+  /** The node was revoked by an admin. */
+  revoked: 4001,
+  /** Another connection of the same node replaced this one. */
+  replaced: 4002,
+} as const;
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; code: string; error: string };
+
+/** Parses one frame, explaining what is wrong with a bad one. */
+export function parseFrame<T>(schema: z.ZodType<T>, data: string | Buffer): ParseResult<T> {
+  const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+  if (size > MAX_FRAME_BYTES)
+    return { ok: false, code: "too-big", error: `frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString());
+  } catch (error) {
+    return { ok: false, code: "malformed", error: `not JSON: ${(error as Error).message}` };
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return { ok: true, message: result.data };
+  const issues = result.error.issues.map((i) => `${i.path.join(".") || "(message)"}: ${i.message}`).join("; ");
+  const unknownKind = result.error.issues.some((i) => i.path.length === 1 && i.path[0] === "kind");
+  return { ok: false, code: unknownKind ? "unknown-kind" : "invalid", error: issues };
+}
+
+export { messageId };

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { bootId, machineId, unitName, usec } from "./common";
+
+export const osRelease = z.object({
+  id: z.string().max(64).nullable(),
+  versionId: z.string().max(64).nullable(),
+  imageId: z.string().max(128).nullable(),
+  imageVersion: z.string().max(128).nullable(),
+});
+
+/** Who the node is; fixed for a boot. */
+export const nodeIdentity = z.object({
+  machineId,
+  hostname: z.string().min(1).max(253),
+  bootId,
+  osRelease,
+  systemdVersion: z.number().int().nonnegative().nullable(),
+  agentVersion: z.string().max(64),
+});
+export type NodeIdentity = z.infer<typeof nodeIdentity>;
+
+export const unitState = z.object({
+  name: unitName,
+  activeState: z.string().max(32),
+  subState: z.string().max(32),
+  invocationId: z.string().max(64).nullable(),
+  activeEnterUsec: usec,
+  inactiveEnterUsec: usec,
+});
+export type UnitState = z.infer<typeof unitState>;
+
+/** What changes over a node's life; sent on connect and when it changes. */
+export const nodeState = z.object({
+  softRebootsCount: z.number().int().nonnegative().nullable(),
+  nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().max(128).nullable() }),
+  units: z.array(unitState).max(200),
+  monotonicUsec: usec,
+});
+export type NodeState = z.infer<typeof nodeState>;

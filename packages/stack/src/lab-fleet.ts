@@ -1,0 +1,67 @@
+import { createPrismaClient } from "@softfleet/db";
+import { createEnrollmentToken } from "@softfleet/fleet";
+import type { LabNode } from "@softfleet/lab";
+
+export interface LabFleet {
+  nodes: LabNode[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Real systemd nodes for the running product: an enrollment token made for
+ * them (audited as the system), the lab image built (cached), and N nodes
+ * booted whose agents enroll against `controlUrl`.
+ */
+export async function startLabFleet(options: {
+  databaseUrl: string;
+  controlUrl: string;
+  nodes: number;
+  firstIndex?: number;
+  label?: string;
+}): Promise<LabFleet> {
+  const lab = await import("@softfleet/lab");
+  const prerequisites = lab.labPrerequisites();
+  if (!prerequisites.ok) throw new Error(prerequisites.message);
+  const db = createPrismaClient(options.databaseUrl);
+  let token: string;
+  try {
+    token = await db.$transaction(async (tx) => {
+      const created = await createEnrollmentToken(tx, {
+        label: options.label ?? "lab nodes",
+        ttlHours: 1,
+        maxUses: options.nodes,
+        createdById: null,
+      });
+      await tx.auditEntry.create({
+        data: {
+          actorType: "system",
+          actorName: "lab",
+          action: "enrollment.token_created",
+          targetType: "enrollment-token",
+          targetId: created.row.id,
+          targetName: created.row.label,
+          details: { maxUses: options.nodes, ttlHours: 1 },
+        },
+      });
+      return created.token;
+    });
+  } finally {
+    await db.$disconnect();
+  }
+  await lab.buildImage();
+  const nodes = await lab.up({
+    nodes: options.nodes,
+    firstIndex: options.firstIndex,
+    controlUrl: options.controlUrl,
+    token,
+  });
+  const names = nodes.map((node) => node.name);
+  return { nodes, stop: async () => void (await lab.down({ nodes: names })) };
+}
+
+/** Why the lab cannot run here, or null when it can. */
+export async function labUnavailable(): Promise<string | null> {
+  const lab = await import("@softfleet/lab");
+  const prerequisites = lab.labPrerequisites();
+  return prerequisites.ok ? null : prerequisites.message;
+}
