@@ -108,7 +108,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     );
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
-    saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal));
+    saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal), { durable: false });
   };
 
   try {

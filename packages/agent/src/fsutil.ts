@@ -5,14 +5,16 @@ import { basename, dirname, join } from "node:path";
  * Writes a file so that after a crash or power loss it holds either the old
  * or the new content: write a temporary file, fsync it, rename it over the
  * target, fsync the directory. Temporary names start with "." and end in
- * ".tmp" so that readers skip them.
+ * ".tmp" so that readers skip them. With `durable: false` the fsyncs are left
+ * out: the rename is still atomic, but the new content may be lost on power
+ * loss (a clean shutdown or reboot syncs the file systems anyway).
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string, mode = 0o644, { durable = true } = {}): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, "w", mode);
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -22,7 +24,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
     unlinkSync(tmp);
     throw error;
   }
-  fsyncDirectory(dirname(path));
+  if (durable) fsyncDirectory(dirname(path));
 }
 
 export function fsyncDirectory(path: string): void {

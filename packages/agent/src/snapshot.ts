@@ -39,11 +39,17 @@ export function snapshotFiles(runtimeDir: string, stateDir: string): SnapshotFil
   return { runtime: join(runtimeDir, "state.json"), persistent: join(stateDir, "last-state.json") };
 }
 
-export function saveSnapshot(files: SnapshotFiles, snapshot: Snapshot): void {
+/**
+ * `durable: false` is for the moment a shutdown is announced: the shutdown
+ * waits for us, and every fsync there adds to its delay. The shutdown itself
+ * syncs the file systems before a full reboot, and a soft-reboot keeps /run in
+ * memory, so only a power loss in those seconds could lose the write.
+ */
+export function saveSnapshot(files: SnapshotFiles, snapshot: Snapshot, options: { durable?: boolean } = {}): void {
   const text = JSON.stringify(snapshot);
   for (const file of [files.runtime, files.persistent]) {
     mkdirSync(join(file, ".."), { recursive: true, mode: 0o755 });
-    writeFileAtomic(file, text, 0o644);
+    writeFileAtomic(file, text, 0o644, options);
   }
 }
 
