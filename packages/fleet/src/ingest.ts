@@ -1,6 +1,6 @@
 import type { Prisma } from "@softfleet/db";
 import type { AgentEvent, NodeIdentity, NodeState, RebootRecordEvent } from "@softfleet/protocol";
-import { notifyChange } from "./notify";
+import { CHANGES_CHANNEL, type Change, notifyChange } from "./notify";
 
 type Tx = Prisma.TransactionClient;
 
@@ -33,7 +33,7 @@ export async function applyHello(tx: Tx, nodeId: string, identity: NodeIdentity,
       ...stateColumns(state),
     },
   });
-  await notifyChange(tx, { entity: "node", id: nodeId, what: "online" });
+  await notifyChange(tx, { entity: "node", id: nodeId, what: "online", status: "online" });
 }
 
 export async function applyState(tx: Tx, nodeId: string, state: NodeState) {
@@ -47,7 +47,7 @@ export async function markOffline(tx: Tx, nodeId: string) {
     where: { id: nodeId, status: { not: "rebooting" } },
     data: { status: "offline" },
   });
-  if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "offline" });
+  if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "offline", status: "offline" });
 }
 
 /**
@@ -56,17 +56,13 @@ export async function markOffline(tx: Tx, nodeId: string) {
  * again, change nothing).
  */
 export async function storeEvent(tx: Tx, nodeId: string, id: string, event: AgentEvent): Promise<boolean> {
+  if (event.type === "shutdown-signal") return storeShutdownSignal(tx, nodeId, id, event);
   const inserted = await tx.$executeRaw`
     INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
     VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
     ON CONFLICT (id) DO NOTHING`;
   if (inserted === 0) return false;
   if (event.type === "reboot-record") await storeRebootRecord(tx, nodeId, id, event);
-  if (event.type === "shutdown-signal") {
-    // start=false: the shutdown was cancelled, the node carries on.
-    await tx.node.update({ where: { id: nodeId }, data: { status: event.start ? "rebooting" : "online" } });
-    await notifyChange(tx, { entity: "node", id: nodeId, what: "state" });
-  }
   if (event.type === "command-result") {
     await tx.nodeCommand.updateMany({
       where: { id: event.commandId, nodeId },
@@ -76,6 +72,38 @@ export async function storeEvent(tx: Tx, nodeId: string, id: string, event: Agen
   }
   await notifyChange(tx, { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() });
   return true;
+}
+
+/**
+ * logind's signal, while the node's shutdown waits on the agent's delay lock
+ * for our ack: stored, the node's status set and both changes announced in a
+ * single statement (one round trip).
+ */
+async function storeShutdownSignal(
+  tx: Tx,
+  nodeId: string,
+  id: string,
+  event: Extract<AgentEvent, { type: "shutdown-signal" }>,
+): Promise<boolean> {
+  // start=false: the shutdown was cancelled, the node carries on.
+  const status = event.start ? "rebooting" : "online";
+  const nodeChange: Change = { entity: "node", id: nodeId, what: "state", status };
+  const eventChange: Change = { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() };
+  const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
+    WITH inserted AS (
+      INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
+      VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    ), updated AS (
+      UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = now()
+      WHERE id = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
+      RETURNING id
+    )
+    SELECT true AS stored, pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) IS NULL AS a,
+           pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(eventChange)}) IS NULL AS b
+    FROM updated`;
+  return rows.length > 0;
 }
 
 /** A reboot recorded this long after its command was accepted is still attributed to it. */

@@ -6,7 +6,13 @@ export const CHANGES_CHANNEL = "softfleet_changes";
 export const CONTROL_CHANNEL = "softfleet_control";
 
 export type Change =
-  | { entity: "node"; id: string; what: "state" | "online" | "offline" | "enrolled" | "revoked" }
+  | {
+      entity: "node";
+      id: string;
+      what: "state" | "online" | "offline" | "enrolled" | "revoked";
+      /** The node's new status when it changed, so views can show it before refetching. */
+      status?: "online" | "offline" | "rebooting";
+    }
   | { entity: "node-event"; nodeId: string; id: string; type: string; at: string }
   | { entity: "command"; nodeId: string; id: string; status: string };
 

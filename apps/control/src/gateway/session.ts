@@ -119,7 +119,11 @@ export class AgentSession {
         await this.db.$transaction((tx) => applyState(tx, this.nodeId, message.state));
         return;
       case "event": {
-        await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, message.id, message.event));
+        const { id, event } = message;
+        // logind's signal is stored in one statement (a transaction of its own), sparing the
+        // round trips of an interactive transaction while the node's shutdown waits for the ack.
+        if (event.type === "shutdown-signal") await storeEvent(this.db, this.nodeId, id, event);
+        else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event));
         this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [message.id] });
         return;
       }

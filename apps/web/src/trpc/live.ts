@@ -43,10 +43,11 @@ export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?
 }
 
 /**
- * Invalidates queries shortly after asking, once per key however often it was
- * asked meanwhile: a burst of changes (a rollout) becomes one refetch, not many.
+ * Invalidates queries at once, then at most once per `windowMs` while changes
+ * keep coming: the first change of a burst is shown immediately, and a burst
+ * (a rollout) becomes one more refetch at its end, not one per change.
  */
-export function useInvalidateSoon(delayMs = 150): (queryKey: QueryKey) => void {
+export function useInvalidateSoon(windowMs = 150): (queryKey: QueryKey) => void {
   const queryClient = useQueryClient();
   const pending = useRef(new Map<string, QueryKey>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -58,14 +59,23 @@ export function useInvalidateSoon(delayMs = 150): (queryKey: QueryKey) => void {
   );
   return useCallback(
     (queryKey: QueryKey) => {
-      pending.current.set(JSON.stringify(queryKey), queryKey);
-      timer.current ??= setTimeout(() => {
-        timer.current = null;
+      if (timer.current) {
+        pending.current.set(JSON.stringify(queryKey), queryKey);
+        return;
+      }
+      void queryClient.invalidateQueries({ queryKey });
+      const flush = () => {
         const keys = [...pending.current.values()];
         pending.current.clear();
+        if (keys.length === 0) {
+          timer.current = null;
+          return;
+        }
         for (const key of keys) void queryClient.invalidateQueries({ queryKey: key });
-      }, delayMs);
+        timer.current = setTimeout(flush, windowMs);
+      };
+      timer.current = setTimeout(flush, windowMs);
     },
-    [queryClient, delayMs],
+    [queryClient, windowMs],
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import type { RouterOutputs } from "@softfleet/api";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { Downtime } from "~/components/downtime";
 import { LiveIndicator } from "~/components/live-indicator";
@@ -9,7 +9,7 @@ import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
 import { RelativeTime } from "~/components/time";
 import { EmptyState, FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
-import { useInvalidateSoon, useLiveChanges } from "~/trpc/live";
+import { type LiveChange, useInvalidateSoon, useLiveChanges } from "~/trpc/live";
 
 type Node = RouterOutputs["nodes"]["list"][number];
 
@@ -21,7 +21,18 @@ export function FleetTable() {
   const invalidateSoon = useInvalidateSoon();
   // Every node, node-event and command change can alter a row (state, version, last reboot).
   const refresh = () => invalidateSoon(trpc.nodes.list.queryKey());
-  const live = useLiveChanges(refresh, refresh);
+  const queryClient = useQueryClient();
+  const onChange = (change: LiveChange) => {
+    // A new status is in the change itself: show it now, before the refetch lands.
+    if (change.entity === "node" && change.status) {
+      const status = change.status;
+      queryClient.setQueryData(trpc.nodes.list.queryKey(), (rows) =>
+        rows?.map((row) => (row.id === change.id ? { ...row, status } : row)),
+      );
+    }
+    refresh();
+  };
+  const live = useLiveChanges(onChange, refresh);
   const online = nodes.data?.filter((node) => node.status === "online").length ?? 0;
   return (
     <>
