@@ -13,15 +13,3 @@ export async function requireLab() {
     throw new Error(`the lab is required here but cannot run: ${missing}`);
   test.skip(true, `lab skipped: ${missing}`);
 }
-
-/** Reads systemd's own Manager timestamps inside a node, independently of the agent. */
-export function parseBusctlProperties(stdout: string): bigint[] {
-  return stdout
-    .trim()
-    .split("\n")
-    .map((line) => {
-      const match = /^t (\d+)$/.exec(line.trim());
-      if (!match) throw new Error(`unexpected busctl output: ${line}`);
-      return BigInt(match[1]!);
-    });
-}

@@ -1,9 +1,9 @@
 import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
-import { execIn, stage } from "@softfleet/lab";
+import { managerProperties, stage } from "@softfleet/lab";
 import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
 import { logIn } from "./helpers";
-import { parseBusctlProperties, requireLab } from "./lab";
+import { requireLab } from "./lab";
 
 test.describe.configure({ mode: "serial", timeout: 300_000 });
 
@@ -65,17 +65,11 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     });
 
     // The phases are systemd's own timestamps, read here independently, to the microsecond.
-    const read = await execIn(node!.name, [
-      "busctl",
-      "get-property",
-      "org.freedesktop.systemd1",
-      "/org/freedesktop/systemd1",
-      "org.freedesktop.systemd1.Manager",
+    const [shutdownStart, userspace, finish] = await managerProperties(node!.name, [
       "ShutdownStartTimestampMonotonic",
       "UserspaceTimestampMonotonic",
       "FinishTimestampMonotonic",
     ]);
-    const [shutdownStart, userspace, finish] = parseBusctlProperties(read.stdout);
     expect(record.shutdownStartUsec).toBe(shutdownStart);
     expect(record.userspaceUsec).toBe(userspace);
     expect(record.finishUsec).toBe(finish);

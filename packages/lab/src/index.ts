@@ -1,6 +1,14 @@
 export { LabError, type LabErrorCode } from "./errors";
 export { type BuildOptions, buildImage } from "./image";
-export { execIn, type LabNode, listNodes, runningNode, type SystemState, waitUntilRunning } from "./inside";
+export {
+  execIn,
+  type LabNode,
+  listNodes,
+  managerProperties,
+  runningNode,
+  type SystemState,
+  waitUntilRunning,
+} from "./inside";
 export type { AgentFiles } from "./layers";
 export { DEMO_UNITS } from "./layout";
 export { type DownOptions, down, type UpOptions, up } from "./nodes";

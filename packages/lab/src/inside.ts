@@ -59,6 +59,31 @@ export async function execIn(name: string, argv: string[], options: { timeoutMs?
   return nsenter(node.leaderPid, argv, options.timeoutMs);
 }
 
+/**
+ * systemd's own Manager properties of type t or u (SoftRebootsCount, the
+ * *TimestampMonotonic values), read inside the node with busctl: for tests
+ * that check the agent's report against systemd itself.
+ */
+export async function managerProperties(name: string, properties: string[]): Promise<bigint[]> {
+  const result = await execIn(name, [
+    "busctl",
+    "get-property",
+    "org.freedesktop.systemd1",
+    "/org/freedesktop/systemd1",
+    "org.freedesktop.systemd1.Manager",
+    ...properties,
+  ]);
+  if (result.exitCode !== 0) throw new LabError("node-failed", `${name}: busctl failed: ${result.stderr.trim()}`);
+  return result.stdout
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const match = /^[tu] (\d+)$/.exec(line.trim());
+      if (!match) throw new LabError("node-failed", `${name}: unexpected busctl output: ${line}`);
+      return BigInt(match[1]!);
+    });
+}
+
 export type SystemState = "running" | "degraded";
 
 /**

@@ -6,6 +6,7 @@ import {
   execIn,
   type LabNode,
   labPrerequisites,
+  managerProperties,
   stage,
   up,
   waitUntilRunning,
@@ -28,19 +29,7 @@ async function inNode(argv: string[]): Promise<string> {
   return result.stdout.trim();
 }
 
-const softRebootsCount = async () =>
-  Number(
-    (
-      await inNode([
-        "busctl",
-        "get-property",
-        "org.freedesktop.systemd1",
-        "/org/freedesktop/systemd1",
-        "org.freedesktop.systemd1.Manager",
-        "SoftRebootsCount",
-      ])
-    ).split(" ")[1],
-  );
+const softRebootsCount = async () => Number((await managerProperties(NAME, ["SoftRebootsCount"]))[0]);
 
 async function unit(name: string) {
   // systemctl show prints properties in its own order, not the order asked for.

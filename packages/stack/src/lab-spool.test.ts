@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { createPrismaClient } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
-import { execIn, waitUntilRunning } from "@softfleet/lab";
+import { execIn, managerProperties, waitUntilRunning } from "@softfleet/lab";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
 import { type AppProcess, startControl, waitForHttp } from "./processes";
@@ -37,17 +37,7 @@ async function until<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const busctlCount = async (name: string) => {
-  const read = await execIn(name, [
-    "busctl",
-    "get-property",
-    "org.freedesktop.systemd1",
-    "/org/freedesktop/systemd1",
-    "org.freedesktop.systemd1.Manager",
-    "SoftRebootsCount",
-  ]);
-  return Number(read.stdout.trim().split(" ")[1]);
-};
+const busctlCount = async (name: string) => Number((await managerProperties(name, ["SoftRebootsCount"]))[0]);
 
 describe.skipIf(missing !== null && !required)(
   `the agent's spool on a real node${missing ? ` (lab: ${missing})` : ""}`,
