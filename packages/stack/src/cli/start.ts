@@ -20,6 +20,8 @@ async function main() {
   }
   const env = loadStackEnv();
   let lab: LabFleet | undefined;
+  /** Nodes being booted: a Ctrl-C meanwhile waits for them, then halts them too. */
+  let labStarting: Promise<LabFleet> | undefined;
   const root = repoRoot();
   const dataDir = env.SOFTFLEET_DATA_DIR ?? defaultDataDir(root);
   const progress = stepper(labNodes > 0 ? 5 : 4);
@@ -49,7 +51,8 @@ async function main() {
     console.error(`\n[softfleet] ${reason}: stopping web, control and the database…`);
     abort.abort(new Error(`stopped by ${reason}`));
     const stack = await starting.catch(() => undefined);
-    await lab?.stop().catch((error: Error) => console.error(`[softfleet] stopping the lab: ${error.message}`));
+    const fleet = lab ?? (await labStarting?.catch(() => undefined));
+    await fleet?.stop().catch((error: Error) => console.error(`[softfleet] stopping the lab: ${error.message}`));
     await stack?.stop();
     console.error("[softfleet] stopped cleanly");
     process.exit(code);
@@ -70,7 +73,8 @@ async function main() {
   if (labNodes > 0) {
     progress.step(`booting ${labNodes} real systemd node${labNodes > 1 ? "s" : ""} (Debian trixie in systemd-nspawn)`);
     try {
-      lab = await startLabFleet({ databaseUrl: stack.database.url, controlUrl: stack.control.url, nodes: labNodes });
+      labStarting = startLabFleet({ databaseUrl: stack.database.url, controlUrl: stack.control.url, nodes: labNodes });
+      lab = await labStarting;
     } catch (error) {
       console.error(`[softfleet] the lab could not start: ${(error as Error).message}`);
       await shutdown("the lab failed", 1);
