@@ -1,7 +1,7 @@
 export { COMMAND_TTL_MS, markCommandSent, requestSoftReboot, takePendingCommands } from "./commands";
 export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
 export { createEnrollmentToken, EnrollmentError, enrollNode } from "./enrollment";
-export { applyHello, applyState, markOffline, storeEvent } from "./ingest";
+export { applyHeartbeat, applyHello, applyState, markOffline, storeEvent, sweepStaleNodes } from "./ingest";
 export {
   CHANGES_CHANNEL,
   type Change,

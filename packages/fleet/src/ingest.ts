@@ -51,6 +51,36 @@ export async function markOffline(tx: Tx, nodeId: string) {
 }
 
 /**
+ * A heartbeat: the node is alive. A node the sweep had marked offline (its
+ * heartbeats were late) is online again, and views are told so.
+ */
+export async function applyHeartbeat(tx: Tx, nodeId: string) {
+  const now = new Date();
+  const { count } = await tx.node.updateMany({
+    where: { id: nodeId, status: { not: "online" } },
+    data: { status: "online", lastSeenAt: now },
+  });
+  if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "online", status: "online" });
+  else await tx.node.update({ where: { id: nodeId }, data: { lastSeenAt: now } });
+}
+
+/**
+ * Marks offline the nodes whose heartbeats stopped (their control process died
+ * without closing their connections), and those that went down to reboot and
+ * did not come back, announcing each change.
+ */
+export async function sweepStaleNodes(tx: Tx, cutoffs: { onlineSince: Date; rebootingSince: Date }) {
+  const change = (id: string): Change => ({ entity: "node", id, what: "offline", status: "offline" });
+  const stale = await tx.$queryRaw<Array<{ id: string }>>`
+    UPDATE "Node" SET status = 'offline', "updatedAt" = now()
+    WHERE (status = 'online' AND "lastSeenAt" < ${cutoffs.onlineSince})
+       OR (status = 'rebooting' AND "lastSeenAt" < ${cutoffs.rebootingSince})
+    RETURNING id`;
+  for (const { id } of stale) await notifyChange(tx, change(id));
+  return stale.length;
+}
+
+/**
  * Stores one agent event once (its id is the key) with its effects, in the
  * caller's transaction. Returns false for a duplicate (already stored: ack it
  * again, change nothing).

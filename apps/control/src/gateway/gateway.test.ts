@@ -1,4 +1,4 @@
-import { requestSoftReboot } from "@softfleet/fleet";
+import { requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
 import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,11 @@ afterAll(async () => {
   await control.close();
   await t.drop();
 });
+
+async function until(check: () => Promise<boolean>) {
+  for (let i = 0; i < 250 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(await check()).toBe(true);
+}
 
 /** A freshly enrolled node, connected and greeted. */
 async function enrolledNode() {
@@ -240,14 +245,24 @@ describe("the agent WebSocket", () => {
     back.ws.close();
   });
 
+  it("sweeps nodes whose heartbeats stopped offline, and a heartbeat brings one back online", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    const long = new Date(Date.now() - 3_600_000);
+    await t.db.node.update({ where: { id: nodeId }, data: { lastSeenAt: long } });
+    const swept = await t.db.$transaction((tx) =>
+      sweepStaleNodes(tx, { onlineSince: new Date(Date.now() - 30_000), rebootingSince: long }),
+    );
+    expect(swept).toBeGreaterThanOrEqual(1);
+    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("offline");
+    agent.send({ kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: "1" });
+    await until(async () => (await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === "online");
+    agent.ws.close();
+  });
+
   it("marks a node offline when its connection ends", async () => {
     const { nodeId, agent } = await enrolledNode();
     agent.ws.close();
     await agent.waitClosed();
-    for (let i = 0; i < 100; i++) {
-      if ((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === "offline") break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("offline");
+    await until(async () => (await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === "offline");
   });
 });

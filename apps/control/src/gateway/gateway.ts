@@ -1,7 +1,13 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Db } from "@softfleet/db";
-import { CONTROL_CHANNEL, type ControlSignal, parseNodeCredential, secretMatches } from "@softfleet/fleet";
+import {
+  CONTROL_CHANNEL,
+  type ControlSignal,
+  parseNodeCredential,
+  secretMatches,
+  sweepStaleNodes,
+} from "@softfleet/fleet";
 import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
 import { WebSocketServer } from "ws";
 import { handleEnroll } from "./enroll";
@@ -90,14 +96,9 @@ export async function attachGateway(server: Server, db: Db, options: GatewayOpti
     const cutoff = new Date(Date.now() - heartbeatSec * 3_000);
     // A node that went down to reboot and has not come back within 5 minutes is just offline.
     const rebootCutoff = new Date(Date.now() - 5 * 60_000);
-    void db.$executeRaw`
-      WITH stale AS (
-        UPDATE "Node" SET status = 'offline'
-        WHERE (status = 'online' AND "lastSeenAt" < ${cutoff}) OR (status = 'rebooting' AND "lastSeenAt" < ${rebootCutoff})
-        RETURNING id)
-      SELECT pg_notify('softfleet_changes', json_build_object('entity', 'node', 'id', id, 'what', 'offline')::text) FROM stale`.catch(
-      (error: Error) => log(`offline sweep failed: ${error.message}`),
-    );
+    void db
+      .$transaction((tx) => sweepStaleNodes(tx, { onlineSince: cutoff, rebootingSince: rebootCutoff }))
+      .catch((error: Error) => log(`offline sweep failed: ${error.message}`));
   }, heartbeatSec * 1000);
   sweeper.unref();
 

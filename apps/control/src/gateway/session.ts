@@ -1,5 +1,6 @@
 import type { Db } from "@softfleet/db";
 import {
+  applyHeartbeat,
   applyHello,
   applyState,
   markCommandSent,
@@ -128,7 +129,7 @@ export class AgentSession {
         return;
       }
       case "heartbeat":
-        await this.db.node.update({ where: { id: this.nodeId }, data: { lastSeenAt: new Date(), status: "online" } });
+        await this.db.$transaction((tx) => applyHeartbeat(tx, this.nodeId));
         return;
     }
   }
