@@ -64,6 +64,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let shutdownUnderWay = false;
   // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
   let latest: Observation | null = null;
+  // The state last sent (in a hello or a state message): a poll sends only a change.
+  let sentKey = "";
   let pending: RebootAssessment | null = null;
   let currentSignal: Snapshot["signal"] = null;
   const handledCommands = new Set<string>();
@@ -76,7 +78,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     backoff: options.backoff,
     hello: async () => {
       latest = await observeNow();
-      return { identity: nodeIdentityOf(identity, latest.manager), state: nodeStateOf(latest) };
+      sentKey = stateKey(latest, inhibitor.state);
+      return {
+        identity: nodeIdentityOf(identity, latest.manager, config.labels),
+        state: nodeStateOf(latest, inhibitor.state),
+      };
     },
     onConnected: ({ connectedUsec }) => reportPendingRecord(connectedUsec),
     onCommand: (command) => {
@@ -177,10 +183,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     polling = true;
     try {
       const next = await observeNow();
-      const changed = latest === null || stateKey(next) !== stateKey(latest);
+      const key = stateKey(next, inhibitor.state);
+      const changed = key !== sentKey;
       latest = next;
       if (!changed) return;
-      connection.sendState(nodeStateOf(next));
+      sentKey = key;
+      connection.sendState(nodeStateOf(next, inhibitor.state));
       // Once a shutdown is announced the snapshot holds the state before it: units stopping now must not overwrite it.
       if (!pending && !shutdownUnderWay) saveSnapshot(files, snapshotOf(next.present, next.nextroot, currentSignal));
     } catch (error) {

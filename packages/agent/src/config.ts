@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { unitName } from "@softfleet/protocol";
+import { labels, unitName } from "@softfleet/protocol";
 import { z } from "zod";
 
 export const DEFAULT_CONFIG_PATH = "/etc/softfleet/agent.json";
@@ -23,7 +23,7 @@ export const agentConfigSchema = z.strictObject({
   /** Needed only until the node is enrolled (stateDir/credential.json exists). */
   enrollmentToken: z.string().min(10, "must be at least 10 characters").max(200).optional(),
   watchUnits: z.array(unitName).max(200).default([]),
-  labels: z.record(z.string().min(1).max(63), z.string().max(256)).default({}),
+  labels: labels.default({}),
   stateDir: absolutePath.default("/var/lib/softfleet-agent"),
   runtimeDir: absolutePath.default("/run/softfleet-agent"),
   /**

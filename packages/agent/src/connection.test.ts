@@ -49,8 +49,16 @@ function connect(spool: Spool, onCommand?: (id: string) => void) {
         osRelease: { id: "debian", versionId: "13", imageId: null, imageVersion: null },
         systemdVersion: 257,
         agentVersion: "test",
+        labels: {},
+        simulated: false,
       },
-      state: { softRebootsCount: 0, nextroot: { staged: false, imageVersion: null }, units: [], monotonicUsec: "1" },
+      state: {
+        softRebootsCount: 0,
+        nextroot: { staged: false, imageVersion: null },
+        units: [],
+        monotonicUsec: "1",
+        inhibitor: "held",
+      },
     }),
     onCommand: (command) => onCommand?.(command.id),
   });

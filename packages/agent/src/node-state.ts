@@ -1,4 +1,4 @@
-import type { NodeIdentity, NodeState } from "@softfleet/protocol";
+import type { InhibitorStatus, NodeIdentity, NodeState } from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
 import packageJson from "../package.json" with { type: "json" };
 import { type ManagerFacts, readManager, readUnits, systemdMajor } from "./dbus/systemd";
@@ -42,8 +42,9 @@ export async function observe(
   };
 }
 
-export function nodeStateOf(observation: Observation): NodeState {
+export function nodeStateOf(observation: Observation, inhibitor: InhibitorStatus): NodeState {
   return {
+    inhibitor,
     softRebootsCount: observation.present.softRebootsCount,
     nextroot: observation.nextroot,
     units: observation.present.units,
@@ -51,12 +52,22 @@ export function nodeStateOf(observation: Observation): NodeState {
   };
 }
 
-export function nodeIdentityOf(identity: HostIdentity, manager: ManagerFacts): NodeIdentity {
-  return { ...identity, systemdVersion: systemdMajor(manager.version), agentVersion: AGENT_VERSION };
+export function nodeIdentityOf(
+  identity: HostIdentity,
+  manager: ManagerFacts,
+  labels: Record<string, string>,
+): NodeIdentity {
+  return {
+    ...identity,
+    systemdVersion: systemdMajor(manager.version),
+    agentVersion: AGENT_VERSION,
+    labels,
+    simulated: false,
+  };
 }
 
-/** What a `state` message is sent for: a change in units, nextroot or SoftRebootsCount (not the clock). */
-export function stateKey(observation: Observation): string {
+/** What a `state` message is sent for: a change in units, nextroot, SoftRebootsCount or the lock (not the clock). */
+export function stateKey(observation: Observation, inhibitor: InhibitorStatus): string {
   const { softRebootsCount, units } = observation.present;
-  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot });
+  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot, inhibitor });
 }

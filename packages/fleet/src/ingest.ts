@@ -10,6 +10,7 @@ function stateColumns(state: NodeState) {
     nextrootStaged: state.nextroot.staged,
     nextrootImageVersion: state.nextroot.imageVersion,
     units: state.units,
+    inhibitor: state.inhibitor,
     lastSeenAt: new Date(),
   };
 }
@@ -28,6 +29,8 @@ export async function applyHello(tx: Tx, nodeId: string, identity: NodeIdentity,
       imageVersion: identity.osRelease.imageVersion,
       systemdVersion: identity.systemdVersion,
       agentVersion: identity.agentVersion,
+      labels: identity.labels,
+      simulated: identity.simulated,
       status: "online",
       connectedAt: now,
       ...stateColumns(state),

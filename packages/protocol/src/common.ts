@@ -38,6 +38,15 @@ export const unitName = z
   .max(256)
   .regex(/^[\w@.:\\-]+$/, "must be a systemd unit name");
 
+/** Node labels (key=value) from the agent's config, used by group selectors. */
+export const labelKey = z
+  .string()
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/, "must be 1-63 letters, digits, '.', '_', '/' or '-'");
+export const labelValue = z.string().max(256, "must be at most 256 characters");
+export const labels = z
+  .record(labelKey, labelValue)
+  .refine((value) => Object.keys(value).length <= 64, "at most 64 labels");
+
 /** logind's metadata `type`, or "unknown" for hosts older than systemd 255. */
 export const shutdownType = z.enum(["poweroff", "reboot", "halt", "kexec", "soft-reboot", "unknown"]);
 export type ShutdownType = z.infer<typeof shutdownType>;

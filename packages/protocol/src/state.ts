@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bootId, machineId, unitName, usec } from "./common";
+import { bootId, labels, machineId, unitName, usec } from "./common";
 
 export const osRelease = z.object({
   id: z.string().max(64).nullable(),
@@ -16,6 +16,10 @@ export const nodeIdentity = z.object({
   osRelease,
   systemdVersion: z.number().int().nonnegative().nullable(),
   agentVersion: z.string().max(64),
+  /** From the agent's config; group selectors match on them. */
+  labels: labels.default({}),
+  /** A simulated agent (no real host behind it): marked as such everywhere. */
+  simulated: z.boolean().default(false),
 });
 export type NodeIdentity = z.infer<typeof nodeIdentity>;
 
@@ -29,11 +33,16 @@ export const unitState = z.object({
 });
 export type UnitState = z.infer<typeof unitState>;
 
+export const inhibitorStatus = z.enum(["idle", "taking", "held", "failed", "released"]);
+export type InhibitorStatus = z.infer<typeof inhibitorStatus>;
+
 /** What changes over a node's life; sent on connect and when it changes. */
 export const nodeState = z.object({
   softRebootsCount: z.number().int().nonnegative().nullable(),
   nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().max(128).nullable() }),
   units: z.array(unitState).max(200),
   monotonicUsec: usec,
+  /** The agent's shutdown delay lock: "held" is a healthy agent; null from agents that do not say. */
+  inhibitor: inhibitorStatus.nullable().default(null),
 });
 export type NodeState = z.infer<typeof nodeState>;

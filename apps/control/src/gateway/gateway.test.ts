@@ -2,7 +2,7 @@ import { requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
 import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, enroll, machineIdOf, newToken, startGateway } from "./testing";
+import { connect, enroll, machineIdOf, newToken, startGateway, state } from "./testing";
 
 let t: TestDatabase;
 let control: Awaited<ReturnType<typeof startGateway>>;
@@ -87,6 +87,9 @@ describe("the agent WebSocket", () => {
       status: "online",
       imageVersion: "1",
       systemdVersion: 257,
+      labels: { rack: "r1" },
+      simulated: false,
+      inhibitor: "held",
     });
     const event = { kind: "event", v: PROTOCOL_VERSION, id: "evt-0001-aaaa", event: shutdownEvent() };
     agent.send(event);
@@ -256,6 +259,13 @@ describe("the agent WebSocket", () => {
     expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("offline");
     agent.send({ kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: "1" });
     await until(async () => (await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === "online");
+    agent.ws.close();
+  });
+
+  it("keeps the agent's lock state current: a lost lock shows as an unhealthy agent", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    agent.send({ kind: "state", v: PROTOCOL_VERSION, state: { ...state, inhibitor: "failed" } });
+    await until(async () => (await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).inhibitor === "failed");
     agent.ws.close();
   });
 

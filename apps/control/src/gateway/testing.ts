@@ -66,6 +66,8 @@ export function identity(machineId: string, extra: Partial<NodeIdentity> = {}): 
     osRelease: { id: "debian", versionId: "13", imageId: "softfleet-lab", imageVersion: "1" },
     systemdVersion: 257,
     agentVersion: "test",
+    labels: { rack: "r1" },
+    simulated: false,
     ...extra,
   };
 }
@@ -75,6 +77,7 @@ export const state: NodeState = {
   nextroot: { staged: false, imageVersion: null },
   units: [],
   monotonicUsec: "123456789",
+  inhibitor: "held",
 };
 
 /** A WebSocket client that records every frame and close, like an agent would see them. */
