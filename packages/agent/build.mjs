@@ -19,6 +19,29 @@ const englishOnlyZodLocales = {
   },
 };
 
+/**
+ * dbus-next loads xml2js (with xmlbuilder and sax, a fifth of its weight) to
+ * introspect proxies and to answer Introspect for exported objects. The
+ * agent does neither: it makes plain method calls and exports nothing. A
+ * small stand-in keeps that weight out of the agent's memory; an Introspect
+ * call to the agent gets an empty node.
+ */
+const noXmlForDbus = {
+  name: "no-xml-for-dbus-next",
+  setup(build) {
+    build.onResolve({ filter: /^xml2js$/ }, () => ({ path: "xml2js-stand-in", namespace: "softfleet" }));
+    build.onLoad({ filter: /^xml2js-stand-in$/, namespace: "softfleet" }, () => ({
+      contents: [
+        "export class Builder { buildObject() { return '<node/>'; } }",
+        "export class Parser {",
+        "  parseString(_xml, done) { done(new Error('the agent bundle cannot introspect D-Bus objects')); }",
+        "}",
+      ].join("\n"),
+      loader: "js",
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: ["src/main.ts"],
   outfile: "dist/softfleet-agent.mjs",
@@ -30,7 +53,7 @@ const result = await build({
   sourcemap: false,
   legalComments: "none",
   metafile: true,
-  plugins: [englishOnlyZodLocales],
+  plugins: [englishOnlyZodLocales, noXmlForDbus],
   // Optional native or unused modules dbus-next and ws require inside try/catch:
   // left out, so the bundle falls back to their pure-JS paths (usocket: plain
   // net sockets, which is all the agent needs as it passes no fds).

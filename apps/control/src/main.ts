@@ -1,6 +1,7 @@
 import { createPrismaClient, redact } from "@softfleet/db";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
+import { startRolloutEngine } from "./rollouts/engine";
 import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
 
@@ -16,6 +17,7 @@ async function main() {
   }
   const server = createControlServer(db);
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
+  const engine = await startRolloutEngine({ db, databaseUrl: env.DATABASE_URL, log });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
@@ -34,6 +36,7 @@ async function main() {
     stopping = true;
     log(`${signal}: shutting down`);
     void gateway.close();
+    void engine.close();
     server.closeIdleConnections();
     server.close(async () => {
       await db.$disconnect();

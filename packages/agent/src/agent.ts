@@ -19,6 +19,7 @@ import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
 import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
 import { loadSnapshots, type Snapshot, saveSnapshot, snapshotFiles } from "./snapshot";
 import { Spool } from "./spool";
+import { warmUpShutdownPath } from "./warm-up";
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -28,7 +29,6 @@ export interface AgentOptions {
   statePollMs?: number;
   finishWait?: FinishWait;
   backoff?: { minMs: number; maxMs: number };
-  fetch?: typeof fetch;
   /** For tests and the benchmark: each handled shutdown signal with the delay the agent added. */
   onShutdownHandled?: (report: ShutdownReport) => void;
   /** The system bus went away: the agent cannot work, the caller should exit (systemd restarts it). */
@@ -69,6 +69,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let pending: RebootAssessment | null = null;
   let currentSignal: Snapshot["signal"] = null;
   const handledCommands = new Set<string>();
+  let warmedUp = false;
 
   const connection = new GatewayConnection({
     url: controlEndpoint(config.controlUrl, AGENT_WS_PATH, "ws"),
@@ -84,7 +85,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         state: nodeStateOf(latest, inhibitor.state),
       };
     },
-    onConnected: ({ connectedUsec }) => reportPendingRecord(connectedUsec),
+    onConnected: ({ connectedUsec }) => {
+      reportPendingRecord(connectedUsec);
+      if (!warmedUp) {
+        warmedUp = true;
+        warmUpShutdownPath(config.runtimeDir).catch((error) =>
+          log.debug("warm-up failed", { error: errorText(error) }),
+        );
+      }
+    },
     onCommand: (command) => {
       if (handledCommands.has(command.id)) return;
       handledCommands.add(command.id);
@@ -99,23 +108,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   });
 
-  const saveBefore = async (signal: Snapshot["signal"]) => {
+  const saveBefore = (signal: Snapshot["signal"]) => {
     currentSignal = signal;
     if (pending) {
       log.warn("the record of the last reboot is dropped: the agent never reached the control plane since");
       pending = null;
     }
-    // Fresh unit states if systemd answers in time, else the last ones seen. The
-    // manager's counters cannot change within this userspace cycle: not re-read.
-    if (!latest) latest = await observeNow().catch(() => null);
-    if (!latest) return;
-    const units = await Promise.race([readUnits(bus, config.watchUnits), sleep(config.ackTimeoutMs, null)]).catch(
-      () => null,
-    );
+    if (latest) saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal), { durable: false });
+  };
+  // Fresh unit states if systemd answers in time. The manager's counters cannot
+  // change within this userspace cycle: not re-read.
+  const refreshBefore = async (signal: Snapshot["signal"]) => {
+    if (!latest) latest = await observeNow();
+    const units = await Promise.race([readUnits(bus, config.watchUnits), sleep(config.ackTimeoutMs, null)]);
+    if (currentSignal !== signal) return; // a newer notice took over
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
     saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal), { durable: false });
   };
+  // The units read after the last signal: the agent saves them before it exits.
+  let refreshing: Promise<void> = Promise.resolve();
 
   try {
     await watchShutdownSignals(bus, (notice) => {
@@ -125,12 +137,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish: (event) => connection.publish(event),
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         saveBefore,
+        refreshBefore,
         releaseInhibitor: () => inhibitor.release(),
         retakeInhibitor: () => inhibitor.take(),
         bootId: identity.bootId,
         softRebootsCount: latest?.present.softRebootsCount ?? null,
         ackTimeoutMs: config.ackTimeoutMs,
-      }).then(options.onShutdownHandled, (error) => log.error("shutdown handling failed", { error: errorText(error) }));
+      }).then(
+        (report) => {
+          refreshing = report.refreshed;
+          options.onShutdownHandled?.(report);
+        },
+        (error) => log.error("shutdown handling failed", { error: errorText(error) }),
+      );
     });
 
     const first = await observeNow();
@@ -208,7 +227,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           token: config.enrollmentToken,
           machineId: identity.machineId,
           hostname: identity.hostname,
-          fetch: options.fetch,
         });
         if (!stopper.signal.aborted) connection.start(credential);
         return;
@@ -225,6 +243,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     async stop() {
       stopper.abort();
       clearInterval(poller);
+      // systemd stops the agent early in a shutdown: the snapshot must be complete first.
+      await Promise.race([refreshing, sleep(2000)]);
       connection.stop();
       await inhibitor.release();
       closeBus(bus);

@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { ENROLL_PATH, enrollResponse } from "@softfleet/protocol";
 import { z } from "zod";
@@ -45,7 +47,35 @@ export interface EnrollInput {
   token: string | undefined;
   machineId: string;
   hostname: string;
-  fetch?: typeof fetch;
+}
+
+/**
+ * One JSON POST with node:http(s). Not fetch: Node's fetch (undici) parses
+ * HTTP with WebAssembly, which the agent's lite-mode V8 leaves out to save
+ * memory, and it would load a second HTTP stack beside the one ws uses.
+ */
+export function postJson(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const payload = JSON.stringify(body);
+  const send = url.startsWith("https:") ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(payload);
+  });
 }
 
 /**
@@ -61,22 +91,21 @@ export async function ensureCredential(input: EnrollInput): Promise<Credential> 
   }
   const url = controlEndpoint(input.controlUrl, ENROLL_PATH);
   log.info("enrolling with the control plane", { url, machineId: input.machineId });
-  let response: Response;
+  let response: { status: number; text: string };
   try {
-    response = await (input.fetch ?? fetch)(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: input.token, machineId: input.machineId, hostname: input.hostname }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    response = await postJson(
+      url,
+      { token: input.token, machineId: input.machineId, hostname: input.hostname },
+      10_000,
+    );
   } catch (error) {
-    throw new EnrollmentError(`cannot reach ${url}: ${(error as Error).cause ?? (error as Error).message}`, true);
+    throw new EnrollmentError(`cannot reach ${url}: ${(error as Error).message}`, true);
   }
-  const text = await response.text();
-  if (!response.ok) {
-    const reason = safeErrorField(text) ?? `HTTP ${response.status}`;
+  const { status, text } = response;
+  if (status < 200 || status > 299) {
+    const reason = safeErrorField(text) ?? `HTTP ${status}`;
     // 4xx: the token was refused, retrying with it will not help; 5xx may pass.
-    throw new EnrollmentError(`enrollment refused (${response.status}): ${reason}`, response.status >= 500);
+    throw new EnrollmentError(`enrollment refused (${status}): ${reason}`, status >= 500);
   }
   const parsed = enrollResponse.safeParse(safeJson(text));
   if (!parsed.success) throw new EnrollmentError("the enrollment answer is not {nodeId, credential}", true);

@@ -1,4 +1,10 @@
 export { type AgentOptions, type RunningAgent, startAgent } from "./agent";
+export { runCommand } from "./commands";
 export { type AgentConfig, agentConfigSchema, ConfigError, loadConfig } from "./config";
-export { assessRestart, buildRebootRecord, unitContinuity } from "./record";
-export type { ShutdownReport } from "./shutdown";
+export { type Command, GatewayConnection } from "./connection";
+export { controlEndpoint, ensureCredential } from "./enroll";
+export { createIdGenerator } from "./ids";
+export { type Level as LogLevel, setLogLevel } from "./log";
+export { assessRestart, buildRebootRecord, recordEventId, unitContinuity } from "./record";
+export { handleShutdownNotice, type ShutdownReport } from "./shutdown";
+export { Spool } from "./spool";

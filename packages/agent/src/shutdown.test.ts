@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAKE_BOOT_ID } from "./testing/fake-host";
 import { until } from "./testing/gateway";
-import { createNode, type Node } from "./testing/harness";
+import { createNode, type Node, runningUnit } from "./testing/harness";
 
 /**
  * The shutdown signal against a real dbus-daemon, stand-in logind and systemd,
@@ -25,7 +25,7 @@ const processGone = (pid: number) => {
 const WHY = "report the shutdown to the control plane";
 
 describe("shutdown signal", () => {
-  it("spools and sends the signal, saves the state before, and only then releases the delay lock", async () => {
+  it("spools and sends the signal, saves the state before, holds the lock until the ack, then reads the units again", async () => {
     node = await createNode();
     const agent = await node.start();
     await until(() => agent.inhibitor.state === "held", 5000, "the lock");
@@ -42,8 +42,11 @@ describe("shutdown signal", () => {
       lockHeld[`ack ${id}`] = !processGone(lockPid);
     };
 
+    // web.service restarted a moment before the shutdown: the snapshot must name its new invocation.
+    node.systemd.setUnit("web.service", runningUnit("c", 3_500_000n));
     node.announce(true, "soft-reboot");
     const [report] = await until(() => node.reports.length === 1 && node.reports, 5000, "the report");
+    await report!.refreshed;
 
     const signals = node.events("shutdown-signal");
     expect(signals).toHaveLength(1);
@@ -72,7 +75,7 @@ describe("shutdown signal", () => {
       });
       expect(snapshot.units.map((u: { invocationId: string }) => u.invocationId)).toEqual([
         "a".repeat(32),
-        "b".repeat(32),
+        "c".repeat(32),
       ]);
     }
     expect(node.logs.join("\n")).not.toMatch(/enroll-token-123|test-credential/);

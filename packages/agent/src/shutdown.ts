@@ -7,8 +7,10 @@ import type { Snapshot } from "./snapshot";
 export interface ShutdownDeps {
   publish: (event: AgentEvent) => string;
   waitForAck: (id: string, timeoutMs: number) => Promise<boolean>;
-  /** Writes the "before" snapshot carrying this signal (reads the units afresh). */
-  saveBefore: (signal: Snapshot["signal"]) => Promise<void>;
+  /** Saves the "before" snapshot carrying this signal from the state last read (synchronous, no D-Bus). */
+  saveBefore: (signal: Snapshot["signal"]) => void;
+  /** Reads the watched units afresh and saves the snapshot again (after the lock is released). */
+  refreshBefore: (signal: Snapshot["signal"]) => Promise<void>;
   releaseInhibitor: () => Promise<void>;
   retakeInhibitor: () => void;
   bootId: string;
@@ -21,13 +23,19 @@ export interface ShutdownReport {
   acked: boolean;
   /** Signal received -> delay lock released: what the agent added to the shutdown. */
   addedDelayUsec: bigint | null;
+  /** Resolves once the snapshot holds the units read after the signal (the agent waits for it before exiting). */
+  refreshed: Promise<void>;
 }
 
 /**
  * The agent's whole job while logind waits for its delay lock: spool and send
  * the shutdown-signal event, save the "before" snapshot, wait (bounded) for
- * the server's ack, release the lock. Everything here must finish well within
- * InhibitDelayMaxSec=; the ack wait is the only open-ended step and is capped.
+ * the server's ack, release the lock. Only the ack is waited for: the
+ * snapshot is written at once from the state last read, and the units are
+ * read afresh after the release (systemd keeps a unit's InvocationID while
+ * stopping it, so the fresh read still tells the invocation that ran before).
+ * Everything here must finish well within InhibitDelayMaxSec=; the ack wait
+ * is the only open-ended step and is capped.
  */
 export async function handleShutdownNotice(
   notice: ShutdownNotice,
@@ -52,34 +60,23 @@ export async function handleShutdownNotice(
     // A full disk must not hold the shutdown up: log, save what can be saved, release.
     log.error("shutdown: cannot spool the signal event", { error: errorText(error) });
   }
+  const signal = notice.start && eventId ? { eventId, monotonicUsec: event.monotonicUsec, type: notice.type } : null;
+  try {
+    deps.saveBefore(signal);
+  } catch (error) {
+    log.error("shutdown: cannot save the state before it", { error: errorText(error) });
+  }
 
   if (!notice.start) {
     // Cancelled or failed: forget the announced reboot and hold a new lock for the next one.
-    await deps
-      .saveBefore(null)
-      .catch((error) => log.warn("shutdown: cannot save the state", { error: errorText(error) }));
     deps.retakeInhibitor();
     log.info("shutdown cancelled", { type: notice.type, eventId });
-    return { eventId, acked: false, addedDelayUsec: null };
+    return { eventId, acked: false, addedDelayUsec: null, refreshed: Promise.resolve() };
   }
 
   const sentMs = since();
-  const signal = eventId ? { eventId, monotonicUsec: event.monotonicUsec, type: notice.type } : null;
-  let ackMs: string | undefined;
-  let savedMs: string | undefined;
-  const [acked] = await Promise.all([
-    eventId
-      ? deps.waitForAck(eventId, deps.ackTimeoutMs).finally(() => {
-          ackMs = since();
-        })
-      : false,
-    deps
-      .saveBefore(signal)
-      .then(() => {
-        savedMs = since();
-      })
-      .catch((error) => log.error("shutdown: cannot save the state before it", { error: errorText(error) })),
-  ]);
+  const acked = eventId ? await deps.waitForAck(eventId, deps.ackTimeoutMs) : false;
+  const ackMs = since();
   await deps.releaseInhibitor();
   const addedDelayUsec = monotonicUsec() - receivedUsec;
   log.info("shutdown signal reported", {
@@ -89,7 +86,10 @@ export async function handleShutdownNotice(
     addedDelayMs: (Number(addedDelayUsec) / 1000).toFixed(1),
     sentMs,
     ackMs,
-    savedMs,
   });
-  return { eventId, acked, addedDelayUsec };
+  const refreshed = deps
+    .refreshBefore(signal)
+    .then(() => log.debug("shutdown: units read again after the release", { savedMs: since() }))
+    .catch((error) => log.warn("shutdown: cannot read the units again", { error: errorText(error) }));
+  return { eventId, acked, addedDelayUsec, refreshed };
 }

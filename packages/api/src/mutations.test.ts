@@ -1,4 +1,5 @@
 import type { Role } from "@softfleet/db";
+import { createRollout } from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, procedures, signedInUser, TEST_PASSWORD } from "./testing/http";
@@ -18,6 +19,14 @@ const unique = () => Math.random().toString(36).slice(2, 8);
 const newGroup = () => t.db.nodeGroup.create({ data: { name: `group-${unique()}` } });
 const newNode = (data: { status?: "online" | "offline"; nextrootStaged?: boolean } = {}) =>
   t.db.node.create({ data: { machineId: unique().padEnd(32, "0"), hostname: `node-${unique()}`, ...data } });
+const groupOfNodes = async (count: number) => {
+  const group = await newGroup();
+  for (let i = 0; i < count; i++) {
+    const node = await newNode({ status: "online" });
+    await t.db.nodeGroupMember.create({ data: { groupId: group.id, nodeId: node.id } });
+  }
+  return group;
+};
 const newToken = () =>
   t.db.enrollmentToken.create({
     data: { tokenHash: unique().padEnd(64, "0"), label: "t", expiresAt: new Date(Date.now() + 3_600_000) },
@@ -119,6 +128,39 @@ const cases: Record<string, MutationCase> = {
       input: { nodeId: (await newNode({ status: "online" })).id, requireNextroot: "yes" },
       field: "requireNextroot",
     }),
+  },
+  "groups.setLabelSelector": {
+    valid: async () => ({ input: { groupId: (await newGroup()).id, labelSelector: { zone: "zone-a" } } }),
+    invalid: async () => ({
+      input: { groupId: (await newGroup()).id, labelSelector: { "bad key!": "x" } },
+      field: "labelSelector.bad key!",
+    }),
+  },
+  "rollouts.create": {
+    valid: async () => ({
+      input: {
+        groupId: (await groupOfNodes(2)).id,
+        plan: { canary: null, batch: { size: 1 }, maxUnavailable: 1, settleSec: 0 },
+      },
+    }),
+    invalid: async () => ({
+      input: { groupId: (await groupOfNodes(2)).id, plan: { maxUnavailable: 5 } },
+      field: "maxUnavailable",
+    }),
+  },
+  "rollouts.act": {
+    async valid() {
+      const group = await groupOfNodes(2);
+      const { rollout } = await t.db.$transaction((tx) =>
+        createRollout(tx, {
+          groupId: group.id,
+          plan: { canary: null },
+          user: { id: admin.user.id, name: "the-admin" },
+        }),
+      );
+      return { input: { id: rollout.id, action: "pause" } };
+    },
+    invalid: async () => ({ input: { id: "r", action: "explode" }, field: "action" }),
   },
   "nodes.revoke": {
     valid: async () => ({ input: { nodeId: (await newNode()).id } }),

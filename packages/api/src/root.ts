@@ -4,6 +4,7 @@ import { enrollmentRouter } from "./routers/enrollment";
 import { groupsRouter } from "./routers/groups";
 import { liveRouter } from "./routers/live";
 import { nodesRouter } from "./routers/nodes";
+import { rolloutsRouter } from "./routers/rollouts";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
 
@@ -13,6 +14,7 @@ export const appRouter = router({
   users: usersRouter,
   nodes: nodesRouter,
   groups: groupsRouter,
+  rollouts: rolloutsRouter,
   audit: auditRouter,
   enrollment: enrollmentRouter,
   live: liveRouter,

@@ -1,3 +1,4 @@
+import { labels } from "@softfleet/protocol";
 import { z } from "zod";
 import { ROLES } from "./auth/roles";
 
@@ -32,3 +33,6 @@ export const groupName = z
 export const groupDescription = z.string().trim().max(500, "must be at most 500 characters");
 
 export const nodeIds = z.array(id).min(1, "must name at least one node").max(10_000, "names too many nodes");
+
+/** A group's label selector: key=value pairs a node's labels must all hold (the agent protocol's label rules). */
+export const labelSelector = labels;

@@ -1,4 +1,5 @@
 import type { Role } from "@softfleet/db";
+import { RolloutPlanError } from "@softfleet/fleet";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
@@ -22,6 +23,12 @@ const t = initTRPC.context<Context>().create({
   // Keeps live views' Server-Sent Events connections alive through proxies.
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
   errorFormatter({ shape, error }) {
+    if (error.cause instanceof RolloutPlanError) {
+      const fieldErrors: FieldErrors = {};
+      for (const issue of error.cause.issues)
+        fieldErrors[issue.field] = [...(fieldErrors[issue.field] ?? []), issue.message];
+      return { ...shape, data: { ...shape.data, fieldErrors } };
+    }
     if (!(error.cause instanceof ZodError)) return { ...shape, data: { ...shape.data, fieldErrors: null } };
     const fieldErrors = fieldErrorsOf(error.cause);
     const message = Object.entries(fieldErrors)

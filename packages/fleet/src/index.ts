@@ -11,3 +11,4 @@ export {
   notifyControl,
 } from "./notify";
 export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";
+export * from "./rollouts";

@@ -165,7 +165,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       requested: record.requested,
       escalated: record.escalated,
       beforeLost: record.beforeLost,
-      trigger: commandId ? "manual" : "external",
+      trigger: commandId ? (command?.rolloutId ? "rollout" : "manual") : "external",
       commandId,
       bootIdBefore: record.bootIdBefore,
       bootIdAfter: record.bootIdAfter,

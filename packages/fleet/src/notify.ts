@@ -14,9 +14,15 @@ export type Change =
       status?: "online" | "offline" | "rebooting";
     }
   | { entity: "node-event"; nodeId: string; id: string; type: string; at: string }
-  | { entity: "command"; nodeId: string; id: string; status: string };
+  | { entity: "command"; nodeId: string; id: string; status: string }
+  | { entity: "rollout"; id: string; status: string };
 
-export type ControlSignal = { kind: "command"; nodeId: string } | { kind: "revoked"; nodeId: string };
+export type ControlSignal =
+  | { kind: "command"; nodeId: string }
+  | { kind: "commands"; nodeIds: string[] }
+  | { kind: "revoked"; nodeId: string }
+  /** A rollout was created or a user acted on one: the engine steps it. */
+  | { kind: "rollout"; id: string };
 
 type Sql = Pick<Prisma.TransactionClient, "$executeRaw">;
 

@@ -83,6 +83,16 @@ export async function attachGateway(server: Server, db: Db, options: GatewayOpti
     CONTROL_CHANNEL,
     (payload) => {
       const signal = JSON.parse(payload) as ControlSignal;
+      if (signal.kind === "rollout") return;
+      if (signal.kind === "commands") {
+        for (const nodeId of signal.nodeIds) {
+          void sessions
+            .get(nodeId)
+            ?.deliverCommands()
+            .catch((error: Error) => log(error.message));
+        }
+        return;
+      }
       const session = sessions.get(signal.nodeId);
       if (!session) return;
       if (signal.kind === "revoked") session.close(CloseCode.revoked, "this node was revoked by an admin");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { audited } from "../audit";
 import { assertNodesExist, findGroupOrThrow, withUniqueName } from "../domain/groups";
 import { notFound } from "../errors";
-import { groupDescription, groupName, id, nodeIds } from "../schemas";
+import { groupDescription, groupName, id, labelSelector, nodeIds } from "../schemas";
 import { operatorProcedure, router, viewerProcedure } from "../trpc";
 
 const target = (group: { id: string; name: string }) => ({ type: "group", id: group.id, name: group.name });
@@ -93,4 +93,22 @@ export const groupsRouter = router({
       return { result: { removed: count }, target: target(group), details: { nodeIds: input.nodeIds, removed: count } };
     }),
   ),
+
+  /** Nodes whose labels include all these key=value pairs are members too; {} turns selection off. */
+  setLabelSelector: operatorProcedure
+    .input(z.object({ groupId: id, labelSelector: labelSelector }))
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "group.selector_set", async (tx) => {
+        const before = await findGroupOrThrow(tx, input.groupId);
+        const group = await tx.nodeGroup.update({
+          where: { id: before.id },
+          data: { labelSelector: input.labelSelector },
+        });
+        return {
+          result: group,
+          target: target(group),
+          details: { from: before.labelSelector, to: input.labelSelector },
+        };
+      }),
+    ),
 });

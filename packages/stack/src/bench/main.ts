@@ -5,15 +5,26 @@ import { labUnavailable } from "../lab-fleet";
 import { benchLabReboots } from "./lab-reboots";
 import { benchStartup } from "./startup";
 
+/** Each benchmark by name; `npm run bench -- lab` runs only the named ones. */
+const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  startup: benchStartup,
+  lab: async () => {
+    const missing = await labUnavailable();
+    if (!missing) return benchLabReboots();
+    console.error(`lab benchmarks skipped: ${missing}`);
+    return { name: "lab benchmarks", skipped: missing };
+  },
+};
+
 /** `npm run bench`: every benchmark; figures printed and written to bench-results/. */
 async function main() {
-  const results: unknown[] = [await benchStartup()];
-  const missing = await labUnavailable();
-  if (missing) {
-    console.error(`lab benchmarks skipped: ${missing}`);
-    results.push({ name: "lab benchmarks", skipped: missing });
-  } else {
-    results.push(await benchLabReboots());
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((name) => !(name in BENCHMARKS));
+  if (unknown.length)
+    throw new Error(`unknown benchmark ${unknown.join(", ")}; known: ${Object.keys(BENCHMARKS).join(", ")}`);
+  const results: unknown[] = [];
+  for (const [name, run] of Object.entries(BENCHMARKS)) {
+    if (asked.length === 0 || asked.includes(name)) results.push(await run());
   }
   const folder = join(repoRoot(), "bench-results");
   await mkdir(folder, { recursive: true });

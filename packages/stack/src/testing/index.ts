@@ -1,1 +1,2 @@
+export { newEnrollmentToken, startTestControl, type TestControl } from "./control";
 export { createTestDatabase, type TestDatabase } from "./database";

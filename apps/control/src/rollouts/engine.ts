@@ -1,0 +1,174 @@
+import type { Db } from "@softfleet/db";
+import { parseDatabaseUrl } from "@softfleet/db";
+import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal, stepRollout } from "@softfleet/fleet";
+import pg from "pg";
+import { listen } from "../gateway/listen";
+
+/** Any fixed 64-bit number: the advisory lock that makes one engine act at a time. */
+export const ENGINE_LOCK_KEY = 0x50f7f1ee7;
+const ACTIVE = ["running", "paused", "awaiting-approval", "halted"];
+
+export interface StepInfo {
+  rolloutId: string;
+  actions: number;
+  commanded: number;
+  status: string | null;
+  durationMs: number;
+}
+
+export interface EngineOptions {
+  db: Db;
+  databaseUrl: string;
+  log: (line: string) => void;
+  /** How often a standby engine tries to take over, and the leader looks without being woken. */
+  pollMs?: number;
+  now?: () => Date;
+  /** Each step that did something: for tests and the benchmark. */
+  onStep?: (info: StepInfo) => void;
+}
+
+export interface RolloutEngine {
+  readonly leading: boolean;
+  /** Steps every unfinished rollout now (as a notification would). */
+  wake(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The rollout engine. State lives in Postgres; the engine only steps it: on
+ * every change that can matter (a node's state, an event, a command's answer,
+ * a user's action, all by LISTEN/NOTIFY), when a timer of a rollout falls due,
+ * and every `pollMs` as a backstop. Each step is one transaction holding the
+ * rollout's row lock, so a process killed at any point leaves either the
+ * whole step or none of it. Among several control processes exactly one acts:
+ * the one holding a session-level advisory lock; when its connection dies the
+ * lock goes with it and a standby takes over within `pollMs`.
+ */
+export async function startRolloutEngine(options: EngineOptions): Promise<RolloutEngine> {
+  const { db, log } = options;
+  const pollMs = options.pollMs ?? 2000;
+  const now = options.now ?? (() => new Date());
+  let closed = false;
+  let leading = false;
+  let lockClient: pg.Client | null = null;
+  let listeners: Array<{ close(): Promise<void> }> = [];
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  const wake = () => {
+    if (!leading || closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = stepAll()
+      .catch((error: Error) => log(`rollout engine: ${error.message}`))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          wake();
+        }
+      });
+  };
+
+  async function stepAll() {
+    const active = await db.rollout.findMany({ where: { status: { in: ACTIVE } }, select: { id: true } });
+    let earliest: Date | null = null;
+    for (const { id } of active) {
+      if (!leading || closed) return;
+      const started = performance.now();
+      const step = await db.$transaction((tx) => stepRollout(tx, id, now()), { timeout: 30_000 });
+      if (step.actions > 0) {
+        options.onStep?.({
+          rolloutId: id,
+          actions: step.actions,
+          commanded: step.commanded.length,
+          status: step.status,
+          durationMs: performance.now() - started,
+        });
+      }
+      if (step.wakeAt && (!earliest || step.wakeAt < earliest)) earliest = step.wakeAt;
+    }
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (earliest) {
+      timer = setTimeout(wake, Math.max(0, earliest.getTime() - now().getTime()) + 5);
+    }
+  }
+
+  const onChange = (payload: string) => {
+    const change = JSON.parse(payload) as Change;
+    // The engine's own writes announce rollouts: those need no step.
+    if (change.entity !== "rollout") wake();
+  };
+  const onControl = (payload: string) => {
+    const signal = JSON.parse(payload) as ControlSignal;
+    if (signal.kind === "rollout") wake();
+  };
+
+  async function lead() {
+    listeners = [
+      await listen(options.databaseUrl, CHANGES_CHANNEL, onChange, log),
+      await listen(options.databaseUrl, CONTROL_CHANNEL, onControl, log),
+    ];
+    leading = true;
+    log("rollout engine: leading (this process steps the rollouts)");
+    wake();
+  }
+
+  async function stepDown(reason: string) {
+    if (!leading) return;
+    leading = false;
+    log(`rollout engine: standing by (${reason})`);
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const closing = listeners;
+    listeners = [];
+    await Promise.all(closing.map((l) => l.close()));
+  }
+
+  async function tryToLead() {
+    if (closed || leading) return;
+    try {
+      if (!lockClient) {
+        const client = new pg.Client(parseDatabaseUrl(options.databaseUrl));
+        client.on("error", (error) => {
+          if (lockClient === client) lockClient = null;
+          client.end().catch(() => {});
+          void stepDown(`lost the database connection holding the lock: ${error.message}`);
+        });
+        await client.connect();
+        lockClient = client;
+      }
+      const { rows } = await lockClient.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [
+        ENGINE_LOCK_KEY,
+      ]);
+      if (rows[0]?.locked && !closed) await lead();
+    } catch (error) {
+      log(`rollout engine: cannot take the lock: ${(error as Error).message}`);
+    }
+  }
+
+  const ticker = setInterval(() => {
+    if (leading) wake();
+    else void tryToLead();
+  }, pollMs);
+  await tryToLead();
+
+  return {
+    get leading() {
+      return leading;
+    },
+    wake,
+    async close() {
+      closed = true;
+      clearInterval(ticker);
+      await stepDown("stopping");
+      await running?.catch(() => {});
+      await lockClient?.end().catch(() => {});
+      lockClient = null;
+    },
+  };
+}

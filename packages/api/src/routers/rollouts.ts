@@ -1,0 +1,153 @@
+import { actOnRollout, createRollout, previewRollout, RolloutActionError, RolloutPlanError } from "@softfleet/fleet";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { audited } from "../audit";
+import { notFound } from "../errors";
+import { id } from "../schemas";
+import { operatorProcedure, router, viewerProcedure } from "../trpc";
+
+/** The plan is validated by @softfleet/rollout (each issue names its field); here it is any JSON object. */
+const planInput = z.record(z.string(), z.unknown());
+const target = (rollout: { id: string; groupName: string }) => ({
+  type: "rollout",
+  id: rollout.id,
+  name: rollout.groupName,
+});
+
+/** A refused plan as a BAD_REQUEST whose fieldErrors name each field. */
+function planRefused(error: unknown): never {
+  if (error instanceof RolloutPlanError) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `Cannot start this rollout: ${error.message}`, cause: error });
+  }
+  throw error;
+}
+
+const ACTIVE = ["running", "paused", "awaiting-approval", "halted"];
+const ACTION_AUDIT = {
+  pause: "rollout.paused",
+  resume: "rollout.resumed",
+  approve: "rollout.approved",
+  abort: "rollout.aborted",
+} as const;
+
+export const rolloutsRouter = router({
+  list: viewerProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
+    .query(async ({ ctx, input }) => {
+      const rollouts = await ctx.db.rollout.findMany({ orderBy: { createdAt: "desc" }, take: input.limit });
+      const counts = await ctx.db.rolloutNode.groupBy({
+        by: ["rolloutId", "status"],
+        where: { rolloutId: { in: rollouts.map((r) => r.id) } },
+        _count: true,
+      });
+      return rollouts.map((rollout) => {
+        const mine = counts.filter((c) => c.rolloutId === rollout.id);
+        const count = (status: string) => mine.find((c) => c.status === status)?._count ?? 0;
+        const total = mine.reduce((sum, c) => sum + c._count, 0);
+        return {
+          ...rollout,
+          active: ACTIVE.includes(rollout.status),
+          progress: {
+            total,
+            succeeded: count("succeeded"),
+            failed: count("failed"),
+            skipped: count("skipped"),
+            rebooting: count("rebooting"),
+            cancelled: count("cancelled"),
+          },
+        };
+      });
+    }),
+
+  get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
+    const rollout = await ctx.db.rollout.findUnique({
+      where: { id: input.id },
+      include: {
+        batches: { orderBy: { index: "asc" } },
+        nodes: {
+          orderBy: { position: "asc" },
+          include: { node: { select: { status: true, imageVersion: true, simulated: true } } },
+        },
+        transitions: { orderBy: { id: "desc" }, take: 500 },
+      },
+    });
+    if (!rollout) throw notFound(`Rollout ${input.id}`);
+    const commandIds = rollout.nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
+    const records = await ctx.db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } });
+    const recordOf = new Map(records.map((r) => [r.commandId, r]));
+    return {
+      ...rollout,
+      active: ACTIVE.includes(rollout.status),
+      transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
+      nodes: rollout.nodes.map((n) => {
+        const record = n.commandId ? recordOf.get(n.commandId) : undefined;
+        return {
+          ...n,
+          record: record
+            ? {
+                id: record.id,
+                kind: record.kind,
+                escalated: record.escalated,
+                imageVersionBefore: record.imageVersionBefore,
+                imageVersionAfter: record.imageVersionAfter,
+                timestamps: {
+                  signalUsec: record.signalUsec?.toString() ?? null,
+                  shutdownStartUsec: record.shutdownStartUsec?.toString() ?? null,
+                  userspaceUsec: record.userspaceUsec?.toString() ?? null,
+                  finishUsec: record.finishUsec?.toString() ?? null,
+                  agentConnectedUsec: record.agentConnectedUsec.toString(),
+                },
+              }
+            : null,
+        };
+      }),
+    };
+  }),
+
+  /** The batches the plan would give for the group now, with the actual nodes, or what is wrong. */
+  preview: operatorProcedure
+    .input(z.object({ groupId: id, plan: planInput }))
+    .query(({ ctx, input }) => previewRollout(ctx.db, input.groupId, input.plan)),
+
+  create: operatorProcedure.input(z.object({ groupId: id, plan: planInput })).mutation(({ ctx, input }) =>
+    audited(ctx, "rollout.started", async (tx) => {
+      const user = ctx.session.user;
+      const created = await createRollout(tx, {
+        groupId: input.groupId,
+        plan: input.plan,
+        user: { id: user.id, name: user.username },
+      }).catch(planRefused);
+      return {
+        result: { id: created.rollout.id, nodes: created.nodes, batches: created.batches },
+        target: target(created.rollout),
+        details: { plan: created.rollout.plan, nodes: created.nodes, batches: created.batches },
+      };
+    }),
+  ),
+
+  act: operatorProcedure
+    .input(z.object({ id, action: z.enum(["pause", "resume", "approve", "abort"]) }))
+    .mutation(({ ctx, input }) =>
+      audited(ctx, ACTION_AUDIT[input.action], async (tx) => {
+        const user = ctx.session.user;
+        const result = await actOnRollout(tx, {
+          rolloutId: input.id,
+          action: input.action,
+          user: { id: user.id, name: user.username },
+        }).catch((error) => {
+          if (error instanceof RolloutActionError) {
+            throw new TRPCError({
+              code: error.code === "not-found" ? "NOT_FOUND" : "CONFLICT",
+              message: error.message,
+            });
+          }
+          throw error;
+        });
+        return {
+          result,
+          target: { type: "rollout", id: input.id, name: result.groupName },
+          details: { from: result.from, to: result.to },
+        };
+      }),
+    ),
+});

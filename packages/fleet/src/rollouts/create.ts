@@ -1,0 +1,166 @@
+import type { Prisma } from "@softfleet/db";
+import {
+  applyActions,
+  decide,
+  initialSnapshot,
+  type PlanIssue,
+  type PlannedBatch,
+  parsePlanForGroup,
+  planBatches,
+  type RolloutPlan,
+} from "@softfleet/rollout";
+import { notifyChange, notifyControl } from "../notify";
+import { loadRollout } from "./load";
+import { persistRollout } from "./persist";
+import { groupTargets, type TargetNode } from "./targets";
+
+type Tx = Prisma.TransactionClient;
+
+/** A rollout that cannot be created, with every reason, each naming its field. */
+export class RolloutPlanError extends Error {
+  constructor(readonly issues: PlanIssue[]) {
+    super(issues.map((i) => `${i.field}: ${i.message}`).join("; "));
+    this.name = "RolloutPlanError";
+  }
+}
+
+export interface RolloutPreview {
+  groupName: string;
+  nodes: TargetNode[];
+  plan: RolloutPlan | null;
+  batches: (PlannedBatch & { hostnames: string[] })[];
+  issues: PlanIssue[];
+}
+
+/** The batches a plan gives for a group right now, with the actual nodes, or what is wrong with it. */
+export async function previewRollout(tx: Tx, groupId: string, planInput: unknown): Promise<RolloutPreview> {
+  const target = await groupTargets(tx, groupId);
+  if (!target) {
+    return {
+      groupName: "",
+      nodes: [],
+      plan: null,
+      batches: [],
+      issues: [{ field: "group", message: "the group does not exist" }],
+    };
+  }
+  const parsed = parsePlanForGroup(planInput, target.nodes.length);
+  const issues = parsed.ok ? [] : [...parsed.issues];
+  if (parsed.ok) issues.push(...(await overlapIssues(tx, target.nodes)));
+  const hostname = new Map(target.nodes.map((n) => [n.nodeId, n.hostname]));
+  const batches = parsed.ok
+    ? planBatches(
+        target.nodes.map((n) => n.nodeId),
+        parsed.plan,
+      ).map((b) => ({ ...b, hostnames: b.nodeIds.map((id) => hostname.get(id) ?? id) }))
+    : [];
+  return { groupName: target.name, nodes: target.nodes, plan: parsed.ok ? parsed.plan : null, batches, issues };
+}
+
+/** Nodes already in a rollout that is not over: two rollouts never reboot the same node. */
+async function overlapIssues(tx: Tx, nodes: TargetNode[]): Promise<PlanIssue[]> {
+  const busy = await tx.rolloutNode.findMany({
+    where: { active: true, nodeId: { in: nodes.map((n) => n.nodeId) } },
+    select: { hostname: true, rollout: { select: { id: true, groupName: true } } },
+    take: 5,
+  });
+  if (busy.length === 0) return [];
+  const names = busy.map((b) => b.hostname).join(", ");
+  const rollout = busy[0]!.rollout;
+  return [
+    {
+      field: "group",
+      message: `${names} ${busy.length === 1 ? "is" : "are"} already in the unfinished rollout of ${rollout.groupName} (${rollout.id}): finish or abort it first`,
+    },
+  ];
+}
+
+export interface CreateRolloutInput {
+  groupId: string;
+  plan: unknown;
+  user: { id: string; name: string };
+  now?: Date;
+}
+
+/**
+ * Freezes the group's nodes into the plan's batches and starts the rollout;
+ * the engine takes it from there. Refuses an impossible plan, an unknown or
+ * empty group and nodes already in another unfinished rollout.
+ */
+export async function createRollout(tx: Tx, input: CreateRolloutInput) {
+  const now = input.now ?? new Date();
+  const preview = await previewRollout(tx, input.groupId, input.plan);
+  if (preview.issues.length > 0 || !preview.plan) throw new RolloutPlanError(preview.issues);
+  const plan = preview.plan;
+  const rollout = await tx.rollout.create({
+    data: {
+      groupId: input.groupId,
+      groupName: preview.groupName,
+      status: "running",
+      plan: plan as unknown as Prisma.InputJsonValue,
+      createdById: input.user.id,
+      createdByName: input.user.name,
+      createdAt: now,
+    },
+  });
+  const snapshot = initialSnapshot({ id: rollout.id, plan, nodes: preview.nodes });
+  await tx.rolloutBatch.createMany({
+    data: snapshot.batches.map((b) => ({ rolloutId: rollout.id, index: b.index, kind: b.kind, status: b.status })),
+  });
+  const hostname = new Map(preview.nodes.map((n) => [n.nodeId, n.hostname]));
+  try {
+    await tx.rolloutNode.createMany({
+      data: snapshot.nodes.map((n, position) => ({
+        rolloutId: rollout.id,
+        nodeId: n.nodeId,
+        position,
+        batchIndex: n.batchIndex,
+        hostname: hostname.get(n.nodeId) ?? n.nodeId,
+        status: n.status,
+      })),
+    });
+  } catch (error) {
+    // Another rollout took some of these nodes since the check above (the partial unique index).
+    if ((error as { code?: string }).code === "P2002") {
+      throw new RolloutPlanError([{ field: "group", message: "some of its nodes just joined another rollout" }]);
+    }
+    throw error;
+  }
+  await tx.rolloutTransition.create({
+    data: {
+      rolloutId: rollout.id,
+      at: now,
+      machine: "rollout",
+      subject: rollout.id,
+      subjectName: preview.groupName,
+      from: "new",
+      to: "running",
+      reason: `started for ${preview.nodes.length} nodes in ${snapshot.batches.length} batches`,
+      actorType: "user",
+      actorUserId: input.user.id,
+      actorName: input.user.name,
+    },
+  });
+  await notifyChange(tx, { entity: "rollout", id: rollout.id, status: "running" });
+  await notifyControl(tx, { kind: "rollout", id: rollout.id });
+  return { rollout, nodes: preview.nodes.length, batches: snapshot.batches.length };
+}
+
+/**
+ * One engine step of a rollout, in the caller's transaction: lock it, decide
+ * from its state and the nodes' facts now, apply and record the actions.
+ * Returns when the engine must look again at the latest (null: on events only).
+ */
+export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
+  const loaded = await loadRollout(tx, rolloutId, { forUpdate: true });
+  if (!loaded) return { actions: 0, commanded: [] as string[], wakeAt: null, status: null };
+  const decision = decide(loaded.snapshot, now);
+  const { snapshot, transitions } = applyActions(loaded.snapshot, decision.actions, now);
+  const { commanded } =
+    decision.actions.length > 0 ||
+    loaded.snapshot.rollout.status !== snapshot.rollout.status ||
+    decision.wakeAt !== null
+      ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
+      : { commanded: [] };
+  return { actions: decision.actions.length, commanded, wakeAt: decision.wakeAt, status: snapshot.rollout.status };
+}

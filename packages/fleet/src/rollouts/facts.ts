@@ -1,0 +1,70 @@
+import type { NodeFacts, RebootOutcome, UnitActivity } from "@softfleet/rollout";
+
+/** The live columns of a Node the rollout engine judges by. */
+export interface NodeFactsRow {
+  nodeStatus: string;
+  inhibitor: string | null;
+  imageVersion: string | null;
+  nextrootStaged: boolean;
+  nextrootImageVersion: string | null;
+  bootId: string | null;
+  softRebootsCount: number | null;
+  units: unknown;
+}
+
+export function unitActivities(units: unknown): UnitActivity[] {
+  if (!Array.isArray(units)) return [];
+  return units
+    .filter((u): u is { name: string; activeState: string } => typeof u?.name === "string")
+    .map((u) => ({ name: u.name, activeState: String(u.activeState) }));
+}
+
+export function factsOf(row: NodeFactsRow): NodeFacts {
+  return {
+    online: row.nodeStatus === "online",
+    inhibitor: row.inhibitor,
+    imageVersion: row.imageVersion,
+    nextroot: { staged: row.nextrootStaged, imageVersion: row.nextrootImageVersion },
+    bootId: row.bootId,
+    softRebootsCount: row.softRebootsCount,
+    units: unitActivities(row.units),
+  };
+}
+
+/** A reboot record's columns, as the gate reads them. */
+export interface RecordRow {
+  kind: string;
+  escalated: boolean;
+  bootIdAfter: string;
+  softRebootsCountAfter: number | null;
+  imageVersionAfter: string | null;
+  signalUsec: bigint | null;
+  shutdownStartUsec: bigint | null;
+  agentConnectedUsec: bigint;
+}
+
+/**
+ * Downtime: from the first known point of the shutdown (logind's signal, else
+ * systemd's ShutdownStartTimestamp) to the agent connected again, on the node's
+ * monotonic clock. Unknown after a full reboot, whose clock started again.
+ */
+export function downtimeMs(
+  record: Pick<RecordRow, "kind" | "signalUsec" | "shutdownStartUsec" | "agentConnectedUsec">,
+) {
+  if (record.kind !== "soft-reboot") return null;
+  const start = record.signalUsec ?? record.shutdownStartUsec;
+  if (start === null) return null;
+  return Number(record.agentConnectedUsec - start) / 1000;
+}
+
+export function outcomeOf(record: RecordRow, unitsNow: unknown): RebootOutcome {
+  return {
+    kind: record.kind === "full-reboot" ? "full-reboot" : "soft-reboot",
+    escalated: record.escalated,
+    bootIdAfter: record.bootIdAfter,
+    softRebootsCountAfter: record.softRebootsCountAfter,
+    imageVersionAfter: record.imageVersionAfter,
+    downtimeMs: downtimeMs(record),
+    units: unitActivities(unitsNow),
+  };
+}

@@ -1,0 +1,6 @@
+export { createRollout, previewRollout, RolloutPlanError, type RolloutPreview, stepRollout } from "./create";
+export { downtimeMs } from "./facts";
+export { type LoadedRollout, loadRollout } from "./load";
+export { ENGINE_NAME, persistRollout } from "./persist";
+export { groupTargets, selectorOf, type TargetNode } from "./targets";
+export { actOnRollout, RolloutActionError } from "./user-actions";

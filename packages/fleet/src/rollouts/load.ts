@@ -1,0 +1,136 @@
+import type { Prisma } from "@softfleet/db";
+import {
+  type BatchKind,
+  type BatchStatus,
+  type NodeStatus,
+  type RolloutSnapshot,
+  type RolloutStatus,
+  rolloutPlan,
+} from "@softfleet/rollout";
+import { factsOf, type NodeFactsRow, outcomeOf, type RecordRow } from "./facts";
+
+type Tx = Prisma.TransactionClient;
+
+/** What persisting needs beside the snapshot: names for transitions, the commands sent. */
+export interface LoadedRollout {
+  snapshot: RolloutSnapshot;
+  groupName: string;
+  hostnames: Map<string, string>;
+  commandIds: Map<string, string | null>;
+}
+
+type NodeRow = NodeFactsRow &
+  Partial<RecordRow> & {
+    nodeId: string;
+    hostname: string;
+    batchIndex: number;
+    status: string;
+    rebootStartedAt: Date | null;
+    bootIdBefore: string | null;
+    softRebootsCountBefore: number | null;
+    commandId: string | null;
+    commandStatus: string | null;
+    commandReason: string | null;
+    recordKind: string | null;
+  };
+
+const OUTCOMES = new Set(["accepted", "refused", "expired"]);
+
+/**
+ * A rollout with its batches, its nodes in plan order, each node's live facts,
+ * the fate of the command the engine sent it and the reboot record that
+ * answered it: in three queries, whatever the number of nodes. With
+ * `forUpdate`, the rollout row is locked until the transaction ends, so one
+ * engine step or user action at a time changes it.
+ */
+export async function loadRollout(
+  tx: Tx,
+  rolloutId: string,
+  { forUpdate = false } = {},
+): Promise<LoadedRollout | null> {
+  const rollouts = forUpdate
+    ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR UPDATE`
+    : await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId}`;
+  const rollout = rollouts[0];
+  if (!rollout) return null;
+  const batches = await tx.rolloutBatch.findMany({ where: { rolloutId }, orderBy: { index: "asc" } });
+  const nodes = await tx.$queryRaw<NodeRow[]>`
+    SELECT rn."nodeId", rn.hostname, rn."batchIndex", rn.status, rn."rebootStartedAt",
+           rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
+           n.status::text AS "nodeStatus", n.inhibitor, n."imageVersion", n."nextrootStaged",
+           n."nextrootImageVersion", n."bootId", n."softRebootsCount", n.units,
+           c.status::text AS "commandStatus", c.reason AS "commandReason",
+           r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
+           r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
+    FROM "RolloutNode" rn
+    JOIN "Node" n ON n.id = rn."nodeId"
+    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId"
+    LEFT JOIN LATERAL (
+      SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
+    ) r ON rn."commandId" IS NOT NULL
+    WHERE rn."rolloutId" = ${rolloutId}
+    ORDER BY rn.position`;
+
+  const snapshot: RolloutSnapshot = {
+    rollout: {
+      id: rollout.id,
+      status: rollout.status as RolloutStatus,
+      plan: rolloutPlan.parse(rollout.plan),
+      approvedAt: rollout.approvedAt,
+      failuresAcknowledged: rollout.failuresAcknowledged,
+    },
+    batches: batches.map((b) => ({
+      index: b.index,
+      kind: b.kind as BatchKind,
+      status: b.status as BatchStatus,
+      startedAt: b.startedAt,
+      finishedAt: b.finishedAt,
+    })),
+    nodes: nodes.map((row) => ({
+      nodeId: row.nodeId,
+      batchIndex: row.batchIndex,
+      status: row.status as NodeStatus,
+      rebootStartedAt: row.rebootStartedAt,
+      facts: factsOf(row),
+      before:
+        row.rebootStartedAt === null
+          ? null
+          : { bootId: row.bootIdBefore, softRebootsCount: row.softRebootsCountBefore },
+      commandOutcome: OUTCOMES.has(row.commandStatus ?? "")
+        ? (row.commandStatus as "accepted" | "refused" | "expired")
+        : null,
+      commandReason: row.commandReason,
+      record:
+        row.recordKind && row.bootIdAfter && row.agentConnectedUsec !== undefined && row.agentConnectedUsec !== null
+          ? outcomeOf(
+              {
+                kind: row.recordKind,
+                escalated: row.escalated ?? false,
+                bootIdAfter: row.bootIdAfter,
+                softRebootsCountAfter: row.softRebootsCountAfter ?? null,
+                imageVersionAfter: row.imageVersionAfter ?? null,
+                signalUsec: row.signalUsec ?? null,
+                shutdownStartUsec: row.shutdownStartUsec ?? null,
+                agentConnectedUsec: row.agentConnectedUsec,
+              },
+              row.units,
+            )
+          : null,
+    })),
+  };
+  return {
+    snapshot,
+    groupName: rollout.groupName,
+    hostnames: new Map(nodes.map((n) => [n.nodeId, n.hostname])),
+    commandIds: new Map(nodes.map((n) => [n.nodeId, n.commandId])),
+  };
+}
+
+interface RolloutRow {
+  id: string;
+  status: string;
+  plan: unknown;
+  approvedAt: Date | null;
+  failuresAcknowledged: number;
+  groupName: string;
+}

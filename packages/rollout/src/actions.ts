@@ -1,0 +1,19 @@
+/** What decide() asks the engine to do; each carries the reason recorded with its transition. */
+export type Action =
+  | { type: "start-batch"; batchIndex: number; reason: string }
+  | { type: "reboot-node"; nodeId: string; reason: string }
+  | { type: "node-succeeded"; nodeId: string; reason: string }
+  | { type: "node-failed"; nodeId: string; reason: string }
+  | { type: "node-skipped"; nodeId: string; reason: string }
+  | { type: "finish-batch"; batchIndex: number; reason: string }
+  | { type: "batch-settled"; batchIndex: number; reason: string }
+  | { type: "await-approval"; reason: string }
+  | { type: "halt"; reason: string }
+  | { type: "complete"; reason: string }
+  | { type: "cancel-pending-nodes"; reason: string };
+
+export interface Decision {
+  actions: Action[];
+  /** When to call decide() again if nothing happens before; null: only an event can change anything. */
+  wakeAt: Date | null;
+}

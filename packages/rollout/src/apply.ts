@@ -1,0 +1,139 @@
+import type { Action } from "./actions";
+import { applyUserAction, isTerminal, transition, type UserAction } from "./machine";
+import { type Actor, countFailures, type RolloutSnapshot, type TransitionRecord } from "./snapshot";
+
+const ENGINE: Actor = { kind: "engine" };
+
+export interface Applied {
+  snapshot: RolloutSnapshot;
+  transitions: TransitionRecord[];
+}
+
+/**
+ * The actions applied to a copy of the snapshot, with the transitions to record: what the
+ * engine does in its transaction, as plain data. Throws a TransitionError for an action the
+ * state machines forbid. A `reboot-node` also takes the node's boot as its facts before.
+ */
+export function applyActions(
+  snapshot: RolloutSnapshot,
+  actions: readonly Action[],
+  now: Date,
+  actor: Actor = ENGINE,
+): Applied {
+  const s: RolloutSnapshot = {
+    rollout: { ...snapshot.rollout },
+    batches: snapshot.batches.map((b) => ({ ...b })),
+    nodes: snapshot.nodes.map((n) => ({ ...n })),
+  };
+  const transitions: TransitionRecord[] = [];
+  const record = (machine: TransitionRecord["machine"], subject: string, from: string, to: string, reason: string) =>
+    transitions.push({ machine, subject, from, to, at: now, reason, actor });
+
+  const batch = (index: number) => {
+    const found = s.batches.find((b) => b.index === index);
+    if (!found) throw new Error(`no batch ${index} in rollout ${s.rollout.id}`);
+    return found;
+  };
+  const node = (nodeId: string) => {
+    const found = s.nodes.find((n) => n.nodeId === nodeId);
+    if (!found) throw new Error(`no node ${nodeId} in rollout ${s.rollout.id}`);
+    return found;
+  };
+  const moveRollout = (to: RolloutSnapshot["rollout"]["status"], reason: string) => {
+    record("rollout", s.rollout.id, s.rollout.status, transition("rollout", s.rollout.status, to), reason);
+    s.rollout.status = to;
+  };
+
+  for (const action of actions) {
+    switch (action.type) {
+      case "start-batch": {
+        const b = batch(action.batchIndex);
+        record("batch", String(b.index), b.status, transition("batch", b.status, "running"), action.reason);
+        b.status = "running";
+        b.startedAt = now;
+        break;
+      }
+      case "finish-batch":
+      case "batch-settled": {
+        const b = batch(action.batchIndex);
+        const to = action.type === "finish-batch" ? "settling" : "done";
+        record("batch", String(b.index), b.status, transition("batch", b.status, to), action.reason);
+        b.status = to;
+        if (to === "settling") b.finishedAt = now;
+        break;
+      }
+      case "reboot-node": {
+        const n = node(action.nodeId);
+        record("node", n.nodeId, n.status, transition("node", n.status, "rebooting"), action.reason);
+        n.status = "rebooting";
+        n.rebootStartedAt = now;
+        n.before = { bootId: n.facts.bootId, softRebootsCount: n.facts.softRebootsCount };
+        n.commandOutcome = null;
+        n.commandReason = null;
+        n.record = null;
+        break;
+      }
+      case "node-succeeded":
+      case "node-failed":
+      case "node-skipped": {
+        const n = node(action.nodeId);
+        const to =
+          action.type === "node-succeeded" ? "succeeded" : action.type === "node-failed" ? "failed" : "skipped";
+        record("node", n.nodeId, n.status, transition("node", n.status, to), action.reason);
+        n.status = to;
+        break;
+      }
+      case "await-approval":
+        moveRollout("awaiting-approval", action.reason);
+        break;
+      case "halt":
+        moveRollout("halted", action.reason);
+        break;
+      case "complete":
+        moveRollout("completed", action.reason);
+        break;
+      case "cancel-pending-nodes":
+        for (const n of s.nodes.filter((n) => n.status === "pending")) {
+          record("node", n.nodeId, n.status, transition("node", n.status, "cancelled"), action.reason);
+          n.status = "cancelled";
+        }
+        for (const b of s.batches.filter((b) => !isTerminal("batch", b.status))) {
+          record("batch", String(b.index), b.status, transition("batch", b.status, "cancelled"), action.reason);
+          b.status = "cancelled";
+        }
+        break;
+    }
+  }
+  return { snapshot: s, transitions };
+}
+
+const userReasons: Record<UserAction, string> = {
+  pause: "paused by a user",
+  resume: "resumed by a user",
+  approve: "approved by a user after the canary",
+  abort: "aborted by a user",
+};
+
+/**
+ * A user's button applied to the snapshot. Approving records when; resuming a halted
+ * rollout acknowledges the failures so far, so the threshold counts only new ones.
+ */
+export function applyUserActionToSnapshot(
+  snapshot: RolloutSnapshot,
+  action: UserAction,
+  now: Date,
+  actor: Extract<Actor, { kind: "user" }>,
+): Applied | { error: string } {
+  const from = snapshot.rollout.status;
+  const result = applyUserAction(from, action);
+  if ("error" in result) return result;
+  const rollout = { ...snapshot.rollout, status: result.to };
+  if (action === "approve") rollout.approvedAt = now;
+  if (action === "resume" && from === "halted") rollout.failuresAcknowledged = countFailures(snapshot);
+  return {
+    snapshot: { ...snapshot, rollout },
+    transitions: [
+      { machine: "rollout", subject: rollout.id, from, to: result.to, at: now, reason: userReasons[action], actor },
+    ],
+  };
+}

@@ -1,0 +1,278 @@
+import { describe, expect, it } from "vitest";
+import type { Action } from "./actions";
+import { applyActions, applyUserActionToSnapshot } from "./apply";
+import { decide } from "./decide";
+import { type RolloutPlanInput, rolloutPlan } from "./plan";
+import type { NodeFacts, RolloutNode, RolloutSnapshot } from "./snapshot";
+import { initialSnapshot } from "./start";
+
+const T0 = new Date("2026-03-02T10:00:00Z"); // a Monday
+const sec = (s: number) => new Date(T0.getTime() + s * 1000);
+const USER = { kind: "user", userId: "u1" } as const;
+
+const facts = (i: number): NodeFacts => ({
+  online: true,
+  inhibitor: "held",
+  imageVersion: "1",
+  nextroot: { staged: false, imageVersion: null },
+  bootId: `boot-${i}`,
+  softRebootsCount: 0,
+  units: [],
+});
+
+function rollout(count: number, plan: RolloutPlanInput): RolloutSnapshot {
+  return initialSnapshot({
+    id: "r1",
+    plan: rolloutPlan.parse(plan),
+    nodes: Array.from({ length: count }, (_, i) => ({ nodeId: `n${i + 1}`, facts: facts(i + 1) })),
+  });
+}
+
+/** decide() and apply, like the engine; the actions in short ("reboot-node n1"). */
+function step(s: RolloutSnapshot, now: Date) {
+  const { actions, wakeAt } = decide(s, now);
+  const next = applyActions(s, actions, now).snapshot;
+  // Idempotent: nothing more to do at the same instant.
+  expect(decide(next, now).actions).toEqual([]);
+  return { s: next, did: actions.map(short), actions, wakeAt };
+}
+
+function short(a: Action): string {
+  if ("nodeId" in a) return `${a.type} ${a.nodeId}`;
+  if ("batchIndex" in a) return `${a.type} ${a.batchIndex}`;
+  return a.type;
+}
+
+function update(s: RolloutSnapshot, nodeId: string, change: (n: RolloutNode) => Partial<RolloutNode>): RolloutSnapshot {
+  return { ...s, nodes: s.nodes.map((n) => (n.nodeId === nodeId ? { ...n, ...change(n) } : n)) };
+}
+
+/** The agent came back from a clean soft-reboot. */
+function softRebooted(s: RolloutSnapshot, nodeId: string): RolloutSnapshot {
+  return update(s, nodeId, (n) => ({
+    commandOutcome: "accepted",
+    facts: { ...n.facts, softRebootsCount: (n.facts.softRebootsCount ?? 0) + 1 },
+    record: {
+      kind: "soft-reboot",
+      escalated: false,
+      bootIdAfter: n.facts.bootId!,
+      softRebootsCountAfter: (n.facts.softRebootsCount ?? 0) + 1,
+      imageVersionAfter: "1",
+      downtimeMs: 1500,
+      units: [],
+    },
+  }));
+}
+
+const basic = { canary: { count: 1 }, batch: { size: 2 }, maxUnavailable: 1, settleSec: 30 };
+
+describe("decide", () => {
+  it("walks a rollout through canary, settle, batches and completion", () => {
+    let r = step(rollout(5, basic), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1"]);
+    expect(r.wakeAt).toEqual(sec(300)); // n1's return timeout
+    expect(r.s.nodes[0]?.before).toEqual({ bootId: "boot-1", softRebootsCount: 0 });
+
+    r = step(softRebooted(r.s, "n1"), sec(5));
+    expect(r.did).toEqual(["node-succeeded n1", "finish-batch 0"]);
+    expect(r.wakeAt).toEqual(sec(35)); // the canary settles for 30 s
+
+    expect(step(r.s, sec(34)).did).toEqual([]);
+    r = step(r.s, sec(35));
+    // Max unavailable 1: one node of batch 1 at a time.
+    expect(r.did).toEqual(["batch-settled 0", "start-batch 1", "reboot-node n2"]);
+
+    r = step(softRebooted(r.s, "n2"), sec(40));
+    expect(r.did).toEqual(["node-succeeded n2", "reboot-node n3"]);
+    r = step(softRebooted(r.s, "n3"), sec(45));
+    expect(r.did).toEqual(["node-succeeded n3", "finish-batch 1"]);
+    r = step(r.s, sec(75));
+    expect(r.did).toEqual(["batch-settled 1", "start-batch 2", "reboot-node n4"]);
+    r = step(softRebooted(r.s, "n4"), sec(80));
+    expect(r.did).toEqual(["node-succeeded n4", "reboot-node n5"]);
+    r = step(softRebooted(r.s, "n5"), sec(85));
+    // The last batch needs no settle delay.
+    expect(r.did).toEqual(["node-succeeded n5", "finish-batch 2", "batch-settled 2", "complete"]);
+    expect(r.actions.at(-1)?.reason).toBe("all 3 batches are done: 5 succeeded, 0 failed, 0 skipped");
+    expect(r.s.rollout.status).toBe("completed");
+    expect(r.wakeAt).toBeNull();
+  });
+
+  it("never has more than max unavailable nodes rebooting, across the rollout", () => {
+    const r = step(rollout(6, { canary: null, batch: { size: 4 }, maxUnavailable: 3 }), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1", "reboot-node n2", "reboot-node n3"]);
+    const next = step(softRebooted(r.s, "n2"), sec(2));
+    expect(next.did).toEqual(["node-succeeded n2", "reboot-node n4"]);
+  });
+
+  it("fails a refused node with the agent's reason and halts past the threshold, once", () => {
+    let r = step(rollout(4, { ...basic, canary: null, batch: { size: 4 }, maxUnavailable: 2 }), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1", "reboot-node n2"]);
+    const refused = update(r.s, "n1", () => ({ commandOutcome: "refused", commandReason: "nextroot is not staged" }));
+    r = step(refused, sec(1));
+    expect(r.actions).toEqual([
+      { type: "node-failed", nodeId: "n1", reason: "the agent refused the reboot: nextroot is not staged" },
+      { type: "halt", reason: "1 node failed, more than the threshold of 0" },
+    ]);
+    // Halted: the reboot in flight is still judged, nothing new starts.
+    r = step(softRebooted(r.s, "n2"), sec(3));
+    expect(r.did).toEqual(["node-succeeded n2"]);
+
+    const resumed = applyUserActionToSnapshot(r.s, "resume", sec(10), USER);
+    if ("error" in resumed) throw new Error(resumed.error);
+    expect(resumed.snapshot.rollout.failuresAcknowledged).toBe(1);
+    r = step(resumed.snapshot, sec(10));
+    expect(r.did).toEqual(["reboot-node n3", "reboot-node n4"]);
+  });
+
+  it("fails a node that does not come back in time, and one that escalated", () => {
+    const plan = { ...basic, canary: null, batch: { size: 2 }, maxUnavailable: 2, failureThreshold: { count: 5 } };
+    let r = step(rollout(2, plan), T0);
+    const escalated = update(r.s, "n2", (n) => ({
+      commandOutcome: "accepted",
+      facts: { ...n.facts, bootId: "boot-new" },
+      record: {
+        kind: "full-reboot",
+        escalated: true,
+        bootIdAfter: "boot-new",
+        softRebootsCountAfter: 0,
+        imageVersionAfter: "1",
+        downtimeMs: 40_000,
+        units: [],
+      },
+    }));
+    r = step(escalated, sec(60));
+    expect(r.actions).toEqual([
+      { type: "node-failed", nodeId: "n2", reason: "escalated to a full reboot (boot id changed)" },
+    ]);
+    expect(step(r.s, sec(299)).did).toEqual([]);
+    r = step(r.s, sec(300));
+    expect(r.actions[0]).toEqual({ type: "node-failed", nodeId: "n1", reason: "did not come back within 300 s" });
+    expect(r.did).toEqual(["node-failed n1", "finish-batch 0", "batch-settled 0", "complete"]);
+  });
+
+  it("halts on a percentage threshold only when the failures exceed it", () => {
+    // 10 nodes, 10 %: one failure is not more than 10 %, two are.
+    const plan = { canary: null, batch: { size: 10 }, maxUnavailable: 10, failureThreshold: { percent: 10 } };
+    let r = step(rollout(10, plan), T0);
+    r = step(
+      update(r.s, "n1", () => ({ commandOutcome: "expired" })),
+      sec(1),
+    );
+    expect(r.did).toEqual(["node-failed n1"]);
+    r = step(
+      update(r.s, "n2", () => ({ commandOutcome: "refused", commandReason: null })),
+      sec(2),
+    );
+    expect(r.actions).toEqual([
+      { type: "node-failed", nodeId: "n2", reason: "the agent refused the reboot: no reason given" },
+      { type: "halt", reason: "2 nodes failed, more than 10 % of 10 nodes" },
+    ]);
+  });
+
+  it("checks preconditions right before a reboot and stops at the threshold", () => {
+    let s = rollout(4, { canary: null, batch: { size: 4 }, maxUnavailable: 1, targetImageVersion: "2" });
+    s = update(s, "n1", (n) => ({ facts: { ...n.facts, imageVersion: "2" } })); // already there: skipped
+    s = update(s, "n2", (n) => ({ facts: { ...n.facts, nextroot: { staged: true, imageVersion: "2" } } }));
+    s = update(s, "n3", (n) => ({ facts: { ...n.facts, online: false } }));
+    const r = step(s, T0);
+    // n3 is not checked yet: n2 takes the only free place.
+    expect(r.did).toEqual(["start-batch 0", "node-skipped n1", "reboot-node n2"]);
+    expect(r.actions[1]?.reason).toBe("already runs image version 2");
+    const after = step(
+      update(softRebooted(r.s, "n2"), "n2", (n) => ({ record: { ...n.record!, imageVersionAfter: "2" } })),
+      sec(3),
+    );
+    // n3 is offline: failed, past the threshold of 0, so n4 (unstaged) is left for after the halt.
+    expect(after.did).toEqual(["node-succeeded n2", "node-failed n3", "halt"]);
+    expect(after.s.nodes[3]?.status).toBe("pending");
+  });
+
+  it("waits for a user's approval after the canary", () => {
+    let r = step(rollout(3, { ...basic, approveAfterCanary: true, settleSec: 0 }), T0);
+    r = step(softRebooted(r.s, "n1"), sec(2));
+    expect(r.did).toEqual(["node-succeeded n1", "finish-batch 0", "batch-settled 0", "await-approval"]);
+    expect(r.wakeAt).toBeNull();
+    expect(step(r.s, sec(3600)).did).toEqual([]);
+
+    // Paused and resumed before approving: still awaits approval.
+    const paused = applyUserActionToSnapshot(r.s, "pause", sec(10), USER);
+    if ("error" in paused) throw new Error(paused.error);
+    const resumed = applyUserActionToSnapshot(paused.snapshot, "resume", sec(11), USER);
+    if ("error" in resumed) throw new Error(resumed.error);
+    expect(step(resumed.snapshot, sec(11)).did).toEqual(["await-approval"]);
+
+    const approved = applyUserActionToSnapshot(r.s, "approve", sec(20), USER);
+    if ("error" in approved) throw new Error(approved.error);
+    expect(step(approved.snapshot, sec(20)).did).toEqual(["start-batch 1", "reboot-node n2"]);
+  });
+
+  it("starts nothing outside the maintenance window and wakes at its opening", () => {
+    // Mondays 12:00-13:00 UTC; T0 is Monday 10:00.
+    const window = { days: ["mon" as const], start: "12:00", end: "13:00", timeZone: "UTC" };
+    let r = step(rollout(3, { ...basic, maxUnavailable: 1, window }), T0);
+    expect(r.did).toEqual([]);
+    expect(r.wakeAt).toEqual(new Date("2026-03-02T12:00:00Z"));
+    r = step(r.s, new Date("2026-03-02T12:00:00Z"));
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1"]);
+    // The canary returns after the window closed: it is judged, but batch 1 waits a week.
+    r = step(softRebooted(r.s, "n1"), new Date("2026-03-02T13:00:10Z"));
+    expect(r.did).toEqual(["node-succeeded n1", "finish-batch 0"]);
+    r = step(r.s, new Date("2026-03-02T13:00:40Z"));
+    expect(r.did).toEqual(["batch-settled 0"]);
+    expect(r.wakeAt).toEqual(new Date("2026-03-09T12:00:00Z"));
+  });
+
+  it("lets reboots in flight finish when paused, and starts none until resumed", () => {
+    let r = step(rollout(3, { ...basic, settleSec: 0 }), T0);
+    const paused = applyUserActionToSnapshot(r.s, "pause", sec(1), USER);
+    if ("error" in paused) throw new Error(paused.error);
+    r = step(softRebooted(paused.snapshot, "n1"), sec(2));
+    expect(r.did).toEqual(["node-succeeded n1", "finish-batch 0", "batch-settled 0"]);
+    expect(r.wakeAt).toBeNull();
+    const resumed = applyUserActionToSnapshot(r.s, "resume", sec(9), USER);
+    if ("error" in resumed) throw new Error(resumed.error);
+    expect(step(resumed.snapshot, sec(9)).did).toEqual(["start-batch 1", "reboot-node n2"]);
+  });
+
+  it("on abort, waits for the reboots in flight, then cancels what is left", () => {
+    let r = step(rollout(4, { canary: null, batch: { size: 2 }, maxUnavailable: 2 }), T0);
+    const aborted = applyUserActionToSnapshot(r.s, "abort", sec(1), USER);
+    if ("error" in aborted) throw new Error(aborted.error);
+    r = step(softRebooted(aborted.snapshot, "n1"), sec(2));
+    expect(r.did).toEqual(["node-succeeded n1"]);
+    expect(r.wakeAt).toEqual(sec(300)); // n2's timeout
+    r = step(r.s, sec(300));
+    expect(r.did).toEqual(["node-failed n2", "cancel-pending-nodes"]);
+    expect(r.s.nodes.map((n) => n.status)).toEqual(["succeeded", "failed", "cancelled", "cancelled"]);
+    expect(r.s.batches.map((b) => b.status)).toEqual(["cancelled", "cancelled"]);
+    expect(r.s.rollout.status).toBe("aborted");
+    expect(r.wakeAt).toBeNull();
+  });
+
+  it("records every transition with its reason and actor", () => {
+    const s = rollout(2, { canary: null, batch: { size: 2 } });
+    const { actions } = decide(s, T0);
+    const { transitions } = applyActions(s, actions, T0);
+    expect(transitions).toEqual([
+      {
+        machine: "batch",
+        subject: "0",
+        from: "pending",
+        to: "running",
+        at: T0,
+        reason: "batch 1 of 1 starts",
+        actor: { kind: "engine" },
+      },
+      {
+        machine: "node",
+        subject: "n1",
+        from: "pending",
+        to: "rebooting",
+        at: T0,
+        reason: "preconditions met",
+        actor: { kind: "engine" },
+      },
+    ]);
+  });
+});

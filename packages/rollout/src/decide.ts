@@ -1,0 +1,222 @@
+import type { Action, Decision } from "./actions";
+import { applyActions } from "./apply";
+import { evaluateGate } from "./gate";
+import { isTerminal, mayStartReboots } from "./machine";
+import type { RolloutPlan } from "./plan";
+import { checkPreconditions } from "./preconditions";
+import { countFailures, type RolloutBatch, type RolloutNode, type RolloutSnapshot } from "./snapshot";
+import { isInWindow, nextWindowOpening } from "./window";
+
+function nodes(n: number): string {
+  return n === 1 ? "1 node" : `${n} nodes`;
+}
+
+function returnDeadline(node: RolloutNode, plan: RolloutPlan): Date | null {
+  if (!node.rebootStartedAt) return null;
+  return new Date(node.rebootStartedAt.getTime() + plan.gate.returnTimeoutSec * 1000);
+}
+
+function settleEnd(batch: RolloutBatch, plan: RolloutPlan): Date | null {
+  if (!batch.finishedAt) return null;
+  return new Date(batch.finishedAt.getTime() + plan.settleSec * 1000);
+}
+
+function isLastBatch(s: RolloutSnapshot, batch: RolloutBatch): boolean {
+  return s.batches.every((b) => b.index <= batch.index);
+}
+
+function inWindow(plan: RolloutPlan, now: Date): boolean {
+  return plan.window === null || isInWindow(plan.window, now);
+}
+
+/** Failures that count towards the threshold, and whether they exceed it. */
+export function thresholdExceeded(s: RolloutSnapshot, failures = countFailures(s)): string | null {
+  const counted = failures - s.rollout.failuresAcknowledged;
+  const threshold = s.rollout.plan.failureThreshold;
+  const since = s.rollout.failuresAcknowledged > 0 ? " since the rollout was resumed" : "";
+  const failed = `${nodes(counted)} failed${since}`;
+  if ("count" in threshold) {
+    return counted > threshold.count ? `${failed}, more than the threshold of ${threshold.count}` : null;
+  }
+  const total = s.nodes.length;
+  return counted * 100 > threshold.percent * total
+    ? `${failed}, more than ${threshold.percent} % of ${nodes(total)}`
+    : null;
+}
+
+/** Nodes rebooting: a refusal, an expired command, a record back online, or the timeout ends them. */
+function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
+  const plan = s.rollout.plan;
+  const actions: Action[] = [];
+  for (const node of s.nodes.filter((n) => n.status === "rebooting")) {
+    const { nodeId } = node;
+    const deadline = returnDeadline(node, plan);
+    if (node.commandOutcome === "refused") {
+      const reason = `the agent refused the reboot: ${node.commandReason ?? "no reason given"}`;
+      actions.push({ type: "node-failed", nodeId, reason });
+    } else if (node.commandOutcome === "expired") {
+      actions.push({ type: "node-failed", nodeId, reason: "the reboot command expired before the agent took it" });
+    } else if (node.record && node.facts.online) {
+      const gate = evaluateGate({ before: node.before, record: node.record, online: true, plan });
+      actions.push(
+        gate.ok
+          ? { type: "node-succeeded", nodeId, reason: "came back and passed the health gate" }
+          : { type: "node-failed", nodeId, reason: gate.reason },
+      );
+    } else if (!deadline) {
+      actions.push({ type: "node-failed", nodeId, reason: "the time of the reboot command was not recorded" });
+    } else if (now >= deadline) {
+      const timeout = plan.gate.returnTimeoutSec;
+      const reason = node.record
+        ? `came back but was not online within ${timeout} s`
+        : `did not come back within ${timeout} s`;
+      actions.push({ type: "node-failed", nodeId, reason });
+    }
+  }
+  return actions;
+}
+
+function halt(s: RolloutSnapshot): Action[] {
+  if (s.rollout.status !== "running" && s.rollout.status !== "paused") return [];
+  const exceeded = thresholdExceeded(s);
+  return exceeded ? [{ type: "halt", reason: exceeded }] : [];
+}
+
+function batchBookkeeping(s: RolloutSnapshot, now: Date): Action[] {
+  const plan = s.rollout.plan;
+  const actions: Action[] = [];
+  for (const batch of s.batches) {
+    const batchIndex = batch.index;
+    if (batch.status === "running") {
+      const mine = s.nodes.filter((n) => n.batchIndex === batchIndex);
+      if (mine.every((n) => isTerminal("node", n.status))) {
+        const ok = mine.filter((n) => n.status === "succeeded").length;
+        actions.push({
+          type: "finish-batch",
+          batchIndex,
+          reason: `all its nodes ended: ${ok} of ${mine.length} succeeded`,
+        });
+      }
+    } else if (batch.status === "settling") {
+      const end = settleEnd(batch, plan);
+      if (isLastBatch(s, batch)) {
+        actions.push({ type: "batch-settled", batchIndex, reason: "the last batch needs no settle delay" });
+      } else if (end && now >= end) {
+        actions.push({ type: "batch-settled", batchIndex, reason: `settled for ${plan.settleSec} s` });
+      }
+    }
+  }
+  return actions;
+}
+
+function approvalPending(s: RolloutSnapshot): boolean {
+  return (
+    s.rollout.plan.approveAfterCanary && s.rollout.approvedAt === null && s.batches.some((b) => b.kind === "canary")
+  );
+}
+
+function progress(s: RolloutSnapshot, now: Date): Action[] {
+  const { plan, status } = s.rollout;
+  if (!mayStartReboots(status)) return [];
+  if (s.batches.every((b) => b.status === "done")) {
+    const count = (status: string) => s.nodes.filter((n) => n.status === status).length;
+    const reason = `all ${s.batches.length} batches are done: ${count("succeeded")} succeeded, ${count("failed")} failed, ${count("skipped")} skipped`;
+    return [{ type: "complete", reason }];
+  }
+  const open = s.batches.find((b) => b.status !== "done");
+  if (!open || open.status === "settling") return [];
+  if (open.status === "pending") {
+    const canary = s.batches.find((b) => b.kind === "canary");
+    if (open.kind !== "canary" && canary?.status === "done" && approvalPending(s)) {
+      return [{ type: "await-approval", reason: "the canary batch is done: a user must approve the rest" }];
+    }
+    if (!inWindow(plan, now)) return [];
+    const reason =
+      open.kind === "canary" ? "the canary starts" : `batch ${open.index + 1} of ${s.batches.length} starts`;
+    return [{ type: "start-batch", batchIndex: open.index, reason }];
+  }
+  if (open.status === "running" && inWindow(plan, now)) return startReboots(s, open);
+  return [];
+}
+
+/** Reboot the running batch's next nodes up to max unavailable, checking each right before. */
+function startReboots(s: RolloutSnapshot, batch: RolloutBatch): Action[] {
+  const plan = s.rollout.plan;
+  let free = plan.maxUnavailable - s.nodes.filter((n) => n.status === "rebooting").length;
+  let failures = countFailures(s);
+  const actions: Action[] = [];
+  for (const node of s.nodes.filter((n) => n.batchIndex === batch.index && n.status === "pending")) {
+    if (free <= 0) break;
+    const { nodeId } = node;
+    const check = checkPreconditions(node.facts, plan);
+    if (check.ok) {
+      actions.push({ type: "reboot-node", nodeId, reason: "preconditions met" });
+      free--;
+    } else if (check.outcome === "skip") {
+      actions.push({ type: "node-skipped", nodeId, reason: check.reason });
+    } else {
+      actions.push({ type: "node-failed", nodeId, reason: check.reason });
+      failures++;
+      // The halt comes next: no further reboot may start past the threshold.
+      if (thresholdExceeded(s, failures)) break;
+    }
+  }
+  return actions;
+}
+
+/** One step: the actions of the first rule that has any, in priority order. */
+function nextActions(s: RolloutSnapshot, now: Date): Action[] {
+  const judged = judgeInFlight(s, now);
+  if (judged.length > 0) return judged;
+  const halted = halt(s);
+  if (halted.length > 0) return halted;
+  if (s.rollout.status === "aborted") {
+    const inFlight = s.nodes.some((n) => n.status === "rebooting");
+    const leftovers =
+      s.nodes.some((n) => n.status === "pending") || s.batches.some((b) => !isTerminal("batch", b.status));
+    return !inFlight && leftovers ? [{ type: "cancel-pending-nodes", reason: "the rollout was aborted" }] : [];
+  }
+  if (s.rollout.status === "completed") return [];
+  const bookkeeping = batchBookkeeping(s, now);
+  if (bookkeeping.length > 0) return bookkeeping;
+  return progress(s, now);
+}
+
+function wakeAt(s: RolloutSnapshot, now: Date): Date | null {
+  const plan = s.rollout.plan;
+  const times: Date[] = [];
+  for (const node of s.nodes) {
+    const deadline = node.status === "rebooting" ? returnDeadline(node, plan) : null;
+    if (deadline) times.push(deadline);
+  }
+  for (const batch of s.batches) {
+    const end = batch.status === "settling" ? settleEnd(batch, plan) : null;
+    if (end) times.push(end);
+  }
+  const waiting = s.nodes.some((n) => n.status === "pending");
+  if (plan.window && waiting && mayStartReboots(s.rollout.status) && !isInWindow(plan.window, now)) {
+    const opening = nextWindowOpening(plan.window, now);
+    if (opening) times.push(opening);
+  }
+  const future = times.filter((t) => t > now).map((t) => t.getTime());
+  return future.length > 0 ? new Date(Math.min(...future)) : null;
+}
+
+/**
+ * What the engine must do now. Deterministic in (snapshot, now), and idempotent: the
+ * actions are applied here to a copy until nothing more follows, so decide() on the
+ * snapshot with the actions applied returns none.
+ */
+export function decide(snapshot: RolloutSnapshot, now: Date): Decision {
+  const actions: Action[] = [];
+  let current = snapshot;
+  // Every step moves a node, batch or the rollout forward: this bounds the steps.
+  const maxSteps = 2 * snapshot.nodes.length + 3 * snapshot.batches.length + 8;
+  for (let step = 0; step < maxSteps; step++) {
+    const next = nextActions(current, now);
+    if (next.length === 0) break;
+    actions.push(...next);
+    current = applyActions(current, next, now).snapshot;
+  }
+  return { actions, wakeAt: wakeAt(current, now) };
+}

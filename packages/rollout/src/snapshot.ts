@@ -1,0 +1,70 @@
+import type { BatchKind } from "./batches";
+import type { FactsBefore, RebootOutcome, UnitActivity } from "./gate";
+import type { BatchStatus, MachineKind, NodeStatus, RolloutStatus } from "./machine";
+import type { RolloutPlan } from "./plan";
+import type { NodeReadiness } from "./preconditions";
+
+/** What the control plane knows of a node now (its live columns). */
+export interface NodeFacts extends NodeReadiness {
+  bootId: string | null;
+  softRebootsCount: number | null;
+  units: UnitActivity[];
+}
+
+export interface RolloutNode {
+  nodeId: string;
+  batchIndex: number;
+  status: NodeStatus;
+  /** When the engine commanded the reboot. */
+  rebootStartedAt: Date | null;
+  facts: NodeFacts;
+  /** The node's boot when the engine commanded the reboot; the gate compares against it. */
+  before: FactsBefore | null;
+  /** The reboot command's fate at the agent; null while unanswered. */
+  commandOutcome: "accepted" | "refused" | "expired" | null;
+  /** The agent's reason for refusing. */
+  commandReason: string | null;
+  /** The reboot record that answered this rollout's command, once it arrived. */
+  record: RebootOutcome | null;
+}
+
+export interface RolloutBatch {
+  index: number;
+  kind: BatchKind;
+  status: BatchStatus;
+  startedAt: Date | null;
+  /** When its last node ended: the settle delay runs from here. */
+  finishedAt: Date | null;
+}
+
+/** A rollout as loaded by the engine; nodes in the frozen plan order. */
+export interface RolloutSnapshot {
+  rollout: {
+    id: string;
+    status: RolloutStatus;
+    plan: RolloutPlan;
+    /** When a user approved the rollout after its canary; null before. */
+    approvedAt: Date | null;
+    /** Failed nodes when a user last resumed a halted rollout: only failures after it count towards the threshold. */
+    failuresAcknowledged: number;
+  };
+  batches: RolloutBatch[];
+  nodes: RolloutNode[];
+}
+
+export type Actor = { kind: "engine" } | { kind: "user"; userId: string };
+
+/** One recorded transition. `subject` is the rollout id, the batch index, or the node id. */
+export interface TransitionRecord {
+  machine: MachineKind;
+  subject: string;
+  from: string;
+  to: string;
+  at: Date;
+  reason: string;
+  actor: Actor;
+}
+
+export function countFailures(snapshot: RolloutSnapshot): number {
+  return snapshot.nodes.filter((n) => n.status === "failed").length;
+}

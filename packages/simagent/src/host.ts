@@ -1,0 +1,180 @@
+import type { buildRebootRecord } from "@softfleet/agent";
+import type { NodeState, UnitState } from "@softfleet/protocol";
+import { between, type Seed, seededHex, seededRandom, seededUuid } from "./random";
+import type { RebootTimings } from "./timings";
+
+/** The real agent's "before" snapshot and "present" observation, as its record builder takes them. */
+export type Snapshot = Parameters<typeof buildRebootRecord>[0]["before"];
+export type Present = Parameters<typeof buildRebootRecord>[1];
+type ManagerTimes = Present["manager"];
+
+/** The lab's two demo units: one survives a soft-reboot, the other is restarted by it. */
+export const WATCHED_UNITS = {
+  survivor: "softfleet-demo-survivor.service",
+  ordinary: "softfleet-demo-ordinary.service",
+} as const;
+
+/** A planned reboot: the host is down until downForMs() (real time) reaches 0, then boot() makes it the host after. */
+export interface PlannedBoot {
+  kind: "soft-reboot" | "full-reboot";
+  downForMs(): number;
+  boot(): void;
+}
+
+const MS = 1000n;
+const realUsec = () => process.hrtime.bigint() / 1000n;
+
+/**
+ * The fake host behind a simulated agent: what the real agent reads from
+ * /etc, /proc, /run/nextroot and systemd over D-Bus. Its CLOCK_MONOTONIC runs
+ * with real time from a seeded uptime; every timestamp it reports is on it.
+ */
+export class SimulatedHost {
+  readonly machineId: string;
+  bootId: string;
+  /** Full boots of this host, from 1: a boot id is drawn per boot. */
+  bootNumber = 1;
+  softRebootsCount = 0;
+  imageVersion: string;
+  /** The IMAGE_VERSION staged at /run/nextroot, or null. */
+  staged: string | null = null;
+  manager: ManagerTimes;
+  units: UnitState[];
+  /** monotonic = clockOffset + (real µs - clockOrigin); a full reboot moves the offset so the clock starts at 0. */
+  private readonly clockOrigin = realUsec();
+  private clockOffset: bigint;
+
+  constructor(
+    private readonly seed: Seed,
+    readonly index: number,
+    readonly hostname: string,
+    imageVersion: string,
+  ) {
+    this.machineId = seededHex(seed, 32, "machine-id", index);
+    this.bootId = seededUuid(seed, "boot-id", index, this.bootNumber);
+    this.imageVersion = imageVersion;
+    const random = seededRandom(seed, "host", index);
+    // Up between an hour and three weeks, booted like a VM: userspace after 1-3 s, finished 2-6 s later.
+    this.clockOffset = BigInt(Math.round(between(random, 3600, 21 * 86400))) * 1_000_000n;
+    const userspaceUsec = BigInt(Math.round(between(random, 1200, 3000))) * MS;
+    const finishUsec = userspaceUsec + BigInt(Math.round(between(random, 2000, 6000))) * MS;
+    this.manager = { shutdownStartUsec: 0n, userspaceUsec, finishUsec };
+    this.units = this.freshUnits(userspaceUsec, finishUsec, between(random, 0.2, 0.9));
+  }
+
+  monotonicUsec(): bigint {
+    return this.clockOffset + (realUsec() - this.clockOrigin);
+  }
+
+  osRelease(imageVersion = this.imageVersion) {
+    return { id: "debian", versionId: "13", imageId: "softfleet-sim", imageVersion };
+  }
+
+  state(): NodeState {
+    return {
+      softRebootsCount: this.softRebootsCount,
+      nextroot: { staged: this.staged !== null, imageVersion: this.staged },
+      units: this.units.map((unit) => ({ ...unit })),
+      monotonicUsec: this.monotonicUsec().toString(),
+      inhibitor: "held",
+    };
+  }
+
+  present(): Present {
+    return {
+      bootId: this.bootId,
+      softRebootsCount: this.softRebootsCount,
+      osRelease: this.osRelease(),
+      units: this.units.map((unit) => ({ ...unit })),
+      manager: { ...this.manager },
+    };
+  }
+
+  snapshot(signal: Snapshot["signal"]): Snapshot {
+    return {
+      version: 1,
+      bootId: this.bootId,
+      softRebootsCount: this.softRebootsCount,
+      userspaceUsec: this.manager.userspaceUsec.toString(),
+      osRelease: this.osRelease(),
+      nextroot: { staged: this.staged !== null, imageVersion: this.staged },
+      units: this.units.map((unit) => ({ ...unit })),
+      signal,
+    };
+  }
+
+  /** A soft-reboot whose shutdown starts right after the delay lock was released at `lockReleasedUsec`. */
+  planSoftReboot(t: RebootTimings, lockReleasedUsec: bigint, imageAfter: string): PlannedBoot {
+    const shutdownStartUsec = lockReleasedUsec + t.lockReleaseUsec;
+    const userspaceUsec = shutdownStartUsec + t.shutdownUsec + t.userspaceStartUsec;
+    const finishUsec = userspaceUsec + t.bootToFinishUsec;
+    const readyUsec = finishUsec + t.agentStartUsec;
+    return {
+      kind: "soft-reboot",
+      downForMs: () => this.msUntil(readyUsec),
+      boot: () => {
+        this.softRebootsCount += 1;
+        this.imageVersion = imageAfter;
+        this.staged = null;
+        this.manager = { shutdownStartUsec, userspaceUsec, finishUsec };
+        // The survivor runs straight through; the ordinary unit stops during the shutdown and starts in the boot.
+        this.units = this.units.map((unit) =>
+          unit.name === WATCHED_UNITS.survivor
+            ? unit
+            : {
+                ...unit,
+                invocationId: this.invocationId(unit.name),
+                inactiveEnterUsec: (shutdownStartUsec + fraction(t.shutdownUsec, t.unitStopAt)).toString(),
+                activeEnterUsec: (userspaceUsec + fraction(t.bootToFinishUsec, t.unitStartAt)).toString(),
+              },
+        );
+      },
+    };
+  }
+
+  /** A full reboot: the kernel starts again, so the clock restarts at 0 and the boot id changes; /run is emptied. */
+  planFullReboot(t: RebootTimings, lockReleasedUsec: bigint): PlannedBoot {
+    const kernelStartUsec = lockReleasedUsec + t.lockReleaseUsec + t.shutdownUsec + t.firmwareUsec;
+    const userspaceUsec = t.kernelUsec;
+    const finishUsec = userspaceUsec + t.bootToFinishUsec;
+    const readyUsec = kernelStartUsec + finishUsec + t.agentStartUsec;
+    return {
+      kind: "full-reboot",
+      downForMs: () => this.msUntil(readyUsec),
+      boot: () => {
+        this.clockOffset -= kernelStartUsec;
+        this.bootNumber += 1;
+        this.bootId = seededUuid(this.seed, "boot-id", this.index, this.bootNumber);
+        this.softRebootsCount = 0;
+        this.staged = null;
+        this.manager = { shutdownStartUsec: 0n, userspaceUsec, finishUsec };
+        this.units = this.freshUnits(userspaceUsec, finishUsec, t.unitStartAt);
+      },
+    };
+  }
+
+  private msUntil(usec: bigint): number {
+    const left = usec - this.monotonicUsec();
+    return left > 0n ? Math.ceil(Number(left) / 1000) : 0;
+  }
+
+  private invocationId(unit: string): string {
+    return seededHex(this.seed, 32, "invocation", this.index, this.bootNumber, this.softRebootsCount, unit);
+  }
+
+  private freshUnits(userspaceUsec: bigint, finishUsec: bigint, startAt: number): UnitState[] {
+    const activeEnterUsec = (userspaceUsec + fraction(finishUsec - userspaceUsec, startAt)).toString();
+    return Object.values(WATCHED_UNITS).map((name) => ({
+      name,
+      activeState: "active",
+      subState: "running",
+      invocationId: this.invocationId(name),
+      activeEnterUsec,
+      inactiveEnterUsec: "0",
+    }));
+  }
+}
+
+function fraction(span: bigint, part: number): bigint {
+  return BigInt(Math.floor(Number(span) * part));
+}
