@@ -74,7 +74,11 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   };
 
   async function stepAll() {
-    const active = await db.rollout.findMany({ where: { status: { in: ACTIVE } }, select: { id: true } });
+    // Unfinished, or aborted with reboots still in flight (they finish and are judged).
+    const active = await db.rollout.findMany({
+      where: { OR: [{ status: { in: ACTIVE } }, { nodes: { some: { active: true } } }] },
+      select: { id: true },
+    });
     let earliest: Date | null = null;
     for (const { id } of active) {
       if (!leading || closed) return;

@@ -34,7 +34,11 @@ export async function persistRollout(
   const before = loaded.snapshot;
   const { now } = options;
   const rolloutId = before.rollout.id;
-  const ended = isTerminal("rollout", after.rollout.status);
+  // Over once terminal with nothing in flight or waiting: an aborted rollout's reboots under way finish first.
+  const over = (snapshot: RolloutSnapshot) =>
+    isTerminal("rollout", snapshot.rollout.status) &&
+    snapshot.nodes.every((n) => n.status !== "rebooting" && n.status !== "pending");
+  const ended = over(after);
   const lastRolloutTransition = [...transitions].reverse().find((t) => t.machine === "rollout");
 
   await tx.rollout.update({
@@ -44,7 +48,7 @@ export async function persistRollout(
       approvedAt: after.rollout.approvedAt,
       failuresAcknowledged: after.rollout.failuresAcknowledged,
       ...(lastRolloutTransition ? { statusReason: lastRolloutTransition.reason } : {}),
-      ...(ended && !isTerminal("rollout", before.rollout.status) ? { finishedAt: now } : {}),
+      ...(ended && !over(before) ? { finishedAt: now } : {}),
       ...(options.wakeAt !== undefined ? { wakeAt: options.wakeAt } : {}),
     },
   });

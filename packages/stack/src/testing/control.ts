@@ -16,14 +16,17 @@ export interface TestControl {
 }
 
 /** A real control process (gateway and rollout engine) on the test database, on a free port. */
-export async function startTestControl(t: TestDatabase, env: NodeJS.ProcessEnv = {}): Promise<TestControl> {
+export async function startTestControl(
+  t: TestDatabase,
+  options: { env?: NodeJS.ProcessEnv; port?: number } = {},
+): Promise<TestControl> {
   const output: string[] = [];
   const control = startControl({
     root: repoRoot(),
     databaseUrl: t.url,
     host: "127.0.0.1",
-    port: await freePort(),
-    env,
+    port: options.port ?? (await freePort()),
+    env: options.env,
     output: (_name, line) => output.push(line),
   });
   try {

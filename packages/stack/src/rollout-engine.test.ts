@@ -1,0 +1,255 @@
+import { actOnRollout, createRollout } from "@softfleet/fleet";
+import type { RolloutPlanInput } from "@softfleet/rollout";
+import { type Fault, type SimulatedFleet, startSimulatedFleet } from "@softfleet/simagent";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createTestDatabase,
+  newEnrollmentToken,
+  startTestControl,
+  type TestControl,
+  type TestDatabase,
+} from "./testing";
+
+/**
+ * The rollout engine in real control processes, on simulated nodes (the
+ * agent's own connection and spool, fake hosts with seeded timings), with
+ * failures injected. The invariants are checked from the recorded transitions.
+ */
+let t: TestDatabase | undefined;
+let fleet: SimulatedFleet | undefined;
+const controls: TestControl[] = [];
+
+afterEach(async () => {
+  await fleet?.stop();
+  for (const control of controls.splice(0)) await control.stop();
+  await t?.drop();
+  fleet = undefined;
+  t = undefined;
+});
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function setUp(
+  count: number,
+  options: { faults?: Record<string, Fault>; unstaged?: string[]; timeScale?: number },
+) {
+  t = await createTestDatabase();
+  const control = await startTestControl(t);
+  controls.push(control);
+  fleet = await startSimulatedFleet({
+    controlUrl: control.url,
+    enrollmentToken: await newEnrollmentToken(t),
+    count,
+    seed: 42,
+    timeScale: options.timeScale ?? 0.05,
+    agentLogLevel: "error",
+    faults: options.faults,
+  });
+  const unstaged = new Set(options.unstaged ?? []);
+  fleet.stage(
+    "2",
+    fleet.nodes.filter((n) => !unstaged.has(n.hostname)),
+  );
+  const db = t.db;
+  await until("every node online with its nextroot", async () => {
+    const staged = await db.node.count({ where: { status: "online", nextrootStaged: true } });
+    return staged === count - unstaged.size && (await db.node.count({ where: { status: "online" } })) === count;
+  });
+  const nodes = await db.node.findMany({ select: { id: true } });
+  const group = await db.nodeGroup.create({
+    data: { name: "fleet", members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+  });
+  const user = await db.user.create({
+    data: { username: "ops", displayName: "Ops", passwordHash: "x", role: "operator" },
+  });
+  return { db, control, group, user: { id: user.id, name: user.username } };
+}
+
+type Db = TestDatabase["db"];
+
+async function startRollout(db: Db, groupId: string, user: { id: string; name: string }, plan: RolloutPlanInput) {
+  const { rollout } = await db.$transaction((tx) => createRollout(tx, { groupId, plan, user }));
+  return rollout.id;
+}
+
+/** The rollout in `status`; "completed" and "aborted" wait until it is over (nothing left in flight). */
+const reaches = (db: Db, id: string, status: string) =>
+  until(
+    `rollout ${id} to be ${status}`,
+    async () => {
+      const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
+      const over = status !== "completed" && status !== "aborted" ? true : rollout.finishedAt !== null;
+      return rollout.status === status && over ? rollout : null;
+    },
+    120_000,
+  );
+
+/**
+ * Replays the recorded transitions in order and returns every broken
+ * invariant: more than max-unavailable rebooting at once, a node rebooted
+ * twice, a reboot started while the rollout was not running, batches out of order.
+ */
+async function violations(db: Db, rolloutId: string, maxUnavailable: number) {
+  const transitions = await db.rolloutTransition.findMany({ where: { rolloutId }, orderBy: { id: "asc" } });
+  const batchOf = new Map(
+    (await db.rolloutNode.findMany({ where: { rolloutId } })).map((n) => [n.nodeId, n.batchIndex]),
+  );
+  const found: string[] = [];
+  const rebooting = new Set<string>();
+  const rebooted = new Set<string>();
+  let status = "running";
+  let lastBatch = -1;
+  for (const tr of transitions) {
+    if (tr.machine === "rollout") status = tr.to;
+    if (tr.machine !== "node") continue;
+    if (tr.to === "rebooting") {
+      if (rebooted.has(tr.subject)) found.push(`${tr.subjectName} rebooted twice`);
+      if (status !== "running") found.push(`${tr.subjectName} rebooted while the rollout was ${status}`);
+      const batch = batchOf.get(tr.subject)!;
+      if (batch < lastBatch) found.push(`${tr.subjectName} of batch ${batch} after batch ${lastBatch} had started`);
+      lastBatch = Math.max(lastBatch, batch);
+      rebooted.add(tr.subject);
+      rebooting.add(tr.subject);
+      if (rebooting.size > maxUnavailable) found.push(`${rebooting.size} nodes rebooting at once`);
+    } else if (tr.from === "rebooting") {
+      rebooting.delete(tr.subject);
+    }
+  }
+  return { found, rebooted };
+}
+
+/** Commands each simulated node accepted: a node rebooted twice would show 2. */
+function acceptedCommands(fleet: SimulatedFleet) {
+  return new Map(
+    fleet.nodes.map((n) => [n.hostname, n.historyOf("command").filter((c) => c.outcome === "accepted").length]),
+  );
+}
+
+describe("the rollout engine on simulated nodes", () => {
+  it("rolls 220 nodes out in batches with failures injected, within every invariant", async () => {
+    const faults: Record<string, Fault> = {
+      "sim-0010": "refuse",
+      "sim-0060": "never-returns",
+      "sim-0100": "escalate",
+      "sim-0150": "wrong-image",
+      "sim-0200": "slow",
+    };
+    const { db, group, user } = await setUp(220, { faults, unstaged: ["sim-0020", "sim-0120"] });
+    const plan = {
+      canary: { count: 1 },
+      batch: { size: 50 },
+      maxUnavailable: 20,
+      settleSec: 0,
+      targetImageVersion: "2",
+      whenNotStaged: "skip",
+      gate: { returnTimeoutSec: 4 },
+      failureThreshold: { count: 10 },
+    } as const;
+    const id = await startRollout(db, group.id, user, plan);
+    await reaches(db, id, "completed");
+
+    const { found, rebooted } = await violations(db, id, plan.maxUnavailable);
+    expect(found).toEqual([]);
+    const nodes = await db.rolloutNode.findMany({ where: { rolloutId: id } });
+    const byHost = new Map(nodes.map((n) => [n.hostname, n]));
+    expect(byHost.get("sim-0010")).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining("simulated refusal"),
+    });
+    expect(byHost.get("sim-0060")).toMatchObject({ status: "failed", reason: "did not come back within 4 s" });
+    expect(byHost.get("sim-0100")).toMatchObject({ status: "failed", reason: expect.stringContaining("escalated") });
+    expect(byHost.get("sim-0150")).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining("image version"),
+    });
+    for (const host of ["sim-0020", "sim-0120"]) expect(byHost.get(host)?.status).toBe("skipped");
+    const ok = nodes.filter((n) => n.status === "succeeded");
+    expect(ok).toHaveLength(220 - 4 - 2);
+    for (const node of fleet!.nodes) {
+      if (ok.some((n) => n.hostname === node.hostname)) expect(node.imageVersion).toBe("2");
+    }
+    expect(rebooted.size).toBe(218);
+    expect([...acceptedCommands(fleet!).values()].every((n) => n <= 1)).toBe(true);
+    // Every batch is done, in order, the canary first.
+    const batches = await db.rolloutBatch.findMany({ where: { rolloutId: id }, orderBy: { index: "asc" } });
+    expect(batches.map((b) => [b.kind, b.status])).toEqual([
+      ["canary", "done"],
+      ...Array.from({ length: 5 }, () => ["batch", "done"]),
+    ]);
+  }, 180_000);
+
+  it("halts past the failure threshold; resume goes on, pause holds new reboots, abort ends it", async () => {
+    const { db, group, user } = await setUp(30, { faults: { "sim-0002": "refuse" }, timeScale: 0.2 });
+    const plan = {
+      canary: { count: 1 },
+      batch: { size: 5 },
+      maxUnavailable: 2,
+      settleSec: 0,
+      failureThreshold: { count: 0 },
+    };
+    const id = await startRollout(db, group.id, user, plan);
+    const halted = await reaches(db, id, "halted");
+    expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
+
+    await db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "resume", user }));
+    await until("more reboots after the resume", async () =>
+      (await db.rolloutNode.count({ where: { rolloutId: id, status: "succeeded" } })) >= 6 ? true : null,
+    );
+    await db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "pause", user }));
+    // In-flight reboots finish; then nothing new starts while paused.
+    await until("in-flight reboots to end", async () =>
+      (await db.rolloutNode.count({ where: { rolloutId: id, status: "rebooting" } })) === 0 ? true : null,
+    );
+    const settled = await db.rolloutNode.count({ where: { rolloutId: id, status: { not: "pending" } } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await db.rolloutNode.count({ where: { rolloutId: id, status: { not: "pending" } } })).toBe(settled);
+
+    await db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "abort", user }));
+    await reaches(db, id, "aborted");
+    const nodes = await db.rolloutNode.findMany({ where: { rolloutId: id } });
+    expect(nodes.filter((n) => n.status === "pending")).toEqual([]);
+    expect(nodes.some((n) => n.status === "cancelled")).toBe(true);
+    expect(nodes.every((n) => !n.active)).toBe(true);
+    expect((await violations(db, id, plan.maxUnavailable)).found).toEqual([]);
+    await expect(db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "resume", user }))).rejects.toThrow(
+      "cannot resume an aborted rollout",
+    );
+  }, 120_000);
+
+  it("survives kill -9 of the control process mid-batch: a standby engine takes over, no node rebooted twice or skipped", async () => {
+    const { db, control, group, user } = await setUp(40, { timeScale: 0.3 });
+    // A second control process: its engine stands by while the first one leads.
+    const standby = await startTestControl(t!);
+    controls.push(standby);
+    const plan = { canary: { count: 1 }, batch: { size: 10 }, maxUnavailable: 3, settleSec: 0 };
+    const id = await startRollout(db, group.id, user, plan);
+    await until("the first batch under way", async () =>
+      (await db.rolloutNode.count({ where: { rolloutId: id, status: "succeeded" } })) >= 6 ? true : null,
+    );
+    expect(control.output.some((l) => l.includes("rollout engine: leading"))).toBe(true);
+    expect(standby.output.some((l) => l.includes("rollout engine: leading"))).toBe(false);
+
+    const port = Number(new URL(control.url).port);
+    await control.kill();
+    controls.splice(controls.indexOf(control), 1);
+    // The nodes' gateway comes back on the same address; the standby's engine now leads.
+    controls.push(await startTestControl(t!, { port }));
+    await reaches(db, id, "completed");
+    expect(standby.output.some((l) => l.includes("rollout engine: leading"))).toBe(true);
+
+    const nodes = await db.rolloutNode.findMany({ where: { rolloutId: id } });
+    expect(nodes.every((n) => n.status === "succeeded")).toBe(true);
+    const accepted = acceptedCommands(fleet!);
+    expect([...accepted.values()].every((n) => n === 1)).toBe(true);
+    expect(await db.rebootRecord.count({ where: { trigger: "rollout" } })).toBe(40);
+    expect((await violations(db, id, plan.maxUnavailable)).found).toEqual([]);
+  }, 180_000);
+});
