@@ -11,6 +11,8 @@ const schema = z.object({
     .min(1)
     .max(65535, "must be a port (1-65535)")
     .default(3001),
+  /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */
+  SOFTFLEET_ENGINE_TIMINGS: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
 });
 
 export type ControlEnv = z.infer<typeof schema>;

@@ -17,7 +17,18 @@ async function main() {
   }
   const server = createControlServer(db);
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
-  const engine = await startRolloutEngine({ db, databaseUrl: env.DATABASE_URL, log });
+  const engine = await startRolloutEngine({
+    db,
+    databaseUrl: env.DATABASE_URL,
+    log,
+    onStep:
+      env.SOFTFLEET_ENGINE_TIMINGS === "1"
+        ? (step) =>
+            log(
+              `rollout engine: step of ${step.rolloutId} took ${step.durationMs.toFixed(1)} ms: ${step.actions} actions (${step.kinds.join(", ")}), ${step.commanded} reboots commanded`,
+            )
+        : undefined,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(

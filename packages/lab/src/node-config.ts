@@ -36,6 +36,8 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,
       "",
     ].join("\n"),
+    [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,
+    "etc/systemd/system/systemd-logind.service.d/softfleet-lab-shared-root.conf": LOGIND_AFTER_SHARED_ROOT,
   };
   for (const [path, content] of Object.entries(files)) {
     const target = join(dir, path);
@@ -43,3 +45,27 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     await writeFile(target, content, { mode: path.endsWith("agent.json") ? 0o600 : 0o644 });
   }
 }
+
+/**
+ * PID 1 in a container leaves mount propagation to the container manager: nspawn
+ * makes the first root shared, but the root a soft-reboot switches into stays
+ * private. logind (in a mount namespace of its own) then never sees a
+ * /run/nextroot staged later, and RebootWithFlags(SOFT_REBOOT_IF_NEXTROOT_SET_UP),
+ * the agent's call, falls back to a full reboot, which ends the node. Marking
+ * the root shared before logind starts restores the first boot's view (an
+ * ExecStartPre=+ in logind's own unit did not: the root stayed private).
+ */
+const SHARED_ROOT_UNIT = "softfleet-lab-shared-root.service";
+const SHARED_ROOT_SERVICE = `[Unit]
+Description=Shared mount propagation on / (lab: as nspawn sets it up at the first boot)
+DefaultDependencies=no
+
+[Service]
+# Not RemainAfterExit: an active unit would be carried over the soft-reboot and not run again.
+Type=oneshot
+ExecStart=/usr/bin/mount --make-rshared /
+`;
+const LOGIND_AFTER_SHARED_ROOT = `[Unit]
+Wants=${SHARED_ROOT_UNIT}
+After=${SHARED_ROOT_UNIT}
+`;

@@ -11,6 +11,8 @@ const ACTIVE = ["running", "paused", "awaiting-approval", "halted"];
 export interface StepInfo {
   rolloutId: string;
   actions: number;
+  /** The kinds of action taken (start-batch, reboot-node, node-succeeded, ...). */
+  kinds: string[];
   commanded: number;
   status: string | null;
   durationMs: number;
@@ -88,6 +90,7 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
         options.onStep?.({
           rolloutId: id,
           actions: step.actions,
+          kinds: step.kinds,
           commanded: step.commanded.length,
           status: step.status,
           durationMs: performance.now() - started,

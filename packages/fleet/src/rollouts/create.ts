@@ -153,7 +153,7 @@ export async function createRollout(tx: Tx, input: CreateRolloutInput) {
  */
 export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
   const loaded = await loadRollout(tx, rolloutId, { forUpdate: true });
-  if (!loaded) return { actions: 0, commanded: [] as string[], wakeAt: null, status: null };
+  if (!loaded) return { actions: 0, kinds: [] as string[], commanded: [] as string[], wakeAt: null, status: null };
   const decision = decide(loaded.snapshot, now);
   const { snapshot, transitions } = applyActions(loaded.snapshot, decision.actions, now);
   const { commanded } =
@@ -162,5 +162,11 @@ export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
     decision.wakeAt !== null
       ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
       : { commanded: [] };
-  return { actions: decision.actions.length, commanded, wakeAt: decision.wakeAt, status: snapshot.rollout.status };
+  return {
+    actions: decision.actions.length,
+    kinds: [...new Set(decision.actions.map((a) => a.type))],
+    commanded,
+    wakeAt: decision.wakeAt,
+    status: snapshot.rollout.status,
+  };
 }

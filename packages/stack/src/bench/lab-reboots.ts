@@ -77,10 +77,9 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     }, names);
 
-    const eventToScreenMs: number[] = [];
     const lastRebootAt = new Map<string, number>();
-    for (let i = 0; i < reboots; i++) {
-      const name = names[i % names.length]!;
+    /** One soft-reboot through logind; resolves with logind's signal as the agent stored it, once the node is back. */
+    async function softReboot(name: string, label: string, whileDown?: (signalAt: number) => Promise<void>) {
       const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
       // systemd refuses a unit started more than 5 times in 10 s (StartLimitBurst), the
       // soft-reboot's too: no node is soft-rebooted more often than every 3 s.
@@ -96,39 +95,51 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
             where: { nodeId: node.id, type: "shutdown-signal", receivedAt: { gte: since } },
             orderBy: { receivedAt: "desc" },
           }),
-        `${name}'s shutdown signal (reboot ${i + 1})`,
+        `${name}'s shutdown signal (${label})`,
       );
-      const signalAt = Date.parse((event.payload as { wallclock: string }).wallclock);
-      const marks = await until(
-        async () => {
-          const all = await page.evaluate(() => (window as unknown as { __marks: Record<string, number[]> }).__marks);
-          return all[name]?.find((t) => t >= signalAt - 1) ? all[name] : null;
-        },
-        `${name}'s row to show Rebooting (reboot ${i + 1})`,
-      );
-      eventToScreenMs.push(marks.find((t) => t >= signalAt - 1)! - signalAt);
+      await whileDown?.(Date.parse((event.payload as { wallclock: string }).wallclock));
       await waitUntilRunning(name);
       await until(
         () => db.node.findFirst({ where: { id: node.id, status: "online", connectedAt: { gte: since } } }),
-        `${name} to come back online (reboot ${i + 1})`,
+        `${name} to come back online (${label})`,
       );
     }
 
-    // The agent's log breaks its added delay down: event spooled and sent, ack received, lock released.
-    const addedDelayMs: number[] = [];
-    const sentMs: number[] = [];
-    const ackMs: number[] = [];
-    const rssMb: number[] = [];
+    // 1. With the Fleet page open in a browser: event to screen, and the agent's delay meanwhile.
+    const eventToScreenMs: number[] = [];
+    for (let i = 0; i < reboots; i++) {
+      const name = names[i % names.length]!;
+      await softReboot(name, `reboot ${i + 1}`, async (signalAt) => {
+        const marks = await until(
+          async () => {
+            const all = await page.evaluate(() => (window as unknown as { __marks: Record<string, number[]> }).__marks);
+            return all[name]?.find((t) => t >= signalAt - 1) ? all[name] : null;
+          },
+          `${name}'s row to show Rebooting (reboot ${i + 1})`,
+        );
+        eventToScreenMs.push(marks.find((t) => t >= signalAt - 1)! - signalAt);
+      });
+    }
+    const phase1 = await agentDelays(names);
+    const withBrowser = flatten(phase1);
+    // 2. The same without a browser on the same two cores: the agent's delay alone.
+    await page.close();
+    for (let i = 0; i < reboots; i++) await softReboot(names[i % names.length]!, `reboot ${reboots + i + 1}`);
     await new Promise((r) => setTimeout(r, 10_000));
+    // Per node, the lines after those of the first phase.
+    const alone = flatten(
+      new Map(
+        [...(await agentDelays(names))].map(([name, d]) => {
+          const skip = phase1.get(name)?.addedDelayMs.length ?? 0;
+          return [
+            name,
+            { addedDelayMs: d.addedDelayMs.slice(skip), sentMs: d.sentMs.slice(skip), ackMs: d.ackMs.slice(skip) },
+          ];
+        }),
+      ),
+    );
+    const rssMb: number[] = [];
     for (const name of names) {
-      const log = await execIn(name, ["journalctl", "-u", "softfleet-agent", "--no-pager", "-o", "cat"]);
-      for (const match of log.stdout.matchAll(
-        /shutdown signal reported .*addedDelayMs=([\d.]+) sentMs=([\d.]+) ackMs=([\d.]+)/g,
-      )) {
-        addedDelayMs.push(Number(match[1]));
-        sentMs.push(Number(match[2]));
-        ackMs.push(Number(match[3]));
-      }
       const pid = (await execIn(name, ["systemctl", "show", "-P", "MainPID", "softfleet-agent"])).stdout.trim();
       const status = await execIn(name, ["cat", `/proc/${pid}/status`]);
       const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status.stdout)?.[1]);
@@ -141,12 +152,16 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
       max: round(Math.max(...values)),
     });
     return {
-      name: `lab: ${reboots} soft-reboots on ${nodeCount} real nodes`,
+      name: `lab: 2 x ${reboots} soft-reboots on ${nodeCount} real nodes (with, then without, a browser watching)`,
       eventToScreenMs: { ...summary(eventToScreenMs), goalP99: 100 },
       agentAddedShutdownDelayMs: {
-        ...summary(addedDelayMs),
+        ...summary(alone.addedDelayMs),
         goalP99: 20,
-        breakdown: { signalToSentMs: summary(sentMs), signalToAckMs: summary(ackMs) },
+        breakdown: { signalToSentMs: summary(alone.sentMs), signalToAckMs: summary(alone.ackMs) },
+      },
+      agentAddedShutdownDelayWithBrowserWatchingMs: {
+        ...summary(withBrowser.addedDelayMs),
+        breakdown: { signalToSentMs: summary(withBrowser.sentMs), signalToAckMs: summary(withBrowser.ackMs) },
       },
       agentIdleRssMb: { perNode: rssMb, goalMax: 60 },
     };
@@ -183,4 +198,36 @@ async function until<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+}
+
+/**
+ * The agent's own account of each shutdown it delayed, oldest first per node
+ * (signal to lock released; the event spooled and sent; the ack received).
+ */
+type Delays = { addedDelayMs: number[]; sentMs: number[]; ackMs: number[] };
+
+async function agentDelays(names: string[]): Promise<Map<string, Delays>> {
+  const byNode = new Map<string, Delays>();
+  for (const name of names) {
+    const result: Delays = { addedDelayMs: [], sentMs: [], ackMs: [] };
+    byNode.set(name, result);
+    const log = await execIn(name, ["journalctl", "-u", "softfleet-agent", "--no-pager", "-o", "cat"]);
+    for (const match of log.stdout.matchAll(
+      /shutdown signal reported .*addedDelayMs=([\d.]+) sentMs=([\d.]+) ackMs=([\d.]+)/g,
+    )) {
+      result.addedDelayMs.push(Number(match[1]));
+      result.sentMs.push(Number(match[2]));
+      result.ackMs.push(Number(match[3]));
+    }
+  }
+  return byNode;
+}
+
+function flatten(byNode: Map<string, Delays>): Delays {
+  const all = [...byNode.values()];
+  return {
+    addedDelayMs: all.flatMap((d) => d.addedDelayMs),
+    sentMs: all.flatMap((d) => d.sentMs),
+    ackMs: all.flatMap((d) => d.ackMs),
+  };
 }

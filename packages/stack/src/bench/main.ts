@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
 import { benchLabReboots } from "./lab-reboots";
+import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
 import { benchStartup } from "./startup";
 
 /** Each benchmark by name; `npm run bench -- lab` runs only the named ones. */
@@ -13,6 +14,11 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
     if (!missing) return benchLabReboots();
     console.error(`lab benchmarks skipped: ${missing}`);
     return { name: "lab benchmarks", skipped: missing };
+  },
+  engine: () => benchRolloutEngine(),
+  "rollout-lab": async () => {
+    const missing = await labUnavailable();
+    return missing ? { name: "rollout on lab nodes", skipped: missing } : benchRolloutLab();
   },
 };
 

@@ -49,7 +49,7 @@ async function stillAnswers(port: number) {
 }
 
 describe("npm start", () => {
-  it("prints the URL and working credentials, and Ctrl-C stops every process", async () => {
+  it("prints the URL and working credentials, starts a simulated demo fleet, and Ctrl-C stops every process", async () => {
     const run = await npmStart();
     await run.until(/log in as:\s+admin \/ (\S+)/);
     const password = /log in as:\s+admin \/ (\S+)/.exec(run.output())![1]!;
@@ -60,6 +60,14 @@ describe("npm start", () => {
       body: JSON.stringify({ json: { username: "admin", password } }),
     });
     expect(login.status).toBe(200);
+    // The demo fleet: 12 simulated nodes, online, marked simulated, grouped, version 2 staged.
+    expect(run.output()).toMatch(/simulated nodes:\s+12 \(group "demo \(simulated\)"/);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const nodes = await fetch(`${url}/api/trpc/nodes.list`, { headers: { cookie } });
+    const list = ((await nodes.json()) as { result: { data: { json: Array<Record<string, unknown>> } } }).result.data
+      .json;
+    expect(list).toHaveLength(12);
+    expect(list.every((n) => n.simulated === true && n.status === "online")).toBe(true);
     run.ctrlC();
     await run.exited;
     await run.until(/stopped cleanly/);

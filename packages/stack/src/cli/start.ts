@@ -1,17 +1,25 @@
 import { parseArgs } from "node:util";
 import { createPrismaClient, redact } from "@softfleet/db";
 import { repoRoot } from "@softfleet/db/paths";
+import type { SimulatedFleet } from "@softfleet/simagent";
 import { ensureDemoAdmin } from "../demo";
 import { loadStackEnv, StackEnvError } from "../env";
 import { type LabFleet, labUnavailable, startLabFleet } from "../lab-fleet";
 import { stepper } from "../progress";
+import { DEMO_GROUP, startDemoFleet } from "../sim-fleet";
 import { defaultDataDir, startStack } from "../stack";
 
 let stopping = false;
 
 /** `npm start`: the whole product on this machine, until Ctrl-C. */
 async function main() {
-  const { values: flags } = parseArgs({ options: { lab: { type: "string" } } });
+  const { values: flags } = parseArgs({ options: { lab: { type: "string" }, sim: { type: "string" } } });
+  const simNodes = Number(flags.sim ?? process.env.SOFTFLEET_SIM_NODES ?? 12);
+  if (!Number.isInteger(simNodes) || simNodes < 0 || simNodes > 1000) {
+    throw new StackEnvError(
+      `--sim takes a number of simulated nodes from 0 to 1000, got "${flags.sim ?? process.env.SOFTFLEET_SIM_NODES}"`,
+    );
+  }
   const labNodes = flags.lab === undefined ? Number(process.env.SOFTFLEET_LAB_NODES ?? 0) : Number(flags.lab);
   if (!Number.isInteger(labNodes) || labNodes < 0 || labNodes > 20) {
     throw new StackEnvError(
@@ -20,11 +28,12 @@ async function main() {
   }
   const env = loadStackEnv();
   let lab: LabFleet | undefined;
+  let sim: SimulatedFleet | undefined;
   /** Nodes being booted: a Ctrl-C meanwhile waits for them, then halts them too. */
   let labStarting: Promise<LabFleet> | undefined;
   const root = repoRoot();
   const dataDir = env.SOFTFLEET_DATA_DIR ?? defaultDataDir(root);
-  const progress = stepper(labNodes > 0 ? 5 : 4);
+  const progress = stepper(4 + (labNodes > 0 ? 1 : 0) + (simNodes > 0 ? 1 : 0));
   const quiet = new Set(["postgres"]);
   const abort = new AbortController();
   const starting = startStack({
@@ -51,6 +60,7 @@ async function main() {
     console.error(`\n[softfleet] ${reason}: stopping web, control and the database…`);
     abort.abort(new Error(`stopped by ${reason}`));
     const stack = await starting.catch(() => undefined);
+    await sim?.stop().catch(() => {});
     const fleet = lab ?? (await labStarting?.catch(() => undefined));
     await fleet?.stop().catch((error: Error) => console.error(`[softfleet] stopping the lab: ${error.message}`));
     await stack?.stop();
@@ -68,6 +78,14 @@ async function main() {
   progress.step("checking the login");
   const db = createPrismaClient(stack.database.url);
   const demo = await ensureDemoAdmin(db, dataDir);
+  if (simNodes > 0) {
+    progress.step(`starting ${simNodes} simulated nodes (marked simulated; \`--sim 0\` starts none)`);
+    try {
+      sim = await startDemoFleet({ db, controlUrl: stack.control.url, dataDir, count: simNodes });
+    } catch (error) {
+      console.error(`[softfleet] the simulated nodes could not start: ${(error as Error).message}`);
+    }
+  }
   await db.$disconnect();
 
   if (labNodes > 0) {
@@ -100,6 +118,9 @@ async function main() {
     lines.push(
       "  log in:               create the first admin with `npm run user -- create --role admin --username <name>`",
     );
+  }
+  if (sim) {
+    lines.push(`  simulated nodes:      ${sim.nodes.length} (group "${DEMO_GROUP}", version 2 staged: try a rollout)`);
   }
   if (lab) {
     for (const node of lab.nodes)

@@ -1,0 +1,202 @@
+import { rm } from "node:fs/promises";
+import { createPrismaClient, type Db } from "@softfleet/db";
+import { freePort, makeScratchDir } from "@softfleet/db/embedded";
+import { repoRoot } from "@softfleet/db/paths";
+import { createEnrollmentToken, createRollout, downtimeMs } from "@softfleet/fleet";
+import { startSimulatedFleet } from "@softfleet/simagent";
+import { startLabFleet } from "../lab-fleet";
+import { type Stack, startStack } from "../stack";
+import { percentile } from "./stats";
+
+const STEP_LINE = /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\)/;
+
+/** A stack whose control process logs each engine step with its duration. */
+async function benchStack(prefix: string) {
+  const dataDir = await makeScratchDir(prefix);
+  const steps: Array<{ ms: number; kinds: string[] }> = [];
+  const stack = await startStack({
+    root: repoRoot(),
+    dataDir,
+    pgPort: await freePort(),
+    host: "127.0.0.1",
+    webPort: await freePort(),
+    controlPort: await freePort(),
+    ephemeral: true,
+    env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
+    log: (source, line) => {
+      const match = source === "control" ? STEP_LINE.exec(line) : null;
+      if (match) steps.push({ ms: Number(match[1]), kinds: match[2]!.split(", ") });
+    },
+  });
+  const db = createPrismaClient(stack.database.url);
+  const user = await db.user.create({
+    data: { username: "bench", displayName: "Bench", passwordHash: "-", role: "operator" },
+  });
+  return {
+    stack,
+    db,
+    steps,
+    user: { id: user.id, name: user.username },
+    async stop() {
+      await db.$disconnect();
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function groupOfAll(db: Db) {
+  const nodes = await db.node.findMany({ select: { id: true } });
+  return db.nodeGroup.create({ data: { name: "all", members: { create: nodes.map((n) => ({ nodeId: n.id })) } } });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const finished = (db: Db, id: string, timeoutMs: number) =>
+  until(
+    "the rollout to finish",
+    async () => {
+      const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
+      if (rollout.finishedAt && rollout.status !== "completed") {
+        throw new Error(`the rollout ended ${rollout.status}: ${rollout.statusReason}`);
+      }
+      return rollout.finishedAt ? rollout : null;
+    },
+    timeoutMs,
+  );
+
+const round = (value: number) => Math.round(value * 10) / 10;
+const summary = (values: number[]) => ({
+  n: values.length,
+  p50: round(percentile(values, 50)),
+  p99: round(percentile(values, 99)),
+  max: round(Math.max(...values)),
+});
+
+/**
+ * On 1,000 simulated nodes in batches of 100: the engine's time for each
+ * batch transition (the step that finishes a batch, starts the next and
+ * commands its 100 reboots, in one transaction), as the control process logs it.
+ */
+export async function benchRolloutEngine(count = 1000, batchSize = 100) {
+  const bench = await benchStack("softfleet-bench-engine-");
+  let fleet: Awaited<ReturnType<typeof startSimulatedFleet>> | undefined;
+  try {
+    const { token } = await bench.db.$transaction((tx) =>
+      createEnrollmentToken(tx, { label: "bench", ttlHours: 1, maxUses: null, createdById: null }),
+    );
+    const started = Date.now();
+    fleet = await startSimulatedFleet({
+      controlUrl: bench.stack.control.url,
+      enrollmentToken: token,
+      count,
+      seed: 1000,
+      timeScale: 0.05,
+      agentLogLevel: "error",
+      connectTimeoutMs: 600_000,
+    });
+    const fleetReadyMs = Date.now() - started;
+    fleet.stage("2");
+    await until(
+      "every simulated node to report its staged image",
+      async () => (await bench.db.node.count({ where: { nextrootStaged: true, status: "online" } })) === count,
+      120_000,
+    );
+    const group = await groupOfAll(bench.db);
+    const plan = {
+      canary: null,
+      batch: { size: batchSize },
+      maxUnavailable: batchSize,
+      settleSec: 0,
+      targetImageVersion: "2",
+      gate: { returnTimeoutSec: 60 },
+      failureThreshold: { percent: 5 },
+    };
+    const { rollout } = await bench.db.$transaction(
+      (tx) => createRollout(tx, { groupId: group.id, plan, user: bench.user }),
+      { timeout: 60_000 },
+    );
+    const done = await finished(bench.db, rollout.id, 600_000);
+    const transitions = bench.steps.filter((s) => s.kinds.includes("start-batch")).map((s) => s.ms);
+    return {
+      name: `rollout engine: ${count} simulated nodes in batches of ${batchSize}`,
+      simulatedFleetReadyMs: fleetReadyMs,
+      rolloutMs: done.finishedAt!.getTime() - done.createdAt.getTime(),
+      batchTransitionMs: { ...summary(transitions), goalP99: 50 },
+      everyStepMs: summary(bench.steps.map((s) => s.ms)),
+    };
+  } finally {
+    await fleet?.stop();
+    await bench.stop();
+  }
+}
+
+/**
+ * On 4 real lab nodes with version 2 staged: a rollout (canary 1, batches of
+ * 2, settle 5 s) timed from its creation to its end, against the ideal: for
+ * each batch the slowest node's own soft-reboot (logind's signal to its agent
+ * connected again, from its reboot record) plus the plan's settle delays.
+ */
+export async function benchRolloutLab(nodeCount = 4) {
+  const bench = await benchStack("softfleet-bench-rollout-lab-");
+  let lab: Awaited<ReturnType<typeof startLabFleet>> | undefined;
+  try {
+    lab = await startLabFleet({
+      databaseUrl: bench.stack.database.url,
+      controlUrl: bench.stack.control.url,
+      nodes: nodeCount,
+      firstIndex: 35,
+      label: "benchmark",
+    });
+    const { stage } = await import("@softfleet/lab");
+    await stage({ version: "2", nodes: lab.nodes.map((n) => n.name) });
+    await until(
+      "the lab nodes online with version 2 staged",
+      async () => (await bench.db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === nodeCount,
+      120_000,
+    );
+    const group = await groupOfAll(bench.db);
+    const plan = {
+      canary: { count: 1 },
+      batch: { size: 2 },
+      maxUnavailable: 2,
+      settleSec: 5,
+      targetImageVersion: "2",
+    };
+    const { rollout } = await bench.db.$transaction((tx) =>
+      createRollout(tx, { groupId: group.id, plan, user: bench.user }),
+    );
+    const done = await finished(bench.db, rollout.id, 300_000);
+    const nodes = await bench.db.rolloutNode.findMany({ where: { rolloutId: rollout.id } });
+    const records = await bench.db.rebootRecord.findMany({
+      where: { commandId: { in: nodes.map((n) => n.commandId).filter((c): c is string => c !== null) } },
+    });
+    const own = new Map(records.map((r) => [r.commandId, downtimeMs(r)]));
+    const batches = [...new Set(nodes.map((n) => n.batchIndex))].sort((a, b) => a - b);
+    const slowest = batches.map((index) =>
+      Math.max(...nodes.filter((n) => n.batchIndex === index).map((n) => own.get(n.commandId) ?? Number.NaN)),
+    );
+    const idealMs = slowest.reduce((sum, ms) => sum + ms, 0) + (batches.length - 1) * plan.settleSec * 1000;
+    const totalMs = done.finishedAt!.getTime() - done.createdAt.getTime();
+    return {
+      name: `rollout on ${nodeCount} real lab nodes (canary 1, batches of 2, settle ${plan.settleSec} s)`,
+      totalMs,
+      idealMs: round(idealMs),
+      slowestSoftRebootPerBatchMs: slowest.map(round),
+      overheadPerBatchMs: round((totalMs - idealMs) / batches.length),
+      ratio: Math.round((totalMs / idealMs) * 1000) / 1000,
+      goalRatio: 1.1,
+    };
+  } finally {
+    await lab?.stop();
+    await bench.stop();
+  }
+}

@@ -1,0 +1,379 @@
+import { actOnRollout, createRollout } from "@softfleet/fleet";
+import { execIn, managerProperties, stage } from "@softfleet/lab";
+import type { RolloutPlanInput } from "@softfleet/rollout";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
+import { createTestDatabase, startTestControl, type TestControl, type TestDatabase } from "./testing";
+
+/**
+ * The rollout engine on real systemd nodes: the agent soft-reboots each node
+ * into the image staged at /run/nextroot, and the engine judges what came
+ * back. One control process (gateway and engine) and four nodes serve the
+ * scenarios in order; each starts from where the one before left the nodes.
+ */
+const missing = await labUnavailable();
+const required = process.env.SOFTFLEET_LAB_REQUIRED === "1" && process.env.SOFTFLEET_SKIP_LAB !== "1";
+
+type Db = TestDatabase["db"];
+type User = { id: string; name: string };
+
+let t: TestDatabase | undefined;
+let control: TestControl | undefined;
+let fleet: LabFleet | undefined;
+let hosts: string[] = [];
+let groupId = "";
+let user: User = { id: "", name: "" };
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    const value = await probe().catch((error: unknown) => {
+      lastError = error;
+      return null;
+    });
+    if (value) return value;
+    if (Date.now() > deadline) {
+      const why = lastError ? ` (last error: ${(lastError as Error).message})` : "";
+      throw new Error(`not within ${timeoutMs / 1000} s: ${what}${why}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const softRebootsCount = async (name: string) => Number((await managerProperties(name, ["SoftRebootsCount"]))[0]);
+
+/** IMAGE_VERSION as the node itself reads it from its os-release. */
+async function osImageVersion(name: string) {
+  const result = await execIn(name, ["sh", "-c", '. /etc/os-release && echo "$IMAGE_VERSION"']);
+  return result.stdout.trim();
+}
+
+/** Every node online with a healthy agent, and /run/nextroot as `staged` says (version, or nothing). */
+function fleetReady(db: Db, staged: Record<string, string | null>) {
+  return until(`every node online with nextroot ${JSON.stringify(staged)}`, async () => {
+    const nodes = await db.node.findMany({ where: { hostname: { in: hosts } } });
+    return (
+      nodes.length === hosts.length &&
+      nodes.every((n) => {
+        const want = staged[n.hostname] ?? null;
+        const nextroot = want === null ? !n.nextrootStaged : n.nextrootStaged && n.nextrootImageVersion === want;
+        return n.status === "online" && n.inhibitor === "held" && nextroot;
+      })
+    );
+  });
+}
+
+async function startRollout(db: Db, plan: RolloutPlanInput) {
+  const { rollout } = await db.$transaction((tx) => createRollout(tx, { groupId, plan, user }));
+  return rollout.id;
+}
+
+const act = (db: Db, rolloutId: string, action: "pause" | "resume" | "approve" | "abort") =>
+  db.$transaction((tx) => actOnRollout(tx, { rolloutId, action, user }));
+
+/** The rollout in `status`; "completed" and "aborted" wait until it is over (nothing left in flight). */
+const reaches = (db: Db, id: string, status: string, timeoutMs = 90_000) =>
+  until(
+    `rollout ${id} to be ${status}`,
+    async () => {
+      const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
+      const over = status !== "completed" && status !== "aborted" ? true : rollout.finishedAt !== null;
+      return rollout.status === status && over ? rollout : null;
+    },
+    timeoutMs,
+  );
+
+const nodesOf = async (db: Db, rolloutId: string) =>
+  new Map((await db.rolloutNode.findMany({ where: { rolloutId } })).map((n) => [n.hostname, n]));
+
+/**
+ * Replays the recorded transitions in order and returns every broken
+ * invariant: more than max-unavailable rebooting at once, a node rebooted
+ * twice, a reboot started while the rollout was not running, batches out of order.
+ */
+async function violations(db: Db, rolloutId: string, maxUnavailable: number) {
+  const transitions = await db.rolloutTransition.findMany({ where: { rolloutId }, orderBy: { id: "asc" } });
+  const batchOf = new Map(
+    (await db.rolloutNode.findMany({ where: { rolloutId } })).map((n) => [n.nodeId, n.batchIndex]),
+  );
+  const found: string[] = [];
+  const rebooting = new Set<string>();
+  const rebooted = new Set<string>();
+  let status = "running";
+  let lastBatch = -1;
+  for (const tr of transitions) {
+    if (tr.machine === "rollout") status = tr.to;
+    if (tr.machine !== "node") continue;
+    if (tr.to === "rebooting") {
+      if (rebooted.has(tr.subject)) found.push(`${tr.subjectName} rebooted twice`);
+      if (status !== "running") found.push(`${tr.subjectName} rebooted while the rollout was ${status}`);
+      const batch = batchOf.get(tr.subject)!;
+      if (batch < lastBatch) found.push(`${tr.subjectName} of batch ${batch} after batch ${lastBatch} had started`);
+      lastBatch = Math.max(lastBatch, batch);
+      rebooted.add(tr.subject);
+      rebooting.add(tr.subject);
+      if (rebooting.size > maxUnavailable) found.push(`${rebooting.size} nodes rebooting at once`);
+    } else if (tr.from === "rebooting") {
+      rebooting.delete(tr.subject);
+    }
+  }
+  return { found, rebooted, transitions };
+}
+
+/** Hostnames sent into a reboot, in order. */
+async function rebootedHosts(db: Db, rolloutId: string) {
+  const { transitions } = await violations(db, rolloutId, Number.POSITIVE_INFINITY);
+  return transitions.filter((tr) => tr.machine === "node" && tr.to === "rebooting").map((tr) => tr.subjectName);
+}
+
+/** The control process's and a node agent's last lines, for a failure's message. */
+async function diagnostics(name: string) {
+  const journal = await execIn(name, ["journalctl", "-u", "softfleet-agent", "-n", "30", "--no-pager", "-o", "cat"])
+    .then((result) => result.stdout)
+    // A full reboot ends a lab node (systemd-nspawn exits): then there is no journal to read.
+    .catch((error: Error) => `(cannot read it: ${error.message})`);
+  return `control:\n${control?.output.slice(-30).join("\n")}\n${name}'s agent:\n${journal}`;
+}
+
+const AGENT_DROP_IN_DIR = "/etc/systemd/system/softfleet-agent.service.d";
+const BROKEN_AGENT = `${AGENT_DROP_IN_DIR}/zz-rollout-lab-broken.conf`;
+
+describe.skipIf(missing !== null && !required)(
+  `the rollout engine on real nodes${missing ? ` (lab: ${missing})` : ""}`,
+  () => {
+    beforeAll(async () => {
+      if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
+      t = await createTestDatabase();
+      control = await startTestControl(t);
+      fleet = await startLabFleet({
+        databaseUrl: t.url,
+        controlUrl: control.url,
+        nodes: 4,
+        firstIndex: 41,
+        label: "rollout lab test",
+      });
+      hosts = fleet.nodes.map((n) => n.name);
+      const db = t.db;
+      await fleetReady(db, {});
+      const nodes = await db.node.findMany({ where: { hostname: { in: hosts } }, select: { id: true } });
+      const group = await db.nodeGroup.create({
+        data: { name: "lab", members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+      });
+      groupId = group.id;
+      const row = await db.user.create({
+        data: { username: "ops", displayName: "Ops", passwordHash: "x", role: "operator" },
+      });
+      user = { id: row.id, name: row.username };
+    }, 300_000);
+
+    afterAll(async () => {
+      // The agent of the third scenario's node, mended if that scenario stopped half-way.
+      for (const name of hosts) {
+        await execIn(name, ["sh", "-c", `rm -f ${BROKEN_AGENT} && systemctl daemon-reload`]).catch(() => {});
+      }
+      await fleet?.stop();
+      await control?.stop();
+      await t?.drop();
+    }, 120_000);
+
+    it("skips the node without the target staged and soft-reboots the rest into it", async () => {
+      const db = t!.db;
+      const [canary, second, third, unstaged] = hosts as [string, string, string, string];
+      const staged = [canary, second, third];
+      await stage({ version: "2", nodes: staged });
+      await fleetReady(db, { [canary]: "2", [second]: "2", [third]: "2" });
+      const countsBefore = new Map(await Promise.all(hosts.map(async (h) => [h, await softRebootsCount(h)] as const)));
+
+      const plan = {
+        canary: { count: 1 },
+        batch: { size: 2 },
+        maxUnavailable: 2,
+        settleSec: 0,
+        targetImageVersion: "2",
+        whenNotStaged: "skip",
+        gate: { returnTimeoutSec: 60 },
+      } as const;
+      const id = await startRollout(db, plan);
+      const rollout = await reaches(db, id, "completed").catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await diagnostics(second)}`);
+      });
+      expect(rollout.statusReason).toBe("all 3 batches are done: 3 succeeded, 0 failed, 1 skipped");
+
+      const nodes = await nodesOf(db, id);
+      for (const host of staged) {
+        expect(nodes.get(host)).toMatchObject({ status: "succeeded", reason: "came back and passed the health gate" });
+        expect(await db.node.findFirstOrThrow({ where: { hostname: host } })).toMatchObject({
+          imageVersion: "2",
+          nextrootStaged: false,
+          softRebootsCount: countsBefore.get(host)! + 1,
+        });
+        expect(await osImageVersion(host)).toBe("2");
+        expect(await softRebootsCount(host)).toBe(countsBefore.get(host)! + 1);
+      }
+      expect(nodes.get(unstaged)).toMatchObject({
+        status: "skipped",
+        reason: "image version 2 is not staged at /run/nextroot",
+      });
+      expect(await osImageVersion(unstaged)).toBe("1");
+      expect(await softRebootsCount(unstaged)).toBe(countsBefore.get(unstaged));
+      expect(await db.rebootRecord.count({ where: { trigger: "rollout" } })).toBe(3);
+
+      const { found, rebooted } = await violations(db, id, plan.maxUnavailable);
+      expect(found).toEqual([]);
+      expect(rebooted.size).toBe(3);
+      expect(await rebootedHosts(db, id)).toEqual(staged);
+      const batches = await db.rolloutBatch.findMany({ where: { rolloutId: id }, orderBy: { index: "asc" } });
+      expect(batches.map((b) => [b.kind, b.status])).toEqual([
+        ["canary", "done"],
+        ["batch", "done"],
+        ["batch", "done"],
+      ]);
+    }, 150_000);
+
+    it("fails unstaged nodes per plan and halts at the threshold; resume counts only new failures; abort ends it", async () => {
+      const db = t!.db;
+      // Left by the first scenario: the first three run version 2, the fourth version 1, nothing staged.
+      const [canary, second, third, fourth] = hosts as [string, string, string, string];
+      await stage({ version: "3", nodes: [second, fourth] });
+      await fleetReady(db, { [second]: "3", [fourth]: "3" });
+      // The second node's second soft-reboot by its agent: logind must see a root staged after the first.
+      const secondCount = await softRebootsCount(second);
+
+      // Batches: [canary] [second, third] [fourth]; one reboot at a time, so the order is fixed.
+      const plan = {
+        canary: { count: 1 },
+        batch: { size: 2 },
+        maxUnavailable: 1,
+        settleSec: 0,
+        targetImageVersion: "3",
+        whenNotStaged: "fail",
+        gate: { returnTimeoutSec: 60 },
+        failureThreshold: { count: 0 },
+      } as const;
+      const id = await startRollout(db, plan);
+
+      const halted = await reaches(db, id, "halted");
+      expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
+      let nodes = await nodesOf(db, id);
+      expect(nodes.get(canary)).toMatchObject({
+        status: "failed",
+        reason: "image version 3 is not staged at /run/nextroot",
+      });
+      // Halted: nothing more starts, however long it stays so.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(await rebootedHosts(db, id)).toEqual([]);
+      nodes = await nodesOf(db, id);
+      expect([second, third, fourth].map((h) => nodes.get(h)?.status)).toEqual(["pending", "pending", "pending"]);
+
+      await act(db, id, "resume");
+      // The canary's failure is acknowledged: the second node is rebooted, the third fails and halts it again.
+      const haltedAgain = await until(
+        "the rollout to halt a second time",
+        async () => {
+          const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
+          const third_ = await db.rolloutNode.findFirstOrThrow({ where: { rolloutId: id, hostname: third } });
+          return rollout.status === "halted" && third_.status === "failed" ? rollout : null;
+        },
+        90_000,
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await diagnostics(second)}`);
+      });
+      expect(haltedAgain.statusReason).toBe(
+        "1 node failed since the rollout was resumed, more than the threshold of 0",
+      );
+      nodes = await nodesOf(db, id);
+      expect(nodes.get(second)).toMatchObject({ status: "succeeded" });
+      expect(nodes.get(third)).toMatchObject({
+        status: "failed",
+        reason: "image version 3 is not staged at /run/nextroot",
+      });
+      expect(nodes.get(fourth)?.status).toBe("pending");
+      expect(await osImageVersion(second)).toBe("3");
+      expect(await softRebootsCount(second)).toBe(secondCount + 1);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(await rebootedHosts(db, id)).toEqual([second]);
+
+      await act(db, id, "abort");
+      const aborted = await reaches(db, id, "aborted");
+      expect(aborted.finishedAt).not.toBeNull();
+      nodes = await nodesOf(db, id);
+      expect(nodes.get(fourth)).toMatchObject({ status: "cancelled" });
+      expect([...nodes.values()].filter((n) => n.status === "pending")).toEqual([]);
+      expect([...nodes.values()].every((n) => !n.active)).toBe(true);
+      // Staged but never rebooted: the fourth node still runs version 1.
+      expect(await osImageVersion(fourth)).toBe("1");
+
+      const { found } = await violations(db, id, plan.maxUnavailable);
+      expect(found).toEqual([]);
+      expect(await rebootedHosts(db, id)).toEqual([second]);
+    }, 150_000);
+
+    it("fails a node whose agent does not come back by the gate's timeout, and halts", async () => {
+      const db = t!.db;
+      const [canary, broken, third, fourth] = hosts as [string, string, string, string];
+      // Only ours: by default the lab stages every running node, other test files' too.
+      await stage({ version: "4", nodes: hosts });
+      // The new image of one node has an agent that cannot start. Written into the staged root:
+      // the running root's /etc is not carried into it (the lab stages a fresh overlay over the
+      // image layers), while the agent must stay online until its node is rebooted, or the
+      // node would fail its preconditions ("node is offline") instead of its gate.
+      const writeDropIn = await execIn(broken, [
+        "sh",
+        "-c",
+        `mkdir -p /run/nextroot${AGENT_DROP_IN_DIR} && printf '[Service]\\nExecStartPre=/bin/false\\n' > /run/nextroot${BROKEN_AGENT}`,
+      ]);
+      expect(writeDropIn.exitCode).toBe(0);
+      await fleetReady(db, Object.fromEntries(hosts.map((h) => [h, "4"])));
+      const brokenCount = await softRebootsCount(broken);
+
+      // Batches: [canary] [broken, third] [fourth]; the canary passes, then the broken node fails.
+      const plan = {
+        canary: { count: 1 },
+        batch: { size: 2 },
+        maxUnavailable: 1,
+        settleSec: 0,
+        targetImageVersion: "4",
+        gate: { returnTimeoutSec: 15 },
+        failureThreshold: { count: 0 },
+      } as const;
+      const id = await startRollout(db, plan);
+      const halted = await reaches(db, id, "halted", 120_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await diagnostics(canary)}`);
+      });
+      expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
+      let nodes = await nodesOf(db, id);
+      expect(nodes.get(canary)).toMatchObject({ status: "succeeded" });
+      expect(nodes.get(broken)).toMatchObject({ status: "failed", reason: "did not come back within 15 s" });
+      expect(nodes.get(third)?.status).toBe("pending");
+      expect(nodes.get(fourth)?.status).toBe("pending");
+      // The node did soft-reboot into the new image; only its agent stayed away.
+      expect(await osImageVersion(broken)).toBe("4");
+      expect(await softRebootsCount(broken)).toBe(brokenCount + 1);
+      expect((await execIn(broken, ["systemctl", "is-active", "softfleet-agent"])).stdout.trim()).not.toBe("active");
+      // It announced the shutdown and never said hello again (shown as rebooting since, not offline).
+      const brokenNode = await db.node.findFirstOrThrow({ where: { hostname: broken } });
+      expect(["rebooting", "offline"]).toContain(brokenNode.status);
+
+      await act(db, id, "abort");
+      await reaches(db, id, "aborted");
+      nodes = await nodesOf(db, id);
+      expect([third, fourth].map((h) => nodes.get(h)?.status)).toEqual(["cancelled", "cancelled"]);
+      expect([...nodes.values()].every((n) => !n.active)).toBe(true);
+      const { found } = await violations(db, id, plan.maxUnavailable);
+      expect(found).toEqual([]);
+      expect(await rebootedHosts(db, id)).toEqual([canary, broken]);
+
+      // Mended: the agent comes back and the node is online again, as the fleet should be at the end.
+      const mend = await execIn(broken, [
+        "sh",
+        "-c",
+        `rm -f ${BROKEN_AGENT} && systemctl daemon-reload && systemctl reset-failed softfleet-agent; systemctl restart softfleet-agent`,
+      ]);
+      expect(mend.exitCode).toBe(0);
+      await until("the mended agent to come back online", () =>
+        db.node.findFirst({ where: { hostname: broken, status: "online", inhibitor: "held" } }),
+      );
+    }, 180_000);
+  },
+);
