@@ -5,7 +5,7 @@ import { repoRoot } from "@softfleet/db/paths";
 import { createEnrollmentToken, createRollout, downtimeMs } from "@softfleet/fleet";
 import { startSimulatedFleet } from "@softfleet/simagent";
 import { startLabFleet } from "../lab-fleet";
-import { type Stack, startStack } from "../stack";
+import { startStack } from "../stack";
 import { percentile } from "./stats";
 
 const STEP_LINE = /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\)/;
