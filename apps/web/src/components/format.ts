@@ -41,3 +41,12 @@ export function gapMs(from: string | number | null | undefined, to: string | num
     return null;
   }
 }
+
+/** A rollout's running time: "45 s", "12 min 05 s", "3 h 07 min". */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(seconds % 60).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}

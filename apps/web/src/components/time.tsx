@@ -24,7 +24,7 @@ export function formatRelative(date: Date, now: number): string {
 }
 
 /** The current time, refreshed every `intervalMs`, so relative times stay true. */
-function useNow(intervalMs: number): number {
+export function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), intervalMs);

@@ -17,7 +17,16 @@ export type LiveStatus = "connecting" | "live" | "reconnecting" | "failed";
  * `onChange` for each. `onResync` runs whenever the stream (re)starts, since
  * changes made while it was down were never seen: refetch what is shown then.
  */
-export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?: () => void): LiveStatus {
+export function useLiveChanges(
+  onChange: (change: LiveChange) => void,
+  onResync?: () => void,
+  /**
+   * Resync on the first start too: for views whose state moves within moments of
+   * their first fetch (a rollout just created), where a change could fall
+   * between that fetch and the stream's start.
+   */
+  { resyncOnFirstStart = false }: { resyncOnFirstStart?: boolean } = {},
+): LiveStatus {
   const trpc = useTRPC();
   const connectedOnce = useRef(false);
   const [wasLive, setWasLive] = useState(false);
@@ -25,7 +34,7 @@ export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?
     trpc.live.changes.subscriptionOptions(undefined, {
       onStarted: () => {
         // The first start follows the page's own fetch closely; later ones follow a gap.
-        if (connectedOnce.current) onResync?.();
+        if (connectedOnce.current || resyncOnFirstStart) onResync?.();
         connectedOnce.current = true;
         setWasLive(true);
       },

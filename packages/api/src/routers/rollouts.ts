@@ -1,3 +1,4 @@
+import type { Prisma } from "@softfleet/db";
 import { actOnRollout, createRollout, previewRollout, RolloutActionError, RolloutPlanError } from "@softfleet/fleet";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -59,50 +60,10 @@ export const rolloutsRouter = router({
       });
     }),
 
-  get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    const rollout = await ctx.db.rollout.findUnique({
-      where: { id: input.id },
-      include: {
-        batches: { orderBy: { index: "asc" } },
-        nodes: {
-          orderBy: { position: "asc" },
-          include: { node: { select: { status: true, imageVersion: true, simulated: true } } },
-        },
-        transitions: { orderBy: { id: "desc" }, take: 500 },
-      },
-    });
-    if (!rollout) throw notFound(`Rollout ${input.id}`);
-    const commandIds = rollout.nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
-    const records = await ctx.db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } });
-    const recordOf = new Map(records.map((r) => [r.commandId, r]));
-    return {
-      ...rollout,
-      active: ACTIVE.includes(rollout.status),
-      transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
-      nodes: rollout.nodes.map((n) => {
-        const record = n.commandId ? recordOf.get(n.commandId) : undefined;
-        return {
-          ...n,
-          record: record
-            ? {
-                id: record.id,
-                kind: record.kind,
-                escalated: record.escalated,
-                imageVersionBefore: record.imageVersionBefore,
-                imageVersionAfter: record.imageVersionAfter,
-                timestamps: {
-                  signalUsec: record.signalUsec?.toString() ?? null,
-                  shutdownStartUsec: record.shutdownStartUsec?.toString() ?? null,
-                  userspaceUsec: record.userspaceUsec?.toString() ?? null,
-                  finishUsec: record.finishUsec?.toString() ?? null,
-                  agentConnectedUsec: record.agentConnectedUsec.toString(),
-                },
-              }
-            : null,
-        };
-      }),
-    };
-  }),
+  get: viewerProcedure.input(z.object({ id })).query(({ ctx, input }) =>
+    // One snapshot: the rollout, its batches, nodes and records as of one moment, never a mix of two engine steps.
+    ctx.db.$transaction((tx) => getRollout(tx, input.id), { isolationLevel: "RepeatableRead" }),
+  ),
 
   /** The batches the plan would give for the group now, with the actual nodes, or what is wrong. */
   preview: operatorProcedure
@@ -151,3 +112,48 @@ export const rolloutsRouter = router({
       }),
     ),
 });
+
+async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
+  const rollout = await db.rollout.findUnique({
+    where: { id: rolloutId },
+    include: {
+      batches: { orderBy: { index: "asc" } },
+      nodes: {
+        orderBy: { position: "asc" },
+        include: { node: { select: { status: true, imageVersion: true, simulated: true } } },
+      },
+      transitions: { orderBy: { id: "desc" }, take: 500 },
+    },
+  });
+  if (!rollout) throw notFound(`Rollout ${rolloutId}`);
+  const commandIds = rollout.nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
+  const records = await db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } });
+  const recordOf = new Map(records.map((r) => [r.commandId, r]));
+  return {
+    ...rollout,
+    active: ACTIVE.includes(rollout.status),
+    transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
+    nodes: rollout.nodes.map((n) => {
+      const record = n.commandId ? recordOf.get(n.commandId) : undefined;
+      return {
+        ...n,
+        record: record
+          ? {
+              id: record.id,
+              kind: record.kind,
+              escalated: record.escalated,
+              imageVersionBefore: record.imageVersionBefore,
+              imageVersionAfter: record.imageVersionAfter,
+              timestamps: {
+                signalUsec: record.signalUsec?.toString() ?? null,
+                shutdownStartUsec: record.shutdownStartUsec?.toString() ?? null,
+                userspaceUsec: record.userspaceUsec?.toString() ?? null,
+                finishUsec: record.finishUsec?.toString() ?? null,
+                agentConnectedUsec: record.agentConnectedUsec.toString(),
+              },
+            }
+          : null,
+      };
+    }),
+  };
+}

@@ -4,6 +4,7 @@ import type { RouterOutputs } from "@softfleet/api";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { Downtime } from "~/components/downtime";
+import { LabelList, labelEntries } from "~/components/labels";
 import { LiveIndicator } from "~/components/live-indicator";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
 import { RelativeTime } from "~/components/time";
@@ -74,6 +75,7 @@ export function FleetTable() {
                 </th>
                 <th className={`${thClass} text-right`}>Last reboot downtime</th>
                 <th className={thClass}>Groups</th>
+                <th className={thClass}>Labels</th>
                 <th className={thClass}>Last seen</th>
               </tr>
             </thead>
@@ -130,6 +132,13 @@ function FleetRow({ node }: { node: Node }) {
                 </Link>
               </span>
             ))}
+      </td>
+      <td className={tdClass}>
+        {labelEntries(node.labels).length === 0 ? (
+          "—"
+        ) : (
+          <LabelList labels={labelEntries(node.labels)} label={`Labels of ${node.hostname}`} />
+        )}
       </td>
       <td className={tdClass}>
         <RelativeTime date={node.lastSeenAt} />

@@ -9,6 +9,7 @@ import { EmptyState, FormError, PageHeader } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { DescriptionForm, GroupActions, type GroupEditMode, RenameGroupForm } from "../group-edit";
 import { AddMembers } from "./add-members";
+import { LabelSelector } from "./label-selector";
 import { MembersTable } from "./members-table";
 
 export function GroupDetail({ id, canManage }: { id: string; canManage: boolean }) {
@@ -86,11 +87,27 @@ export function GroupDetail({ id, canManage }: { id: string; canManage: boolean 
           <LocalTime date={data.updatedAt} />
         </dd>
       </dl>
+      {canManage && (
+        <p className="mb-6">
+          <Link
+            href={`/rollouts/new?groupId=${encodeURIComponent(data.id)}`}
+            className="text-sky-700 hover:underline dark:text-sky-400"
+          >
+            Start a rollout of this group
+          </Link>
+        </p>
+      )}
       <section aria-labelledby="members-heading" className="mb-8">
         <h2 id="members-heading" className="mb-2 text-base font-semibold">
           Members
         </h2>
         <MembersTable group={data} canManage={canManage} />
+      </section>
+      <section aria-labelledby="selector-heading" className="mb-8">
+        <h2 id="selector-heading" className="mb-2 text-base font-semibold">
+          Label selector
+        </h2>
+        <LabelSelector group={data} canManage={canManage} />
       </section>
       {canManage && (
         <section aria-labelledby="add-members-heading">

@@ -81,11 +81,7 @@ export function unitContinuity(value: Json): UnitContinuity[] {
   });
 }
 
-/** A node's `labels`: string keys and values. */
-export function labelEntries(value: Json): [string, string][] {
-  if (!isObject(value)) return [];
-  return Object.entries(value).map(([key, v]) => [key, typeof v === "string" ? v : JSON.stringify(v)]);
-}
+export { labelEntries } from "~/components/labels";
 
 /** The parts of an agent event the timeline shows. */
 export type EventSummary =

@@ -5,10 +5,10 @@ import { useQuery } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Downtime } from "~/components/downtime";
 import { idTail } from "~/components/format";
+import { PhaseBar } from "~/components/phase-bar";
 import { LocalTime } from "~/components/time";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
-import { PhaseBar } from "./phase-bar";
 import { RecordUnits } from "./record-units";
 
 type RebootRecord = RouterOutputs["nodes"]["rebootRecords"][number];

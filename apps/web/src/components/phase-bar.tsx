@@ -2,9 +2,10 @@ import type { RouterOutputs } from "@softfleet/api";
 import { formatMs, formatUsec } from "~/components/format";
 import { tableClass, tdClass, thClass } from "~/components/ui";
 
-type RebootRecord = RouterOutputs["nodes"]["rebootRecords"][number];
-type Stamp = keyof RebootRecord["timestamps"];
-type Phase = Exclude<keyof RebootRecord["phases"], "totalMs">;
+/** What the bar needs of a reboot record (a node's records, or a rollout node's with phasesOf). */
+export type PhasedRecord = Pick<RouterOutputs["nodes"]["rebootRecords"][number], "kind" | "timestamps" | "phases">;
+type Stamp = keyof PhasedRecord["timestamps"];
+type Phase = Exclude<keyof PhasedRecord["phases"], "totalMs">;
 
 const phases: { key: Phase; label: string; from: Stamp; to: Stamp; color: string }[] = [
   {
@@ -28,7 +29,7 @@ const stampLabels: Record<Stamp, string> = {
 };
 
 /** One segment per phase, as wide as its share of the measured time, with exact values below. */
-export function PhaseBar({ record }: { record: RebootRecord }) {
+export function PhaseBar({ record }: { record: PhasedRecord }) {
   const known = phases.flatMap((phase) => {
     const ms = record.phases[phase.key];
     return ms === null ? [] : [{ ...phase, ms }];

@@ -1,0 +1,163 @@
+"use client";
+
+import type { RouterOutputs } from "@softfleet/api";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useMemo } from "react";
+import { LiveIndicator } from "~/components/live-indicator";
+import { countNodes, NodeProgress, RolloutStatusBadge } from "~/components/rollout-badges";
+import { LocalTime } from "~/components/time";
+import { EmptyState, FormError } from "~/components/ui";
+import { errorMessage, useTRPC } from "~/trpc/client";
+import { Elapsed } from "../rollouts-table";
+import { PlanSummary } from "./plan-summary";
+import { RolloutActions } from "./rollout-actions";
+import { RolloutEvents } from "./rollout-events";
+import { RolloutStages } from "./rollout-stages";
+import { useRolloutLive } from "./use-rollout-live";
+
+type Rollout = RouterOutputs["rollouts"]["get"];
+
+const muted = "text-zinc-600 dark:text-zinc-400";
+const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
+
+export function RolloutDetail({ id, canOperate }: { id: string; canOperate: boolean }) {
+  const trpc = useTRPC();
+  const rollout = useQuery(trpc.rollouts.get.queryOptions({ id }));
+  const nodeIds = useMemo(() => new Set(rollout.data?.nodes.map((n) => n.nodeId)), [rollout.data]);
+  const live = useRolloutLive(id, nodeIds);
+
+  const back = (
+    <Link href="/rollouts" className={`mb-2 inline-block ${linkClass}`}>
+      ← All rollouts
+    </Link>
+  );
+  if (rollout.isPending) return <p role="status">Loading rollout…</p>;
+  if (rollout.error) {
+    return (
+      <>
+        {back}
+        {rollout.error.data?.code === "NOT_FOUND" ? (
+          <EmptyState title="Rollout not found">There is no rollout with this id.</EmptyState>
+        ) : (
+          <FormError>{errorMessage(rollout.error)}</FormError>
+        )}
+      </>
+    );
+  }
+  const data = rollout.data;
+  return (
+    <>
+      {back}
+      <RolloutHeader rollout={data} canOperate={canOperate} live={<LiveIndicator status={live} />} />
+      <section aria-labelledby="stages-heading" className="mb-8">
+        <h2 id="stages-heading" className="mb-2 text-base font-semibold">
+          Stages
+        </h2>
+        <RolloutStages rollout={data} />
+      </section>
+      <section aria-labelledby="events-heading" className="mb-8">
+        <h2 id="events-heading" className="mb-2 text-base font-semibold">
+          Events
+        </h2>
+        <RolloutEvents transitions={data.transitions} />
+      </section>
+    </>
+  );
+}
+
+function RolloutHeader({
+  rollout,
+  canOperate,
+  live,
+}: {
+  rollout: Rollout;
+  canOperate: boolean;
+  live: React.ReactNode;
+}) {
+  return (
+    <div className="mb-6 space-y-3">
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div className="space-y-1">
+          <h1 className="flex flex-wrap items-center gap-2 text-xl font-semibold tracking-tight">
+            Rollout of {rollout.groupName}
+            <RolloutStatusBadge status={rollout.status} />
+          </h1>
+          <p role="status" className="text-zinc-700 dark:text-zinc-300">
+            {statusText(rollout)}
+          </p>
+        </div>
+        <div className="flex flex-col items-end gap-2">
+          {live}
+          {canOperate && <RolloutActions id={rollout.id} status={rollout.status} groupName={rollout.groupName} />}
+        </div>
+      </div>
+      <NodeProgress counts={countNodes(rollout.nodes)} wide />
+      <dl className="grid max-w-3xl grid-cols-[max-content_1fr] gap-x-4 gap-y-1 sm:grid-cols-[max-content_1fr_max-content_1fr]">
+        <dt className={muted}>Group</dt>
+        <dd>
+          {rollout.groupId ? (
+            <Link href={`/groups/${rollout.groupId}`} className={linkClass}>
+              {rollout.groupName}
+            </Link>
+          ) : (
+            <>
+              {rollout.groupName} <span className={muted}>(deleted since)</span>
+            </>
+          )}
+        </dd>
+        <dt className={muted}>Started by</dt>
+        <dd>{rollout.createdByName}</dd>
+        <dt className={muted}>Started</dt>
+        <dd>
+          <LocalTime date={rollout.createdAt} />
+        </dd>
+        <dt className={muted}>{rollout.finishedAt ? "Finished" : "Duration"}</dt>
+        <dd>
+          {rollout.finishedAt ? (
+            <>
+              <LocalTime date={rollout.finishedAt} />{" "}
+              <span className={muted}>
+                (took <Elapsed from={rollout.createdAt} to={rollout.finishedAt} />)
+              </span>
+            </>
+          ) : (
+            <Elapsed from={rollout.createdAt} to={null} />
+          )}
+        </dd>
+        {rollout.approvedAt && (
+          <>
+            <dt className={muted}>Approved</dt>
+            <dd>
+              <LocalTime date={rollout.approvedAt} />
+            </dd>
+          </>
+        )}
+      </dl>
+      <PlanSummary plan={rollout.plan} />
+    </div>
+  );
+}
+
+/** The status in words, with the reason the engine or a user gave for it. */
+function statusText(rollout: Rollout): string {
+  const last = rollout.transitions.find((t) => t.machine === "rollout" && t.to === rollout.status);
+  const by = last?.actorType === "user" ? ` (${last.actorName})` : "";
+  const reason = rollout.statusReason && `${rollout.statusReason}${by}`;
+  switch (rollout.status) {
+    case "running":
+      return "Running: nodes reboot stage by stage.";
+    case "paused":
+      return `Paused${reason ? `: ${reason}` : ""}. No new reboots start until it is resumed.`;
+    case "awaiting-approval":
+      return `Awaiting approval${reason ? `: ${reason}` : ""}.`;
+    case "halted":
+      return `Halted: ${reason ?? "no reason recorded"}. Resume to go on anyway, or abort.`;
+    case "completed":
+      return `Completed: ${reason ?? "every stage is done"}.`;
+    case "aborted":
+      return `Aborted: ${reason ?? "no reason recorded"}.`;
+    default:
+      return reason ?? rollout.status;
+  }
+}

@@ -1,0 +1,147 @@
+"use client";
+
+import type { RouterOutputs } from "@softfleet/api";
+import Link from "next/link";
+import { Downtime } from "~/components/downtime";
+import { SimulatedBadge } from "~/components/node-badges";
+import { PhaseBar } from "~/components/phase-bar";
+import { phasesOf } from "~/components/phases";
+import { BatchStatusBadge, countNodes, NodeProgress, RolloutNodeStatusBadge } from "~/components/rollout-badges";
+import { RelativeTime } from "~/components/time";
+import { tableClass, tdClass, thClass } from "~/components/ui";
+import { nodesText, stageName } from "../stages";
+
+type Rollout = RouterOutputs["rollouts"]["get"];
+type RolloutNode = Rollout["nodes"][number];
+
+const muted = "text-zinc-600 dark:text-zinc-400";
+
+/** Each stage (canary, batch 1..n) with its progress and its nodes. */
+export function RolloutStages({ rollout }: { rollout: Rollout }) {
+  return (
+    <div className="space-y-4">
+      {rollout.batches.map((batch) => {
+        const nodes = rollout.nodes.filter((n) => n.batchIndex === batch.index);
+        const name = stageName(rollout.batches, batch.index);
+        const headingId = `stage-${batch.index}`;
+        return (
+          <section
+            key={batch.index}
+            aria-labelledby={headingId}
+            className="space-y-2 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800"
+          >
+            <header className="flex flex-wrap items-center gap-x-3 gap-y-1">
+              <h3 id={headingId} className="font-semibold">
+                {name}
+              </h3>
+              <BatchStatusBadge status={batch.status} />
+              <span className={`text-xs ${muted}`}>
+                {nodesText(nodes.length)}
+                {batch.startedAt && (
+                  <>
+                    {" "}
+                    · started <RelativeTime date={batch.startedAt} />
+                  </>
+                )}
+                {batch.finishedAt && (
+                  <>
+                    {" "}
+                    · finished <RelativeTime date={batch.finishedAt} />
+                  </>
+                )}
+              </span>
+            </header>
+            <NodeProgress counts={countNodes(nodes)} wide />
+            <StageNodes nodes={nodes} caption={`Nodes of ${name}`} />
+          </section>
+        );
+      })}
+    </div>
+  );
+}
+
+function StageNodes({ nodes, caption }: { nodes: RolloutNode[]; caption: string }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className={tableClass}>
+        <caption className="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th className={thClass}>Host</th>
+            <th className={thClass}>State</th>
+            <th className={thClass}>Reason</th>
+            <th className={thClass}>Image version</th>
+            <th className={`${thClass} text-right`}>Downtime</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((node) => (
+            <NodeRows key={node.nodeId} node={node} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function NodeRows({ node }: { node: RolloutNode }) {
+  const record = node.record ? { ...node.record, phases: phasesOf(node.record.timestamps, node.record.kind) } : null;
+  return (
+    <>
+      <tr>
+        <td className={`${tdClass} ${record ? "border-b-0" : ""}`}>
+          <Link
+            href={`/nodes/${node.nodeId}`}
+            className="mr-2 font-medium text-sky-700 hover:underline dark:text-sky-400"
+          >
+            {node.hostname}
+          </Link>
+          {node.node.simulated && <SimulatedBadge />}
+        </td>
+        <td className={`${tdClass} ${record ? "border-b-0" : ""}`}>
+          <RolloutNodeStatusBadge status={node.status} />
+        </td>
+        <td className={`${tdClass} ${record ? "border-b-0" : ""} max-w-md`}>
+          {node.reason ?? <span className={muted}>—</span>}
+          {node.status === "rebooting" && node.rebootStartedAt && (
+            <span className={`block text-xs ${muted}`}>
+              since <RelativeTime date={node.rebootStartedAt} />
+            </span>
+          )}
+        </td>
+        <td className={`${tdClass} ${record ? "border-b-0" : ""} font-mono text-xs`}>
+          <ImageVersions node={node} />
+        </td>
+        <td className={`${tdClass} ${record ? "border-b-0" : ""} text-right`}>
+          {record ? <Downtime record={{ ...record, beforeLost: false }} /> : <span className={muted}>—</span>}
+        </td>
+      </tr>
+      {record && (
+        <tr>
+          <td colSpan={5} className={`${tdClass} pt-0`}>
+            <span className="sr-only">Reboot phases of {node.hostname}: </span>
+            <PhaseBar record={record} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function ImageVersions({ node }: { node: RolloutNode }) {
+  const unknown = <span className={`font-sans ${muted}`}>unknown</span>;
+  if (!node.record) {
+    return (
+      <span title="The version the node runs now">
+        {node.node.imageVersion ?? unknown}
+        <span className={`font-sans ${muted}`}> (now)</span>
+      </span>
+    );
+  }
+  return (
+    <>
+      {node.record.imageVersionBefore ?? unknown} <span aria-hidden="true">→</span>
+      <span className="sr-only"> to </span> {node.record.imageVersionAfter ?? unknown}
+    </>
+  );
+}
