@@ -1,0 +1,117 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { expect, test } from "@playwright/test";
+import { createPrismaClient } from "@softfleet/db";
+import { managerProperties, stage } from "@softfleet/lab";
+import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
+import { logIn } from "./helpers";
+import { requireLab } from "./lab";
+
+test.describe.configure({ mode: "serial", timeout: 300_000 });
+
+let fleet: LabFleet | undefined;
+
+test.beforeAll(async () => {
+  await requireLab();
+  fleet = await startLabFleet({
+    databaseUrl: process.env.E2E_DATABASE_URL!,
+    controlUrl: process.env.E2E_CONTROL_URL!,
+    nodes: 4,
+    firstIndex: 51,
+    label: "e2e rollout nodes",
+  });
+});
+
+test.afterAll(async () => {
+  await fleet?.stop();
+});
+
+test("a rollout started in the browser soft-reboots a group of real nodes batch by batch, shown live", async ({
+  page,
+}) => {
+  const names = fleet!.nodes.map((n) => n.name).sort();
+  const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
+  try {
+    await expect
+      .poll(() => db.node.count({ where: { hostname: { in: names }, status: "online" } }), { timeout: 60_000 })
+      .toBe(4);
+    await stage({ version: "2", nodes: names });
+    await expect
+      .poll(() => db.node.count({ where: { hostname: { in: names }, nextrootImageVersion: "2" } }), { timeout: 30_000 })
+      .toBe(4);
+    const nodes = await db.node.findMany({ where: { hostname: { in: names } }, orderBy: { hostname: "asc" } });
+    const countsBefore = await Promise.all(
+      names.map(async (n) => (await managerProperties(n, ["SoftRebootsCount"]))[0]!),
+    );
+    const group = await db.nodeGroup.create({
+      data: { name: `lab rollout ${Date.now()}`, members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+    });
+
+    await logIn(page, "admin");
+    await page.goto(`/rollouts/new?groupId=${group.id}`);
+    await expect(page.getByLabel("Group", { exact: true })).toHaveValue(group.id, { timeout: 30_000 });
+    await page.getByRole("radio", { name: "Number of nodes", exact: true }).check();
+    await page.getByLabel("Batch size (nodes)").fill("2");
+    await page.getByLabel("Max unavailable (nodes)").fill("2");
+    await page.getByLabel("Settle delay (s)").fill("0");
+    await page.getByLabel("Target image version").fill("2");
+    // The preview shows the plan's batches with the actual nodes: canary 1, then batches of 2.
+    const batches = page
+      .getByRole("region", { name: "Preview" })
+      .getByRole("list", { name: "Batches" })
+      .locator("> li");
+    await expect(batches).toHaveCount(3);
+    await expect(batches.nth(0)).toContainText(names[0]!);
+    await expect(batches.nth(1)).toContainText(names[1]!);
+    await expect(batches.nth(1)).toContainText(names[2]!);
+    await expect(batches.nth(2)).toContainText(names[3]!);
+    await page.getByRole("button", { name: "Start rollout…" }).click();
+    await page
+      .getByRole("dialog", { name: "Reboot 4 nodes in 3 batches?" })
+      .getByRole("button", { name: "Start rollout" })
+      .click();
+    await expect(page.getByRole("heading", { name: `Rollout of ${group.name}` })).toBeVisible();
+
+    // Every state each stage shows, as the page shows it (no reloads).
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __stages: string[] }).__stages = seen;
+      const record = () => {
+        for (const section of document.querySelectorAll('section[aria-labelledby^="stage-"]')) {
+          const entry = `${section.querySelector("h3")?.textContent}: ${section.querySelector("header > span")?.textContent}`;
+          if (!seen.includes(entry)) seen.push(entry);
+        }
+      };
+      record();
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await expect(page.getByRole("status").filter({ hasText: "Completed" })).toBeVisible({ timeout: 240_000 });
+    const stages = await page.evaluate(() => (window as unknown as { __stages: string[] }).__stages);
+    for (const name of ["Canary", "Batch 1", "Batch 2"]) {
+      expect(stages, `${name} shown running, then done`).toContain(`${name}: Running`);
+      expect(stages).toContain(`${name}: Done`);
+    }
+    expect(stages.indexOf("Batch 1: Running")).toBeLessThan(stages.indexOf("Batch 2: Running"));
+    for (const name of names)
+      await expect(page.getByRole("row").filter({ hasText: name }).first()).toContainText("Succeeded");
+
+    // Every node runs IMAGE_VERSION 2 after exactly one soft-reboot more.
+    for (const [i, name] of names.entries()) {
+      expect((await db.node.findFirstOrThrow({ where: { hostname: name } })).imageVersion).toBe("2");
+      expect((await managerProperties(name, ["SoftRebootsCount"]))[0]).toBe(countsBefore[i]! + 1n);
+    }
+    // The recorded order of the reboots matches the plan's batches.
+    const rollout = await db.rollout.findFirstOrThrow({ where: { groupId: group.id } });
+    const reboots = await db.rolloutTransition.findMany({
+      where: { rolloutId: rollout.id, machine: "node", to: "rebooting" },
+      orderBy: { id: "asc" },
+    });
+    const batchOf = new Map(
+      (await db.rolloutNode.findMany({ where: { rolloutId: rollout.id } })).map((n) => [n.hostname, n.batchIndex]),
+    );
+    expect(names.map((n) => batchOf.get(n))).toEqual([0, 1, 1, 2]);
+    expect(reboots.map((r) => batchOf.get(r.subjectName))).toEqual([0, 1, 1, 2]);
+  } finally {
+    await db.$disconnect();
+  }
+});
