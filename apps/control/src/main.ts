@@ -25,7 +25,7 @@ async function main() {
       env.SOFTFLEET_ENGINE_TIMINGS === "1"
         ? (step) =>
             log(
-              `rollout engine: step of ${step.rolloutId} took ${step.durationMs.toFixed(1)} ms: ${step.actions} actions (${step.kinds.join(", ")}), ${step.commanded} reboots commanded`,
+              `rollout engine: step of ${step.rolloutId} took ${step.durationMs.toFixed(1)} ms: ${step.actions} actions (${step.kinds.join(", ")}), ${step.commanded} reboots commanded; load ${step.timings?.loadMs.toFixed(1)} ms, decide ${step.timings?.decideMs.toFixed(1)} ms, write ${step.timings?.persistMs.toFixed(1)} ms`,
             )
         : undefined,
   });

@@ -17,6 +17,8 @@ import type { EventMessage, Spool } from "./spool";
 
 export type Command = Extract<ServerMessage, { kind: "command" }>;
 
+const WELCOME_TIMEOUT_MS = 30_000;
+
 export interface ConnectionOptions {
   /** ws(s)://…/agent/v1 */
   url: string;
@@ -46,6 +48,7 @@ export class GatewayConnection {
   private credential = "";
   private reconnectTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private welcomeTimer: NodeJS.Timeout | null = null;
   private awaitingPong = false;
   private readonly ackWaiters = new Map<string, Set<(acked: boolean) => void>>();
 
@@ -116,6 +119,12 @@ export class GatewayConnection {
         ({ identity, state }) => {
           if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
           socket.send(JSON.stringify({ kind: "hello", v: PROTOCOL_VERSION, identity, state } satisfies AgentMessage));
+          // A server that never answers the hello (stuck, overloaded) must not keep this node unconnected.
+          this.welcomeTimer = setTimeout(() => {
+            if (this.socket !== socket || this.welcomed) return;
+            log.warn("gateway: no welcome within 30 s of the hello, reconnecting");
+            socket.terminate();
+          }, WELCOME_TIMEOUT_MS);
         },
         (error: Error) => {
           log.error("gateway: cannot build hello", { error: error.message });
@@ -175,6 +184,8 @@ export class GatewayConnection {
 
   private welcome(nodeId: string, heartbeatSec: number): void {
     const connectedUsec = monotonicUsec();
+    if (this.welcomeTimer) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = null;
     this.welcomed = true;
     this.attempts = 0;
     log.info("gateway: connected", { nodeId, url: this.options.url });
@@ -204,6 +215,8 @@ export class GatewayConnection {
   }
 
   private dropConnection(): void {
+    if (this.welcomeTimer) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = null;
     this.welcomed = false;
     this.awaitingPong = false;
     this.socket = null;

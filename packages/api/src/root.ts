@@ -4,6 +4,7 @@ import { enrollmentRouter } from "./routers/enrollment";
 import { groupsRouter } from "./routers/groups";
 import { liveRouter } from "./routers/live";
 import { nodesRouter } from "./routers/nodes";
+import { reportsRouter } from "./routers/reports";
 import { rolloutsRouter } from "./routers/rollouts";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
@@ -15,6 +16,7 @@ export const appRouter = router({
   nodes: nodesRouter,
   groups: groupsRouter,
   rollouts: rolloutsRouter,
+  reports: reportsRouter,
   audit: auditRouter,
   enrollment: enrollmentRouter,
   live: liveRouter,

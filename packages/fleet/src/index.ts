@@ -11,4 +11,5 @@ export {
   notifyControl,
 } from "./notify";
 export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";
+export * from "./reports";
 export * from "./rollouts";

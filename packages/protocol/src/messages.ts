@@ -46,6 +46,8 @@ export const CloseCode = {
   unsupportedData: 1003,
   policyViolation: 1008,
   tooBig: 1009,
+  /** The server cannot take the connection now (overloaded); reconnect later. */
+  tryAgainLater: 1013,
   /** The node was revoked by an admin. */
   revoked: 4001,
   /** Another connection of the same node replaced this one. */

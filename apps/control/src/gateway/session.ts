@@ -25,6 +25,12 @@ export interface SessionOptions {
 }
 
 const MAX_BAD_FRAMES = 10;
+/**
+ * A whole fleet reconnecting at once (a control process restarted) queues
+ * its hellos for the database's few connections: each may wait its turn
+ * rather than fail after Prisma's default 2 s.
+ */
+const TX = { maxWait: 30_000, timeout: 30_000 };
 
 /**
  * One agent's connection, after its credential was checked. The first frame
@@ -105,7 +111,13 @@ export class AgentSession {
           );
         }
         clearTimeout(this.helloTimer);
-        await this.db.$transaction((tx) => applyHello(tx, this.nodeId, message.identity, message.state));
+        try {
+          await this.db.$transaction((tx) => applyHello(tx, this.nodeId, message.identity, message.state), TX);
+        } catch (error) {
+          // Not greeted, the agent would wait for a welcome that never comes: it must come back later.
+          this.options.log(`node ${this.nodeId}: cannot store its hello: ${(error as Error).message}`);
+          return this.close(CloseCode.tryAgainLater, "the server is busy; reconnect later");
+        }
         this.greeted = true;
         this.send({
           kind: "welcome",
@@ -117,19 +129,19 @@ export class AgentSession {
         return;
       }
       case "state":
-        await this.db.$transaction((tx) => applyState(tx, this.nodeId, message.state));
+        await this.db.$transaction((tx) => applyState(tx, this.nodeId, message.state), TX);
         return;
       case "event": {
         const { id, event } = message;
         // logind's signal is stored in one statement (a transaction of its own), sparing the
         // round trips of an interactive transaction while the node's shutdown waits for the ack.
         if (event.type === "shutdown-signal") await storeEvent(this.db, this.nodeId, id, event);
-        else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event));
+        else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
         this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [message.id] });
         return;
       }
       case "heartbeat":
-        await this.db.$transaction((tx) => applyHeartbeat(tx, this.nodeId));
+        await this.db.$transaction((tx) => applyHeartbeat(tx, this.nodeId), TX);
         return;
     }
   }
@@ -141,7 +153,7 @@ export class AgentSession {
       const pending = await takePendingCommands(tx, this.nodeId);
       for (const command of pending) await markCommandSent(tx, command.id);
       return pending;
-    });
+    }, TX);
     for (const command of commands) {
       this.send({
         kind: "command",
@@ -153,6 +165,6 @@ export class AgentSession {
   }
 
   async markGone() {
-    await this.db.$transaction((tx) => markOffline(tx, this.nodeId));
+    await this.db.$transaction((tx) => markOffline(tx, this.nodeId), TX);
   }
 }

@@ -13,6 +13,7 @@ export interface StepInfo {
   actions: number;
   /** The kinds of action taken (start-batch, reboot-node, node-succeeded, ...). */
   kinds: string[];
+  timings: { loadMs: number; decideMs: number; persistMs: number } | null;
   commanded: number;
   status: string | null;
   durationMs: number;
@@ -91,6 +92,7 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
           rolloutId: id,
           actions: step.actions,
           kinds: step.kinds,
+          timings: step.timings,
           commanded: step.commanded.length,
           status: step.status,
           durationMs: performance.now() - started,

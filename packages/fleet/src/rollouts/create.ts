@@ -152,21 +152,29 @@ export async function createRollout(tx: Tx, input: CreateRolloutInput) {
  * Returns when the engine must look again at the latest (null: on events only).
  */
 export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
+  const t0 = performance.now();
   const loaded = await loadRollout(tx, rolloutId, { forUpdate: true });
-  if (!loaded) return { actions: 0, kinds: [] as string[], commanded: [] as string[], wakeAt: null, status: null };
+  const t1 = performance.now();
+  if (!loaded) {
+    return { actions: 0, kinds: [] as string[], commanded: [] as string[], wakeAt: null, status: null, timings: null };
+  }
   const decision = decide(loaded.snapshot, now);
   const { snapshot, transitions } = applyActions(loaded.snapshot, decision.actions, now);
+  const t2 = performance.now();
   const { commanded } =
     decision.actions.length > 0 ||
     loaded.snapshot.rollout.status !== snapshot.rollout.status ||
     decision.wakeAt !== null
       ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
       : { commanded: [] };
+  const t3 = performance.now();
   return {
     actions: decision.actions.length,
     kinds: [...new Set(decision.actions.map((a) => a.type))],
     commanded,
     wakeAt: decision.wakeAt,
     status: snapshot.rollout.status,
+    /** Where a step's time went: loading the snapshot, deciding, writing. */
+    timings: { loadMs: t1 - t0, decideMs: t2 - t1, persistMs: t3 - t2 },
   };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
 import { benchLabReboots } from "./lab-reboots";
+import { benchReports } from "./reports";
 import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
 import { benchStartup } from "./startup";
 
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
     return { name: "lab benchmarks", skipped: missing };
   },
   engine: () => benchRolloutEngine(),
+  reports: () => benchReports(),
   "rollout-lab": async () => {
     const missing = await labUnavailable();
     return missing ? { name: "rollout on lab nodes", skipped: missing } : benchRolloutLab();

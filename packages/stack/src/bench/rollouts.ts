@@ -8,12 +8,13 @@ import { startLabFleet } from "../lab-fleet";
 import { startStack } from "../stack";
 import { percentile } from "./stats";
 
-const STEP_LINE = /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\)/;
+const STEP_LINE =
+  /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\).*load ([\d.]+) ms, decide ([\d.]+) ms, write ([\d.]+) ms/;
 
 /** A stack whose control process logs each engine step with its duration. */
 async function benchStack(prefix: string) {
   const dataDir = await makeScratchDir(prefix);
-  const steps: Array<{ ms: number; kinds: string[] }> = [];
+  const steps: Array<{ ms: number; kinds: string[]; loadMs: number; decideMs: number; writeMs: number }> = [];
   const stack = await startStack({
     root: repoRoot(),
     dataDir,
@@ -25,7 +26,15 @@ async function benchStack(prefix: string) {
     env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
     log: (source, line) => {
       const match = source === "control" ? STEP_LINE.exec(line) : null;
-      if (match) steps.push({ ms: Number(match[1]), kinds: match[2]!.split(", ") });
+      if (match) {
+        steps.push({
+          ms: Number(match[1]),
+          kinds: match[2]!.split(", "),
+          loadMs: Number(match[3]),
+          decideMs: Number(match[4]),
+          writeMs: Number(match[5]),
+        });
+      } else if (source === "control" && !line.includes("listening on")) console.error(`[control] ${line}`);
     },
   });
   const db = createPrismaClient(stack.database.url);
@@ -101,7 +110,7 @@ export async function benchRolloutEngine(count = 1000, batchSize = 100) {
       seed: 1000,
       timeScale: 0.05,
       agentLogLevel: "error",
-      connectTimeoutMs: 600_000,
+      connectTimeoutMs: 180_000,
     });
     const fleetReadyMs = Date.now() - started;
     fleet.stage("2");
@@ -125,12 +134,21 @@ export async function benchRolloutEngine(count = 1000, batchSize = 100) {
       { timeout: 60_000 },
     );
     const done = await finished(bench.db, rollout.id, 600_000);
-    const transitions = bench.steps.filter((s) => s.kinds.includes("start-batch")).map((s) => s.ms);
+    const batchSteps = bench.steps.filter((s) => s.kinds.includes("start-batch"));
+    const transitions = batchSteps.map((s) => s.ms);
     return {
       name: `rollout engine: ${count} simulated nodes in batches of ${batchSize}`,
       simulatedFleetReadyMs: fleetReadyMs,
       rolloutMs: done.finishedAt!.getTime() - done.createdAt.getTime(),
-      batchTransitionMs: { ...summary(transitions), goalP99: 50 },
+      batchTransitionMs: {
+        ...summary(transitions),
+        goalP99: 50,
+        parts: {
+          loadMs: summary(batchSteps.map((s) => s.loadMs)),
+          decideMs: summary(batchSteps.map((s) => s.decideMs)),
+          writeMs: summary(batchSteps.map((s) => s.writeMs)),
+        },
+      },
       everyStepMs: summary(bench.steps.map((s) => s.ms)),
     };
   } finally {

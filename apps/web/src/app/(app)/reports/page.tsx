@@ -1,22 +1,15 @@
 import type { Metadata } from "next";
-import { EmptyState, PageHeader } from "~/components/ui";
+import { FleetReportView } from "./fleet-report";
+import { rangeDays } from "./range";
 
 export const metadata: Metadata = { title: "Reports" };
 
-export default function ReportsPage() {
-  return (
-    <>
-      <PageHeader title="Reports" description="How much downtime soft-reboots cost, measured per host." />
-      <EmptyState title="No reports yet">
-        <p>
-          Reports will show the downtime each soft-reboot caused, summed up per rollout, per node group and per image
-          version.
-        </p>
-        <p className="mt-2">
-          Until then, each node&apos;s page shows its reboot records: the phases of every soft-reboot and which services
-          survived it.
-        </p>
-      </EmptyState>
-    </>
-  );
+export default async function ReportsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const search = await searchParams;
+  const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  return <FleetReportView days={rangeDays({ from: one(search.from), to: one(search.to), group: one(search.group) })} />;
 }

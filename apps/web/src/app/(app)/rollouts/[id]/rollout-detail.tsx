@@ -86,6 +86,11 @@ function RolloutHeader({
           <p role="status" className="text-zinc-700 dark:text-zinc-300">
             {statusText(rollout)}
           </p>
+          <p>
+            <Link href={`/reports/rollouts/${encodeURIComponent(rollout.id)}`} className={linkClass}>
+              Downtime report
+            </Link>
+          </p>
         </div>
         <div className="flex flex-col items-end gap-2">
           {live}

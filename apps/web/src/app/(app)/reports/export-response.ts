@@ -1,0 +1,79 @@
+import { createCaller } from "@softfleet/api";
+import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { contextFromHeaders } from "~/server/context";
+
+type Cell = string | number | boolean | Date | null | undefined;
+/** A row of a report: its keys are the CSV's columns. */
+export type ExportRow = object;
+
+/** The reports API as the signed-in user of the request (a viewer is enough). */
+export async function reportsFor(request: Request) {
+  return createCaller(await contextFromHeaders(request.headers)).reports;
+}
+
+function csvCell(value: Cell): string {
+  if (value === null || value === undefined) return "";
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export const csvLine = (cells: Cell[]) => `${cells.map(csvCell).join(",")}\r\n`;
+
+export type ExportFormat = "csv" | "json";
+export function formatOf(request: Request): ExportFormat {
+  return new URL(request.url).searchParams.get("format") === "json" ? "json" : "csv";
+}
+
+/**
+ * Rows (pages of them, for large reports) as one CSV or JSON download; the
+ * CSV's columns are those of the first row.
+ */
+export function exportResponse(format: ExportFormat, filename: string, pages: AsyncIterable<ExportRow[]>): Response {
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let columns: string[] | null = null;
+      let first = true;
+      if (format === "json") controller.enqueue(encoder.encode("["));
+      for await (const rows of pages) {
+        for (const row of rows) {
+          if (format === "json") {
+            controller.enqueue(encoder.encode(`${first ? "" : ","}\n${JSON.stringify(row)}`));
+          } else {
+            if (!columns) {
+              columns = Object.keys(row);
+              controller.enqueue(encoder.encode(csvLine(columns)));
+            }
+            controller.enqueue(encoder.encode(csvLine(columns.map((column) => (row as Record<string, Cell>)[column]))));
+          }
+          first = false;
+        }
+      }
+      if (format === "json") controller.enqueue(encoder.encode("\n]\n"));
+      controller.close();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      "content-type": format === "json" ? "application/json; charset=utf-8" : "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${filename}.${format}"`,
+      "cache-control": "no-store",
+    },
+  });
+}
+
+/** A failed read (not signed in, unknown id, bad range) as a plain-text answer with its HTTP status. */
+export function exportError(error: unknown): Response {
+  if (error instanceof TRPCError) {
+    return new Response(`${error.message}\n`, {
+      status: getHTTPStatusCodeFromError(error),
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  throw error;
+}
+
+export async function* once<T extends ExportRow>(rows: T[]) {
+  yield rows;
+}

@@ -1,0 +1,57 @@
+import type { Db, Prisma } from "@softfleet/db";
+// @softfleet/fleet does not export its reports yet: switch to "@softfleet/fleet" once its index.ts does.
+import { fleetReport, fleetReportRows, nodeHistory, rolloutReport } from "@softfleet/fleet";
+import { z } from "zod";
+import { notFound } from "../errors";
+import { id } from "../schemas";
+import { router, viewerProcedure } from "../trpc";
+
+const MAX_RANGE_DAYS = 366;
+const DAY_MS = 86_400_000;
+
+/** A time range of at most 366 days, optionally one group's nodes. */
+export const reportRange = z
+  .object({
+    from: z.coerce.date({ error: "must be a date" }),
+    to: z.coerce.date({ error: "must be a date" }),
+    groupId: id.nullish(),
+  })
+  .refine((range) => range.to > range.from, { path: ["to"], message: "must be after the start of the range" })
+  .refine((range) => range.to.getTime() - range.from.getTime() <= MAX_RANGE_DAYS * DAY_MS, {
+    path: ["to"],
+    message: `the range must be at most ${MAX_RANGE_DAYS} days`,
+  });
+
+/** Reads of one consistent snapshot, never a mix of two engine steps. */
+const snapshot = <T>(db: Db, read: (tx: Prisma.TransactionClient) => Promise<T>) =>
+  db.$transaction(read, { isolationLevel: "RepeatableRead" });
+
+export const reportsRouter = router({
+  /** A rollout's downtime: nodes, phase percentiles overall and per batch, services, image versions. */
+  rollout: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
+    const report = await snapshot(ctx.db, (tx) => rolloutReport(tx, input.id));
+    if (!report) throw notFound(`Rollout ${input.id}`);
+    return report;
+  }),
+
+  /** The fleet's (or a group's) downtime over a time range. */
+  fleet: viewerProcedure.input(reportRange).query(({ ctx, input }) => snapshot(ctx.db, (tx) => fleetReport(tx, input))),
+
+  /** The reboots behind the fleet report, a page at a time (for exports). */
+  fleetRows: viewerProcedure
+    .input(
+      z.object({
+        range: reportRange,
+        after: z.string().max(200).nullish(),
+        limit: z.number().int().min(1).max(5000).default(1000),
+      }),
+    )
+    .query(({ ctx, input }) => fleetReportRows(ctx.db, input.range, { after: input.after, limit: input.limit })),
+
+  /** Every reboot of one node, with its phases. */
+  node: viewerProcedure.input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
+    const history = await nodeHistory(ctx.db, input.nodeId);
+    if (!history) throw notFound(`Node ${input.nodeId}`);
+    return history;
+  }),
+});

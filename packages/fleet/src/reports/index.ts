@@ -1,0 +1,16 @@
+export { unknownPhaseNote, whyNoTotal } from "./explain";
+export { type FleetReport, fleetReport, fleetReportRows, type ReportRange, rebootsSql, trendBucketOf } from "./fleet";
+export { NODE_HISTORY_LIMIT, type NodeHistory, type NodeHistoryRow, nodeHistory } from "./node";
+export { type RolloutPhaseStats, type RolloutReport, type RolloutReportNode, rolloutReport } from "./rollout";
+export type { ServiceRow } from "./services";
+export {
+  type HistogramBucket,
+  niceStep,
+  PHASES,
+  type Phase,
+  type PhaseStat,
+  type PhaseStats,
+  REBOOT_TYPES,
+  type RebootRow,
+  type RebootType,
+} from "./sql";

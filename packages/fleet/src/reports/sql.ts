@@ -1,0 +1,113 @@
+import { Prisma } from "@softfleet/db";
+
+/**
+ * SQL fragments shared by the reports: a reboot's phases and its type,
+ * computed in Postgres exactly as phases.ts's phaseDurations does in
+ * TypeScript (a phase is null when either end is unknown or the clock went
+ * backwards; after a full reboot only the new boot's points compare).
+ */
+
+export type Sql = Pick<Prisma.TransactionClient, "$queryRaw">;
+
+export const PHASES = ["signalToShutdownMs", "shutdownMs", "bootMs", "reconnectMs", "totalMs"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** soft-reboot, full-reboot, or kexec (a full reboot that logind announced as kexec). */
+export const REBOOT_TYPES = ["soft-reboot", "full-reboot", "kexec"] as const;
+export type RebootType = (typeof REBOOT_TYPES)[number];
+
+const span = (from: string, to: string) => `CASE WHEN ${to} >= ${from} THEN (${to} - ${from})::float8 / 1000 END`;
+
+/** The phase columns of a RebootRecord aliased `r`, in ms. */
+export const phaseColumns = Prisma.raw(
+  [
+    `CASE WHEN r.kind = 'soft-reboot' THEN ${span('r."signalUsec"', 'r."shutdownStartUsec"')} END AS "signalToShutdownMs"`,
+    `CASE WHEN r.kind = 'soft-reboot' THEN ${span('r."shutdownStartUsec"', 'r."userspaceUsec"')} END AS "shutdownMs"`,
+    `${span('r."userspaceUsec"', 'r."finishUsec"')} AS "bootMs"`,
+    `${span('r."finishUsec"', 'r."agentConnectedUsec"')} AS "reconnectMs"`,
+    `CASE WHEN r.kind = 'soft-reboot' THEN ${span('COALESCE(r."signalUsec", r."shutdownStartUsec")', 'r."agentConnectedUsec"')}
+      ELSE ${span('r."userspaceUsec"', 'r."agentConnectedUsec"')} END AS "totalMs"`,
+    `CASE WHEN r.kind IS NULL THEN NULL WHEN r.kind = 'soft-reboot' THEN 'soft-reboot' WHEN r.requested = 'kexec' THEN 'kexec' ELSE 'full-reboot' END AS "rebootType"`,
+  ].join(",\n"),
+);
+
+export interface PhaseStat {
+  /** How many reboots had this phase measured. */
+  n: number;
+  p50: number | null;
+  p95: number | null;
+  max: number | null;
+}
+export type PhaseStats = Record<Phase, PhaseStat>;
+
+/**
+ * Aggregate columns over rows carrying the phase columns: per phase the count
+ * of known values, p50 and p95 (percentile_cont: linear interpolation) and max.
+ */
+export const statColumns = Prisma.raw(
+  PHASES.map(
+    (p) => `count("${p}")::int AS "${p}:n",
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY "${p}") AS "${p}:p50",
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY "${p}") AS "${p}:p95",
+      max("${p}") AS "${p}:max"`,
+  ).join(",\n"),
+);
+
+export type StatRow = Record<`${Phase}:${"n" | "p50" | "p95" | "max"}`, number | null>;
+
+/** The statColumns of a row as one object per phase. */
+export function phaseStatsOf(row: StatRow): PhaseStats {
+  const stats = {} as PhaseStats;
+  for (const phase of PHASES) {
+    stats[phase] = {
+      n: row[`${phase}:n`] ?? 0,
+      p50: row[`${phase}:p50`],
+      p95: row[`${phase}:p95`],
+      max: row[`${phase}:max`],
+    };
+  }
+  return stats;
+}
+
+/** Drops the statColumns from a row, keeping its other columns. */
+export function withoutStats<T extends object>(row: T): Omit<T, keyof StatRow> {
+  return Object.fromEntries(Object.entries(row).filter(([key]) => !key.includes(":"))) as Omit<T, keyof StatRow>;
+}
+
+/** Columns of one reboot with its phases, as the report rows and exports show it. */
+export interface RebootRow {
+  recordId: string;
+  nodeId: string;
+  hostname: string;
+  simulated: boolean;
+  recordedAt: Date;
+  rebootType: RebootType;
+  kind: string;
+  requested: string | null;
+  escalated: boolean;
+  beforeLost: boolean;
+  trigger: string;
+  imageVersionBefore: string | null;
+  imageVersionAfter: string | null;
+  signalToShutdownMs: number | null;
+  shutdownMs: number | null;
+  bootMs: number | null;
+  reconnectMs: number | null;
+  totalMs: number | null;
+}
+
+/** A step for a histogram of values up to `max` in about `buckets` buckets: 1, 2 or 5 times a power of ten. */
+export function niceStep(max: number, buckets = 12): number {
+  if (!(max > 0)) return 1;
+  const raw = max / buckets;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  return step ?? 10 * power;
+}
+
+export interface HistogramBucket {
+  rebootType: RebootType;
+  fromMs: number;
+  toMs: number;
+  count: number;
+}
