@@ -17,8 +17,10 @@ async function main() {
   }
   const server = createControlServer(db);
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
+  // Its own connections: a fleet reconnecting at once must not make the engine wait for one.
+  const engineDb = createPrismaClient(env.DATABASE_URL);
   const engine = await startRolloutEngine({
-    db,
+    db: engineDb,
     databaseUrl: env.DATABASE_URL,
     log,
     onStep:
@@ -51,6 +53,7 @@ async function main() {
     server.closeIdleConnections();
     server.close(async () => {
       await db.$disconnect();
+      await engineDb.$disconnect();
       log("stopped");
       process.exit(0);
     });

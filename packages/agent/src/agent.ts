@@ -9,6 +9,7 @@ import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
 import { readUnits } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential } from "./enroll";
+import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
 import { createIdGenerator } from "./ids";
 import { type InhibitorOptions, ShutdownInhibitor } from "./inhibitor";
@@ -68,7 +69,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let sentKey = "";
   let pending: RebootAssessment | null = null;
   let currentSignal: Snapshot["signal"] = null;
-  const handledCommands = new Set<string>();
+  const handledCommands = new HandledCommands(config.runtimeDir);
   let warmedUp = false;
 
   const connection = new GatewayConnection({

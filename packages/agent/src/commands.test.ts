@@ -32,6 +32,14 @@ describe("soft-reboot command", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(node.logind.rebootCalls).toHaveLength(1);
     expect(results()).toEqual([accepted]);
+    // The soft-reboot restarts the agent; the gateway sends the command again (its answer may not have
+    // been stored): the new agent process recognises it and does not reboot a second time.
+    await node.stopAgent();
+    await node.start();
+    await node.connected();
+    command("cmd-00000001", false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(node.logind.rebootCalls).toHaveLength(1);
   });
 
   it("refuses by itself when a new image is required and /run/nextroot is not set up", async () => {

@@ -23,14 +23,26 @@ export async function requestSoftReboot(
   return command;
 }
 
-/** Pending commands of a node, oldest first; stale ones are expired instead. */
+/**
+ * The commands to send a node now, oldest first: those never sent, and those
+ * sent but never answered (the connection may have died with them in flight;
+ * the agent recognises a command it already carried out). Stale ones are
+ * expired instead.
+ */
 export async function takePendingCommands(tx: Tx, nodeId: string) {
   const cutoff = new Date(Date.now() - COMMAND_TTL_MS);
   await tx.nodeCommand.updateMany({
     where: { nodeId, status: "pending", requestedAt: { lt: cutoff } },
     data: { status: "expired", reason: "not delivered within 5 minutes (the node was offline)" },
   });
-  return tx.nodeCommand.findMany({ where: { nodeId, status: "pending" }, orderBy: { requestedAt: "asc" } });
+  await tx.nodeCommand.updateMany({
+    where: { nodeId, status: "sent", requestedAt: { lt: cutoff } },
+    data: { status: "expired", reason: "the agent did not answer within 5 minutes" },
+  });
+  return tx.nodeCommand.findMany({
+    where: { nodeId, status: { in: ["pending", "sent"] } },
+    orderBy: { requestedAt: "asc" },
+  });
 }
 
 export async function markCommandSent(tx: Tx, commandId: string) {

@@ -194,6 +194,37 @@ describe("the agent WebSocket", () => {
     });
   });
 
+  it("sends a command again after a reconnect until the agent's answer is stored", async () => {
+    const { machineId, nodeId, credential, agent } = await enrolledNode();
+    const command = await t.db.$transaction((tx) =>
+      requestSoftReboot(tx, { nodeId, requireNextroot: false, requestedById: null }),
+    );
+    expect(await agent.next("command")).toMatchObject({ id: command.id });
+    // The connection dies with the command in flight: unanswered, it is sent again on the next hello.
+    agent.ws.close();
+    await agent.waitClosed();
+    const again = await connect(control.url, credential);
+    again.hello(machineId);
+    await again.next("welcome");
+    expect(await again.next("command")).toMatchObject({ id: command.id });
+    again.send({
+      kind: "event",
+      v: PROTOCOL_VERSION,
+      id: "evt-cmd-result-2",
+      event: { type: "command-result", commandId: command.id, outcome: "accepted", reason: null },
+    });
+    await again.next("ack");
+    again.ws.close();
+    await again.waitClosed();
+    // Answered: not sent any more.
+    const third = await connect(control.url, credential);
+    third.hello(machineId);
+    await third.next("welcome");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(third.frames.filter((f) => f.kind === "command")).toEqual([]);
+    third.ws.close();
+  });
+
   it("stores a reboot record with the node's exact microseconds", async () => {
     const { nodeId, agent } = await enrolledNode();
     const record = {

@@ -2,10 +2,11 @@ import type { NodeFacts, RebootOutcome, UnitActivity } from "@softfleet/rollout"
 
 /** The live columns of a Node the rollout engine judges by. */
 export interface NodeFactsRow {
-  nodeStatus: string;
+  /** Null for a node whose facts were not loaded (it is done in its rollout). */
+  nodeStatus: string | null;
   inhibitor: string | null;
   imageVersion: string | null;
-  nextrootStaged: boolean;
+  nextrootStaged: boolean | null;
   nextrootImageVersion: string | null;
   bootId: string | null;
   softRebootsCount: number | null;
@@ -24,7 +25,7 @@ export function factsOf(row: NodeFactsRow): NodeFacts {
     online: row.nodeStatus === "online",
     inhibitor: row.inhibitor,
     imageVersion: row.imageVersion,
-    nextroot: { staged: row.nextrootStaged, imageVersion: row.nextrootImageVersion },
+    nextroot: { staged: row.nextrootStaged === true, imageVersion: row.nextrootImageVersion },
     bootId: row.bootId,
     softRebootsCount: row.softRebootsCount,
     units: unitActivities(row.units),

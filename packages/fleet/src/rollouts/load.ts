@@ -63,11 +63,12 @@ export async function loadRollout(
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
            r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
     FROM "RolloutNode" rn
-    JOIN "Node" n ON n.id = rn."nodeId"
-    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId"
+    -- Facts matter only for nodes still to reboot or rebooting; commands and records only for the latter.
+    LEFT JOIN "Node" n ON n.id = rn."nodeId" AND rn.status IN ('pending', 'rebooting')
+    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'
     LEFT JOIN LATERAL (
       SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
-    ) r ON rn."commandId" IS NOT NULL
+    ) r ON rn."commandId" IS NOT NULL AND rn.status = 'rebooting'
     WHERE rn."rolloutId" = ${rolloutId}
     ORDER BY rn.position`;
 

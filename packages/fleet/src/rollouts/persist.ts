@@ -66,21 +66,25 @@ export async function persistRollout(
   const commanded = await persistNodes(tx, loaded, after, transitions, now);
 
   if (transitions.length > 0) {
-    await tx.rolloutTransition.createMany({
-      data: transitions.map((t) => ({
-        rolloutId,
-        at: t.at,
-        machine: t.machine,
-        subject: t.subject,
-        subjectName: subjectName(loaded, t),
-        from: t.from,
-        to: t.to,
-        reason: t.reason,
-        actorType: t.actor.kind === "user" ? "user" : "engine",
-        actorUserId: t.actor.kind === "user" ? t.actor.userId : null,
-        actorName: t.actor.kind === "user" ? (options.actorName ?? "a user") : ENGINE_NAME,
-      })),
-    });
+    // One statement, whatever the number of transitions (a batch start records one per node).
+    const user = (t: TransitionRecord) => t.actor.kind === "user";
+    await tx.$executeRaw`
+      INSERT INTO "RolloutTransition"
+        ("rolloutId", at, machine, subject, "subjectName", "from", "to", reason, "actorType", "actorUserId", "actorName")
+      SELECT ${rolloutId}, t.at, t.machine, t.subject, t.name, t.f, t.t, t.reason, t.actor::"ActorType", t.uid, t.aname
+      FROM unnest(
+        ${transitions.map((t) => t.at)}::timestamp(3)[],
+        ${transitions.map((t) => t.machine)}::text[],
+        ${transitions.map((t) => t.subject)}::text[],
+        ${transitions.map((t) => subjectName(loaded, t))}::text[],
+        ${transitions.map((t) => t.from)}::text[],
+        ${transitions.map((t) => t.to)}::text[],
+        ${transitions.map((t) => t.reason)}::text[],
+        ${transitions.map((t) => (user(t) ? "user" : "engine"))}::text[],
+        ${transitions.map((t) => (t.actor.kind === "user" ? t.actor.userId : null))}::text[],
+        ${transitions.map((t) => (user(t) ? (options.actorName ?? "a user") : ENGINE_NAME))}::text[]
+      ) WITH ORDINALITY AS t(at, machine, subject, name, f, t, reason, actor, uid, aname, n)
+      ORDER BY t.n`;
     await notifyChange(tx, { entity: "rollout", id: rolloutId, status: after.rollout.status });
   }
   for (let i = 0; i < commanded.length; i += NOTIFY_CHUNK) {
