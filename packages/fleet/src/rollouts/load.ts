@@ -58,7 +58,8 @@ export async function loadRollout(
     SELECT rn."nodeId", rn.hostname, rn."batchIndex", rn.status, rn."rebootStartedAt",
            rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
            n.status::text AS "nodeStatus", n.inhibitor, n."imageVersion", n."nextrootStaged",
-           n."nextrootImageVersion", n."bootId", n."softRebootsCount", n.units,
+           n."nextrootImageVersion", n."bootId", n."softRebootsCount",
+           CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
            c.status::text AS "commandStatus", c.reason AS "commandReason",
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
            r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"

@@ -54,13 +54,19 @@ export async function persistRollout(
   });
   if (ended) await tx.rolloutNode.updateMany({ where: { rolloutId, active: true }, data: { active: false } });
 
-  for (const batch of after.batches) {
-    const old = before.batches.find((b) => b.index === batch.index);
-    if (old && old.status === batch.status) continue;
-    await tx.rolloutBatch.update({
-      where: { rolloutId_index: { rolloutId, index: batch.index } },
-      data: { status: batch.status, startedAt: batch.startedAt, finishedAt: batch.finishedAt },
-    });
+  const batches = after.batches.filter(
+    (batch) => before.batches.find((b) => b.index === batch.index)?.status !== batch.status,
+  );
+  if (batches.length > 0) {
+    await tx.$executeRaw`
+      UPDATE "RolloutBatch" rb SET status = v.status, "startedAt" = v.started, "finishedAt" = v.finished
+      FROM unnest(
+        ${batches.map((b) => b.index)}::int[],
+        ${batches.map((b) => b.status)}::text[],
+        ${batches.map((b) => b.startedAt)}::timestamp(3)[],
+        ${batches.map((b) => b.finishedAt)}::timestamp(3)[]
+      ) AS v(index, status, started, finished)
+      WHERE rb."rolloutId" = ${rolloutId} AND rb.index = v.index`;
   }
 
   const commanded = await persistNodes(tx, loaded, after, transitions, now);
