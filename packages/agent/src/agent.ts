@@ -139,7 +139,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         saveBefore,
         refreshBefore,
-        releaseInhibitor: () => inhibitor.release(),
+        releaseInhibitor: () => inhibitor.drop(),
         retakeInhibitor: () => inhibitor.take(),
         bootId: identity.bootId,
         softRebootsCount: latest?.present.softRebootsCount ?? null,

@@ -74,21 +74,24 @@ export class ShutdownInhibitor {
 
   /** Releases the lock; resolves once the child (and with it the fd) is gone. */
   async release(): Promise<void> {
+    await this.drop().gone;
+  }
+
+  /**
+   * Releases the lock at once, as a shutdown waits for it: SIGKILL runs no
+   * code in systemd-inhibit, the kernel closes its fd as it ends the process
+   * (its `sleep` child follows by its death signal). `gone` resolves when
+   * this process has reaped the child.
+   */
+  drop(): { gone: Promise<void> } {
     this.wanted = false;
     this.clearRetry();
     const child = this.child;
     this.status = "released";
-    if (!child) return;
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      // systemd-inhibit ends on SIGTERM; SIGKILL is the backstop, the fd goes either way.
-      const backstop = setTimeout(() => child.kill("SIGKILL"), 1000);
-      child.once("exit", () => {
-        clearTimeout(backstop);
-        resolve();
-      });
-      child.kill("SIGTERM");
-    });
+    if (!child || child.exitCode !== null || child.signalCode !== null) return { gone: Promise.resolve() };
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    return { gone };
   }
 
   private spawnChild(): void {

@@ -11,7 +11,8 @@ export interface ShutdownDeps {
   saveBefore: (signal: Snapshot["signal"]) => void;
   /** Reads the watched units afresh and saves the snapshot again (after the lock is released). */
   refreshBefore: (signal: Snapshot["signal"]) => Promise<void>;
-  releaseInhibitor: () => Promise<void>;
+  /** Releases the delay lock at once; `gone` resolves when the lock's process is reaped. */
+  releaseInhibitor: () => { gone: Promise<void> };
   retakeInhibitor: () => void;
   bootId: string;
   softRebootsCount: number | null;
@@ -21,7 +22,7 @@ export interface ShutdownDeps {
 export interface ShutdownReport {
   eventId: string | null;
   acked: boolean;
-  /** Signal received -> delay lock released: what the agent added to the shutdown. */
+  /** Signal received -> delay lock released (its process killed): what the agent added to the shutdown. */
   addedDelayUsec: bigint | null;
   /** Resolves once the snapshot holds the units read after the signal (the agent waits for it before exiting). */
   refreshed: Promise<void>;
@@ -77,8 +78,9 @@ export async function handleShutdownNotice(
   const sentMs = since();
   const acked = eventId ? await deps.waitForAck(eventId, deps.ackTimeoutMs) : false;
   const ackMs = since();
-  await deps.releaseInhibitor();
+  const { gone } = deps.releaseInhibitor();
   const addedDelayUsec = monotonicUsec() - receivedUsec;
+  await gone;
   log.info("shutdown signal reported", {
     type: notice.type,
     eventId,
@@ -86,6 +88,8 @@ export async function handleShutdownNotice(
     addedDelayMs: (Number(addedDelayUsec) / 1000).toFixed(1),
     sentMs,
     ackMs,
+    // When this process saw the lock's process reaped: an upper bound of the release.
+    reapedMs: since(),
   });
   const refreshed = deps
     .refreshBefore(signal)

@@ -279,7 +279,7 @@ export class SimulatedNode {
         before = this.host.snapshot(signal);
       },
       refreshBefore: async () => {},
-      releaseInhibitor: async () => {},
+      releaseInhibitor: () => ({ gone: Promise.resolve() }),
       retakeInhibitor: () => {},
       bootId: this.host.bootId,
       softRebootsCount: this.host.softRebootsCount,

@@ -5,9 +5,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
   newEnrollmentToken,
+  rolloutReaches,
+  rolloutViolations,
   startTestControl,
   type TestControl,
   type TestDatabase,
+  until,
 } from "./testing";
 
 /**
@@ -26,16 +29,6 @@ afterEach(async () => {
   fleet = undefined;
   t = undefined;
 });
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function setUp(
   count: number,
@@ -80,67 +73,6 @@ async function startRollout(db: Db, groupId: string, user: { id: string; name: s
   return rollout.id;
 }
 
-/** The rollout in `status`; "completed" and "aborted" wait until it is over (nothing left in flight). */
-const reaches = (db: Db, id: string, status: string) =>
-  until(
-    `rollout ${id} to be ${status}`,
-    async () => {
-      const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
-      const over = status !== "completed" && status !== "aborted" ? true : rollout.finishedAt !== null;
-      return rollout.status === status && over ? rollout : null;
-    },
-    120_000,
-  ).catch(async (error: Error) => {
-    // Where it stuck: the rollout, and each unfinished node with its command.
-    const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
-    const stuck = await db.rolloutNode.findMany({
-      where: { rolloutId: id, status: { in: ["pending", "rebooting"] } },
-      select: { hostname: true, status: true, commandId: true, rebootStartedAt: true },
-    });
-    const commands = await db.nodeCommand.findMany({
-      where: { id: { in: stuck.map((n) => n.commandId).filter((c): c is string => c !== null) } },
-    });
-    const detail = stuck.map((n) => {
-      const c = commands.find((c) => c.id === n.commandId);
-      return `${n.hostname} ${n.status} command ${c?.status ?? "-"} (${c?.reason ?? ""})`;
-    });
-    throw new Error(`${error.message}; rollout ${rollout.status} (${rollout.statusReason}); ${detail.join("; ")}`);
-  });
-
-/**
- * Replays the recorded transitions in order and returns every broken
- * invariant: more than max-unavailable rebooting at once, a node rebooted
- * twice, a reboot started while the rollout was not running, batches out of order.
- */
-async function violations(db: Db, rolloutId: string, maxUnavailable: number) {
-  const transitions = await db.rolloutTransition.findMany({ where: { rolloutId }, orderBy: { id: "asc" } });
-  const batchOf = new Map(
-    (await db.rolloutNode.findMany({ where: { rolloutId } })).map((n) => [n.nodeId, n.batchIndex]),
-  );
-  const found: string[] = [];
-  const rebooting = new Set<string>();
-  const rebooted = new Set<string>();
-  let status = "running";
-  let lastBatch = -1;
-  for (const tr of transitions) {
-    if (tr.machine === "rollout") status = tr.to;
-    if (tr.machine !== "node") continue;
-    if (tr.to === "rebooting") {
-      if (rebooted.has(tr.subject)) found.push(`${tr.subjectName} rebooted twice`);
-      if (status !== "running") found.push(`${tr.subjectName} rebooted while the rollout was ${status}`);
-      const batch = batchOf.get(tr.subject)!;
-      if (batch < lastBatch) found.push(`${tr.subjectName} of batch ${batch} after batch ${lastBatch} had started`);
-      lastBatch = Math.max(lastBatch, batch);
-      rebooted.add(tr.subject);
-      rebooting.add(tr.subject);
-      if (rebooting.size > maxUnavailable) found.push(`${rebooting.size} nodes rebooting at once`);
-    } else if (tr.from === "rebooting") {
-      rebooting.delete(tr.subject);
-    }
-  }
-  return { found, rebooted };
-}
-
 /** Commands each simulated node accepted: a node rebooted twice would show 2. */
 function acceptedCommands(fleet: SimulatedFleet) {
   return new Map(
@@ -169,9 +101,9 @@ describe("the rollout engine on simulated nodes", () => {
       failureThreshold: { count: 10 },
     } as const;
     const id = await startRollout(db, group.id, user, plan);
-    await reaches(db, id, "completed");
+    await rolloutReaches(db, id, "completed");
 
-    const { found, rebooted } = await violations(db, id, plan.maxUnavailable);
+    const { found, rebooted } = await rolloutViolations(db, id, plan.maxUnavailable);
     expect(found).toEqual([]);
     const nodes = await db.rolloutNode.findMany({ where: { rolloutId: id } });
     const byHost = new Map(nodes.map((n) => [n.hostname, n]));
@@ -211,7 +143,7 @@ describe("the rollout engine on simulated nodes", () => {
       failureThreshold: { count: 0 },
     };
     const id = await startRollout(db, group.id, user, plan);
-    const halted = await reaches(db, id, "halted");
+    const halted = await rolloutReaches(db, id, "halted");
     expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
 
     await db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "resume", user }));
@@ -228,12 +160,12 @@ describe("the rollout engine on simulated nodes", () => {
     expect(await db.rolloutNode.count({ where: { rolloutId: id, status: { not: "pending" } } })).toBe(settled);
 
     await db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "abort", user }));
-    await reaches(db, id, "aborted");
+    await rolloutReaches(db, id, "aborted");
     const nodes = await db.rolloutNode.findMany({ where: { rolloutId: id } });
     expect(nodes.filter((n) => n.status === "pending")).toEqual([]);
     expect(nodes.some((n) => n.status === "cancelled")).toBe(true);
     expect(nodes.every((n) => !n.active)).toBe(true);
-    expect((await violations(db, id, plan.maxUnavailable)).found).toEqual([]);
+    expect((await rolloutViolations(db, id, plan.maxUnavailable)).found).toEqual([]);
     await expect(db.$transaction((tx) => actOnRollout(tx, { rolloutId: id, action: "resume", user }))).rejects.toThrow(
       "cannot resume an aborted rollout",
     );
@@ -258,7 +190,7 @@ describe("the rollout engine on simulated nodes", () => {
     // The nodes' gateway comes back on the same address; the standby's engine now leads.
     const restarted = await startTestControl(t!, { port });
     controls.push(restarted);
-    await reaches(db, id, "completed");
+    await rolloutReaches(db, id, "completed");
     // One of the two took over (the standby, or the restarted process if it asked first).
     const leads = (c: TestControl) => c.output.some((l) => l.includes("rollout engine: leading"));
     expect(leads(standby) || leads(restarted)).toBe(true);
@@ -268,6 +200,6 @@ describe("the rollout engine on simulated nodes", () => {
     const accepted = acceptedCommands(fleet!);
     expect([...accepted.values()].every((n) => n === 1)).toBe(true);
     expect(await db.rebootRecord.count({ where: { trigger: "rollout" } })).toBe(40);
-    expect((await violations(db, id, plan.maxUnavailable)).found).toEqual([]);
+    expect((await rolloutViolations(db, id, plan.maxUnavailable)).found).toEqual([]);
   }, 180_000);
 });

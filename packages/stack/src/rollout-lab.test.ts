@@ -3,7 +3,15 @@ import { execIn, managerProperties, stage } from "@softfleet/lab";
 import type { RolloutPlanInput } from "@softfleet/rollout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
-import { createTestDatabase, startTestControl, type TestControl, type TestDatabase } from "./testing";
+import {
+  createTestDatabase,
+  rolloutReaches,
+  rolloutViolations,
+  startTestControl,
+  type TestControl,
+  type TestDatabase,
+  until,
+} from "./testing";
 
 /**
  * The rollout engine on real systemd nodes: the agent soft-reboots each node
@@ -23,23 +31,6 @@ let fleet: LabFleet | undefined;
 let hosts: string[] = [];
 let groupId = "";
 let user: User = { id: "", name: "" };
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    const value = await probe().catch((error: unknown) => {
-      lastError = error;
-      return null;
-    });
-    if (value) return value;
-    if (Date.now() > deadline) {
-      const why = lastError ? ` (last error: ${(lastError as Error).message})` : "";
-      throw new Error(`not within ${timeoutMs / 1000} s: ${what}${why}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const softRebootsCount = async (name: string) => Number((await managerProperties(name, ["SoftRebootsCount"]))[0]);
 
@@ -73,57 +64,12 @@ const act = (db: Db, rolloutId: string, action: "pause" | "resume" | "approve" |
   db.$transaction((tx) => actOnRollout(tx, { rolloutId, action, user }));
 
 /** The rollout in `status`; "completed" and "aborted" wait until it is over (nothing left in flight). */
-const reaches = (db: Db, id: string, status: string, timeoutMs = 90_000) =>
-  until(
-    `rollout ${id} to be ${status}`,
-    async () => {
-      const rollout = await db.rollout.findUniqueOrThrow({ where: { id } });
-      const over = status !== "completed" && status !== "aborted" ? true : rollout.finishedAt !== null;
-      return rollout.status === status && over ? rollout : null;
-    },
-    timeoutMs,
-  );
-
 const nodesOf = async (db: Db, rolloutId: string) =>
   new Map((await db.rolloutNode.findMany({ where: { rolloutId } })).map((n) => [n.hostname, n]));
 
-/**
- * Replays the recorded transitions in order and returns every broken
- * invariant: more than max-unavailable rebooting at once, a node rebooted
- * twice, a reboot started while the rollout was not running, batches out of order.
- */
-async function violations(db: Db, rolloutId: string, maxUnavailable: number) {
-  const transitions = await db.rolloutTransition.findMany({ where: { rolloutId }, orderBy: { id: "asc" } });
-  const batchOf = new Map(
-    (await db.rolloutNode.findMany({ where: { rolloutId } })).map((n) => [n.nodeId, n.batchIndex]),
-  );
-  const found: string[] = [];
-  const rebooting = new Set<string>();
-  const rebooted = new Set<string>();
-  let status = "running";
-  let lastBatch = -1;
-  for (const tr of transitions) {
-    if (tr.machine === "rollout") status = tr.to;
-    if (tr.machine !== "node") continue;
-    if (tr.to === "rebooting") {
-      if (rebooted.has(tr.subject)) found.push(`${tr.subjectName} rebooted twice`);
-      if (status !== "running") found.push(`${tr.subjectName} rebooted while the rollout was ${status}`);
-      const batch = batchOf.get(tr.subject)!;
-      if (batch < lastBatch) found.push(`${tr.subjectName} of batch ${batch} after batch ${lastBatch} had started`);
-      lastBatch = Math.max(lastBatch, batch);
-      rebooted.add(tr.subject);
-      rebooting.add(tr.subject);
-      if (rebooting.size > maxUnavailable) found.push(`${rebooting.size} nodes rebooting at once`);
-    } else if (tr.from === "rebooting") {
-      rebooting.delete(tr.subject);
-    }
-  }
-  return { found, rebooted, transitions };
-}
-
 /** Hostnames sent into a reboot, in order. */
 async function rebootedHosts(db: Db, rolloutId: string) {
-  const { transitions } = await violations(db, rolloutId, Number.POSITIVE_INFINITY);
+  const { transitions } = await rolloutViolations(db, rolloutId, Number.POSITIVE_INFINITY);
   return transitions.filter((tr) => tr.machine === "node" && tr.to === "rebooting").map((tr) => tr.subjectName);
 }
 
@@ -195,7 +141,7 @@ describe.skipIf(missing !== null && !required)(
         gate: { returnTimeoutSec: 60 },
       } as const;
       const id = await startRollout(db, plan);
-      const rollout = await reaches(db, id, "completed").catch(async (error: Error) => {
+      const rollout = await rolloutReaches(db, id, "completed", 90_000).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await diagnostics(second)}`);
       });
       expect(rollout.statusReason).toBe("all 3 batches are done: 3 succeeded, 0 failed, 1 skipped");
@@ -219,7 +165,7 @@ describe.skipIf(missing !== null && !required)(
       expect(await softRebootsCount(unstaged)).toBe(countsBefore.get(unstaged));
       expect(await db.rebootRecord.count({ where: { trigger: "rollout" } })).toBe(3);
 
-      const { found, rebooted } = await violations(db, id, plan.maxUnavailable);
+      const { found, rebooted } = await rolloutViolations(db, id, plan.maxUnavailable);
       expect(found).toEqual([]);
       expect(rebooted.size).toBe(3);
       expect(await rebootedHosts(db, id)).toEqual(staged);
@@ -253,7 +199,7 @@ describe.skipIf(missing !== null && !required)(
       } as const;
       const id = await startRollout(db, plan);
 
-      const halted = await reaches(db, id, "halted");
+      const halted = await rolloutReaches(db, id, "halted", 90_000);
       expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
       let nodes = await nodesOf(db, id);
       expect(nodes.get(canary)).toMatchObject({
@@ -295,7 +241,7 @@ describe.skipIf(missing !== null && !required)(
       expect(await rebootedHosts(db, id)).toEqual([second]);
 
       await act(db, id, "abort");
-      const aborted = await reaches(db, id, "aborted");
+      const aborted = await rolloutReaches(db, id, "aborted", 90_000);
       expect(aborted.finishedAt).not.toBeNull();
       nodes = await nodesOf(db, id);
       expect(nodes.get(fourth)).toMatchObject({ status: "cancelled" });
@@ -304,7 +250,7 @@ describe.skipIf(missing !== null && !required)(
       // Staged but never rebooted: the fourth node still runs version 1.
       expect(await osImageVersion(fourth)).toBe("1");
 
-      const { found } = await violations(db, id, plan.maxUnavailable);
+      const { found } = await rolloutViolations(db, id, plan.maxUnavailable);
       expect(found).toEqual([]);
       expect(await rebootedHosts(db, id)).toEqual([second]);
     }, 150_000);
@@ -338,7 +284,7 @@ describe.skipIf(missing !== null && !required)(
         failureThreshold: { count: 0 },
       } as const;
       const id = await startRollout(db, plan);
-      const halted = await reaches(db, id, "halted", 120_000).catch(async (error: Error) => {
+      const halted = await rolloutReaches(db, id, "halted", 120_000).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await diagnostics(canary)}`);
       });
       expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
@@ -356,11 +302,11 @@ describe.skipIf(missing !== null && !required)(
       expect(["rebooting", "offline"]).toContain(brokenNode.status);
 
       await act(db, id, "abort");
-      await reaches(db, id, "aborted");
+      await rolloutReaches(db, id, "aborted", 90_000);
       nodes = await nodesOf(db, id);
       expect([third, fourth].map((h) => nodes.get(h)?.status)).toEqual(["cancelled", "cancelled"]);
       expect([...nodes.values()].every((n) => !n.active)).toBe(true);
-      const { found } = await violations(db, id, plan.maxUnavailable);
+      const { found } = await rolloutViolations(db, id, plan.maxUnavailable);
       expect(found).toEqual([]);
       expect(await rebootedHosts(db, id)).toEqual([canary, broken]);
 

@@ -131,10 +131,14 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
       new Map(
         [...(await agentDelays(names))].map(([name, d]) => {
           const skip = phase1.get(name)?.addedDelayMs.length ?? 0;
-          return [
-            name,
-            { addedDelayMs: d.addedDelayMs.slice(skip), sentMs: d.sentMs.slice(skip), ackMs: d.ackMs.slice(skip) },
-          ];
+          const after = (values: number[]) => values.slice(skip);
+          const delays: Delays = {
+            addedDelayMs: after(d.addedDelayMs),
+            sentMs: after(d.sentMs),
+            ackMs: after(d.ackMs),
+            reapedMs: after(d.reapedMs),
+          };
+          return [name, delays];
         }),
       ),
     );
@@ -157,11 +161,19 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
       agentAddedShutdownDelayMs: {
         ...summary(alone.addedDelayMs),
         goalP99: 20,
-        breakdown: { signalToSentMs: summary(alone.sentMs), signalToAckMs: summary(alone.ackMs) },
+        breakdown: {
+          signalToSentMs: summary(alone.sentMs),
+          signalToAckMs: summary(alone.ackMs),
+          signalToLockProcessReapedMs: summary(alone.reapedMs),
+        },
       },
       agentAddedShutdownDelayWithBrowserWatchingMs: {
         ...summary(withBrowser.addedDelayMs),
-        breakdown: { signalToSentMs: summary(withBrowser.sentMs), signalToAckMs: summary(withBrowser.ackMs) },
+        breakdown: {
+          signalToSentMs: summary(withBrowser.sentMs),
+          signalToAckMs: summary(withBrowser.ackMs),
+          signalToLockProcessReapedMs: summary(withBrowser.reapedMs),
+        },
       },
       agentIdleRssMb: { perNode: rssMb, goalMax: 60 },
     };
@@ -204,20 +216,21 @@ async function until<T>(
  * The agent's own account of each shutdown it delayed, oldest first per node
  * (signal to lock released; the event spooled and sent; the ack received).
  */
-type Delays = { addedDelayMs: number[]; sentMs: number[]; ackMs: number[] };
+type Delays = { addedDelayMs: number[]; sentMs: number[]; ackMs: number[]; reapedMs: number[] };
 
 async function agentDelays(names: string[]): Promise<Map<string, Delays>> {
   const byNode = new Map<string, Delays>();
   for (const name of names) {
-    const result: Delays = { addedDelayMs: [], sentMs: [], ackMs: [] };
+    const result: Delays = { addedDelayMs: [], sentMs: [], ackMs: [], reapedMs: [] };
     byNode.set(name, result);
     const log = await execIn(name, ["journalctl", "-u", "softfleet-agent", "--no-pager", "-o", "cat"]);
     for (const match of log.stdout.matchAll(
-      /shutdown signal reported .*addedDelayMs=([\d.]+) sentMs=([\d.]+) ackMs=([\d.]+)/g,
+      /shutdown signal reported .*addedDelayMs=([\d.]+) sentMs=([\d.]+) ackMs=([\d.]+) reapedMs=([\d.]+)/g,
     )) {
       result.addedDelayMs.push(Number(match[1]));
       result.sentMs.push(Number(match[2]));
       result.ackMs.push(Number(match[3]));
+      result.reapedMs.push(Number(match[4]));
     }
   }
   return byNode;
@@ -229,5 +242,6 @@ function flatten(byNode: Map<string, Delays>): Delays {
     addedDelayMs: all.flatMap((d) => d.addedDelayMs),
     sentMs: all.flatMap((d) => d.sentMs),
     ackMs: all.flatMap((d) => d.ackMs),
+    reapedMs: all.flatMap((d) => d.reapedMs),
   };
 }

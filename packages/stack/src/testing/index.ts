@@ -1,2 +1,3 @@
 export { newEnrollmentToken, startTestControl, type TestControl } from "./control";
 export { createTestDatabase, type TestDatabase } from "./database";
+export { rolloutReaches, rolloutViolations, until } from "./rollouts";
