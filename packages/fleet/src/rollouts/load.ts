@@ -37,7 +37,7 @@ type NodeRow = NodeFactsRow &
 const OUTCOMES = new Set(["accepted", "refused", "expired"]);
 
 /**
- * A rollout with its batches, its nodes in plan order, each node's live facts,
+ * A rollout with its batches, its nodes in plan order, the live facts of the nodes it may act on now,
  * the fate of the command the engine sent it and the reboot record that
  * answered it: in three queries, whatever the number of nodes. With
  * `forUpdate`, the rollout row is locked until the transaction ends, so one
@@ -64,8 +64,14 @@ export async function loadRollout(
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
            r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
     FROM "RolloutNode" rn
-    -- Facts matter only for nodes still to reboot or rebooting; commands and records only for the latter.
-    LEFT JOIN "Node" n ON n.id = rn."nodeId" AND rn.status IN ('pending', 'rebooting')
+    -- Facts matter only for rebooting nodes and for pending ones of the first unfinished batch and the
+    -- next (one step may finish a batch and start the next); commands and records only for rebooting ones.
+    LEFT JOIN "Node" n ON n.id = rn."nodeId" AND (
+      rn.status = 'rebooting' OR (rn.status = 'pending' AND rn."batchIndex" <= 1 + (
+        SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
+        WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
+      ))
+    )
     LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'
     LEFT JOIN LATERAL (
       SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
