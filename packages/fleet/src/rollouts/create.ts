@@ -161,10 +161,9 @@ export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
   const decision = decide(loaded.snapshot, now);
   const { snapshot, transitions } = applyActions(loaded.snapshot, decision.actions, now);
   const t2 = performance.now();
+  // Most steps (a node's heartbeat while others reboot) change nothing: then nothing is written.
   const { commanded } =
-    decision.actions.length > 0 ||
-    loaded.snapshot.rollout.status !== snapshot.rollout.status ||
-    decision.wakeAt !== null
+    decision.actions.length > 0 || decision.wakeAt?.getTime() !== loaded.wakeAt?.getTime()
       ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
       : { commanded: [] };
   const t3 = performance.now();

@@ -11,12 +11,12 @@ import { factsOf, type NodeFactsRow, outcomeOf, type RecordRow } from "./facts";
 
 type Tx = Prisma.TransactionClient;
 
-/** What persisting needs beside the snapshot: names for transitions, the commands sent. */
+/** What persisting needs beside the snapshot: names for transitions, the timer as stored. */
 export interface LoadedRollout {
   snapshot: RolloutSnapshot;
   groupName: string;
   hostnames: Map<string, string>;
-  commandIds: Map<string, string | null>;
+  wakeAt: Date | null;
 }
 
 type NodeRow = NodeFactsRow &
@@ -130,7 +130,7 @@ export async function loadRollout(
     snapshot,
     groupName: rollout.groupName,
     hostnames: new Map(nodes.map((n) => [n.nodeId, n.hostname])),
-    commandIds: new Map(nodes.map((n) => [n.nodeId, n.commandId])),
+    wakeAt: rollout.wakeAt,
   };
 }
 
@@ -141,4 +141,5 @@ interface RolloutRow {
   approvedAt: Date | null;
   failuresAcknowledged: number;
   groupName: string;
+  wakeAt: Date | null;
 }
