@@ -1,7 +1,7 @@
 import { createPrismaClient, redact } from "@softfleet/db";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
-import { startRolloutEngine } from "./rollouts/engine";
+import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
 
@@ -17,20 +17,11 @@ async function main() {
   }
   const server = createControlServer(db);
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
-  // Its own connections: a fleet reconnecting at once must not make the engine wait for one.
-  const engineDb = createPrismaClient(env.DATABASE_URL);
-  const engine = await startRolloutEngine({
-    db: engineDb,
-    databaseUrl: env.DATABASE_URL,
+  // Its own thread and connections: a fleet reconnecting at once must not make the engine wait.
+  const engine = await startRolloutEngineThread(
+    { databaseUrl: env.DATABASE_URL, logSteps: env.SOFTFLEET_ENGINE_TIMINGS === "1" },
     log,
-    onStep:
-      env.SOFTFLEET_ENGINE_TIMINGS === "1"
-        ? (step) =>
-            log(
-              `rollout engine: step of ${step.rolloutId} took ${step.durationMs.toFixed(1)} ms: ${step.actions} actions (${step.kinds.join(", ")}), ${step.commanded} reboots commanded; load ${step.timings?.loadMs.toFixed(1)} ms, decide ${step.timings?.decideMs.toFixed(1)} ms, write ${step.timings?.persistMs.toFixed(1)} ms`,
-            )
-        : undefined,
-  });
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
@@ -49,11 +40,11 @@ async function main() {
     stopping = true;
     log(`${signal}: shutting down`);
     void gateway.close();
-    void engine.close();
+    const engineClosed = engine.close();
     server.closeIdleConnections();
     server.close(async () => {
+      await engineClosed;
       await db.$disconnect();
-      await engineDb.$disconnect();
       log("stopped");
       process.exit(0);
     });

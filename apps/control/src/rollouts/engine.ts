@@ -28,6 +28,8 @@ export interface EngineOptions {
   now?: () => Date;
   /** Each step that did something: for tests and the benchmark. */
   onStep?: (info: StepInfo) => void;
+  /** When this engine starts or stops leading. */
+  onLeading?: (leading: boolean) => void;
 }
 
 export interface RolloutEngine {
@@ -123,6 +125,7 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
       await listen(options.databaseUrl, CONTROL_CHANNEL, onControl, log),
     ];
     leading = true;
+    options.onLeading?.(true);
     log("rollout engine: leading (this process steps the rollouts)");
     wake();
   }
@@ -130,6 +133,7 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   async function stepDown(reason: string) {
     if (!leading) return;
     leading = false;
+    options.onLeading?.(false);
     log(`rollout engine: standing by (${reason})`);
     if (timer) clearTimeout(timer);
     timer = null;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "@softfleet/db";
 import { isTerminal, type RolloutSnapshot, type TransitionRecord } from "@softfleet/rollout";
-import { notifyChange, notifyControl } from "../notify";
+import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal } from "../notify";
 import type { LoadedRollout } from "./load";
 
 type Tx = Prisma.TransactionClient;
@@ -17,12 +17,60 @@ export interface PersistOptions {
   wakeAt?: Date | null;
 }
 
+/** Everything one step writes, as the single JSON parameter of WRITE_SQL. */
+interface Changes {
+  rollout: {
+    id: string;
+    status: string;
+    approvedAt: string | null;
+    failuresAcknowledged: number;
+    /** Present when a rollout transition gives a new reason. */
+    statusReason?: string;
+    finishedAt?: string;
+    /** Whether wakeAt is written (a user action leaves the engine's timer alone). */
+    setWake: boolean;
+    wakeAt: string | null;
+    /** Over: every node leaves the set of active rollout nodes. */
+    ended: boolean;
+    now: string;
+  };
+  batches: Array<{ index: number; status: string; startedAt: string | null; finishedAt: string | null }>;
+  commands: Array<{ id: string; nodeId: string }>;
+  requireNextroot: boolean;
+  nodes: Array<{
+    nodeId: string;
+    status: string;
+    reason: string | null;
+    startedAt: string | null;
+    terminal: boolean;
+    commandId: string | null;
+    bootId: string | null;
+    count: number | null;
+  }>;
+  transitions: Array<{
+    at: string;
+    machine: string;
+    subject: string;
+    name: string;
+    from: string;
+    to: string;
+    reason: string;
+    actor: "user" | "engine";
+    userId: string | null;
+    actorName: string;
+  }>;
+  notify: Array<{ channel: string; payload: string }>;
+}
+
+const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+
 /**
  * Writes what changed between the loaded snapshot and `after` (from
  * @softfleet/rollout's applyActions), with its transitions, in the caller's
  * transaction. Nodes that start rebooting get their soft-reboot command here,
- * in the same transaction as their new status: a node is commanded exactly
- * when it is recorded as rebooting, whatever process dies when.
+ * in the same statement as their new status: a node is commanded exactly when
+ * it is recorded as rebooting, whatever process dies when. One statement
+ * whatever the number of nodes, so a batch of 100 costs one round trip.
  */
 export async function persistRollout(
   tx: Tx,
@@ -31,6 +79,18 @@ export async function persistRollout(
   transitions: readonly TransitionRecord[],
   options: PersistOptions,
 ): Promise<{ commanded: string[] }> {
+  const changes = changesOf(loaded, after, transitions, options);
+  await tx.$executeRawUnsafe(WRITE_SQL, JSON.stringify(changes));
+  return { commanded: changes.commands.map((c) => c.nodeId) };
+}
+
+/** The rows to write: plain data, computed without the database. */
+export function changesOf(
+  loaded: LoadedRollout,
+  after: RolloutSnapshot,
+  transitions: readonly TransitionRecord[],
+  options: PersistOptions,
+): Changes {
   const before = loaded.snapshot;
   const { now } = options;
   const rolloutId = before.rollout.id;
@@ -41,123 +101,151 @@ export async function persistRollout(
   const ended = over(after);
   const lastRolloutTransition = [...transitions].reverse().find((t) => t.machine === "rollout");
 
-  await tx.rollout.update({
-    where: { id: rolloutId },
-    data: {
-      status: after.rollout.status,
-      approvedAt: after.rollout.approvedAt,
-      failuresAcknowledged: after.rollout.failuresAcknowledged,
-      ...(lastRolloutTransition ? { statusReason: lastRolloutTransition.reason } : {}),
-      ...(ended && !over(before) ? { finishedAt: now } : {}),
-      ...(options.wakeAt !== undefined ? { wakeAt: options.wakeAt } : {}),
-    },
-  });
-  if (ended) await tx.rolloutNode.updateMany({ where: { rolloutId, active: true }, data: { active: false } });
+  const batchBefore = new Map(before.batches.map((b) => [b.index, b.status]));
+  const batches = after.batches
+    .filter((batch) => batchBefore.get(batch.index) !== batch.status)
+    .map((b) => ({ index: b.index, status: b.status, startedAt: iso(b.startedAt), finishedAt: iso(b.finishedAt) }));
 
-  const batches = after.batches.filter(
-    (batch) => before.batches.find((b) => b.index === batch.index)?.status !== batch.status,
-  );
-  if (batches.length > 0) {
-    await tx.$executeRaw`
-      UPDATE "RolloutBatch" rb SET status = v.status, "startedAt" = v.started, "finishedAt" = v.finished
-      FROM unnest(
-        ${batches.map((b) => b.index)}::int[],
-        ${batches.map((b) => b.status)}::text[],
-        ${batches.map((b) => b.startedAt)}::timestamp(3)[],
-        ${batches.map((b) => b.finishedAt)}::timestamp(3)[]
-      ) AS v(index, status, started, finished)
-      WHERE rb."rolloutId" = ${rolloutId} AND rb.index = v.index`;
-  }
-
-  const commanded = await persistNodes(tx, loaded, after, transitions, now);
-
-  if (transitions.length > 0) {
-    // One statement, whatever the number of transitions (a batch start records one per node).
-    const user = (t: TransitionRecord) => t.actor.kind === "user";
-    await tx.$executeRaw`
-      INSERT INTO "RolloutTransition"
-        ("rolloutId", at, machine, subject, "subjectName", "from", "to", reason, "actorType", "actorUserId", "actorName")
-      SELECT ${rolloutId}, t.at, t.machine, t.subject, t.name, t.f, t.t, t.reason, t.actor::"ActorType", t.uid, t.aname
-      FROM unnest(
-        ${transitions.map((t) => t.at)}::timestamp(3)[],
-        ${transitions.map((t) => t.machine)}::text[],
-        ${transitions.map((t) => t.subject)}::text[],
-        ${transitions.map((t) => subjectName(loaded, t))}::text[],
-        ${transitions.map((t) => t.from)}::text[],
-        ${transitions.map((t) => t.to)}::text[],
-        ${transitions.map((t) => t.reason)}::text[],
-        ${transitions.map((t) => (user(t) ? "user" : "engine"))}::text[],
-        ${transitions.map((t) => (t.actor.kind === "user" ? t.actor.userId : null))}::text[],
-        ${transitions.map((t) => (user(t) ? (options.actorName ?? "a user") : ENGINE_NAME))}::text[]
-      ) WITH ORDINALITY AS t(at, machine, subject, name, f, t, reason, actor, uid, aname, n)
-      ORDER BY t.n`;
-    await notifyChange(tx, { entity: "rollout", id: rolloutId, status: after.rollout.status });
-  }
-  for (let i = 0; i < commanded.length; i += NOTIFY_CHUNK) {
-    await notifyControl(tx, { kind: "commands", nodeIds: commanded.slice(i, i + NOTIFY_CHUNK) });
-  }
-  return { commanded };
-}
-
-function subjectName(loaded: LoadedRollout, t: TransitionRecord): string {
-  if (t.machine === "node") return loaded.hostnames.get(t.subject) ?? t.subject;
-  if (t.machine === "batch") {
-    const batch = loaded.snapshot.batches.find((b) => String(b.index) === t.subject);
-    return batch?.kind === "canary" ? "canary" : `batch ${Number(t.subject) + (hasCanary(loaded) ? 0 : 1)}`;
-  }
-  return loaded.groupName;
-}
-
-function hasCanary(loaded: LoadedRollout): boolean {
-  return loaded.snapshot.batches.some((b) => b.kind === "canary");
-}
-
-/** Changed nodes in two statements, however many: new commands, then the nodes' rows. */
-async function persistNodes(
-  tx: Tx,
-  loaded: LoadedRollout,
-  after: RolloutSnapshot,
-  transitions: readonly TransitionRecord[],
-  now: Date,
-): Promise<string[]> {
-  const beforeById = new Map(loaded.snapshot.nodes.map((n) => [n.nodeId, n]));
+  const statusBefore = new Map(before.nodes.map((n) => [n.nodeId, n.status]));
   const reasons = new Map<string, string>();
   for (const t of transitions) if (t.machine === "node") reasons.set(t.subject, t.reason);
-  const changed = after.nodes.filter((n) => beforeById.get(n.nodeId)?.status !== n.status);
-  if (changed.length === 0) return [];
-
-  const rebooting = changed.filter((n) => n.status === "rebooting");
-  const commandIds = new Map(rebooting.map((n) => [n.nodeId, randomUUID()]));
-  if (rebooting.length > 0) {
-    const requireNextroot = after.rollout.plan.targetImageVersion !== null;
-    const ids = rebooting.map((n) => commandIds.get(n.nodeId)!);
-    const nodeIds = rebooting.map((n) => n.nodeId);
-    await tx.$executeRaw`
-      INSERT INTO "NodeCommand" (id, "nodeId", type, "requireNextroot", status, "requestedByName", "rolloutId", "requestedAt")
-      SELECT c.id, c."nodeId", 'soft-reboot', ${requireNextroot}, 'pending', ${ENGINE_NAME}, ${after.rollout.id}, ${now}
-      FROM unnest(${ids}::text[], ${nodeIds}::text[]) AS c(id, "nodeId")`;
+  const commands: Changes["commands"] = [];
+  const nodes: Changes["nodes"] = [];
+  for (const n of after.nodes) {
+    if (statusBefore.get(n.nodeId) === n.status) continue;
+    const commandId = n.status === "rebooting" ? randomUUID() : null;
+    if (commandId) commands.push({ id: commandId, nodeId: n.nodeId });
+    nodes.push({
+      nodeId: n.nodeId,
+      status: n.status,
+      reason: reasons.get(n.nodeId) ?? null,
+      startedAt: n.status === "rebooting" ? iso(n.rebootStartedAt) : null,
+      terminal: isTerminal("node", n.status),
+      commandId,
+      bootId: n.before?.bootId ?? null,
+      count: n.before?.softRebootsCount ?? null,
+    });
   }
 
-  const terminal = (status: string) => isTerminal("node", status as never);
-  await tx.$executeRaw`
+  const names = subjectNames(loaded);
+  const notify: Changes["notify"] = [];
+  if (transitions.length > 0) {
+    const change: Change = { entity: "rollout", id: rolloutId, status: after.rollout.status };
+    notify.push({ channel: CHANGES_CHANNEL, payload: JSON.stringify(change) });
+  }
+  for (let i = 0; i < commands.length; i += NOTIFY_CHUNK) {
+    const signal: ControlSignal = {
+      kind: "commands",
+      nodeIds: commands.slice(i, i + NOTIFY_CHUNK).map((c) => c.nodeId),
+    };
+    notify.push({ channel: CONTROL_CHANNEL, payload: JSON.stringify(signal) });
+  }
+
+  return {
+    rollout: {
+      id: rolloutId,
+      status: after.rollout.status,
+      approvedAt: iso(after.rollout.approvedAt),
+      failuresAcknowledged: after.rollout.failuresAcknowledged,
+      ...(lastRolloutTransition ? { statusReason: lastRolloutTransition.reason } : {}),
+      ...(ended && !over(before) ? { finishedAt: now.toISOString() } : {}),
+      setWake: options.wakeAt !== undefined,
+      wakeAt: iso(options.wakeAt),
+      ended,
+      now: now.toISOString(),
+    },
+    batches,
+    commands,
+    requireNextroot: after.rollout.plan.targetImageVersion !== null,
+    nodes,
+    transitions: transitions.map((t) => ({
+      at: t.at.toISOString(),
+      machine: t.machine,
+      subject: t.subject,
+      name: names(t),
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+      actor: t.actor.kind === "user" ? "user" : "engine",
+      userId: t.actor.kind === "user" ? t.actor.userId : null,
+      actorName: t.actor.kind === "user" ? (options.actorName ?? "a user") : ENGINE_NAME,
+    })),
+    notify,
+  };
+}
+
+/** For people: a node's hostname, "canary" or "batch 2", the group's name for the rollout. */
+function subjectNames(loaded: LoadedRollout): (t: TransitionRecord) => string {
+  const kinds = new Map(loaded.snapshot.batches.map((b) => [String(b.index), b.kind]));
+  const hasCanary = [...kinds.values()].includes("canary");
+  return (t) => {
+    if (t.machine === "node") return loaded.hostnames.get(t.subject) ?? t.subject;
+    if (t.machine === "batch") {
+      return kinds.get(t.subject) === "canary" ? "canary" : `batch ${Number(t.subject) + (hasCanary ? 0 : 1)}`;
+    }
+    return loaded.groupName;
+  };
+}
+
+/**
+ * One statement: data-modifying CTEs over the JSON of `Changes`, each on its
+ * own rows (the changed nodes and, when the rollout ends, the other active
+ * ones are disjoint), then the notifications (sent at commit, and only then).
+ * Timestamps are UTC ISO strings, as Prisma stores them.
+ */
+const WRITE_SQL = `
+  WITH input AS (SELECT j, j->'rollout' AS r FROM (SELECT $1::jsonb AS j) x),
+  rollout AS (
+    UPDATE "Rollout" ro SET
+      status = input.r->>'status',
+      "approvedAt" = (input.r->>'approvedAt')::timestamp(3),
+      "failuresAcknowledged" = (input.r->>'failuresAcknowledged')::int,
+      "statusReason" = CASE WHEN input.r->'statusReason' IS NOT NULL THEN input.r->>'statusReason' ELSE ro."statusReason" END,
+      "finishedAt" = COALESCE((input.r->>'finishedAt')::timestamp(3), ro."finishedAt"),
+      "wakeAt" = CASE WHEN (input.r->>'setWake')::boolean THEN (input.r->>'wakeAt')::timestamp(3) ELSE ro."wakeAt" END,
+      "updatedAt" = (input.r->>'now')::timestamp(3)
+    FROM input WHERE ro.id = input.r->>'id'
+  ),
+  batches AS (
+    UPDATE "RolloutBatch" rb SET status = v.status, "startedAt" = v."startedAt", "finishedAt" = v."finishedAt"
+    FROM input, jsonb_to_recordset(input.j->'batches')
+      AS v(index int, status text, "startedAt" timestamp(3), "finishedAt" timestamp(3))
+    WHERE rb."rolloutId" = input.r->>'id' AND rb.index = v.index
+  ),
+  commands AS (
+    INSERT INTO "NodeCommand" (id, "nodeId", type, "requireNextroot", status, "requestedByName", "rolloutId", "requestedAt")
+    SELECT c.id, c."nodeId", 'soft-reboot', (input.j->>'requireNextroot')::boolean, 'pending', '${ENGINE_NAME}',
+      input.r->>'id', (input.r->>'now')::timestamp(3)
+    FROM input, jsonb_to_recordset(input.j->'commands') AS c(id text, "nodeId" text)
+  ),
+  changed AS (
     UPDATE "RolloutNode" rn SET
       status = v.status,
       reason = v.reason,
-      "rebootStartedAt" = COALESCE(v.started, rn."rebootStartedAt"),
-      "finishedAt" = CASE WHEN v.terminal THEN ${now} ELSE rn."finishedAt" END,
-      "commandId" = COALESCE(v.command, rn."commandId"),
-      "bootIdBefore" = CASE WHEN v.command IS NULL THEN rn."bootIdBefore" ELSE v."bootId" END,
-      "softRebootsCountBefore" = CASE WHEN v.command IS NULL THEN rn."softRebootsCountBefore" ELSE v.count END
-    FROM unnest(
-      ${changed.map((n) => n.nodeId)}::text[],
-      ${changed.map((n) => n.status)}::text[],
-      ${changed.map((n) => reasons.get(n.nodeId) ?? null)}::text[],
-      ${changed.map((n) => (n.status === "rebooting" ? n.rebootStartedAt : null))}::timestamp(3)[],
-      ${changed.map((n) => terminal(n.status))}::boolean[],
-      ${changed.map((n) => commandIds.get(n.nodeId) ?? null)}::text[],
-      ${changed.map((n) => n.before?.bootId ?? null)}::text[],
-      ${changed.map((n) => n.before?.softRebootsCount ?? null)}::int[]
-    ) AS v("nodeId", status, reason, started, terminal, command, "bootId", count)
-    WHERE rn."rolloutId" = ${after.rollout.id} AND rn."nodeId" = v."nodeId"`;
-  return rebooting.map((n) => n.nodeId);
-}
+      "rebootStartedAt" = COALESCE(v."startedAt", rn."rebootStartedAt"),
+      "finishedAt" = CASE WHEN v.terminal THEN (input.r->>'now')::timestamp(3) ELSE rn."finishedAt" END,
+      "commandId" = COALESCE(v."commandId", rn."commandId"),
+      "bootIdBefore" = CASE WHEN v."commandId" IS NULL THEN rn."bootIdBefore" ELSE v."bootId" END,
+      "softRebootsCountBefore" = CASE WHEN v."commandId" IS NULL THEN rn."softRebootsCountBefore" ELSE v.count END,
+      active = rn.active AND NOT (input.r->>'ended')::boolean
+    FROM input, jsonb_to_recordset(input.j->'nodes') AS v("nodeId" text, status text, reason text,
+      "startedAt" timestamp(3), terminal boolean, "commandId" text, "bootId" text, count int)
+    WHERE rn."rolloutId" = input.r->>'id' AND rn."nodeId" = v."nodeId"
+  ),
+  ended AS (
+    UPDATE "RolloutNode" rn SET active = false FROM input
+    WHERE (input.r->>'ended')::boolean AND rn."rolloutId" = input.r->>'id' AND rn.active
+      AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(input.j->'nodes') e WHERE e->>'nodeId' = rn."nodeId")
+  ),
+  transitions AS (
+    INSERT INTO "RolloutTransition"
+      ("rolloutId", at, machine, subject, "subjectName", "from", "to", reason, "actorType", "actorUserId", "actorName")
+    SELECT input.r->>'id', t.at, t.machine, t.subject, t.name, t."from", t."to", t.reason, t.actor::"ActorType",
+      t."userId", t."actorName"
+    FROM input, ROWS FROM (jsonb_to_recordset(input.j->'transitions') AS (at timestamp(3), machine text,
+      subject text, name text, "from" text, "to" text, reason text, actor text, "userId" text, "actorName" text))
+      WITH ORDINALITY AS t(at, machine, subject, name, "from", "to", reason, actor, "userId", "actorName", n)
+    ORDER BY t.n
+  )
+  SELECT count(pg_notify(x.channel, x.payload))
+  FROM input, jsonb_to_recordset(input.j->'notify') AS x(channel text, payload text)`;
