@@ -27,6 +27,7 @@ export {
   TransitionError,
   transition,
   type UserAction,
+  unfinishedRolloutStatuses,
 } from "./machine";
 export {
   isTimeZone,

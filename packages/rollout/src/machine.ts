@@ -70,6 +70,11 @@ export function isTerminal<K extends MachineKind>(kind: K, status: StatusOf[K]):
   return allowed[kind][status].length === 0;
 }
 
+/** The statuses of a rollout that is not over: the engine steps it, the UI offers actions. */
+export const unfinishedRolloutStatuses: readonly RolloutStatus[] = rolloutStatuses.filter(
+  (status) => !isTerminal("rollout", status),
+);
+
 /** Only a running rollout starts batches and reboots. */
 export function mayStartReboots(status: RolloutStatus): boolean {
   return status === "running";

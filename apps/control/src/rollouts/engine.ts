@@ -1,12 +1,19 @@
 import type { Db } from "@softfleet/db";
 import { parseDatabaseUrl } from "@softfleet/db";
-import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal, stepRollout } from "@softfleet/fleet";
+import {
+  CHANGES_CHANNEL,
+  type Change,
+  CONTROL_CHANNEL,
+  type ControlSignal,
+  stepRollout,
+  unfinishedRolloutStatuses,
+} from "@softfleet/fleet";
 import pg from "pg";
 import { listen } from "../gateway/listen";
 
 /** Any fixed 64-bit number: the advisory lock that makes one engine act at a time. */
 export const ENGINE_LOCK_KEY = 0x50f7f1ee7;
-const ACTIVE = ["running", "paused", "awaiting-approval", "halted"];
+const ACTIVE = [...unfinishedRolloutStatuses];
 
 export interface StepInfo {
   rolloutId: string;

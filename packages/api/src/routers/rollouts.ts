@@ -1,5 +1,12 @@
 import type { Prisma } from "@softfleet/db";
-import { actOnRollout, createRollout, previewRollout, RolloutActionError, RolloutPlanError } from "@softfleet/fleet";
+import {
+  actOnRollout,
+  createRollout,
+  previewRollout,
+  RolloutActionError,
+  RolloutPlanError,
+  unfinishedRolloutStatuses,
+} from "@softfleet/fleet";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { audited } from "../audit";
@@ -23,7 +30,7 @@ function planRefused(error: unknown): never {
   throw error;
 }
 
-const ACTIVE = ["running", "paused", "awaiting-approval", "halted"];
+const ACTIVE: string[] = [...unfinishedRolloutStatuses];
 const ACTION_AUDIT = {
   pause: "rollout.paused",
   resume: "rollout.resumed",

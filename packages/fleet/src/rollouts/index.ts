@@ -1,3 +1,4 @@
+export { unfinishedRolloutStatuses } from "@softfleet/rollout";
 export { createRollout, previewRollout, RolloutPlanError, type RolloutPreview, stepRollout } from "./create";
 export { downtimeMs } from "./facts";
 export { type LoadedRollout, loadRollout } from "./load";
