@@ -34,8 +34,10 @@ export function applyActions(
     if (!found) throw new Error(`no batch ${index} in rollout ${s.rollout.id}`);
     return found;
   };
+  let byId: Map<string, RolloutSnapshot["nodes"][number]> | null = null;
   const node = (nodeId: string) => {
-    const found = s.nodes.find((n) => n.nodeId === nodeId);
+    byId ??= new Map(s.nodes.map((n) => [n.nodeId, n]));
+    const found = byId.get(nodeId);
     if (!found) throw new Error(`no node ${nodeId} in rollout ${s.rollout.id}`);
     return found;
   };

@@ -22,9 +22,6 @@ export interface LoadedRollout {
 type NodeRow = NodeFactsRow &
   Partial<RecordRow> & {
     nodeId: string;
-    hostname: string;
-    batchIndex: number;
-    status: string;
     rebootStartedAt: Date | null;
     bootIdBefore: string | null;
     softRebootsCountBefore: number | null;
@@ -36,27 +33,50 @@ type NodeRow = NodeFactsRow &
 
 const OUTCOMES = new Set(["accepted", "refused", "expired"]);
 
+/** Facts are not loaded for nodes the engine cannot act on now (done, or pending in a later batch). */
+const UNLOADED = factsOf({
+  nodeStatus: null,
+  inhibitor: null,
+  imageVersion: null,
+  nextrootStaged: null,
+  nextrootImageVersion: null,
+  bootId: null,
+  softRebootsCount: null,
+  units: null,
+});
+
 /**
- * A rollout with its batches, its nodes in plan order, the live facts of the nodes it may act on now,
- * the fate of the command the engine sent it and the reboot record that
- * answered it: in three queries, whatever the number of nodes. With
- * `forUpdate`, the rollout row is locked until the transaction ends, so one
- * engine step or user action at a time changes it.
+ * A rollout with its batches, its nodes in plan order, and for the nodes it
+ * may act on now their live facts, the fate of the command the engine sent
+ * them and the reboot record that answered it: in three queries, whatever the
+ * number of nodes. The nodes it cannot act on now (done, or pending in a later
+ * batch) come as arrays of their id, hostname, batch and status, which is all
+ * a decision needs of them. With `forUpdate`, the rollout row is locked until
+ * the transaction ends, so one engine step or user action at a time changes it.
  */
 export async function loadRollout(
   tx: Tx,
   rolloutId: string,
   { forUpdate = false } = {},
 ): Promise<LoadedRollout | null> {
+  // The lock first, in a statement of its own: the next statements' snapshot is taken once it is held.
   const rollouts = forUpdate
     ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR UPDATE`
     : await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId}`;
   const rollout = rollouts[0];
   if (!rollout) return null;
-  const batches = await tx.rolloutBatch.findMany({ where: { rolloutId }, orderBy: { index: "asc" } });
-  const nodes = await tx.$queryRaw<NodeRow[]>`
-    SELECT rn."nodeId", rn.hostname, rn."batchIndex", rn.status, rn."rebootStartedAt",
-           rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
+  const [all] = await tx.$queryRaw<AllRow[]>`
+    SELECT
+      (SELECT json_agg(json_build_array(b.index, b.kind, b.status,
+          extract(epoch FROM b."startedAt") * 1000, extract(epoch FROM b."finishedAt") * 1000) ORDER BY b.index)
+        FROM "RolloutBatch" b WHERE b."rolloutId" = ${rolloutId}) AS batches,
+      array_agg(rn."nodeId" ORDER BY rn.position) AS ids,
+      array_agg(rn.hostname ORDER BY rn.position) AS hostnames,
+      array_agg(rn."batchIndex" ORDER BY rn.position) AS "batchIndexes",
+      array_agg(rn.status ORDER BY rn.position) AS statuses
+    FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
+  const live = await tx.$queryRaw<NodeRow[]>`
+    SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
            n.status::text AS "nodeStatus", n.inhibitor, n."imageVersion", n."nextrootStaged",
            n."nextrootImageVersion", n."bootId", n."softRebootsCount",
            CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
@@ -64,20 +84,22 @@ export async function loadRollout(
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
            r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
     FROM "RolloutNode" rn
-    -- Facts matter only for rebooting nodes and for pending ones of the first unfinished batch and the
-    -- next (one step may finish a batch and start the next); commands and records only for rebooting ones.
-    LEFT JOIN "Node" n ON n.id = rn."nodeId" AND (
-      rn.status = 'rebooting' OR (rn.status = 'pending' AND rn."batchIndex" <= 1 + (
-        SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
-        WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
-      ))
-    )
+    LEFT JOIN "Node" n ON n.id = rn."nodeId"
     LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'
     LEFT JOIN LATERAL (
       SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
     ) r ON rn."commandId" IS NOT NULL AND rn.status = 'rebooting'
-    WHERE rn."rolloutId" = ${rolloutId}
-    ORDER BY rn.position`;
+    -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
+    -- finish a batch and start the next); commands and records only for rebooting ones.
+    WHERE rn."rolloutId" = ${rolloutId} AND (
+      rn.status = 'rebooting' OR (rn.status = 'pending' AND rn."batchIndex" <= 1 + (
+        SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
+        WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
+      ))
+    )`;
+  const liveById = new Map(live.map((row) => [row.nodeId, row]));
+  const ids = all?.ids ?? [];
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
   const snapshot: RolloutSnapshot = {
     rollout: {
@@ -87,51 +109,78 @@ export async function loadRollout(
       approvedAt: rollout.approvedAt,
       failuresAcknowledged: rollout.failuresAcknowledged,
     },
-    batches: batches.map((b) => ({
-      index: b.index,
-      kind: b.kind as BatchKind,
-      status: b.status as BatchStatus,
-      startedAt: b.startedAt,
-      finishedAt: b.finishedAt,
+    batches: (all?.batches ?? []).map(([index, kind, status, startedAt, finishedAt]) => ({
+      index,
+      kind: kind as BatchKind,
+      status: status as BatchStatus,
+      startedAt: date(startedAt),
+      finishedAt: date(finishedAt),
     })),
-    nodes: nodes.map((row) => ({
-      nodeId: row.nodeId,
-      batchIndex: row.batchIndex,
-      status: row.status as NodeStatus,
-      rebootStartedAt: row.rebootStartedAt,
-      facts: factsOf(row),
-      before:
-        row.rebootStartedAt === null
-          ? null
-          : { bootId: row.bootIdBefore, softRebootsCount: row.softRebootsCountBefore },
-      commandOutcome: OUTCOMES.has(row.commandStatus ?? "")
-        ? (row.commandStatus as "accepted" | "refused" | "expired")
-        : null,
-      commandReason: row.commandReason,
-      record:
-        row.recordKind && row.bootIdAfter && row.agentConnectedUsec !== undefined && row.agentConnectedUsec !== null
-          ? outcomeOf(
-              {
-                kind: row.recordKind,
-                escalated: row.escalated ?? false,
-                bootIdAfter: row.bootIdAfter,
-                softRebootsCountAfter: row.softRebootsCountAfter ?? null,
-                imageVersionAfter: row.imageVersionAfter ?? null,
-                signalUsec: row.signalUsec ?? null,
-                shutdownStartUsec: row.shutdownStartUsec ?? null,
-                agentConnectedUsec: row.agentConnectedUsec,
-              },
-              row.units,
-            )
+    nodes: ids.map((nodeId, i) => {
+      const status = all!.statuses[i] as NodeStatus;
+      const batchIndex = all!.batchIndexes[i]!;
+      const row = liveById.get(nodeId);
+      if (!row) {
+        return {
+          nodeId,
+          batchIndex,
+          status,
+          rebootStartedAt: null,
+          facts: UNLOADED,
+          before: null,
+          commandOutcome: null,
+          commandReason: null,
+          record: null,
+        };
+      }
+      return {
+        nodeId,
+        batchIndex,
+        status,
+        rebootStartedAt: row.rebootStartedAt,
+        facts: factsOf(row),
+        before:
+          row.rebootStartedAt === null
+            ? null
+            : { bootId: row.bootIdBefore, softRebootsCount: row.softRebootsCountBefore },
+        commandOutcome: OUTCOMES.has(row.commandStatus ?? "")
+          ? (row.commandStatus as "accepted" | "refused" | "expired")
           : null,
-    })),
+        commandReason: row.commandReason,
+        record:
+          row.recordKind && row.bootIdAfter && row.agentConnectedUsec !== undefined && row.agentConnectedUsec !== null
+            ? outcomeOf(
+                {
+                  kind: row.recordKind,
+                  escalated: row.escalated ?? false,
+                  bootIdAfter: row.bootIdAfter,
+                  softRebootsCountAfter: row.softRebootsCountAfter ?? null,
+                  imageVersionAfter: row.imageVersionAfter ?? null,
+                  signalUsec: row.signalUsec ?? null,
+                  shutdownStartUsec: row.shutdownStartUsec ?? null,
+                  agentConnectedUsec: row.agentConnectedUsec,
+                },
+                row.units,
+              )
+            : null,
+      };
+    }),
   };
   return {
     snapshot,
     groupName: rollout.groupName,
-    hostnames: new Map(nodes.map((n) => [n.nodeId, n.hostname])),
+    hostnames: new Map(ids.map((id, i) => [id, all!.hostnames[i]!])),
     wakeAt: rollout.wakeAt,
   };
+}
+
+interface AllRow {
+  /** [index, kind, status, startedAt ms, finishedAt ms] per batch. */
+  batches: Array<[number, string, string, number | null, number | null]> | null;
+  ids: string[] | null;
+  hostnames: string[];
+  batchIndexes: number[];
+  statuses: string[];
 }
 
 interface RolloutRow {

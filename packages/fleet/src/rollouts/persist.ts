@@ -232,10 +232,11 @@ const WRITE_SQL = `
       "startedAt" timestamp(3), terminal boolean, "commandId" text, "bootId" text, count int)
     WHERE rn."rolloutId" = input.r->>'id' AND rn."nodeId" = v."nodeId"
   ),
+  changed_ids AS (SELECT e->>'nodeId' AS "nodeId" FROM input, jsonb_array_elements(input.j->'nodes') e),
   ended AS (
     UPDATE "RolloutNode" rn SET active = false FROM input
     WHERE (input.r->>'ended')::boolean AND rn."rolloutId" = input.r->>'id' AND rn.active
-      AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(input.j->'nodes') e WHERE e->>'nodeId' = rn."nodeId")
+      AND rn."nodeId" NOT IN (SELECT "nodeId" FROM changed_ids)
   ),
   transitions AS (
     INSERT INTO "RolloutTransition"
