@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { createPrismaClient, type Db } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
@@ -84,6 +85,7 @@ const finished = (db: Db, id: string, timeoutMs: number) =>
     timeoutMs,
   );
 
+const loadAverage = () => Math.round(loadavg()[0]! * 100) / 100;
 const round = (value: number) => Math.round(value * 10) / 10;
 const summary = (values: number[]) => ({
   n: values.length,
@@ -134,6 +136,7 @@ export async function benchRolloutEngine(count = 1000, batchSize = 100, rounds =
     );
     const fleetReadyMs = Date.now() - started;
     const group = await groupOfAll(bench.db);
+    const loadBefore = loadAverage();
     // The first rollout takes the fleet to version 2; the next ones restart it on the same image
     // (no target version), so that the p99 comes from more than ten transitions.
     const rolloutMs: number[] = [];
@@ -160,6 +163,8 @@ export async function benchRolloutEngine(count = 1000, batchSize = 100, rounds =
       name: `rollout engine: ${count} simulated nodes in batches of ${batchSize}, ${rounds} rollouts`,
       simulatedFleetReadyMs: fleetReadyMs,
       rolloutMs,
+      /** The machine's 1-minute load average before and after: above 2 (two cores), other work competed. */
+      loadAverage: { before: loadBefore, after: loadAverage() },
       batchTransitionMs: {
         ...summary(transitions),
         goalP99: 50,
