@@ -125,6 +125,8 @@ export async function attachGateway(server: Server, db: Db, options: GatewayOpti
           }),
       );
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 3_000))]);
+      // Agents that did not answer the close in time are cut off: the HTTP server waits for every socket.
+      for (const session of sessions.values()) session.socket.terminate();
       wss.close();
       await Promise.all(inFlight);
     },
