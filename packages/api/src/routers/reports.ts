@@ -1,6 +1,6 @@
 import type { Db, Prisma } from "@softfleet/db";
 // @softfleet/fleet does not export its reports yet: switch to "@softfleet/fleet" once its index.ts does.
-import { fleetReport, fleetReportRows, nodeHistory, rolloutReport } from "@softfleet/fleet";
+import { fleetReport, fleetReportRows, nodeHistory, rolloutReport, whyNoTotal } from "@softfleet/fleet";
 import { z } from "zod";
 import { notFound } from "../errors";
 import { id } from "../schemas";
@@ -46,7 +46,11 @@ export const reportsRouter = router({
         limit: z.number().int().min(1).max(5000).default(1000),
       }),
     )
-    .query(({ ctx, input }) => fleetReportRows(ctx.db, input.range, { after: input.after, limit: input.limit })),
+    .query(async ({ ctx, input }) => {
+      const page = await fleetReportRows(ctx.db, input.range, { after: input.after, limit: input.limit });
+      // Each row says why it has no total, as the rollout and node exports do (never an empty cell read as 0).
+      return { ...page, rows: page.rows.map((row) => ({ ...row, missingTotal: whyNoTotal(row) })) };
+    }),
 
   /** Every reboot of one node, with its phases. */
   node: viewerProcedure.input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
