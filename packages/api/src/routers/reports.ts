@@ -22,9 +22,13 @@ export const reportRange = z
     message: `the range must be at most ${MAX_RANGE_DAYS} days`,
   });
 
-/** Reads of one consistent snapshot, never a mix of two engine steps. */
+/**
+ * Reads of one consistent snapshot, never a mix of two engine steps. A report
+ * over a large fleet may take seconds: Prisma's default 5 s limit on an
+ * interactive transaction would turn it into an error, so it gets a minute.
+ */
 const snapshot = <T>(db: Db, read: (tx: Prisma.TransactionClient) => Promise<T>) =>
-  db.$transaction(read, { isolationLevel: "RepeatableRead" });
+  db.$transaction(read, { isolationLevel: "RepeatableRead", timeout: 60_000 });
 
 export const reportsRouter = router({
   /** A rollout's downtime: nodes, phase percentiles overall and per batch, services, image versions. */
