@@ -4,6 +4,7 @@ import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
 import { uniqueSuffix } from "./fleet-fixtures";
 import { logIn } from "./helpers";
+import { parseCsv } from "./report-fixtures";
 
 test.use({ locale: "en-US" });
 
@@ -139,17 +140,6 @@ async function insertFinishedRollout(suffix: string) {
 }
 
 const ms = (value: number) => `${value.toLocaleString("en-US", { maximumFractionDigits: 3 })} ms`;
-
-/** A CSV body as records by its header (the export quotes cells holding commas or quotes). */
-function parseCsv(text: string): Array<Record<string, string>> {
-  const lines = text.trim().split(/\r\n/);
-  const split = (line: string) =>
-    [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)]
-      .slice(0, -1)
-      .map((m) => (m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!));
-  const header = split(lines[0]!);
-  return lines.slice(1).map((line) => Object.fromEntries(split(line).map((cell, i) => [header[i]!, cell])));
-}
 
 test("a rollout report shows the database's figures and exports the same rows", async ({ page }) => {
   const suffix = uniqueSuffix();

@@ -1,6 +1,6 @@
 import type { Db, Prisma } from "@softfleet/db";
 // @softfleet/fleet does not export its reports yet: switch to "@softfleet/fleet" once its index.ts does.
-import { fleetReport, fleetReportRows, nodeHistory, rolloutReport } from "@softfleet/fleet";
+import { fleetReport, fleetReportRows, nodeHistory, rolloutReport, whyNoTotal } from "@softfleet/fleet";
 import { z } from "zod";
 import { notFound } from "../errors";
 import { id } from "../schemas";
@@ -22,9 +22,13 @@ export const reportRange = z
     message: `the range must be at most ${MAX_RANGE_DAYS} days`,
   });
 
-/** Reads of one consistent snapshot, never a mix of two engine steps. */
+/**
+ * Reads of one consistent snapshot, never a mix of two engine steps. A report
+ * over a large fleet may take seconds: Prisma's default 5 s limit on an
+ * interactive transaction would turn it into an error, so it gets a minute.
+ */
 const snapshot = <T>(db: Db, read: (tx: Prisma.TransactionClient) => Promise<T>) =>
-  db.$transaction(read, { isolationLevel: "RepeatableRead" });
+  db.$transaction(read, { isolationLevel: "RepeatableRead", timeout: 60_000 });
 
 export const reportsRouter = router({
   /** A rollout's downtime: nodes, phase percentiles overall and per batch, services, image versions. */
@@ -46,7 +50,11 @@ export const reportsRouter = router({
         limit: z.number().int().min(1).max(5000).default(1000),
       }),
     )
-    .query(({ ctx, input }) => fleetReportRows(ctx.db, input.range, { after: input.after, limit: input.limit })),
+    .query(async ({ ctx, input }) => {
+      const page = await fleetReportRows(ctx.db, input.range, { after: input.after, limit: input.limit });
+      // Each row says why it has no total, as the rollout and node exports do (never an empty cell read as 0).
+      return { ...page, rows: page.rows.map((row) => ({ ...row, missingTotal: whyNoTotal(row) })) };
+    }),
 
   /** Every reboot of one node, with its phases. */
   node: viewerProcedure.input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {

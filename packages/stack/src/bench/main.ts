@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
 import { benchLabReboots } from "./lab-reboots";
+import { benchReportPage } from "./report-page";
 import { benchReports } from "./reports";
 import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
 import { benchStartup } from "./startup";
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   },
   engine: () => benchRolloutEngine(),
   reports: () => benchReports(),
+  "report-page": () => benchReportPage(),
   "rollout-lab": async () => {
     const missing = await labUnavailable();
     return missing ? { name: "rollout on lab nodes", skipped: missing } : benchRolloutLab();

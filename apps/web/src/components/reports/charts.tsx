@@ -18,13 +18,22 @@ import {
 import { formatMs } from "~/components/format";
 import { BAR_PHASES, PHASE_COLORS, PHASE_SHORT, TYPE_COLORS, TYPE_LABELS } from "./labels";
 
-/** Axes and grid in the text colour, so the charts read in light and dark mode alike. */
-const axis = { stroke: "currentColor", tick: { fill: "currentColor", fontSize: 12 } };
-const grid = <CartesianGrid strokeDasharray="3 3" stroke="currentColor" strokeOpacity={0.15} />;
+/**
+ * Axes, grid, legend and hover marks in the theme's chart colours (CSS
+ * variables of globals.css that follow the colour scheme), so the charts read
+ * in light and dark mode alike. The series keep their own colours: only their
+ * swatches carry them, the legend's text is the axes' colour.
+ */
+const text = "var(--chart-text)";
+const axis = { stroke: text, tick: { fill: text, fontSize: 12 } };
+const grid = <CartesianGrid strokeDasharray="3 3" stroke="var(--chart-grid)" />;
+const legend = <Legend formatter={(value) => <span style={{ color: text }}>{value}</span>} />;
+const barCursor = { fill: "var(--chart-cursor)", stroke: "none" };
+const lineCursor = { stroke: text, strokeDasharray: "3 3" };
 
 function Frame({ label, height, children }: { label: string; height: number; children: ReactNode }) {
   return (
-    <figure aria-label={label} className="w-full text-zinc-600 dark:text-zinc-400" style={{ height }}>
+    <figure aria-label={label} className="w-full" style={{ height }}>
       <ResponsiveContainer width="100%" height="100%">
         {children as React.ReactElement}
       </ResponsiveContainer>
@@ -78,10 +87,10 @@ export function TotalsHistogram({ buckets }: { buckets: HistogramBucket[] }) {
         <YAxis
           allowDecimals={false}
           {...axis}
-          label={{ value: "reboots", angle: -90, position: "insideLeft", fill: "currentColor" }}
+          label={{ value: "reboots", angle: -90, position: "insideLeft", fill: text }}
         />
-        <Tooltip content={ExactTooltip} />
-        <Legend />
+        <Tooltip content={ExactTooltip} cursor={barCursor} />
+        {legend}
         {types.map((type) => (
           <Bar
             key={type}
@@ -112,8 +121,8 @@ export function NodePhaseBars({ nodes }: { nodes: PhasedNode[] }) {
         {grid}
         <XAxis type="number" {...axis} tickFormatter={(ms: number) => formatMs(ms, 0)} />
         <YAxis type="category" dataKey="hostname" width={140} {...axis} />
-        <Tooltip content={ExactTooltip} />
-        <Legend />
+        <Tooltip content={ExactTooltip} cursor={barCursor} />
+        {legend}
         {BAR_PHASES.map((phase) => (
           <Bar key={phase} dataKey={phase} name={PHASE_SHORT[phase]} stackId="p" fill={PHASE_COLORS[phase]} />
         ))}
@@ -153,8 +162,8 @@ export function TrendChart({
         {grid}
         <XAxis dataKey="day" {...axis} />
         <YAxis {...axis} tickFormatter={(ms: number) => formatMs(ms, 0)} width={90} />
-        <Tooltip content={ExactTooltip} />
-        <Legend />
+        <Tooltip content={ExactTooltip} cursor={lineCursor} />
+        {legend}
         {keys.map((key, index) => (
           <Line
             key={key}
@@ -162,7 +171,7 @@ export function TrendChart({
             name={keyLabel(key)}
             stroke={TYPE_COLORS[key] ?? palette[index % palette.length]}
             connectNulls
-            dot
+            dot={{ fill: "var(--chart-surface)" }}
           />
         ))}
       </LineChart>

@@ -4,10 +4,10 @@ import type { RouterOutputs } from "@softfleet/api";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { SimulatedBadge } from "~/components/node-badges";
-import { TotalsHistogram, TrendChart } from "~/components/reports/charts";
 import { ExportLinks } from "~/components/reports/export-links";
 import { Ms } from "~/components/reports/figures";
 import { TRIGGER_LABELS, TYPE_LABELS } from "~/components/reports/labels";
+import { TotalsHistogram, TrendChart } from "~/components/reports/lazy-charts";
 import { StatsTable } from "~/components/reports/stats-table";
 import { LocalTime } from "~/components/time";
 import { FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
@@ -23,6 +23,12 @@ type Days = { from: string; to: string; group: string };
 const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
 const muted = "text-zinc-600 dark:text-zinc-400";
 const typeName = (type: string) => TYPE_LABELS[type] ?? type;
+const rebootCount = (n: number) => `${n} ${n === 1 ? "reboot" : "reboots"}`;
+/** Soft-reboot first, then full reboot and kexec (the API orders them by name); stable within a type. */
+const TYPE_ORDER = ["soft-reboot", "full-reboot", "kexec"];
+const typeRank = (type: string) => (TYPE_ORDER.includes(type) ? TYPE_ORDER.indexOf(type) : TYPE_ORDER.length);
+const inTypeOrder = <T extends { rebootType: string }>(rows: T[]) =>
+  [...rows].sort((a, b) => typeRank(a.rebootType) - typeRank(b.rebootType));
 
 export function FleetReportView({ days }: { days: Days }) {
   const trpc = useTRPC();
@@ -64,10 +70,10 @@ function FleetSections({ report }: { report: Report }) {
     <>
       <Section id="types" title="Soft-reboot, full reboot and kexec side by side">
         <div className="grid gap-6 xl:grid-cols-2">
-          {report.byType.map((s) => (
+          {inTypeOrder(report.byType).map((s) => (
             <div key={s.rebootType}>
               <StatsTable
-                caption={`${typeName(s.rebootType)} · ${s.reboots} reboots`}
+                caption={`${typeName(s.rebootType)} · ${rebootCount(s.reboots)}`}
                 stats={s.phases}
                 rebootType={s.rebootType}
                 reboots={s.reboots}
@@ -222,6 +228,12 @@ type Breakdown = Report["byType"][number] & { key: string; label: string };
 
 /** One row per (label, reboot type): reboots, escalations and the total's p50 / p95 / max. */
 function BreakdownTable({ rows, labelHeader }: { rows: Breakdown[]; labelHeader: string }) {
+  // Each label's rows together, in the API's order of labels, and its types in TYPE_ORDER.
+  const labelRank = new Map<string, number>();
+  for (const row of rows) if (!labelRank.has(row.label)) labelRank.set(row.label, labelRank.size);
+  const ordered = [...rows].sort(
+    (a, b) => labelRank.get(a.label)! - labelRank.get(b.label)! || typeRank(a.rebootType) - typeRank(b.rebootType),
+  );
   return (
     <table className={tableClass}>
       <thead>
@@ -236,7 +248,7 @@ function BreakdownTable({ rows, labelHeader }: { rows: Breakdown[]; labelHeader:
         </tr>
       </thead>
       <tbody>
-        {rows.map((row) => {
+        {ordered.map((row) => {
           const total = row.phases.totalMs;
           const why = row.withoutTotal === row.reboots ? "unknown (no reboot had a total)" : "unknown";
           return (

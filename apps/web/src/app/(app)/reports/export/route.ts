@@ -18,7 +18,9 @@ export async function GET(request: Request) {
         yield page.rows;
       }
     }
-    const name = `reboots-${range.from.toISOString().slice(0, 10)}-${range.to.toISOString().slice(0, 10)}`;
+    // Named by the range's days as the form shows them (its end is the last day included).
+    const lastDay = new Date(range.to.getTime() - 86_400_000);
+    const name = `reboots-${range.from.toISOString().slice(0, 10)}-${lastDay.toISOString().slice(0, 10)}`;
     return exportResponse(formatOf(request), name, pages());
   } catch (error) {
     return exportError(error);
