@@ -2,7 +2,14 @@
 
 import type { AppRouter } from "@softfleet/api";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
@@ -29,10 +36,16 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
     createTRPCClient<AppRouter>({
       links: [
         splitLink({
-          // Live changes arrive over Server-Sent Events; everything else is batched HTTP.
+          // Live changes arrive over Server-Sent Events; everything else is HTTP.
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-          false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          false: splitLink({
+            // A report over a fleet's history takes longer than the rest: it goes alone, so that the
+            // page's other queries (lists, menus) are not held back by it.
+            condition: (op) => op.path.startsWith("reports."),
+            true: httpLink({ url: "/api/trpc", transformer: superjson }),
+            false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          }),
         }),
       ],
     }),
