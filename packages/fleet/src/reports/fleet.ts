@@ -183,7 +183,10 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
     escalations AS (
       SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
     ),
-    step AS (SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step FROM (SELECT max(b."totalMs") AS "maxTotal" FROM b) top),
+    step AS (
+      SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
+      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s WHERE s.dimension = 'type') top
+    ),
     histogram AS (
       SELECT b."rebootType", floor(b."totalMs" / step.step)::int AS bucket, count(*)::int AS count
       FROM b, step WHERE b."totalMs" IS NOT NULL GROUP BY 1, 2

@@ -46,7 +46,9 @@ export async function generateFleet(client: pg.Client, nodes: number, records: n
           'inactiveEnterUsec', (s + 10000)::text, 'activeEnterUsec', (s + 1300000 + (i % 300) * 1000)::text)),
       now() - (i::float8 / ${records}) * interval '365 days'
     FROM (SELECT i, ((i::bigint * 7919) % 1000) / 1000.0 AS t, 1000000000::bigint + (i % 100000) * 1000 AS s
-          FROM generate_series(1, ${records}) i) g`);
+          FROM generate_series(1, ${records}) i) g
+    -- Oldest first, as records arrive (newest first left the recordedAt indexes half-full).
+    ORDER BY i DESC`);
   await client.query(`
     INSERT INTO "Rollout" (id, "groupId", "groupName", status, plan, "createdByName", "finishedAt", "updatedAt")
     VALUES ('bench-rollout', NULL, 'bench', 'completed', '{}', 'bench', now(), now())`);
