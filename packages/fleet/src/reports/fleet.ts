@@ -155,11 +155,12 @@ interface PartA {
   stats: Array<StatsRow<{ dimension: "type" | "image"; imageVersion: string | null }>> | null;
   trend: Array<Json<TrendPoint>> | null;
   escalations: Array<Json<RebootRow>> | null;
+  slowestNodes: SlowNode[] | null;
   histogramStep: number;
   histogram: Array<{ rebootType: RebootType; bucket: number; count: number }> | null;
 }
 
-/** Per type and per image version, the trend, the escalations and the histogram: one statement. */
+/** Per type and per image version, the trend, the slowest nodes, the escalations and the histogram: one statement. */
 async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promise<PartA> {
   await workMem(db);
   const [row] = await db.$queryRaw<[PartA]>`
@@ -179,6 +180,13 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
               b."totalMs" FROM b) t
       GROUP BY GROUPING SETS ((t.at, t."rebootType"), (t.at, t."rebootType", t."imageVersionAfter"))
       HAVING grouping(t."imageVersionAfter") = 1 OR t."rebootType" = 'soft-reboot'
+    ),
+    slow_nodes AS (
+      SELECT b."nodeId", count(*)::int AS reboots,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY b."totalMs") AS p50,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY b."totalMs") AS p95, max(b."totalMs") AS max
+      FROM b WHERE b."rebootType" = 'soft-reboot' AND b."totalMs" IS NOT NULL
+      GROUP BY b."nodeId" ORDER BY p95 DESC, max DESC LIMIT 10
     ),
     escalations AS (
       SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
@@ -203,6 +211,9 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
           'signalToShutdownMs', r."signalToShutdownMs", 'shutdownMs', r."shutdownMs", 'bootMs', r."bootMs",
           'reconnectMs', r."reconnectMs", 'totalMs', r."totalMs") ORDER BY e."recordedAt" DESC, e."recordId" DESC)
         FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId") AS escalations,
+      (SELECT json_agg(json_build_object('nodeId', s."nodeId", 'hostname', n.hostname, 'simulated', n.simulated,
+          'reboots', s.reboots, 'p50', s.p50, 'p95', s.p95, 'max', s.max) ORDER BY s.p95 DESC, s.max DESC)
+        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes",
       (SELECT step FROM step) AS "histogramStep",
       (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
   return row;
@@ -210,11 +221,10 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
 
 interface PartB {
   byGroup: Array<StatsRow<{ groupId: string; groupName: string }>> | null;
-  slowestNodes: SlowNode[] | null;
   slowestServices: ServiceRow[] | null;
 }
 
-/** Per group, the slowest nodes and the slowest services: one statement. */
+/** Per group and the slowest services: one statement. */
 async function partB(db: Sql, range: ReportRange): Promise<PartB> {
   const groupFilter = range.groupId ? Prisma.sql`WHERE gn."groupId" = ${range.groupId}` : Prisma.empty;
   const services = servicesSql(
@@ -233,19 +243,9 @@ async function partB(db: Sql, range: ReportRange): Promise<PartB> {
       FROM b JOIN gn ON gn."nodeId" = b."nodeId"
       GROUP BY 1, 2, 3
     ),
-    slow_nodes AS (
-      SELECT b."nodeId", count(*)::int AS reboots,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY b."totalMs") AS p50,
-        percentile_cont(0.95) WITHIN GROUP (ORDER BY b."totalMs") AS p95, max(b."totalMs") AS max
-      FROM b WHERE b."rebootType" = 'soft-reboot' AND b."totalMs" IS NOT NULL
-      GROUP BY b."nodeId" ORDER BY p95 DESC, max DESC LIMIT 10
-    ),
     services AS (${services})
     SELECT
       (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup",
-      (SELECT json_agg(json_build_object('nodeId', s."nodeId", 'hostname', n.hostname, 'simulated', n.simulated,
-          'reboots', s.reboots, 'p50', s.p50, 'p95', s.p95, 'max', s.max) ORDER BY s.p95 DESC, s.max DESC)
-        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes",
       (SELECT json_agg(v ORDER BY v."gapP95Ms" DESC NULLS LAST, v.restarted DESC, v.name) FROM services v)
         AS "slowestServices"`;
   return row;
@@ -282,7 +282,7 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
     byGroup: (b.byGroup ?? []).map(typed),
     trend: (a.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),
     escalations: (a.escalations ?? []).map((e): RebootRow => ({ ...e, recordedAt: new Date(e.recordedAt) })),
-    slowestNodes: b.slowestNodes ?? [],
+    slowestNodes: a.slowestNodes ?? [],
     slowestServices: b.slowestServices ?? [],
     histogram: (a.histogram ?? []).map(
       (row): HistogramBucket => ({
