@@ -4,10 +4,11 @@
 -- A record's phases (ms) and reboot type, as STORED generated columns: Postgres
 -- computes them from the µs columns on every insert and update (and for the
 -- existing rows here), so nothing can write them inconsistently. The expressions
--- are those of phaseExpressions in packages/fleet/src/reports/sql.ts, which
--- does in SQL what phaseDurations (packages/fleet/src/phases.ts) does in
--- TypeScript: a phase is null when either end is unknown or the clock went
--- backwards, and after a full reboot only the new boot's points compare.
+-- are those the reports computed at every query before (phaseColumns in
+-- packages/fleet/src/reports/sql.ts), doing in SQL what phaseDurations
+-- (packages/fleet/src/phases.ts) does in TypeScript: a phase is null when either
+-- end is unknown or the clock went backwards, and after a full reboot only the
+-- new boot's points compare (packages/stack/src/report-facts.test.ts compares them).
 ALTER TABLE "RebootRecord"
   ADD COLUMN "signalToShutdownMs" double precision GENERATED ALWAYS AS (
     CASE WHEN "kind" = 'soft-reboot' THEN
