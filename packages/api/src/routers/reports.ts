@@ -38,8 +38,8 @@ export const reportsRouter = router({
     return report;
   }),
 
-  /** The fleet's (or a group's) downtime over a time range. */
-  fleet: viewerProcedure.input(reportRange).query(({ ctx, input }) => snapshot(ctx.db, (tx) => fleetReport(tx, input))),
+  /** The fleet's (or a group's) downtime over a time range (one snapshot: the report opens its transactions). */
+  fleet: viewerProcedure.input(reportRange).query(({ ctx, input }) => fleetReport(ctx.db, input)),
 
   /** The reboots behind the fleet report, a page at a time (for exports). */
   fleetRows: viewerProcedure

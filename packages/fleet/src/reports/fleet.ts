@@ -1,8 +1,8 @@
-import { Prisma } from "@softfleet/db";
-import { totalsHistogram } from "./rollout";
-import { type ServiceRow, servicesOf } from "./services";
+import { type Db, Prisma } from "@softfleet/db";
+import { type ServiceRow, servicesSql } from "./services";
 import {
-  niceStep,
+  type HistogramBucket,
+  niceStepSql,
   type PhaseStats,
   phaseColumns,
   phaseStatsOf,
@@ -20,23 +20,29 @@ export interface ReportRange {
   groupId?: string | null;
 }
 
-/** A group's nodes now: static members and the nodes its label selector matches. */
+/**
+ * A group's nodes now: static members and the nodes its label selector matches
+ * (a GIN index on Node.labels finds those).
+ */
 const groupNodesSql = Prisma.sql`
-  SELECT g.id AS "groupId", g.name AS "groupName", n.id AS "nodeId"
-  FROM "NodeGroup" g JOIN "Node" n ON
-    EXISTS (SELECT 1 FROM "NodeGroupMember" m WHERE m."groupId" = g.id AND m."nodeId" = n.id)
-    OR (g."labelSelector" <> '{}'::jsonb AND n.labels @> g."labelSelector")`;
+  SELECT g.id AS "groupId", g.name AS "groupName", m."nodeId"
+  FROM "NodeGroup" g JOIN "NodeGroupMember" m ON m."groupId" = g.id
+  UNION
+  SELECT g.id, g.name, n.id
+  FROM "NodeGroup" g JOIN "Node" n ON g."labelSelector" <> '{}'::jsonb AND n.labels @> g."labelSelector"`;
+
+const inGroup = (range: ReportRange, alias: string) =>
+  range.groupId
+    ? Prisma.sql`AND ${Prisma.raw(alias)}."nodeId" IN (SELECT gn."nodeId" FROM (${groupNodesSql}) gn WHERE gn."groupId" = ${range.groupId})`
+    : Prisma.empty;
 
 /** The reboots recorded in the range (of the group's nodes), with their phases. */
 export function rebootsSql(range: ReportRange): Prisma.Sql {
-  const group = range.groupId
-    ? Prisma.sql`AND r."nodeId" IN (SELECT gn."nodeId" FROM (${groupNodesSql}) gn WHERE gn."groupId" = ${range.groupId})`
-    : Prisma.empty;
   return Prisma.sql`
     SELECT r.id AS "recordId", r."nodeId", n.hostname, n.simulated, r."recordedAt", r.kind, r.requested, r.escalated,
-      r."beforeLost", r.trigger, r."imageVersionBefore", r."imageVersionAfter", r."commandId", r.units, ${phaseColumns}
+      r."beforeLost", r.trigger, r."imageVersionBefore", r."imageVersionAfter", r."commandId", ${phaseColumns}
     FROM "RebootRecord" r JOIN "Node" n ON n.id = r."nodeId"
-    WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${group}`;
+    WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${inGroup(range, "r")}`;
 }
 
 interface TypedStats {
@@ -66,99 +72,226 @@ function typed<K extends object>(row: StatsRow<K>): K & TypedStats {
 export const trendBucketOf = (range: ReportRange): "day" | "week" =>
   range.to.getTime() - range.from.getTime() <= 122 * 86_400_000 ? "day" : "week";
 
+/** A timestamp as epoch ms in JSON (Prisma's timestamps are UTC). */
+const epochMs = (column: string) => Prisma.raw(`(extract(epoch FROM ${column}) * 1000)::float8`);
+
+interface TrendPoint {
+  at: Date;
+  dimension: "type" | "image";
+  key: string | null;
+  reboots: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+interface SlowNode {
+  nodeId: string;
+  hostname: string;
+  simulated: boolean;
+  reboots: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+type Json<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] };
+
+/** Memory for a statement's sorts (the percentiles sort each phase of ~250k reboots in memory). */
+const REPORT_WORK_MEM = "64MB";
+
+/** A client that can open transactions of its own (the report then runs its two statements concurrently). */
+type Client = Sql & Pick<Db, "$transaction">;
+
+/**
+ * Runs `a` and `b` in one snapshot. Given a transaction, one after the other
+ * in it; given a client, concurrently on two connections: `b`'s transaction
+ * imports the snapshot `a`'s exported (pg_export_snapshot), so both read the
+ * same data as one RepeatableRead transaction would. Should no second
+ * connection be free, `b` runs after `a` in `a`'s transaction.
+ */
+async function inOneSnapshot<A, B>(
+  db: Sql | Client,
+  a: (tx: Sql) => Promise<A>,
+  b: (tx: Sql) => Promise<B>,
+): Promise<[A, B]> {
+  if (!("$transaction" in db)) return [await a(db), await b(db)];
+  const options = { isolationLevel: "RepeatableRead" as const, timeout: 60_000 };
+  return db.$transaction(async (tx) => {
+    const [{ snapshot }] = await tx.$queryRaw<[{ snapshot: string }]>`SELECT pg_export_snapshot() AS snapshot`;
+    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+    const other = db
+      .$transaction(
+        async (tx2) => {
+          await tx2.$executeRawUnsafe(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+          return b(tx2);
+        },
+        { ...options, maxWait: 500 },
+      )
+      .then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+    const resultA = await a(tx);
+    const outcome = await other;
+    if ("result" in outcome) return [resultA, outcome.result];
+    if (!isNoConnection(outcome.error)) throw outcome.error;
+    return [resultA, await b(tx)];
+  }, options);
+}
+
+/** Prisma's P2028: a transaction could not start (no connection free within maxWait). */
+const isNoConnection = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2028";
+
+const workMem = (db: Sql) => db.$queryRaw`SELECT set_config('work_mem', ${REPORT_WORK_MEM}, true)`;
+
+/** The range's reboots: index-only from the covering index on recordedAt (the phases are stored columns). */
+const rangeSql = (range: ReportRange) => Prisma.sql`
+  SELECT r.id AS "recordId", r."nodeId", r."recordedAt", r."imageVersionAfter", r.escalated, r."beforeLost", ${phaseColumns}
+  FROM "RebootRecord" r
+  WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${inGroup(range, "r")}`;
+
+interface PartA {
+  stats: Array<StatsRow<{ dimension: "type" | "image"; imageVersion: string | null }>> | null;
+  trend: Array<Json<TrendPoint>> | null;
+  escalations: Array<Json<RebootRow>> | null;
+  slowestNodes: SlowNode[] | null;
+  histogramStep: number;
+  histogram: Array<{ rebootType: RebootType; bucket: number; count: number }> | null;
+}
+
+/** Per type and per image version, the trend, the slowest nodes, the escalations and the histogram: one statement. */
+async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promise<PartA> {
+  await workMem(db);
+  const [row] = await db.$queryRaw<[PartA]>`
+    WITH b AS NOT MATERIALIZED (${rangeSql(range)}),
+    stats AS (
+      SELECT CASE WHEN grouping(b."imageVersionAfter") = 1 THEN 'type' ELSE 'image' END AS dimension,
+        b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns}, ${statColumns}
+      FROM b GROUP BY GROUPING SETS ((b."rebootType"), (b."rebootType", b."imageVersionAfter"))
+    ),
+    trend AS (
+      SELECT t.at, CASE WHEN grouping(t."imageVersionAfter") = 1 THEN 'type' ELSE 'image' END AS dimension,
+        CASE WHEN grouping(t."imageVersionAfter") = 1 THEN t."rebootType" ELSE t."imageVersionAfter" END AS key,
+        count(*)::int AS reboots,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY t."totalMs") AS p50,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY t."totalMs") AS p95
+      FROM (SELECT date_trunc(${Prisma.raw(`'${bucket}'`)}, b."recordedAt") AS at, b."rebootType", b."imageVersionAfter",
+              b."totalMs" FROM b) t
+      GROUP BY GROUPING SETS ((t.at, t."rebootType"), (t.at, t."rebootType", t."imageVersionAfter"))
+      HAVING grouping(t."imageVersionAfter") = 1 OR t."rebootType" = 'soft-reboot'
+    ),
+    slow_nodes AS (
+      SELECT b."nodeId", count(*)::int AS reboots,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY b."totalMs") AS p50,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY b."totalMs") AS p95, max(b."totalMs") AS max
+      FROM b WHERE b."rebootType" = 'soft-reboot' AND b."totalMs" IS NOT NULL
+      GROUP BY b."nodeId" ORDER BY p95 DESC, max DESC LIMIT 10
+    ),
+    escalations AS (
+      SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
+    ),
+    step AS (
+      SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
+      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s WHERE s.dimension = 'type') top
+    ),
+    histogram AS (
+      SELECT b."rebootType", floor(b."totalMs" / step.step)::int AS bucket, count(*)::int AS count
+      FROM b, step WHERE b."totalMs" IS NOT NULL GROUP BY 1, 2
+    )
+    SELECT
+      (SELECT json_agg(s ORDER BY s.dimension DESC, s."imageVersion" NULLS LAST, s."rebootType") FROM stats s) AS stats,
+      (SELECT json_agg(json_build_object('at', ${epochMs("t.at")}, 'dimension', t.dimension, 'key', t.key,
+          'reboots', t.reboots, 'p50', t.p50, 'p95', t.p95) ORDER BY t.at, t.dimension, t.key)
+        FROM trend t) AS trend,
+      (SELECT json_agg(json_build_object('recordId', r.id, 'nodeId', r."nodeId", 'hostname', n.hostname,
+          'simulated', n.simulated, 'recordedAt', ${epochMs('r."recordedAt"')}, 'rebootType', r."rebootType",
+          'kind', r.kind, 'requested', r.requested, 'escalated', r.escalated, 'beforeLost', r."beforeLost",
+          'trigger', r.trigger, 'imageVersionBefore', r."imageVersionBefore", 'imageVersionAfter', r."imageVersionAfter",
+          'signalToShutdownMs', r."signalToShutdownMs", 'shutdownMs', r."shutdownMs", 'bootMs', r."bootMs",
+          'reconnectMs', r."reconnectMs", 'totalMs', r."totalMs") ORDER BY e."recordedAt" DESC, e."recordId" DESC)
+        FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId") AS escalations,
+      (SELECT json_agg(json_build_object('nodeId', s."nodeId", 'hostname', n.hostname, 'simulated', n.simulated,
+          'reboots', s.reboots, 'p50', s.p50, 'p95', s.p95, 'max', s.max) ORDER BY s.p95 DESC, s.max DESC)
+        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes",
+      (SELECT step FROM step) AS "histogramStep",
+      (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
+  return row;
+}
+
+interface PartB {
+  byGroup: Array<StatsRow<{ groupId: string; groupName: string }>> | null;
+  slowestServices: ServiceRow[] | null;
+}
+
+/** Per group and the slowest services: one statement. */
+async function partB(db: Sql, range: ReportRange): Promise<PartB> {
+  const groupFilter = range.groupId ? Prisma.sql`WHERE gn."groupId" = ${range.groupId}` : Prisma.empty;
+  const services = servicesSql(
+    Prisma.sql`
+      SELECT x.name, x.outcome, x."gapMs" FROM "RebootUnit" x
+      WHERE x."recordedAt" >= ${range.from} AND x."recordedAt" < ${range.to} AND x."rebootType" = 'soft-reboot'
+        ${inGroup(range, "x")}`,
+    { orderBySlowest: true, limit: 15 },
+  );
+  await workMem(db);
+  const [row] = await db.$queryRaw<[PartB]>`
+    WITH b AS NOT MATERIALIZED (${rangeSql(range)}),
+    gn AS MATERIALIZED (SELECT * FROM (${groupNodesSql}) gn ${groupFilter}),
+    by_group AS (
+      SELECT gn."groupId", gn."groupName", b."rebootType", ${countColumns}, ${statColumns}
+      FROM b JOIN gn ON gn."nodeId" = b."nodeId"
+      GROUP BY 1, 2, 3
+    ),
+    services AS (${services})
+    SELECT
+      (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup",
+      (SELECT json_agg(v ORDER BY v."gapP95Ms" DESC NULLS LAST, v.restarted DESC, v.name) FROM services v)
+        AS "slowestServices"`;
+  return row;
+}
+
 /**
  * The fleet (or one group's) report over a time range, computed in Postgres:
  * per reboot type, per image version and per group; a trend of totals; the
- * escalations; the slowest nodes and services. Soft-reboots and full reboots
- * are never mixed in one figure.
+ * escalations; the slowest nodes and services; a histogram of totals.
+ * Soft-reboots and full reboots are never mixed in one figure. Percentiles
+ * are exact (percentile_cont: linear interpolation).
+ *
+ * Two statements, each reading the range once (index-only: the covering index
+ * on recordedAt carries the stored phases) into a materialized CTE that its
+ * breakdowns aggregate; the services come from RebootUnit. Both read one
+ * snapshot: given a client, the report opens its RepeatableRead transactions
+ * and runs the two statements concurrently (two connections); given a
+ * transaction, it runs them one after the other in it.
  */
-export async function fleetReport(db: Sql, range: ReportRange) {
-  const base = rebootsSql(range);
-
-  const byType = (
-    await db.$queryRaw<StatsRow<object>[]>`
-      SELECT b."rebootType", ${countColumns}, ${statColumns} FROM (${base}) b GROUP BY 1 ORDER BY 1`
-  ).map(typed);
-
-  const byImageVersion = (
-    await db.$queryRaw<StatsRow<{ imageVersion: string | null }>[]>`
-      SELECT b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns}, ${statColumns}
-      FROM (${base}) b GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2`
-  ).map(typed);
-
-  const groupFilter = range.groupId ? Prisma.sql`WHERE gn."groupId" = ${range.groupId}` : Prisma.empty;
-  const byGroup = (
-    await db.$queryRaw<StatsRow<{ groupId: string; groupName: string }>[]>`
-      SELECT gn."groupId", gn."groupName", b."rebootType", ${countColumns}, ${statColumns}
-      FROM (${base}) b JOIN (${groupNodesSql}) gn ON gn."nodeId" = b."nodeId" ${groupFilter}
-      GROUP BY 1, 2, 3 ORDER BY 2, 3`
-  ).map(typed);
-
+export async function fleetReport(db: Sql | Client, range: ReportRange) {
   const bucket = trendBucketOf(range);
-  const trend = await db.$queryRaw<
-    Array<{
-      at: Date;
-      dimension: "type" | "image";
-      key: string | null;
-      reboots: number;
-      p50: number | null;
-      p95: number | null;
-    }>
-  >`
-    SELECT b.at,
-      CASE WHEN grouping(b."rebootType") = 0 THEN 'type' ELSE 'image' END AS dimension,
-      CASE WHEN grouping(b."rebootType") = 0 THEN b."rebootType" ELSE b."imageVersionAfter" END AS key,
-      count(*)::int AS reboots,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY b."totalMs") AS p50,
-      percentile_cont(0.95) WITHIN GROUP (ORDER BY b."totalMs") AS p95
-    FROM (SELECT date_trunc(${Prisma.raw(`'${bucket}'`)}, x."recordedAt") AS at, x.* FROM (${base}) x) b
-    GROUP BY GROUPING SETS ((b.at, b."rebootType"), (b.at, b."imageVersionAfter", b.kind))
-    HAVING grouping(b."rebootType") = 0 OR b.kind = 'soft-reboot'
-    ORDER BY 1, 2, 3`;
-
-  const escalations = await db.$queryRaw<RebootRow[]>`
-    SELECT b."recordId", b."nodeId", b.hostname, b.simulated, b."recordedAt", b."rebootType", b.kind, b.requested,
-      b.escalated, b."beforeLost", b.trigger, b."imageVersionBefore", b."imageVersionAfter",
-      b."signalToShutdownMs", b."shutdownMs", b."bootMs", b."reconnectMs", b."totalMs"
-    FROM (${base}) b WHERE b.escalated ORDER BY b."recordedAt" DESC LIMIT 50`;
-
-  const slowestNodes = await db.$queryRaw<
-    Array<{
-      nodeId: string;
-      hostname: string;
-      simulated: boolean;
-      reboots: number;
-      p50: number;
-      p95: number;
-      max: number;
-    }>
-  >`
-    SELECT b."nodeId", min(b.hostname) AS hostname, bool_or(b.simulated) AS simulated, count(*)::int AS reboots,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY b."totalMs") AS p50,
-      percentile_cont(0.95) WITHIN GROUP (ORDER BY b."totalMs") AS p95, max(b."totalMs") AS max
-    FROM (${base}) b WHERE b."rebootType" = 'soft-reboot' AND b."totalMs" IS NOT NULL
-    GROUP BY b."nodeId" ORDER BY p95 DESC, max DESC LIMIT 10`;
-
-  const slowestServices: ServiceRow[] = await servicesOf(
+  const [a, b] = await inOneSnapshot(
     db,
-    Prisma.sql`SELECT * FROM (${base}) s WHERE s."rebootType" = 'soft-reboot'`,
-    { orderBySlowest: true, limit: 15 },
+    (tx) => partA(tx, range, bucket),
+    (tx) => partB(tx, range),
   );
-
-  const maxTotal = Math.max(0, ...byType.map((s) => s.phases.totalMs.max ?? 0));
-  const histogram = await totalsHistogram(db, base, niceStep(maxTotal));
-
+  const stats = (a.stats ?? []).map(typed);
+  const step = a.histogramStep;
   return {
     range: { ...range, groupId: range.groupId ?? null },
     bucket,
-    byType,
-    byImageVersion,
-    byGroup,
-    trend,
-    escalations,
-    slowestNodes,
-    slowestServices,
-    histogram,
+    byType: stats.filter((s) => s.dimension === "type").map(({ dimension: _d, imageVersion: _i, ...s }) => s),
+    byImageVersion: stats.filter((s) => s.dimension === "image").map(({ dimension: _d, ...s }) => s),
+    byGroup: (b.byGroup ?? []).map(typed),
+    trend: (a.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),
+    escalations: (a.escalations ?? []).map((e): RebootRow => ({ ...e, recordedAt: new Date(e.recordedAt) })),
+    slowestNodes: a.slowestNodes ?? [],
+    slowestServices: b.slowestServices ?? [],
+    histogram: (a.histogram ?? []).map(
+      (row): HistogramBucket => ({
+        rebootType: row.rebootType,
+        fromMs: row.bucket * step,
+        toMs: (row.bucket + 1) * step,
+        count: row.count,
+      }),
+    ),
   };
 }
 

@@ -6,6 +6,7 @@ export type { ServiceRow } from "./services";
 export {
   type HistogramBucket,
   niceStep,
+  niceStepSql,
   PHASES,
   type Phase,
   type PhaseStat,

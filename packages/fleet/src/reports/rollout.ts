@@ -53,7 +53,7 @@ export interface RolloutPhaseStats {
 const nodesSql = (rolloutId: string) => Prisma.sql`
   SELECT rn."nodeId", rn.hostname, n.simulated, rn.position, rn."batchIndex", rn.status, rn.reason, rn."commandId",
     r.id AS "recordId", r."recordedAt", r.requested, r.escalated, r."beforeLost", r.trigger,
-    r."imageVersionBefore", r."imageVersionAfter", r.units, ${phaseColumns}
+    r."imageVersionBefore", r."imageVersionAfter", ${phaseColumns}
   FROM "RolloutNode" rn
   JOIN "Node" n ON n.id = rn."nodeId"
   LEFT JOIN LATERAL (
@@ -76,12 +76,9 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
   if (!rollout) return null;
   const base = nodesSql(rolloutId);
 
-  const nodeRows = await db.$queryRaw<Array<Omit<RolloutReportNode, "missingTotal"> & { units: unknown }>>`
+  const nodeRows = await db.$queryRaw<Array<Omit<RolloutReportNode, "missingTotal">>>`
     SELECT * FROM (${base}) b ORDER BY b."totalMs" DESC NULLS LAST, b.position`;
-  const nodes: RolloutReportNode[] = nodeRows.map(({ units: _units, ...row }) => ({
-    ...row,
-    missingTotal: whyNoTotal(row),
-  }));
+  const nodes: RolloutReportNode[] = nodeRows.map((row) => ({ ...row, missingTotal: whyNoTotal(row) }));
 
   const statRows = await db.$queryRaw<
     Array<StatRow & { batchIndex: number | null; rebootType: RebootType; reboots: number }>

@@ -26,39 +26,55 @@ const hostsOf = (outcome: string) =>
   );
 
 /**
- * The units of the reboots in `base` (rows with units, hostname), from the
- * records' JSON: counts per outcome and gap percentiles of restarts.
+ * The services breakdown over `units` (rows of RebootUnit, with a hostname
+ * when `withHosts`): counts per outcome and gap percentiles of restarts, one
+ * row per unit name. A SELECT to run or to embed in a larger statement.
+ */
+export function servicesSql(
+  units: Prisma.Sql,
+  options: { withHosts?: boolean; orderBySlowest?: boolean; limit?: number } = {},
+): Prisma.Sql {
+  const hosts = options.withHosts
+    ? Prisma.sql`, ${hostsOf("survived")}, ${hostsOf("restarted")}, ${hostsOf("absent")}`
+    : Prisma.empty;
+  const order = options.orderBySlowest
+    ? Prisma.sql`ORDER BY g."gapP95Ms" DESC NULLS LAST, c.restarted DESC, c.name`
+    : Prisma.sql`ORDER BY c.name`;
+  const limit = options.limit ? Prisma.sql`LIMIT ${options.limit}` : Prisma.empty;
+  // Counts by hashing, percentiles sorting only the restarts' gaps (not every unit row by name).
+  return Prisma.sql`
+    WITH u AS NOT MATERIALIZED (${units}),
+    counts AS (
+      SELECT u.name,
+        count(*) FILTER (WHERE u.outcome = 'survived')::int AS survived,
+        count(*) FILTER (WHERE u.outcome = 'restarted')::int AS restarted,
+        count(*) FILTER (WHERE u.outcome = 'absent')::int AS absent,
+        count(*) FILTER (WHERE u.outcome NOT IN ('survived', 'restarted', 'absent') OR u.outcome IS NULL)::int AS unknown
+        ${hosts}
+      FROM u GROUP BY u.name
+    ),
+    gaps AS (
+      SELECT u.name, count(*)::int AS "gapN",
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY u."gapMs") AS "gapP50Ms",
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY u."gapMs") AS "gapP95Ms",
+        max(u."gapMs") AS "gapMaxMs"
+      FROM u WHERE u."gapMs" IS NOT NULL GROUP BY u.name
+    )
+    SELECT c.*, COALESCE(g."gapN", 0) AS "gapN", g."gapP50Ms", g."gapP95Ms", g."gapMaxMs"
+    FROM counts c LEFT JOIN gaps g ON g.name = c.name ${order} ${limit}`;
+}
+
+/**
+ * The units of the reboots in `base` (rows with recordId and hostname), from
+ * RebootUnit (one row per watched unit of a record, written with the record).
  */
 export async function servicesOf(
   db: Sql,
   base: Prisma.Sql,
   options: { withHosts?: boolean; orderBySlowest?: boolean; limit?: number } = {},
 ): Promise<ServiceRow[]> {
-  const hosts = options.withHosts
-    ? Prisma.sql`, ${hostsOf("survived")}, ${hostsOf("restarted")}, ${hostsOf("absent")}`
-    : Prisma.empty;
-  const order = options.orderBySlowest
-    ? Prisma.sql`ORDER BY "gapP95Ms" DESC NULLS LAST, restarted DESC, name`
-    : Prisma.sql`ORDER BY name`;
-  const limit = options.limit ? Prisma.sql`LIMIT ${options.limit}` : Prisma.empty;
-  return db.$queryRaw<ServiceRow[]>`
-    WITH u AS (
-      SELECT b.hostname, e->>'name' AS name, e->>'outcome' AS outcome,
-        CASE WHEN e->>'outcome' = 'restarted'
-          AND (e->>'activeEnterUsec')::numeric >= (e->>'inactiveEnterUsec')::numeric
-          THEN ((e->>'activeEnterUsec')::numeric - (e->>'inactiveEnterUsec')::numeric)::float8 / 1000 END AS gap
-      FROM (${base}) b CROSS JOIN LATERAL jsonb_array_elements(b.units) e
-      WHERE jsonb_typeof(b.units) = 'array'
-    )
-    SELECT name,
-      count(*) FILTER (WHERE outcome = 'survived')::int AS survived,
-      count(*) FILTER (WHERE outcome = 'restarted')::int AS restarted,
-      count(*) FILTER (WHERE outcome = 'absent')::int AS absent,
-      count(*) FILTER (WHERE outcome NOT IN ('survived', 'restarted', 'absent') OR outcome IS NULL)::int AS unknown,
-      count(gap)::int AS "gapN",
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS "gapP50Ms",
-      percentile_cont(0.95) WITHIN GROUP (ORDER BY gap) AS "gapP95Ms",
-      max(gap) AS "gapMaxMs"
-      ${hosts}
-    FROM u WHERE name IS NOT NULL GROUP BY name ${order} ${limit}`;
+  const units = Prisma.sql`
+    SELECT b.hostname, x.name, x.outcome, x."gapMs"
+    FROM (${base}) b JOIN "RebootUnit" x ON x."recordId" = b."recordId"`;
+  return db.$queryRaw<ServiceRow[]>(servicesSql(units, options));
 }

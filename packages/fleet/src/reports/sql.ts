@@ -1,10 +1,13 @@
 import { Prisma } from "@softfleet/db";
 
 /**
- * SQL fragments shared by the reports: a reboot's phases and its type,
- * computed in Postgres exactly as phases.ts's phaseDurations does in
- * TypeScript (a phase is null when either end is unknown or the clock went
- * backwards; after a full reboot only the new boot's points compare).
+ * SQL fragments shared by the reports. A reboot's phases (ms) and its type are
+ * columns of RebootRecord that Postgres computes itself (STORED generated
+ * columns, migration 20261127030000_report_facts) exactly as phases.ts's
+ * phaseDurations does in TypeScript: a phase is null when either end is
+ * unknown or the clock went backwards, and after a full reboot only the new
+ * boot's points compare. They are also in the covering index on recordedAt,
+ * so range reports read them without touching the wide rows.
  */
 
 export type Sql = Pick<Prisma.TransactionClient, "$queryRaw">;
@@ -16,20 +19,8 @@ export type Phase = (typeof PHASES)[number];
 export const REBOOT_TYPES = ["soft-reboot", "full-reboot", "kexec"] as const;
 export type RebootType = (typeof REBOOT_TYPES)[number];
 
-const span = (from: string, to: string) => `CASE WHEN ${to} >= ${from} THEN (${to} - ${from})::float8 / 1000 END`;
-
-/** The phase columns of a RebootRecord aliased `r`, in ms. */
-export const phaseColumns = Prisma.raw(
-  [
-    `CASE WHEN r.kind = 'soft-reboot' THEN ${span('r."signalUsec"', 'r."shutdownStartUsec"')} END AS "signalToShutdownMs"`,
-    `CASE WHEN r.kind = 'soft-reboot' THEN ${span('r."shutdownStartUsec"', 'r."userspaceUsec"')} END AS "shutdownMs"`,
-    `${span('r."userspaceUsec"', 'r."finishUsec"')} AS "bootMs"`,
-    `${span('r."finishUsec"', 'r."agentConnectedUsec"')} AS "reconnectMs"`,
-    `CASE WHEN r.kind = 'soft-reboot' THEN ${span('COALESCE(r."signalUsec", r."shutdownStartUsec")', 'r."agentConnectedUsec"')}
-      ELSE ${span('r."userspaceUsec"', 'r."agentConnectedUsec"')} END AS "totalMs"`,
-    `CASE WHEN r.kind IS NULL THEN NULL WHEN r.kind = 'soft-reboot' THEN 'soft-reboot' WHEN r.requested = 'kexec' THEN 'kexec' ELSE 'full-reboot' END AS "rebootType"`,
-  ].join(",\n"),
-);
+/** The phase columns (and rebootType) of a RebootRecord aliased `r`, in ms. */
+export const phaseColumns = Prisma.raw([...PHASES, "rebootType"].map((column) => `r."${column}"`).join(", "));
 
 export interface PhaseStat {
   /** How many reboots had this phase measured. */
@@ -103,6 +94,19 @@ export function niceStep(max: number, buckets = 12): number {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
   return step ?? 10 * power;
+}
+
+/**
+ * niceStep in SQL, for a report that computes its maximum and histogram in one
+ * statement: the same float8 arithmetic (log10, a power of ten, 1/2/5/10 times
+ * it), so both give the same step (a test compares them).
+ */
+export function niceStepSql(max: Prisma.Sql, buckets = 12): Prisma.Sql {
+  const raw = Prisma.sql`(${max} / ${buckets}::float8)`;
+  const power = Prisma.sql`power(10::float8, floor(log(${raw})))`;
+  return Prisma.sql`CASE WHEN ${max} > 0 THEN (
+    SELECT COALESCE(min(nice.k * ${power}) FILTER (WHERE nice.k * ${power} >= ${raw}), 10 * ${power})
+    FROM unnest(ARRAY[1, 2, 5, 10]::float8[]) AS nice(k)) ELSE 1 END`;
 }
 
 export interface HistogramBucket {
