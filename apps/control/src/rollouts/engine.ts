@@ -7,6 +7,7 @@ import {
   type ControlSignal,
   stepRollout,
   unfinishedRolloutStatuses,
+  warmUpStep,
 } from "@softfleet/fleet";
 import pg from "pg";
 import { listen } from "../gateway/listen";
@@ -131,6 +132,10 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
       await listen(options.databaseUrl, CHANGES_CHANNEL, onChange, log),
       await listen(options.databaseUrl, CONTROL_CHANNEL, onControl, log),
     ];
+    // The first rollout step after a start would otherwise pay for cold connections and plans.
+    await db
+      .$transaction((tx) => warmUpStep(tx))
+      .catch((error: Error) => log(`rollout engine: warm-up failed: ${error.message}`));
     leading = true;
     options.onLeading?.(true);
     log("rollout engine: leading (this process steps the rollouts)");

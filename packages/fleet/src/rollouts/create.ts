@@ -10,8 +10,8 @@ import {
   type RolloutPlan,
 } from "@softfleet/rollout";
 import { notifyChange, notifyControl } from "../notify";
-import { loadRollout } from "./load";
-import { persistRollout } from "./persist";
+import { loadRollout, warmUpLoad } from "./load";
+import { persistRollout, warmUpWrite } from "./persist";
 import { groupTargets, type TargetNode } from "./targets";
 
 type Tx = Prisma.TransactionClient;
@@ -176,4 +176,10 @@ export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
     /** Where a step's time went: loading the snapshot, deciding, writing. */
     timings: { loadMs: t1 - t0, decideMs: t2 - t1, persistMs: t3 - t2 },
   };
+}
+
+/** A step's queries run once with nothing to read or write, in the caller's transaction (see warmUpLoad). */
+export async function warmUpStep(tx: Tx): Promise<void> {
+  await warmUpLoad(tx);
+  await warmUpWrite(tx);
 }

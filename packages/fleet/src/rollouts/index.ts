@@ -1,5 +1,12 @@
 export { unfinishedRolloutStatuses } from "@softfleet/rollout";
-export { createRollout, previewRollout, RolloutPlanError, type RolloutPreview, stepRollout } from "./create";
+export {
+  createRollout,
+  previewRollout,
+  RolloutPlanError,
+  type RolloutPreview,
+  stepRollout,
+  warmUpStep,
+} from "./create";
 export { downtimeMs } from "./facts";
 export { type LoadedRollout, loadRollout } from "./load";
 export { ENGINE_NAME, persistRollout } from "./persist";

@@ -52,7 +52,8 @@ const UNLOADED = factsOf({
  * number of nodes. The nodes it cannot act on now (done, or pending in a later
  * batch) come as arrays of their id, hostname, batch and status, which is all
  * a decision needs of them. With `forUpdate`, the rollout row is locked until
- * the transaction ends, so one engine step or user action at a time changes it.
+ * the transaction ends, so one engine step or user action at a time changes it
+ * (FOR NO KEY UPDATE: inserts of rows that reference it do not wait for it).
  */
 export async function loadRollout(
   tx: Tx,
@@ -61,42 +62,11 @@ export async function loadRollout(
 ): Promise<LoadedRollout | null> {
   // The lock first, in a statement of its own: the next statements' snapshot is taken once it is held.
   const rollouts = forUpdate
-    ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR UPDATE`
+    ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR NO KEY UPDATE`
     : await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId}`;
   const rollout = rollouts[0];
   if (!rollout) return null;
-  const [all] = await tx.$queryRaw<AllRow[]>`
-    SELECT
-      (SELECT json_agg(json_build_array(b.index, b.kind, b.status,
-          extract(epoch FROM b."startedAt") * 1000, extract(epoch FROM b."finishedAt") * 1000) ORDER BY b.index)
-        FROM "RolloutBatch" b WHERE b."rolloutId" = ${rolloutId}) AS batches,
-      array_agg(rn."nodeId" ORDER BY rn.position) AS ids,
-      array_agg(rn.hostname ORDER BY rn.position) AS hostnames,
-      array_agg(rn."batchIndex" ORDER BY rn.position) AS "batchIndexes",
-      array_agg(rn.status ORDER BY rn.position) AS statuses
-    FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
-  const live = await tx.$queryRaw<NodeRow[]>`
-    SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
-           n.status::text AS "nodeStatus", n.inhibitor, n."imageVersion", n."nextrootStaged",
-           n."nextrootImageVersion", n."bootId", n."softRebootsCount",
-           CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
-           c.status::text AS "commandStatus", c.reason AS "commandReason",
-           r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
-           r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
-    FROM "RolloutNode" rn
-    LEFT JOIN "Node" n ON n.id = rn."nodeId"
-    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'
-    LEFT JOIN LATERAL (
-      SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
-    ) r ON rn."commandId" IS NOT NULL AND rn.status = 'rebooting'
-    -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
-    -- finish a batch and start the next); commands and records only for rebooting ones.
-    WHERE rn."rolloutId" = ${rolloutId} AND (
-      rn.status = 'rebooting' OR (rn.status = 'pending' AND rn."batchIndex" <= 1 + (
-        SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
-        WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
-      ))
-    )`;
+  const { all, live } = await readNodes(tx, rolloutId);
   const liveById = new Map(live.map((row) => [row.nodeId, row]));
   const ids = all?.ids ?? [];
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -172,6 +142,52 @@ export async function loadRollout(
     hostnames: new Map(ids.map((id, i) => [id, all!.hostnames[i]!])),
     wakeAt: rollout.wakeAt,
   };
+}
+
+/** The rollout's nodes: all of them as arrays, and the live rows of those it may act on now. */
+async function readNodes(tx: Tx, rolloutId: string) {
+  const [all] = await tx.$queryRaw<AllRow[]>`
+    SELECT
+      (SELECT json_agg(json_build_array(b.index, b.kind, b.status,
+          extract(epoch FROM b."startedAt") * 1000, extract(epoch FROM b."finishedAt") * 1000) ORDER BY b.index)
+        FROM "RolloutBatch" b WHERE b."rolloutId" = ${rolloutId}) AS batches,
+      array_agg(rn."nodeId" ORDER BY rn.position) AS ids,
+      array_agg(rn.hostname ORDER BY rn.position) AS hostnames,
+      array_agg(rn."batchIndex" ORDER BY rn.position) AS "batchIndexes",
+      array_agg(rn.status ORDER BY rn.position) AS statuses
+    FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
+  const live = await tx.$queryRaw<NodeRow[]>`
+    SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
+           n.status::text AS "nodeStatus", n.inhibitor, n."imageVersion", n."nextrootStaged",
+           n."nextrootImageVersion", n."bootId", n."softRebootsCount",
+           CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
+           c.status::text AS "commandStatus", c.reason AS "commandReason",
+           r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
+           r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
+    FROM "RolloutNode" rn
+    LEFT JOIN "Node" n ON n.id = rn."nodeId"
+    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'
+    LEFT JOIN LATERAL (
+      SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
+    ) r ON rn."commandId" IS NOT NULL AND rn.status = 'rebooting'
+    -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
+    -- finish a batch and start the next); commands and records only for rebooting ones.
+    WHERE rn."rolloutId" = ${rolloutId} AND (
+      rn.status = 'rebooting' OR (rn.status = 'pending' AND rn."batchIndex" <= 1 + (
+        SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
+        WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
+      ))
+    )`;
+  return { all, live };
+}
+
+/**
+ * Runs a step's queries once on a rollout that does not exist: a new engine's
+ * first real step then finds its connection's plans and catalog caches warm.
+ */
+export async function warmUpLoad(tx: Tx): Promise<void> {
+  await tx.$queryRaw`SELECT * FROM "Rollout" WHERE id = '' FOR NO KEY UPDATE`;
+  await readNodes(tx, "");
 }
 
 interface AllRow {

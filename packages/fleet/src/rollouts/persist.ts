@@ -84,6 +84,29 @@ export async function persistRollout(
   return { commanded: changes.commands.map((c) => c.nodeId) };
 }
 
+/** Runs the write statement once with nothing to write (see warmUpLoad). */
+export async function warmUpWrite(tx: Tx): Promise<void> {
+  const nothing: Changes = {
+    rollout: {
+      id: "",
+      status: "running",
+      approvedAt: null,
+      failuresAcknowledged: 0,
+      setWake: false,
+      wakeAt: null,
+      ended: false,
+      now: new Date().toISOString(),
+    },
+    batches: [],
+    commands: [],
+    requireNextroot: false,
+    nodes: [],
+    transitions: [],
+    notify: [],
+  };
+  await tx.$executeRawUnsafe(WRITE_SQL, JSON.stringify(nothing));
+}
+
 /** The rows to write: plain data, computed without the database. */
 export function changesOf(
   loaded: LoadedRollout,

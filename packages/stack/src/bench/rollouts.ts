@@ -168,6 +168,8 @@ export async function benchRolloutEngine(count = 1000, batchSize = 100, rounds =
       batchTransitionMs: {
         ...summary(transitions),
         goalP99: 50,
+        /** Every transition in order, with its load / decide / write parts. */
+        each: batchSteps.map((s) => `${round(s.ms)} (${round(s.loadMs)}/${round(s.decideMs)}/${round(s.writeMs)})`),
         parts: {
           loadMs: summary(batchSteps.map((s) => s.loadMs)),
           decideMs: summary(batchSteps.map((s) => s.decideMs)),
