@@ -3,6 +3,7 @@ import { type ServiceRow, servicesSql } from "./services";
 import {
   type HistogramBucket,
   niceStepSql,
+  type PhaseStat,
   type PhaseStats,
   phaseColumns,
   phaseStatsOf,
@@ -11,6 +12,9 @@ import {
   type Sql,
   type StatRow,
   statColumns,
+  type TotalRow,
+  totalColumns,
+  totalStatOf,
 } from "./sql";
 
 export interface ReportRange {
@@ -55,8 +59,15 @@ interface TypedStats {
   phases: PhaseStats;
 }
 
-type StatsRow<K> = K &
-  StatRow & { rebootType: RebootType; reboots: number; withoutTotal: number; beforeLost: number; escalated: number };
+interface Counts {
+  rebootType: RebootType;
+  reboots: number;
+  withoutTotal: number;
+  beforeLost: number;
+  escalated: number;
+}
+type StatsRow<K> = K & StatRow & Counts;
+type TotalsRow<K> = K & TotalRow & Counts;
 
 const countColumns = Prisma.sql`count(*)::int AS reboots, (count(*) - count(b."totalMs"))::int AS "withoutTotal",
   count(*) FILTER (WHERE b."beforeLost")::int AS "beforeLost", count(*) FILTER (WHERE b.escalated)::int AS escalated`;
@@ -66,6 +77,14 @@ function typed<K extends object>(row: StatsRow<K>): K & TypedStats {
   const rest = Object.fromEntries(Object.entries(row).filter(([key]) => !key.includes(":"))) as K &
     Omit<TypedStats, "phases">;
   return { ...rest, phases };
+}
+
+/** A breakdown's row with its total's figures (p50 / p95 / max; the phases are in the per-type figures). */
+function totaled<K extends object>(row: TotalsRow<K>): K & Omit<TypedStats, "phases"> & { total: PhaseStat } {
+  const total = totalStatOf(row);
+  const rest = Object.fromEntries(Object.entries(row).filter(([key]) => !key.includes(":"))) as K &
+    Omit<TypedStats, "phases">;
+  return { ...rest, total };
 }
 
 /** Day buckets up to four months, weeks beyond. */
@@ -152,7 +171,8 @@ const rangeSql = (range: ReportRange) => Prisma.sql`
   WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${inGroup(range, "r")}`;
 
 interface PartA {
-  stats: Array<StatsRow<{ dimension: "type" | "image"; imageVersion: string | null }>> | null;
+  stats: Array<StatsRow<object>> | null;
+  images: Array<TotalsRow<{ imageVersion: string | null }>> | null;
   trend: Array<Json<TrendPoint>> | null;
   escalations: Array<Json<RebootRow>> | null;
   slowestNodes: SlowNode[] | null;
@@ -165,10 +185,10 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
   await workMem(db);
   const [row] = await db.$queryRaw<[PartA]>`
     WITH b AS NOT MATERIALIZED (${rangeSql(range)}),
-    stats AS (
-      SELECT CASE WHEN grouping(b."imageVersionAfter") = 1 THEN 'type' ELSE 'image' END AS dimension,
-        b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns}, ${statColumns}
-      FROM b GROUP BY GROUPING SETS ((b."rebootType"), (b."rebootType", b."imageVersionAfter"))
+    stats AS (SELECT b."rebootType", ${countColumns}, ${statColumns} FROM b GROUP BY b."rebootType"),
+    images AS (
+      SELECT b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns}, ${totalColumns}
+      FROM b GROUP BY b."imageVersionAfter", b."rebootType"
     ),
     trend AS (
       SELECT t.at, CASE WHEN grouping(t."imageVersionAfter") = 1 THEN 'type' ELSE 'image' END AS dimension,
@@ -193,14 +213,15 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
     ),
     step AS (
       SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
-      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s WHERE s.dimension = 'type') top
+      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
     ),
     histogram AS (
       SELECT b."rebootType", floor(b."totalMs" / step.step)::int AS bucket, count(*)::int AS count
       FROM b, step WHERE b."totalMs" IS NOT NULL GROUP BY 1, 2
     )
     SELECT
-      (SELECT json_agg(s ORDER BY s.dimension DESC, s."imageVersion" NULLS LAST, s."rebootType") FROM stats s) AS stats,
+      (SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
+      (SELECT json_agg(i ORDER BY i."imageVersion" NULLS LAST, i."rebootType") FROM images i) AS images,
       (SELECT json_agg(json_build_object('at', ${epochMs("t.at")}, 'dimension', t.dimension, 'key', t.key,
           'reboots', t.reboots, 'p50', t.p50, 'p95', t.p95) ORDER BY t.at, t.dimension, t.key)
         FROM trend t) AS trend,
@@ -220,7 +241,7 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
 }
 
 interface PartB {
-  byGroup: Array<StatsRow<{ groupId: string; groupName: string }>> | null;
+  byGroup: Array<TotalsRow<{ groupId: string; groupName: string }>> | null;
   slowestServices: ServiceRow[] | null;
 }
 
@@ -239,7 +260,7 @@ async function partB(db: Sql, range: ReportRange): Promise<PartB> {
     WITH b AS NOT MATERIALIZED (${rangeSql(range)}),
     gn AS MATERIALIZED (SELECT * FROM (${groupNodesSql}) gn ${groupFilter}),
     by_group AS (
-      SELECT gn."groupId", gn."groupName", b."rebootType", ${countColumns}, ${statColumns}
+      SELECT gn."groupId", gn."groupName", b."rebootType", ${countColumns}, ${totalColumns}
       FROM b JOIN gn ON gn."nodeId" = b."nodeId"
       GROUP BY 1, 2, 3
     ),
@@ -277,9 +298,11 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
   return {
     range: { ...range, groupId: range.groupId ?? null },
     bucket,
-    byType: stats.filter((s) => s.dimension === "type").map(({ dimension: _d, imageVersion: _i, ...s }) => s),
-    byImageVersion: stats.filter((s) => s.dimension === "image").map(({ dimension: _d, ...s }) => s),
-    byGroup: (b.byGroup ?? []).map(typed),
+    byType: stats,
+    /** Per image version after the reboot and type: the total's figures (the phases are in byType). */
+    byImageVersion: (a.images ?? []).map(totaled),
+    /** Per group (as it is now) and type: the total's figures. */
+    byGroup: (b.byGroup ?? []).map(totaled),
     trend: (a.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),
     escalations: (a.escalations ?? []).map((e): RebootRow => ({ ...e, recordedAt: new Date(e.recordedAt) })),
     slowestNodes: a.slowestNodes ?? [],

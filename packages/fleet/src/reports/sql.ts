@@ -35,14 +35,26 @@ export type PhaseStats = Record<Phase, PhaseStat>;
  * Aggregate columns over rows carrying the phase columns: per phase the count
  * of known values, p50 and p95 (percentile_cont: linear interpolation) and max.
  */
-export const statColumns = Prisma.raw(
-  PHASES.map(
-    (p) => `count("${p}")::int AS "${p}:n",
+const statColumnsOf = (phases: readonly Phase[]) =>
+  Prisma.raw(
+    phases
+      .map(
+        (p) => `count("${p}")::int AS "${p}:n",
       percentile_cont(0.5) WITHIN GROUP (ORDER BY "${p}") AS "${p}:p50",
       percentile_cont(0.95) WITHIN GROUP (ORDER BY "${p}") AS "${p}:p95",
       max("${p}") AS "${p}:max"`,
-  ).join(",\n"),
-);
+      )
+      .join(",\n"),
+  );
+export const statColumns = statColumnsOf(PHASES);
+/** The statColumns of the total alone: breakdowns by image version or group show the total only. */
+export const totalColumns = statColumnsOf(["totalMs"]);
+export type TotalRow = Record<`totalMs:${"n" | "p50" | "p95" | "max"}`, number | null>;
+
+/** The totalColumns of a row. */
+export function totalStatOf(row: TotalRow): PhaseStat {
+  return { n: row["totalMs:n"] ?? 0, p50: row["totalMs:p50"], p95: row["totalMs:p95"], max: row["totalMs:max"] };
+}
 
 export type StatRow = Record<`${Phase}:${"n" | "p50" | "p95" | "max"}`, number | null>;
 

@@ -224,7 +224,7 @@ function NodeLink({ nodeId, hostname, simulated }: { nodeId: string; hostname: s
   );
 }
 
-type Breakdown = Report["byType"][number] & { key: string; label: string };
+type Breakdown = Omit<Report["byImageVersion"][number], "imageVersion"> & { key: string; label: string };
 
 /** One row per (label, reboot type): reboots, escalations and the total's p50 / p95 / max. */
 function BreakdownTable({ rows, labelHeader }: { rows: Breakdown[]; labelHeader: string }) {
@@ -249,7 +249,7 @@ function BreakdownTable({ rows, labelHeader }: { rows: Breakdown[]; labelHeader:
       </thead>
       <tbody>
         {ordered.map((row) => {
-          const total = row.phases.totalMs;
+          const total = row.total;
           const why = row.withoutTotal === row.reboots ? "unknown (no reboot had a total)" : "unknown";
           return (
             <tr key={row.key}>
