@@ -162,7 +162,13 @@ async function inOneSnapshot<A, B>(
 const isNoConnection = (error: unknown) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2028";
 
-const workMem = (db: Sql) => db.$queryRaw`SELECT set_config('work_mem', ${REPORT_WORK_MEM}, true)`;
+/**
+ * Memory for the sorts; and no parallel workers: the report's two statements
+ * already run side by side, and workers on top of them only contend for the cores.
+ */
+const workMem = (db: Sql) =>
+  db.$queryRaw`SELECT set_config('work_mem', ${REPORT_WORK_MEM}, true),
+    set_config('max_parallel_workers_per_gather', '0', true)`;
 
 /** The range's reboots: index-only from the covering index on recordedAt (the phases are stored columns). */
 const rangeSql = (range: ReportRange) => Prisma.sql`
