@@ -15,6 +15,7 @@ import {
   type TotalRow,
   totalColumns,
   totalStatOf,
+  withoutStats,
 } from "./sql";
 
 export interface ReportRange {
@@ -73,18 +74,14 @@ const countColumns = Prisma.sql`count(*)::int AS reboots, (count(*) - count(b."t
   count(*) FILTER (WHERE b."beforeLost")::int AS "beforeLost", count(*) FILTER (WHERE b.escalated)::int AS escalated`;
 
 function typed<K extends object>(row: StatsRow<K>): K & TypedStats {
-  const phases = phaseStatsOf(row);
-  const rest = Object.fromEntries(Object.entries(row).filter(([key]) => !key.includes(":"))) as K &
-    Omit<TypedStats, "phases">;
-  return { ...rest, phases };
+  const rest = withoutStats(row) as K & Omit<TypedStats, "phases">;
+  return { ...rest, phases: phaseStatsOf(row) };
 }
 
 /** A breakdown's row with its total's figures (p50 / p95 / max; the phases are in the per-type figures). */
 function totaled<K extends object>(row: TotalsRow<K>): K & Omit<TypedStats, "phases"> & { total: PhaseStat } {
-  const total = totalStatOf(row);
-  const rest = Object.fromEntries(Object.entries(row).filter(([key]) => !key.includes(":"))) as K &
-    Omit<TypedStats, "phases">;
-  return { ...rest, total };
+  const rest = withoutStats(row) as K & Omit<TypedStats, "phases">;
+  return { ...rest, total: totalStatOf(row) };
 }
 
 /** Day buckets up to four months, weeks beyond. */
