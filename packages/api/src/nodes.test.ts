@@ -84,6 +84,23 @@ describe("node records", () => {
       totalMs: 1800,
     });
     expect(records[0]!.timestamps.finishUsec).toBe("11664321");
+    // An older reboot (total 5000 ms): the list shows the node's last one.
+    await t.db.rebootRecord.create({
+      data: {
+        nodeId: id,
+        eventId: `rec-old-${id}`,
+        kind: "soft-reboot",
+        requested: "soft-reboot",
+        escalated: false,
+        beforeLost: false,
+        trigger: "manual",
+        bootIdAfter: "b",
+        signalUsec: 1_000_000n,
+        agentConnectedUsec: 6_000_000n,
+        units: [],
+        recordedAt: new Date(Date.now() - 3_600_000),
+      },
+    });
     const listed = (await api.call("nodes.list", undefined, { cookie: operator })).data as Array<
       Record<string, unknown>
     >;
