@@ -61,10 +61,7 @@ export async function loadRollout(
   { forUpdate = false } = {},
 ): Promise<LoadedRollout | null> {
   // The lock first, in a statement of its own: the next statements' snapshot is taken once it is held.
-  const rollouts = forUpdate
-    ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR NO KEY UPDATE`
-    : await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId}`;
-  const rollout = rollouts[0];
+  const rollout = await readRollout(tx, rolloutId, forUpdate);
   if (!rollout) return null;
   const { all, live } = await readNodes(tx, rolloutId);
   const liveById = new Map(live.map((row) => [row.nodeId, row]));
@@ -144,6 +141,13 @@ export async function loadRollout(
   };
 }
 
+async function readRollout(tx: Tx, rolloutId: string, forUpdate: boolean): Promise<RolloutRow | undefined> {
+  const rows = forUpdate
+    ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR NO KEY UPDATE`
+    : await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId}`;
+  return rows[0];
+}
+
 /** The rollout's nodes: all of them as arrays, and the live rows of those it may act on now. */
 async function readNodes(tx: Tx, rolloutId: string) {
   const [all] = await tx.$queryRaw<AllRow[]>`
@@ -186,7 +190,7 @@ async function readNodes(tx: Tx, rolloutId: string) {
  * first real step then finds its connection's plans and catalog caches warm.
  */
 export async function warmUpLoad(tx: Tx): Promise<void> {
-  await tx.$queryRaw`SELECT * FROM "Rollout" WHERE id = '' FOR NO KEY UPDATE`;
+  await readRollout(tx, "", true);
   await readNodes(tx, "");
 }
 

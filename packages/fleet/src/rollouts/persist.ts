@@ -108,7 +108,7 @@ export async function warmUpWrite(tx: Tx): Promise<void> {
 }
 
 /** The rows to write: plain data, computed without the database. */
-export function changesOf(
+function changesOf(
   loaded: LoadedRollout,
   after: RolloutSnapshot,
   transitions: readonly TransitionRecord[],
