@@ -1,8 +1,11 @@
 import { type Db, Prisma } from "@softfleet/db";
-import { type ServiceRow, servicesSql } from "./services";
+import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
+import type { ServiceRow } from "./services";
 import {
+  arrayStatColumns,
   type HistogramBucket,
   niceStepSql,
+  PHASES,
   type PhaseStat,
   type PhaseStats,
   phaseColumns,
@@ -11,9 +14,8 @@ import {
   type RebootType,
   type Sql,
   type StatRow,
-  statColumns,
+  sortedValues,
   type TotalRow,
-  totalColumns,
   totalStatOf,
   withoutStats,
 } from "./sql";
@@ -70,7 +72,8 @@ interface Counts {
 type StatsRow<K> = K & StatRow & Counts;
 type TotalsRow<K> = K & TotalRow & Counts;
 
-const countColumns = Prisma.sql`count(*)::int AS reboots, (count(*) - count(b."totalMs"))::int AS "withoutTotal",
+/** Counts of a group's reboots (its total's array gives "withoutTotal": the reboots not in it). */
+const countColumns = Prisma.sql`count(*)::int AS reboots,
   count(*) FILTER (WHERE b."beforeLost")::int AS "beforeLost", count(*) FILTER (WHERE b.escalated)::int AS escalated`;
 
 function typed<K extends object>(row: StatsRow<K>): K & TypedStats {
@@ -112,46 +115,75 @@ interface SlowNode {
 
 type Json<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] };
 
-/** Memory for a statement's sorts (the percentiles sort each phase of ~250k reboots in memory). */
+/** Memory for a statement's arrays and sorts (each phase of ~250k reboots is sorted in memory). */
 const REPORT_WORK_MEM = "64MB";
 
-/** A client that can open transactions of its own (the report then runs its two statements concurrently). */
-type Client = Sql & Pick<Db, "$transaction">;
+/** A client that can open transactions of its own (the report then runs its statements concurrently). */
+type Client = Sql & Pick<Db, "$transaction" | "$executeRaw">;
+
+type Part<P, R> = (tx: Sql, prelude: P) => Promise<R>;
 
 /**
- * Runs `a` and `b` in one snapshot. Given a transaction, one after the other
- * in it; given a client, concurrently on two connections: `b`'s transaction
- * imports the snapshot `a`'s exported (pg_export_snapshot), so both read the
- * same data as one RepeatableRead transaction would. Should no second
- * connection be free, `b` runs after `a` in `a`'s transaction.
+ * Runs `prelude`, then `parts`, in one snapshot. Given a transaction, one after
+ * the other in it; given a client, the parts run concurrently on their own
+ * connections: their transactions import the snapshot the first one exported
+ * (pg_export_snapshot), so all read the same data as one RepeatableRead
+ * transaction would. A part that finds no connection free within 500 ms runs
+ * in the first transaction after the others.
  */
-async function inOneSnapshot<A, B>(
+async function inOneSnapshot<P, R extends unknown[]>(
   db: Sql | Client,
-  a: (tx: Sql) => Promise<A>,
-  b: (tx: Sql) => Promise<B>,
-): Promise<[A, B]> {
-  if (!("$transaction" in db)) return [await a(db), await b(db)];
+  prelude: (tx: Sql) => Promise<P>,
+  parts: { [K in keyof R]: Part<P, R[K]> },
+): Promise<[P, R]> {
+  const all = parts as unknown as Array<Part<P, unknown>>;
+  if (!("$transaction" in db)) {
+    const p = await prelude(db);
+    const results: unknown[] = [];
+    for (const part of all) results.push(await part(db, p));
+    return [p, results as R];
+  }
   const options = { isolationLevel: "RepeatableRead" as const, timeout: 60_000 };
   return db.$transaction(async (tx) => {
     const [{ snapshot }] = await tx.$queryRaw<[{ snapshot: string }]>`SELECT pg_export_snapshot() AS snapshot`;
     if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
-    const other = db
-      .$transaction(
-        async (tx2) => {
-          await tx2.$executeRawUnsafe(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
-          return b(tx2);
-        },
-        { ...options, maxWait: 500 },
-      )
-      .then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
-    const resultA = await a(tx);
-    const outcome = await other;
-    if ("result" in outcome) return [resultA, outcome.result];
-    if (!isNoConnection(outcome.error)) throw outcome.error;
-    return [resultA, await b(tx)];
+    let preluded!: (p: P) => void;
+    let failed!: (error: unknown) => void;
+    const preludeDone = new Promise<P>((resolve, reject) => {
+      preluded = resolve;
+      failed = reject;
+    });
+    preludeDone.catch(() => {});
+    const others = all.slice(1).map((part) =>
+      db
+        .$transaction(
+          async (tx2) => {
+            await tx2.$executeRawUnsafe(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+            return part(tx2, await preludeDone);
+          },
+          { ...options, maxWait: 500 },
+        )
+        .then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        ),
+    );
+    let p: P;
+    try {
+      p = await prelude(tx);
+      preluded(p);
+    } catch (error) {
+      failed(error);
+      await Promise.all(others);
+      throw error;
+    }
+    const results: unknown[] = [await all[0]!(tx, p)];
+    for (const [i, outcome] of (await Promise.all(others)).entries()) {
+      if ("result" in outcome) results.push(outcome.result);
+      else if (isNoConnection(outcome.error)) results.push(await all[i + 1]!(tx, p));
+      else throw outcome.error;
+    }
+    return [p, results as R];
   }, options);
 }
 
@@ -160,56 +192,123 @@ const isNoConnection = (error: unknown) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2028";
 
 /**
- * Memory for the sorts; and no parallel workers: the report's two statements
- * already run side by side, and workers on top of them only contend for the cores.
+ * Memory for the arrays and sorts; and no parallel workers: the report's
+ * statements already run side by side, and workers on top of them only
+ * contend for the cores.
  */
 const workMem = (db: Sql) =>
   db.$queryRaw`SELECT set_config('work_mem', ${REPORT_WORK_MEM}, true),
     set_config('max_parallel_workers_per_gather', '0', true)`;
 
-/** The range's reboots: index-only from the covering index on recordedAt (the phases are stored columns). */
-const rangeSql = (range: ReportRange) => Prisma.sql`
-  SELECT r.id AS "recordId", r."nodeId", r."recordedAt", r."imageVersionAfter", r.escalated, r."beforeLost", ${phaseColumns}
-  FROM "RebootRecord" r
-  WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${inGroup(range, "r")}`;
+const rangeColumns = Prisma.sql`r.id AS "recordId", r."nodeId", r."recordedAt", r."imageVersionAfter", r.escalated,
+  r."beforeLost", ${phaseColumns}`;
 
-interface PartA {
+/**
+ * The reboots recorded in the intervals (of the range's group), one range scan
+ * of the covering index on recordedAt per interval (index-only: the phases
+ * are stored columns).
+ */
+function recordsIn(intervals: Interval[], range: ReportRange): Prisma.Sql {
+  if (intervals.length === 0) return Prisma.sql`SELECT ${rangeColumns} FROM "RebootRecord" r WHERE false`;
+  return Prisma.join(
+    intervals.map(
+      (i) => Prisma.sql`SELECT ${rangeColumns} FROM "RebootRecord" r
+        WHERE r."recordedAt" >= ${i.from} AND r."recordedAt" < ${i.to} ${inGroup(range, "r")}`,
+    ),
+    " UNION ALL ",
+  );
+}
+
+/** The units of the soft-reboots recorded in the intervals (of the range's group), from RebootUnit. */
+function unitsIn(intervals: Interval[], range: ReportRange): Prisma.Sql {
+  const columns = Prisma.sql`x."recordedAt", x.name, x.outcome`;
+  if (intervals.length === 0) return Prisma.sql`SELECT ${columns} FROM "RebootUnit" x WHERE false`;
+  return Prisma.join(
+    intervals.map(
+      (i) => Prisma.sql`SELECT ${columns} FROM "RebootUnit" x
+        WHERE x."recordedAt" >= ${i.from} AND x."recordedAt" < ${i.to} AND x."rebootType" = 'soft-reboot'
+          ${inGroup(range, "x")}`,
+    ),
+    " UNION ALL ",
+  );
+}
+
+const bucketSql = (bucket: Bucket) => Prisma.raw(`'${bucket === "week" ? "week" : "day"}'`);
+
+/**
+ * The trend over the reboots of the intervals: per bucket, the count and the
+ * total's p50 and p95 per type, and per image version for soft-reboots.
+ */
+const trendPointsSql = (intervals: Interval[], range: ReportRange, bucket: Bucket) => Prisma.sql`
+  SELECT t.at, CASE WHEN grouping(t."imageVersionAfter") = 1 THEN 'type' ELSE 'image' END AS dimension,
+    CASE WHEN grouping(t."imageVersionAfter") = 1 THEN t."rebootType" ELSE t."imageVersionAfter" END AS key,
+    count(*)::int AS reboots,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY t."totalMs") AS p50,
+    percentile_cont(0.95) WITHIN GROUP (ORDER BY t."totalMs") AS p95
+  FROM (SELECT date_trunc(${bucketSql(bucket)}, b."recordedAt") AS at, b."rebootType", b."imageVersionAfter", b."totalMs"
+        FROM (${recordsIn(intervals, range)}) b) t
+  GROUP BY GROUPING SETS ((t.at, t."rebootType"), (t.at, t."rebootType", t."imageVersionAfter"))
+  HAVING grouping(t."imageVersionAfter") = 1 OR t."rebootType" = 'soft-reboot'`;
+
+/** Per bucket and unit name, the outcomes of the units of the soft-reboots of the intervals. */
+const serviceCountsSql = (intervals: Interval[], range: ReportRange, bucket: Bucket) => Prisma.sql`
+  SELECT date_trunc(${bucketSql(bucket)}, u."recordedAt") AS at, u.name,
+    count(*) FILTER (WHERE u.outcome = 'survived')::int AS survived,
+    count(*) FILTER (WHERE u.outcome = 'restarted')::int AS restarted,
+    count(*) FILTER (WHERE u.outcome = 'absent')::int AS absent,
+    count(*) FILTER (WHERE u.outcome NOT IN ('survived', 'restarted', 'absent') OR u.outcome IS NULL)::int AS unknown
+  FROM (${unitsIn(intervals, range)}) u
+  GROUP BY 1, 2`;
+
+/** What a settled bucket keeps (ReportBucket): per bucket of the intervals, its trend points and services counts. */
+const bucketFactsSql = (intervals: Interval[], bucket: Bucket) => {
+  const whole: ReportRange = { from: intervals[0]?.from ?? new Date(0), to: intervals.at(-1)?.to ?? new Date(0) };
+  return Prisma.sql`
+    SELECT COALESCE(t.at, s.at) AS at, t.trend, s.services
+    FROM (SELECT p.at, jsonb_agg(jsonb_build_object('dimension', p.dimension, 'key', p.key, 'reboots', p.reboots,
+            'p50', p.p50, 'p95', p.p95)) AS trend
+          FROM (${trendPointsSql(intervals, whole, bucket)}) p GROUP BY p.at) t
+    FULL JOIN (SELECT c.at, jsonb_agg(jsonb_build_object('name', c.name, 'survived', c.survived,
+            'restarted', c.restarted, 'absent', c.absent, 'unknown', c.unknown)) AS services
+          FROM (${serviceCountsSql(intervals, whole, bucket)}) c GROUP BY c.at) s ON s.at = t.at`;
+};
+
+/** The kept buckets of a report's snapshot, and the parts of its range it computes live. */
+interface Split {
+  kept: Date[];
+  live: Interval[];
+}
+
+const keptSql = (bucket: Bucket, kept: Date[]) => Prisma.sql`
+  SELECT k.* FROM "ReportBucket" k
+  WHERE k.bucket = ${bucket} AND k.at = ANY(${kept.map((at) => at.toISOString())}::timestamp[])`;
+
+/**
+ * Count of the values of an ascending array below x, by binary search
+ * (width_bucket counts those <= x). Should x itself be there, its first
+ * position is searched for from `from` (a subscript at or before it).
+ */
+const below = (array: string, x: string, from: string) =>
+  `CASE WHEN ${array}[width_bucket(${x}, ${array})] = ${x} THEN array_position(${array}, ${x}, ${from}) - 1
+    ELSE width_bucket(${x}, ${array}) END`;
+
+interface TypesPart {
   stats: Array<StatsRow<object>> | null;
-  images: Array<TotalsRow<{ imageVersion: string | null }>> | null;
-  trend: Array<Json<TrendPoint>> | null;
   escalations: Array<Json<RebootRow>> | null;
-  slowestNodes: SlowNode[] | null;
   histogramStep: number;
   histogram: Array<{ rebootType: RebootType; bucket: number; count: number }> | null;
 }
 
-/** Per type and per image version, the trend, the slowest nodes, the escalations and the histogram: one statement. */
-async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promise<PartA> {
+/** Per type (every phase), the escalations and the histogram of totals: one statement. */
+async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
   await workMem(db);
-  const [row] = await db.$queryRaw<[PartA]>`
-    WITH b AS NOT MATERIALIZED (${rangeSql(range)}),
-    stats AS (SELECT b."rebootType", ${countColumns}, ${statColumns} FROM b GROUP BY b."rebootType"),
-    images AS (
-      SELECT b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns}, ${totalColumns}
-      FROM b GROUP BY b."imageVersionAfter", b."rebootType"
-    ),
-    trend AS (
-      SELECT t.at, CASE WHEN grouping(t."imageVersionAfter") = 1 THEN 'type' ELSE 'image' END AS dimension,
-        CASE WHEN grouping(t."imageVersionAfter") = 1 THEN t."rebootType" ELSE t."imageVersionAfter" END AS key,
-        count(*)::int AS reboots,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY t."totalMs") AS p50,
-        percentile_cont(0.95) WITHIN GROUP (ORDER BY t."totalMs") AS p95
-      FROM (SELECT date_trunc(${Prisma.raw(`'${bucket}'`)}, b."recordedAt") AS at, b."rebootType", b."imageVersionAfter",
-              b."totalMs" FROM b) t
-      GROUP BY GROUPING SETS ((t.at, t."rebootType"), (t.at, t."rebootType", t."imageVersionAfter"))
-      HAVING grouping(t."imageVersionAfter") = 1 OR t."rebootType" = 'soft-reboot'
-    ),
-    slow_nodes AS (
-      SELECT b."nodeId", count(*)::int AS reboots,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY b."totalMs") AS p50,
-        percentile_cont(0.95) WITHIN GROUP (ORDER BY b."totalMs") AS p95, max(b."totalMs") AS max
-      FROM b WHERE b."rebootType" = 'soft-reboot' AND b."totalMs" IS NOT NULL
-      GROUP BY b."nodeId" ORDER BY p95 DESC, max DESC LIMIT 10
+  const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`b."${p}"`).sql} AS "${p}"`).join(",\n"));
+  const stats = Prisma.raw(PHASES.map((p) => arrayStatColumns(`t."${p}"`, p).sql).join(",\n"));
+  const [row] = await db.$queryRaw<[TypesPart]>`
+    WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
+    t AS MATERIALIZED (SELECT b."rebootType", ${countColumns}, ${arrays} FROM b GROUP BY b."rebootType"),
+    stats AS (
+      SELECT t."rebootType", t.reboots, t.reboots - COALESCE(cardinality(t."totalMs"), 0) AS "withoutTotal", t."beforeLost", t.escalated, ${stats} FROM t
     ),
     escalations AS (
       SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
@@ -219,15 +318,17 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
       FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
     ),
     histogram AS (
-      SELECT b."rebootType", floor(b."totalMs" / step.step)::int AS bucket, count(*)::int AS count
-      FROM b, step WHERE b."totalMs" IS NOT NULL GROUP BY 1, 2
+      SELECT h."rebootType", h.bucket, h.count FROM (
+        SELECT t."rebootType", k AS bucket,
+          (${Prisma.raw(below(`t."totalMs"`, "(k + 1) * step.step", `width_bucket(k * step.step, t."totalMs") + 1`))})
+            - (${Prisma.raw(below(`t."totalMs"`, "k * step.step", `width_bucket((k - 1) * step.step, t."totalMs") + 1`))}) AS count
+        FROM t CROSS JOIN step
+        CROSS JOIN LATERAL generate_series(0, floor(t."totalMs"[cardinality(t."totalMs")] / step.step)::int) k
+        WHERE cardinality(t."totalMs") > 0) h
+      WHERE h.count > 0
     )
     SELECT
       (SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
-      (SELECT json_agg(i ORDER BY i."imageVersion" NULLS LAST, i."rebootType") FROM images i) AS images,
-      (SELECT json_agg(json_build_object('at', ${epochMs("t.at")}, 'dimension', t.dimension, 'key', t.key,
-          'reboots', t.reboots, 'p50', t.p50, 'p95', t.p95) ORDER BY t.at, t.dimension, t.key)
-        FROM trend t) AS trend,
       (SELECT json_agg(json_build_object('recordId', r.id, 'nodeId', r."nodeId", 'hostname', n.hostname,
           'simulated', n.simulated, 'recordedAt', ${epochMs('r."recordedAt"')}, 'rebootType', r."rebootType",
           'kind', r.kind, 'requested', r.requested, 'escalated', r.escalated, 'beforeLost', r."beforeLost",
@@ -235,43 +336,171 @@ async function partA(db: Sql, range: ReportRange, bucket: "day" | "week"): Promi
           'signalToShutdownMs', r."signalToShutdownMs", 'shutdownMs', r."shutdownMs", 'bootMs', r."bootMs",
           'reconnectMs', r."reconnectMs", 'totalMs', r."totalMs") ORDER BY e."recordedAt" DESC, e."recordId" DESC)
         FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId") AS escalations,
-      (SELECT json_agg(json_build_object('nodeId', s."nodeId", 'hostname', n.hostname, 'simulated', n.simulated,
-          'reboots', s.reboots, 'p50', s.p50, 'p95', s.p95, 'max', s.max) ORDER BY s.p95 DESC, s.max DESC)
-        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes",
       (SELECT step FROM step) AS "histogramStep",
       (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
   return row;
 }
 
-interface PartB {
+/**
+ * The slowest nodes are found among the nodes of the range's longest totals
+ * (TOP_TOTALS of them), read from the index of soft-reboot totals: the
+ * WALKED_TOTALS longest of all time, those in the range kept. Every other node's
+ * totals in the range are no longer than the shortest of those (or than the
+ * shortest walked, should the walk end first), so neither is its p95: once
+ * ten candidates' p95 beat that bound, no other node can place. Otherwise
+ * (or when the walk saw every reboot) the figures are computed for every node.
+ */
+const TOP_TOTALS = 2000;
+const WALKED_TOTALS = 20_000;
+
+interface ImagesPart {
+  images: Array<TotalsRow<{ imageVersion: string | null }>> | null;
+  trend: Array<Json<TrendPoint>> | null;
+  slowestNodes: SlowNode[] | null;
+}
+
+/** Per image version, the slowest nodes and the trend (kept buckets and live parts): one statement. */
+async function imagesPart(db: Sql, range: ReportRange, bucket: Bucket, split: Split): Promise<ImagesPart> {
+  await workMem(db);
+  const [row] = await db.$queryRaw<[ImagesPart]>`
+    WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
+    images AS (
+      SELECT i."imageVersion", i."rebootType", i.reboots, i.reboots - COALESCE(cardinality(i.total), 0) AS "withoutTotal",
+        i."beforeLost", i.escalated,
+        ${arrayStatColumns("i.total", "totalMs")}
+      FROM (SELECT b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns},
+              ${sortedValues('b."totalMs"')} AS total
+            FROM b GROUP BY b."imageVersionAfter", b."rebootType") i
+    ),
+    walk AS MATERIALIZED (
+      SELECT r."nodeId", r."totalMs", r."recordedAt" FROM "RebootRecord" r
+      WHERE r."rebootType" = 'soft-reboot' AND r."totalMs" IS NOT NULL
+      ORDER BY r."totalMs" DESC LIMIT ${WALKED_TOTALS}
+    ),
+    top_totals AS MATERIALIZED (
+      SELECT r."nodeId", r."totalMs" FROM walk r
+      WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${inGroup(range, "r")}
+      ORDER BY r."totalMs" DESC LIMIT ${TOP_TOTALS}
+    ),
+    bound AS (
+      SELECT CASE
+        WHEN (SELECT count(*) FROM top_totals) = ${TOP_TOTALS} THEN (SELECT min(t."totalMs") FROM top_totals t)
+        WHEN (SELECT count(*) FROM walk) < ${WALKED_TOTALS} THEN '-Infinity'::float8
+        ELSE (SELECT min(w."totalMs") FROM walk w) END AS below
+    ),
+    candidates AS (
+      SELECT c."nodeId", s.reboots, softfleet_percentile(s.totals, 0.5) AS p50,
+        softfleet_percentile(s.totals, 0.95) AS p95, s.totals[s.reboots] AS max
+      FROM (SELECT DISTINCT t."nodeId" FROM top_totals t) c
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS reboots, ${sortedValues('r."totalMs"')} AS totals FROM "RebootRecord" r
+        WHERE r."nodeId" = c."nodeId" AND r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to}
+          AND r."rebootType" = 'soft-reboot' AND r."totalMs" IS NOT NULL
+      ) s
+      ORDER BY p95 DESC, max DESC, c."nodeId" LIMIT 10
+    ),
+    exact AS (
+      SELECT (SELECT below FROM bound) = '-Infinity'::float8
+        OR ((SELECT count(*) FROM candidates) = 10
+          AND (SELECT min(c.p95) FROM candidates c) > (SELECT below FROM bound)) AS ok
+    ),
+    slow_nodes AS (
+      SELECT c.* FROM candidates c WHERE (SELECT ok FROM exact)
+      UNION ALL
+      SELECT * FROM (
+        SELECT s."nodeId", s.reboots, softfleet_percentile(s.totals, 0.5) AS p50,
+          softfleet_percentile(s.totals, 0.95) AS p95, s.totals[s.reboots] AS max
+        FROM (SELECT b."nodeId", count(*)::int AS reboots, ${sortedValues('b."totalMs"')} AS totals
+              FROM b WHERE b."rebootType" = 'soft-reboot' AND b."totalMs" IS NOT NULL GROUP BY b."nodeId") s
+        WHERE NOT (SELECT ok FROM exact)
+        ORDER BY p95 DESC, max DESC, s."nodeId" LIMIT 10) every_node
+    ),
+    trend AS (
+      SELECT p.at, p.dimension, p.key, p.reboots, p.p50, p.p95 FROM (${trendPointsSql(split.live, range, bucket)}) p
+      UNION ALL
+      SELECT k.at, p.dimension, p.key, p.reboots, p.p50, p.p95
+      FROM (${keptSql(bucket, split.kept)}) k
+      CROSS JOIN LATERAL jsonb_to_recordset(k.trend) AS p(dimension text, key text, reboots int, p50 float8, p95 float8)
+    )
+    SELECT
+      (SELECT json_agg(i ORDER BY i."imageVersion" NULLS LAST, i."rebootType") FROM images i) AS images,
+      (SELECT json_agg(json_build_object('at', ${epochMs("t.at")}, 'dimension', t.dimension, 'key', t.key,
+          'reboots', t.reboots, 'p50', t.p50, 'p95', t.p95) ORDER BY t.at, t.dimension, t.key)
+        FROM trend t) AS trend,
+      (SELECT json_agg(json_build_object('nodeId', s."nodeId", 'hostname', n.hostname, 'simulated', n.simulated,
+          'reboots', s.reboots, 'p50', s.p50, 'p95', s.p95, 'max', s.max) ORDER BY s.p95 DESC, s.max DESC, s."nodeId")
+        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes"`;
+  return row;
+}
+
+interface GroupsPart {
   byGroup: Array<TotalsRow<{ groupId: string; groupName: string }>> | null;
+}
+
+/**
+ * Per group: one statement. The groups' nodes are joined to Node first: the
+ * planner then knows each node id is one row and hashes the ~10k nodes, not
+ * the ~250k reboots.
+ */
+async function groupsPart(db: Sql, range: ReportRange): Promise<GroupsPart> {
+  await workMem(db);
+  const groupFilter = range.groupId ? Prisma.sql`WHERE gn."groupId" = ${range.groupId}` : Prisma.empty;
+  const [row] = await db.$queryRaw<[GroupsPart]>`
+    WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
+    gn AS MATERIALIZED (SELECT * FROM (${groupNodesSql}) gn ${groupFilter}),
+    members AS NOT MATERIALIZED (
+      SELECT n.id AS "nodeId", gn."groupId", gn."groupName" FROM gn JOIN "Node" n ON n.id = gn."nodeId"
+    ),
+    by_group AS (
+      SELECT g."groupId", g."groupName", g."rebootType", g.reboots,
+        g.reboots - COALESCE(cardinality(g.total), 0) AS "withoutTotal", g."beforeLost", g.escalated,
+        ${arrayStatColumns("g.total", "totalMs")}
+      FROM (SELECT m."groupId", m."groupName", b."rebootType", ${countColumns}, ${sortedValues('b."totalMs"')} AS total
+            FROM b JOIN members m ON m."nodeId" = b."nodeId" GROUP BY 1, 2, 3) g
+    )
+    SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup"`;
+  return row;
+}
+
+interface ServicesPart {
   slowestServices: ServiceRow[] | null;
 }
 
-/** Per group and the slowest services: one statement. */
-async function partB(db: Sql, range: ReportRange): Promise<PartB> {
-  const groupFilter = range.groupId ? Prisma.sql`WHERE gn."groupId" = ${range.groupId}` : Prisma.empty;
-  const services = servicesSql(
-    Prisma.sql`
-      SELECT x.name, x.outcome, x."gapMs" FROM "RebootUnit" x
-      WHERE x."recordedAt" >= ${range.from} AND x."recordedAt" < ${range.to} AND x."rebootType" = 'soft-reboot'
-        ${inGroup(range, "x")}`,
-    { orderBySlowest: true, limit: 15 },
-  );
+/**
+ * The slowest services: outcome counts from the kept buckets and the live
+ * parts, the restarts' gaps over the whole range (from the partial index of
+ * restarts by unit name). One statement.
+ */
+async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: Split): Promise<ServicesPart> {
   await workMem(db);
-  const [row] = await db.$queryRaw<[PartB]>`
-    WITH b AS NOT MATERIALIZED (${rangeSql(range)}),
-    gn AS MATERIALIZED (SELECT * FROM (${groupNodesSql}) gn ${groupFilter}),
-    by_group AS (
-      SELECT gn."groupId", gn."groupName", b."rebootType", ${countColumns}, ${totalColumns}
-      FROM b JOIN gn ON gn."nodeId" = b."nodeId"
-      GROUP BY 1, 2, 3
+  const [row] = await db.$queryRaw<[ServicesPart]>`
+    WITH counts AS (
+      SELECT c.name, sum(c.survived)::int AS survived, sum(c.restarted)::int AS restarted,
+        sum(c.absent)::int AS absent, sum(c.unknown)::int AS unknown
+      FROM (
+        SELECT s.name, s.survived, s.restarted, s.absent, s.unknown FROM (${serviceCountsSql(split.live, range, bucket)}) s
+        UNION ALL
+        SELECT e.name, e.survived, e.restarted, e.absent, e.unknown
+        FROM (${keptSql(bucket, split.kept)}) k
+        CROSS JOIN LATERAL jsonb_to_recordset(k.services) AS e(name text, survived int, restarted int, absent int, unknown int)
+      ) c GROUP BY c.name
     ),
-    services AS (${services})
-    SELECT
-      (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup",
-      (SELECT json_agg(v ORDER BY v."gapP95Ms" DESC NULLS LAST, v.restarted DESC, v.name) FROM services v)
-        AS "slowestServices"`;
+    gaps AS (
+      SELECT x.name, count(*)::int AS "gapN",
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY x."gapMs") AS "gapP50Ms",
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY x."gapMs") AS "gapP95Ms", max(x."gapMs") AS "gapMaxMs"
+      FROM "RebootUnit" x
+      WHERE x."recordedAt" >= ${range.from} AND x."recordedAt" < ${range.to}
+        AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL ${inGroup(range, "x")}
+      GROUP BY x.name
+    ),
+    services AS (
+      SELECT c.*, COALESCE(g."gapN", 0) AS "gapN", g."gapP50Ms", g."gapP95Ms", g."gapMaxMs"
+      FROM counts c LEFT JOIN gaps g ON g.name = c.name
+      ORDER BY g."gapP95Ms" DESC NULLS LAST, c.restarted DESC, c.name LIMIT 15
+    )
+    SELECT (SELECT json_agg(v ORDER BY v."gapP95Ms" DESC NULLS LAST, v.restarted DESC, v.name) FROM services v)
+      AS "slowestServices"`;
   return row;
 }
 
@@ -280,21 +509,31 @@ async function partB(db: Sql, range: ReportRange): Promise<PartB> {
  * per reboot type, per image version and per group; a trend of totals; the
  * escalations; the slowest nodes and services; a histogram of totals.
  * Soft-reboots and full reboots are never mixed in one figure. Percentiles
- * are exact (percentile_cont: linear interpolation).
+ * are exact (percentile_cont's, or the same arithmetic over sorted arrays:
+ * migration 20261127050000_report_arrays).
  *
- * Two statements, each reading the range once (index-only: the covering index
- * on recordedAt carries the stored phases) into a materialized CTE that its
- * breakdowns aggregate; the services come from RebootUnit. Both read one
- * snapshot: given a client, the report opens its RepeatableRead transactions
- * and runs the two statements concurrently (two connections); given a
- * transaction, it runs them one after the other in it.
+ * Three statements, each reading the range from the covering index on
+ * recordedAt. For the whole fleet, the trend and the services' outcome counts
+ * of settled buckets come from ReportBucket (buckets.ts), computed and kept
+ * by the first report that needs them; the rest of the range is computed
+ * live. All read one snapshot: given a client, the report opens its
+ * RepeatableRead transactions and runs the three statements concurrently;
+ * given a transaction, one after the other in it (and keeps no buckets).
  */
 export async function fleetReport(db: Sql | Client, range: ReportRange) {
   const bucket = trendBucketOf(range);
-  const [a, b] = await inOneSnapshot(
+  const keeps = !range.groupId;
+  if (keeps && "$transaction" in db) await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket));
+  const [, [[a, b], [c, d]]] = await inOneSnapshot<Split, [[TypesPart, ImagesPart], [GroupsPart, ServicesPart]]>(
     db,
-    (tx) => partA(tx, range, bucket),
-    (tx) => partB(tx, range),
+    async (tx) => {
+      const kept = keeps ? await keptBuckets(tx, range, bucket) : [];
+      return { kept, live: liveIntervals(range, bucket, kept) };
+    },
+    [
+      async (tx, s) => [await typesPart(tx, range), await imagesPart(tx, range, bucket, s)],
+      async (tx, s) => [await groupsPart(tx, range), await servicesPart(tx, range, bucket, s)],
+    ],
   );
   const stats = (a.stats ?? []).map(typed);
   const step = a.histogramStep;
@@ -303,13 +542,13 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
     bucket,
     byType: stats,
     /** Per image version after the reboot and type: the total's figures (the phases are in byType). */
-    byImageVersion: (a.images ?? []).map(totaled),
+    byImageVersion: (b.images ?? []).map(totaled),
     /** Per group (as it is now) and type: the total's figures. */
-    byGroup: (b.byGroup ?? []).map(totaled),
-    trend: (a.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),
+    byGroup: (c.byGroup ?? []).map(totaled),
+    trend: (b.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),
     escalations: (a.escalations ?? []).map((e): RebootRow => ({ ...e, recordedAt: new Date(e.recordedAt) })),
-    slowestNodes: a.slowestNodes ?? [],
-    slowestServices: b.slowestServices ?? [],
+    slowestNodes: b.slowestNodes ?? [],
+    slowestServices: d.slowestServices ?? [],
     histogram: (a.histogram ?? []).map(
       (row): HistogramBucket => ({
         rebootType: row.rebootType,

@@ -30,17 +30,10 @@ const hostsOf = (outcome: string) =>
  * when `withHosts`): counts per outcome and gap percentiles of restarts, one
  * row per unit name. A SELECT to run or to embed in a larger statement.
  */
-export function servicesSql(
-  units: Prisma.Sql,
-  options: { withHosts?: boolean; orderBySlowest?: boolean; limit?: number } = {},
-): Prisma.Sql {
+function servicesSql(units: Prisma.Sql, options: { withHosts?: boolean }): Prisma.Sql {
   const hosts = options.withHosts
     ? Prisma.sql`, ${hostsOf("survived")}, ${hostsOf("restarted")}, ${hostsOf("absent")}`
     : Prisma.empty;
-  const order = options.orderBySlowest
-    ? Prisma.sql`ORDER BY g."gapP95Ms" DESC NULLS LAST, c.restarted DESC, c.name`
-    : Prisma.sql`ORDER BY c.name`;
-  const limit = options.limit ? Prisma.sql`LIMIT ${options.limit}` : Prisma.empty;
   // Counts by hashing, percentiles sorting only the restarts' gaps (not every unit row by name).
   return Prisma.sql`
     WITH u AS NOT MATERIALIZED (${units}),
@@ -61,7 +54,7 @@ export function servicesSql(
       FROM u WHERE u."gapMs" IS NOT NULL GROUP BY u.name
     )
     SELECT c.*, COALESCE(g."gapN", 0) AS "gapN", g."gapP50Ms", g."gapP95Ms", g."gapMaxMs"
-    FROM counts c LEFT JOIN gaps g ON g.name = c.name ${order} ${limit}`;
+    FROM counts c LEFT JOIN gaps g ON g.name = c.name ORDER BY c.name`;
 }
 
 /**
@@ -71,7 +64,7 @@ export function servicesSql(
 export async function servicesOf(
   db: Sql,
   base: Prisma.Sql,
-  options: { withHosts?: boolean; orderBySlowest?: boolean; limit?: number } = {},
+  options: { withHosts?: boolean } = {},
 ): Promise<ServiceRow[]> {
   const units = Prisma.sql`
     SELECT b.hostname, x.name, x.outcome, x."gapMs"

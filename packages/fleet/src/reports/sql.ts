@@ -47,14 +47,31 @@ const statColumnsOf = (phases: readonly Phase[]) =>
       .join(",\n"),
   );
 export const statColumns = statColumnsOf(PHASES);
-/** The statColumns of the total alone: breakdowns by image version or group show the total only. */
-export const totalColumns = statColumnsOf(["totalMs"]);
 export type TotalRow = Record<`totalMs:${"n" | "p50" | "p95" | "max"}`, number | null>;
 
-/** The totalColumns of a row. */
+/** The total's statColumns of a row (breakdowns by image version or group show the total only). */
 export function totalStatOf(row: TotalRow): PhaseStat {
   return { n: row["totalMs:n"] ?? 0, p50: row["totalMs:p50"], p95: row["totalMs:p95"], max: row["totalMs:max"] };
 }
+
+/**
+ * The non-null values of `column` in a group as an ascending array, for
+ * arrayStatColumns: array_agg groups by hashing, where an ordered-set
+ * aggregate sorts every row by the group's key first (migration
+ * 20261127050000_report_arrays).
+ */
+export const sortedValues = (column: string) =>
+  Prisma.raw(`softfleet_sorted(array_agg(${column}) FILTER (WHERE ${column} IS NOT NULL))`);
+
+/**
+ * The statColumns of `name` from an ascending array of its values (sortedValues):
+ * the count, p50 and p95 (softfleet_percentile: percentile_cont's arithmetic) and max.
+ */
+export const arrayStatColumns = (array: string, name: string) =>
+  Prisma.raw(`COALESCE(cardinality(${array}), 0) AS "${name}:n",
+    softfleet_percentile(${array}, 0.5) AS "${name}:p50",
+    softfleet_percentile(${array}, 0.95) AS "${name}:p95",
+    ${array}[cardinality(${array})] AS "${name}:max"`);
 
 export type StatRow = Record<`${Phase}:${"n" | "p50" | "p95" | "max"}`, number | null>;
 
