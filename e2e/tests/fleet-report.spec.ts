@@ -331,6 +331,15 @@ test("a range without reboots says the report is empty", async ({ page }) => {
   await expect(page.getByText("No reboot was recorded in this range: there is nothing to measure.")).toBeVisible();
   await expect(page.getByRole("table", { name: /Soft-reboot ·/ })).toHaveCount(0);
 
+  // Its exports hold no row; the CSV still names its columns.
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Export CSV" }).click();
+  const csv = await readFile((await (await downloading).path())!, "utf8");
+  expect(csv).toMatch(/^recordId,recordedAt,nodeId,hostname,.*,totalMs,missingTotal\r\n$/);
+  expect(parseCsv(csv)).toEqual([]);
+  const json = await page.request.get((await page.getByRole("link", { name: "Export JSON" }).getAttribute("href"))!);
+  expect(await json.json()).toEqual([]);
+
   // One more day and the reboot is there.
   await page.getByLabel("To (UTC day, included)").fill(utcDay(-298));
   await page.getByRole("button", { name: "Show" }).click();

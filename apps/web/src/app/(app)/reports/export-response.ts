@@ -4,8 +4,20 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { contextFromHeaders } from "~/server/context";
 
 type Cell = string | number | boolean | Date | null | undefined;
-/** A row of a report: its keys are the CSV's columns. */
+/** A row of a report. */
 export type ExportRow = object;
+
+/**
+ * The CSV columns of a report's rows: every key of Row, in the order given. A
+ * list that misses a key does not compile (its type is then not a string[]).
+ * The header is written even when there is no row.
+ */
+export function columnsOf<Row>() {
+  return <const K extends ReadonlyArray<keyof Row & string>>(
+    ...keys: K
+  ): [Exclude<keyof Row, K[number]>] extends [never] ? K : { missingColumns: Exclude<keyof Row, K[number]> } =>
+    keys as never;
+}
 
 /** The reports API as the signed-in user of the request (a viewer is enough). */
 export async function reportsFor(request: Request) {
@@ -27,24 +39,24 @@ export function formatOf(request: Request): ExportFormat {
 
 /**
  * Rows (pages of them, for large reports) as one CSV or JSON download; the
- * CSV's columns are those of the first row.
+ * CSV has `columns` (columnsOf), its header first even without rows.
  */
-export function exportResponse(format: ExportFormat, filename: string, pages: AsyncIterable<ExportRow[]>): Response {
+export function exportResponse(
+  format: ExportFormat,
+  filename: string,
+  columns: readonly string[],
+  pages: AsyncIterable<ExportRow[]>,
+): Response {
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
-      let columns: string[] | null = null;
       let first = true;
-      if (format === "json") controller.enqueue(encoder.encode("["));
+      controller.enqueue(encoder.encode(format === "json" ? "[" : csvLine([...columns])));
       for await (const rows of pages) {
         for (const row of rows) {
           if (format === "json") {
             controller.enqueue(encoder.encode(`${first ? "" : ","}\n${JSON.stringify(row)}`));
           } else {
-            if (!columns) {
-              columns = Object.keys(row);
-              controller.enqueue(encoder.encode(csvLine(columns)));
-            }
             controller.enqueue(encoder.encode(csvLine(columns.map((column) => (row as Record<string, Cell>)[column]))));
           }
           first = false;

@@ -1,5 +1,29 @@
-import { exportError, exportResponse, formatOf, reportsFor } from "../export-response";
+import type { RouterOutputs } from "@softfleet/api";
+import { columnsOf, exportError, exportResponse, formatOf, reportsFor } from "../export-response";
 import { rangeFromSearch } from "../range";
+
+const COLUMNS = columnsOf<RouterOutputs["reports"]["fleetRows"]["rows"][number]>()(
+  "recordId",
+  "recordedAt",
+  "nodeId",
+  "hostname",
+  "simulated",
+  "rebootType",
+  "kind",
+  "requested",
+  "escalated",
+  "beforeLost",
+  "trigger",
+  "commandId",
+  "imageVersionBefore",
+  "imageVersionAfter",
+  "signalToShutdownMs",
+  "shutdownMs",
+  "bootMs",
+  "reconnectMs",
+  "totalMs",
+  "missingTotal",
+);
 
 export const dynamic = "force-dynamic";
 
@@ -21,7 +45,7 @@ export async function GET(request: Request) {
     // Named by the range's days as the form shows them (its end is the last day included).
     const lastDay = new Date(range.to.getTime() - 86_400_000);
     const name = `reboots-${range.from.toISOString().slice(0, 10)}-${lastDay.toISOString().slice(0, 10)}`;
-    return exportResponse(formatOf(request), name, pages());
+    return exportResponse(formatOf(request), name, COLUMNS, pages());
   } catch (error) {
     return exportError(error);
   }

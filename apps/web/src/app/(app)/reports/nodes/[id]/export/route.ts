@@ -1,4 +1,30 @@
-import { exportError, exportResponse, formatOf, once, reportsFor } from "../../../export-response";
+import type { RouterOutputs } from "@softfleet/api";
+import { columnsOf, exportError, exportResponse, formatOf, once, reportsFor } from "../../../export-response";
+
+const COLUMNS = columnsOf<RouterOutputs["reports"]["node"]["reboots"][number]>()(
+  "recordId",
+  "recordedAt",
+  "nodeId",
+  "hostname",
+  "simulated",
+  "rebootType",
+  "kind",
+  "requested",
+  "escalated",
+  "beforeLost",
+  "trigger",
+  "commandId",
+  "rolloutId",
+  "rolloutGroupName",
+  "imageVersionBefore",
+  "imageVersionAfter",
+  "signalToShutdownMs",
+  "shutdownMs",
+  "bootMs",
+  "reconnectMs",
+  "totalMs",
+  "missingTotal",
+);
 
 export const dynamic = "force-dynamic";
 
@@ -7,7 +33,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const { id } = await params;
   try {
     const history = await (await reportsFor(request)).node({ nodeId: decodeURIComponent(id) });
-    return exportResponse(formatOf(request), `reboots-${history.node.hostname}`, once(history.reboots));
+    return exportResponse(formatOf(request), `reboots-${history.node.hostname}`, COLUMNS, once(history.reboots));
   } catch (error) {
     return exportError(error);
   }

@@ -1,4 +1,32 @@
-import { exportError, exportResponse, formatOf, once, reportsFor } from "../../../export-response";
+import type { RouterOutputs } from "@softfleet/api";
+import { columnsOf, exportError, exportResponse, formatOf, once, reportsFor } from "../../../export-response";
+
+const COLUMNS = columnsOf<{ rolloutId: string } & RouterOutputs["reports"]["rollout"]["nodes"][number]>()(
+  "rolloutId",
+  "batchIndex",
+  "position",
+  "nodeId",
+  "hostname",
+  "simulated",
+  "status",
+  "reason",
+  "commandId",
+  "recordId",
+  "recordedAt",
+  "rebootType",
+  "requested",
+  "escalated",
+  "beforeLost",
+  "trigger",
+  "imageVersionBefore",
+  "imageVersionAfter",
+  "signalToShutdownMs",
+  "shutdownMs",
+  "bootMs",
+  "reconnectMs",
+  "totalMs",
+  "missingTotal",
+);
 
 export const dynamic = "force-dynamic";
 
@@ -8,7 +36,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   try {
     const report = await (await reportsFor(request)).rollout({ id: decodeURIComponent(id) });
     const rows = report.nodes.map((node) => ({ rolloutId: report.rollout.id, ...node }));
-    return exportResponse(formatOf(request), `rollout-${report.rollout.id}`, once(rows));
+    return exportResponse(formatOf(request), `rollout-${report.rollout.id}`, COLUMNS, once(rows));
   } catch (error) {
     return exportError(error);
   }
