@@ -16,15 +16,21 @@ import superjson from "superjson";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
+/**
+ * A failure that never got the server's own answer: the network failed, or a
+ * proxy answered (502-504) while the server restarts. Worth trying again; the
+ * server's answers (a bad range, a missing node, a report that failed after a
+ * minute) are shown at once instead.
+ */
+const transient = (error: unknown) =>
+  error instanceof TRPCClientError && (error.data == null || [502, 503, 504].includes(error.data.httpStatus));
+
 function makeQueryClient() {
   return new QueryClient({
     defaultOptions: {
       queries: {
         staleTime: 5_000,
-        retry: (count, error) =>
-          !(
-            error instanceof TRPCClientError && ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"].includes(error.data?.code)
-          ) && count < 2,
+        retry: (count, error) => count < 2 && transient(error),
       },
     },
   });
