@@ -166,6 +166,14 @@ test("a rollout report shows the database's figures and exports the same rows", 
   // Slowest first: the rows follow the totals.
   const order = await nodes.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-node")));
   expect(order).toEqual([...[...totals.entries()].sort((x, y) => y[1] - x[1]).map(([host]) => host), hosts.d]);
+  // The charts (loaded after the figures) draw a bar per node that rebooted, slowest first.
+  const bars = page.getByRole("figure", { name: "Phases per node" });
+  await expect(bars.locator(".recharts-bar-rectangle").first()).toBeVisible();
+  const labels = await bars.locator("text").allTextContents();
+  expect(labels.filter((label) => label.startsWith(`e2e-report-${suffix}`))).toEqual(order.slice(0, 3));
+  await expect(
+    page.getByRole("figure", { name: "Distribution of total downtime" }).locator(".recharts-bar-rectangle").first(),
+  ).toBeVisible();
 
   // The whole rollout's soft-reboot totals: p50 / p95 / max as percentile_cont gives them.
   const softStats = page.getByRole("table", { name: /Whole rollout · 2 soft-reboots/ });

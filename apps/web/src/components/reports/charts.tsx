@@ -16,7 +16,7 @@ import {
   YAxis,
 } from "recharts";
 import { formatMs } from "~/components/format";
-import { BAR_PHASES, PHASE_COLORS, PHASE_SHORT, TYPE_COLORS, TYPE_LABELS } from "./labels";
+import { BAR_PHASES, PHASE_COLORS, PHASE_SHORT, phaseBarsHeight, TYPE_COLORS, TYPE_LABELS } from "./labels";
 
 /**
  * Axes, grid, legend and hover marks in the theme's chart colours (CSS
@@ -116,7 +116,7 @@ export interface PhasedNode {
 /** One stacked bar per node, its phases side by side, in the order given (slowest first). */
 export function NodePhaseBars({ nodes }: { nodes: PhasedNode[] }) {
   return (
-    <Frame label="Phases per node" height={Math.max(160, nodes.length * 26 + 60)}>
+    <Frame label="Phases per node" height={phaseBarsHeight(nodes.length)}>
       <BarChart data={nodes} layout="vertical" margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
         {grid}
         <XAxis type="number" {...axis} tickFormatter={(ms: number) => formatMs(ms, 0)} />

@@ -53,3 +53,6 @@ export function impossiblePhase(rebootType: string | null | undefined, phase: Ph
   if (phase !== "signalToShutdownMs" && phase !== "shutdownMs") return null;
   return `unknown (${rebootType === "kexec" ? "kexec" : "full reboot"})`;
 }
+
+/** The height of the phases-per-node chart for `count` nodes (reserved while the chart loads). */
+export const phaseBarsHeight = (count: number) => Math.max(160, count * 26 + 60);

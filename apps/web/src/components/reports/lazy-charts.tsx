@@ -1,9 +1,11 @@
 "use client";
 
 import dynamic from "next/dynamic";
+import type { PhasedNode } from "./charts";
+import { phaseBarsHeight } from "./labels";
 
 /**
- * The fleet report's charts, loaded apart from the page (recharts is the
+ * The reports' charts, loaded apart from the page (recharts is the
  * largest part of a report page's JavaScript): the figures and the controls
  * hydrate and show without waiting for it, and each chart keeps its place
  * (260 px, the charts' height) while it loads.
@@ -21,3 +23,14 @@ export const TotalsHistogram = dynamic(() => import("./charts").then((m) => m.To
   ssr: false,
   loading: ChartSpace,
 });
+
+const LazyNodePhaseBars = dynamic(() => import("./charts").then((m) => m.NodePhaseBars), { ssr: false });
+
+/** The phases-per-node chart, its height kept while it loads. */
+export function NodePhaseBars({ nodes }: { nodes: PhasedNode[] }) {
+  return (
+    <div style={{ minHeight: phaseBarsHeight(nodes.length) }}>
+      <LazyNodePhaseBars nodes={nodes} />
+    </div>
+  );
+}
