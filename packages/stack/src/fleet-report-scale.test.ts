@@ -1,5 +1,5 @@
 import { Prisma, parseDatabaseUrl } from "@softfleet/db";
-import { type FleetReport, fleetReport, niceStep } from "@softfleet/fleet";
+import { type FleetReport, fleetReport, niceStep, SPAN_WINDOW } from "@softfleet/fleet";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateFleet } from "./bench/reports";
@@ -170,6 +170,9 @@ async function expectReferenceFigures(report: FleetReport, groupId?: string) {
   expect(got.escalations).toEqual(want.escalations);
 }
 
+const keptSpans = async () =>
+  (await t.db.reportSpan.findMany({ orderBy: { from: "asc" } })).map((s) => [s.from.getTime(), s.to.getTime()]);
+
 const keptDays = async () =>
   (await t.db.$queryRaw<Array<{ at: Date }>>`SELECT at FROM "ReportBucket" WHERE bucket = 'day' ORDER BY at`).map(
     (row) => row.at.getTime(),
@@ -210,6 +213,8 @@ describe("the fleet report at scale", () => {
     const kept = await keptDays();
     expect(kept.length).toBeGreaterThanOrEqual(88);
     expect(kept.every((at) => at >= range.from.getTime() && at + DAY_MS <= now.getTime() - 3_600_000)).toBe(true);
+    // And the span of those days, whose windows gave the per-type figures.
+    expect(await keptSpans()).toEqual([[kept[0], kept.at(-1)! + DAY_MS]]);
     const second = await fleetReport(t.db, range);
     expect(second).toEqual(first);
   });
@@ -227,9 +232,11 @@ describe("the fleet report at scale", () => {
         '[{"name": "web.service", "outcome": "restarted", "inactiveEnterUsec": "1", "activeEnterUsec": "5000001"}]',
         ${new Date(day + 3_600_000)})`;
     expect(await keptDays()).not.toContain(day);
+    expect(await keptSpans()).toEqual([]);
     const after = await fleetReport(t.db, range);
     await expectReferenceFigures(after);
     expect(after.byImageVersion.find((s) => s.imageVersion === "99")?.reboots).toBe(1);
+    expect(after.byType.find((s) => s.rebootType === "full-reboot")?.escalated).toBeGreaterThan(0);
     expect(await keptDays()).toContain(day);
 
     // An edit and a delete forget it too.
@@ -297,6 +304,32 @@ describe("the fleet report at scale", () => {
     const zone = await t.db.nodeGroup.findFirstOrThrow({ where: { name: "zone 3" } });
     await expectReferenceFigures(await fleetReport(t.db, { ...range, groupId: zone.id }), zone.id);
   });
+
+  it("computes the per-type figures live when the range's edges hold more reboots than a kept window reaches", async () => {
+    // A span with more soft-reboots than its windows hold (two windows' worth and more)…
+    await t.db.$executeRaw`
+      INSERT INTO "RebootRecord" (id, "nodeId", "eventId", kind, requested, escalated, "beforeLost", trigger,
+        "bootIdAfter", "imageVersionAfter", "signalUsec", "shutdownStartUsec", "userspaceUsec", "finishUsec",
+        "agentConnectedUsec", units, "recordedAt")
+      SELECT 'bulk-' || i, 'node-' || (i % 1000 + 1), 'bulk-ev-' || i, 'soft-reboot', 'soft-reboot', false, false,
+        'rollout', 'b-bulk', '42', 1000000, 1020000, 1300000, 2200000, 2500000 + (i % 977) * 1000, '[]',
+        ${new Date(now.getTime() - 80 * DAY_MS)}::timestamp + (i % 60) * interval '1 day'
+      FROM generate_series(1, ${2 * SPAN_WINDOW + 2000}) i`;
+    await fleetReport(t.db, range);
+    expect((await keptSpans()).length).toBeGreaterThan(0);
+    // …and in the last hour a burst of even more, all shorter than any of them: p50's rank moves
+    // further below its window than the window reaches.
+    await t.db.$executeRaw`
+      INSERT INTO "RebootRecord" (id, "nodeId", "eventId", kind, requested, escalated, "beforeLost", trigger,
+        "bootIdAfter", "imageVersionAfter", "signalUsec", "shutdownStartUsec", "userspaceUsec", "finishUsec",
+        "agentConnectedUsec", units, "recordedAt")
+      SELECT 'burst-' || i, 'node-' || (i % 1000 + 1), 'burst-ev-' || i, 'soft-reboot', 'soft-reboot', false, false,
+        'rollout', 'b-burst', '42', 1000000, 1000100, 1000200, 1000300, 1000400 + i % 50, '[]',
+        ${new Date(now.getTime() - 600_000)}
+      FROM generate_series(1, ${2 * SPAN_WINDOW + 3000}) i`;
+    await expectReferenceFigures(await fleetReport(t.db, range));
+    await t.db.$executeRaw`DELETE FROM "RebootRecord" WHERE id LIKE 'burst-%' OR id LIKE 'bulk-%'`;
+  }, 60_000);
 
   it("keeps week buckets for ranges over four months, and computes the same trend", async () => {
     const long = { from: new Date(now.getTime() - 300 * DAY_MS), to: now };

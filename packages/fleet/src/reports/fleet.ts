@@ -1,6 +1,7 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
 import type { ServiceRow } from "./services";
+import { fillSpan, mergedPercentile, settledSpan, spanKept, spanOk } from "./spans";
 import {
   arrayStatColumns,
   type HistogramBucket,
@@ -277,6 +278,8 @@ const bucketFactsSql = (intervals: Interval[], bucket: Bucket) => {
 interface Split {
   kept: Date[];
   live: Interval[];
+  /** The range's settled span, when the snapshot has it kept (spans.ts). */
+  span: Interval | null;
 }
 
 const keptSql = (bucket: Bucket, kept: Date[]) => Prisma.sql`
@@ -291,6 +294,24 @@ const keptSql = (bucket: Bucket, kept: Date[]) => Prisma.sql`
 const below = (array: string, x: string, from: string) =>
   `CASE WHEN ${array}[width_bucket(${x}, ${array})] = ${x} THEN array_position(${array}, ${x}, ${from}) - 1
     ELSE width_bucket(${x}, ${array}) END`;
+
+/** The range's last 50 escalations (a CTE over the range's reboots `b`), and them as JSON rows. */
+const escalationsCte = Prisma.sql`escalations AS (
+  SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
+)`;
+const escalationsJson = Prisma.sql`(SELECT json_agg(json_build_object('recordId', r.id, 'nodeId', r."nodeId",
+    'hostname', n.hostname, 'simulated', n.simulated, 'recordedAt', ${epochMs('r."recordedAt"')},
+    'rebootType', r."rebootType", 'kind', r.kind, 'requested', r.requested, 'escalated', r.escalated,
+    'beforeLost', r."beforeLost", 'trigger', r.trigger, 'imageVersionBefore', r."imageVersionBefore",
+    'imageVersionAfter', r."imageVersionAfter", 'signalToShutdownMs', r."signalToShutdownMs", 'shutdownMs', r."shutdownMs",
+    'bootMs', r."bootMs", 'reconnectMs', r."reconnectMs", 'totalMs', r."totalMs")
+    ORDER BY e."recordedAt" DESC, e."recordId" DESC)
+  FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId")`;
+
+/** Count of an ascending array's values in [from, to) (below's difference; none in an empty array). */
+const countIn = (array: string, from: string, to: string) =>
+  `CASE WHEN COALESCE(cardinality(${array}), 0) = 0 THEN 0 ELSE
+    (${below(array, to, `width_bucket(${from}, ${array}) + 1`)}) - (${below(array, from, `width_bucket(${from} - (${to} - ${from}), ${array}) + 1`)}) END`;
 
 interface TypesPart {
   stats: Array<StatsRow<object>> | null;
@@ -310,9 +331,7 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
     stats AS (
       SELECT t."rebootType", t.reboots, t.reboots - COALESCE(cardinality(t."totalMs"), 0) AS "withoutTotal", t."beforeLost", t.escalated, ${stats} FROM t
     ),
-    escalations AS (
-      SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
-    ),
+    ${escalationsCte},
     step AS (
       SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
       FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
@@ -320,8 +339,7 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
     histogram AS (
       SELECT h."rebootType", h.bucket, h.count FROM (
         SELECT t."rebootType", k AS bucket,
-          (${Prisma.raw(below(`t."totalMs"`, "(k + 1) * step.step", `width_bucket(k * step.step, t."totalMs") + 1`))})
-            - (${Prisma.raw(below(`t."totalMs"`, "k * step.step", `width_bucket((k - 1) * step.step, t."totalMs") + 1`))}) AS count
+          ${Prisma.raw(countIn(`t."totalMs"`, "k * step.step", "(k + 1) * step.step"))} AS count
         FROM t CROSS JOIN step
         CROSS JOIN LATERAL generate_series(0, floor(t."totalMs"[cardinality(t."totalMs")] / step.step)::int) k
         WHERE cardinality(t."totalMs") > 0) h
@@ -329,15 +347,109 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
     )
     SELECT
       (SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
-      (SELECT json_agg(json_build_object('recordId', r.id, 'nodeId', r."nodeId", 'hostname', n.hostname,
-          'simulated', n.simulated, 'recordedAt', ${epochMs('r."recordedAt"')}, 'rebootType', r."rebootType",
-          'kind', r.kind, 'requested', r.requested, 'escalated', r.escalated, 'beforeLost', r."beforeLost",
-          'trigger', r.trigger, 'imageVersionBefore', r."imageVersionBefore", 'imageVersionAfter', r."imageVersionAfter",
-          'signalToShutdownMs', r."signalToShutdownMs", 'shutdownMs', r."shutdownMs", 'bootMs', r."bootMs",
-          'reconnectMs', r."reconnectMs", 'totalMs', r."totalMs") ORDER BY e."recordedAt" DESC, e."recordId" DESC)
-        FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId") AS escalations,
+      ${escalationsJson} AS escalations,
       (SELECT step FROM step) AS "histogramStep",
       (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
+  return row;
+}
+
+/**
+ * typesPart for a range with its settled span kept (spans.ts): the span's
+ * counts and windows, merged with the reboots of the range's edges; the
+ * histogram counts the span's totals and the edges' by binary search. `ok` is
+ * false should the edges hold more reboots than a window reaches (the caller
+ * then computes the part live).
+ */
+async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Promise<TypesPart & { ok: boolean }> {
+  await workMem(db);
+  const edges = [
+    { from: range.from, to: span.from },
+    { from: span.to, to: range.to },
+  ].filter((edge) => edge.to > edge.from);
+  const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`e."${p}"`).sql} AS "${p}"`).join(",\n"));
+  const phaseRows = Prisma.raw(PHASES.map((p) => `('${p}', l."${p}")`).join(", "));
+  const n = "(j.sn + j.ln)";
+  const pivot = Prisma.raw(
+    PHASES.map(
+      (p) => `max(q.n) FILTER (WHERE q.phase = '${p}')::int AS "${p}:n",
+        max(q.p50) FILTER (WHERE q.phase = '${p}') AS "${p}:p50",
+        max(q.p95) FILTER (WHERE q.phase = '${p}') AS "${p}:p95",
+        max(q.max) FILTER (WHERE q.phase = '${p}') AS "${p}:max"`,
+    ).join(",\n"),
+  );
+  const [row] = await db.$queryRaw<[TypesPart & { ok: boolean }]>`
+    WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
+    e AS NOT MATERIALIZED (${recordsIn(edges, range)}),
+    lt AS MATERIALIZED (
+      SELECT e."rebootType", count(*)::int AS reboots, count(*) FILTER (WHERE e."beforeLost")::int AS "beforeLost",
+        count(*) FILTER (WHERE e.escalated)::int AS escalated, ${arrays}
+      FROM e GROUP BY e."rebootType"
+    ),
+    counts AS (
+      SELECT c."rebootType", sum(c.reboots)::int AS reboots, sum(c."beforeLost")::int AS "beforeLost",
+        sum(c.escalated)::int AS escalated
+      FROM (
+        SELECT x."rebootType", x.reboots, x."beforeLost", x.escalated
+        FROM "ReportSpan" k
+        CROSS JOIN LATERAL jsonb_to_recordset(k.types) AS x("rebootType" text, reboots int, "beforeLost" int, escalated int)
+        WHERE k."from" = ${span.from} AND k."to" = ${span.to}
+        UNION ALL
+        SELECT l."rebootType", l.reboots, l."beforeLost", l.escalated FROM lt l
+      ) c GROUP BY c."rebootType"
+    ),
+    lv AS (
+      SELECT l."rebootType", p.phase, COALESCE(p.a, '{}'::float8[]) AS a
+      FROM lt l CROSS JOIN LATERAL (VALUES ${phaseRows}) AS p(phase, a)
+    ),
+    sv AS (
+      SELECT v."rebootType", v.phase, v.n, v.max, v.lo50, v.w50, v.lo95, v.w95, v.sorted FROM "ReportSpanValues" v
+      WHERE v."from" = ${span.from} AND v."to" = ${span.to}
+    ),
+    j AS MATERIALIZED (
+      SELECT COALESCE(v."rebootType", l."rebootType") AS "rebootType", COALESCE(v.phase, l.phase) AS phase,
+        COALESCE(v.n, 0) AS sn, COALESCE(cardinality(l.a), 0) AS ln, GREATEST(v.max, l.a[cardinality(l.a)]) AS max,
+        COALESCE(v.lo50, 0) AS lo50, COALESCE(v.w50, '{}'::float8[]) AS w50,
+        softfleet_sorted(COALESCE(v.w50, '{}'::float8[]) || COALESCE(l.a, '{}'::float8[])) AS m50,
+        COALESCE(v.lo95, 0) AS lo95, COALESCE(v.w95, '{}'::float8[]) AS w95,
+        softfleet_sorted(COALESCE(v.w95, '{}'::float8[]) || COALESCE(l.a, '{}'::float8[])) AS m95,
+        COALESCE(v.sorted, '{}'::float8[]) AS sorted, COALESCE(l.a, '{}'::float8[]) AS live
+      FROM sv v FULL JOIN lv l ON l."rebootType" = v."rebootType" AND l.phase = v.phase
+    ),
+    q AS (
+      SELECT j."rebootType", j.phase, ${Prisma.raw(n)} AS n, j.max,
+        ${Prisma.raw(mergedPercentile("j.m50", "j.lo50", n, 0.5))} AS p50,
+        ${Prisma.raw(mergedPercentile("j.m95", "j.lo95", n, 0.95))} AS p95,
+        ${Prisma.raw(spanOk("j.w50", "j.lo50", "j.sn", "j.ln", 0.5))}
+          AND ${Prisma.raw(spanOk("j.w95", "j.lo95", "j.sn", "j.ln", 0.95))} AS ok
+      FROM j
+    ),
+    pivot AS (SELECT q."rebootType", ${pivot} FROM q GROUP BY q."rebootType"),
+    stats AS (
+      SELECT c."rebootType", c.reboots, c.reboots - COALESCE(v."totalMs:n", 0) AS "withoutTotal", c."beforeLost",
+        c.escalated, ${Prisma.raw(PHASES.map((p) => `v."${p}:n", v."${p}:p50", v."${p}:p95", v."${p}:max"`).join(", "))}
+      FROM counts c JOIN pivot v ON v."rebootType" = c."rebootType"
+    ),
+    ${escalationsCte},
+    step AS (
+      SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
+      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
+    ),
+    histogram AS (
+      SELECT h."rebootType", h.bucket, h.count FROM (
+        SELECT t."rebootType", k AS bucket,
+          ${Prisma.raw(countIn("t.sorted", "k * step.step", "(k + 1) * step.step"))}
+            + ${Prisma.raw(countIn("t.live", "k * step.step", "(k + 1) * step.step"))} AS count
+        FROM j t CROSS JOIN step
+        CROSS JOIN LATERAL generate_series(0, floor(t.max / step.step)::int) k
+        WHERE t.phase = 'totalMs' AND t.max IS NOT NULL) h
+      WHERE h.count > 0
+    )
+    SELECT
+      (SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
+      ${escalationsJson} AS escalations,
+      (SELECT step FROM step) AS "histogramStep",
+      (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram,
+      COALESCE((SELECT bool_and(q.ok) FROM q), true) AS ok`;
   return row;
 }
 
@@ -523,16 +635,29 @@ async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: 
 export async function fleetReport(db: Sql | Client, range: ReportRange) {
   const bucket = trendBucketOf(range);
   const keeps = !range.groupId;
-  if (keeps && "$transaction" in db) await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket));
-  const [, [[a, b], [c, d]]] = await inOneSnapshot<Split, [[TypesPart, ImagesPart], [GroupsPart, ServicesPart]]>(
+  const span = keeps ? settledSpan(range, new Date()) : null;
+  if (keeps && "$transaction" in db) {
+    await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket));
+    if (span) await fillSpan(db, span, recordsIn([span], range));
+  }
+  const types = async (tx: Sql, s: Split) => {
+    const spanned = s.span ? await spannedTypesPart(tx, range, s.span) : null;
+    return spanned?.ok ? spanned : typesPart(tx, range);
+  };
+  const [, [[a, b, d], [c]]] = await inOneSnapshot<Split, [[TypesPart, ImagesPart, ServicesPart], [GroupsPart]]>(
     db,
     async (tx) => {
       const kept = keeps ? await keptBuckets(tx, range, bucket) : [];
-      return { kept, live: liveIntervals(range, bucket, kept) };
+      const spanned = span && (await spanKept(tx, span)) ? span : null;
+      return { kept, live: liveIntervals(range, bucket, kept), span: spanned };
     },
     [
-      async (tx, s) => [await typesPart(tx, range), await imagesPart(tx, range, bucket, s)],
-      async (tx, s) => [await groupsPart(tx, range), await servicesPart(tx, range, bucket, s)],
+      async (tx, s) => [
+        await types(tx, s),
+        await imagesPart(tx, range, bucket, s),
+        await servicesPart(tx, range, bucket, s),
+      ],
+      async (tx) => [await groupsPart(tx, range)],
     ],
   );
   const stats = (a.stats ?? []).map(typed);

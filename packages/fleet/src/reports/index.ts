@@ -3,6 +3,7 @@ export { type FleetReport, fleetReport, fleetReportRows, type ReportRange, reboo
 export { NODE_HISTORY_LIMIT, type NodeHistory, type NodeHistoryRow, nodeHistory } from "./node";
 export { type RolloutPhaseStats, type RolloutReport, type RolloutReportNode, rolloutReport } from "./rollout";
 export type { ServiceRow } from "./services";
+export { SPAN_WINDOW } from "./spans";
 export {
   type HistogramBucket,
   niceStep,
