@@ -1,24 +1,29 @@
 -- The settled span of a fleet report: the whole days of its range that ended
--- over an hour ago, as one block. Per reboot type and phase it keeps the count,
+-- over an hour ago, as one block. Per breakdown (the reboot types, each image
+-- version and type, each watched unit's restarts) and phase it keeps the count,
 -- the maximum and, around the ranks of p50 and p95, a window of the sorted
--- values (for the total, every value, which the histogram counts). A report
--- then sorts only a window and the few reboots of its range's edges (the
+-- values (for the types' totals, every value, which the histogram counts). A
+-- report then sorts only a window and the few reboots of its range's edges (the
 -- part of its first day before the span, and the last hours) to get exact
--- percentiles (packages/fleet/src/reports/spans.ts). Writes to the records of
--- any of its days forget it, as they forget the day buckets; the span is filled
--- under the same advisory locks.
+-- percentiles (packages/fleet/src/reports/spans.ts). Writes to the records of any
+-- of its days forget it, as they forget the day buckets; the span is filled under
+-- the same advisory locks.
 CREATE TABLE "ReportSpan" (
     "from" TIMESTAMP(3) NOT NULL,
     "to" TIMESTAMP(3) NOT NULL,
     "types" JSONB NOT NULL,
+    "images" JSONB NOT NULL,
     "computedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "ReportSpan_pkey" PRIMARY KEY ("from", "to")
 );
 
 CREATE TABLE "ReportSpanValues" (
+    "id" BIGSERIAL NOT NULL,
     "from" TIMESTAMP(3) NOT NULL,
     "to" TIMESTAMP(3) NOT NULL,
+    "dimension" TEXT NOT NULL,
+    "key" TEXT,
     "rebootType" TEXT NOT NULL,
     "phase" TEXT NOT NULL,
     "n" INTEGER NOT NULL,
@@ -29,9 +34,11 @@ CREATE TABLE "ReportSpanValues" (
     "w95" DOUBLE PRECISION[] NOT NULL,
     "sorted" DOUBLE PRECISION[] NOT NULL,
 
-    CONSTRAINT "ReportSpanValues_pkey" PRIMARY KEY ("from", "to", "rebootType", "phase"),
+    CONSTRAINT "ReportSpanValues_pkey" PRIMARY KEY ("id"),
+    CONSTRAINT "ReportSpanValues_dimension_check" CHECK ("dimension" IN ('type', 'image', 'service')),
     CONSTRAINT "ReportSpanValues_span_fkey" FOREIGN KEY ("from", "to") REFERENCES "ReportSpan"("from", "to") ON DELETE CASCADE
 );
+CREATE INDEX "ReportSpanValues_span_idx" ON "ReportSpanValues"("from", "to", "dimension");
 
 -- Read whole at every report: stored uncompressed, so reading them is a copy.
 ALTER TABLE "ReportSpanValues" ALTER COLUMN "w50" SET STORAGE EXTERNAL, ALTER COLUMN "w95" SET STORAGE EXTERNAL,

@@ -1,7 +1,7 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
 import type { ServiceRow } from "./services";
-import { fillSpan, mergedPercentile, settledSpan, spanKept, spanOk } from "./spans";
+import { fillSpan, mergedSql, settledSpan, spanKept } from "./spans";
 import {
   arrayStatColumns,
   type HistogramBucket,
@@ -362,13 +362,8 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
  */
 async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Promise<TypesPart & { ok: boolean }> {
   await workMem(db);
-  const edges = [
-    { from: range.from, to: span.from },
-    { from: span.to, to: range.to },
-  ].filter((edge) => edge.to > edge.from);
   const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`e."${p}"`).sql} AS "${p}"`).join(",\n"));
   const phaseRows = Prisma.raw(PHASES.map((p) => `('${p}', l."${p}")`).join(", "));
-  const n = "(j.sn + j.ln)";
   const pivot = Prisma.raw(
     PHASES.map(
       (p) => `max(q.n) FILTER (WHERE q.phase = '${p}')::int AS "${p}:n",
@@ -377,14 +372,13 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Pr
         max(q.max) FILTER (WHERE q.phase = '${p}') AS "${p}:max"`,
     ).join(",\n"),
   );
+  const live = Prisma.sql`
+    SELECT NULL::text AS key, l."rebootType", p.phase, COALESCE(p.a, '{}'::float8[]) AS a
+    FROM lt l CROSS JOIN LATERAL (VALUES ${phaseRows}) AS p(phase, a)`;
   const [row] = await db.$queryRaw<[TypesPart & { ok: boolean }]>`
     WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
-    e AS NOT MATERIALIZED (${recordsIn(edges, range)}),
-    lt AS MATERIALIZED (
-      SELECT e."rebootType", count(*)::int AS reboots, count(*) FILTER (WHERE e."beforeLost")::int AS "beforeLost",
-        count(*) FILTER (WHERE e.escalated)::int AS escalated, ${arrays}
-      FROM e GROUP BY e."rebootType"
-    ),
+    e AS NOT MATERIALIZED (${recordsIn(edgesOf(range, span), range)}),
+    lt AS MATERIALIZED (SELECT e."rebootType", ${edgeCounts}, ${arrays} FROM e GROUP BY e."rebootType"),
     counts AS (
       SELECT c."rebootType", sum(c.reboots)::int AS reboots, sum(c."beforeLost")::int AS "beforeLost",
         sum(c.escalated)::int AS escalated
@@ -397,33 +391,8 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Pr
         SELECT l."rebootType", l.reboots, l."beforeLost", l.escalated FROM lt l
       ) c GROUP BY c."rebootType"
     ),
-    lv AS (
-      SELECT l."rebootType", p.phase, COALESCE(p.a, '{}'::float8[]) AS a
-      FROM lt l CROSS JOIN LATERAL (VALUES ${phaseRows}) AS p(phase, a)
-    ),
-    sv AS (
-      SELECT v."rebootType", v.phase, v.n, v.max, v.lo50, v.w50, v.lo95, v.w95, v.sorted FROM "ReportSpanValues" v
-      WHERE v."from" = ${span.from} AND v."to" = ${span.to}
-    ),
-    j AS MATERIALIZED (
-      SELECT COALESCE(v."rebootType", l."rebootType") AS "rebootType", COALESCE(v.phase, l.phase) AS phase,
-        COALESCE(v.n, 0) AS sn, COALESCE(cardinality(l.a), 0) AS ln, GREATEST(v.max, l.a[cardinality(l.a)]) AS max,
-        COALESCE(v.lo50, 0) AS lo50, COALESCE(v.w50, '{}'::float8[]) AS w50,
-        softfleet_sorted(COALESCE(v.w50, '{}'::float8[]) || COALESCE(l.a, '{}'::float8[])) AS m50,
-        COALESCE(v.lo95, 0) AS lo95, COALESCE(v.w95, '{}'::float8[]) AS w95,
-        softfleet_sorted(COALESCE(v.w95, '{}'::float8[]) || COALESCE(l.a, '{}'::float8[])) AS m95,
-        COALESCE(v.sorted, '{}'::float8[]) AS sorted, COALESCE(l.a, '{}'::float8[]) AS live
-      FROM sv v FULL JOIN lv l ON l."rebootType" = v."rebootType" AND l.phase = v.phase
-    ),
-    q AS (
-      SELECT j."rebootType", j.phase, ${Prisma.raw(n)} AS n, j.max,
-        ${Prisma.raw(mergedPercentile("j.m50", "j.lo50", n, 0.5))} AS p50,
-        ${Prisma.raw(mergedPercentile("j.m95", "j.lo95", n, 0.95))} AS p95,
-        ${Prisma.raw(spanOk("j.w50", "j.lo50", "j.sn", "j.ln", 0.5))}
-          AND ${Prisma.raw(spanOk("j.w95", "j.lo95", "j.sn", "j.ln", 0.95))} AS ok
-      FROM j
-    ),
-    pivot AS (SELECT q."rebootType", ${pivot} FROM q GROUP BY q."rebootType"),
+    j AS MATERIALIZED (${mergedSql(span, "type", live)}),
+    pivot AS (SELECT q."rebootType", ${pivot} FROM j q GROUP BY q."rebootType"),
     stats AS (
       SELECT c."rebootType", c.reboots, c.reboots - COALESCE(v."totalMs:n", 0) AS "withoutTotal", c."beforeLost",
         c.escalated, ${Prisma.raw(PHASES.map((p) => `v."${p}:n", v."${p}:p50", v."${p}:p95", v."${p}:max"`).join(", "))}
@@ -449,8 +418,67 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Pr
       ${escalationsJson} AS escalations,
       (SELECT step FROM step) AS "histogramStep",
       (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram,
-      COALESCE((SELECT bool_and(q.ok) FROM q), true) AS ok`;
+      COALESCE((SELECT bool_and(q.ok) FROM j q), true) AS ok`;
   return row;
+}
+
+/** The parts of the range before and after its settled span. */
+const edgesOf = (range: ReportRange, span: Interval): Interval[] =>
+  [
+    { from: range.from, to: span.from },
+    { from: span.to, to: range.to },
+  ].filter((edge) => edge.to > edge.from);
+
+/** Counts of the edges' reboots `e` (with the span's, they make the breakdowns' counts). */
+const edgeCounts = Prisma.sql`count(*)::int AS reboots, count(*) FILTER (WHERE e."beforeLost")::int AS "beforeLost",
+  count(*) FILTER (WHERE e.escalated)::int AS escalated`;
+
+/**
+ * The images CTE (per image version after the reboot and type: counts and the
+ * total's figures) over the range's reboots `b`, or, with the settled span,
+ * from its values merged with the edges' reboots; and whether the span's
+ * windows held the ranks (true when computed live).
+ */
+function imagesSql(range: ReportRange, span: Interval | null): { ctes: Prisma.Sql; ok: Prisma.Sql } {
+  if (!span) {
+    return {
+      ctes: Prisma.sql`images AS (
+        SELECT i."imageVersion", i."rebootType", i.reboots, i.reboots - COALESCE(cardinality(i.total), 0) AS "withoutTotal",
+          i."beforeLost", i.escalated, ${arrayStatColumns("i.total", "totalMs")}
+        FROM (SELECT b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns},
+                ${sortedValues('b."totalMs"')} AS total
+              FROM b GROUP BY b."imageVersionAfter", b."rebootType") i
+      )`,
+      ok: Prisma.sql`true`,
+    };
+  }
+  const live = Prisma.sql`SELECT l.key, l."rebootType", 'totalMs' AS phase, COALESCE(l.a, '{}'::float8[]) AS a FROM ie l`;
+  return {
+    ctes: Prisma.sql`ie AS MATERIALIZED (
+        SELECT e."imageVersionAfter" AS key, e."rebootType", ${edgeCounts}, ${sortedValues('e."totalMs"')} AS a
+        FROM (${recordsIn(edgesOf(range, span), range)}) e GROUP BY e."imageVersionAfter", e."rebootType"
+      ),
+      ij AS MATERIALIZED (${mergedSql(span, "image", live)}),
+      ic AS (
+        SELECT c."imageVersion", c."rebootType", sum(c.reboots)::int AS reboots, sum(c."beforeLost")::int AS "beforeLost",
+          sum(c.escalated)::int AS escalated
+        FROM (
+          SELECT x."imageVersion", x."rebootType", x.reboots, x."beforeLost", x.escalated
+          FROM "ReportSpan" k CROSS JOIN LATERAL jsonb_to_recordset(k.images)
+            AS x("imageVersion" text, "rebootType" text, reboots int, "beforeLost" int, escalated int)
+          WHERE k."from" = ${span.from} AND k."to" = ${span.to}
+          UNION ALL
+          SELECT l.key, l."rebootType", l.reboots, l."beforeLost", l.escalated FROM ie l
+        ) c GROUP BY c."imageVersion", c."rebootType"
+      ),
+      images AS (
+        SELECT c."imageVersion", c."rebootType", c.reboots, c.reboots - COALESCE(j.n, 0) AS "withoutTotal",
+          c."beforeLost", c.escalated, COALESCE(j.n, 0) AS "totalMs:n", j.p50 AS "totalMs:p50",
+          j.p95 AS "totalMs:p95", j.max AS "totalMs:max"
+        FROM ic c LEFT JOIN ij j ON j.key IS NOT DISTINCT FROM c."imageVersion" AND j."rebootType" = c."rebootType"
+      )`,
+    ok: Prisma.sql`COALESCE((SELECT bool_and(j.ok) FROM ij j), true)`,
+  };
 }
 
 /**
@@ -474,16 +502,10 @@ interface ImagesPart {
 /** Per image version, the slowest nodes and the trend (kept buckets and live parts): one statement. */
 async function imagesPart(db: Sql, range: ReportRange, bucket: Bucket, split: Split): Promise<ImagesPart> {
   await workMem(db);
-  const [row] = await db.$queryRaw<[ImagesPart]>`
+  const images = imagesSql(range, split.span);
+  const [row] = await db.$queryRaw<[ImagesPart & { ok: boolean }]>`
     WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
-    images AS (
-      SELECT i."imageVersion", i."rebootType", i.reboots, i.reboots - COALESCE(cardinality(i.total), 0) AS "withoutTotal",
-        i."beforeLost", i.escalated,
-        ${arrayStatColumns("i.total", "totalMs")}
-      FROM (SELECT b."imageVersionAfter" AS "imageVersion", b."rebootType", ${countColumns},
-              ${sortedValues('b."totalMs"')} AS total
-            FROM b GROUP BY b."imageVersionAfter", b."rebootType") i
-    ),
+    ${images.ctes},
     walk AS MATERIALIZED (
       SELECT r."nodeId", r."totalMs", r."recordedAt" FROM "RebootRecord" r
       WHERE r."rebootType" = 'soft-reboot' AND r."totalMs" IS NOT NULL
@@ -541,7 +563,10 @@ async function imagesPart(db: Sql, range: ReportRange, bucket: Bucket, split: Sp
         FROM trend t) AS trend,
       (SELECT json_agg(json_build_object('nodeId', s."nodeId", 'hostname', n.hostname, 'simulated', n.simulated,
           'reboots', s.reboots, 'p50', s.p50, 'p95', s.p95, 'max', s.max) ORDER BY s.p95 DESC, s.max DESC, s."nodeId")
-        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes"`;
+        FROM slow_nodes s JOIN "Node" n ON n.id = s."nodeId") AS "slowestNodes",
+      ${images.ok} AS ok`;
+  // The edges outgrew a window of the span: the images computed live.
+  if (!row.ok) return imagesPart(db, range, bucket, { ...split, span: null });
   return row;
 }
 
@@ -574,6 +599,50 @@ async function groupsPart(db: Sql, range: ReportRange): Promise<GroupsPart> {
   return row;
 }
 
+/** The restarts (with a gap) of the units of the soft-reboots of the intervals, from their partial index. */
+function restartsIn(intervals: Interval[], range: ReportRange): Prisma.Sql {
+  const columns = Prisma.sql`x.name, x."gapMs"`;
+  if (intervals.length === 0) return Prisma.sql`SELECT ${columns} FROM "RebootUnit" x WHERE false`;
+  return Prisma.join(
+    intervals.map(
+      (i) => Prisma.sql`SELECT ${columns} FROM "RebootUnit" x
+        WHERE x."recordedAt" >= ${i.from} AND x."recordedAt" < ${i.to}
+          AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL ${inGroup(range, "x")}`,
+    ),
+    " UNION ALL ",
+  );
+}
+
+/**
+ * The gaps CTE (per unit name: the restarts' gap count, p50, p95 and max) over
+ * the range, or, with the settled span, from its values merged with the
+ * edges' restarts; and whether the span's windows held the ranks.
+ */
+function gapsSql(range: ReportRange, span: Interval | null): { ctes: Prisma.Sql; ok: Prisma.Sql } {
+  if (!span) {
+    return {
+      ctes: Prisma.sql`gaps AS (
+        SELECT x.name, count(*)::int AS "gapN",
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY x."gapMs") AS "gapP50Ms",
+          percentile_cont(0.95) WITHIN GROUP (ORDER BY x."gapMs") AS "gapP95Ms", max(x."gapMs") AS "gapMaxMs"
+        FROM (${restartsIn([range], range)}) x
+        GROUP BY x.name
+      )`,
+      ok: Prisma.sql`true`,
+    };
+  }
+  const live = Prisma.sql`
+    SELECT x.name AS key, 'soft-reboot' AS "rebootType", 'gapMs' AS phase, softfleet_sorted(array_agg(x."gapMs")) AS a
+    FROM (${restartsIn(edgesOf(range, span), range)}) x GROUP BY x.name`;
+  return {
+    ctes: Prisma.sql`gj AS MATERIALIZED (${mergedSql(span, "service", live)}),
+      gaps AS (
+        SELECT j.key AS name, j.n AS "gapN", j.p50 AS "gapP50Ms", j.p95 AS "gapP95Ms", j.max AS "gapMaxMs" FROM gj j
+      )`,
+    ok: Prisma.sql`COALESCE((SELECT bool_and(j.ok) FROM gj j), true)`,
+  };
+}
+
 interface ServicesPart {
   slowestServices: ServiceRow[] | null;
 }
@@ -585,7 +654,8 @@ interface ServicesPart {
  */
 async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: Split): Promise<ServicesPart> {
   await workMem(db);
-  const [row] = await db.$queryRaw<[ServicesPart]>`
+  const gaps = gapsSql(range, split.span);
+  const [row] = await db.$queryRaw<[ServicesPart & { ok: boolean }]>`
     WITH counts AS (
       SELECT c.name, sum(c.survived)::int AS survived, sum(c.restarted)::int AS restarted,
         sum(c.absent)::int AS absent, sum(c.unknown)::int AS unknown
@@ -597,22 +667,16 @@ async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: 
         CROSS JOIN LATERAL jsonb_to_recordset(k.services) AS e(name text, survived int, restarted int, absent int, unknown int)
       ) c GROUP BY c.name
     ),
-    gaps AS (
-      SELECT x.name, count(*)::int AS "gapN",
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY x."gapMs") AS "gapP50Ms",
-        percentile_cont(0.95) WITHIN GROUP (ORDER BY x."gapMs") AS "gapP95Ms", max(x."gapMs") AS "gapMaxMs"
-      FROM "RebootUnit" x
-      WHERE x."recordedAt" >= ${range.from} AND x."recordedAt" < ${range.to}
-        AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL ${inGroup(range, "x")}
-      GROUP BY x.name
-    ),
+    ${gaps.ctes},
     services AS (
       SELECT c.*, COALESCE(g."gapN", 0) AS "gapN", g."gapP50Ms", g."gapP95Ms", g."gapMaxMs"
       FROM counts c LEFT JOIN gaps g ON g.name = c.name
       ORDER BY g."gapP95Ms" DESC NULLS LAST, c.restarted DESC, c.name LIMIT 15
     )
     SELECT (SELECT json_agg(v ORDER BY v."gapP95Ms" DESC NULLS LAST, v.restarted DESC, v.name) FROM services v)
-      AS "slowestServices"`;
+      AS "slowestServices", ${gaps.ok} AS ok`;
+  // The edges outgrew a window of the span: the gaps computed live.
+  if (!row.ok) return servicesPart(db, range, bucket, { ...split, span: null });
   return row;
 }
 

@@ -13,7 +13,7 @@ import { PHASES, type Sql, sortedValues } from "./sql";
  * hours) and sorts only a window and those to get the exact percentiles.
  */
 
-/** Values kept on each side of a percentile's rank: a report's edges may add up to this many reboots of a type. */
+/** Values kept on each side of a percentile's rank: a report's edges may add up to this many values to a breakdown. */
 export const SPAN_WINDOW = 10_000;
 
 /** Ranges shorter than this get no span: their records are few, and computed live. */
@@ -41,7 +41,7 @@ export async function spanKept(db: Sql, span: Interval): Promise<boolean> {
 
 /** A window of an ascending array around the rank of `fraction` (0-based subscript of its start, and the values). */
 const windowOf = (array: string, fraction: number) => {
-  const center = `floor(${fraction} * (COALESCE(cardinality(${array}), 0) - 1))::int`;
+  const center = `floor(${fraction}::float8 * (COALESCE(cardinality(${array}), 0) - 1))::int`;
   const lo = `GREATEST(0, ${center} - ${SPAN_WINDOW})`;
   const hi = `LEAST(COALESCE(cardinality(${array}), 0) - 1, ${center} + ${SPAN_WINDOW} + 1)`;
   return { lo, values: `COALESCE(${array}[(${lo}) + 1 : (${hi}) + 1], '{}'::float8[])` };
@@ -65,6 +65,8 @@ export async function fillSpan(
   const firstDay = Math.round(span.from.getTime() / DAY_MS);
   const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`r."${p}"`).sql} AS "${p}"`).join(",\n"));
   const phaseRows = Prisma.raw(PHASES.map((p) => `('${p}', t."${p}")`).join(", "));
+  const counts = Prisma.sql`count(*)::int AS reboots, count(*) FILTER (WHERE r."beforeLost")::int AS "beforeLost",
+    count(*) FILTER (WHERE r.escalated)::int AS escalated`;
   const w50 = windowOf("v.a", 0.5);
   const w95 = windowOf("v.a", 0.95);
   return db.$transaction(
@@ -75,25 +77,42 @@ export async function fillSpan(
       if (!free) return false;
       await tx.$executeRaw`
         WITH r AS NOT MATERIALIZED (${records}),
-        t AS MATERIALIZED (
-          SELECT r."rebootType", count(*)::int AS reboots, count(*) FILTER (WHERE r."beforeLost")::int AS "beforeLost",
-            count(*) FILTER (WHERE r.escalated)::int AS escalated, ${arrays}
-          FROM r GROUP BY r."rebootType"
+        t AS MATERIALIZED (SELECT r."rebootType", ${counts}, ${arrays} FROM r GROUP BY r."rebootType"),
+        i AS MATERIALIZED (
+          SELECT r."imageVersionAfter" AS "imageVersion", r."rebootType", ${counts}, ${sortedValues('r."totalMs"')} AS a
+          FROM r GROUP BY r."imageVersionAfter", r."rebootType"
+        ),
+        g AS MATERIALIZED (
+          SELECT x.name, softfleet_sorted(array_agg(x."gapMs")) AS a FROM "RebootUnit" x
+          WHERE x."recordedAt" >= ${span.from} AND x."recordedAt" < ${span.to}
+            AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL
+          GROUP BY x.name
         ),
         kept AS (
-          INSERT INTO "ReportSpan" ("from", "to", types)
-          SELECT ${span.from}, ${span.to}, COALESCE(jsonb_agg(jsonb_build_object('rebootType', t."rebootType",
-            'reboots', t.reboots, 'beforeLost', t."beforeLost", 'escalated', t.escalated)), '[]'::jsonb)
-          FROM t
+          INSERT INTO "ReportSpan" ("from", "to", types, images)
+          SELECT ${span.from}, ${span.to},
+            COALESCE((SELECT jsonb_agg(jsonb_build_object('rebootType', t."rebootType", 'reboots', t.reboots,
+              'beforeLost', t."beforeLost", 'escalated', t.escalated)) FROM t), '[]'::jsonb),
+            COALESCE((SELECT jsonb_agg(jsonb_build_object('imageVersion', i."imageVersion", 'rebootType', i."rebootType",
+              'reboots', i.reboots, 'beforeLost', i."beforeLost", 'escalated', i.escalated)) FROM i), '[]'::jsonb)
           ON CONFLICT DO NOTHING
           RETURNING 1
+        ),
+        v AS (
+          SELECT 'type' AS dimension, NULL::text AS key, t."rebootType", p.phase, p.a
+          FROM t CROSS JOIN LATERAL (VALUES ${phaseRows}) AS p(phase, a)
+          UNION ALL
+          SELECT 'image', i."imageVersion", i."rebootType", 'totalMs', i.a FROM i
+          UNION ALL
+          SELECT 'service', g.name, 'soft-reboot', 'gapMs', g.a FROM g
         )
-        INSERT INTO "ReportSpanValues" ("from", "to", "rebootType", phase, n, max, lo50, w50, lo95, w95, sorted)
-        SELECT ${span.from}, ${span.to}, v."rebootType", v.phase, COALESCE(cardinality(v.a), 0), v.a[cardinality(v.a)],
-          ${Prisma.raw(w50.lo)}, ${Prisma.raw(w50.values)}, ${Prisma.raw(w95.lo)}, ${Prisma.raw(w95.values)},
-          CASE WHEN v.phase = 'totalMs' THEN COALESCE(v.a, '{}'::float8[]) ELSE '{}'::float8[] END
-        FROM (SELECT t."rebootType", p.phase, p.a FROM t CROSS JOIN LATERAL (VALUES ${phaseRows}) AS p(phase, a)) v
-        WHERE EXISTS (SELECT 1 FROM kept)`;
+        INSERT INTO "ReportSpanValues"
+          ("from", "to", dimension, key, "rebootType", phase, n, max, lo50, w50, lo95, w95, sorted)
+        SELECT ${span.from}, ${span.to}, v.dimension, v.key, v."rebootType", v.phase, COALESCE(cardinality(v.a), 0),
+          v.a[cardinality(v.a)], ${Prisma.raw(w50.lo)}, ${Prisma.raw(w50.values)}, ${Prisma.raw(w95.lo)},
+          ${Prisma.raw(w95.values)},
+          CASE WHEN v.dimension = 'type' AND v.phase = 'totalMs' THEN COALESCE(v.a, '{}'::float8[]) ELSE '{}'::float8[] END
+        FROM v WHERE EXISTS (SELECT 1 FROM kept)`;
       await tx.$executeRaw`
         DELETE FROM "ReportSpan" s WHERE (s."from", s."to") NOT IN (
           SELECT k."from", k."to" FROM "ReportSpan" k ORDER BY k."computedAt" DESC, k."from" DESC LIMIT ${SPANS_KEPT})`;
@@ -104,13 +123,50 @@ export async function fillSpan(
 }
 
 /**
+ * One breakdown's figures from the span and the range's edges: per key (null
+ * for the types), reboot type and phase, the count n, max, p50 and p95 (ok:
+ * the windows held their ranks), with the span's every value (`sorted`, the
+ * types' totals) and the edges' (`live`). `live` gives rows (key, "rebootType",
+ * phase, a) with `a` the edges' values in ascending order.
+ */
+export function mergedSql(span: Interval, dimension: "type" | "image" | "service", live: Prisma.Sql): Prisma.Sql {
+  const n = "(j.sn + j.ln)";
+  return Prisma.sql`
+    SELECT j.key, j."rebootType", j.phase, ${Prisma.raw(n)} AS n, j.max,
+      ${Prisma.raw(mergedPercentile("j.m50", "j.lo50", n, 0.5))} AS p50,
+      ${Prisma.raw(mergedPercentile("j.m95", "j.lo95", n, 0.95))} AS p95,
+      ${Prisma.raw(spanOk("j.w50", "j.lo50", "j.sn", "j.ln", 0.5))}
+        AND ${Prisma.raw(spanOk("j.w95", "j.lo95", "j.sn", "j.ln", 0.95))} AS ok,
+      j.sorted, j.live
+    FROM (
+      SELECT COALESCE(v.key, l.key) AS key, COALESCE(v."rebootType", l."rebootType") AS "rebootType",
+        COALESCE(v.phase, l.phase) AS phase, COALESCE(v.n, 0) AS sn, COALESCE(cardinality(l.a), 0) AS ln,
+        GREATEST(v.max, l.a[cardinality(l.a)]) AS max,
+        COALESCE(v.lo50, 0) AS lo50, COALESCE(v.w50, '{}'::float8[]) AS w50,
+        softfleet_sorted(COALESCE(v.w50, '{}'::float8[]) || COALESCE(l.a, '{}'::float8[])) AS m50,
+        COALESCE(v.lo95, 0) AS lo95, COALESCE(v.w95, '{}'::float8[]) AS w95,
+        softfleet_sorted(COALESCE(v.w95, '{}'::float8[]) || COALESCE(l.a, '{}'::float8[])) AS m95,
+        COALESCE(v.sorted, '{}'::float8[]) AS sorted, COALESCE(l.a, '{}'::float8[]) AS live
+      FROM (
+        SELECT v.*, COALESCE(v.key, chr(1)) AS k FROM "ReportSpanValues" v
+        WHERE v."from" = ${span.from} AND v."to" = ${span.to} AND v.dimension = ${dimension}
+      ) v
+      FULL JOIN (SELECT l.*, COALESCE(l.key, chr(1)) AS k FROM (${live}) l) l
+        ON l.k = v.k AND l."rebootType" = v."rebootType" AND l.phase = v.phase
+      -- Not flattened: each window is merged and sorted once, not once per reference.
+      OFFSET 0
+    ) j`;
+}
+
+/**
  * p50 or p95 (`fraction`) of a kept window merged with the edges' values, with
  * percentile_cont's arithmetic: n counts the span's and the edges' values, the
  * ranks are those of all of them, read in the sorted window from its start
  * `lo`. Valid when the window reaches far enough on both sides (see `spanOk`).
  */
 export function mergedPercentile(m: string, lo: string, n: string, fraction: number): string {
-  const h = `(${fraction} * (${n} - 1))`;
+  // float8, as percentile_cont computes the rank (a numeric literal would compute it exactly, and differ).
+  const h = `(${fraction}::float8 * (${n} - 1))`;
   const at = (rank: string) => `${m}[${rank}::int - ${lo} + 1]`;
   return `CASE WHEN ${n} = 0 THEN NULL
     WHEN floor(${h}) = ceil(${h}) THEN ${at(`floor(${h})`)}
@@ -125,7 +181,7 @@ export function mergedPercentile(m: string, lo: string, n: string, fraction: num
  */
 export function spanOk(w: string, lo: string, sn: string, ln: string, fraction: number): string {
   const n = `(${sn} + ${ln})`;
-  const h = `(${fraction} * (${n} - 1))`;
+  const h = `(${fraction}::float8 * (${n} - 1))`;
   return `(${n} = 0 OR ((${lo} = 0 OR floor(${h}) - ${lo} >= ${ln})
     AND (${lo} + cardinality(${w}) = ${sn} OR ceil(${h}) <= ${lo} + cardinality(${w}) - 1)))`;
 }
