@@ -13,7 +13,11 @@ import { PHASES, type Sql, sortedValues } from "./sql";
  * hours) and sorts only a window and those to get the exact percentiles.
  */
 
-/** Values kept on each side of a percentile's rank: a report's edges may add up to this many values to a breakdown. */
+/**
+ * Values kept on each side of a percentile's rank, at least: a report's edges
+ * (up to about two days) may add this many values to a breakdown. A busier
+ * breakdown keeps three of its average days' worth.
+ */
 export const SPAN_WINDOW = 10_000;
 
 /** Ranges shorter than this get no span: their records are few, and computed live. */
@@ -39,11 +43,16 @@ export async function spanKept(db: Sql, span: Interval): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** A window of an ascending array around the rank of `fraction` (0-based subscript of its start, and the values). */
-const windowOf = (array: string, fraction: number) => {
-  const center = `floor(${fraction}::float8 * (COALESCE(cardinality(${array}), 0) - 1))::int`;
-  const lo = `GREATEST(0, ${center} - ${SPAN_WINDOW})`;
-  const hi = `LEAST(COALESCE(cardinality(${array}), 0) - 1, ${center} + ${SPAN_WINDOW} + 1)`;
+/**
+ * A window of an ascending array (of a span of `days`) around the rank of
+ * `fraction`: the 0-based subscript of its start, and the values.
+ */
+const windowOf = (array: string, fraction: number, days: number) => {
+  const size = `COALESCE(cardinality(${array}), 0)`;
+  const center = `floor(${fraction}::float8 * (${size} - 1))::int`;
+  const reach = `GREATEST(${SPAN_WINDOW}, ceil(3 * ${size} / ${days}::float8)::int)`;
+  const lo = `GREATEST(0, ${center} - ${reach})`;
+  const hi = `LEAST(${size} - 1, ${center} + ${reach} + 1)`;
   return { lo, values: `COALESCE(${array}[(${lo}) + 1 : (${hi}) + 1], '{}'::float8[])` };
 };
 
@@ -67,8 +76,8 @@ export async function fillSpan(
   const phaseRows = Prisma.raw(PHASES.map((p) => `('${p}', t."${p}")`).join(", "));
   const counts = Prisma.sql`count(*)::int AS reboots, count(*) FILTER (WHERE r."beforeLost")::int AS "beforeLost",
     count(*) FILTER (WHERE r.escalated)::int AS escalated`;
-  const w50 = windowOf("v.a", 0.5);
-  const w95 = windowOf("v.a", 0.95);
+  const w50 = windowOf("v.a", 0.5, days);
+  const w95 = windowOf("v.a", 0.95, days);
   return db.$transaction(
     async (tx) => {
       const [{ free }] = await tx.$queryRaw<[{ free: boolean }]>`
