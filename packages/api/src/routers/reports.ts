@@ -1,5 +1,4 @@
 import type { Db, Prisma } from "@softfleet/db";
-// @softfleet/fleet does not export its reports yet: switch to "@softfleet/fleet" once its index.ts does.
 import { fleetReport, fleetReportRows, nodeHistory, rolloutReport, whyNoTotal } from "@softfleet/fleet";
 import { z } from "zod";
 import { notFound } from "../errors";

@@ -3,7 +3,6 @@ import { loadavg } from "node:os";
 import { createPrismaClient, parseDatabaseUrl } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { migrateDeploy } from "@softfleet/db/migrate";
-// @softfleet/fleet does not export its reports yet: switch to "@softfleet/fleet" once its index.ts does.
 import { fleetReport, rolloutReport } from "@softfleet/fleet";
 import pg from "pg";
 import { provideDatabase } from "../database";
