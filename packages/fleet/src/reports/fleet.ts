@@ -308,6 +308,18 @@ const escalationsJson = Prisma.sql`(SELECT json_agg(json_build_object('recordId'
     ORDER BY e."recordedAt" DESC, e."recordId" DESC)
   FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId")`;
 
+/** The histogram's step, from the largest total of the per-type `stats`. */
+const stepCte = Prisma.sql`step AS (
+  SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
+  FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
+)`;
+
+/** A types part's answer, from its stats, escalations, step and histogram CTEs. */
+const typesColumns = Prisma.sql`(SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
+  ${escalationsJson} AS escalations,
+  (SELECT step FROM step) AS "histogramStep",
+  (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
+
 /** Count of an ascending array's values in [from, to) (below's difference; none in an empty array). */
 const countIn = (array: string, from: string, to: string) =>
   `CASE WHEN COALESCE(cardinality(${array}), 0) = 0 THEN 0 ELSE
@@ -332,10 +344,7 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
       SELECT t."rebootType", t.reboots, t.reboots - COALESCE(cardinality(t."totalMs"), 0) AS "withoutTotal", t."beforeLost", t.escalated, ${stats} FROM t
     ),
     ${escalationsCte},
-    step AS (
-      SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
-      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
-    ),
+    ${stepCte},
     histogram AS (
       SELECT h."rebootType", h.bucket, h.count FROM (
         SELECT t."rebootType", k AS bucket,
@@ -345,11 +354,7 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
         WHERE cardinality(t."totalMs") > 0) h
       WHERE h.count > 0
     )
-    SELECT
-      (SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
-      ${escalationsJson} AS escalations,
-      (SELECT step FROM step) AS "histogramStep",
-      (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
+    SELECT ${typesColumns}`;
   return row;
 }
 
@@ -399,10 +404,7 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Pr
       FROM counts c JOIN pivot v ON v."rebootType" = c."rebootType"
     ),
     ${escalationsCte},
-    step AS (
-      SELECT ${niceStepSql(Prisma.sql`top."maxTotal"`)} AS step
-      FROM (SELECT max(s."totalMs:max") AS "maxTotal" FROM stats s) top
-    ),
+    ${stepCte},
     histogram AS (
       SELECT h."rebootType", h.bucket, h.count FROM (
         SELECT t."rebootType", k AS bucket,
@@ -413,12 +415,7 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Pr
         WHERE t.phase = 'totalMs' AND t.max IS NOT NULL) h
       WHERE h.count > 0
     )
-    SELECT
-      (SELECT json_agg(s ORDER BY s."rebootType") FROM stats s) AS stats,
-      ${escalationsJson} AS escalations,
-      (SELECT step FROM step) AS "histogramStep",
-      (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram,
-      COALESCE((SELECT bool_and(q.ok) FROM j q), true) AS ok`;
+    SELECT ${typesColumns}, COALESCE((SELECT bool_and(q.ok) FROM j q), true) AS ok`;
   return row;
 }
 

@@ -7,6 +7,16 @@ type Cell = string | number | boolean | Date | null | undefined;
 /** A row of a report. */
 export type ExportRow = object;
 
+/** The last columns of every report's rows: a reboot's phases, its total, and why it has none. */
+export const PHASE_COLUMNS = [
+  "signalToShutdownMs",
+  "shutdownMs",
+  "bootMs",
+  "reconnectMs",
+  "totalMs",
+  "missingTotal",
+] as const;
+
 /**
  * The CSV columns of a report's rows: every key of Row, in the order given. A
  * list that misses a key does not compile (its type is then not a string[]).

@@ -1,5 +1,5 @@
 import type { RouterOutputs } from "@softfleet/api";
-import { columnsOf, exportError, exportResponse, formatOf, reportsFor } from "../export-response";
+import { columnsOf, exportError, exportResponse, formatOf, PHASE_COLUMNS, reportsFor } from "../export-response";
 import { rangeFromSearch } from "../range";
 
 const COLUMNS = columnsOf<RouterOutputs["reports"]["fleetRows"]["rows"][number]>()(
@@ -17,12 +17,7 @@ const COLUMNS = columnsOf<RouterOutputs["reports"]["fleetRows"]["rows"][number]>
   "commandId",
   "imageVersionBefore",
   "imageVersionAfter",
-  "signalToShutdownMs",
-  "shutdownMs",
-  "bootMs",
-  "reconnectMs",
-  "totalMs",
-  "missingTotal",
+  ...PHASE_COLUMNS,
 );
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,13 @@
 import type { RouterOutputs } from "@softfleet/api";
-import { columnsOf, exportError, exportResponse, formatOf, once, reportsFor } from "../../../export-response";
+import {
+  columnsOf,
+  exportError,
+  exportResponse,
+  formatOf,
+  once,
+  PHASE_COLUMNS,
+  reportsFor,
+} from "../../../export-response";
 
 const COLUMNS = columnsOf<RouterOutputs["reports"]["node"]["reboots"][number]>()(
   "recordId",
@@ -18,12 +26,7 @@ const COLUMNS = columnsOf<RouterOutputs["reports"]["node"]["reboots"][number]>()
   "rolloutGroupName",
   "imageVersionBefore",
   "imageVersionAfter",
-  "signalToShutdownMs",
-  "shutdownMs",
-  "bootMs",
-  "reconnectMs",
-  "totalMs",
-  "missingTotal",
+  ...PHASE_COLUMNS,
 );
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,13 @@
 import type { RouterOutputs } from "@softfleet/api";
-import { columnsOf, exportError, exportResponse, formatOf, once, reportsFor } from "../../../export-response";
+import {
+  columnsOf,
+  exportError,
+  exportResponse,
+  formatOf,
+  once,
+  PHASE_COLUMNS,
+  reportsFor,
+} from "../../../export-response";
 
 const COLUMNS = columnsOf<{ rolloutId: string } & RouterOutputs["reports"]["rollout"]["nodes"][number]>()(
   "rolloutId",
@@ -20,12 +28,7 @@ const COLUMNS = columnsOf<{ rolloutId: string } & RouterOutputs["reports"]["roll
   "trigger",
   "imageVersionBefore",
   "imageVersionAfter",
-  "signalToShutdownMs",
-  "shutdownMs",
-  "bootMs",
-  "reconnectMs",
-  "totalMs",
-  "missingTotal",
+  ...PHASE_COLUMNS,
 );
 
 export const dynamic = "force-dynamic";
