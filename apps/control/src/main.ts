@@ -1,6 +1,7 @@
 import { createPrismaClient, redact } from "@softfleet/db";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
+import { startReportWarmer } from "./reports/warm";
 import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
@@ -33,6 +34,7 @@ async function main() {
     server.listen(env.CONTROL_PORT, env.CONTROL_HOST, resolve);
   });
   log(`listening on http://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz, agents on /agent/v1)`);
+  const warmer = startReportWarmer(db, log);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -41,9 +43,11 @@ async function main() {
     log(`${signal}: shutting down`);
     void gateway.close();
     const engineClosed = engine.close();
+    const warmerClosed = warmer.close();
     server.closeIdleConnections();
     server.close(async () => {
       await engineClosed;
+      await warmerClosed;
       await db.$disconnect();
       log("stopped");
       process.exit(0);

@@ -88,9 +88,11 @@ function totaled<K extends object>(row: TotalsRow<K>): K & Omit<TypedStats, "pha
   return { ...rest, total: totalStatOf(row) };
 }
 
+const DAY_MS = 86_400_000;
+
 /** Day buckets up to four months, weeks beyond. */
 export const trendBucketOf = (range: ReportRange): "day" | "week" =>
-  range.to.getTime() - range.from.getTime() <= 122 * 86_400_000 ? "day" : "week";
+  range.to.getTime() - range.from.getTime() <= 122 * DAY_MS ? "day" : "week";
 
 /** A timestamp as epoch ms in JSON (Prisma's timestamps are UTC). */
 const epochMs = (column: string) => Prisma.raw(`(extract(epoch FROM ${column}) * 1000)::float8`);
@@ -697,10 +699,7 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
   const bucket = trendBucketOf(range);
   const keeps = !range.groupId;
   const span = keeps ? settledSpan(range, new Date()) : null;
-  if (keeps && "$transaction" in db) {
-    await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket));
-    if (span) await fillSpan(db, span, recordsIn([span], range));
-  }
+  if (keeps && "$transaction" in db) await keepFleetReportFacts(db, range);
   const types = async (tx: Sql, s: Split) => {
     const spanned = s.span ? await spannedTypesPart(tx, range, s.span) : null;
     return spanned?.ok ? spanned : typesPart(tx, range);
@@ -747,6 +746,28 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
 }
 
 export type FleetReport = Awaited<ReturnType<typeof fleetReport>>;
+
+/**
+ * Keeps what a first fleet report over `range` computes and keeps for later
+ * ones: its settled day (or week) buckets and its settled span. Returns how
+ * many buckets it computed and whether it computed the span (nothing when
+ * they are kept already).
+ */
+export async function keepFleetReportFacts(
+  db: Client,
+  range: ReportRange,
+): Promise<{ buckets: number; span: boolean }> {
+  const bucket = trendBucketOf(range);
+  const buckets = await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket));
+  const span = settledSpan(range, new Date());
+  return { buckets, span: span ? await fillSpan(db, span, recordsIn([span], range)) : false };
+}
+
+/** The last `days` UTC days, today included: the report page's default range (90 days). */
+export function lastDaysRange(days: number, now = new Date()): ReportRange {
+  const tomorrow = (Math.floor(now.getTime() / DAY_MS) + 1) * DAY_MS;
+  return { from: new Date(tomorrow - days * DAY_MS), to: new Date(tomorrow) };
+}
 
 /** One page of the range's reboots, oldest first, for exports; `after` is the last row's cursor. */
 export async function fleetReportRows(db: Sql, range: ReportRange, page: { after?: string | null; limit: number }) {

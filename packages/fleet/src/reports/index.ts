@@ -1,5 +1,14 @@
 export { unknownPhaseNote, whyNoTotal } from "./explain";
-export { type FleetReport, fleetReport, fleetReportRows, type ReportRange, rebootsSql, trendBucketOf } from "./fleet";
+export {
+  type FleetReport,
+  fleetReport,
+  fleetReportRows,
+  keepFleetReportFacts,
+  lastDaysRange,
+  type ReportRange,
+  rebootsSql,
+  trendBucketOf,
+} from "./fleet";
 export { NODE_HISTORY_LIMIT, type NodeHistory, type NodeHistoryRow, nodeHistory } from "./node";
 export { type RolloutPhaseStats, type RolloutReport, type RolloutReportNode, rolloutReport } from "./rollout";
 export type { ServiceRow } from "./services";

@@ -1,4 +1,7 @@
-/** The fleet report's range in the URL: ?from=YYYY-MM-DD&to=YYYY-MM-DD&group=<id>, the last 90 days by default. */
+/**
+ * The fleet report's range in the URL: ?from=YYYY-MM-DD&to=YYYY-MM-DD&group=<id>, the last 90 days by default
+ * (the control process keeps that range's settled figures ready: apps/control/src/reports/warm.ts).
+ */
 
 const DAY_MS = 86_400_000;
 
