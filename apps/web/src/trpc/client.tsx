@@ -17,20 +17,20 @@ import superjson from "superjson";
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
 /**
- * A failure that never got the server's own answer: the network failed, or a
- * proxy answered (502-504) while the server restarts. Worth trying again; the
- * server's answers (a bad range, a missing node, a report that failed after a
- * minute) are shown at once instead.
+ * Answers that the same request would get again: not signed in, not allowed,
+ * not there, or not valid (a bad range names its field). Those are shown at
+ * once; other failures are tried twice more.
  */
-const transient = (error: unknown) =>
-  error instanceof TRPCClientError && (error.data == null || [502, 503, 504].includes(error.data.httpStatus));
+const final = (error: unknown) =>
+  error instanceof TRPCClientError &&
+  ["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"].includes(error.data?.code);
 
 function makeQueryClient() {
   return new QueryClient({
     defaultOptions: {
       queries: {
         staleTime: 5_000,
-        retry: (count, error) => count < 2 && transient(error),
+        retry: (count, error) => count < 2 && !final(error),
       },
     },
   });
