@@ -7,8 +7,26 @@ type Cell = string | number | boolean | Date | null | undefined;
 /** A row of a report. */
 export type ExportRow = object;
 
-/** The last columns of every report's rows: a reboot's phases, its total, and why it has none. */
+/** The first columns of a reboot's row (fleet and node exports): the record, its node, type and trigger. */
+export const REBOOT_COLUMNS = [
+  "recordId",
+  "recordedAt",
+  "nodeId",
+  "hostname",
+  "simulated",
+  "rebootType",
+  "kind",
+  "requested",
+  "escalated",
+  "beforeLost",
+  "trigger",
+  "commandId",
+] as const;
+
+/** The last columns of every report's rows: the images, a reboot's phases, its total, and why it has none. */
 export const PHASE_COLUMNS = [
+  "imageVersionBefore",
+  "imageVersionAfter",
   "signalToShutdownMs",
   "shutdownMs",
   "bootMs",

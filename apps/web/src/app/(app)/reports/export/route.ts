@@ -1,24 +1,16 @@
 import type { RouterOutputs } from "@softfleet/api";
-import { columnsOf, exportError, exportResponse, formatOf, PHASE_COLUMNS, reportsFor } from "../export-response";
+import {
+  columnsOf,
+  exportError,
+  exportResponse,
+  formatOf,
+  PHASE_COLUMNS,
+  REBOOT_COLUMNS,
+  reportsFor,
+} from "../export-response";
 import { rangeFromSearch } from "../range";
 
-const COLUMNS = columnsOf<RouterOutputs["reports"]["fleetRows"]["rows"][number]>()(
-  "recordId",
-  "recordedAt",
-  "nodeId",
-  "hostname",
-  "simulated",
-  "rebootType",
-  "kind",
-  "requested",
-  "escalated",
-  "beforeLost",
-  "trigger",
-  "commandId",
-  "imageVersionBefore",
-  "imageVersionAfter",
-  ...PHASE_COLUMNS,
-);
+const COLUMNS = columnsOf<RouterOutputs["reports"]["fleetRows"]["rows"][number]>()(...REBOOT_COLUMNS, ...PHASE_COLUMNS);
 
 export const dynamic = "force-dynamic";
 

@@ -6,26 +6,14 @@ import {
   formatOf,
   once,
   PHASE_COLUMNS,
+  REBOOT_COLUMNS,
   reportsFor,
 } from "../../../export-response";
 
 const COLUMNS = columnsOf<RouterOutputs["reports"]["node"]["reboots"][number]>()(
-  "recordId",
-  "recordedAt",
-  "nodeId",
-  "hostname",
-  "simulated",
-  "rebootType",
-  "kind",
-  "requested",
-  "escalated",
-  "beforeLost",
-  "trigger",
-  "commandId",
+  ...REBOOT_COLUMNS,
   "rolloutId",
   "rolloutGroupName",
-  "imageVersionBefore",
-  "imageVersionAfter",
   ...PHASE_COLUMNS,
 );
 

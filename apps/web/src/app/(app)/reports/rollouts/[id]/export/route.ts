@@ -26,8 +26,6 @@ const COLUMNS = columnsOf<{ rolloutId: string } & RouterOutputs["reports"]["roll
   "escalated",
   "beforeLost",
   "trigger",
-  "imageVersionBefore",
-  "imageVersionAfter",
   ...PHASE_COLUMNS,
 );
 
