@@ -1,22 +1,58 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { Db } from "@softfleet/db";
+import { requestPath, sendJson } from "./gateway/http";
 
-/** The control plane's HTTP server: /healthz here; the agents' gateway (/agent/...) attaches itself. */
-export function createControlServer(db: Db): Server {
-  return createServer(async (req, res) => {
-    const path = new URL(req.url ?? "/", "http://control").pathname;
-    if (req.method === "GET" && path === "/healthz") {
-      const database = await db.$queryRaw`SELECT 1`.then(
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The control plane's HTTP server; parts (the agents' gateway) add their own routes. */
+export interface ControlServer extends Server {
+  route(path: string, handler: RouteHandler): void;
+}
+
+/**
+ * The control plane's HTTP server: /healthz here, the gateway's routes added
+ * by it. Every request gets an answer at once: a target that is not a path
+ * 400, an unknown path 404; no handler's failure ends the process.
+ */
+export function createControlServer(db: Db): ControlServer {
+  const routes = new Map<string, RouteHandler>();
+  routes.set("/healthz", (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET for /healthz" });
+    void db.$queryRaw`SELECT 1`
+      .then(
         () => "ok" as const,
         () => "unreachable" as const,
-      );
-      const healthy = database === "ok";
-      res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: healthy ? "ok" : "degraded", database }));
-      return;
-    }
-    if (path.startsWith("/agent/")) return; // the gateway's
-    res.writeHead(404, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: `no route for ${req.method} ${path}` }));
+      )
+      .then((database) => {
+        const healthy = database === "ok";
+        sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database });
+      });
   });
+  const server = createServer((req, res) => {
+    const path = requestPath(req);
+    if (path === null) return sendJson(res, 400, { error: "the request target is not a valid path" });
+    const handler = routes.get(path);
+    if (!handler) return sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
+    try {
+      handler(req, res);
+    } catch (error) {
+      console.error(`[control] ${req.method} ${path}: ${(error as Error).message}`);
+      if (!res.headersSent) sendJson(res, 500, { error: "the server failed on that request; see its log" });
+      else res.destroy();
+    }
+  }) as ControlServer;
+  server.route = (path, handler) => routes.set(path, handler);
+  // A client that resets mid-request, or sends what is not HTTP, is answered (400) or dropped: never thrown.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  // CONNECT (a proxy's method) is not served here: Node would drop it without a word.
+  server.on("connect", (_req, socket: Socket) => {
+    socket.on("error", () => socket.destroy());
+    socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+  return server;
 }

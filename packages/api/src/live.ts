@@ -1,6 +1,6 @@
 import { EventEmitter, on } from "node:events";
 import { parseDatabaseUrl } from "@softfleet/db";
-import { CHANGES_CHANNEL, type Change } from "@softfleet/fleet";
+import { CHANGES_CHANNEL, type Change, changeSchema, parseNotification } from "@softfleet/fleet";
 import pg from "pg";
 
 /**
@@ -23,11 +23,9 @@ export class ChangeFeed {
       const client = new pg.Client(parseDatabaseUrl(this.databaseUrl));
       client.on("notification", (message) => {
         if (message.channel !== CHANGES_CHANNEL || !message.payload) return;
-        try {
-          this.emitter.emit("change", JSON.parse(message.payload) as Change);
-        } catch {
-          // not ours
-        }
+        // The database may carry anything on the channel: only well-formed changes reach browsers.
+        const parsed = parseNotification(changeSchema, message.payload);
+        if (parsed.ok) this.emitter.emit("change", parsed.value);
       });
       client.on("error", () => {
         // Reconnect on the next subscription; live views fall back to their own refetching.

@@ -48,3 +48,25 @@ export async function takePendingCommands(tx: Tx, nodeId: string) {
 export async function markCommandSent(tx: Tx, commandId: string) {
   await tx.nodeCommand.update({ where: { id: commandId }, data: { status: "sent", sentAt: new Date() } });
 }
+
+/**
+ * For the nodes a control process holds connections to: which must be cut off
+ * (revoked or deleted) and which have commands never sent. Commands and
+ * revocations travel by NOTIFY; this catches those lost in a LISTEN gap.
+ */
+export async function connectedNodesToReconcile(db: Pick<Tx, "node" | "nodeCommand">, nodeIds: string[]) {
+  if (nodeIds.length === 0) return { cutOff: [], withPendingCommands: [] };
+  const [live, pending] = await Promise.all([
+    db.node.findMany({ where: { id: { in: nodeIds }, revokedAt: null }, select: { id: true } }),
+    db.nodeCommand.findMany({
+      where: { nodeId: { in: nodeIds }, status: "pending" },
+      select: { nodeId: true },
+      distinct: ["nodeId"],
+    }),
+  ]);
+  const liveIds = new Set(live.map((node) => node.id));
+  return {
+    cutOff: nodeIds.filter((id) => !liveIds.has(id)),
+    withPendingCommands: pending.map((command) => command.nodeId).filter((id) => liveIds.has(id)),
+  };
+}

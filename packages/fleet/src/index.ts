@@ -1,4 +1,10 @@
-export { COMMAND_TTL_MS, markCommandSent, requestSoftReboot, takePendingCommands } from "./commands";
+export {
+  COMMAND_TTL_MS,
+  connectedNodesToReconcile,
+  markCommandSent,
+  requestSoftReboot,
+  takePendingCommands,
+} from "./commands";
 export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
 export { createEnrollmentToken, EnrollmentError, enrollNode } from "./enrollment";
 export { applyHeartbeat, applyHello, applyState, markOffline, storeEvent, sweepStaleNodes } from "./ingest";
@@ -7,8 +13,11 @@ export {
   type Change,
   CONTROL_CHANNEL,
   type ControlSignal,
+  changeSchema,
+  controlSignalSchema,
   notifyChange,
   notifyControl,
+  parseNotification,
 } from "./notify";
 export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";
 export * from "./reports";

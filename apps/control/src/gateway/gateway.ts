@@ -1,17 +1,20 @@
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Db } from "@softfleet/db";
 import {
   CONTROL_CHANNEL,
   type ControlSignal,
+  connectedNodesToReconcile,
+  controlSignalSchema,
   parseNodeCredential,
   secretMatches,
   sweepStaleNodes,
 } from "@softfleet/fleet";
 import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
 import { WebSocketServer } from "ws";
+import type { ControlServer } from "../server";
 import { handleEnroll } from "./enroll";
-import { refuseUpgrade, sendJson } from "./http";
+import { refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
 import { AgentSession } from "./session";
 
@@ -19,6 +22,8 @@ export interface GatewayOptions {
   databaseUrl: string;
   heartbeatSec?: number;
   helloTimeoutMs?: number;
+  /** How often connected nodes are checked for commands and revocations a lost NOTIFY did not bring. */
+  reconcileMs?: number;
   log?: (line: string) => void;
 }
 
@@ -27,7 +32,7 @@ export interface GatewayOptions {
  * WebSocket per node on its own path. Commands and revocations reach it from
  * any process through Postgres NOTIFY.
  */
-export async function attachGateway(server: Server, db: Db, options: GatewayOptions) {
+export async function attachGateway(server: ControlServer, db: Db, options: GatewayOptions) {
   const log = options.log ?? ((line: string) => console.error(`[control] ${line}`));
   const heartbeatSec = options.heartbeatSec ?? 10;
   const sessions = new Map<string, AgentSession>();
@@ -39,16 +44,20 @@ export async function attachGateway(server: Server, db: Db, options: GatewayOpti
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
-  server.on("request", (req, res) => {
-    const path = new URL(req.url ?? "/", "http://control").pathname;
-    if (path !== ENROLL_PATH) return;
+  server.route(ENROLL_PATH, (req, res) => {
     if (req.method !== "POST") return sendJson(res, 405, { error: `use POST for ${ENROLL_PATH}` });
     void handleEnroll(db, req, res);
   });
+  server.route(AGENT_WS_PATH, (_req, res) =>
+    sendJson(res, 426, { error: `${AGENT_WS_PATH} is a WebSocket endpoint: connect with Upgrade: websocket` }),
+  );
 
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Until ws takes the socket, nothing else listens for its errors: a reset must not be thrown.
+    socket.on("error", () => socket.destroy());
     void (async () => {
-      const path = new URL(req.url ?? "/", "http://control").pathname;
+      const path = requestPath(req);
+      if (path === null) return refuseUpgrade(socket, 400, "the request target is not a valid path");
       if (path !== AGENT_WS_PATH)
         return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}; agents use ${AGENT_WS_PATH}`);
       const node = await authenticate(db, req.headers.authorization);
@@ -78,28 +87,47 @@ export async function attachGateway(server: Server, db: Db, options: GatewayOpti
     });
   });
 
-  const listener = await listen(
-    options.databaseUrl,
-    CONTROL_CHANNEL,
-    (payload) => {
-      const signal = JSON.parse(payload) as ControlSignal;
-      if (signal.kind === "rollout") return;
-      if (signal.kind === "commands") {
-        for (const nodeId of signal.nodeIds) {
-          void sessions
-            .get(nodeId)
-            ?.deliverCommands()
-            .catch((error: Error) => log(error.message));
-        }
-        return;
-      }
-      const session = sessions.get(signal.nodeId);
-      if (!session) return;
-      if (signal.kind === "revoked") session.close(CloseCode.revoked, "this node was revoked by an admin");
-      if (signal.kind === "command") void session.deliverCommands().catch((error: Error) => log(error.message));
-    },
+  const onSignal = (signal: ControlSignal) => {
+    if (signal.kind === "rollout") return;
+    if (signal.kind === "commands") {
+      for (const nodeId of signal.nodeIds) deliver(sessions.get(nodeId));
+      return;
+    }
+    const session = sessions.get(signal.nodeId);
+    if (!session) return;
+    if (signal.kind === "revoked") session.close(CloseCode.revoked, "this node was revoked by an admin");
+    if (signal.kind === "command") deliver(session);
+  };
+  const deliver = (session: AgentSession | undefined) =>
+    void session?.deliverCommands().catch((error: Error) => log(`node ${session.nodeId}: ${error.message}`));
+
+  /** What a NOTIFY lost in a LISTEN gap would have said: pending commands, revoked or deleted nodes. */
+  let reconciling = false;
+  const reconcile = () => {
+    if (reconciling || sessions.size === 0) return;
+    reconciling = true;
+    track(
+      connectedNodesToReconcile(db, [...sessions.keys()])
+        .then(({ cutOff, withPendingCommands }) => {
+          for (const nodeId of cutOff)
+            sessions.get(nodeId)?.close(CloseCode.revoked, "this node was revoked or deleted by an admin");
+          for (const nodeId of withPendingCommands) deliver(sessions.get(nodeId));
+        })
+        .catch((error: Error) => log(`reconciling connected nodes failed: ${error.message}`))
+        .finally(() => {
+          reconciling = false;
+        }),
+    );
+  };
+
+  const listener = await listen(options.databaseUrl, CONTROL_CHANNEL, {
+    schema: controlSignalSchema,
+    onMessage: onSignal,
+    onListening: reconcile,
     log,
-  );
+  });
+  const reconciler = setInterval(reconcile, options.reconcileMs ?? 5_000);
+  reconciler.unref();
 
   // A control process that died left its nodes "online": heartbeats tell.
   const sweeper = setInterval(() => {
@@ -116,6 +144,7 @@ export async function attachGateway(server: Server, db: Db, options: GatewayOpti
     sessions,
     async close() {
       clearInterval(sweeper);
+      clearInterval(reconciler);
       await listener.close();
       const closing = [...sessions.values()].map(
         (session) =>

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 
 /** Reads a request body, refusing one over `limit` bytes. */
@@ -37,11 +37,26 @@ export function sendJson(res: ServerResponse, status: number, body: unknown) {
 /** Refuses a WebSocket upgrade with a status and a JSON reason, before any frame. */
 export function refuseUpgrade(socket: Socket, status: number, message: string) {
   const body = JSON.stringify({ error: message });
-  const reason =
-    status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : status === 404 ? "Not Found" : "Bad Request";
+  const reason = STATUS_CODES[status] ?? "Error";
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * The path of a request's target, or null when the target is not one a client
+ * may send (`//[`, `%zz`, a bare authority): those get a 400, never an exception.
+ */
+export function requestPath(req: IncomingMessage): string | null {
+  const target = req.url ?? "";
+  if (!target.startsWith("/") || target.length > 8 * 1024) return null;
+  try {
+    const path = new URL(target, "http://control").pathname;
+    decodeURIComponent(path);
+    return path;
+  } catch {
+    return null;
+  }
 }
 
 export function clientAddress(req: IncomingMessage): string | null {

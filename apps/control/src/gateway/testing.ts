@@ -11,12 +11,12 @@ import {
 } from "@softfleet/protocol";
 import WebSocket from "ws";
 import { createControlServer } from "../server";
-import { attachGateway } from "./gateway";
+import { attachGateway, type GatewayOptions } from "./gateway";
 
 /** A control server with its gateway on a free port, for tests. */
-export async function startGateway(db: Db, databaseUrl: string) {
+export async function startGateway(db: Db, databaseUrl: string, options: Partial<GatewayOptions> = {}) {
   const server = createControlServer(db);
-  const gateway = await attachGateway(server, db, { databaseUrl, helloTimeoutMs: 2_000, log: () => {} });
+  const gateway = await attachGateway(server, db, { databaseUrl, helloTimeoutMs: 2_000, log: () => {}, ...options });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

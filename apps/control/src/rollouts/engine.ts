@@ -5,6 +5,8 @@ import {
   type Change,
   CONTROL_CHANNEL,
   type ControlSignal,
+  changeSchema,
+  controlSignalSchema,
   stepRollout,
   unfinishedRolloutStatuses,
   warmUpStep,
@@ -57,6 +59,9 @@ export interface RolloutEngine {
  * the one holding a session-level advisory lock; when its connection dies the
  * lock goes with it and a standby takes over within `pollMs`.
  */
+/** setTimeout's longest wait; a longer one overflows and fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export async function startRolloutEngine(options: EngineOptions): Promise<RolloutEngine> {
   const { db, log } = options;
   const pollMs = options.pollMs ?? 2000;
@@ -113,24 +118,34 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
     if (timer) clearTimeout(timer);
     timer = null;
     if (earliest) {
-      timer = setTimeout(wake, Math.max(0, earliest.getTime() - now().getTime()) + 5);
+      // A wait past setTimeout's 2^31-1 ms would fire at once, in a loop: wake earlier and wait again.
+      timer = setTimeout(wake, Math.min(Math.max(0, earliest.getTime() - now().getTime()) + 5, MAX_TIMER_MS));
     }
   }
 
-  const onChange = (payload: string) => {
-    const change = JSON.parse(payload) as Change;
+  const onChange = (change: Change) => {
     // The engine's own writes announce rollouts: those need no step.
     if (change.entity !== "rollout") wake();
   };
-  const onControl = (payload: string) => {
-    const signal = JSON.parse(payload) as ControlSignal;
+  const onControl = (signal: ControlSignal) => {
     if (signal.kind === "rollout") wake();
   };
 
   async function lead() {
     listeners = [
-      await listen(options.databaseUrl, CHANGES_CHANNEL, onChange, log),
-      await listen(options.databaseUrl, CONTROL_CHANNEL, onControl, log),
+      // A change missed while a LISTEN was down is caught up by the step after it is back.
+      await listen(options.databaseUrl, CHANGES_CHANNEL, {
+        schema: changeSchema,
+        onMessage: onChange,
+        onListening: wake,
+        log,
+      }),
+      await listen(options.databaseUrl, CONTROL_CHANNEL, {
+        schema: controlSignalSchema,
+        onMessage: onControl,
+        onListening: wake,
+        log,
+      }),
     ];
     // The first rollout step after a start would otherwise pay for cold connections and plans.
     await db
