@@ -17,7 +17,11 @@ const PUBLIC = ["auth.me", "auth.login"];
 /** What every signed-in user may do to their own account. */
 const SELF_SERVICE = ["auth.login", "auth.logout", "auth.changePassword"];
 const ADMIN_ONLY = all
-  .filter((p) => /^(users|enrollment)\./.test(p.path) || ["nodes.revoke", "nodes.delete"].includes(p.path))
+  .filter(
+    (p) =>
+      /^(users|enrollment)\./.test(p.path) ||
+      ["nodes.revoke", "nodes.delete", "nodes.allowReenrollment"].includes(p.path),
+  )
   .map((p) => p.path);
 
 async function snapshot() {
@@ -68,12 +72,40 @@ describe("as a viewer", () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it("reads nodes, groups and the audit log", async () => {
+  it("reads nodes and groups", async () => {
     const { cookie } = await signedInUser(t.db, "viewer");
-    for (const path of ["nodes.list", "groups.list", "audit.list", "audit.actions"]) {
-      const result = await api.call(path, path === "audit.list" ? {} : undefined, { cookie });
+    for (const path of ["nodes.list", "groups.list"]) {
+      const result = await api.call(path, undefined, { cookie });
       expect(result.error, path).toBeUndefined();
     }
+  });
+
+  it("does not read the audit log (it names sources, machines and refusals)", async () => {
+    const { cookie } = await signedInUser(t.db, "viewer");
+    for (const path of ["audit.list", "audit.actions"]) {
+      const result = await api.call(path, path === "audit.list" ? {} : undefined, { cookie });
+      expect(result.error?.data.code, path).toBe("FORBIDDEN");
+    }
+    const operator = await signedInUser(t.db, "operator");
+    expect((await api.call("audit.list", {}, { cookie: operator.cookie })).error).toBeUndefined();
+  });
+
+  it("does not see machine ids (with any token they once sufficed to take a node over)", async () => {
+    const node = await t.db.node.create({
+      data: { machineId: "c0ffee00c0ffee00c0ffee00c0ffee00", hostname: "secret-machine", status: "offline" },
+    });
+    const viewer = await signedInUser(t.db, "viewer");
+    const operator = await signedInUser(t.db, "operator");
+    const listed = (await api.call("nodes.list", undefined, { cookie: viewer.cookie })).data as Array<{
+      id: string;
+      machineId: string | null;
+    }>;
+    expect(listed.find((n) => n.id === node.id)?.machineId).toBeNull();
+    const one = await api.call("nodes.get", { id: node.id }, { cookie: viewer.cookie });
+    expect((one.data as { machineId: string | null }).machineId).toBeNull();
+    expect(JSON.stringify(one.data)).not.toContain(node.machineId);
+    const seen = await api.call("nodes.get", { id: node.id }, { cookie: operator.cookie });
+    expect((seen.data as { machineId: string }).machineId).toBe(node.machineId);
   });
 });
 

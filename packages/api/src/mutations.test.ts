@@ -166,6 +166,10 @@ const cases: Record<string, MutationCase> = {
     valid: async () => ({ input: { nodeId: (await newNode()).id } }),
     invalid: async () => ({ input: { nodeId: 7 }, field: "nodeId" }),
   },
+  "nodes.allowReenrollment": {
+    valid: async () => ({ input: { nodeId: (await newNode()).id, minutes: 30 } }),
+    invalid: async () => ({ input: { nodeId: (await newNode()).id, minutes: 100_000 }, field: "minutes" }),
+  },
   "nodes.delete": {
     valid: async () => ({ input: { nodeId: (await newNode()).id } }),
     invalid: async () => ({ input: {}, field: "nodeId" }),

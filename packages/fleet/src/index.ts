@@ -6,7 +6,15 @@ export {
   takePendingCommands,
 } from "./commands";
 export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
-export { createEnrollmentToken, EnrollmentError, enrollNode } from "./enrollment";
+export {
+  allowReenrollment,
+  createEnrollmentToken,
+  EnrollmentError,
+  type EnrollmentPath,
+  enrollNode,
+  REENROLL_WINDOW,
+} from "./enrollment";
+export { HOSTNAME_PATTERN, HOSTNAME_PATTERN_RULE, hostnameMatches } from "./hostname-pattern";
 export { applyHeartbeat, applyHello, applyState, markOffline, storeEvent, sweepStaleNodes } from "./ingest";
 export {
   CHANGES_CHANNEL,

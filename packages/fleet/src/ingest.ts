@@ -15,9 +15,47 @@ function stateColumns(state: NodeState) {
   };
 }
 
-/** A node connected and said who it is. */
+type Labels = Record<string, string>;
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/**
+ * A node connected and said who it is. Its labels are its agent's, under
+ * those of its enrollment token (an agent cannot take a label its token set).
+ * A changed hostname or label set is audited: labels choose groups, and so
+ * rollouts.
+ */
 export async function applyHello(tx: Tx, nodeId: string, identity: NodeIdentity, state: NodeState) {
   const now = new Date();
+  const before = await tx.node.findUniqueOrThrow({
+    where: { id: nodeId },
+    select: { hostname: true, labels: true, enrollmentLabels: true },
+  });
+  const labels = { ...identity.labels, ...(before.enrollmentLabels as Labels) };
+  const changed = {
+    ...(before.hostname !== identity.hostname
+      ? { hostname: { before: before.hostname, after: identity.hostname } }
+      : {}),
+    ...(!sameLabels(before.labels as Labels, labels)
+      ? { labels: { before: before.labels as Labels, after: labels } }
+      : {}),
+  };
+  if (Object.keys(changed).length > 0) {
+    await tx.auditEntry.create({
+      data: {
+        actorType: "agent",
+        actorName: `agent on ${identity.hostname}`,
+        action: "node.identity_changed",
+        targetType: "node",
+        targetId: nodeId,
+        targetName: identity.hostname,
+        details: changed,
+      },
+    });
+  }
   await tx.node.update({
     where: { id: nodeId },
     data: {
@@ -29,7 +67,7 @@ export async function applyHello(tx: Tx, nodeId: string, identity: NodeIdentity,
       imageVersion: identity.osRelease.imageVersion,
       systemdVersion: identity.systemdVersion,
       agentVersion: identity.agentVersion,
-      labels: identity.labels,
+      labels,
       simulated: identity.simulated,
       status: "online",
       connectedAt: now,

@@ -31,8 +31,13 @@ export const serverMessage = z.discriminatedUnion("kind", [
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 
+/**
+ * An enrollment: a token for a new machine; for a machine already enrolled,
+ * its current credential (Authorization: Bearer) or a token once an admin
+ * allowed its re-enrollment.
+ */
 export const enrollRequest = z.object({
-  token: z.string().min(10).max(200),
+  token: z.string().min(10).max(200).optional(),
   machineId: nodeIdentity.shape.machineId,
   hostname: nodeIdentity.shape.hostname,
 });

@@ -56,7 +56,10 @@ describe("enrollment", () => {
     expect(audit).toMatchObject({ actorType: "agent", action: "node.enrolled", targetName: "web-1" });
     // The token allowed one use.
     const again = await enroll(control.url, { token, machineId: machineIdOf(2), hostname: "web-2" });
-    expect(again).toEqual({ status: 403, body: { error: "the enrollment token has been used 1 times, its limit" } });
+    expect(again).toEqual({
+      status: 403,
+      body: { error: "the enrollment token has been used 1 times, its limit", code: "invalid-token" },
+    });
   });
 
   it("refuses bad requests with a reason, storing nothing", async () => {
@@ -66,6 +69,7 @@ describe("enrollment", () => {
       (await enroll(control.url, { token: "sfe_nope-nope-nope", machineId: machineIdOf(3), hostname: "x" })).body,
     ).toEqual({
       error: "the enrollment token is not a known enrollment token",
+      code: "invalid-token",
     });
     const invalid = await enroll(control.url, { token: await newToken(t.db), machineId: "ABC", hostname: "x" });
     expect(invalid.status).toBe(400);

@@ -13,8 +13,9 @@ import {
 import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
 import { WebSocketServer } from "ws";
 import type { ControlServer } from "../server";
+import { AuditThrottle } from "./audit-throttle";
 import { handleEnroll } from "./enroll";
-import { refuseUpgrade, requestPath, sendJson } from "./http";
+import { bearerOf, clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
 import { AgentSession } from "./session";
 
@@ -42,11 +43,12 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   };
+  const auditThrottle = new AuditThrottle();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   server.route(ENROLL_PATH, (req, res) => {
     if (req.method !== "POST") return sendJson(res, 405, { error: `use POST for ${ENROLL_PATH}` });
-    void handleEnroll(db, req, res);
+    void handleEnroll(db, req, res, auditThrottle);
   });
   server.route(AGENT_WS_PATH, (_req, res) =>
     sendJson(res, 426, { error: `${AGENT_WS_PATH} is a WebSocket endpoint: connect with Upgrade: websocket` }),
@@ -61,7 +63,12 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
       if (path !== AGENT_WS_PATH)
         return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}; agents use ${AGENT_WS_PATH}`);
       const node = await authenticate(db, req.headers.authorization);
-      if ("error" in node) return refuseUpgrade(socket, 401, node.error);
+      if ("error" in node) {
+        refuseUpgrade(socket, 401, node.error);
+        return void auditAuthFailure(db, auditThrottle, clientAddress(req), node).catch((error: Error) =>
+          log(`auditing a refused connection failed: ${error.message}`),
+        );
+      }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const session = new AgentSession(node.id, node.machineId, ws, db, {
           heartbeatSec,
@@ -162,17 +169,36 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   };
 }
 
+type AuthFailure = { error: string; nodeId: string | null };
+
 async function authenticate(
   db: Db,
   header: string | undefined,
-): Promise<{ id: string; machineId: string } | { error: string }> {
-  const credential = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
-  if (!credential) return { error: "send the node's credential as Authorization: Bearer <credential>" };
+): Promise<{ id: string; machineId: string } | AuthFailure> {
+  const credential = bearerOf(header);
+  if (!credential) return { error: "send the node's credential as Authorization: Bearer <credential>", nodeId: null };
   const parsed = parseNodeCredential(credential);
-  if (!parsed) return { error: "the credential is malformed" };
+  if (!parsed) return { error: "the credential is malformed", nodeId: null };
   const node = await db.node.findUnique({ where: { id: parsed.nodeId } });
-  if (!node) return { error: "the credential names no known node; enroll again" };
-  if (node.revokedAt) return { error: "this node was revoked by an admin" };
-  if (!secretMatches(parsed.secret, node.credentialHash)) return { error: "the credential is wrong" };
+  if (!node) return { error: "the credential names no known node; enroll again", nodeId: null };
+  if (node.revokedAt) return { error: "this node was revoked by an admin", nodeId: node.id };
+  if (!secretMatches(parsed.secret, node.credentialHash)) return { error: "the credential is wrong", nodeId: node.id };
   return { id: node.id, machineId: node.machineId };
+}
+
+/** A refused agent connection, audited: one row per source address a minute, with the count left out. */
+async function auditAuthFailure(db: Db, throttle: AuditThrottle, sourceIp: string | null, failure: AuthFailure) {
+  const admitted = throttle.admit(`auth:${sourceIp}`);
+  if (!admitted) return;
+  await db.auditEntry.create({
+    data: {
+      actorType: "agent",
+      actorName: "unauthenticated agent",
+      action: "node.auth_failed",
+      targetType: failure.nodeId ? "node" : null,
+      targetId: failure.nodeId,
+      details: { reason: failure.error, ...(admitted.suppressed ? { failedBeforeUnlogged: admitted.suppressed } : {}) },
+      sourceIp,
+    },
+  });
 }

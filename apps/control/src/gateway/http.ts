@@ -59,6 +59,12 @@ export function requestPath(req: IncomingMessage): string | null {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+export function bearerOf(header: string | undefined): string | undefined {
+  const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+  return token ? token : undefined;
+}
+
 export function clientAddress(req: IncomingMessage): string | null {
   return req.socket.remoteAddress ?? null;
 }

@@ -1,12 +1,24 @@
-import type { RebootRecord } from "@softfleet/db";
+import type { RebootRecord, Role } from "@softfleet/db";
 import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
 import type { Tx } from "../audit";
+import { hasRole } from "../auth/roles";
 import { notFound } from "../errors";
 
 export async function findNodeOrThrow(tx: Tx, nodeId: string) {
   const node = await tx.node.findUnique({ where: { id: nodeId } });
   if (!node) throw notFound(`Node ${nodeId}`);
   return node;
+}
+
+/**
+ * A node as a role may see it: machine ids (which, with any token, once
+ * sufficed to take a node over) only for operators and admins.
+ */
+export function visibleToRole<T extends { machineId: string }>(
+  node: T,
+  role: Role,
+): Omit<T, "machineId"> & { machineId: string | null } {
+  return { ...node, machineId: hasRole(role, "operator") ? node.machineId : null };
 }
 
 const usec = (value: bigint | null) => (value === null ? null : value.toString());

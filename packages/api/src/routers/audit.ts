@@ -1,6 +1,6 @@
 import type { Prisma } from "@softfleet/db";
 import { z } from "zod";
-import { router, viewerProcedure } from "../trpc";
+import { operatorProcedure, router } from "../trpc";
 
 const filters = z.object({
   action: z.string().trim().max(100).optional(),
@@ -14,7 +14,7 @@ const filters = z.object({
 });
 
 export const auditRouter = router({
-  list: viewerProcedure.input(filters).query(async ({ ctx, input }) => {
+  list: operatorProcedure.input(filters).query(async ({ ctx, input }) => {
     const where: Prisma.AuditEntryWhereInput = {
       ...(input.action ? { action: { startsWith: input.action } } : {}),
       ...(input.actor ? { actorName: { contains: input.actor, mode: "insensitive" } } : {}),
@@ -35,7 +35,7 @@ export const auditRouter = router({
   }),
 
   /** Every action that has been recorded, for the filter menu. */
-  actions: viewerProcedure.query(async ({ ctx }) => {
+  actions: operatorProcedure.query(async ({ ctx }) => {
     const rows = await ctx.db.auditEntry.findMany({
       distinct: ["action"],
       select: { action: true },

@@ -1,4 +1,5 @@
-import { createEnrollmentToken } from "@softfleet/fleet";
+import { createEnrollmentToken, HOSTNAME_PATTERN, HOSTNAME_PATTERN_RULE } from "@softfleet/fleet";
+import { labels } from "@softfleet/protocol";
 import { z } from "zod";
 import { audited } from "../audit";
 import { notFound } from "../errors";
@@ -9,7 +10,17 @@ export const enrollmentRouter = router({
   list: adminProcedure.query(({ ctx }) =>
     ctx.db.enrollmentToken.findMany({
       orderBy: { createdAt: "desc" },
-      select: { id: true, label: true, createdAt: true, expiresAt: true, maxUses: true, uses: true, revokedAt: true },
+      select: {
+        id: true,
+        label: true,
+        createdAt: true,
+        expiresAt: true,
+        maxUses: true,
+        uses: true,
+        revokedAt: true,
+        hostnamePattern: true,
+        labels: true,
+      },
     }),
   ),
 
@@ -24,6 +35,15 @@ export const enrollmentRouter = router({
           .min(1, "must be at least 1 hour")
           .max(720, "must be at most 720 hours (30 days)"),
         maxUses: z.number().int().min(1, "must be at least 1").max(100_000).nullable(),
+        /** Only hostnames matching this glob may enroll with the token. */
+        hostnamePattern: z
+          .string()
+          .trim()
+          .regex(HOSTNAME_PATTERN, `must be ${HOSTNAME_PATTERN_RULE}`)
+          .nullable()
+          .default(null),
+        /** Given to every node enrolled with the token; they win over the agent's own labels. */
+        labels: labels.default({}),
       }),
     )
     .mutation(({ ctx, input }) =>
@@ -32,7 +52,12 @@ export const enrollmentRouter = router({
         return {
           result: { token, id: row.id, expiresAt: row.expiresAt },
           target: { type: "enrollment-token", id: row.id, name: row.label },
-          details: { ttlHours: input.ttlHours, maxUses: input.maxUses },
+          details: {
+            ttlHours: input.ttlHours,
+            maxUses: input.maxUses,
+            hostnamePattern: input.hostnamePattern,
+            labels: input.labels,
+          },
         };
       }),
     ),

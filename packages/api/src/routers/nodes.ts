@@ -1,7 +1,7 @@
-import { notifyControl, requestSoftReboot } from "@softfleet/fleet";
+import { allowReenrollment, notifyControl, REENROLL_WINDOW, requestSoftReboot } from "@softfleet/fleet";
 import { z } from "zod";
 import { audited } from "../audit";
-import { findNodeOrThrow, presentRecord } from "../domain/nodes";
+import { findNodeOrThrow, presentRecord, visibleToRole } from "../domain/nodes";
 import { conflict } from "../errors";
 import { id } from "../schemas";
 import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc";
@@ -28,17 +28,18 @@ export const nodesRouter = router({
     const byNode = new Map(records.map((record) => [record.nodeId, record]));
     return nodes.map((node) => {
       const record = byNode.get(node.id);
-      return { ...node, lastReboot: record ? presentRecord(record) : null };
+      return { ...visibleToRole(node, ctx.session.user.role), lastReboot: record ? presentRecord(record) : null };
     });
   }),
 
   get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
     await findNodeOrThrow(ctx.db, input.id);
-    return ctx.db.node.findUniqueOrThrow({
+    const node = await ctx.db.node.findUniqueOrThrow({
       where: { id: input.id },
       omit: nodeColumns,
       include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
     });
+    return visibleToRole(node, ctx.session.user.role);
   }),
 
   /** The node's event timeline, newest first. */
@@ -103,6 +104,32 @@ export const nodesRouter = router({
       return { result: { ok: true }, target: target(node) };
     }),
   ),
+
+  /**
+   * Lets the next enrollment of this node's machine (with a valid token) re-key
+   * it: once, within `minutes`. For an agent whose credential was lost; without
+   * this, a machine id already enrolled is never re-keyed by a token.
+   */
+  allowReenrollment: adminProcedure
+    .input(
+      z.object({
+        nodeId: id,
+        minutes: z
+          .number()
+          .int("must be whole minutes")
+          .min(1, "must be at least 1 minute")
+          .max(REENROLL_WINDOW.maxMinutes, `must be at most ${REENROLL_WINDOW.maxMinutes} minutes (a day)`)
+          .default(REENROLL_WINDOW.defaultMinutes),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "node.reenrollment_allowed", async (tx) => {
+        const node = await findNodeOrThrow(tx, input.nodeId);
+        if (node.revokedAt) throw conflict(`${node.hostname} is revoked: delete it, and its machine may enroll anew`);
+        const until = await allowReenrollment(tx, node.id, input.minutes);
+        return { result: { until }, target: target(node), details: { until: until.toISOString() } };
+      }),
+    ),
 
   /** Forgets a node and its history (records, events); its machine may enroll again. */
   delete: adminProcedure.input(z.object({ nodeId: id })).mutation(({ ctx, input }) =>

@@ -11,7 +11,8 @@ const links = [
   { href: "/groups", label: "Groups" },
   { href: "/rollouts", label: "Rollouts" },
   { href: "/reports", label: "Reports" },
-  { href: "/audit", label: "Audit" },
+  // Operators and admins read the audit log; the API refuses viewers.
+  { href: "/audit", label: "Audit", viewers: false },
   { href: "/settings", label: "Settings" },
 ] as const;
 
@@ -34,24 +35,26 @@ export function Nav({ user }: { user: SessionUser }) {
     >
       <div className="mb-3 px-2 text-base font-semibold tracking-tight">softfleet</div>
       <ul className="flex flex-wrap gap-1 md:flex-col">
-        {links.map((link) => {
-          const active = pathname === link.href || pathname.startsWith(`${link.href}/`);
-          return (
-            <li key={link.href}>
-              <Link
-                href={link.href}
-                aria-current={active ? "page" : undefined}
-                className={`block rounded-md px-2 py-1.5 ${
-                  active
-                    ? "bg-sky-100 font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-100"
-                    : "text-zinc-700 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800"
-                }`}
-              >
-                {link.label}
-              </Link>
-            </li>
-          );
-        })}
+        {links
+          .filter((link) => user.role !== "viewer" || !("viewers" in link))
+          .map((link) => {
+            const active = pathname === link.href || pathname.startsWith(`${link.href}/`);
+            return (
+              <li key={link.href}>
+                <Link
+                  href={link.href}
+                  aria-current={active ? "page" : undefined}
+                  className={`block rounded-md px-2 py-1.5 ${
+                    active
+                      ? "bg-sky-100 font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-100"
+                      : "text-zinc-700 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800"
+                  }`}
+                >
+                  {link.label}
+                </Link>
+              </li>
+            );
+          })}
       </ul>
       <div className="mt-auto border-t border-zinc-200 px-2 pt-3 text-xs dark:border-zinc-800">
         <div className="font-medium">{user.displayName}</div>

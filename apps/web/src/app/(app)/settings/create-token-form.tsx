@@ -7,7 +7,18 @@ import { errorMessage, useTRPC } from "~/trpc/client";
 import { CreatedToken } from "./created-token";
 import { useInvalidateTokens } from "./use-tokens";
 
-const empty = { label: "", ttlHours: "24", maxUses: "" };
+const empty = { label: "", ttlHours: "24", maxUses: "", hostnamePattern: "", labels: "" };
+
+/** "key=value, key2=value2" as labels; the server validates keys and values. */
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (!pair.trim()) continue;
+    const eq = pair.indexOf("=");
+    labels[(eq < 0 ? pair : pair.slice(0, eq)).trim()] = eq < 0 ? "" : pair.slice(eq + 1).trim();
+  }
+  return labels;
+}
 
 export function CreateTokenForm() {
   const trpc = useTRPC();
@@ -48,6 +59,8 @@ export function CreateTokenForm() {
             label: form.label,
             ttlHours: Number(form.ttlHours),
             maxUses: form.maxUses.trim() === "" ? null : Number(form.maxUses),
+            hostnamePattern: form.hostnamePattern.trim() === "" ? null : form.hostnamePattern.trim(),
+            labels: parseLabels(form.labels),
           });
         }}
       >
@@ -77,6 +90,26 @@ export function CreateTokenForm() {
             onChange={set("maxUses")}
           />
         </Field>
+        <Field
+          label="Hostnames allowed"
+          htmlFor="token-hostname-pattern"
+          hint="Optional. A pattern such as web-*.example.com (* is any run of characters)."
+        >
+          <TextInput
+            id="token-hostname-pattern"
+            maxLength={253}
+            value={form.hostnamePattern}
+            onChange={set("hostnamePattern")}
+          />
+        </Field>
+        <Field
+          label="Labels"
+          htmlFor="token-labels"
+          hint="Optional. key=value, comma-separated; given to every node enrolled with it, over the agent's own."
+        >
+          <TextInput id="token-labels" maxLength={2000} value={form.labels} onChange={set("labels")} />
+        </Field>
+        <div />
         {create.error && (
           <div className="sm:col-span-3">
             <FormError>{errorMessage(create.error)}</FormError>

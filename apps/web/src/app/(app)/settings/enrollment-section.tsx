@@ -22,7 +22,18 @@ function TokenRow({ token, now }: { token: EnrollmentToken; now: number }) {
   const status = tokenStatus(token, now);
   return (
     <tr>
-      <td className={`${tdClass} font-medium`}>{token.label}</td>
+      <td className={tdClass}>
+        <div className="font-medium">{token.label}</div>
+        {(token.hostnamePattern || Object.keys(token.labels as object).length > 0) && (
+          <div className="text-xs text-zinc-500 dark:text-zinc-400">
+            {token.hostnamePattern && <span className="font-mono">{token.hostnamePattern}</span>}
+            {token.hostnamePattern && Object.keys(token.labels as object).length > 0 && " · "}
+            {Object.entries(token.labels as Record<string, string>)
+              .map(([key, value]) => `${key}=${value}`)
+              .join(", ")}
+          </div>
+        )}
+      </td>
       <td className={tdClass}>
         <RelativeTime date={token.createdAt} />
       </td>

@@ -13,6 +13,7 @@ export function NodeAdminActions({ node, onDeleted }: { node: NodeData; onDelete
   const queryClient = useQueryClient();
   const revoke = useMutation(trpc.nodes.revoke.mutationOptions());
   const remove = useMutation(trpc.nodes.delete.mutationOptions());
+  const allow = useMutation(trpc.nodes.allowReenrollment.mutationOptions());
   const invalidateNodes = () => queryClient.invalidateQueries({ queryKey: trpc.nodes.pathKey() });
 
   return (
@@ -28,6 +29,20 @@ export function NodeAdminActions({ node, onDeleted }: { node: NodeData; onDelete
         >
           Its credential stops working and its agent is disconnected at once. The node and its history stay here; to let
           the machine enroll again, delete the node afterwards.
+        </ConfirmButton>
+      )}
+      {!node.revokedAt && (
+        <ConfirmButton
+          label="Allow re-enrollment"
+          title={`Allow ${node.hostname} to enroll again?`}
+          onConfirm={async () => {
+            await allow.mutateAsync({ nodeId: node.id, minutes: 60 });
+            await invalidateNodes();
+          }}
+        >
+          For an agent that lost its credential (a reinstalled host). For the next hour, the next enrollment of this
+          machine with a valid enrollment token replaces the node's credential, once; the agent running now is then
+          locked out. Without this, an enrollment token never re-keys an enrolled machine.
         </ConfirmButton>
       )}
       <ConfirmButton

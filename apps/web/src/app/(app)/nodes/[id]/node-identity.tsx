@@ -23,7 +23,11 @@ export function NodeIdentity({ node }: { node: NodeData }) {
     <div className="grid gap-x-10 gap-y-4 lg:grid-cols-2">
       <dl className="grid grid-cols-[max-content_1fr] content-start gap-x-4 gap-y-1">
         <Item label="Machine ID">
-          <span className={mono}>{node.machineId}</span>
+          {node.machineId === null ? (
+            <span className="text-zinc-500 dark:text-zinc-400">shown to operators and admins</span>
+          ) : (
+            <span className={mono}>{node.machineId}</span>
+          )}
         </Item>
         <Item label="Boot ID">{node.bootId && <span className={mono}>{node.bootId}</span>}</Item>
         <Item label="OS">{node.osId && `${node.osId}${node.osVersionId ? ` ${node.osVersionId}` : ""}`}</Item>
@@ -89,6 +93,11 @@ export function NodeIdentity({ node }: { node: NodeData }) {
         <Item label="Last seen">
           <RelativeTime date={node.lastSeenAt} />
         </Item>
+        {node.reenrollAllowedUntil && new Date(node.reenrollAllowedUntil) > new Date() && (
+          <Item label="Re-enrollment">
+            allowed once, until <RelativeTime date={node.reenrollAllowedUntil} />
+          </Item>
+        )}
         {node.revokedAt && (
           <Item label="Revoked">
             <RelativeTime date={node.revokedAt} />
