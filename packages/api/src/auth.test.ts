@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionIdOf } from "./auth/session";
+import { LOGIN_THROTTLE, usernameDigest } from "./auth/throttle";
 import { apiClient, signedInUser, TEST_PASSWORD } from "./testing/http";
 
 let t: TestDatabase;
@@ -49,14 +50,21 @@ describe("logging in", () => {
     expect(result.status).toBe(401);
     expect(result.error?.message).toBe("Wrong username or password");
     const entry = await t.db.auditEntry.findFirst({ where: { action: "auth.login_failed" }, orderBy: { id: "desc" } });
-    expect(entry).toMatchObject({ targetName: null, details: { username: "nobody-here", reason: "unknown user" } });
+    expect(entry).toMatchObject({
+      targetName: null,
+      actorName: "unknown user",
+      details: { usernameDigest: usernameDigest("nobody-here"), reason: "unknown user" },
+    });
+    // What someone typed (perhaps a password in the username field) is not kept in clear.
+    expect(JSON.stringify({ ...entry, id: null })).not.toContain("nobody-here");
   });
 
-  it("refuses a disabled account, saying so", async () => {
+  it("refuses a disabled account with the same message as a wrong password", async () => {
     const { user, cookie } = await signedInUser(t.db, "viewer");
     await t.db.user.update({ where: { id: user.id }, data: { disabledAt: new Date() } });
     const result = await api.call("auth.login", { username: user.username, password: TEST_PASSWORD });
-    expect(result.error?.message).toBe("This account is disabled: ask an admin");
+    expect(result.status).toBe(401);
+    expect(result.error?.message).toBe("Wrong username or password");
     // Its existing session stops working too.
     expect((await api.call("groups.list", undefined, { cookie })).error?.data.code).toBe("UNAUTHORIZED");
   });
@@ -76,6 +84,40 @@ describe("sessions", () => {
     await t.db.session.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await api.call("groups.list", undefined, { cookie })).error?.data.code).toBe("UNAUTHORIZED");
     expect(await t.db.session.findUnique({ where: { id } })).toBeNull();
+  });
+
+  it("a session ends at its absolute lifetime even while in use", async () => {
+    const { cookie } = await signedInUser(t.db, "viewer");
+    const id = sessionIdOf(tokenOf(cookie));
+    // Used all along (its sliding expiry is ahead), but logged in 31 days ago: past the 30-day default.
+    await t.db.session.update({
+      where: { id },
+      data: { createdAt: new Date(Date.now() - 31 * 86_400_000), expiresAt: new Date(Date.now() + 86_400_000) },
+    });
+    expect((await api.call("groups.list", undefined, { cookie })).error?.data.code).toBe("UNAUTHORIZED");
+    expect(await t.db.session.findUnique({ where: { id } })).toBeNull();
+  });
+
+  it("slides no further than its absolute end", async () => {
+    const { cookie } = await signedInUser(t.db, "viewer");
+    const id = sessionIdOf(tokenOf(cookie));
+    const createdAt = new Date(Date.now() - 29.5 * 86_400_000);
+    await t.db.session.update({ where: { id }, data: { createdAt, expiresAt: new Date(Date.now() + 3_600_000) } });
+    expect((await api.call("groups.list", undefined, { cookie })).error).toBeUndefined();
+    const row = await t.db.session.findUniqueOrThrow({ where: { id } });
+    expect(row.expiresAt.getTime()).toBeLessThanOrEqual(createdAt.getTime() + 30 * 86_400_000);
+  });
+
+  it.each([
+    ["a bad percent-escape", "softfleet_session=%E0%A4%A"],
+    ["a lone percent sign", "softfleet_session=%"],
+    ["a 10 KB cookie", `softfleet_session=${"a".repeat(10_000)}`],
+    ["a 20 KB header", `x=${"b".repeat(20_000)}; softfleet_session=abc`],
+    ["odd bytes", "softfleet_session=\u00ff\u00fe%ZZ"],
+  ])("a malformed session cookie (%s) means no session, not a server error", async (_name, cookie) => {
+    const result = await api.call("groups.list", undefined, { cookie });
+    expect(result.status).toBe(401);
+    expect((await api.call("auth.me", undefined, { cookie })).data).toBeNull();
   });
 
   it("a made-up token is refused", async () => {
@@ -103,5 +145,67 @@ describe("sessions", () => {
     expect(
       (await api.call("auth.login", { username: user.username, password: "a new passphrase" })).error,
     ).toBeUndefined();
+  });
+});
+
+describe("password guessing", () => {
+  it("throttles a username after repeated failures: 429 with Retry-After, even for the right password", async () => {
+    await signedInUser(t.db, "viewer", "tina");
+    const ip = "198.51.100.1";
+    for (let i = 0; i < LOGIN_THROTTLE.perUsername; i++) {
+      const wrong = await api.call("auth.login", { username: "tina", password: `guess ${i}` }, { ip });
+      expect(wrong.status).toBe(401);
+    }
+    const blocked = await api.call("auth.login", { username: "tina", password: TEST_PASSWORD }, { ip: "198.51.100.2" });
+    expect(blocked.status).toBe(429);
+    expect(blocked.error?.message).toMatch(/^Too many failed logins: try again in \d+ s$/);
+    expect(Number(blocked.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(blocked.setCookies).toEqual([]);
+    // The failures of one window are one audit entry.
+    const entries = await t.db.auditEntry.count({ where: { action: "auth.login_failed", targetName: "tina" } });
+    expect(entries).toBe(1);
+    // Another account from the same address is not locked out by it.
+    await signedInUser(t.db, "viewer", "uma");
+    expect((await api.call("auth.login", { username: "uma", password: TEST_PASSWORD }, { ip })).status).toBe(200);
+  });
+
+  it("backs off twice as long with each further failure, up to a cap", async () => {
+    const { backoffMs } = await import("./auth/throttle");
+    const n = LOGIN_THROTTLE.perUsername;
+    expect([n - 1, n, n + 1, n + 2].map((f) => backoffMs(f, n))).toEqual([0, 1_000, 2_000, 4_000]);
+    expect(backoffMs(n + 100, n)).toBe(LOGIN_THROTTLE.maxBlockMs);
+  });
+
+  it("throttles a client address that tries many usernames", async () => {
+    const ip = "198.51.100.20";
+    for (let i = 0; i < LOGIN_THROTTLE.perAddress; i++) {
+      await api.call("auth.login", { username: `spray-${i}`, password: "Winter2026!" }, { ip });
+    }
+    const { user } = await signedInUser(t.db, "viewer");
+    const blocked = await api.call("auth.login", { username: user.username, password: TEST_PASSWORD }, { ip });
+    expect(blocked.status).toBe(429);
+    const elsewhere = await api.call(
+      "auth.login",
+      { username: user.username, password: TEST_PASSWORD },
+      { ip: "198.51.100.21" },
+    );
+    expect(elsewhere.status).toBe(200);
+  });
+
+  it("refuses password checks in a batch, verifying none of them", async () => {
+    const { user } = await signedInUser(t.db, "viewer");
+    const guesses = Array.from({ length: 5 }, (_, i) => ({
+      path: "auth.login",
+      input: { username: user.username, password: i === 4 ? TEST_PASSWORD : `guess ${i}` },
+    }));
+    const result = await api.batch(guesses, { ip: "198.51.100.30" });
+    expect(result.errors).toEqual(Array(5).fill("auth.login must be called alone, not in a batch"));
+    expect(await t.db.loginThrottle.count({ where: { key: "ip:198.51.100.30" } })).toBe(0);
+  });
+
+  it("caps the size of any batch", async () => {
+    const calls = Array.from({ length: 21 }, () => ({ path: "auth.me", input: undefined }));
+    expect((await api.batch(calls)).status).toBe(400);
+    expect((await api.batch(calls.slice(0, 20))).status).toBe(200);
   });
 });

@@ -9,6 +9,10 @@ export interface RequestMeta {
   /** Whether cookies must be marked Secure (the browser reached us over https). */
   secure: boolean;
   setCookie(cookie: string): void;
+  /** Sets a response header (Retry-After on a throttled login). */
+  setHeader?(name: string, value: string): void;
+  /** How many calls the request batches together (1: not a batch). */
+  batchSize?: number;
 }
 
 export interface Context {

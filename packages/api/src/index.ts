@@ -4,6 +4,7 @@ import type { AppRouter } from "./root";
 export { audited, writeAudit } from "./audit";
 export { type Context, createContext, type RequestMeta } from "./context";
 export { createUser } from "./domain/users";
+export { MAX_BATCH_SIZE } from "./limits";
 export { ChangeFeed, processChangeFeed } from "./live";
 export { type AppRouter, appRouter, createCaller } from "./root";
 export * as schemas from "./schemas";

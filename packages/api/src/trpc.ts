@@ -43,6 +43,17 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure;
 
+/**
+ * Calls that verify a password: one per request. A batch would fit dozens of
+ * password guesses (each an argon2 verify) in one request, past the throttle.
+ */
+export const loneProcedure = t.procedure.use(({ ctx, path, next }) => {
+  if ((ctx.meta.batchSize ?? 1) > 1) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `${path} must be called alone, not in a batch` });
+  }
+  return next();
+});
+
 const authenticated = t.middleware(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Log in first: this needs a signed-in user" });
   return next({ ctx: { ...ctx, session: ctx.session } });
@@ -62,6 +73,8 @@ function requireRole(role: Role) {
 
 /** Any signed-in user: reads, and changes to one's own session and password. */
 export const viewerProcedure = t.procedure.use(authenticated);
+/** A signed-in user's call that verifies their password: one per request. */
+export const loneViewerProcedure = loneProcedure.use(authenticated);
 /** Triggers reboots and rollouts; manages node groups. */
 export const operatorProcedure = t.procedure.use(requireRole("operator"));
 /** Manages users and node enrollment. */

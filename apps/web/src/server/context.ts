@@ -7,7 +7,7 @@ function isSecure(headers: Headers): boolean {
 }
 
 /** Builds the tRPC context from a request; cookies set by procedures go into `responseHeaders`. */
-export function contextFromHeaders(headers: Headers, responseHeaders?: Headers): Promise<Context> {
+export function contextFromHeaders(headers: Headers, responseHeaders?: Headers, batchSize = 1): Promise<Context> {
   return createContext({
     db: getPrisma(),
     cookieHeader: headers.get("cookie"),
@@ -17,6 +17,8 @@ export function contextFromHeaders(headers: Headers, responseHeaders?: Headers):
       userAgent: headers.get("user-agent"),
       secure: isSecure(headers),
       setCookie: (cookie) => responseHeaders?.append("set-cookie", cookie),
+      setHeader: (name, value) => responseHeaders?.set(name, value),
+      batchSize,
     },
   });
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import type { AppRouter } from "@softfleet/api";
+import { MAX_BATCH_SIZE } from "@softfleet/api/limits";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import {
   createTRPCClient,
@@ -48,9 +49,10 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
           false: splitLink({
             // A report over a fleet's history takes longer than the rest: it goes alone, so that the
             // page's other queries (lists, menus) are not held back by it.
-            condition: (op) => op.path.startsWith("reports."),
+            // Calls that verify a password are refused in a batch (the server counts each guess).
+            condition: (op) => op.path.startsWith("reports.") || op.path.startsWith("auth."),
             true: httpLink({ url: "/api/trpc", transformer: superjson }),
-            false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+            false: httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: MAX_BATCH_SIZE }),
           }),
         }),
       ],

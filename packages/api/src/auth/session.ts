@@ -22,9 +22,21 @@ export interface ActiveSession {
   user: SessionUser;
 }
 
+const DEFAULT_MAX_HOURS = 24 * 30;
+
+function hoursFromEnv(name: string, fallback: number): number {
+  const hours = Number(process.env[name] ?? fallback);
+  return (Number.isFinite(hours) && hours > 0 && hours <= 24 * 366 ? hours : fallback) * 3_600_000;
+}
+
+/** How long a session lasts without use (it slides while used). */
 export function sessionTtlMs(): number {
-  const hours = Number(process.env.SESSION_TTL_HOURS ?? DEFAULT_TTL_HOURS);
-  return (Number.isFinite(hours) && hours > 0 ? hours : DEFAULT_TTL_HOURS) * 3_600_000;
+  return hoursFromEnv("SESSION_TTL_HOURS", DEFAULT_TTL_HOURS);
+}
+
+/** How long a session lasts at most from its login, used or not. */
+export function sessionMaxMs(): number {
+  return hoursFromEnv("SESSION_MAX_HOURS", DEFAULT_MAX_HOURS);
 }
 
 export function newSessionToken(): string {
@@ -42,8 +54,9 @@ export async function createSession(
   userId: string,
   meta: { sourceIp: string | null; userAgent: string | null },
 ): Promise<{ token: string; expiresAt: Date }> {
+  await purgeExpiredSessions(db);
   const token = newSessionToken();
-  const expiresAt = new Date(Date.now() + sessionTtlMs());
+  const expiresAt = new Date(Date.now() + Math.min(sessionTtlMs(), sessionMaxMs()));
   await db.session.create({
     data: {
       id: sessionIdOf(token),
@@ -56,6 +69,17 @@ export async function createSession(
   return { token, expiresAt };
 }
 
+let lastPurge = 0;
+/** Expired sessions are deleted, at most once a minute per process (at a login). */
+async function purgeExpiredSessions(db: SessionWriter) {
+  const now = Date.now();
+  if (now - lastPurge < 60_000) return;
+  lastPurge = now;
+  await db.session.deleteMany({
+    where: { OR: [{ expiresAt: { lte: new Date(now) } }, { createdAt: { lte: new Date(now - sessionMaxMs()) } }] },
+  });
+}
+
 export async function validateSessionToken(db: Db, token: string | undefined): Promise<ActiveSession | null> {
   if (!token || token.length > 100) return null;
   const id = sessionIdOf(token);
@@ -65,14 +89,16 @@ export async function validateSessionToken(db: Db, token: string | undefined): P
   });
   if (!row) return null;
   const now = Date.now();
-  if (row.expiresAt.getTime() <= now || row.user.disabledAt) {
+  const endOfLife = row.createdAt.getTime() + sessionMaxMs();
+  if (row.expiresAt.getTime() <= now || endOfLife <= now || row.user.disabledAt) {
     await db.session.deleteMany({ where: { id } });
     return null;
   }
   let expiresAt = row.expiresAt;
   const ttl = sessionTtlMs();
-  if (expiresAt.getTime() - now < ttl / 2) {
-    expiresAt = new Date(now + ttl);
+  if (expiresAt.getTime() - now < ttl / 2 && expiresAt.getTime() < endOfLife) {
+    // Slides, but never past the session's absolute end.
+    expiresAt = new Date(Math.min(now + ttl, endOfLife));
     await db.session.update({ where: { id }, data: { expiresAt, lastSeenAt: new Date(now) } });
   }
   const { disabledAt: _disabled, ...user } = row.user;
@@ -110,13 +136,21 @@ export function clearedSessionCookie(options: CookieOptions): string {
   ].join("; ");
 }
 
-/** Reads one cookie from a Cookie header. */
+/**
+ * Reads one cookie from a Cookie header. A malformed one (a bad escape, odd
+ * bytes, too long) is no cookie: the request simply has no session.
+ */
 export function readCookie(header: string | null | undefined, name: string): string | undefined {
-  if (!header) return undefined;
+  if (!header || header.length > 16 * 1024) return undefined;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

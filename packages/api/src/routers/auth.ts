@@ -3,8 +3,9 @@ import { z } from "zod";
 import { audited, writeAudit } from "../audit";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/password";
 import { clearedSessionCookie, createSession, invalidateSession, sessionCookie } from "../auth/session";
+import { clearLoginFailures, loginBlockedForMs, recordLoginFailure, usernameDigest } from "../auth/throttle";
 import { password } from "../schemas";
-import { publicProcedure, router, viewerProcedure } from "../trpc";
+import { loneProcedure, loneViewerProcedure, publicProcedure, router, viewerProcedure } from "../trpc";
 
 const WRONG_CREDENTIALS = "Wrong username or password";
 
@@ -12,7 +13,7 @@ export const authRouter = router({
   /** The signed-in user, or null. */
   me: publicProcedure.query(({ ctx }) => ctx.session?.user ?? null),
 
-  login: publicProcedure
+  login: loneProcedure
     .input(
       z.object({
         username: z.string().trim().toLowerCase().min(1, "enter your username").max(64, "is too long"),
@@ -20,18 +21,37 @@ export const authRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      const keys = { username: input.username, address: ctx.meta.sourceIp };
+      const waitMs = await loginBlockedForMs(ctx.db, keys);
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        ctx.meta.setHeader?.("retry-after", String(seconds));
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `Too many failed logins: try again in ${seconds} s`,
+        });
+      }
       const user = await ctx.db.user.findUnique({ where: { username: input.username } });
       const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
       const refusal = !user ? "unknown user" : !valid ? "wrong password" : user.disabledAt ? "account disabled" : null;
       if (!user || refusal) {
-        await writeAudit(ctx.db, ctx, "auth.login_failed", {
-          target: user ? { type: "user", id: user.id, name: user.username } : undefined,
-          details: { username: input.username, reason: refusal ?? "unknown" },
-          actor: { type: "system", userId: null, name: input.username },
-        });
-        const message = refusal === "account disabled" ? "This account is disabled: ask an admin" : WRONG_CREDENTIALS;
-        throw new TRPCError({ code: "UNAUTHORIZED", message });
+        const { failures, previousWindowFailures } = await recordLoginFailure(ctx.db, keys);
+        // One audit entry per username and window; an unknown username is kept only as a digest.
+        if (failures === 1) {
+          await writeAudit(ctx.db, ctx, "auth.login_failed", {
+            target: user ? { type: "user", id: user.id, name: user.username } : undefined,
+            details: {
+              ...(user ? { username: user.username } : { usernameDigest: usernameDigest(input.username) }),
+              reason: refusal ?? "unknown",
+              ...(previousWindowFailures ? { failuresInPreviousWindow: previousWindowFailures } : {}),
+            },
+            actor: { type: "system", userId: null, name: user ? user.username : "unknown user" },
+          });
+        }
+        // A disabled account gets the same answer as a wrong password: nothing tells which accounts exist.
+        throw new TRPCError({ code: "UNAUTHORIZED", message: WRONG_CREDENTIALS });
       }
+      await clearLoginFailures(ctx.db, input.username);
       const session = await audited(
         ctx,
         "auth.login",
@@ -55,7 +75,7 @@ export const authRouter = router({
     return { ok: true };
   }),
 
-  changePassword: viewerProcedure
+  changePassword: loneViewerProcedure
     .input(
       z.object({ currentPassword: z.string().min(1, "enter your current password").max(1024), newPassword: password }),
     )

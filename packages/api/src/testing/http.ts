@@ -3,6 +3,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { createContext } from "../context";
 import { createUser } from "../domain/users";
+import { MAX_BATCH_SIZE } from "../limits";
 import { appRouter } from "../root";
 
 export interface CallResult {
@@ -10,6 +11,7 @@ export interface CallResult {
   data: unknown;
   error?: { message: string; data: { code: string; path: string; fieldErrors: Record<string, string[]> | null } };
   setCookies: string[];
+  retryAfter?: string | null;
 }
 
 export type ProcedureType = "query" | "mutation" | "subscription";
@@ -43,29 +45,55 @@ export function apiClient(db: Db) {
     } else {
       init.body = JSON.stringify(superjson.serialize(input));
     }
-    const req = new Request(url, init);
-    const response = await fetchRequestHandler({
-      endpoint: "/api/trpc",
-      req,
-      router: appRouter,
-      createContext: ({ resHeaders }) =>
-        createContext({
-          db,
-          cookieHeader: req.headers.get("cookie"),
-          meta: {
-            sourceIp: options.ip ?? "192.0.2.10",
-            userAgent: "vitest",
-            secure: false,
-            setCookie: (cookie) => resHeaders.append("set-cookie", cookie),
-          },
-        }),
-    });
+    const response = await handle(new Request(url, init), options.ip);
     const body = (await response.json()) as { result?: { data: never }; error?: { json: CallResult["error"] } };
     return {
       status: response.status,
       data: body.result ? superjson.deserialize(body.result.data) : undefined,
       error: body.error?.json,
       setCookies: response.headers.getSetCookie(),
+      retryAfter: response.headers.get("retry-after"),
+    };
+  }
+
+  /** As the web app's route handler does (apps/web/src/app/api/trpc). */
+  function handle(req: Request, ip = "192.0.2.10") {
+    return fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      maxBatchSize: MAX_BATCH_SIZE,
+      createContext: ({ resHeaders, info }) =>
+        createContext({
+          db,
+          cookieHeader: req.headers.get("cookie"),
+          meta: {
+            sourceIp: ip,
+            userAgent: "vitest",
+            secure: false,
+            setCookie: (cookie) => resHeaders.append("set-cookie", cookie),
+            setHeader: (name, value) => resHeaders.set(name, value),
+            batchSize: info.calls.length,
+          },
+        }),
+    });
+  }
+
+  /** One batched request (GET for queries, POST for mutations): the HTTP status and each call's error (or null). */
+  async function batch(calls: Array<{ path: string; input: unknown }>, options: { ip?: string } = {}) {
+    const url = new URL(`http://softfleet.test/api/trpc/${calls.map((c) => c.path).join(",")}?batch=1`);
+    const inputs = JSON.stringify(Object.fromEntries(calls.map((c, i) => [i, superjson.serialize(c.input)])));
+    const queries = calls.every((c) => types.get(c.path) === "query");
+    if (queries) url.searchParams.set("input", inputs);
+    const init: RequestInit = queries
+      ? { method: "GET" }
+      : { method: "POST", headers: { "content-type": "application/json" }, body: inputs };
+    const response = await handle(new Request(url, init), options.ip);
+    const json = (await response.json()) as unknown;
+    const results = Array.isArray(json) ? json : [json];
+    return {
+      status: response.status,
+      errors: results.map((r: { error?: { json: { message: string } } }) => r.error?.json.message ?? null),
     };
   }
 
@@ -76,7 +104,7 @@ export function apiClient(db: Db) {
     return cookie;
   }
 
-  return { call, login };
+  return { call, login, batch };
 }
 
 export const TEST_PASSWORD = "correct horse battery";

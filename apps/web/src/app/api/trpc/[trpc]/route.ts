@@ -1,4 +1,4 @@
-import { appRouter } from "@softfleet/api";
+import { appRouter, MAX_BATCH_SIZE } from "@softfleet/api";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { contextFromHeaders } from "~/server/context";
 
@@ -9,7 +9,9 @@ function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: ({ resHeaders }) => contextFromHeaders(req.headers, resHeaders),
+    // A batch is capped, and calls that verify a password refuse to be in one (see loneProcedure).
+    maxBatchSize: MAX_BATCH_SIZE,
+    createContext: ({ resHeaders, info }) => contextFromHeaders(req.headers, resHeaders, info.calls.length),
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[web] tRPC ${path}:`, error);
     },
