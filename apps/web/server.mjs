@@ -2,14 +2,22 @@
 // audit log can record the real source address of each request.
 import { createServer } from "node:http";
 import next from "next";
+import { clientAddress, limitBody, refuseCrossSite, securityHeaders } from "./src/edge/http-guards.mjs";
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
-const trustProxy = process.env.TRUST_PROXY === "1" || process.env.TRUST_PROXY === "true";
+// TRUST_PROXY: how many proxies of yours stand in front of this server (1 for one; "true" means 1).
+const trustedHops = process.env.TRUST_PROXY === "true" ? 1 : Number(process.env.TRUST_PROXY || 0);
 const dev = process.env.NODE_ENV === "development";
 
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
   console.error(`[web] PORT must be a port number (1-65535), got "${process.env.PORT}"`);
+  process.exit(1);
+}
+if (!Number.isInteger(trustedHops) || trustedHops < 0 || trustedHops > 10) {
+  console.error(
+    `[web] TRUST_PROXY must be the number of your proxies in front of the web app (0-10), got "${process.env.TRUST_PROXY}"`,
+  );
   process.exit(1);
 }
 if (!process.env.DATABASE_URL) {
@@ -22,14 +30,22 @@ const handle = app.getRequestHandler();
 await app.prepare();
 
 const server = createServer((req, res) => {
+  const https =
+    process.env.COOKIE_SECURE === "true" || (trustedHops > 0 && req.headers["x-forwarded-proto"] === "https");
+  securityHeaders(res, { https });
+  if (limitBody(req, res) || refuseCrossSite(req, res, { trustProxy: trustedHops > 0 })) return;
   // Only this server says where a request came from; a client's own claim is dropped.
-  const forwarded = trustProxy
-    ? String(req.headers["x-forwarded-for"] ?? "")
-        .split(",")[0]
-        ?.trim()
-    : "";
-  req.headers["x-softfleet-client-ip"] = forwarded || req.socket.remoteAddress || "";
+  req.headers["x-softfleet-client-ip"] = clientAddress(req, trustedHops);
+  // Whether the browser came over https is this server's to say too.
+  if (trustedHops === 0) delete req.headers["x-forwarded-proto"];
   handle(req, res);
+});
+// A client that resets mid-request or sends what is not HTTP is answered or dropped, never thrown.
+server.on("clientError", (error, socket) => {
+  if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
+  socket.end(
+    `HTTP/1.1 ${error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
 });
 server.on("error", (error) => {
   console.error(

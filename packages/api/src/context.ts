@@ -1,5 +1,5 @@
 import type { Db } from "@softfleet/db";
-import { type ActiveSession, readCookie, SESSION_COOKIE, validateSessionToken } from "./auth/session";
+import { type ActiveSession, readCookie, sessionCookieName, validateSessionToken } from "./auth/session";
 import type { ChangeFeed } from "./live";
 
 /** What the transport knows about the request: where it came from, how to answer cookies. */
@@ -29,7 +29,7 @@ export async function createContext(input: {
   meta: RequestMeta;
   changeFeed?: ChangeFeed;
 }): Promise<Context> {
-  const token = readCookie(input.cookieHeader, SESSION_COOKIE);
+  const token = readCookie(input.cookieHeader, sessionCookieName(input.meta));
   const session = await validateSessionToken(input.db, token);
   return { db: input.db, session, meta: input.meta, changeFeed: input.changeFeed };
 }

@@ -7,6 +7,15 @@ import type { Db, Role } from "@softfleet/db";
  * Sessions slide: one used in the second half of its life is extended.
  */
 export const SESSION_COOKIE = "softfleet_session";
+
+/**
+ * Over https the cookie is `__Host-` prefixed: the browser then takes it only
+ * Secure, for the whole site (Path=/) and from this host alone (no Domain), so
+ * a sibling subdomain cannot plant or shadow it.
+ */
+export function sessionCookieName(options: CookieOptions): string {
+  return options.secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
 const DEFAULT_TTL_HOURS = 24 * 7;
 
 export interface SessionUser {
@@ -116,7 +125,7 @@ export interface CookieOptions {
 export function sessionCookie(token: string, expiresAt: Date, options: CookieOptions): string {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
   return [
-    `${SESSION_COOKIE}=${token}`,
+    `${sessionCookieName(options)}=${token}`,
     "Path=/",
     "HttpOnly",
     "SameSite=Lax",
@@ -127,7 +136,7 @@ export function sessionCookie(token: string, expiresAt: Date, options: CookieOpt
 
 export function clearedSessionCookie(options: CookieOptions): string {
   return [
-    `${SESSION_COOKIE}=`,
+    `${sessionCookieName(options)}=`,
     "Path=/",
     "HttpOnly",
     "SameSite=Lax",
