@@ -6,49 +6,104 @@ import pg from "pg";
 /**
  * Changes from every process (control's gateway, other web processes) arrive
  * through Postgres NOTIFY; one LISTEN connection per process fans them out to
- * its browsers' subscriptions.
+ * its browsers' subscriptions. When that connection is lost (a database
+ * restart), every open stream ends, since changes in the gap are gone: the
+ * browsers subscribe again and refetch what they show. The LISTEN comes back
+ * by itself, and a start that failed is tried again.
  */
 export class ChangeFeed {
   private readonly emitter = new EventEmitter();
   private client: pg.Client | undefined;
   private starting: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly databaseUrl: string) {
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly log: (line: string) => void = (line) => console.error(`[web] ${line}`),
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
   private start(): Promise<void> {
-    this.starting ??= (async () => {
-      const client = new pg.Client(parseDatabaseUrl(this.databaseUrl));
-      client.on("notification", (message) => {
-        if (message.channel !== CHANGES_CHANNEL || !message.payload) return;
-        // The database may carry anything on the channel: only well-formed changes reach browsers.
-        const parsed = parseNotification(changeSchema, message.payload);
-        if (parsed.ok) this.emitter.emit("change", parsed.value);
-      });
-      client.on("error", () => {
-        // Reconnect on the next subscription; live views fall back to their own refetching.
-        this.client = undefined;
-        this.starting = undefined;
-        client.end().catch(() => {});
-      });
-      await client.connect();
-      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
-      this.client = client;
-    })();
+    this.starting ??= this.connect().catch((error: Error) => {
+      // The next subscription (or the retry) tries again; this one fails now.
+      this.starting = undefined;
+      this.scheduleRetry();
+      throw error;
+    });
     return this.starting;
   }
 
-  /** Yields every change until the signal aborts (the browser went away). */
+  private async connect() {
+    const client = new pg.Client(parseDatabaseUrl(this.databaseUrl));
+    client.on("notification", (message) => {
+      if (message.channel !== CHANGES_CHANNEL || !message.payload) return;
+      // The database may carry anything on the channel: only well-formed changes reach browsers.
+      const parsed = parseNotification(changeSchema, message.payload);
+      if (parsed.ok) this.emitter.emit("change", parsed.value);
+    });
+    const lost = (reason: string) => {
+      if (this.client !== client) return;
+      this.log(`live feed: LISTEN lost (${reason}); ending open streams and reconnecting`);
+      this.client = undefined;
+      this.starting = undefined;
+      client.end().catch(() => {});
+      this.emitter.emit("interrupted");
+      this.scheduleRetry();
+    };
+    client.on("error", (error) => lost(error.message));
+    client.on("end", () => lost("the connection ended"));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+  }
+
+  private scheduleRetry() {
+    if (this.closed || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.start().catch((error: Error) => this.log(`live feed: LISTEN failed: ${error.message}`));
+    }, 1_000);
+    this.retry.unref();
+  }
+
+  /**
+   * Yields every change until the signal aborts (the browser went away, or
+   * its session ended) or the feed is interrupted (the stream then ends, and
+   * the browser subscribes again).
+   */
   async *changes(signal: AbortSignal | undefined): AsyncGenerator<Change> {
     await this.start();
-    for await (const [change] of on(this.emitter, "change", { signal })) yield change as Change;
+    const interrupted = new AbortController();
+    const onInterrupted = () => interrupted.abort();
+    this.emitter.once("interrupted", onInterrupted);
+    const until = signal ? AbortSignal.any([signal, interrupted.signal]) : interrupted.signal;
+    try {
+      for await (const [change] of on(this.emitter, "change", { signal: until })) yield change as Change;
+    } catch (error) {
+      if (until.aborted) return;
+      throw error;
+    } finally {
+      this.emitter.off("interrupted", onInterrupted);
+    }
   }
 
   async close() {
     this.closed = true;
-    await this.client?.end().catch(() => {});
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
   }
 
   get isClosed() {

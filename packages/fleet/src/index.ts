@@ -23,6 +23,7 @@ export {
   type ControlSignal,
   changeSchema,
   controlSignalSchema,
+  type FleetChange,
   notifyChange,
   notifyControl,
   parseNotification,

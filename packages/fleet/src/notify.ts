@@ -26,8 +26,12 @@ export const changeSchema = z.discriminatedUnion("entity", [
   }),
   z.object({ entity: z.literal("command"), nodeId: id, id, status: z.string().max(32) }),
   z.object({ entity: z.literal("rollout"), id, status: z.string().max(32) }),
+  /** A user's sessions ended or the user changed (disabled, role): sent by a trigger, never shown to browsers. */
+  z.object({ entity: z.literal("user"), id, what: z.literal("sessions") }),
 ]);
 export type Change = z.infer<typeof changeSchema>;
+/** What browsers receive: every change but the users' own. */
+export type FleetChange = Exclude<Change, { entity: "user" }>;
 
 export const controlSignalSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("command"), nodeId: id }),

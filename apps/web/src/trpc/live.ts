@@ -41,7 +41,18 @@ export function useLiveChanges(
       onData: onChange,
     }),
   );
-  switch (subscription.status) {
+  // The server ends a stream when its database connection was lost (changes may be missing) or the
+  // session ended: subscribe again, backing off, and onStarted refetches what the page shows.
+  const attempts = useRef(0);
+  const { status, reset } = subscription;
+  useEffect(() => {
+    if (status === "pending") attempts.current = 0;
+    if (status !== "idle" && status !== "error") return;
+    const delay = Math.min(30_000, 1_000 * 2 ** attempts.current++);
+    const timer = setTimeout(reset, delay);
+    return () => clearTimeout(timer);
+  }, [status, reset]);
+  switch (status) {
     case "pending":
       return "live";
     case "error":

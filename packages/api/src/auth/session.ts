@@ -114,6 +114,23 @@ export async function validateSessionToken(db: Db, token: string | undefined): P
   return { id, expiresAt, user };
 }
 
+/**
+ * Whether a session is still good (exists, within both lifetimes, its user
+ * enabled), without sliding it: for a live stream that must end with it.
+ */
+export async function sessionStillValid(
+  db: Db,
+  sessionId: string,
+): Promise<{ valid: boolean; expiresAt: Date | null }> {
+  const row = await db.session.findUnique({
+    where: { id: sessionId },
+    select: { expiresAt: true, createdAt: true, user: { select: { disabledAt: true } } },
+  });
+  if (!row || row.user.disabledAt) return { valid: false, expiresAt: null };
+  const expiresAt = new Date(Math.min(row.expiresAt.getTime(), row.createdAt.getTime() + sessionMaxMs()));
+  return { valid: expiresAt.getTime() > Date.now(), expiresAt };
+}
+
 export async function invalidateSession(db: SessionWriter, sessionId: string): Promise<void> {
   await db.session.deleteMany({ where: { id: sessionId } });
 }
