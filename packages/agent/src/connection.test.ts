@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AGENT_WS_PATH, type AgentEvent, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GatewayConnection } from "./connection";
+import { boundedHeartbeatSec, GatewayConnection, HEARTBEAT_SEC } from "./connection";
 import { controlEndpoint } from "./enroll";
 import { createIdGenerator } from "./ids";
 import { setLogSink } from "./log";
@@ -154,5 +154,18 @@ describe("GatewayConnection", () => {
     await until(() => commands.length === 1, 5000, "the command");
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(commands).toEqual(["cmd-0000001"]);
+  });
+});
+
+describe("the server's heartbeat interval", () => {
+  it("is clamped into the agent's own range: never a hot loop, never silence", () => {
+    expect(boundedHeartbeatSec(10, 10)).toBe(10);
+    expect(boundedHeartbeatSec(0, 10)).toBe(10);
+    expect(boundedHeartbeatSec(-5, 10)).toBe(10);
+    expect(boundedHeartbeatSec(1e12, 10)).toBe(HEARTBEAT_SEC.max);
+    expect(boundedHeartbeatSec(Number.NaN, 10)).toBe(10);
+    expect(boundedHeartbeatSec(1, 10)).toBe(HEARTBEAT_SEC.min);
+    // setInterval's largest delay is 2^31-1 ms: the bound keeps far below it.
+    expect(HEARTBEAT_SEC.max * 1000).toBeLessThan(2 ** 31 - 1);
   });
 });

@@ -194,7 +194,7 @@ export class GatewayConnection {
     const pending = this.options.spool.pending();
     for (const event of pending) this.send(event);
     if (pending.length) log.info("gateway: replayed spooled events", { count: pending.length });
-    this.startHeartbeat(heartbeatSec || this.options.heartbeatSec);
+    this.startHeartbeat(boundedHeartbeatSec(heartbeatSec, this.options.heartbeatSec));
     this.options.onConnected?.({ nodeId, connectedUsec });
   }
 
@@ -239,4 +239,20 @@ export class GatewayConnection {
       if (!this.stopped) this.open();
     }, delay);
   }
+}
+
+/** The agent's own range for the server's heartbeat interval: neither a hot loop nor silence. */
+export const HEARTBEAT_SEC = { min: 2, max: 300 };
+
+/** The server's heartbeat interval, clamped into HEARTBEAT_SEC (a server could send 0, or 10^12). */
+export function boundedHeartbeatSec(fromServer: number, fallback: number): number {
+  const wanted = Number.isFinite(fromServer) && fromServer > 0 ? fromServer : fallback;
+  const bounded = Math.min(HEARTBEAT_SEC.max, Math.max(HEARTBEAT_SEC.min, wanted));
+  if (bounded !== fromServer) {
+    log.warn("gateway: the server's heartbeat interval is out of range; using a bounded one", {
+      fromServer,
+      heartbeatSec: bounded,
+    });
+  }
+  return bounded;
 }

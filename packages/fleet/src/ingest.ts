@@ -131,7 +131,7 @@ export async function storeEvent(tx: Tx, nodeId: string, id: string, event: Agen
   const inserted = await tx.$executeRaw`
     INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
     VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
-    ON CONFLICT (id) DO NOTHING`;
+    ON CONFLICT ("nodeId", id) DO NOTHING`;
   if (inserted === 0) return false;
   if (event.type === "reboot-record") await storeRebootRecord(tx, nodeId, id, event);
   if (event.type === "command-result") {
@@ -164,7 +164,7 @@ async function storeShutdownSignal(
     WITH inserted AS (
       INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
       VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
-      ON CONFLICT (id) DO NOTHING
+      ON CONFLICT ("nodeId", id) DO NOTHING
       RETURNING id
     ), updated AS (
       UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = now()

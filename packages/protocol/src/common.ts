@@ -18,7 +18,14 @@ export const MAX_FRAME_BYTES = 256 * 1024;
  * it (D-Bus type t). Sent as a decimal string: it does not fit a JSON number
  * exactly in general, and the phases must be exact to the microsecond.
  */
-export const usec = z.string().regex(/^\d{1,20}$/, "must be microseconds as a decimal string");
+export const MAX_USEC = 2n ** 63n - 1n;
+export const usec = z
+  .string()
+  .regex(/^\d{1,19}$/, "must be microseconds as a decimal string")
+  .refine((value) => BigInt(value) <= MAX_USEC, "must be at most 2^63-1 microseconds (a signed 64-bit value)");
+
+/** Counters the database keeps as 32-bit integers. */
+export const count32 = z.number().int().nonnegative().max(2_147_483_647, "must be at most 2^31-1");
 
 export const machineId = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex digits (/etc/machine-id)");
 export const bootId = z

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bootId, messageId, shutdownType, unitName, usec } from "./common";
+import { bootId, count32, messageId, shutdownType, unitName, usec } from "./common";
 import { osRelease } from "./state";
 
 /** logind's PrepareForShutdown(WithMetadata) as the agent saw it. */
@@ -12,7 +12,7 @@ export const shutdownSignalEvent = z.object({
   monotonicUsec: usec,
   wallclock: z.iso.datetime(),
   bootId,
-  softRebootsCount: z.number().int().nonnegative().nullable(),
+  softRebootsCount: count32.nullable(),
 });
 
 export const unitContinuity = z.object({
@@ -42,8 +42,8 @@ export const rebootRecordEvent = z.object({
   beforeLost: z.boolean(),
   bootIdBefore: bootId.nullable(),
   bootIdAfter: bootId,
-  softRebootsCountBefore: z.number().int().nonnegative().nullable(),
-  softRebootsCountAfter: z.number().int().nonnegative().nullable(),
+  softRebootsCountBefore: count32.nullable(),
+  softRebootsCountAfter: count32.nullable(),
   imageBefore: osRelease.nullable(),
   imageAfter: osRelease,
   phases: z.object({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_FRAME_BYTES, messageId, PROTOCOL_VERSION } from "./common";
+import { MAX_FRAME_BYTES, messageId, PROTOCOL_VERSION, usec } from "./common";
 import { agentEvent } from "./events";
 import { nodeIdentity, nodeState } from "./state";
 
@@ -11,7 +11,7 @@ export const agentMessage = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("state"), v, state: nodeState }),
   /** Written to the agent's spool before it is sent; acknowledged by id. */
   z.object({ kind: z.literal("event"), v, id: messageId, event: agentEvent }),
-  z.object({ kind: z.literal("heartbeat"), v, monotonicUsec: z.string().regex(/^\d{1,20}$/) }),
+  z.object({ kind: z.literal("heartbeat"), v, monotonicUsec: usec }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessage>;
 
@@ -23,11 +23,18 @@ export const softRebootCommand = z.object({
 
 /** Gateway -> agent. */
 export const serverMessage = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("welcome"), v, nodeId: z.string(), heartbeatSec: z.number().int().positive() }),
+  /** heartbeatSec is the server's wish: the agent clamps it into a range of its own. */
+  z.object({ kind: z.literal("welcome"), v, nodeId: z.string().max(64), heartbeatSec: z.number().int() }),
   /** These events are stored; the agent may drop them from its spool. */
   z.object({ kind: z.literal("ack"), v, ids: z.array(messageId).max(1000) }),
   z.object({ kind: z.literal("command"), v, id: messageId, command: softRebootCommand }),
-  z.object({ kind: z.literal("error"), v, code: z.string(), message: z.string(), ref: z.string().nullable() }),
+  z.object({
+    kind: z.literal("error"),
+    v,
+    code: z.string().max(64),
+    message: z.string().max(2000),
+    ref: z.string().max(64).nullable(),
+  }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 
@@ -41,7 +48,7 @@ export const enrollRequest = z.object({
   machineId: nodeIdentity.shape.machineId,
   hostname: nodeIdentity.shape.hostname,
 });
-export const enrollResponse = z.object({ nodeId: z.string(), credential: z.string() });
+export const enrollResponse = z.object({ nodeId: z.string().max(64), credential: z.string().max(200) });
 
 /** Close codes the gateway uses (RFC 6455 and the 4000 private range). */
 export const CloseCode = {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bootId, labels, machineId, unitName, usec } from "./common";
+import { bootId, count32, labels, machineId, unitName, usec } from "./common";
 
 export const osRelease = z.object({
   id: z.string().max(64).nullable(),
@@ -11,10 +11,15 @@ export const osRelease = z.object({
 /** Who the node is; fixed for a boot. */
 export const nodeIdentity = z.object({
   machineId,
-  hostname: z.string().min(1).max(253),
+  // No control characters: a hostname shows in pages, logs and exports.
+  hostname: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[^\p{Cc}\p{Cf}]+$/u, "must not contain control characters"),
   bootId,
   osRelease,
-  systemdVersion: z.number().int().nonnegative().nullable(),
+  systemdVersion: z.number().int().nonnegative().max(100_000).nullable(),
   agentVersion: z.string().max(64),
   /** From the agent's config; group selectors match on them. */
   labels: labels.default({}),
@@ -38,7 +43,7 @@ export type InhibitorStatus = z.infer<typeof inhibitorStatus>;
 
 /** What changes over a node's life; sent on connect and when it changes. */
 export const nodeState = z.object({
-  softRebootsCount: z.number().int().nonnegative().nullable(),
+  softRebootsCount: count32.nullable(),
   nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().max(128).nullable() }),
   units: z.array(unitState).max(200),
   monotonicUsec: usec,

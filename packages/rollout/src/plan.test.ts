@@ -38,6 +38,23 @@ describe("rolloutPlan", () => {
     ]);
   });
 
+  it("bounds every duration, so no timer can overflow into a hot loop", () => {
+    const parsed = rolloutPlan.safeParse({
+      settleSec: 30 * 86_400,
+      gate: { returnTimeoutSec: 2 ** 31, maxDowntimeMs: 1e15 },
+      maxUnavailable: 1e12,
+    });
+    expect(parsed.success).toBe(false);
+    expect(issuesFromZodError(parsed.error!).map((i) => i.field)).toEqual([
+      "maxUnavailable",
+      "settleSec",
+      "gate.returnTimeoutSec",
+      "gate.maxDowntimeMs",
+    ]);
+    // A day is the most any of them takes.
+    expect(rolloutPlan.safeParse({ settleSec: 86_400, gate: { returnTimeoutSec: 86_400 } }).success).toBe(true);
+  });
+
   it("refuses a batch given both as a size and a percentage", () => {
     const parsed = rolloutPlan.safeParse({ batch: { size: 2, percent: 10 } });
     expect(issuesFromZodError(parsed.error!)).toEqual([

@@ -28,24 +28,26 @@ export const maintenanceWindow = z.object({
 export type MaintenanceWindow = z.infer<typeof maintenanceWindow>;
 
 const count = z.number().int("must be a whole number");
+/** Node counts: bounded, so no arithmetic on them can overflow or loop for long. */
+const nodes = count.max(1_000_000, "must be at most 1,000,000 nodes");
 const percent = count.min(1, "must be at least 1 %").max(100, "must be at most 100 %");
 
 export const rolloutPlan = z.object({
   /** The first nodes, rebooted alone as a batch of their own; null: no canary. */
   canary: z
-    .strictObject({ count: count.min(1, "must be at least 1 node") })
+    .strictObject({ count: nodes.min(1, "must be at least 1 node") })
     .nullable()
     .default({ count: 1 }),
   /** A batch is `size` nodes, or `percent` of the whole group (rounded up). */
   batch: z
-    .union([z.strictObject({ size: count.min(1, "must be at least 1 node") }), z.strictObject({ percent })], {
+    .union([z.strictObject({ size: nodes.min(1, "must be at least 1 node") }), z.strictObject({ percent })], {
       error: "must be either a size in nodes or a percentage, not both",
     })
     .default({ percent: 25 }),
   /** Nodes rebooting at the same time, across the whole rollout. */
-  maxUnavailable: count.min(1, "must be at least 1 node").default(1),
-  /** Wait after a batch finished before the next one starts. */
-  settleSec: count.min(0, "must not be negative").default(30),
+  maxUnavailable: nodes.min(1, "must be at least 1 node").default(1),
+  /** Wait after a batch finished before the next one starts (at most a day: every wait is a timer). */
+  settleSec: count.min(0, "must not be negative").max(86_400, "must be at most 86400 seconds (a day)").default(30),
   approveAfterCanary: z.boolean().default(false),
   window: maintenanceWindow.nullable().default(null),
   /** The image version the nodes must run after the reboot (staged at /run/nextroot before it). */
@@ -55,17 +57,25 @@ export const rolloutPlan = z.object({
   gate: z
     .object({
       /** From the reboot command to the node back online with its reboot record. */
-      returnTimeoutSec: count.min(1, "must be at least 1 second").default(300),
+      returnTimeoutSec: count
+        .min(1, "must be at least 1 second")
+        .max(86_400, "must be at most 86400 seconds (a day)")
+        .default(300),
       requiredUnits: z.array(z.string().min(1).max(256)).max(200).default([]),
       /** Longest acceptable downtime of one node; null: not checked. */
-      maxDowntimeMs: z.number().positive("must be more than 0").nullable().default(null),
+      maxDowntimeMs: z
+        .number()
+        .positive("must be more than 0")
+        .max(86_400_000, "must be at most 86400000 ms (a day)")
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   /** The rollout halts when the failed nodes EXCEED this; { count: 0 } halts at the first failure. */
   failureThreshold: z
     .union(
       [
-        z.strictObject({ count: count.min(0, "must not be negative") }),
+        z.strictObject({ count: nodes.min(0, "must not be negative") }),
         z.strictObject({ percent: count.min(0, "must not be negative").max(100, "must be at most 100 %") }),
       ],
       { error: "must be either a count of nodes or a percentage, not both" },

@@ -207,7 +207,7 @@ describe("a reboot record's units", () => {
       >`SELECT count(*)::int AS n FROM "RebootUnit" WHERE "nodeId" = ${node.id}`;
     });
     expect(stored).toEqual([{ n: 6 }]);
-    const record = await t.db.rebootRecord.findUniqueOrThrow({ where: { eventId } });
+    const record = await t.db.rebootRecord.findFirstOrThrow({ where: { eventId } });
     const rows = await unitRows(Prisma.sql`"nodeId" = ${node.id}`);
     expect(rows.map((r) => [r.name, r.outcome, r.gapMs])).toEqual([
       ["clock.service", "restarted", null],
@@ -232,7 +232,7 @@ describe("a reboot record's units", () => {
     await t.db.$transaction((tx) =>
       storeEvent(tx, node.id, eventId, rebootRecordEvent([unit("a.service", "restarted", 0, 5_000)], "full-reboot")),
     );
-    const record = await t.db.rebootRecord.findUniqueOrThrow({ where: { eventId } });
+    const record = await t.db.rebootRecord.findFirstOrThrow({ where: { eventId } });
     expect((await unitRows(Prisma.sql`"recordId" = ${record.id}`)).map((r) => [r.rebootType, r.gapMs])).toEqual([
       ["full-reboot", 5],
     ]);
@@ -384,7 +384,7 @@ describe("the fleet report", () => {
       event.phases.agentConnectedUsec = String(2_400_000 + i * 7_000);
       const eventId = `ev-${unique()}`;
       await t.db.$transaction((tx) => storeEvent(tx, node.id, eventId, event));
-      await t.db.rebootRecord.update({
+      await t.db.rebootRecord.updateMany({
         where: { eventId },
         data: { recordedAt: new Date(from.getTime() + i * 3_600_000) },
       });

@@ -79,7 +79,7 @@ async function recordOf(node: SimulatedNode) {
   await until(`the record of ${node.hostname} stored`, async () => {
     return (await t.db.rebootRecord.count({ where: { eventId: sent!.eventId } })) === 1;
   });
-  return { sent: sent!, stored: await t.db.rebootRecord.findUniqueOrThrow({ where: { eventId: sent!.eventId } }) };
+  return { sent: sent!, stored: await t.db.rebootRecord.findFirstOrThrow({ where: { eventId: sent!.eventId } }) };
 }
 
 const eventCount = async (node: SimulatedNode, type: string) =>

@@ -117,7 +117,7 @@ describe("the agent WebSocket", () => {
     [
       "an event of an unknown type",
       { kind: "event", v: PROTOCOL_VERSION, id: "evt-x-0001", event: { type: "explode" } },
-      "invalid",
+      "invalid-event",
       "event.type",
     ],
   ])("answers %s with an error frame saying what is wrong, storing nothing", async (_name, frame, code, text) => {
@@ -128,6 +128,44 @@ describe("the agent WebSocket", () => {
     expect(error.message).toContain(text);
     expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(0);
     agent.ws.close();
+  });
+
+  it.each([
+    ["a µs value past int64", { monotonicUsec: "9223372036854775808" }, "at most 2^63-1 microseconds"],
+    ["a 20-digit µs value", { monotonicUsec: "99999999999999999999" }, "microseconds"],
+    ["a count past int32", { softRebootsCount: 2 ** 40 }, "at most 2^31-1"],
+  ])(
+    "refuses an event with %s for good: the reason and an ack, so the agent stops replaying it",
+    async (_name, change, text) => {
+      const { nodeId, agent } = await enrolledNode();
+      const id = `evt-bad-${Math.random().toString(36).slice(2, 10)}`;
+      agent.send({ kind: "event", v: PROTOCOL_VERSION, id, event: { ...shutdownEvent(), ...change } });
+      const error = await agent.next("error");
+      expect(error).toMatchObject({ code: "invalid-event", ref: id });
+      expect(error.message).toContain(text);
+      expect(await agent.next("ack")).toMatchObject({ ids: [id] });
+      expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(0);
+      // The connection goes on: a good event is stored and acked.
+      agent.send({ kind: "event", v: PROTOCOL_VERSION, id: `${id}-ok`, event: shutdownEvent() });
+      expect(await agent.next("ack")).toMatchObject({ ids: [`${id}-ok`] });
+      agent.ws.close();
+    },
+  );
+
+  it("keeps event ids per node: another node's use of an id does not drop this node's event", async () => {
+    const a = await enrolledNode();
+    const b = await enrolledNode();
+    for (const node of [a, b]) {
+      node.agent.send({ kind: "event", v: PROTOCOL_VERSION, id: "evt-shared-0001", event: shutdownEvent() });
+      expect(await node.agent.next("ack")).toMatchObject({ ids: ["evt-shared-0001"] });
+    }
+    expect(await t.db.nodeEvent.count({ where: { id: "evt-shared-0001" } })).toBe(2);
+    // A replay by the same node is still stored once.
+    a.agent.send({ kind: "event", v: PROTOCOL_VERSION, id: "evt-shared-0001", event: shutdownEvent() });
+    await a.agent.next("ack");
+    expect(await t.db.nodeEvent.count({ where: { nodeId: a.nodeId, id: "evt-shared-0001" } })).toBe(1);
+    a.agent.ws.close();
+    b.agent.ws.close();
   });
 
   it("closes on an oversized frame with 1009", async () => {

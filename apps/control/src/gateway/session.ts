@@ -12,11 +12,13 @@ import {
   type AgentMessage,
   agentMessage,
   CloseCode,
+  messageId,
   PROTOCOL_VERSION,
   parseFrame,
   type ServerMessage,
 } from "@softfleet/protocol";
 import type { WebSocket } from "ws";
+import { z } from "zod";
 
 export interface SessionOptions {
   heartbeatSec: number;
@@ -91,10 +93,24 @@ export class AgentSession {
     if (this.badFrames >= MAX_BAD_FRAMES) this.close(CloseCode.policyViolation, `${MAX_BAD_FRAMES} invalid frames`);
   }
 
+  /** Refuses an event for good: the reason, then the ack that lets the agent drop it from its spool. */
+  private refuseEvent(id: string, code: string, reason: string) {
+    this.options.log(`node ${this.nodeId}: event ${id} refused for good (${code}): ${reason.slice(0, 300)}`);
+    this.send({ kind: "error", v: PROTOCOL_VERSION, code, message: reason.slice(0, 2000), ref: id });
+    this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [id] });
+    this.badFrames += 1;
+    if (this.badFrames >= MAX_BAD_FRAMES) this.close(CloseCode.policyViolation, `${MAX_BAD_FRAMES} invalid frames`);
+  }
+
   private async onFrame(data: Buffer, isBinary: boolean) {
     if (isBinary) return this.refuse("binary", "frames must be JSON text");
     const parsed = parseFrame(agentMessage, data);
-    if (!parsed.ok) return this.refuse(parsed.code, parsed.error);
+    if (!parsed.ok) {
+      // An event the agent spooled but that can never be valid: acked, with the reason, so it is not replayed for ever.
+      const eventId = this.greeted ? spooledEventId(data) : null;
+      if (eventId) return this.refuseEvent(eventId, "invalid-event", parsed.error);
+      return this.refuse(parsed.code, parsed.error);
+    }
     const message = parsed.message;
     if (!this.greeted && message.kind !== "hello") return this.refuse("hello-first", "the first message must be hello");
     await this.handle(message);
@@ -133,10 +149,17 @@ export class AgentSession {
         return;
       case "event": {
         const { id, event } = message;
-        // logind's signal is stored in one statement (a transaction of its own), sparing the
-        // round trips of an interactive transaction while the node's shutdown waits for the ack.
-        if (event.type === "shutdown-signal") await storeEvent(this.db, this.nodeId, id, event);
-        else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
+        try {
+          // logind's signal is stored in one statement (a transaction of its own), sparing the
+          // round trips of an interactive transaction while the node's shutdown waits for the ack.
+          if (event.type === "shutdown-signal") await storeEvent(this.db, this.nodeId, id, event);
+          else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
+        } catch (error) {
+          // A value the database can never take is refused for good; anything else may pass: the agent retries.
+          const reason = permanentStoreFailure(error);
+          if (reason) return this.refuseEvent(id, "unstorable-event", reason);
+          throw error;
+        }
         this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [message.id] });
         return;
       }
@@ -167,4 +190,34 @@ export class AgentSession {
   async markGone() {
     await this.db.$transaction((tx) => markOffline(tx, this.nodeId), TX);
   }
+}
+
+/** The id of a frame that is an event envelope (kind, version, a valid id), however wrong its body. */
+function spooledEventId(data: Buffer): string | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString());
+  } catch {
+    return null;
+  }
+  const envelope = eventEnvelope.safeParse(json);
+  return envelope.success ? envelope.data.id : null;
+}
+
+const eventEnvelope = z.object({ kind: z.literal("event"), v: z.literal(PROTOCOL_VERSION), id: messageId });
+
+/**
+ * Errors no retry can mend: a value out of a column's range or too long, a
+ * constraint the row breaks (Prisma's P2000/P2003/P2004/P2011/P2020, Postgres's
+ * class 22 data exceptions and 23 integrity violations). Null: may pass.
+ */
+function permanentStoreFailure(error: unknown): string | null {
+  const prisma = (error as { code?: string })?.code;
+  if (prisma && ["P2000", "P2003", "P2004", "P2011", "P2020"].includes(prisma)) return (error as Error).message;
+  const pgCode =
+    (error as { meta?: { code?: string } })?.meta?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+  if (pgCode && /^2[23]/.test(pgCode)) return (error as Error).message;
+  const text = (error as Error)?.message ?? "";
+  const sqlState = /Code: `(2[23][0-9A-Z]{3})`/.exec(text)?.[1];
+  return sqlState ? text : null;
 }

@@ -2,8 +2,8 @@ import { createCaller } from "@softfleet/api";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { contextFromHeaders } from "~/server/context";
+import { type Cell, csvLine, safeFilename } from "~/server/csv";
 
-type Cell = string | number | boolean | Date | null | undefined;
 /** A row of a report. */
 export type ExportRow = object;
 
@@ -52,14 +52,6 @@ export async function reportsFor(request: Request) {
   return createCaller(await contextFromHeaders(request.headers)).reports;
 }
 
-function csvCell(value: Cell): string {
-  if (value === null || value === undefined) return "";
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-export const csvLine = (cells: Cell[]) => `${cells.map(csvCell).join(",")}\r\n`;
-
 export type ExportFormat = "csv" | "json";
 export function formatOf(request: Request): ExportFormat {
   return new URL(request.url).searchParams.get("format") === "json" ? "json" : "csv";
@@ -97,7 +89,7 @@ export function exportResponse(
   return new Response(stream, {
     headers: {
       "content-type": format === "json" ? "application/json; charset=utf-8" : "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="${filename}.${format}"`,
+      "content-disposition": `attachment; filename="${safeFilename(filename)}.${format}"`,
       "cache-control": "no-store",
     },
   });
