@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AGENT_WS_PATH, type AgentEvent, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boundedHeartbeatSec, GatewayConnection, HEARTBEAT_SEC } from "./connection";
+import { boundedHeartbeatSec, EVENT_WINDOW, GatewayConnection, HEARTBEAT_SEC } from "./connection";
 import { controlEndpoint } from "./enroll";
 import { createIdGenerator } from "./ids";
 import { setLogSink } from "./log";
@@ -116,6 +116,30 @@ describe("GatewayConnection", () => {
     connection = connect(spool);
     await until(() => spool.pending().length === 0 && gateway.stored.size === 2, 5000, "the replay");
     expect([...gateway.stored.keys()]).toEqual(leftover);
+  });
+
+  it("replays a long spool a window at a time, never more unacked than EVENT_WINDOW", async () => {
+    const earlier = new Spool(join(dir, "spool"));
+    const next = createIdGenerator();
+    const ids = Array.from({ length: EVENT_WINDOW * 3 }, () => next());
+    for (const [i, id] of ids.entries())
+      earlier.put({ kind: "event", v: PROTOCOL_VERSION, id, event: commandResult(i) });
+    let unacked = 0;
+    let most = 0;
+    gateway.ackDelayMs = 1;
+    gateway.onEvent = () => {
+      unacked += 1;
+      most = Math.max(most, unacked);
+    };
+    gateway.onAck = () => {
+      unacked -= 1;
+    };
+    const spool = new Spool(join(dir, "spool"));
+    connection = connect(spool);
+    await until(() => gateway.stored.size === ids.length, 15_000, "the whole replay");
+    expect([...gateway.stored.keys()]).toEqual(ids);
+    expect(most).toBeLessThanOrEqual(EVENT_WINDOW);
+    expect(most).toBeGreaterThan(EVENT_WINDOW / 2);
   });
 
   it("resolves an ack wait on the ack, and at once when it cannot come", async () => {

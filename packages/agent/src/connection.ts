@@ -18,6 +18,12 @@ import type { EventMessage, Spool } from "./spool";
 export type Command = Extract<ServerMessage, { kind: "command" }>;
 
 const WELCOME_TIMEOUT_MS = 30_000;
+/**
+ * Events sent and not yet acked, at most: a long spool is replayed this many
+ * at a time, as acks come back, so the gateway's flood limits never take a
+ * replay for a flood, and the server's memory holds at most this many.
+ */
+export const EVENT_WINDOW = 256;
 
 export interface ConnectionOptions {
   /** ws(s)://…/agent/v1 */
@@ -51,6 +57,9 @@ export class GatewayConnection {
   private welcomeTimer: NodeJS.Timeout | null = null;
   private awaitingPong = false;
   private readonly ackWaiters = new Map<string, Set<(acked: boolean) => void>>();
+  /** Spooled events waiting for a place in the window, in the order they were made. */
+  private outbox: EventMessage[] = [];
+  private readonly inFlight = new Set<string>();
 
   constructor(private readonly options: ConnectionOptions) {}
 
@@ -77,7 +86,10 @@ export class GatewayConnection {
   publish(event: AgentEvent, id = this.options.newEventId()): string {
     const message: EventMessage = { kind: "event", v: PROTOCOL_VERSION, id, event };
     this.options.spool.put(message);
-    this.send(message);
+    if (this.welcomed) {
+      this.outbox.push(message);
+      this.flushEvents();
+    }
     return id;
   }
 
@@ -100,6 +112,16 @@ export class GatewayConnection {
       waiters.add(done);
       this.ackWaiters.set(id, waiters);
     });
+  }
+
+  /** Sends spooled events while the window has room, oldest first. */
+  private flushEvents(): void {
+    while (this.welcomed && this.inFlight.size < EVENT_WINDOW && this.outbox.length > 0) {
+      const message = this.outbox.shift()!;
+      if (!this.options.spool.has(message.id) || this.inFlight.has(message.id)) continue;
+      this.inFlight.add(message.id);
+      this.send(message);
+    }
   }
 
   private send(message: AgentMessage): void {
@@ -169,6 +191,8 @@ export class GatewayConnection {
         this.options.spool.ack(message.ids);
         for (const id of message.ids) for (const done of this.ackWaiters.get(id) ?? []) done(true);
         for (const id of message.ids) this.ackWaiters.delete(id);
+        for (const id of message.ids) this.inFlight.delete(id);
+        this.flushEvents();
         return;
       case "command":
         this.options.onCommand?.(message);
@@ -189,11 +213,13 @@ export class GatewayConnection {
     this.welcomed = true;
     this.attempts = 0;
     log.info("gateway: connected", { nodeId, url: this.options.url });
-    // Replay in id order, which is the order the events were made. Synchronous:
-    // nothing can be published between reading the spool and sending it.
+    // Replay in id order, which is the order the events were made, a window at a time. Synchronous:
+    // nothing can be published between reading the spool and queueing it.
     const pending = this.options.spool.pending();
-    for (const event of pending) this.send(event);
-    if (pending.length) log.info("gateway: replayed spooled events", { count: pending.length });
+    this.outbox = [...pending];
+    this.inFlight.clear();
+    this.flushEvents();
+    if (pending.length) log.info("gateway: replaying spooled events", { count: pending.length });
     this.startHeartbeat(boundedHeartbeatSec(heartbeatSec, this.options.heartbeatSec));
     this.options.onConnected?.({ nodeId, connectedUsec });
   }
@@ -224,6 +250,8 @@ export class GatewayConnection {
     this.heartbeatTimer = null;
     for (const waiters of this.ackWaiters.values()) for (const done of waiters) done(false);
     this.ackWaiters.clear();
+    this.outbox = [];
+    this.inFlight.clear();
   }
 
   private scheduleReconnect(): void {

@@ -15,6 +15,7 @@ import { WebSocketServer } from "ws";
 import type { ControlServer } from "../server";
 import { AuditThrottle } from "./audit-throttle";
 import { handleEnroll } from "./enroll";
+import { DEFAULT_FLOOD_LIMITS, type FloodLimits, PerMinute } from "./flood";
 import { bearerOf, clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
 import { AgentSession } from "./session";
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   databaseUrl: string;
   heartbeatSec?: number;
   helloTimeoutMs?: number;
+  /** Flood limits per connection and node (defaults: DEFAULT_FLOOD_LIMITS). */
+  limits?: Partial<FloodLimits>;
   /** How often connected nodes are checked for commands and revocations a lost NOTIFY did not bring. */
   reconcileMs?: number;
   log?: (line: string) => void;
@@ -44,6 +47,8 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
     void work.finally(() => inFlight.delete(work));
   };
   const auditThrottle = new AuditThrottle();
+  const limits = { ...DEFAULT_FLOOD_LIMITS, ...options.limits };
+  const nodeEvents = new PerMinute(limits.eventsPerMinute);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   server.route(ENROLL_PATH, (req, res) => {
@@ -74,6 +79,8 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
           heartbeatSec,
           helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
           log,
+          limits,
+          nodeEvents,
         });
         sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
         sessions.set(node.id, session);

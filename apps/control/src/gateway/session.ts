@@ -19,11 +19,15 @@ import {
 } from "@softfleet/protocol";
 import type { WebSocket } from "ws";
 import { z } from "zod";
+import { ConnectionFlood, type FloodLimits, type PerMinute } from "./flood";
 
 export interface SessionOptions {
   heartbeatSec: number;
   helloTimeoutMs: number;
   log: (line: string) => void;
+  limits: FloodLimits;
+  /** Events per node and minute, shared by the gateway's sessions (a node may reconnect to reset its own). */
+  nodeEvents: PerMinute;
 }
 
 const MAX_BAD_FRAMES = 10;
@@ -44,6 +48,9 @@ export class AgentSession {
   private greeted = false;
   private badFrames = 0;
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private helloSeen = false;
+  private readonly flood: ConnectionFlood;
   private readonly helloTimer: NodeJS.Timeout;
 
   constructor(
@@ -57,10 +64,20 @@ export class AgentSession {
       () => this.close(CloseCode.policyViolation, "send hello first, within 10 s of connecting"),
       options.helloTimeoutMs,
     );
+    this.flood = new ConnectionFlood(options.limits);
     socket.on("message", (data, isBinary) => {
+      const buffer = data as Buffer;
+      const flooding = this.flood.admitFrame(buffer.length);
+      if (flooding) return this.cutOff(CloseCode.policyViolation, `flood: ${flooding}`);
+      // Reading pauses while the database works through a backlog (a spool replay); frames that
+      // were already read past twice that mean the client ignores the pause: cut off.
+      if (++this.queued >= options.limits.maxQueued * 2) {
+        return this.cutOff(CloseCode.tryAgainLater, `flood: over ${options.limits.maxQueued * 2} frames waiting`);
+      }
+      if (this.queued >= options.limits.maxQueued && !socket.isPaused) socket.pause();
       // Frames are handled one at a time, in order: an ack never overtakes its event.
       this.queue = this.queue
-        .then(() => this.onFrame(data as Buffer, isBinary))
+        .then(() => this.onFrame(buffer, isBinary))
         .catch((error: Error) => {
           options.log(`node ${nodeId}: ${error.message}`);
           this.send({
@@ -70,6 +87,10 @@ export class AgentSession {
             message: "the server could not store that; retry",
             ref: null,
           });
+        })
+        .finally(() => {
+          this.queued -= 1;
+          if (socket.isPaused && this.queued <= options.limits.maxQueued / 2) socket.resume();
         });
     });
     socket.on("close", () => clearTimeout(this.helloTimer));
@@ -81,6 +102,18 @@ export class AgentSession {
 
   close(code: number, reason: string) {
     this.socket.close(code, reason);
+  }
+
+  /** Ends a connection that passed a limit: at once, dropping what it queued (nothing of it was acked). */
+  private cutOff(code: number, reason: string) {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.options.log(`node ${this.nodeId}: closing its connection: ${reason}`);
+    this.socket.close(code, reason.slice(0, 120));
+    setTimeout(() => this.socket.terminate(), 1_000).unref();
+  }
+
+  private get open() {
+    return this.socket.readyState === this.socket.OPEN;
   }
 
   get isGreeted() {
@@ -112,7 +145,24 @@ export class AgentSession {
       return this.refuse(parsed.code, parsed.error);
     }
     const message = parsed.message;
+    // A connection cut off for flooding stores nothing more of what it had queued.
+    if (!this.open) return;
     if (!this.greeted && message.kind !== "hello") return this.refuse("hello-first", "the first message must be hello");
+    if (message.kind === "hello") {
+      if (this.helloSeen) return this.cutOff(CloseCode.policyViolation, "one hello per connection");
+      this.helloSeen = true;
+    }
+    if (message.kind === "state") {
+      const flooding = this.flood.admitState();
+      if (flooding) return this.cutOff(CloseCode.policyViolation, `flood: ${flooding}`);
+    }
+    if (message.kind === "event" && !this.options.nodeEvents.take(this.nodeId)) {
+      // Not acked: the agent keeps it spooled and sends it again after reconnecting.
+      return this.cutOff(
+        CloseCode.tryAgainLater,
+        `flood: more than ${this.options.limits.eventsPerMinute} events a minute from this node`,
+      );
+    }
     await this.handle(message);
   }
 
