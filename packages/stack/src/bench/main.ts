@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
+import { benchFlood } from "./flood";
 import { benchLabReboots } from "./lab-reboots";
 import { benchReportPage } from "./report-page";
 import { benchReports } from "./reports";
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
     return { name: "lab benchmarks", skipped: missing };
   },
   engine: () => benchRolloutEngine(),
+  flood: () => benchFlood(),
   reports: () => benchReports(),
   "report-page": () => benchReportPage(),
   "rollout-lab": async () => {
