@@ -126,11 +126,16 @@ function flood(url: string, node: { credential: string; machineId: string; n: nu
   let stopped = false;
   let sent = 0;
   let current: WebSocket | null = null;
+  let refused = 0;
   const closes: number[] = [];
   const frame = JSON.stringify({ kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: "1" });
   const run = async () => {
     while (!stopped) {
-      const client = await greeted(url, node).catch(() => null);
+      const client = await greeted(url, node).catch((error: Error) => {
+        refused += 1;
+        if (refused <= 3) console.error(`[bench] flood: the flooder's reconnect failed: ${error.message}`);
+        return null;
+      });
       if (!client) {
         await new Promise((r) => setTimeout(r, 50));
         continue;
@@ -156,7 +161,7 @@ function flood(url: string, node: { credential: string; machineId: string; n: nu
       stopped = true;
       current?.terminate();
       await done;
-      return { framesSent: sent, cutOff: closes.length, closeCodes: [...new Set(closes)] };
+      return { framesSent: sent, cutOff: closes.length, reconnectsRefused: refused, closeCodes: [...new Set(closes)] };
     },
   };
 }
@@ -205,6 +210,8 @@ export async function benchFlood() {
     const round = async () =>
       (await Promise.all(rebooters.map((node) => rebootCycles(stack.control.url, node)))).flat();
 
+    console.error("[bench] flood: warming up (one round, not measured)");
+    await round();
     console.error(`[bench] flood: baseline, ${REBOOTERS} nodes x ${CYCLES} soft-reboots without a flood`);
     const baseline = await round();
     console.error(`[bench] flood: the same while node 0 sends ${FLOOD_FRAMES_PER_SEC} frames/s`);
