@@ -52,3 +52,15 @@ export async function ensureDemoAdmin(db: Db, dataDir: string): Promise<DemoAdmi
   }
   return { state: "changed", username: saved.username };
 }
+
+/**
+ * What `npm start` prints for the demo admin: the password once, when it is
+ * made (a terminal's scrollback or a CI log keeps what it shows); afterwards
+ * where it is kept.
+ */
+export function demoLoginLine(demo: Extract<DemoAdmin, { state: "ready" }>, dataDir: string): string {
+  const file = join(dataDir, "demo-credentials.json");
+  return demo.created
+    ? `  log in as:            ${demo.credentials.username} / ${demo.credentials.password}   (demo admin, created now; kept in ${file})`
+    : `  log in as:            ${demo.credentials.username} (its password is in ${file}, mode 600)`;
+}

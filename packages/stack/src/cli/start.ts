@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { createPrismaClient, redact } from "@softfleet/db";
 import { repoRoot } from "@softfleet/db/paths";
 import type { SimulatedFleet } from "@softfleet/simagent";
-import { ensureDemoAdmin } from "../demo";
+import { demoLoginLine, ensureDemoAdmin } from "../demo";
 import { loadStackEnv, StackEnvError } from "../env";
 import { type LabFleet, labUnavailable, startLabFleet } from "../lab-fleet";
 import { stepper } from "../progress";
@@ -107,9 +107,7 @@ async function main() {
     `  database:             ${stack.database.embedded ? `embedded PostgreSQL, files in ${stack.database.dataDir}` : redact(stack.database.url)}`,
   ];
   if (demo.state === "ready") {
-    lines.push(
-      `  log in as:            ${demo.credentials.username} / ${demo.credentials.password}${demo.created ? "   (demo admin, created now)" : ""}`,
-    );
+    lines.push(demoLoginLine(demo, dataDir));
   } else if (demo.state === "changed") {
     lines.push(
       `  log in as:            ${demo.username} (its demo password was changed; \`npm run user -- reset-password --username ${demo.username}\` sets a new one)`,
