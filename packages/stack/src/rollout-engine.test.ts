@@ -125,6 +125,12 @@ describe("the rollout engine on simulated nodes", () => {
     }
     expect(rebooted.size).toBe(218);
     expect([...acceptedCommands(fleet!).values()].every((n) => n <= 1)).toBe(true);
+    // Every reboot command the engine wrote is in the audit log, with the step that wrote it.
+    const audited = await db.auditEntry.findMany({ where: { action: "rollout.reboot_commanded", targetId: id } });
+    expect(audited.every((entry) => entry.actorType === "engine")).toBe(true);
+    const auditedCommands = audited.flatMap((entry) => (entry.details as { commands: Array<{ id: string }> }).commands);
+    const commands = await db.nodeCommand.findMany({ where: { rolloutId: id }, select: { id: true } });
+    expect(auditedCommands.map((c) => c.id).sort()).toEqual(commands.map((c) => c.id).sort());
     // Every batch is done, in order, the canary first.
     const batches = await db.rolloutBatch.findMany({ where: { rolloutId: id }, orderBy: { index: "asc" } });
     expect(batches.map((b) => [b.kind, b.status])).toEqual([

@@ -241,6 +241,15 @@ const WRITE_SQL = `
       input.r->>'id', (input.r->>'now')::timestamp(3)
     FROM input, jsonb_to_recordset(input.j->'commands') AS c(id text, "nodeId" text)
   ),
+  commands_audit AS (
+    -- The engine's reboot commands are audited with the step that made them: which nodes, which commands.
+    INSERT INTO "AuditEntry" (at, "actorType", "actorName", action, "targetType", "targetId", details)
+    SELECT (input.r->>'now')::timestamp(3), 'engine', '${ENGINE_NAME}', 'rollout.reboot_commanded', 'rollout',
+      input.r->>'id',
+      jsonb_build_object('count', jsonb_array_length(input.j->'commands'), 'requireNextroot',
+        (input.j->>'requireNextroot')::boolean, 'commands', input.j->'commands')
+    FROM input WHERE jsonb_array_length(input.j->'commands') > 0
+  ),
   changed AS (
     UPDATE "RolloutNode" rn SET
       status = v.status,
