@@ -15,6 +15,7 @@ import { createIdGenerator } from "./ids";
 import { type InhibitorOptions, ShutdownInhibitor } from "./inhibitor";
 import { errorText, log } from "./log";
 import { type HostIdentity, nodeIdentityOf, nodeStateOf, type Observation, observe, stateKey } from "./node-state";
+import { RebootLimit } from "./reboot-limit";
 import { type FinishWait, reportReboot, waitForBootFinish } from "./reboot-report";
 import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
 import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
@@ -70,10 +71,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let pending: RebootAssessment | null = null;
   let currentSignal: Snapshot["signal"] = null;
   const handledCommands = new HandledCommands(config.runtimeDir);
+  const rebootLimit = new RebootLimit(config.stateDir, config.rebootCommandLimit);
+  const trust = {
+    caFile: config.caFile,
+    pinnedFingerprint: config.pinnedFingerprint,
+    allowInsecure: config.allowInsecure,
+  };
   let warmedUp = false;
 
   const connection = new GatewayConnection({
     url: controlEndpoint(config.controlUrl, AGENT_WS_PATH, "ws"),
+    trust,
     spool,
     newEventId: createIdGenerator(),
     heartbeatSec: config.heartbeatSec,
@@ -105,6 +113,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         shutdownUnderWay: () => shutdownUnderWay,
         rebootWithFlags: (flags) => rebootWithFlags(bus, flags),
         ackTimeoutMs: config.ackTimeoutMs,
+        limit: rebootLimit,
       });
     },
   });
@@ -224,6 +233,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       try {
         const { credential } = await ensureCredential({
           controlUrl: config.controlUrl,
+          trust,
           stateDir: config.stateDir,
           token: config.enrollmentToken,
           machineId: identity.machineId,

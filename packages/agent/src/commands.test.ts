@@ -42,6 +42,23 @@ describe("soft-reboot command", () => {
     expect(node.logind.rebootCalls).toHaveLength(1);
   });
 
+  it("refuses reboot commands past the node's own limit, across agent restarts (each soft-reboot is one)", async () => {
+    node = await createNode({ rebootCommandLimit: { count: 1, perSeconds: 3600 } });
+    await node.start();
+    await node.connected();
+    command("cmd-limit-0001", false);
+    await until(() => node.logind.rebootCalls.length === 1, 5000, "the first reboot");
+    // The agent restarts, as after a soft-reboot: the limit is kept on disk.
+    await node.stopAgent();
+    await node.start();
+    await node.connected();
+    command("cmd-limit-0002", false);
+    await until(() => results().length === 2, 5000, "the second answer");
+    expect(results()[1]).toMatchObject({ commandId: "cmd-limit-0002", outcome: "refused" });
+    expect((results()[1] as { reason: string }).reason).toContain("at most 1 reboot commands in 3600 s");
+    expect(node.logind.rebootCalls).toHaveLength(1);
+  });
+
   it("refuses by itself when a new image is required and /run/nextroot is not set up", async () => {
     node = await createNode();
     await node.start();

@@ -10,6 +10,8 @@ export interface CommandDeps {
   shutdownUnderWay: () => boolean;
   rebootWithFlags: (flags: bigint) => Promise<void>;
   ackTimeoutMs: number;
+  /** The node's own limit on accepted reboot commands (off when absent). */
+  limit?: { refusal(): string | null; accepted(): void };
 }
 
 /**
@@ -19,7 +21,9 @@ export interface CommandDeps {
  * Returns the flags passed to logind, or null when refused.
  */
 export async function runCommand(command: Command, deps: CommandDeps): Promise<bigint | null> {
-  const decision = decideSoftReboot(command.command, deps.nextroot(), deps.shutdownUnderWay());
+  const decided = decideSoftReboot(command.command, deps.nextroot(), deps.shutdownUnderWay());
+  const limited = decided.accepted ? (deps.limit?.refusal() ?? null) : null;
+  const decision = limited ? { accepted: false as const, reason: limited } : decided;
   const resultId = deps.publish({
     type: "command-result",
     commandId: command.id,
@@ -30,6 +34,7 @@ export async function runCommand(command: Command, deps: CommandDeps): Promise<b
     log.warn("command refused", { commandId: command.id, reason: decision.reason });
     return null;
   }
+  deps.limit?.accepted();
   await deps.waitForAck(resultId, deps.ackTimeoutMs);
   log.info("soft-reboot requested from logind", { commandId: command.id, flags: `0x${decision.flags.toString(16)}` });
   try {

@@ -37,6 +37,27 @@ export const agentConfigSchema = z.strictObject({
    * "system" (honours DBUS_SYSTEM_BUS_ADDRESS) or an address such as
    * unix:path=/run/x. Abstract sockets would need the native usocket addon.
    */
+  /** PEM file of the CA (or self-signed certificate) control's https certificate is checked against. */
+  caFile: absolutePath.optional(),
+  /** Control's certificate SHA-256 fingerprint (Settings shows it): accept that certificate and no other. */
+  pinnedFingerprint: z
+    .string()
+    .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint: 64 hex digits, colons optional")
+    .optional(),
+  /** Allow http:// to a control plane that is not on loopback: tokens, credentials and commands in clear. */
+  allowInsecure: z.boolean().default(false),
+  /** At most `count` reboot commands accepted in any `perSeconds`, whoever sends them; null: no limit. */
+  rebootCommandLimit: z
+    .strictObject({
+      count: z.number().int().min(1).max(1000),
+      perSeconds: z
+        .number()
+        .int()
+        .min(60, "must be at least 60 seconds")
+        .max(30 * 86_400),
+    })
+    .nullable()
+    .default(null),
   bus: z
     .string()
     .refine((value) => value === "system" || value.startsWith("unix:path="), 'must be "system" or a unix:path= address')

@@ -14,6 +14,7 @@ import WebSocket from "ws";
 import { monotonicUsec } from "./host";
 import { log } from "./log";
 import type { EventMessage, Spool } from "./spool";
+import { checkTransport, type TrustConfig, tlsOptions } from "./trust";
 
 export type Command = Extract<ServerMessage, { kind: "command" }>;
 
@@ -28,6 +29,8 @@ export const EVENT_WINDOW = 256;
 export interface ConnectionOptions {
   /** ws(s)://…/agent/v1 */
   url: string;
+  /** How control's certificate is checked; cleartext off loopback is refused unless allowed. */
+  trust?: TrustConfig;
   spool: Spool;
   /** Built afresh for each connection: the first frame on it. */
   hello: () => Promise<{ identity: NodeIdentity; state: NodeState }>;
@@ -130,10 +133,20 @@ export class GatewayConnection {
   }
 
   private open(): void {
+    const trust = this.options.trust ?? {};
+    try {
+      checkTransport(this.options.url, trust);
+    } catch (error) {
+      // The configuration must change: retrying would send the credential in clear each time.
+      log.error("gateway: not connecting", { error: (error as Error).message });
+      this.stopped = true;
+      return;
+    }
     const socket = new WebSocket(this.options.url, {
       headers: { authorization: `Bearer ${this.credential}` },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
+      ...(this.options.url.startsWith("wss:") ? tlsOptions(trust) : {}),
     });
     this.socket = socket;
     socket.on("open", () => {

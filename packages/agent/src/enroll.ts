@@ -6,6 +6,7 @@ import { ENROLL_PATH, enrollResponse } from "@softfleet/protocol";
 import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 import { log } from "./log";
+import { checkTransport, type TrustConfig, tlsOptions } from "./trust";
 
 export const credentialSchema = z.object({ nodeId: z.string().min(1), credential: z.string().min(1) });
 export type Credential = z.infer<typeof credentialSchema>;
@@ -43,6 +44,7 @@ export function controlEndpoint(controlUrl: string, path: string, protocol?: "ws
 
 export interface EnrollInput {
   controlUrl: string;
+  trust?: TrustConfig;
   stateDir: string;
   token: string | undefined;
   machineId: string;
@@ -54,16 +56,25 @@ export interface EnrollInput {
  * HTTP with WebAssembly, which the agent's lite-mode V8 leaves out to save
  * memory, and it would load a second HTTP stack beside the one ws uses.
  */
-export function postJson(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; text: string }> {
+export function postJson(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  trust: TrustConfig = {},
+): Promise<{ status: number; text: string }> {
   const payload = JSON.stringify(body);
-  const send = url.startsWith("https:") ? httpsRequest : httpRequest;
+  const secure = url.startsWith("https:");
+  const send = secure ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    // Thrown here, it rejects: nothing is sent in clear off loopback.
+    checkTransport(url, trust);
     const req = send(
       url,
       {
         method: "POST",
         headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
         timeout: timeoutMs,
+        ...(secure ? tlsOptions(trust) : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -90,6 +101,12 @@ export async function ensureCredential(input: EnrollInput): Promise<Credential> 
     throw new EnrollmentError("not enrolled: set enrollmentToken in the config (or SOFTFLEET_ENROLLMENT_TOKEN)", false);
   }
   const url = controlEndpoint(input.controlUrl, ENROLL_PATH);
+  try {
+    checkTransport(url, input.trust ?? {});
+  } catch (error) {
+    // Not retryable: the configuration must change.
+    throw new EnrollmentError((error as Error).message, false);
+  }
   log.info("enrolling with the control plane", { url, machineId: input.machineId });
   let response: { status: number; text: string };
   try {
@@ -97,6 +114,7 @@ export async function ensureCredential(input: EnrollInput): Promise<Credential> 
       url,
       { token: input.token, machineId: input.machineId, hostname: input.hostname },
       10_000,
+      input.trust,
     );
   } catch (error) {
     throw new EnrollmentError(`cannot reach ${url}: ${(error as Error).message}`, true);

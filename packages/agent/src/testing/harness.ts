@@ -27,7 +27,13 @@ export const runningUnit = (id: string, activeEnter: bigint): FakeUnit => ({
  * logind and systemd, a fake host root, a stand-in gateway, and the agent
  * (started with `start`, restartable on the same folders).
  */
-export async function createNode(options: { oldSystemd?: boolean; ackTimeoutMs?: number } = {}) {
+export async function createNode(
+  options: {
+    oldSystemd?: boolean;
+    ackTimeoutMs?: number;
+    rebootCommandLimit?: { count: number; perSeconds: number };
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "sf-agent-it-"));
   const bus: PrivateBus = await startPrivateBus();
   const standIn: MessageBus = await connectStandIn(bus.address, ["org.freedesktop.login1", "org.freedesktop.systemd1"]);
@@ -58,6 +64,7 @@ export async function createNode(options: { oldSystemd?: boolean; ackTimeoutMs?:
     stateDir: join(dir, "state"),
     runtimeDir: join(dir, "run"),
     ackTimeoutMs: options.ackTimeoutMs,
+    rebootCommandLimit: options.rebootCommandLimit ?? null,
     bus: bus.address,
   });
 

@@ -1,0 +1,81 @@
+import { execFile } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface Pki {
+  /** The CA certificate agents trust (PEM file). */
+  caFile: string;
+  /** Control's certificate and key (PEM files), for 127.0.0.1 and localhost. */
+  certFile: string;
+  keyFile: string;
+  /** SHA-256 of control's certificate, as openssl and Settings print it. */
+  fingerprint: string;
+}
+
+/**
+ * A private CA and a server certificate for control on loopback, made with
+ * Debian's openssl (the lab's nodes share the host's network, so they reach
+ * control at 127.0.0.1). Kept in `dir` and reused: keys are mode 600.
+ */
+export async function ensureLabPki(dir: string): Promise<Pki> {
+  const caFile = join(dir, "ca.pem");
+  const caKey = join(dir, "ca.key");
+  const certFile = join(dir, "control.pem");
+  const keyFile = join(dir, "control.key");
+  const fingerprintOf = async () => new X509Certificate(await readFile(certFile)).fingerprint256;
+  try {
+    return { caFile, certFile, keyFile, fingerprint: await fingerprintOf() };
+  } catch {
+    // Not made yet.
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const openssl = async (...args: string[]) => {
+    try {
+      await run("openssl", args, { timeout: 30_000 });
+    } catch (error) {
+      throw new Error(
+        `openssl ${args[0]} failed: ${(error as Error).message} (the lab's TLS needs openssl: apt-get install -y openssl)`,
+      );
+    }
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    caKey,
+    "-out",
+    caFile,
+    "-days",
+    "3650",
+    "-subj",
+    "/CN=softfleet lab CA",
+  );
+  const csr = join(dir, "control.csr");
+  await openssl("req", ...ec, "-keyout", keyFile, "-out", csr, "-subj", "/CN=softfleet control (lab)");
+  const ext = join(dir, "control.ext");
+  await writeFile(ext, "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    caFile,
+    "-CAkey",
+    caKey,
+    "-CAcreateserial",
+    "-out",
+    certFile,
+    "-days",
+    "825",
+    "-extfile",
+    ext,
+  );
+  return { caFile, certFile, keyFile, fingerprint: await fingerprintOf() };
+}
