@@ -4,7 +4,9 @@ import { createUser } from "@softfleet/api";
 import { createPrismaClient, formatDatabaseUrl, parseDatabaseUrl } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
+import { labPki } from "@softfleet/lab";
 import { startStack } from "@softfleet/stack";
+import { labUnavailable } from "@softfleet/stack/lab";
 import pg from "pg";
 import { E2E_USERS } from "./tests/users";
 
@@ -33,7 +35,10 @@ export default async function globalSetup() {
       await client.end();
     };
   }
+  // Where the lab can run, control serves TLS with the lab's CA, so the lab specs' agents take the TLS path.
+  const controlTls = (await labUnavailable()) ? undefined : await labPki();
   const stack = await startStack({
+    controlTls,
     root: repoRoot(),
     dataDir,
     databaseUrl,
@@ -54,6 +59,7 @@ export default async function globalSetup() {
   process.env.E2E_BASE_URL = stack.web.url;
   process.env.E2E_DATABASE_URL = stack.database.url;
   process.env.E2E_CONTROL_URL = stack.control.url;
+  if (controlTls) process.env.E2E_CONTROL_CA = controlTls.caFile;
   await writeFile(join(dataDir, "stack.json"), JSON.stringify({ web: stack.web.url }));
 
   return async () => {

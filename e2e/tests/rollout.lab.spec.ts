@@ -16,6 +16,7 @@ test.beforeAll(async () => {
   fleet = await startLabFleet({
     databaseUrl: process.env.E2E_DATABASE_URL!,
     controlUrl: process.env.E2E_CONTROL_URL!,
+    caFile: process.env.E2E_CONTROL_CA,
     nodes: 4,
     firstIndex: 51,
     label: "e2e rollout nodes",

@@ -14,6 +14,7 @@ test.beforeAll(async () => {
   fleet = await startLabFleet({
     databaseUrl: process.env.E2E_DATABASE_URL!,
     controlUrl: process.env.E2E_CONTROL_URL!,
+    caFile: process.env.E2E_CONTROL_CA,
     nodes: 2,
     firstIndex: 11,
     label: "e2e lab nodes",

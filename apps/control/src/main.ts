@@ -1,3 +1,4 @@
+import type { Server as TlsServer } from "node:tls";
 import { createPrismaClient, redact } from "@softfleet/db";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
@@ -5,6 +6,7 @@ import { startReportWarmer } from "./reports/warm";
 import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
+import { readTls, recordControlTls } from "./tls";
 
 const log = (message: string) => console.error(`[control] ${message}`);
 
@@ -16,7 +18,15 @@ async function main() {
   } catch (error) {
     throw new Error(`cannot reach the database at ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
   }
-  const server = createControlServer(db);
+  const tlsFiles =
+    env.CONTROL_TLS_CERT && env.CONTROL_TLS_KEY
+      ? { certFile: env.CONTROL_TLS_CERT, keyFile: env.CONTROL_TLS_KEY }
+      : null;
+  const tls = tlsFiles ? readTls(tlsFiles) : null;
+  const server = createControlServer(db, tls ?? undefined);
+  await recordControlTls(db, tls?.fingerprint ?? null).catch((error: Error) =>
+    log(`could not record the certificate's fingerprint for Settings: ${error.message}`),
+  );
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
   // Its own thread and connections: a fleet reconnecting at once must not make the engine wait.
   const engine = await startRolloutEngineThread(
@@ -33,7 +43,24 @@ async function main() {
     );
     server.listen(env.CONTROL_PORT, env.CONTROL_HOST, resolve);
   });
-  log(`listening on http://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz, agents on /agent/v1)`);
+  const scheme = tls ? "https" : "http";
+  log(`listening on ${scheme}://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz, agents on /agent/v1)`);
+  if (tls) log(`TLS certificate SHA-256 fingerprint ${tls.fingerprint} (agents may pin it: pinnedFingerprint)`);
+  else if (!isLoopback(env.CONTROL_HOST)) {
+    log("WARNING: plain HTTP off loopback: set CONTROL_TLS_CERT and CONTROL_TLS_KEY, or put a TLS proxy in front");
+  }
+  // SIGHUP reloads the certificate and key (a renewed certificate) without dropping a connection.
+  process.on("SIGHUP", () => {
+    if (!tlsFiles) return log("SIGHUP: no TLS configured, nothing to reload");
+    try {
+      const next = readTls(tlsFiles);
+      (server as unknown as TlsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: "TLSv1.2" });
+      log(`SIGHUP: TLS certificate reloaded, SHA-256 fingerprint ${next.fingerprint}`);
+      void recordControlTls(db, next.fingerprint).catch(() => {});
+    } catch (error) {
+      log(`SIGHUP: TLS reload failed, keeping the certificate in use: ${(error as Error).message}`);
+    }
+  });
   const warmer = startReportWarmer(db, log);
 
   let stopping = false;
@@ -60,6 +87,10 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   exitWithSupervisor(stop);
+}
+
+function isLoopback(host: string) {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 main().catch((error) => {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Db } from "@softfleet/db";
 import { requestPath, sendJson } from "./gateway/http";
@@ -15,7 +16,7 @@ export interface ControlServer extends Server {
  * by it. Every request gets an answer at once: a target that is not a path
  * 400, an unknown path 404; no handler's failure ends the process.
  */
-export function createControlServer(db: Db): ControlServer {
+export function createControlServer(db: Db, tls?: { cert: Buffer; key: Buffer }): ControlServer {
   const routes = new Map<string, RouteHandler>();
   routes.set("/healthz", (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET for /healthz" });
@@ -29,7 +30,7 @@ export function createControlServer(db: Db): ControlServer {
         sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", database });
       });
   });
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = requestPath(req);
     if (path === null) return sendJson(res, 400, { error: "the request target is not a valid path" });
     const handler = routes.get(path);
@@ -41,7 +42,11 @@ export function createControlServer(db: Db): ControlServer {
       if (!res.headersSent) sendJson(res, 500, { error: "the server failed on that request; see its log" });
       else res.destroy();
     }
-  }) as ControlServer;
+  };
+  // With a certificate, https (and wss for the agents); the handlers are the same.
+  const server = (tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, handle)
+    : createServer(handle)) as unknown as ControlServer;
   server.route = (path, handler) => routes.set(path, handler);
   // A client that resets mid-request, or sends what is not HTTP, is answered (400) or dropped: never thrown.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {

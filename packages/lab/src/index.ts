@@ -12,7 +12,7 @@ export {
 export type { AgentFiles } from "./layers";
 export { DEMO_UNITS } from "./layout";
 export { type DownOptions, down, type UpOptions, up } from "./nodes";
-export { ensureLabPki, type Pki } from "./pki";
+export { ensureLabPki, labPki, type Pki } from "./pki";
 export { type LabPrerequisites, labPrerequisites } from "./prereq";
 export type { RunResult } from "./run";
 export { type StageOptions, type StageResult, stage } from "./stage";

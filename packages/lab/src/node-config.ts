@@ -7,6 +7,8 @@ export interface NodeConfig {
   name: string;
   controlUrl: string;
   token?: string;
+  /** The CA that signed control's certificate: installed in the node, and the agent trusts it. */
+  caPem?: string;
   ports: { survivor: number; ordinary: number };
 }
 
@@ -20,6 +22,7 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
   const agent = {
     controlUrl: config.controlUrl,
     ...(config.token ? { enrollmentToken: config.token } : {}),
+    ...(config.caPem ? { caFile: "/etc/softfleet/ca.pem" } : {}),
     watchUnits: [DEMO_UNITS.survivor, DEMO_UNITS.ordinary],
     labels: { lab: "true" },
     // The agent's credential and last state live in a host folder under /run/host: systemd
@@ -31,6 +34,7 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     "etc/machine-id": `${randomUUID().replaceAll("-", "")}\n`,
     "etc/hostname": `${config.name}\n`,
     "etc/softfleet/agent.json": `${JSON.stringify(agent, null, 2)}\n`,
+    ...(config.caPem ? { "etc/softfleet/ca.pem": config.caPem } : {}),
     "etc/softfleet/demo.env": [
       `SOFTFLEET_DEMO_SURVIVOR_PORT=${config.ports.survivor}`,
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmdirSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { LabError } from "./errors";
 import { removeTree, unmountAll } from "./fsops";
@@ -20,6 +20,8 @@ export interface UpOptions {
   firstIndex?: number;
   controlUrl?: string;
   token?: string;
+  /** The CA (PEM file on the host) that signed control's https certificate: the agents trust it. */
+  caFile?: string;
   /** How long each node may take to reach running. */
   bootTimeoutMs?: number;
 }
@@ -27,7 +29,7 @@ export interface UpOptions {
 /** Boots the nodes (in parallel) and waits until each runs; nodes already running are left as they are. */
 export async function up(options: UpOptions): Promise<LabNode[]> {
   assertPrerequisites();
-  const { nodes: count, firstIndex = 1, controlUrl = DEFAULT_CONTROL_URL, token } = options;
+  const { nodes: count, firstIndex = 1, controlUrl = DEFAULT_CONTROL_URL, token, caFile } = options;
   checkUpOptions(count, firstIndex, controlUrl, token);
   const image = await builtImage();
   const p = progress("lab up");
@@ -48,7 +50,7 @@ export async function up(options: UpOptions): Promise<LabNode[]> {
           await removeNode(existing, p);
           delete state.nodes[name];
         }
-        await bootNode(state, save, { index, name, controlUrl, token, softfleetLayer: image.softfleet.dir }, p);
+        await bootNode(state, save, { index, name, controlUrl, token, caFile, softfleetLayer: image.softfleet.dir }, p);
         const systemState = await waitUntilRunning(name, options.bootTimeoutMs);
         const record = state.nodes[name]!;
         if (systemState === "degraded") {
@@ -84,6 +86,7 @@ interface NodeSpec {
   name: string;
   controlUrl: string;
   token?: string;
+  caFile?: string;
   softfleetLayer: string;
 }
 
@@ -111,7 +114,13 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
   for (const dir of [paths.root, paths.upper, paths.work, paths.config, paths.stage, paths.agentState]) {
     await mkdir(dir, { recursive: true });
   }
-  await writeConfigLayer(paths.config, { name: spec.name, controlUrl: spec.controlUrl, token: spec.token, ports });
+  await writeConfigLayer(paths.config, {
+    name: spec.name,
+    controlUrl: spec.controlUrl,
+    token: spec.token,
+    caPem: spec.caFile ? await readFile(spec.caFile, "utf8") : undefined,
+    ports,
+  });
   const { base } = cachePaths();
   await runChecked("mount", [
     "-t",

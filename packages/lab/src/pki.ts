@@ -3,6 +3,7 @@ import { X509Certificate } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { cacheDir } from "./layout";
 
 const run = promisify(execFile);
 
@@ -78,4 +79,9 @@ export async function ensureLabPki(dir: string): Promise<Pki> {
     ext,
   );
   return { caFile, certFile, keyFile, fingerprint: await fingerprintOf() };
+}
+
+/** The lab's own PKI, kept beside its image cache. */
+export function labPki(): Promise<Pki> {
+  return ensureLabPki(join(cacheDir(), "tls"));
 }

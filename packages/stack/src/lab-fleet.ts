@@ -18,6 +18,8 @@ export async function startLabFleet(options: {
   nodes: number;
   firstIndex?: number;
   label?: string;
+  /** The CA of control's https certificate, installed in each node for its agent to trust. */
+  caFile?: string;
 }): Promise<LabFleet> {
   const lab = await import("@softfleet/lab");
   const prerequisites = lab.labPrerequisites();
@@ -54,6 +56,7 @@ export async function startLabFleet(options: {
     firstIndex: options.firstIndex,
     controlUrl: options.controlUrl,
     token,
+    caFile: options.caFile,
   });
   const names = nodes.map((node) => node.name);
   return { nodes, stop: async () => void (await lab.down({ nodes: names })) };

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { createPrismaClient } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
-import { execIn, managerProperties, waitUntilRunning } from "@softfleet/lab";
+import { execIn, labPki, managerProperties, waitUntilRunning } from "@softfleet/lab";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
 import { type AppProcess, startControl, waitForHttp } from "./processes";
@@ -46,7 +46,10 @@ describe.skipIf(missing !== null && !required)(
       if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
       dataDir = await makeScratchDir("softfleet-lab-spool-");
       const controlPort = await freePort();
+      // The lab's agents talk to control over TLS, with the CA the lab made.
+      const tls = await labPki();
       stack = await startStack({
+        controlTls: tls,
         root: repoRoot(),
         dataDir,
         pgPort: await freePort(),
@@ -60,6 +63,7 @@ describe.skipIf(missing !== null && !required)(
         fleet = await startLabFleet({
           databaseUrl: stack.database.url,
           controlUrl: stack.control.url,
+          caFile: tls.caFile,
           nodes: 1,
           firstIndex: 21,
           label: "spool test",
@@ -92,6 +96,7 @@ describe.skipIf(missing !== null && !required)(
           databaseUrl: stack.database.url,
           host: "127.0.0.1",
           port: controlPort,
+          tls,
         };
         stack.control = startControl(common);
         await waitForHttp(stack.control, "/healthz");

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -8,6 +11,8 @@ export interface AppProcess {
   name: string;
   child: ChildProcess;
   url: string;
+  /** The CA to trust for an https url. */
+  caFile?: string;
   stop(): Promise<void>;
   exited: Promise<number | null>;
 }
@@ -20,6 +25,14 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives each line the process prints. */
   output?: (name: string, line: string) => void;
+  /** Control only: serve https with this certificate (the CA is what probes and agents trust). */
+  tls?: ControlTls;
+}
+
+export interface ControlTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 function launch(
@@ -29,6 +42,7 @@ function launch(
   env: NodeJS.ProcessEnv,
   url: string,
   output?: AppOptions["output"],
+  caFile?: string,
 ): AppProcess {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, {
@@ -52,6 +66,7 @@ function launch(
     name,
     child,
     url,
+    caFile,
     exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -76,9 +91,11 @@ export function startControl(options: AppOptions): AppProcess {
       DATABASE_URL: options.databaseUrl,
       CONTROL_HOST: options.host,
       CONTROL_PORT: String(options.port),
+      ...(options.tls ? { CONTROL_TLS_CERT: options.tls.certFile, CONTROL_TLS_KEY: options.tls.keyFile } : {}),
     },
-    `http://${options.host}:${options.port}`,
+    `${options.tls ? "https" : "http"}://${options.host}:${options.port}`,
     options.output,
+    options.tls?.caFile,
   );
 }
 
@@ -113,13 +130,24 @@ export async function waitForHttp(
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     if (died) throw new Error(`${app.name} exited before it answered on ${app.url}${path}; its output is above`);
-    try {
-      const response = await fetch(`${app.url}${path}`, { redirect: "manual", signal: AbortSignal.timeout(2_000) });
-      if (response.status < 400) return;
-    } catch {
-      // not listening yet
-    }
+    const status = await probe(`${app.url}${path}`, app.caFile).catch(() => 0);
+    if (status > 0 && status < 400) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${app.name} did not answer on ${app.url}${path} within ${timeoutMs / 1000} s`);
+}
+
+/** The status of a GET (https with `caFile` as the only trusted root), without following redirects. */
+export function probe(url: string, caFile?: string): Promise<number> {
+  const secure = url.startsWith("https:");
+  const send = secure ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { timeout: 2_000, ...(secure && caFile ? { ca: readFileSync(caFile) } : {}) }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer within 2 s")));
+    req.on("error", reject);
+    req.end();
+  });
 }

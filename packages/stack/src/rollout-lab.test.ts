@@ -1,5 +1,5 @@
 import { actOnRollout, createRollout } from "@softfleet/fleet";
-import { execIn, managerProperties, stage } from "@softfleet/lab";
+import { execIn, labPki, managerProperties, stage } from "@softfleet/lab";
 import type { RolloutPlanInput } from "@softfleet/rollout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
@@ -91,10 +91,13 @@ describe.skipIf(missing !== null && !required)(
     beforeAll(async () => {
       if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
       t = await createTestDatabase();
-      control = await startTestControl(t);
+      // The lab's agents talk to control over TLS, with the CA the lab made.
+      const tls = await labPki();
+      control = await startTestControl(t, { tls });
       fleet = await startLabFleet({
         databaseUrl: t.url,
         controlUrl: control.url,
+        caFile: tls.caFile,
         nodes: 4,
         firstIndex: 41,
         label: "rollout lab test",

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { migrateDeploy } from "@softfleet/db/migrate";
 import { type ProvidedDatabase, provideDatabase } from "./database";
-import { type AppProcess, startControl, startWeb, waitForHttp } from "./processes";
+import { type AppProcess, type ControlTls, startControl, startWeb, waitForHttp } from "./processes";
 
 export interface StackOptions {
   root: string;
@@ -19,6 +19,8 @@ export interface StackOptions {
   /** Aborting (a Ctrl-C during start) stops whatever was started and rejects. */
   signal?: AbortSignal;
   log?: (source: string, line: string) => void;
+  /** Control serves https with this certificate (the lab's tests: agents talk TLS). */
+  controlTls?: ControlTls;
 }
 
 export interface Stack {
@@ -53,7 +55,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     log("migrate", await migrateDeploy(database.url));
     step("starting the control plane and the web app");
     const common = { root: options.root, databaseUrl: database.url, host: options.host, env: options.env, output: log };
-    const control = startControl({ ...common, port: options.controlPort });
+    const control = startControl({ ...common, port: options.controlPort, tls: options.controlTls });
     apps.push(control);
     const web = startWeb({ ...common, port: options.webPort });
     apps.push(web);

@@ -1,7 +1,7 @@
 import { freePort } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { createEnrollmentToken } from "@softfleet/fleet";
-import { type AppProcess, startControl, waitForHttp } from "../processes";
+import { type AppProcess, type ControlTls, startControl, waitForHttp } from "../processes";
 import type { TestDatabase } from "./database";
 
 export interface TestControl {
@@ -18,7 +18,7 @@ export interface TestControl {
 /** A real control process (gateway and rollout engine) on the test database, on a free port. */
 export async function startTestControl(
   t: TestDatabase,
-  options: { env?: NodeJS.ProcessEnv; port?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; port?: number; tls?: ControlTls } = {},
 ): Promise<TestControl> {
   const output: string[] = [];
   const control = startControl({
@@ -27,6 +27,7 @@ export async function startTestControl(
     host: "127.0.0.1",
     port: options.port ?? (await freePort()),
     env: options.env,
+    tls: options.tls,
     output: (_name, line) => output.push(line),
   });
   try {
