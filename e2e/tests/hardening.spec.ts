@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import { connect as tlsConnect } from "node:tls";
 import { expect, test } from "@playwright/test";
 import { logIn } from "./helpers";
 
@@ -72,4 +73,19 @@ test("a body over 1 MiB is refused with 413, chunked or not, and the server keep
   }).catch(() => ({ status: 413, body: "connection closed after the answer" }));
   expect(chunked.status).toBe(413);
   await logIn(page, "viewer");
+});
+
+test("Settings shows the certificate control presents, for agents to pin", async ({ page }) => {
+  test.skip(!process.env.E2E_CONTROL_CA, "control runs plain HTTP here (no lab: no lab CA)");
+  const control = new URL(process.env.E2E_CONTROL_URL!);
+  const presented = await new Promise<string>((resolve, reject) => {
+    const socket = tlsConnect({ host: control.hostname, port: Number(control.port), rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.on("error", reject);
+  });
+  await logIn(page, "admin");
+  await page.goto("/settings");
+  await expect(page.getByTestId("control-fingerprint").first()).toHaveText(presented);
 });

@@ -24,6 +24,12 @@ export const enrollmentRouter = router({
     }),
   ),
 
+  /** How agents reach control: its certificate's SHA-256 fingerprint (null: plain HTTP), for the enrollment command. */
+  controlTls: adminProcedure.query(async ({ ctx }) => {
+    const row = await ctx.db.controlTls.findUnique({ where: { id: "control" } });
+    return { fingerprint: row?.fingerprint ?? null, since: row?.updatedAt ?? null };
+  }),
+
   /** The token is in the answer once and never again (only its hash is kept). */
   create: adminProcedure
     .input(

@@ -1,17 +1,30 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef } from "react";
 import { Button } from "~/components/ui";
+import { useTRPC } from "~/trpc/client";
+import { ControlTlsNote } from "./control-tls-note";
 import { CopyButton } from "./copy-button";
 
 /** The new token, shown once, with a ready-made agent configuration. */
 export function CreatedToken({ token, label, onDismiss }: { token: string; label: string; onDismiss: () => void }) {
+  const trpc = useTRPC();
+  const fingerprint = useQuery(trpc.enrollment.controlTls.queryOptions()).data?.fingerprint ?? null;
   const headingId = useId();
   const inputId = useId();
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
+  // With TLS, the agent pins control's certificate; without, it would refuse http:// off loopback anyway.
   const config = JSON.stringify(
-    { controlUrl: "http://<control host>:3001", enrollmentToken: token, watchUnits: [] },
+    fingerprint
+      ? {
+          controlUrl: "https://<control host>:3001",
+          pinnedFingerprint: fingerprint,
+          enrollmentToken: token,
+          watchUnits: [],
+        }
+      : { controlUrl: "http://<control host>:3001", enrollmentToken: token, watchUnits: [] },
     null,
     2,
   );
@@ -52,6 +65,7 @@ export function CreatedToken({ token, label, onDismiss }: { token: string; label
           the services to watch across soft-reboots in <code className="font-mono">watchUnits</code>, for example{" "}
           <code className="font-mono">[&quot;nginx.service&quot;]</code>.
         </p>
+        <ControlTlsNote fingerprint={fingerprint} />
         <CopyButton text={config} label="Copy configuration" />
       </div>
       <Button kind="secondary" onClick={onDismiss}>

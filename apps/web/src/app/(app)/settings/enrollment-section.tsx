@@ -5,6 +5,7 @@ import { ConfirmButton } from "~/components/confirm-dialog";
 import { LocalTime, RelativeTime } from "~/components/time";
 import { FormError, tableClass, tdClass, thClass } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
+import { ControlTlsNote } from "./control-tls-note";
 import { CreateTokenForm } from "./create-token-form";
 import { type EnrollmentToken, type TokenStatus, tokenStatus, useInvalidateTokens } from "./use-tokens";
 
@@ -66,6 +67,7 @@ function TokenRow({ token, now }: { token: EnrollmentToken; now: number }) {
 export function EnrollmentSection() {
   const trpc = useTRPC();
   const tokens = useQuery(trpc.enrollment.list.queryOptions());
+  const tls = useQuery(trpc.enrollment.controlTls.queryOptions());
   const now = tokens.dataUpdatedAt || Date.now();
   return (
     <>
@@ -73,6 +75,11 @@ export function EnrollmentSection() {
         A host&apos;s softfleet agent presents an enrollment token once to join the fleet; afterwards it uses its own
         credential. Give each batch of hosts its own token, and revoke tokens you no longer need.
       </p>
+      {tls.data && (
+        <div className="mb-4 max-w-prose">
+          <ControlTlsNote fingerprint={tls.data.fingerprint} />
+        </div>
+      )}
       <CreateTokenForm />
       <h3 className="mt-6 mb-2 font-semibold">Tokens</h3>
       {tokens.isPending && <p role="status">Loading tokens…</p>}
