@@ -80,6 +80,8 @@ function launch(
 
 export function startControl(options: AppOptions): AppProcess {
   const tsx = require.resolve("tsx", { paths: [options.root] });
+  // TLS from the test's options, or from the operator's environment (npm start with CONTROL_TLS_*).
+  const env = { ...process.env, ...options.env };
   const cwd = join(options.root, "apps/control");
   return launch(
     "control",
@@ -93,7 +95,7 @@ export function startControl(options: AppOptions): AppProcess {
       CONTROL_PORT: String(options.port),
       ...(options.tls ? { CONTROL_TLS_CERT: options.tls.certFile, CONTROL_TLS_KEY: options.tls.keyFile } : {}),
     },
-    `${options.tls ? "https" : "http"}://${options.host}:${options.port}`,
+    `${options.tls || env.CONTROL_TLS_CERT ? "https" : "http"}://${options.host}:${options.port}`,
     options.output,
     options.tls?.caFile,
   );
@@ -137,12 +139,18 @@ export async function waitForHttp(
   throw new Error(`${app.name} did not answer on ${app.url}${path} within ${timeoutMs / 1000} s`);
 }
 
-/** The status of a GET (https with `caFile` as the only trusted root), without following redirects. */
+/**
+ * The status of a GET, without following redirects. Over https, `caFile` is
+ * the only trusted root; without one (control's own certificate from the
+ * operator's environment, on loopback) the certificate is not checked: this
+ * only asks whether the process answers.
+ */
 export function probe(url: string, caFile?: string): Promise<number> {
   const secure = url.startsWith("https:");
   const send = secure ? httpsRequest : httpRequest;
+  const trust = secure ? (caFile ? { ca: readFileSync(caFile) } : { rejectUnauthorized: false }) : {};
   return new Promise((resolve, reject) => {
-    const req = send(url, { timeout: 2_000, ...(secure && caFile ? { ca: readFileSync(caFile) } : {}) }, (res) => {
+    const req = send(url, { timeout: 2_000, ...trust }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

@@ -104,6 +104,9 @@ async function main() {
     "",
     `  softfleet is running: ${stack.web.url}`,
     `  control plane:        ${stack.control.url}/healthz`,
+    stack.control.url.startsWith("https:")
+      ? "  agents:               TLS (control's certificate from CONTROL_TLS_CERT)"
+      : "  agents:               plain HTTP, on loopback only (for other hosts set CONTROL_TLS_CERT and CONTROL_TLS_KEY: see SECURITY.md)",
     `  database:             ${stack.database.embedded ? `embedded PostgreSQL, files in ${stack.database.dataDir}` : redact(stack.database.url)}`,
   ];
   if (demo.state === "ready") {
