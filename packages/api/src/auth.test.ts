@@ -28,6 +28,22 @@ describe("logging in", () => {
     expect(me.data).toMatchObject({ id: user.id, username: "olivia", role: "operator" });
   });
 
+  it("over https names the cookie __Host- (Secure, whole site, this host only) and reads only that one", async () => {
+    await signedInUser(t.db, "viewer", "hera");
+    const result = await api.call("auth.login", { username: "hera", password: TEST_PASSWORD }, { secure: true });
+    const cookie = result.setCookies[0]!;
+    expect(cookie).toMatch(/^__Host-softfleet_session=[\w-]{43}; Path=\/; /);
+    expect(cookie).toContain("Secure");
+    expect(cookie).not.toContain("Domain");
+    const pair = cookie.split(";")[0]!;
+    expect((await api.call("auth.me", undefined, { cookie: pair, secure: true })).data).toMatchObject({
+      username: "hera",
+    });
+    // The unprefixed name (which a sibling host could set) is not read over https.
+    const planted = `softfleet_session=${pair.split("=")[1]}`;
+    expect((await api.call("auth.me", undefined, { cookie: planted, secure: true })).data).toBeNull();
+  });
+
   it("stores only a hash of the session token", async () => {
     const { cookie } = await signedInUser(t.db, "viewer");
     const token = tokenOf(cookie);

@@ -192,3 +192,37 @@ describe("enrollment tokens", () => {
     expect(after - before).toBeLessThanOrEqual(1);
   });
 });
+
+describe("audit of what agents do", () => {
+  it("records refused connections, at most one entry per source address a minute", async () => {
+    const real = await enrolled();
+    for (let i = 0; i < 5; i++) {
+      const refused = await connect(control.url, `${real.credential.slice(0, -4)}BBBB`);
+      expect(refused.opened).toMatchObject({ ok: false, status: 401 });
+    }
+    const entries = await t.db.auditEntry.findMany({ where: { action: "node.auth_failed", sourceIp: "127.0.0.1" } });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actorType: "agent" });
+  });
+
+  it("records an agent's hostname and label changes, with before and after", async () => {
+    const real = await enrolled();
+    const agent = await connect(control.url, real.credential);
+    agent.send({
+      kind: "hello",
+      v: 1,
+      identity: identity(real.machineId, { hostname: "renamed-1", labels: { tier: "db" } }),
+      state,
+    });
+    await agent.next("welcome");
+    agent.ws.close();
+    const entry = await t.db.auditEntry.findFirstOrThrow({
+      where: { action: "node.identity_changed", targetId: real.nodeId },
+      orderBy: { id: "desc" },
+    });
+    expect(entry.details).toEqual({
+      hostname: { before: "real-1", after: "renamed-1" },
+      labels: { before: {}, after: { tier: "db" } },
+    });
+  });
+});

@@ -32,7 +32,8 @@ export function apiClient(db: Db) {
   async function call(
     path: string,
     input?: unknown,
-    options: { cookie?: string; ip?: string } = {},
+    /** secure: the browser came over https (the cookie is then __Host- prefixed). */
+    options: { cookie?: string; ip?: string; secure?: boolean } = {},
   ): Promise<CallResult> {
     const type = types.get(path);
     if (!type || type === "subscription") throw new Error(`no query or mutation ${path}`);
@@ -45,7 +46,7 @@ export function apiClient(db: Db) {
     } else {
       init.body = JSON.stringify(superjson.serialize(input));
     }
-    const response = await handle(new Request(url, init), options.ip);
+    const response = await handle(new Request(url, init), options.ip, options.secure);
     const body = (await response.json()) as { result?: { data: never }; error?: { json: CallResult["error"] } };
     return {
       status: response.status,
@@ -57,7 +58,7 @@ export function apiClient(db: Db) {
   }
 
   /** As the web app's route handler does (apps/web/src/app/api/trpc). */
-  function handle(req: Request, ip = "192.0.2.10") {
+  function handle(req: Request, ip = "192.0.2.10", secure = false) {
     return fetchRequestHandler({
       endpoint: "/api/trpc",
       req,
@@ -70,7 +71,7 @@ export function apiClient(db: Db) {
           meta: {
             sourceIp: ip,
             userAgent: "vitest",
-            secure: false,
+            secure,
             setCookie: (cookie) => resHeaders.append("set-cookie", cookie),
             setHeader: (name, value) => resHeaders.set(name, value),
             batchSize: info.calls.length,
