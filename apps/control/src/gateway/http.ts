@@ -16,7 +16,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+    // A client that went away mid-body is its own failure, not the server's.
+    req.on("error", (error) => reject(new HttpError(400, `the request body could not be read: ${error.message}`)));
   });
 }
 
