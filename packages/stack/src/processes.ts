@@ -13,6 +13,8 @@ export interface AppProcess {
   url: string;
   /** The CA to trust for an https url. */
   caFile?: string;
+  /** Its last lines of output, for an error that says why it stopped. */
+  lastLines: string[];
   stop(): Promise<void>;
   exited: Promise<number | null>;
 }
@@ -45,6 +47,7 @@ function launch(
   caFile?: string,
 ): AppProcess {
   const [file, ...args] = command as [string, ...string[]];
+  const lastLines: string[] = [];
   const child = spawn(file, args, {
     cwd,
     env: { ...env, SOFTFLEET_SUPERVISOR_PID: String(process.pid) },
@@ -58,7 +61,12 @@ function launch(
     stream?.on("data", (chunk: string) => {
       const lines = (partial + chunk).split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) output?.(name, line);
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        lastLines.push(line);
+        if (lastLines.length > 20) lastLines.shift();
+        output?.(name, line);
+      }
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -67,6 +75,7 @@ function launch(
     child,
     url,
     caFile,
+    lastLines,
     exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -131,7 +140,11 @@ export async function waitForHttp(
   void app.exited.then(() => (died = true));
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
-    if (died) throw new Error(`${app.name} exited before it answered on ${app.url}${path}; its output is above`);
+    if (died) {
+      throw new Error(
+        `${app.name} exited before it answered on ${app.url}${path}; its last output:\n${app.lastLines.join("\n")}`,
+      );
+    }
     const status = await probe(`${app.url}${path}`, app.caFile).catch(() => 0);
     if (status > 0 && status < 400) return;
     await new Promise((r) => setTimeout(r, 50));
