@@ -27,7 +27,9 @@ export const liveRouter = router({
       const untilExpiry = expiresAt ? expiresAt.getTime() - Date.now() + 50 : SESSION_RECHECK_MS;
       expiryTimer = setTimeout(() => void recheck(), Math.min(Math.max(untilExpiry, 50), SESSION_RECHECK_MS));
     };
-    await recheck();
+    // The context checked the session just now: the stream starts at once (a change made meanwhile
+    // would be missed), and this first re-read only sets the timer for its end.
+    void recheck();
     const until = signal ? AbortSignal.any([signal, ended.signal]) : ended.signal;
     try {
       for await (const change of ctx.changeFeed.changes(until)) {

@@ -33,7 +33,9 @@ export function FleetTable() {
     }
     refresh();
   };
-  const live = useLiveChanges(onChange, refresh);
+  // Resync on the first start too: nodes enrolling or coming online between the list's fetch and the
+  // stream's start would otherwise stay stale on the page.
+  const live = useLiveChanges(onChange, refresh, { resyncOnFirstStart: true });
   const online = nodes.data?.filter((node) => node.status === "online").length ?? 0;
   return (
     <>
