@@ -1,5 +1,6 @@
 import type { Server as TlsServer } from "node:tls";
 import { createPrismaClient, redact } from "@softfleet/db";
+import { privilegeWarning } from "@softfleet/db/roles";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
 import { startReportWarmer } from "./reports/warm";
@@ -18,6 +19,10 @@ async function main() {
   } catch (error) {
     throw new Error(`cannot reach the database at ${redact(env.DATABASE_URL)}: ${(error as Error).message}`);
   }
+  const privileges = await privilegeWarning(env.DATABASE_URL).catch(
+    (error: Error) => `could not check its database role's rights: ${error.message}`,
+  );
+  if (privileges) log(`WARNING: ${privileges}`);
   const tlsFiles =
     env.CONTROL_TLS_CERT && env.CONTROL_TLS_KEY
       ? { certFile: env.CONTROL_TLS_CERT, keyFile: env.CONTROL_TLS_KEY }

@@ -1,3 +1,4 @@
+import { createPrismaClient } from "@softfleet/db";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
@@ -10,16 +11,26 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 describe("the audit log", () => {
-  it("is append-only in the database itself: no update, delete or truncate", async () => {
+  it("is append-only for the apps' role (privileges) and for the owner too (a trigger)", async () => {
     const { cookie } = await signedInUser(t.db, "operator");
     const created = await apiClient(t.db).call("groups.create", { name: "audited" }, { cookie });
     expect(created.error).toBeUndefined();
     const entry = await t.db.auditEntry.findFirstOrThrow({ where: { action: "group.created" } });
-    await expect(
-      t.db.auditEntry.update({ where: { id: entry.id }, data: { actorName: "someone else" } }),
-    ).rejects.toThrow(/append-only/);
-    await expect(t.db.auditEntry.delete({ where: { id: entry.id } })).rejects.toThrow(/append-only/);
-    await expect(t.db.$executeRawUnsafe(`TRUNCATE "AuditEntry"`)).rejects.toThrow(/append-only/);
+    const owner = createPrismaClient(t.ownerUrl);
+    try {
+      for (const [db, refusal] of [
+        [t.db, /permission denied/],
+        [owner, /append-only/],
+      ] as const) {
+        await expect(
+          db.auditEntry.update({ where: { id: entry.id }, data: { actorName: "someone else" } }),
+        ).rejects.toThrow(refusal);
+        await expect(db.auditEntry.delete({ where: { id: entry.id } })).rejects.toThrow(refusal);
+        await expect(db.$executeRawUnsafe(`TRUNCATE "AuditEntry"`)).rejects.toThrow(refusal);
+      }
+    } finally {
+      await owner.$disconnect();
+    }
     expect(await t.db.auditEntry.findUniqueOrThrow({ where: { id: entry.id } })).toEqual(entry);
   });
 

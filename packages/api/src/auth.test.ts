@@ -185,6 +185,34 @@ describe("password guessing", () => {
     expect((await api.call("auth.login", { username: "uma", password: TEST_PASSWORD }, { ip })).status).toBe(200);
   });
 
+  it("throttles guesses at the current password from a signed-in session, with the login form's count", async () => {
+    const { user, cookie } = await signedInUser(t.db, "operator", "pia");
+    const change = (currentPassword: string, ip: string) =>
+      api.call("auth.changePassword", { currentPassword, newPassword: "taken over at last" }, { cookie, ip });
+    for (let i = 0; i < LOGIN_THROTTLE.perUsername - 1; i++) {
+      expect((await change(`guess ${i}`, "198.51.100.40")).status).toBe(400);
+    }
+    // The last failure before the block comes from the login form: one count per username.
+    expect((await api.call("auth.login", { username: "pia", password: "guess" }, { ip: "198.51.100.41" })).status).toBe(
+      401,
+    );
+    const blocked = await change(TEST_PASSWORD, "198.51.100.42");
+    expect(blocked.status).toBe(429);
+    expect(blocked.error?.message).toMatch(/^Too many wrong current passwords: try again in \d+ s$/);
+    expect(Number(blocked.retryAfter)).toBeGreaterThanOrEqual(1);
+    // The password was not changed, and the wrong guesses are one audit entry.
+    expect(
+      (await api.call("auth.login", { username: "pia", password: TEST_PASSWORD }, { ip: "198.51.100.43" })).status,
+    ).toBe(429);
+    await t.db.loginThrottle.deleteMany({ where: { key: `user:${usernameDigest("pia")}` } });
+    expect(
+      (await api.call("auth.login", { username: "pia", password: TEST_PASSWORD }, { ip: "198.51.100.43" })).status,
+    ).toBe(200);
+    expect(await t.db.auditEntry.count({ where: { action: "auth.password_change_failed", targetId: user.id } })).toBe(
+      1,
+    );
+  });
+
   it("backs off twice as long with each further failure, up to a cap", async () => {
     const { backoffMs } = await import("./auth/throttle");
     const n = LOGIN_THROTTLE.perUsername;

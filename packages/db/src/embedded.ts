@@ -20,6 +20,7 @@ import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import pg from "pg";
 import { formatDatabaseUrl } from "./config";
+import { APP_ROLE, ensureAppRole } from "./roles";
 
 /**
  * An embedded PostgreSQL server: the binaries shipped in the
@@ -44,7 +45,10 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
+  /** As the cluster's owner (a superuser): migrations and administration. */
   url: string;
+  /** As the app role (softfleet_app), which may only read and write rows once granted: web and control. */
+  appUrl: string;
   port: number;
   dataDir: string;
   /** False when a server left running by an earlier start was reused. */
@@ -75,7 +79,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const binaries = await locateBinaries(runAs, log);
   const requested = resolve(options.dataDir);
   const dataDir = runAs ? await reachableDataDir(requested, runAs, log) : requested;
-  const password = await ensurePassword(dirname(dataDir));
+  const password = await ensurePassword(dirname(dataDir), "postgres.password");
+  const appPassword = await ensurePassword(dirname(dataDir), "app.password");
 
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     log(`creating a new PostgreSQL cluster in ${dataDir}`);
@@ -87,7 +92,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     log(`reusing the PostgreSQL server already running on port ${running.port} (pid ${running.pid})`);
     const url = urlFor(running.port, password, database);
     await ensureDatabase(running.port, password, database);
-    return { url, port: running.port, dataDir, startedHere: false, stop: async () => {} };
+    await ensureAppRole(url, APP_ROLE, appPassword);
+    const appUrl = urlFor(running.port, appPassword, database, APP_ROLE);
+    return { url, appUrl, port: running.port, dataDir, startedHere: false, stop: async () => {} };
   }
 
   const port = options.port === 0 ? await freePort() : options.port;
@@ -95,8 +102,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const child = spawnServer(binaries, dataDir, port, runAs, options.ephemeral ?? false, log);
   await waitUntilReady(child, port, password);
   await ensureDatabase(port, password, database);
+  const url = urlFor(port, password, database);
+  await ensureAppRole(url, APP_ROLE, appPassword);
   return {
-    url: urlFor(port, password, database),
+    url,
+    appUrl: urlFor(port, appPassword, database, APP_ROLE),
     port,
     dataDir,
     startedHere: true,
@@ -104,8 +114,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
-function urlFor(port: number, password: string, database: string): string {
-  return formatDatabaseUrl({ host: "127.0.0.1", port, user: DB_USER, password, database });
+function urlFor(port: number, password: string, database: string, user = DB_USER): string {
+  return formatDatabaseUrl({ host: "127.0.0.1", port, user, password, database });
 }
 
 /** Root runs Postgres as `postgres`; creates that system user when the host has none. */
@@ -194,9 +204,9 @@ async function reachableDataDir(requested: string, runAs: RunAs, log: (line: str
   return actual;
 }
 
-/** The superuser password, made once and kept beside the cluster (mode 600). */
-async function ensurePassword(folder: string): Promise<string> {
-  const file = join(folder, "postgres.password");
+/** A role's password, made once and kept beside the cluster (mode 600). */
+async function ensurePassword(folder: string, name: string): Promise<string> {
+  const file = join(folder, name);
   const existing = await readFile(file, "utf8").catch(() => undefined);
   if (existing?.trim()) return existing.trim();
   const password = randomBytes(18).toString("base64url");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { parseDatabaseUrl, redact } from "./config";
 import { repoRoot } from "./paths";
+import { ensureAppRole, grantAppRole } from "./roles";
 
 const require = createRequire(import.meta.url);
 
@@ -65,4 +66,21 @@ export async function migrateDeploy(databaseUrl: string): Promise<string> {
     .map((line) => line.trim())
     .filter((line) => /migrations? (have been|found|to apply)|No pending/i.test(line));
   return summary.at(-1) ?? "migrations applied";
+}
+
+/**
+ * Brings a database up to date with least privilege: migrations as the owner
+ * (`ownerUrl`), then, when web and control use another role (`appUrl`), that
+ * role created if missing and given row rights on every table. Returns what
+ * was done, a line each.
+ */
+export async function prepareDatabase(ownerUrl: string, appUrl: string): Promise<string[]> {
+  const lines = [await migrateDeploy(ownerUrl)];
+  const owner = parseDatabaseUrl(ownerUrl);
+  const app = parseDatabaseUrl(appUrl);
+  if (app.user === owner.user) return lines;
+  await ensureAppRole(ownerUrl, app.user, app.password);
+  await grantAppRole(ownerUrl, app.user);
+  lines.push(`role "${app.user}" may read and write rows (the audit log: read and add only)`);
+  return lines;
 }

@@ -23,4 +23,13 @@ describe("npm start's configuration", () => {
       HOST: "127.0.0.1",
     });
   });
+
+  it("refuses an owner URL for migrations without the apps' DATABASE_URL", () => {
+    expect(() => loadStackEnv({ MIGRATION_DATABASE_URL: "postgres://owner@db/softfleet" })).toThrow(
+      "MIGRATION_DATABASE_URL: needs DATABASE_URL too",
+    );
+    expect(
+      loadStackEnv({ MIGRATION_DATABASE_URL: "postgres://owner@db/sf", DATABASE_URL: "postgres://app@db/sf" }),
+    ).toMatchObject({ MIGRATION_DATABASE_URL: "postgres://owner@db/sf", DATABASE_URL: "postgres://app@db/sf" });
+  });
 });

@@ -12,6 +12,11 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave it unset for the embedded database)")
     .optional(),
+  /** The owner of the schema, for migrations; DATABASE_URL is then the apps' role with row rights only. */
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   CONTROL_PORT: port.default(3001),
@@ -19,12 +24,17 @@ const schema = z.object({
   SOFTFLEET_DATA_DIR: z.string().min(1).optional(),
 });
 
+const checked = schema.refine((env) => !env.MIGRATION_DATABASE_URL || env.DATABASE_URL, {
+  message: "needs DATABASE_URL too (the apps' role); the embedded database sets up its own roles",
+  path: ["MIGRATION_DATABASE_URL"],
+});
+
 export type StackEnv = z.infer<typeof schema>;
 
 export class StackEnvError extends Error {}
 
 export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
+  const result = checked.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new StackEnvError(`invalid configuration:\n${lines.join("\n")}`);

@@ -1,7 +1,8 @@
 import { rm } from "node:fs/promises";
-import { createPrismaClient } from "@softfleet/db";
+import { createPrismaClient, parseDatabaseUrl } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureDemoAdmin } from "./demo";
 import { type Stack, startStack } from "./stack";
@@ -26,6 +27,7 @@ async function start(): Promise<Stack> {
     root: repoRoot(),
     dataDir,
     databaseUrl: serverDb?.url,
+    migrationDatabaseUrl: serverDb?.ownerUrl,
     pgPort: await freePort(),
     host: "127.0.0.1",
     webPort: await freePort(),
@@ -42,6 +44,21 @@ async function trpc(stack: Stack, path: string, body: unknown, cookie?: string) 
     body: JSON.stringify({ json: body }),
   });
   return { response, body: (await response.json()) as { result?: { data: { json: unknown } }; error?: unknown } };
+}
+
+/** The roles of every other connection to the stack's database. */
+async function connectedRoles(stack: Stack): Promise<string[]> {
+  const owner = new pg.Client(parseDatabaseUrl(stack.database.ownerUrl));
+  await owner.connect();
+  try {
+    const { rows } = await owner.query<{ usename: string }>(
+      `SELECT DISTINCT usename FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+    );
+    return rows.map((row) => row.usename);
+  } finally {
+    await owner.end();
+  }
 }
 
 describe("the running product", () => {
@@ -62,6 +79,11 @@ describe("the running product", () => {
     const cookie = login.response.headers.getSetCookie()[0]!.split(";")[0]!;
     const created = await trpc(stack, "groups.create", { name: "survives-restarts" }, cookie);
     expect(created.body.error).toBeUndefined();
+
+    // Web and control ran all of that as the app role (row rights only), not as the schema's owner.
+    expect(stack.privilegeWarning).toBeUndefined();
+    expect(parseDatabaseUrl(stack.database.url).user).not.toBe(parseDatabaseUrl(stack.database.ownerUrl).user);
+    expect(await connectedRoles(stack)).toEqual([parseDatabaseUrl(stack.database.url).user]);
 
     await stack.stop();
     await expect(fetch(`${stack.web.url}/login`)).rejects.toThrow();

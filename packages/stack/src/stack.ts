@@ -1,13 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { migrateDeploy } from "@softfleet/db/migrate";
-import { type ProvidedDatabase, provideDatabase } from "./database";
+import { type ProvidedDatabase, prepareProvidedDatabase, provideDatabase } from "./database";
 import { type AppProcess, type ControlTls, startControl, startWeb, waitForHttp } from "./processes";
 
 export interface StackOptions {
   root: string;
   dataDir: string;
   databaseUrl?: string;
+  /** The schema's owner, for migrations (with databaseUrl; defaults to it). */
+  migrationDatabaseUrl?: string;
   pgPort: number;
   host: string;
   webPort: number;
@@ -27,6 +28,8 @@ export interface Stack {
   database: ProvidedDatabase;
   web: AppProcess;
   control: AppProcess;
+  /** Set when web and control connect with more rights than rows need (an owner or superuser). */
+  privilegeWarning?: string;
   /** Stops the apps, then the database (if it was started here). */
   stop(): Promise<void>;
 }
@@ -39,6 +42,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   step(options.databaseUrl ? "connecting to DATABASE_URL" : "starting the embedded PostgreSQL");
   const database = await provideDatabase({
     databaseUrl: options.databaseUrl,
+    migrationDatabaseUrl: options.migrationDatabaseUrl,
     dataDir: options.dataDir,
     port: options.pgPort,
     ephemeral: options.ephemeral,
@@ -52,7 +56,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     options.signal?.throwIfAborted();
     step("applying database migrations");
-    log("migrate", await migrateDeploy(database.url));
+    const prepared = await prepareProvidedDatabase(database);
+    for (const line of prepared.lines) log("migrate", line);
+    if (prepared.warning) log("db", `WARNING: ${prepared.warning}`);
     step("starting the control plane and the web app");
     const common = { root: options.root, databaseUrl: database.url, host: options.host, env: options.env, output: log };
     const control = startControl({ ...common, port: options.controlPort, tls: options.controlTls });
@@ -63,7 +69,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       waitForHttp(control, "/healthz", { signal: options.signal }),
       waitForHttp(web, "/login", { signal: options.signal }),
     ]);
-    return { database, web, control, stop };
+    return { database, web, control, privilegeWarning: prepared.warning, stop };
   } catch (error) {
     await stop();
     throw error;

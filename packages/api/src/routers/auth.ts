@@ -3,11 +3,31 @@ import { z } from "zod";
 import { audited, writeAudit } from "../audit";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/password";
 import { clearedSessionCookie, createSession, invalidateSession, sessionCookie } from "../auth/session";
-import { clearLoginFailures, loginBlockedForMs, recordLoginFailure, usernameDigest } from "../auth/throttle";
+import {
+  clearLoginFailures,
+  loginBlockedForMs,
+  recordLoginFailure,
+  type ThrottleKeys,
+  usernameDigest,
+} from "../auth/throttle";
+import type { Context } from "../context";
 import { password } from "../schemas";
 import { loneProcedure, loneViewerProcedure, publicProcedure, router, viewerProcedure } from "../trpc";
 
 const WRONG_CREDENTIALS = "Wrong username or password";
+
+/**
+ * 429 with Retry-After while the throttle blocks this username or address.
+ * Logins and password changes share it: a stolen session guessing its user's
+ * password counts against the same username as guesses at the login form.
+ */
+async function refuseWhileBlocked(ctx: Context, keys: ThrottleKeys, what: string): Promise<void> {
+  const waitMs = await loginBlockedForMs(ctx.db, keys);
+  if (waitMs <= 0) return;
+  const seconds = Math.ceil(waitMs / 1000);
+  ctx.meta.setHeader?.("retry-after", String(seconds));
+  throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `${what}: try again in ${seconds} s` });
+}
 
 export const authRouter = router({
   /** The signed-in user, or null. */
@@ -22,15 +42,7 @@ export const authRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const keys = { username: input.username, address: ctx.meta.sourceIp };
-      const waitMs = await loginBlockedForMs(ctx.db, keys);
-      if (waitMs > 0) {
-        const seconds = Math.ceil(waitMs / 1000);
-        ctx.meta.setHeader?.("retry-after", String(seconds));
-        throw new TRPCError({
-          code: "TOO_MANY_REQUESTS",
-          message: `Too many failed logins: try again in ${seconds} s`,
-        });
-      }
+      await refuseWhileBlocked(ctx, keys, "Too many failed logins");
       const user = await ctx.db.user.findUnique({ where: { username: input.username } });
       const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
       const refusal = !user ? "unknown user" : !valid ? "wrong password" : user.disabledAt ? "account disabled" : null;
@@ -81,10 +93,23 @@ export const authRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const { user, id: sessionId } = ctx.session;
+      const keys = { username: user.username, address: ctx.meta.sourceIp };
+      await refuseWhileBlocked(ctx, keys, "Too many wrong current passwords");
       const row = await ctx.db.user.findUniqueOrThrow({ where: { id: user.id } });
       if (!(await verifyPassword(row.passwordHash, input.currentPassword))) {
+        const { failures, previousWindowFailures } = await recordLoginFailure(ctx.db, keys);
+        if (failures === 1) {
+          await writeAudit(ctx.db, ctx, "auth.password_change_failed", {
+            target: { type: "user", id: user.id, name: user.username },
+            details: {
+              reason: "wrong current password",
+              ...(previousWindowFailures ? { failuresInPreviousWindow: previousWindowFailures } : {}),
+            },
+          });
+        }
         throw new TRPCError({ code: "BAD_REQUEST", message: "currentPassword: that is not your current password" });
       }
+      await clearLoginFailures(ctx.db, user.username);
       const passwordHash = await hashPassword(input.newPassword);
       await audited(ctx, "auth.password_changed", async (tx) => {
         await tx.user.update({ where: { id: user.id }, data: { passwordHash } });

@@ -2,10 +2,9 @@ import { rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { createPrismaClient, parseDatabaseUrl } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { migrateDeploy } from "@softfleet/db/migrate";
 import { fleetReport, rolloutReport } from "@softfleet/fleet";
 import pg from "pg";
-import { provideDatabase } from "../database";
+import { prepareProvidedDatabase, provideDatabase } from "../database";
 import { percentile } from "./stats";
 
 const DAY_MS = 86_400_000;
@@ -94,8 +93,9 @@ export async function benchReports(options: { nodes?: number; records?: number; 
   const database = await provideDatabase({ dataDir, port: await freePort(), ephemeral: true });
   const db = createPrismaClient(database.url);
   try {
-    await migrateDeploy(database.url);
-    const client = new pg.Client(parseDatabaseUrl(database.url));
+    await prepareProvidedDatabase(database);
+    // Seeding (bulk COPY, ANALYZE) is the owner's work; the reports are read as the apps' role.
+    const client = new pg.Client(parseDatabaseUrl(database.ownerUrl));
     await client.connect();
     const generateStarted = performance.now();
     try {

@@ -41,6 +41,7 @@ async function main() {
     root,
     dataDir,
     databaseUrl: env.DATABASE_URL,
+    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL,
     pgPort: env.SOFTFLEET_PG_PORT,
     host: env.HOST,
     webPort: env.PORT,
@@ -109,6 +110,7 @@ async function main() {
       : "  agents:               plain HTTP, on loopback only (for other hosts set CONTROL_TLS_CERT and CONTROL_TLS_KEY: see SECURITY.md)",
     `  database:             ${stack.database.embedded ? `embedded PostgreSQL, files in ${stack.database.dataDir}` : redact(stack.database.url)}`,
   ];
+  if (stack.privilegeWarning) lines.push(`  WARNING:              ${stack.privilegeWarning}`);
   if (demo.state === "ready") {
     lines.push(demoLoginLine(demo, dataDir));
   } else if (demo.state === "changed") {

@@ -4,10 +4,9 @@ import { parseArgs } from "node:util";
 import { createUser, schemas } from "@softfleet/api";
 import { hashPassword } from "@softfleet/api/auth";
 import { createPrismaClient, type Db } from "@softfleet/db";
-import { migrateDeploy } from "@softfleet/db/migrate";
 import { repoRoot } from "@softfleet/db/paths";
 import type { z } from "zod";
-import { provideDatabase } from "../database";
+import { prepareProvidedDatabase, provideDatabase } from "../database";
 import { loadStackEnv } from "../env";
 import { defaultDataDir } from "../stack";
 
@@ -128,10 +127,11 @@ async function main() {
     databaseUrl: env.DATABASE_URL,
     dataDir: env.SOFTFLEET_DATA_DIR ?? defaultDataDir(root),
     port: env.SOFTFLEET_PG_PORT,
+    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL,
   });
   const db = createPrismaClient(database.url);
   try {
-    await migrateDeploy(database.url);
+    await prepareProvidedDatabase(database);
     await run(db, positionals[0], values);
   } finally {
     await db.$disconnect();

@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { createPrismaClient, type Db } from "@softfleet/db";
 import { inject } from "vitest";
-import { adminQuery, withDatabase } from "./global-setup";
+import { adminQuery, withDatabase, withRole } from "./global-setup";
 
 export interface TestDatabase {
+  /** As the run's app role: row rights only, as web and control have. */
   url: string;
+  /** As the owner: for what only an owner does (seeding in bulk, checking the role's limits). */
+  ownerUrl: string;
   db: Db;
   drop(): Promise<void>;
 }
@@ -14,10 +17,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = inject("dbServerUrl");
   const name = `${inject("dbPrefix")}${randomBytes(4).toString("hex")}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}" TEMPLATE "${inject("dbTemplate")}"`);
-  const url = withDatabase(serverUrl, name);
+  const ownerUrl = withDatabase(serverUrl, name);
+  const url = withRole(ownerUrl, inject("dbAppRole"), inject("dbAppPassword"));
   const db = createPrismaClient(url);
   return {
     url,
+    ownerUrl,
     db,
     async drop() {
       await db.$disconnect();

@@ -3,14 +3,17 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDatabaseUrl, parseDatabaseUrl, redact } from "@softfleet/db";
 import { makeScratchDir, startEmbeddedPostgres } from "@softfleet/db/embedded";
-import { migrateDeploy } from "@softfleet/db/migrate";
+import { prepareDatabase } from "@softfleet/db/migrate";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** A URL on the test server whose database can create others. */
+    /** A URL on the test server whose database can create others (a superuser or owner). */
     dbServerUrl: string;
+    /** The run's app role and its password: row rights only, as web and control run in production. */
+    dbAppRole: string;
+    dbAppPassword: string;
     /** A migrated database to copy for each test file. */
     dbTemplate: string;
     /** Prefix of every database this run creates. */
@@ -42,19 +45,26 @@ export default async function setup(project: TestProject) {
   const lab = await import("@softfleet/lab");
   if (lab.labPrerequisites().ok) await lab.buildImage();
 
+  // Tests connect as a role of their own with row rights only, as web and control do in production.
+  const appRole = `${prefix}app`;
+  const appPassword = randomBytes(12).toString("base64url");
   const template = `${prefix}template`;
   await adminQuery(serverUrl, `CREATE DATABASE "${template}"`);
-  await migrateDeploy(withDatabase(serverUrl, template));
+  const templateUrl = withDatabase(serverUrl, template);
+  await prepareDatabase(templateUrl, withRole(templateUrl, appRole, appPassword));
 
   project.provide("dbServerUrl", serverUrl);
   project.provide("dbTemplate", template);
   project.provide("dbPrefix", prefix);
+  project.provide("dbAppRole", appRole);
+  project.provide("dbAppPassword", appPassword);
 
   return async () => {
     const { rows } = await adminQuery(serverUrl, "SELECT datname FROM pg_database WHERE datname LIKE $1", [
       `${prefix}%`,
     ]);
     for (const row of rows) await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
+    await adminQuery(serverUrl, `DROP ROLE IF EXISTS "${appRole}"`);
     await stopEmbedded();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   };
@@ -62,6 +72,10 @@ export default async function setup(project: TestProject) {
 
 export function withDatabase(url: string, database: string): string {
   return formatDatabaseUrl({ ...parseDatabaseUrl(url), database });
+}
+
+export function withRole(url: string, user: string, password: string): string {
+  return formatDatabaseUrl({ ...parseDatabaseUrl(url), user, password });
 }
 
 export async function adminQuery(url: string, sql: string, params: unknown[] = []) {
