@@ -8,7 +8,7 @@ import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
 import { readUnits } from "./dbus/systemd";
-import { controlEndpoint, ensureCredential } from "./enroll";
+import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
 import { createIdGenerator } from "./ids";
@@ -86,6 +86,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     newEventId: createIdGenerator(),
     heartbeatSec: config.heartbeatSec,
     backoff: options.backoff,
+    // `softfleet-agent --rotate-credential` replaces the file while this runs: each connection reads it.
+    currentCredential: () => {
+      try {
+        return loadCredential(config.stateDir)?.credential ?? null;
+      } catch (error) {
+        log.warn("cannot read the saved credential; using the one read at start", { error: errorText(error) });
+        return null;
+      }
+    },
     hello: async () => {
       latest = await observeNow();
       sentKey = stateKey(latest, inhibitor.state);

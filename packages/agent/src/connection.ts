@@ -40,6 +40,11 @@ export interface ConnectionOptions {
   onCommand?: (command: Command) => void;
   /** Reconnect delays double from minMs up to maxMs, each with jitter. */
   backoff?: { minMs: number; maxMs: number };
+  /**
+   * The credential to connect with, read before each connection (a rotated
+   * one is on disk); null keeps the one given to start().
+   */
+  currentCredential?: () => string | null;
 }
 
 /**
@@ -142,8 +147,9 @@ export class GatewayConnection {
       this.stopped = true;
       return;
     }
+    const credential = this.options.currentCredential?.() ?? this.credential;
     const socket = new WebSocket(this.options.url, {
-      headers: { authorization: `Bearer ${this.credential}` },
+      headers: { authorization: `Bearer ${credential}` },
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
       ...(this.options.url.startsWith("wss:") ? tlsOptions(trust) : {}),
@@ -180,6 +186,8 @@ export class GatewayConnection {
       const wasWelcomed = this.welcomed;
       this.dropConnection();
       if (wasWelcomed) log.warn("gateway: disconnected", { code, reason: reason.toString() || undefined });
+      if (code === CloseCode.rekeyed)
+        log.info("gateway: the node's credential was replaced; reconnecting with the saved one");
       if (code === CloseCode.revoked) {
         log.error("gateway: this node was revoked by an admin; not reconnecting (enroll again to return)");
         this.stopped = true;

@@ -61,6 +61,7 @@ export function postJson(
   body: unknown,
   timeoutMs: number,
   trust: TrustConfig = {},
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string }> {
   const payload = JSON.stringify(body);
   const secure = url.startsWith("https:");
@@ -72,7 +73,7 @@ export function postJson(
       url,
       {
         method: "POST",
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
         timeout: timeoutMs,
         ...(secure ? tlsOptions(trust) : {}),
       },
@@ -100,21 +101,57 @@ export async function ensureCredential(input: EnrollInput): Promise<Credential> 
   if (!input.token) {
     throw new EnrollmentError("not enrolled: set enrollmentToken in the config (or SOFTFLEET_ENROLLMENT_TOKEN)", false);
   }
-  const url = controlEndpoint(input.controlUrl, ENROLL_PATH);
+  log.info("enrolling with the control plane", { url: enrollUrl(input), machineId: input.machineId });
+  const credential = await requestCredential(input, { token: input.token }, {});
+  log.info("enrolled", { nodeId: credential.nodeId });
+  return credential;
+}
+
+/**
+ * Replaces the node's credential: enrolls with the current one (no token
+ * needed), saves the new one, and from then on the old one is refused; a
+ * connection made with it is closed, and the running agent reconnects with
+ * the new one (it reads the file before each connection).
+ */
+export async function rotateCredential(input: Omit<EnrollInput, "token">): Promise<Credential> {
+  const saved = loadCredential(input.stateDir);
+  if (!saved) {
+    throw new EnrollmentError(
+      `not enrolled: ${credentialFile(input.stateDir)} is missing, so there is nothing to rotate`,
+      false,
+    );
+  }
+  log.info("replacing the node's credential", { url: enrollUrl(input), nodeId: saved.nodeId });
+  const credential = await requestCredential(input, {}, { authorization: `Bearer ${saved.credential}` });
+  log.info("credential replaced", { nodeId: credential.nodeId });
+  return credential;
+}
+
+function enrollUrl(input: Pick<EnrollInput, "controlUrl">): string {
+  return controlEndpoint(input.controlUrl, ENROLL_PATH);
+}
+
+/** One enrollment request; the credential it returns is saved (mode 0600, atomically) before it is returned. */
+async function requestCredential(
+  input: Omit<EnrollInput, "token">,
+  proof: { token?: string },
+  headers: Record<string, string>,
+): Promise<Credential> {
+  const url = enrollUrl(input);
   try {
     checkTransport(url, input.trust ?? {});
   } catch (error) {
     // Not retryable: the configuration must change.
     throw new EnrollmentError((error as Error).message, false);
   }
-  log.info("enrolling with the control plane", { url, machineId: input.machineId });
   let response: { status: number; text: string };
   try {
     response = await postJson(
       url,
-      { token: input.token, machineId: input.machineId, hostname: input.hostname },
+      { ...proof, machineId: input.machineId, hostname: input.hostname },
       10_000,
       input.trust,
+      headers,
     );
   } catch (error) {
     throw new EnrollmentError(`cannot reach ${url}: ${(error as Error).message}`, true);
@@ -122,14 +159,13 @@ export async function ensureCredential(input: EnrollInput): Promise<Credential> 
   const { status, text } = response;
   if (status < 200 || status > 299) {
     const reason = safeErrorField(text) ?? `HTTP ${status}`;
-    // 4xx: the token was refused, retrying with it will not help; 5xx may pass.
+    // 4xx: the token or credential was refused, retrying with it will not help; 5xx may pass.
     throw new EnrollmentError(`enrollment refused (${status}): ${reason}`, status >= 500);
   }
   const parsed = enrollResponse.safeParse(safeJson(text));
   if (!parsed.success) throw new EnrollmentError("the enrollment answer is not {nodeId, credential}", true);
   mkdirSync(input.stateDir, { recursive: true, mode: 0o700 });
   writeFileAtomic(credentialFile(input.stateDir), JSON.stringify(parsed.data), 0o600);
-  log.info("enrolled", { nodeId: parsed.data.nodeId });
   return parsed.data;
 }
 

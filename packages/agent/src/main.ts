@@ -1,11 +1,13 @@
 import { type RunningAgent, startAgent } from "./agent";
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from "./config";
+import { EnrollmentError, rotateCredential } from "./enroll";
+import { readHostname, readMachineId, realHost } from "./host";
 import { errorText, log } from "./log";
 import { AGENT_VERSION } from "./node-state";
 
 const HELP = `softfleet-agent ${AGENT_VERSION}: the softfleet node agent
 
-Usage: softfleet-agent [--config PATH] [--check-config] [--version] [--help]
+Usage: softfleet-agent [--config PATH] [--check-config] [--rotate-credential] [--version] [--help]
 
 Watches logind's shutdown signal over the system D-Bus, holds a shutdown delay
 lock so it can report a shutdown before it proceeds, measures soft-reboots from
@@ -13,6 +15,9 @@ systemd's own timestamps and streams all of it to the softfleet control plane.
 
   --config PATH    the JSON config (default ${DEFAULT_CONFIG_PATH}, or SOFTFLEET_AGENT_CONFIG)
   --check-config   validate the config, print it without secrets, exit
+  --rotate-credential
+                   replace this node's credential (enrolls with the current one),
+                   save the new one and exit; a running agent switches to it
   --version        print the version
 
 Environment: SOFTFLEET_CONTROL_URL and SOFTFLEET_ENROLLMENT_TOKEN override the
@@ -34,6 +39,22 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({ ...shown, enrollmentToken: enrollmentToken ? "(set)" : "(unset)" }, null, 2)}\n`,
     );
+    return;
+  }
+
+  if (argv.includes("--rotate-credential")) {
+    const { nodeId } = await rotateCredential({
+      controlUrl: config.controlUrl,
+      trust: {
+        caFile: config.caFile,
+        pinnedFingerprint: config.pinnedFingerprint,
+        allowInsecure: config.allowInsecure,
+      },
+      stateDir: config.stateDir,
+      machineId: readMachineId(realHost),
+      hostname: readHostname(realHost),
+    });
+    process.stdout.write(`node ${nodeId}: credential replaced; the old one is refused from now on\n`);
     return;
   }
 
@@ -65,6 +86,14 @@ main(process.argv.slice(2)).catch((error) => {
   if (error instanceof ConfigError) {
     log.error(error.message);
     process.exit(78); // EX_CONFIG: systemd shows it; restarting will not help until the file is fixed
+  }
+  if (error instanceof EnrollmentError) {
+    log.error(error.message, {
+      hint: error.retryable
+        ? "the control plane did not answer: run it again (if it replaced the credential meanwhile, an admin must allow re-enrollment)"
+        : "nothing was changed",
+    });
+    process.exit(1);
   }
   log.error("cannot start", { error: errorText(error) });
   process.exit(1);

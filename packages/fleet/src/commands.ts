@@ -50,23 +50,32 @@ export async function markCommandSent(tx: Tx, commandId: string) {
 }
 
 /**
- * For the nodes a control process holds connections to: which must be cut off
- * (revoked or deleted) and which have commands never sent. Commands and
- * revocations travel by NOTIFY; this catches those lost in a LISTEN gap.
+ * For the nodes a control process holds connections to (each with the hash of
+ * the credential it connected with): which must be cut off (revoked or
+ * deleted), which were re-keyed since (their connection used the old
+ * credential), and which have commands never sent. Commands, revocations and
+ * re-keys travel by NOTIFY; this catches those lost in a LISTEN gap.
  */
-export async function connectedNodesToReconcile(db: Pick<Tx, "node" | "nodeCommand">, nodeIds: string[]) {
-  if (nodeIds.length === 0) return { cutOff: [], withPendingCommands: [] };
+export async function connectedNodesToReconcile(
+  db: Pick<Tx, "node" | "nodeCommand">,
+  connected: ReadonlyMap<string, string | null>,
+) {
+  const nodeIds = [...connected.keys()];
+  if (nodeIds.length === 0) return { cutOff: [], rekeyed: [], withPendingCommands: [] };
   const [live, pending] = await Promise.all([
-    db.node.findMany({ where: { id: { in: nodeIds }, revokedAt: null }, select: { id: true } }),
+    db.node.findMany({ where: { id: { in: nodeIds }, revokedAt: null }, select: { id: true, credentialHash: true } }),
     db.nodeCommand.findMany({
       where: { nodeId: { in: nodeIds }, status: "pending" },
       select: { nodeId: true },
       distinct: ["nodeId"],
     }),
   ]);
-  const liveIds = new Set(live.map((node) => node.id));
+  const current = new Map(live.map((node) => [node.id, node.credentialHash]));
+  const rekeyed = nodeIds.filter((id) => current.has(id) && current.get(id) !== connected.get(id));
+  const usable = new Set(nodeIds.filter((id) => current.has(id) && !rekeyed.includes(id)));
   return {
-    cutOff: nodeIds.filter((id) => !liveIds.has(id)),
-    withPendingCommands: pending.map((command) => command.nodeId).filter((id) => liveIds.has(id)),
+    cutOff: nodeIds.filter((id) => !current.has(id)),
+    rekeyed,
+    withPendingCommands: pending.map((command) => command.nodeId).filter((id) => usable.has(id)),
   };
 }

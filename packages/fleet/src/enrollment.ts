@@ -1,7 +1,7 @@
 import type { Prisma } from "@softfleet/db";
 import { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
 import { hostnameMatches } from "./hostname-pattern";
-import { notifyChange } from "./notify";
+import { notifyChange, notifyControl } from "./notify";
 
 type Tx = Prisma.TransactionClient;
 type Labels = Record<string, string>;
@@ -120,6 +120,7 @@ export async function enrollNode(
       data: { hostname: input.hostname, credentialHash: hashSecret(secret), enrolledAt: now },
     });
     await notifyChange(tx, { entity: "node", id: node.id, what: "enrolled" });
+    await notifyControl(tx, { kind: "rekeyed", nodeId: node.id });
     return {
       node,
       tokenLabel: null,
@@ -173,6 +174,7 @@ export async function enrollNode(
     });
   }
   await notifyChange(tx, { entity: "node", id: node.id, what: "enrolled" });
+  if (existing) await notifyControl(tx, { kind: "rekeyed", nodeId: node.id });
   return {
     node,
     tokenLabel: token.label,

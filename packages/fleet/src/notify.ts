@@ -37,6 +37,8 @@ export const controlSignalSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("command"), nodeId: id }),
   z.object({ kind: z.literal("commands"), nodeIds: z.array(id).max(100_000) }),
   z.object({ kind: z.literal("revoked"), nodeId: id }),
+  /** The node's credential was replaced: connections made with the old one end. */
+  z.object({ kind: z.literal("rekeyed"), nodeId: id }),
   /** A rollout was created or a user acted on one: the engine steps it. */
   z.object({ kind: z.literal("rollout"), id }),
 ]);

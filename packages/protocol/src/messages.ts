@@ -64,6 +64,8 @@ export const CloseCode = {
   revoked: 4001,
   /** Another connection of the same node replaced this one. */
   replaced: 4002,
+  /** The node's credential was replaced (re-keyed): reconnect with the new one. */
+  rekeyed: 4003,
 } as const;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; code: string; error: string };

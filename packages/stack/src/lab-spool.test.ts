@@ -1,4 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { createPrismaClient } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
@@ -144,5 +147,68 @@ describe.skipIf(missing !== null && !required)(
         await db.$disconnect();
       }
     }, 600_000);
+
+    it("replaces a node's credential from the node itself: the old one is refused, the running agent carries on", async () => {
+      if (!stack || !fleet) throw new Error("needs the node enrolled by the test above");
+      const name = fleet.nodes[0]!.name;
+      const tls = await labPki();
+      const db = createPrismaClient(stack.database.url);
+      const savedCredential = async () =>
+        (
+          JSON.parse((await execIn(name, ["cat", "/var/lib/softfleet-agent/credential.json"])).stdout) as {
+            credential: string;
+          }
+        ).credential;
+      try {
+        const node = await until("the node online", () =>
+          db.node.findFirst({ where: { hostname: name, status: "online" } }),
+        );
+        const old = await savedCredential();
+
+        const rotated = await execIn(name, ["node", "/usr/lib/softfleet/softfleet-agent.mjs", "--rotate-credential"]);
+        expect(rotated, rotated.stderr).toMatchObject({ exitCode: 0 });
+        expect(rotated.stdout).toMatch(/credential replaced; the old one is refused from now on/);
+        const fresh = await savedCredential();
+        expect(fresh).not.toBe(old);
+        expect(await upgradeStatus(stack.control.url, old, tls.caFile)).toBe(401);
+
+        // The running agent's connection (made with the old credential) was closed, and it came back with the new one.
+        await until("the agent to reconnect with the new credential", async () => {
+          const journal = await execIn(name, ["journalctl", "-u", "softfleet-agent", "-o", "cat", "--no-pager"]);
+          const current = await db.node.findUnique({ where: { id: node.id } });
+          return journal.stdout.includes("the node's credential was replaced") && current?.status === "online";
+        });
+        const rekey = await db.auditEntry.findFirst({ where: { action: "node.rekeyed", targetId: node.id } });
+        expect(rekey?.details).toMatchObject({ path: "current-credential" });
+      } finally {
+        await db.$disconnect();
+      }
+    }, 120_000);
   },
 );
+
+/** The status a WebSocket upgrade to control's agent endpoint gets with this credential (101: accepted). */
+function upgradeStatus(controlUrl: string, credential: string, caFile: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${controlUrl}/agent/v1`, {
+      ca: readFileSync(caFile),
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": randomBytes(16).toString("base64"),
+        authorization: `Bearer ${credential}`,
+      },
+    });
+    req.on("response", (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("upgrade", (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}

@@ -1,5 +1,5 @@
 import { allowReenrollment, createEnrollmentToken } from "@softfleet/fleet";
-import { ENROLL_PATH } from "@softfleet/protocol";
+import { CloseCode, ENROLL_PATH } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, enroll, identity, machineIdOf, newToken, startGateway, state } from "./testing";
@@ -73,6 +73,41 @@ describe("an existing machine id is never re-keyed by a token", () => {
     expect(await isServed(real.machineId, real.credential)).toBe(false);
     const audit = await t.db.auditEntry.findFirstOrThrow({ where: { action: "node.rekeyed", targetId: real.nodeId } });
     expect(audit.details).toMatchObject({ path: "current-credential" });
+  });
+
+  it("closes the connection made with the old credential (4003) when the node is re-keyed", async () => {
+    const real = await enrolled();
+    const agent = await connect(control.url, real.credential);
+    agent.hello(real.machineId);
+    await agent.next("welcome");
+    const rotated = await rekey(real.machineId, real.credential);
+    expect(rotated.status).toBe(201);
+    expect(await agent.waitClosed()).toEqual({
+      code: CloseCode.rekeyed,
+      reason: "the node's credential was replaced; connect with the new one",
+    });
+    // The connection made with the new credential stays.
+    const renewed = await connect(control.url, rotated.body.credential!);
+    renewed.hello(real.machineId);
+    await renewed.next("welcome");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(renewed.ws.readyState).toBe(renewed.ws.OPEN);
+    renewed.ws.close();
+  });
+
+  it("finds a re-key whose NOTIFY was lost on its periodic check, and closes the old connection", async () => {
+    const quick = await startGateway(t.db, t.url, { reconcileMs: 200 });
+    try {
+      const real = await enrolled();
+      const agent = await connect(quick.url, real.credential);
+      agent.hello(real.machineId);
+      await agent.next("welcome");
+      // Changed behind the gateway's back: no NOTIFY at all.
+      await t.db.node.update({ where: { id: real.nodeId }, data: { credentialHash: "replaced-elsewhere" } });
+      expect((await agent.waitClosed()).code).toBe(CloseCode.rekeyed);
+    } finally {
+      await quick.close();
+    }
   });
 
   it("refuses another node's credential or a wrong one for the machine", async () => {

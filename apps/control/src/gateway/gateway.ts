@@ -40,6 +40,8 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const log = options.log ?? ((line: string) => console.error(`[control] ${line}`));
   const heartbeatSec = options.heartbeatSec ?? 10;
   const sessions = new Map<string, AgentSession>();
+  /** The hash of the credential each session connected with: a re-key ends the sessions of the old one. */
+  const credentialOf = new Map<string, string | null>();
   // Work still running when the gateway closes (marking nodes offline) is awaited by close().
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -84,10 +86,12 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
         });
         sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
         sessions.set(node.id, session);
+        credentialOf.set(node.id, node.credentialHash);
         ws.on("error", (error) => log(`node ${node.id}: ${error.message}`));
         ws.on("close", () => {
           if (sessions.get(node.id) !== session) return;
           sessions.delete(node.id);
+          credentialOf.delete(node.id);
           track(
             session
               .markGone()
@@ -111,26 +115,38 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
     if (!session) return;
     if (signal.kind === "revoked") session.close(CloseCode.revoked, "this node was revoked by an admin");
     if (signal.kind === "command") deliver(session);
+    if (signal.kind === "rekeyed")
+      track(reconcileNodes(new Map([[signal.nodeId, credentialOf.get(signal.nodeId) ?? null]])));
   };
   const deliver = (session: AgentSession | undefined) =>
     void session?.deliverCommands().catch((error: Error) => log(`node ${session.nodeId}: ${error.message}`));
 
-  /** What a NOTIFY lost in a LISTEN gap would have said: pending commands, revoked or deleted nodes. */
+  /** Acts on what the database says of connected nodes: revoked or deleted, re-keyed, commands waiting. */
+  const reconcileNodes = (connected: ReadonlyMap<string, string | null>) =>
+    connectedNodesToReconcile(db, connected)
+      .then(({ cutOff, rekeyed, withPendingCommands }) => {
+        for (const nodeId of cutOff)
+          sessions.get(nodeId)?.close(CloseCode.revoked, "this node was revoked or deleted by an admin");
+        for (const nodeId of rekeyed) {
+          // Only the session made with the credential checked: a newer one may have replaced it meanwhile.
+          if (credentialOf.get(nodeId) !== connected.get(nodeId)) continue;
+          sessions
+            .get(nodeId)
+            ?.close(CloseCode.rekeyed, "the node's credential was replaced; connect with the new one");
+        }
+        for (const nodeId of withPendingCommands) deliver(sessions.get(nodeId));
+      })
+      .catch((error: Error) => log(`reconciling connected nodes failed: ${error.message}`));
+
+  /** What a NOTIFY lost in a LISTEN gap would have said: pending commands, revoked, deleted or re-keyed nodes. */
   let reconciling = false;
   const reconcile = () => {
     if (reconciling || sessions.size === 0) return;
     reconciling = true;
     track(
-      connectedNodesToReconcile(db, [...sessions.keys()])
-        .then(({ cutOff, withPendingCommands }) => {
-          for (const nodeId of cutOff)
-            sessions.get(nodeId)?.close(CloseCode.revoked, "this node was revoked or deleted by an admin");
-          for (const nodeId of withPendingCommands) deliver(sessions.get(nodeId));
-        })
-        .catch((error: Error) => log(`reconciling connected nodes failed: ${error.message}`))
-        .finally(() => {
-          reconciling = false;
-        }),
+      reconcileNodes(new Map(credentialOf)).finally(() => {
+        reconciling = false;
+      }),
     );
   };
 
@@ -181,7 +197,7 @@ type AuthFailure = { error: string; nodeId: string | null };
 async function authenticate(
   db: Db,
   header: string | undefined,
-): Promise<{ id: string; machineId: string } | AuthFailure> {
+): Promise<{ id: string; machineId: string; credentialHash: string | null } | AuthFailure> {
   const credential = bearerOf(header);
   if (!credential) return { error: "send the node's credential as Authorization: Bearer <credential>", nodeId: null };
   const parsed = parseNodeCredential(credential);
@@ -190,7 +206,7 @@ async function authenticate(
   if (!node) return { error: "the credential names no known node; enroll again", nodeId: null };
   if (node.revokedAt) return { error: "this node was revoked by an admin", nodeId: node.id };
   if (!secretMatches(parsed.secret, node.credentialHash)) return { error: "the credential is wrong", nodeId: node.id };
-  return { id: node.id, machineId: node.machineId };
+  return { id: node.id, machineId: node.machineId, credentialHash: node.credentialHash };
 }
 
 /** A refused agent connection, audited: one row per source address a minute, with the count left out. */

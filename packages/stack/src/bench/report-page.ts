@@ -122,7 +122,8 @@ export async function benchReportPage(options: { nodes?: number; records?: numbe
   });
   try {
     const generateStarted = performance.now();
-    const client = new pg.Client(parseDatabaseUrl(stack.database.url));
+    // Seeding in bulk (VACUUM, CHECKPOINT) is the owner's work.
+    const client = new pg.Client(parseDatabaseUrl(stack.database.ownerUrl));
     await client.connect();
     try {
       await generateFleet(client, nodes, records);
