@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessionIdOf } from "./auth/session";
+import { purgeExpiredSessions, sessionIdOf } from "./auth/session";
 import { LOGIN_THROTTLE, usernameDigest } from "./auth/throttle";
 import { apiClient, signedInUser, TEST_PASSWORD } from "./testing/http";
 
@@ -112,6 +112,17 @@ describe("sessions", () => {
     });
     expect((await api.call("groups.list", undefined, { cookie })).error?.data.code).toBe("UNAUTHORIZED");
     expect(await t.db.session.findUnique({ where: { id } })).toBeNull();
+  });
+
+  it("purges sessions nobody uses any more: past their expiry or their absolute lifetime, not live ones", async () => {
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(sessionIdOf(tokenOf((await signedInUser(t.db, "viewer")).cookie)));
+    const [expired, tooOld, live] = ids as [string, string, string];
+    await t.db.session.update({ where: { id: expired }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await t.db.session.update({ where: { id: tooOld }, data: { createdAt: new Date(Date.now() - 31 * 86_400_000) } });
+    expect(await purgeExpiredSessions(t.db)).toBeGreaterThanOrEqual(2);
+    const left = await t.db.session.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    expect(left.map((row) => row.id)).toEqual([live]);
   });
 
   it("slides no further than its absolute end", async () => {

@@ -41,6 +41,8 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** Trade durability for speed (test clusters that are thrown away). */
   ephemeral?: boolean;
+  /** More server settings, as `name=value` (e.g. ssl=on and its files). */
+  settings?: string[];
   log?: (line: string) => void;
 }
 
@@ -99,7 +101,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const port = options.port === 0 ? await freePort() : options.port;
   await assertPortFree(port);
-  const child = spawnServer(binaries, dataDir, port, runAs, options.ephemeral ?? false, log);
+  const child = spawnServer(binaries, dataDir, port, runAs, options.ephemeral ?? false, options.settings ?? [], log);
   await waitUntilReady(child, port, password);
   await ensureDatabase(port, password, database);
   const url = urlFor(port, password, database);
@@ -310,6 +312,7 @@ function spawnServer(
   port: number,
   runAs: RunAs | undefined,
   ephemeral: boolean,
+  extra: string[],
   log: (line: string) => void,
 ): ChildProcess {
   const settings = [
@@ -317,6 +320,7 @@ function spawnServer(
     "unix_socket_directories=",
     "max_connections=200",
     ...(ephemeral ? ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] : []),
+    ...extra,
   ];
   const child = spawn(binaries.postgres, ["-D", dataDir, "-p", String(port), ...settings.flatMap((s) => ["-c", s])], {
     ...runAs,

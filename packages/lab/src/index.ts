@@ -10,7 +10,7 @@ export {
   waitUntilRunning,
 } from "./inside";
 export type { AgentFiles } from "./layers";
-export { DEMO_UNITS } from "./layout";
+export { DEMO_UNITS, IN_NODE } from "./layout";
 export { type DownOptions, down, type UpOptions, up } from "./nodes";
 export { ensureLabPki, labPki, type Pki } from "./pki";
 export { type LabPrerequisites, labPrerequisites } from "./prereq";

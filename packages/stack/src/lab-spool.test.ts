@@ -5,7 +5,7 @@ import { request as httpsRequest } from "node:https";
 import { createPrismaClient } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
-import { execIn, labPki, managerProperties, waitUntilRunning } from "@softfleet/lab";
+import { execIn, IN_NODE, labPki, managerProperties, waitUntilRunning } from "@softfleet/lab";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
 import { type AppProcess, startControl, waitForHttp } from "./processes";
@@ -155,7 +155,7 @@ describe.skipIf(missing !== null && !required)(
       const db = createPrismaClient(stack.database.url);
       const savedCredential = async () =>
         (
-          JSON.parse((await execIn(name, ["cat", "/var/lib/softfleet-agent/credential.json"])).stdout) as {
+          JSON.parse((await execIn(name, ["cat", `${IN_NODE.agentState}/credential.json`])).stdout) as {
             credential: string;
           }
         ).credential;

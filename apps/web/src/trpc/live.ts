@@ -14,28 +14,17 @@ export type LiveStatus = "connecting" | "live" | "reconnecting" | "failed";
 
 /**
  * Subscribes to the fleet's live changes (Server-Sent Events) and calls
- * `onChange` for each. `onResync` runs whenever the stream (re)starts, since
- * changes made while it was down were never seen: refetch what is shown then.
+ * `onChange` for each. `onResync` runs whenever the stream starts: a change
+ * made between the page's own fetch and the stream's first start, or while a
+ * lost stream was down, was never seen, so what is shown is refetched then.
  */
-export function useLiveChanges(
-  onChange: (change: LiveChange) => void,
-  onResync?: () => void,
-  /**
-   * Resync on the first start too: for views whose state moves within moments of
-   * their first fetch (a rollout just created), where a change could fall
-   * between that fetch and the stream's start.
-   */
-  { resyncOnFirstStart = false }: { resyncOnFirstStart?: boolean } = {},
-): LiveStatus {
+export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?: () => void): LiveStatus {
   const trpc = useTRPC();
-  const connectedOnce = useRef(false);
   const [wasLive, setWasLive] = useState(false);
   const subscription = useSubscription(
     trpc.live.changes.subscriptionOptions(undefined, {
       onStarted: () => {
-        // The first start follows the page's own fetch closely; later ones follow a gap.
-        if (connectedOnce.current || resyncOnFirstStart) onResync?.();
-        connectedOnce.current = true;
+        onResync?.();
         setWasLive(true);
       },
       onData: onChange,

@@ -63,7 +63,7 @@ export async function createSession(
   userId: string,
   meta: { sourceIp: string | null; userAgent: string | null },
 ): Promise<{ token: string; expiresAt: Date }> {
-  await purgeExpiredSessions(db);
+  await purgeOccasionally(db);
   const token = newSessionToken();
   const expiresAt = new Date(Date.now() + Math.min(sessionTtlMs(), sessionMaxMs()));
   await db.session.create({
@@ -79,14 +79,20 @@ export async function createSession(
 }
 
 let lastPurge = 0;
-/** Expired sessions are deleted, at most once a minute per process (at a login). */
-async function purgeExpiredSessions(db: SessionWriter) {
+/** At a login, at most once a minute per process: the purge below. */
+async function purgeOccasionally(db: SessionWriter) {
   const now = Date.now();
   if (now - lastPurge < 60_000) return;
   lastPurge = now;
-  await db.session.deleteMany({
+  await purgeExpiredSessions(db, now);
+}
+
+/** Deletes the sessions past their sliding expiry or their absolute lifetime; returns how many. */
+export async function purgeExpiredSessions(db: SessionWriter, now = Date.now()): Promise<number> {
+  const { count } = await db.session.deleteMany({
     where: { OR: [{ expiresAt: { lte: new Date(now) } }, { createdAt: { lte: new Date(now - sessionMaxMs()) } }] },
   });
+  return count;
 }
 
 export async function validateSessionToken(db: Db, token: string | undefined): Promise<ActiveSession | null> {

@@ -35,7 +35,7 @@ export function FleetTable() {
   };
   // Resync on the first start too: nodes enrolling or coming online between the list's fetch and the
   // stream's start would otherwise stay stale on the page.
-  const live = useLiveChanges(onChange, refresh, { resyncOnFirstStart: true });
+  const live = useLiveChanges(onChange, refresh);
   const online = nodes.data?.filter((node) => node.status === "online").length ?? 0;
   return (
     <>

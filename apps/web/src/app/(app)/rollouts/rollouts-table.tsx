@@ -23,13 +23,9 @@ export function RolloutsTable({ canStart }: { canStart: boolean }) {
   const invalidateSoon = useInvalidateSoon();
   const refresh = () => invalidateSoon(trpc.rollouts.list.queryKey());
   // Every engine step announces its rollout; node changes alone do not move the counts.
-  const live = useLiveChanges(
-    (change) => {
-      if (change.entity === "rollout") refresh();
-    },
-    refresh,
-    { resyncOnFirstStart: true },
-  );
+  const live = useLiveChanges((change) => {
+    if (change.entity === "rollout") refresh();
+  }, refresh);
   return (
     <>
       <PageHeader

@@ -12,13 +12,9 @@ export function useRolloutLive(rolloutId: string, nodeIds: ReadonlySet<string>) 
   const invalidateSoon = useInvalidateSoon();
   const refresh = () => invalidateSoon(trpc.rollouts.get.queryKey({ id: rolloutId }));
   // The engine takes a new rollout's first steps at once, often before the stream is up.
-  return useLiveChanges(
-    (change: LiveChange) => {
-      if (change.entity === "rollout" && change.id === rolloutId) refresh();
-      if (change.entity === "node" && nodeIds.has(change.id)) refresh();
-      if (change.entity === "node-event" && nodeIds.has(change.nodeId)) refresh();
-    },
-    refresh,
-    { resyncOnFirstStart: true },
-  );
+  return useLiveChanges((change: LiveChange) => {
+    if (change.entity === "rollout" && change.id === rolloutId) refresh();
+    if (change.entity === "node" && nodeIds.has(change.id)) refresh();
+    if (change.entity === "node-event" && nodeIds.has(change.nodeId)) refresh();
+  }, refresh);
 }
