@@ -78,15 +78,25 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     // The page shows the record: image 1 -> 2, the survivor survived, the ordinary one restarted with a gap.
     const records = page.getByRole("region", { name: "Reboot records" });
     await expect(records).toContainText("soft-reboot");
-    await expect(records.getByRole("row").filter({ hasText: "softfleet-demo-survivor.service" })).toContainText(
+    const watched = records.getByRole("table", { name: /Watched services in the soft-reboot/ }).first();
+    await expect(watched.getByRole("row").filter({ hasText: "softfleet-demo-survivor.service" })).toContainText(
       "survived",
     );
-    const ordinary = records.getByRole("row").filter({ hasText: "softfleet-demo-ordinary.service" });
+    const ordinary = watched.getByRole("row").filter({ hasText: "softfleet-demo-ordinary.service" });
     await expect(ordinary).toContainText("restarted");
     await expect(ordinary).toContainText(/\d+(\.\d+)? ms/);
     const units = record.units as Array<{ name: string; outcome: string }>;
     expect(units.find((u) => u.name === "softfleet-demo-survivor.service")?.outcome).toBe("survived");
     expect(units.find((u) => u.name === "softfleet-demo-ordinary.service")?.outcome).toBe("restarted");
+
+    // Why it was slow: the node's own unit timings, the slowest to stop and to start, as the agent measured them.
+    const blame = record.blame as { stop: Array<{ name: string; ms: number }>; start: Array<{ name: string }> };
+    expect(blame.stop.length).toBeGreaterThan(0);
+    expect(blame.start.length).toBeGreaterThan(0);
+    const slowestStop = records.getByRole("table", { name: /Units slowest to stop in the soft-reboot/ }).first();
+    await expect(slowestStop.getByRole("row").nth(1)).toContainText(blame.stop[0]!.name);
+    const slowestStart = records.getByRole("table", { name: /Units slowest to start after the soft-reboot/ }).first();
+    await expect(slowestStart.getByRole("row").nth(1)).toContainText(blame.start[0]!.name);
   } finally {
     await db.$disconnect();
   }

@@ -7,7 +7,7 @@ import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
-import { readUnits } from "./dbus/systemd";
+import { readUnits, readUnitTimes } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
@@ -204,6 +204,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     reportReboot(pending, connectedUsec, {
       finished,
       publish: (event, id) => connection.publish(event, id),
+      readUnitTimes: () => readUnitTimes(bus),
       saveSnapshot: (snapshot) => {
         pending = null;
         if (!shutdownUnderWay) saveSnapshot(files, { ...snapshot, signal: currentSignal });

@@ -1,10 +1,11 @@
 export { type AgentOptions, type RunningAgent, startAgent } from "./agent";
+export { type UnitTimes, unitBlame } from "./blame";
 export { runCommand } from "./commands";
 export { type AgentConfig, agentConfigSchema, ConfigError, loadConfig } from "./config";
 export { type Command, GatewayConnection } from "./connection";
 export { controlEndpoint, ensureCredential } from "./enroll";
 export { createIdGenerator } from "./ids";
 export { type Level as LogLevel, setLogLevel } from "./log";
-export { assessRestart, buildRebootRecord, recordEventId, unitContinuity } from "./record";
+export { assessRestart, blameWindow, buildRebootRecord, recordEventId, unitContinuity } from "./record";
 export { handleShutdownNotice, type ShutdownReport } from "./shutdown";
 export { Spool } from "./spool";

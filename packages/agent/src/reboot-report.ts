@@ -1,7 +1,15 @@
-import type { AgentEvent, RebootRecordEvent } from "@softfleet/protocol";
+import type { AgentEvent, RebootRecordEvent, UnitBlame } from "@softfleet/protocol";
+import { type UnitTimes, unitBlame } from "./blame";
 import { log } from "./log";
 import type { Observation } from "./node-state";
-import { bootFinished, buildRebootRecord, type RebootAssessment, recordEventId, snapshotOf } from "./record";
+import {
+  blameWindow,
+  bootFinished,
+  buildRebootRecord,
+  type RebootAssessment,
+  recordEventId,
+  snapshotOf,
+} from "./record";
 import type { Snapshot } from "./snapshot";
 
 export interface FinishWait {
@@ -33,6 +41,8 @@ export interface ReportDeps {
   finished: Promise<Observation>;
   publish: (event: AgentEvent, id?: string) => string;
   saveSnapshot: (snapshot: Snapshot) => void;
+  /** Every unit's timestamps, for the unit blame; a failure leaves the blame out, not the record. */
+  readUnitTimes?: () => Promise<UnitTimes[]>;
 }
 
 /**
@@ -46,7 +56,17 @@ export async function reportReboot(
   deps: ReportDeps,
 ): Promise<RebootRecordEvent> {
   const observation = await deps.finished;
-  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec);
+  let blame: UnitBlame | null = null;
+  if (deps.readUnitTimes) {
+    try {
+      blame = unitBlame(await deps.readUnitTimes(), blameWindow(assessment, observation.present));
+    } catch (error) {
+      log.warn("reboot record: cannot read the units' timestamps, sending it without the unit blame", {
+        error: (error as Error).message,
+      });
+    }
+  }
+  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, blame);
   const id = deps.publish(record, recordEventId(observation.present) ?? undefined);
   deps.saveSnapshot(snapshotOf(observation.present, observation.nextroot));
   log.info("reboot record sent", {
@@ -56,6 +76,7 @@ export async function reportReboot(
     escalated: record.escalated,
     beforeLost: record.beforeLost,
     ...phaseDurations(record),
+    slowestToStop: blame?.stop[0] ? `${blame.stop[0].name} ${blame.stop[0].ms.toFixed(0)} ms` : undefined,
   });
   return record;
 }

@@ -1,4 +1,5 @@
-import type { NodeState, RebootRecordEvent, UnitContinuity, UnitState } from "@softfleet/protocol";
+import type { NodeState, RebootRecordEvent, UnitBlame, UnitContinuity, UnitState } from "@softfleet/protocol";
+import type { BlameWindow } from "./blame";
 import type { OsRelease } from "./host";
 import { padUsec } from "./ids";
 import type { LoadedSnapshots, Snapshot } from "./snapshot";
@@ -67,6 +68,7 @@ export function buildRebootRecord(
   assessment: RebootAssessment,
   present: Present,
   agentConnectedUsec: bigint,
+  blame: UnitBlame | null = null,
 ): RebootRecordEvent {
   const { before } = assessment;
   const soft = assessment.kind === "soft-reboot";
@@ -94,6 +96,7 @@ export function buildRebootRecord(
       const previous = before.units.find((unit) => unit.name === after.name);
       return unitContinuity(previous, after);
     }),
+    blame,
     signalEventId: before.signal?.eventId ?? null,
   };
 }
@@ -150,5 +153,15 @@ export function snapshotOf(
     nextroot,
     units: present.units,
     signal,
+  };
+}
+
+/** The cycle whose stops and starts the record's unit blame covers. */
+export function blameWindow(assessment: RebootAssessment, present: Present): BlameWindow {
+  const { shutdownStartUsec, userspaceUsec, finishUsec } = present.manager;
+  return {
+    shutdownStartUsec: assessment.kind === "soft-reboot" && shutdownStartUsec !== 0n ? shutdownStartUsec : null,
+    userspaceUsec,
+    finishUsec: finishUsec === 0n ? null : finishUsec,
   };
 }

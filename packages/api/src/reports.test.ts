@@ -29,6 +29,7 @@ interface Phases {
   kind?: "soft-reboot" | "full-reboot";
   requested?: string | null;
   units?: unknown[];
+  blame?: unknown;
 }
 
 /** A reboot record whose phases are the given ms, starting at 1 s on the node's clock (null: unknown point). */
@@ -65,10 +66,18 @@ async function record(nodeId: string, phases: Phases, extra: Record<string, unkn
       finishUsec,
       agentConnectedUsec,
       units: (phases.units ?? []) as never,
+      ...(phases.blame === undefined ? {} : { blame: phases.blame as never }),
       ...extra,
     },
   });
 }
+
+const blame = (stop: Array<[string, number]>, start: Array<[string, number]>) => ({
+  stopped: stop.length,
+  started: start.length,
+  stop: stop.map(([name, ms]) => ({ name, ms })),
+  start: start.map(([name, ms]) => ({ name, ms })),
+});
 
 const restarted = (name: string, gapMs: number) => ({
   name,
@@ -122,16 +131,44 @@ describe("the rollout report", () => {
         0,
         "succeeded",
         null,
-        { ms: [10, 100, 200, 40], units: [survived("db.service"), restarted("web.service", 250)] },
+        {
+          ms: [10, 100, 200, 40],
+          units: [survived("db.service"), restarted("web.service", 250)],
+          blame: blame(
+            [
+              ["web.service", 900],
+              ["dbus.service", 20],
+            ],
+            [["web.service", 150]],
+          ),
+        },
       ],
       [
         "n2",
         1,
         "succeeded",
         null,
-        { ms: [20, 200, 300, 80], units: [survived("db.service"), restarted("web.service", 500)] },
+        {
+          ms: [20, 200, 300, 80],
+          units: [survived("db.service"), restarted("web.service", 500)],
+          blame: blame(
+            [
+              ["web.service", 1100],
+              ["dbus.service", 10],
+              ["cron.service", 5],
+            ],
+            [["web.service", 250]],
+          ),
+        },
       ],
-      ["n3", 1, "succeeded", null, { ms: [30, 300, 400, 120], units: [restarted("db.service", 100)] }],
+      [
+        "n3",
+        1,
+        "succeeded",
+        null,
+        // A stored blame of the wrong shape is skipped, not an error.
+        { ms: [30, 300, 400, 120], units: [restarted("db.service", 100)], blame: { stop: "nonsense", start: [{}] } },
+      ],
       ["n4", 1, "failed", "node is offline", null],
       ["n5-sim", 2, "succeeded", null, { ms: [null, null, 900, 100], kind: "full-reboot", requested: "soft-reboot" }],
       ["n6", 2, "skipped", "outside the window", null],
@@ -228,6 +265,18 @@ describe("the rollout report", () => {
       }),
       expect.objectContaining({ name: "web.service", survived: 0, restarted: 2, gapP50Ms: 375, gapMaxMs: 500 }),
     ]);
+  });
+
+  it("names the units slowest to stop and to start across the rollout, from the records' unit blame", async () => {
+    const report = await call<RolloutReport>("reports.rollout", { id: rolloutId });
+    expect(report.slowUnits).toEqual({
+      stop: [
+        { name: "web.service", reboots: 2, p50Ms: 1000, maxMs: 1100 },
+        { name: "dbus.service", reboots: 2, p50Ms: 15, maxMs: 20 },
+        { name: "cron.service", reboots: 1, p50Ms: 5, maxMs: 5 },
+      ],
+      start: [{ name: "web.service", reboots: 2, p50Ms: 200, maxMs: 250 }],
+    });
   });
 
   it("is NOT_FOUND for an unknown rollout", async () => {

@@ -1,4 +1,4 @@
-import type { Prisma } from "@softfleet/db";
+import { Prisma } from "@softfleet/db";
 import type { AgentEvent, NodeIdentity, NodeState, RebootRecordEvent } from "@softfleet/protocol";
 import { CHANGES_CHANNEL, type Change, notifyChange } from "./notify";
 
@@ -217,6 +217,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       finishUsec: big(record.phases.finishUsec),
       agentConnectedUsec: BigInt(record.phases.agentConnectedUsec),
       units: record.units,
+      blame: record.blame ?? Prisma.DbNull,
     },
   });
 }

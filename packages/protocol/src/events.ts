@@ -26,6 +26,20 @@ export const unitContinuity = z.object({
 });
 export type UnitContinuity = z.infer<typeof unitContinuity>;
 
+/** How long one unit took to stop or to start, from its own timestamps. */
+export const unitTiming = z.object({ name: unitName, ms: z.number().min(0).max(86_400_000) });
+export type UnitTiming = z.infer<typeof unitTiming>;
+
+/** Why a reboot was slow: the units slowest to stop in its shutdown and to start after it (top 10 each). */
+export const unitBlame = z.object({
+  /** How many units stopped in the shutdown, and started in the boot, in all. */
+  stopped: count32,
+  started: count32,
+  stop: z.array(unitTiming).max(10),
+  start: z.array(unitTiming).max(10),
+});
+export type UnitBlame = z.infer<typeof unitBlame>;
+
 /**
  * One reboot of a node, measured after it from systemd's own timestamps.
  * For a soft-reboot every point is on the same CLOCK_MONOTONIC.
@@ -54,6 +68,8 @@ export const rebootRecordEvent = z.object({
     agentConnectedUsec: usec,
   }),
   units: z.array(unitContinuity).max(200),
+  /** Null when the units could not be read; absent from agents before it existed. */
+  blame: unitBlame.nullable().optional(),
   /** The id of the shutdown-signal event that announced it, if any. */
   signalEventId: messageId.nullable(),
 });

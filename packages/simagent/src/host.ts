@@ -1,4 +1,4 @@
-import type { buildRebootRecord } from "@softfleet/agent";
+import type { buildRebootRecord, UnitTimes } from "@softfleet/agent";
 import type { NodeState, UnitState } from "@softfleet/protocol";
 import { between, type Seed, seededHex, seededRandom, seededUuid } from "./random";
 import type { RebootTimings } from "./timings";
@@ -13,6 +13,20 @@ export const WATCHED_UNITS = {
   survivor: "softfleet-demo-survivor.service",
   ordinary: "softfleet-demo-ordinary.service",
 } as const;
+
+/** Units a host stops and starts in a reboot, for the unit blame (the watched ones among them). */
+const TIMED_UNITS = [
+  "systemd-journald.service",
+  "dbus.service",
+  "systemd-logind.service",
+  "systemd-networkd.service",
+  "systemd-resolved.service",
+  "cron.service",
+  "ssh.service",
+  "containerd.service",
+  WATCHED_UNITS.ordinary,
+  "softfleet-agent.service",
+];
 
 /** A planned reboot: the host is down until downForMs() (real time) reaches 0, then boot() makes it the host after. */
 export interface PlannedBoot {
@@ -40,6 +54,8 @@ export class SimulatedHost {
   staged: string | null = null;
   manager: ManagerTimes;
   units: UnitState[];
+  /** Every unit's transition timestamps as systemd keeps them: what the unit blame is computed from. */
+  unitTimes: UnitTimes[] = [];
   /** monotonic = clockOffset + (real µs - clockOrigin); a full reboot moves the offset so the clock starts at 0. */
   private readonly clockOrigin = realUsec();
   private clockOffset: bigint;
@@ -117,6 +133,7 @@ export class SimulatedHost {
         this.imageVersion = imageAfter;
         this.staged = null;
         this.manager = { shutdownStartUsec, userspaceUsec, finishUsec };
+        this.unitTimes = this.timedUnits(t, shutdownStartUsec);
         // The survivor runs straight through; the ordinary unit stops during the shutdown and starts in the boot.
         this.units = this.units.map((unit) =>
           unit.name === WATCHED_UNITS.survivor
@@ -148,9 +165,35 @@ export class SimulatedHost {
         this.softRebootsCount = 0;
         this.staged = null;
         this.manager = { shutdownStartUsec: 0n, userspaceUsec, finishUsec };
+        this.unitTimes = this.timedUnits(t, null);
         this.units = this.freshUnits(userspaceUsec, finishUsec, t.unitStartAt);
       },
     };
+  }
+
+  /**
+   * Seeded stop and start times of TIMED_UNITS in the reboot just planned:
+   * stops within the shutdown (none to tell after a full reboot, whose clock
+   * is new), starts between Userspace and Finish. Now and then one unit is
+   * slow to stop, as a real fleet has.
+   */
+  private timedUnits(t: RebootTimings, shutdownStartUsec: bigint | null): UnitTimes[] {
+    const random = seededRandom(this.seed, "unit-times", this.index, this.bootNumber, this.softRebootsCount);
+    const { userspaceUsec } = this.manager;
+    const slow = random() < 0.3 ? Math.floor(random() * TIMED_UNITS.length) : -1;
+    return TIMED_UNITS.map((name, i) => {
+      const stopFrom = shutdownStartUsec === null ? 0n : shutdownStartUsec + fraction(t.shutdownUsec, random() * 0.3);
+      const stopFor = fraction(t.shutdownUsec, i === slow ? between(random, 0.4, 0.6) : between(random, 0.01, 0.2));
+      const startFrom = userspaceUsec + fraction(t.bootToFinishUsec, random() * 0.5);
+      const startFor = fraction(t.bootToFinishUsec, between(random, 0.01, 0.4));
+      return {
+        name,
+        activeExitUsec: stopFrom,
+        inactiveEnterUsec: shutdownStartUsec === null ? 0n : stopFrom + stopFor,
+        inactiveExitUsec: startFrom,
+        activeEnterUsec: startFrom + startFor,
+      };
+    });
   }
 
   private msUntil(usec: bigint): number {

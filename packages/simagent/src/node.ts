@@ -1,4 +1,5 @@
 import {
+  blameWindow,
   buildRebootRecord,
   type Command,
   controlEndpoint,
@@ -9,6 +10,7 @@ import {
   recordEventId,
   runCommand,
   type Spool,
+  unitBlame,
 } from "@softfleet/agent";
 import { AGENT_WS_PATH, type AgentEvent, type NodeIdentity } from "@softfleet/protocol";
 import packageJson from "../package.json" with { type: "json" };
@@ -218,7 +220,9 @@ export class SimulatedNode {
     if (this.pending) {
       const { before, ...assessment } = this.pending;
       const present = this.host.present();
-      const record = buildRebootRecord({ ...assessment, before }, present, connectedUsec);
+      const reboot = { ...assessment, before };
+      const blame = unitBlame(this.host.unitTimes, blameWindow(reboot, present));
+      const record = buildRebootRecord(reboot, present, connectedUsec, blame);
       const eventId = connection.publish(record, recordEventId(present) ?? undefined);
       this.pending = null;
       this.record({ type: "reboot-record", eventId, record });

@@ -170,6 +170,17 @@ describe("a simulated fleet", () => {
     expect(BigInt(ordinary.activeEnterUsec!)).toBeGreaterThan(stored.userspaceUsec!);
     expect(BigInt(ordinary.activeEnterUsec!)).toBeLessThan(stored.finishUsec!);
     expect(sent.record.signalEventId).toBe(signal!.eventId);
+
+    // The unit blame: every unit the host stopped and started, slowest first, stored as sent.
+    const blame = sent.record.blame!;
+    expect(blame).toMatchObject({ stopped: 10, started: 10 });
+    for (const list of [blame.stop, blame.start]) {
+      expect(list).toHaveLength(10);
+      expect(list.map((u) => u.ms)).toEqual([...list.map((u) => u.ms)].sort((a, b) => b - a));
+    }
+    expect(blame.stop[0]!.ms).toBeLessThan(Number(down!.timings.shutdownUsec) / 1000);
+    expect(blame.start[0]!.ms).toBeLessThan(Number(down!.timings.bootToFinishUsec) / 1000);
+    expect(stored.blame).toEqual(blame);
   });
 
   it("refuses a command that needs an image when none is staged, and answers a resent command once", async () => {

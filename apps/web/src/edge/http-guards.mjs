@@ -23,9 +23,7 @@ function refuse(res, status, message, extraHeaders = {}) {
 export function limitBody(req, res, limit = MAX_BODY_BYTES) {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {
-    refuse(res, 413, `the request body exceeds ${limit} bytes`);
-    req.socket.on("error", () => {});
-    res.on("finish", () => req.destroy());
+    refuseBody(req, res, limit);
     return true;
   }
   let received = 0;
@@ -34,16 +32,33 @@ export function limitBody(req, res, limit = MAX_BODY_BYTES) {
     if (chunk) {
       received += chunk.length;
       if (received > limit) {
-        req.push = push;
-        refuse(res, 413, `the request body exceeds ${limit} bytes`);
-        res.on("finish", () => req.destroy());
-        if (res.writableFinished) req.destroy();
+        refuseBody(req, res, limit);
         return false;
       }
     }
     return push.call(this, chunk, encoding);
   };
   return false;
+}
+
+/** How long a refused body's connection is drained before it is closed regardless. */
+const LINGER_MS = 2_000;
+
+/**
+ * 413, then a lingering close: what the client still sends is read and
+ * dropped for a moment while the answer reaches it. Closing at once would
+ * reset a connection with unread bytes, and a reset can discard the 413
+ * before the client reads it. After LINGER_MS it is closed whatever comes.
+ */
+function refuseBody(req, res, limit) {
+  // Whoever was reading gets nothing more: every further chunk is dropped.
+  req.push = (chunk) => chunk !== null;
+  req.socket.on("error", () => {});
+  refuse(res, 413, `the request body exceeds ${limit} bytes`);
+  req.resume();
+  const linger = setTimeout(() => req.destroy(), LINGER_MS);
+  linger.unref();
+  req.socket.once("close", () => clearTimeout(linger));
 }
 
 /** The host the browser addressed: the Host header, or the proxy's X-Forwarded-Host when it is trusted. */

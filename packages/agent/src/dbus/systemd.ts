@@ -1,5 +1,6 @@
 import type { UnitState } from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
+import type { UnitTimes } from "../blame";
 import type { ManagerTimes } from "../record";
 import { callMethod, dbusErrorName, getProperty } from "./bus";
 
@@ -102,4 +103,50 @@ export async function readUnit(bus: MessageBus, name: string): Promise<UnitState
 
 export function readUnits(bus: MessageBus, names: readonly string[]): Promise<UnitState[]> {
   return Promise.all(names.map((name) => readUnit(bus, name)));
+}
+
+const TIMESTAMPS = [
+  "ActiveExitTimestampMonotonic",
+  "InactiveEnterTimestampMonotonic",
+  "InactiveExitTimestampMonotonic",
+  "ActiveEnterTimestampMonotonic",
+] as const;
+
+/**
+ * Every loaded unit's transition timestamps (ListUnits, then four property
+ * reads a unit, a batch of units at a time): for the unit blame of a reboot
+ * record, read once per reboot, never on the state poll.
+ */
+export async function readUnitTimes(bus: MessageBus, batch = 32): Promise<UnitTimes[]> {
+  const [listed] = await callMethod(bus, {
+    destination: SYSTEMD,
+    path: MANAGER_PATH,
+    interface: MANAGER,
+    member: "ListUnits",
+  });
+  const units = (listed as unknown[][]).map((row) => ({ name: String(row[0]), path: String(row[6]) }));
+  const times: UnitTimes[] = [];
+  for (let i = 0; i < units.length; i += batch) {
+    const read = await Promise.all(
+      units.slice(i, i + batch).map(async ({ name, path }) => {
+        try {
+          const values = await Promise.all(
+            TIMESTAMPS.map((property) => getProperty(bus, SYSTEMD, path, UNIT, property).then(toBigInt)),
+          );
+          const [activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec] = values as [
+            bigint,
+            bigint,
+            bigint,
+            bigint,
+          ];
+          return { name, activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec };
+        } catch {
+          // A unit unloaded between the listing and the read has nothing to tell.
+          return null;
+        }
+      }),
+    );
+    for (const unit of read) if (unit) times.push(unit);
+  }
+  return times;
 }

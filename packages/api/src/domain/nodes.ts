@@ -1,5 +1,6 @@
 import type { RebootRecord, Role } from "@softfleet/db";
 import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
+import { type UnitBlame, unitBlame } from "@softfleet/protocol";
 import type { Tx } from "../audit";
 import { hasRole } from "../auth/roles";
 import { notFound } from "../errors";
@@ -26,8 +27,10 @@ const usec = (value: bigint | null) => (value === null ? null : value.toString()
 /** A reboot record as the UI shows it: exact µs as strings, phases in ms. */
 export function presentRecord(record: RebootRecord): Omit<
   RebootRecord,
-  "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec"
+  "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec" | "blame"
 > & {
+  /** Why it was slow; null when unknown (an older agent, or a stored value that is not one). */
+  blame: UnitBlame | null;
   timestamps: Record<
     "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec",
     string | null
@@ -35,8 +38,10 @@ export function presentRecord(record: RebootRecord): Omit<
   phases: PhaseDurations;
 } {
   const { signalUsec, shutdownStartUsec, userspaceUsec, finishUsec, agentConnectedUsec, ...rest } = record;
+  const blame = unitBlame.safeParse(rest.blame);
   return {
     ...rest,
+    blame: blame.success ? blame.data : null,
     timestamps: {
       signalUsec: usec(signalUsec),
       shutdownStartUsec: usec(shutdownStartUsec),

@@ -109,6 +109,7 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
     FROM (${base}) b WHERE b."recordId" IS NOT NULL GROUP BY 1, 2 ORDER BY nodes DESC`;
 
   const services: ServiceRow[] = await servicesOf(db, base, { withHosts: true });
+  const slowUnits = await slowestUnits(db, base);
 
   return {
     rollout: {
@@ -128,7 +129,46 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
     statuses: statusRows,
     imageVersions,
     services,
+    slowUnits,
   };
+}
+
+/** One unit among the slowest to stop (or start) in a set of reboots. */
+export interface SlowUnitRow {
+  name: string;
+  /** In how many of the reboots it was among the ten slowest (all a record keeps). */
+  reboots: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+/**
+ * The units slowest to stop and to start across the reboots of `base` (rows
+ * with a recordId), from each record's unit blame: the ten with the longest
+ * worst case, each with how often it was among a record's ten slowest. A
+ * stored blame that is not the expected shape is skipped, never an error.
+ */
+export async function slowestUnits(db: Sql, base: Prisma.Sql): Promise<{ stop: SlowUnitRow[]; start: SlowUnitRow[] }> {
+  const rows = await db.$queryRaw<Array<SlowUnitRow & { phase: "stop" | "start" }>>`
+    WITH timed AS (
+      SELECT p.phase, e->>'name' AS name, (e->>'ms')::float8 AS ms
+      FROM (${base}) b
+      JOIN "RebootRecord" r ON r.id = b."recordId"
+      CROSS JOIN (VALUES ('stop'), ('start')) p(phase)
+      CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(r.blame -> p.phase) = 'array' THEN r.blame -> p.phase ELSE '[]'::jsonb END
+      ) e
+      WHERE jsonb_typeof(e -> 'ms') = 'number' AND jsonb_typeof(e -> 'name') = 'string'
+    ), ranked AS (
+      SELECT phase, name, count(*)::int AS reboots,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS "p50Ms", max(ms) AS "maxMs",
+        row_number() OVER (PARTITION BY phase ORDER BY max(ms) DESC, name) AS rank
+      FROM timed GROUP BY phase, name
+    )
+    SELECT phase, name, reboots, "p50Ms", "maxMs" FROM ranked WHERE rank <= 10 ORDER BY phase, rank`;
+  const of = (phase: "stop" | "start") =>
+    rows.filter((row) => row.phase === phase).map(({ phase: _phase, ...row }) => row);
+  return { stop: of("stop"), start: of("start") };
 }
 
 export type RolloutReport = NonNullable<Awaited<ReturnType<typeof rolloutReport>>>;

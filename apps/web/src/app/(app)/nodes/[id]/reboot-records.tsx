@@ -9,6 +9,7 @@ import { PhaseBar } from "~/components/phase-bar";
 import { LocalTime } from "~/components/time";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
+import { RecordBlame } from "./record-blame";
 import { RecordUnits } from "./record-units";
 
 type RebootRecord = RouterOutputs["nodes"]["rebootRecords"][number];
@@ -101,6 +102,7 @@ function RecordCard({ record }: { record: RebootRecord }) {
         units={record.units}
         caption={`Watched services in the ${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
       />
+      <RecordBlame blame={record.blame} label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`} />
     </article>
   );
 }

@@ -15,6 +15,7 @@ import { EmptyState, FormError, tableClass, tdClass, thClass } from "~/component
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { HistogramTable, Section } from "../../report-parts";
 import { ServicesTable } from "./services-table";
+import { SlowUnitsTable } from "./slow-units-table";
 
 type Report = RouterOutputs["reports"]["rollout"];
 const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
@@ -88,6 +89,10 @@ export function RolloutReportView({ id }: { id: string }) {
 
       <Section id="services" title="Services">
         <ServicesTable services={data.services} withHosts />
+      </Section>
+
+      <Section id="slow-units" title="Why it was slow: units">
+        <SlowUnitsTable slowUnits={data.slowUnits} />
       </Section>
 
       <Section id="images" title="Image versions">
