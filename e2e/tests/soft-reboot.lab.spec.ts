@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
-import { managerProperties, stage } from "@softfleet/lab";
+import { execIn, managerProperties, stage } from "@softfleet/lab";
 import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
 import { logIn } from "./helpers";
 import { requireLab } from "./lab";
@@ -97,6 +97,22 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     await expect(slowestStop.getByRole("row").nth(1)).toContainText(blame.stop[0]!.name);
     const slowestStart = records.getByRole("table", { name: /Units slowest to start after the soft-reboot/ }).first();
     await expect(slowestStart.getByRole("row").nth(1)).toContainText(blame.start[0]!.name);
+
+    // Boots and soft-reboots: the cycle running now (#1, image 2), and the one the soft-reboot ended (#0, image 1),
+    // each with the journalctl command that shows its log alone. The current one's works on the node itself (the
+    // ended one's log stayed in image 1's /var, which the lab does not carry into image 2).
+    const cycles = page.getByRole("region", { name: "Boots and soft-reboots" }).getByRole("row");
+    await expect(cycles.nth(1)).toContainText(/#1\s*2.*running/);
+    await expect(cycles.nth(2)).toContainText(/#0\s*1.*\(soft-reboot\)/);
+    const bootId = before.bootId!.replaceAll("-", "");
+    expect(await cycles.nth(2).locator("code").textContent()).toMatch(
+      new RegExp(`^journalctl -b ${bootId} --until=@\\d+$`),
+    );
+    const command = (await cycles.nth(1).locator("code").textContent())!;
+    expect(command).toMatch(new RegExp(`^journalctl -b ${bootId} --since=@\\d+$`));
+    const log = await execIn(node!.name, [...command.split(" "), "-q", "--no-pager", "-o", "cat"]);
+    expect(log.exitCode, log.stderr).toBe(0);
+    expect(log.stdout).toContain("reboot record sent");
   } finally {
     await db.$disconnect();
   }

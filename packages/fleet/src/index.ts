@@ -6,6 +6,7 @@ export {
   takePendingCommands,
 } from "./commands";
 export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
+export { type Cycle, type CycleRecord, cyclesOf, journalctlCommand } from "./cycles";
 export {
   allowReenrollment,
   createEnrollmentToken,

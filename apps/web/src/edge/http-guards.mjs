@@ -51,14 +51,20 @@ const LINGER_MS = 2_000;
  * before the client reads it. After LINGER_MS it is closed whatever comes.
  */
 function refuseBody(req, res, limit) {
+  const socket = req.socket;
   // Whoever was reading gets nothing more: every further chunk is dropped.
   req.push = (chunk) => chunk !== null;
-  req.socket.on("error", () => {});
+  socket.on("error", () => {});
+  // Node's server destroys a "Connection: close" socket as soon as the answer
+  // is flushed: here it only half-closes it, and keeps reading (to drop) until
+  // the client closes its side or the time is up.
+  socket.destroySoon = () => socket.end();
+  socket.once("end", () => socket.destroy());
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once("close", () => clearTimeout(linger));
   refuse(res, 413, `the request body exceeds ${limit} bytes`);
   req.resume();
-  const linger = setTimeout(() => req.destroy(), LINGER_MS);
-  linger.unref();
-  req.socket.once("close", () => clearTimeout(linger));
 }
 
 /** The host the browser addressed: the Host header, or the proxy's X-Forwarded-Host when it is trusted. */

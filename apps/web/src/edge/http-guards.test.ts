@@ -80,8 +80,20 @@ describe("request bodies", () => {
       body: error.message,
       headers: {},
     }));
-    expect(result.status).toBe(413);
+    expect(result.status, result.body).toBe(413);
     expect(largestBodySeen).toBeLessThanOrEqual(MAX_BODY_BYTES);
+  });
+
+  it("lets each of 60 concurrent oversized uploads read its 413: none is reset before the answer", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        send({}, { chunked: true, bytes: 8 * 1024 * 1024 }).then(
+          (r) => String(r.status),
+          (error: NodeJS.ErrnoException) => error.code ?? error.message,
+        ),
+      ),
+    );
+    expect(results.filter((status) => status !== "413")).toEqual([]);
   });
 
   it("passes a body under the limit whole, chunked or not", async () => {

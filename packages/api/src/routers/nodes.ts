@@ -1,4 +1,4 @@
-import { allowReenrollment, notifyControl, REENROLL_WINDOW, requestSoftReboot } from "@softfleet/fleet";
+import { allowReenrollment, cyclesOf, notifyControl, REENROLL_WINDOW, requestSoftReboot } from "@softfleet/fleet";
 import { z } from "zod";
 import { audited } from "../audit";
 import { findNodeOrThrow, presentRecord, visibleToRole } from "../domain/nodes";
@@ -63,6 +63,34 @@ export const nodesRouter = router({
       });
       return rows.map(presentRecord);
     }),
+
+  /**
+   * Each boot and soft-reboot of the node (journalctl --list-boots shows boots
+   * only), newest first, with the journalctl command for its log: from its
+   * last 500 reboot records.
+   */
+  cycles: viewerProcedure.input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
+    const records = await ctx.db.rebootRecord.findMany({
+      where: { nodeId: input.nodeId },
+      orderBy: { recordedAt: "desc" },
+      take: 500,
+      select: {
+        kind: true,
+        bootIdBefore: true,
+        bootIdAfter: true,
+        softRebootsCountBefore: true,
+        softRebootsCountAfter: true,
+        imageVersionBefore: true,
+        imageVersionAfter: true,
+        recordedAt: true,
+        signalUsec: true,
+        shutdownStartUsec: true,
+        userspaceUsec: true,
+        agentConnectedUsec: true,
+      },
+    });
+    return cyclesOf(records.reverse());
+  }),
 
   commands: viewerProcedure
     .input(z.object({ nodeId: id }))

@@ -11,6 +11,7 @@ import { errorMessage, useTRPC } from "~/trpc/client";
 import { CommandsTable } from "./commands-table";
 import { EventTimeline } from "./event-timeline";
 import { NodeAdminActions } from "./node-admin-actions";
+import { NodeCycles } from "./node-cycles";
 import { NodeIdentity } from "./node-identity";
 import { NodeServices } from "./node-services";
 import { RebootRecords } from "./reboot-records";
@@ -100,6 +101,9 @@ export function NodeDetail({
       </Section>
       <Section id="records-heading" title="Reboot records">
         <RebootRecords nodeId={data.id} />
+      </Section>
+      <Section id="cycles-heading" title="Boots and soft-reboots">
+        <NodeCycles nodeId={data.id} />
       </Section>
       <Section id="timeline-heading" title="Event timeline">
         <EventTimeline nodeId={data.id} />

@@ -12,6 +12,7 @@ export function useNodeLive(nodeId: string) {
     invalidateSoon(trpc.nodes.events.queryKey({ nodeId }));
     // A reboot record arrives as an event; the node's identity and units change with it.
     invalidateSoon(trpc.nodes.rebootRecords.queryKey({ nodeId }));
+    invalidateSoon(trpc.nodes.cycles.queryKey({ nodeId }));
     refreshNode();
   };
   const refreshCommands = () => invalidateSoon(trpc.nodes.commands.queryKey({ nodeId }));
