@@ -40,8 +40,8 @@ export function NodeCycles({ nodeId }: { nodeId: string }) {
           </tr>
         </thead>
         <tbody>
-          {cycles.data.map((cycle, i) => (
-            <tr key={`${cycle.bootId}-${cycle.softReboots}-${i}`}>
+          {cycles.data.map((cycle) => (
+            <tr key={`${cycle.bootId}-${cycle.softReboots}-${cycle.startedAt?.getTime()}-${cycle.endedAt?.getTime()}`}>
               <td className={`${tdClass} font-mono text-xs`} title={cycle.bootId ?? undefined}>
                 {cycle.bootId ? idTail(cycle.bootId) : <span className={muted}>unknown</span>}
               </td>
