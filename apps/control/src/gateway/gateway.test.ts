@@ -104,6 +104,17 @@ describe("the agent WebSocket", () => {
     agent.ws.close();
   });
 
+  it("stores the events that arrived before a connection closed, even when it gets to them afterwards", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    // A host going down right after its shutdown signal: the frames are in, the connection is gone.
+    const ids = Array.from({ length: 200 }, (_, i) => `evt-gone-${String(i).padStart(4, "0")}`);
+    for (const id of ids) agent.send({ kind: "event", v: PROTOCOL_VERSION, id, event: shutdownEvent() });
+    await new Promise<void>((resolve) => agent.ws.once("close", () => resolve()) && agent.ws.close());
+    await until(async () => (await t.db.nodeEvent.count({ where: { nodeId } })) === ids.length);
+    // The node went down to reboot: the closed connection did not leave it "offline".
+    await until(async () => (await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status === "rebooting");
+  });
+
   it.each([
     ["malformed JSON", "{kind: hello", "malformed", "not JSON"],
     ["wrong types", { kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: 12 }, "invalid", "monotonicUsec"],

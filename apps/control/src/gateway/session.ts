@@ -49,6 +49,8 @@ export class AgentSession {
   private badFrames = 0;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** Cut off for passing a limit: what it still had queued is dropped. */
+  private wasCutOff = false;
   private helloSeen = false;
   private readonly flood: ConnectionFlood;
   private readonly helloTimer: NodeJS.Timeout;
@@ -106,6 +108,7 @@ export class AgentSession {
 
   /** Ends a connection that passed a limit: at once, dropping what it queued (nothing of it was acked). */
   private cutOff(code: number, reason: string) {
+    this.wasCutOff = true;
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.options.log(`node ${this.nodeId}: closing its connection: ${reason}`);
     this.socket.close(code, reason.slice(0, 120));
@@ -145,8 +148,11 @@ export class AgentSession {
       return this.refuse(parsed.code, parsed.error);
     }
     const message = parsed.message;
-    // A connection cut off for flooding stores nothing more of what it had queued.
-    if (!this.open) return;
+    // A connection cut off for flooding stores nothing more of what it had queued. Otherwise an
+    // event that arrived before its connection closed is still stored (by its id, so a replay is
+    // not doubled): a host that goes down right after its shutdown signal has no later chance to
+    // send it. A hello, state or heartbeat of a closed connection would only make it look alive.
+    if (this.wasCutOff || (!this.open && message.kind !== "event")) return;
     if (!this.greeted && message.kind !== "hello") return this.refuse("hello-first", "the first message must be hello");
     if (message.kind === "hello") {
       if (this.helloSeen) return this.cutOff(CloseCode.policyViolation, "one hello per connection");
