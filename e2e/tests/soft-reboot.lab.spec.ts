@@ -85,8 +85,23 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     const ordinary = watched.getByRole("row").filter({ hasText: "softfleet-demo-ordinary.service" });
     await expect(ordinary).toContainText("restarted");
     await expect(ordinary).toContainText(/\d+(\.\d+)? ms/);
-    const units = record.units as Array<{ name: string; outcome: string }>;
-    expect(units.find((u) => u.name === "softfleet-demo-survivor.service")?.outcome).toBe("survived");
+    const units = record.units as Array<{
+      name: string;
+      outcome: string;
+      survives?: boolean;
+      mainPidBefore?: number;
+      mainPidAfter?: number;
+    }>;
+    // The survivor is not in the agent's config: the agent found it by its SurviveFinalKillSignal=yes, and it
+    // kept its invocation and its main process through the soft-reboot.
+    const survivor = units.find((u) => u.name === "softfleet-demo-survivor.service");
+    expect(survivor).toMatchObject({ outcome: "survived", survives: true });
+    expect(survivor!.mainPidBefore).toBeGreaterThan(0);
+    expect(survivor!.mainPidAfter).toBe(survivor!.mainPidBefore);
+    await expect(watched.getByRole("row").filter({ hasText: "softfleet-demo-survivor.service" })).toContainText(
+      `same PID ${survivor!.mainPidAfter}`,
+    );
+    expect(units.find((u) => u.name === "softfleet-demo-ordinary.service")).toMatchObject({ survives: false });
     expect(units.find((u) => u.name === "softfleet-demo-ordinary.service")?.outcome).toBe("restarted");
 
     // Why it was slow: the node's own unit timings, the slowest to stop and to start, as the agent measured them.

@@ -7,7 +7,7 @@ import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
-import { readUnits, readUnitTimes } from "./dbus/systemd";
+import { discoverSurvivors, readUnits, readUnitTimes } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
@@ -61,7 +61,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const spool = new Spool(join(config.runtimeDir, "spool"));
   const files = snapshotFiles(config.runtimeDir, config.stateDir);
-  const observeNow = () => observe(bus, host, identity, config.watchUnits);
+  // The configured units, and every unit configured to survive a soft-reboot: the node's payloads.
+  const survivors = await discoverSurvivors(bus).catch((error) => {
+    log.warn("cannot list the units configured to survive soft-reboots", { error: errorText(error) });
+    return [] as string[];
+  });
+  const watchUnits = [...new Set([...config.watchUnits, ...survivors])].slice(0, 200);
+  if (survivors.length > 0)
+    log.info("watching the units configured to survive soft-reboots", { units: survivors.join(",") });
+  const observeNow = () => observe(bus, host, identity, watchUnits);
   const stopper = new AbortController();
   let shutdownUnderWay = false;
   // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
@@ -139,7 +147,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // change within this userspace cycle: not re-read.
   const refreshBefore = async (signal: Snapshot["signal"]) => {
     if (!latest) latest = await observeNow();
-    const units = await Promise.race([readUnits(bus, config.watchUnits), sleep(config.ackTimeoutMs, null)]);
+    const units = await Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]);
     if (currentSignal !== signal) return; // a newer notice took over
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };

@@ -221,6 +221,31 @@ describe("unitContinuity", () => {
   });
 });
 
+describe("surviving payloads", () => {
+  const id = "1".repeat(32);
+  it("a unit configured to survive that kept its invocation and main process survived", () => {
+    const b = unit("payload.service", { invocationId: id, survives: true, mainPid: 4242 });
+    expect(unitContinuity(b, { ...b })).toMatchObject({
+      outcome: "survived",
+      survives: true,
+      mainPidBefore: 4242,
+      mainPidAfter: 4242,
+    });
+  });
+
+  it("one whose main process changed did not, even with the same invocation: its survival failed", () => {
+    const b = unit("payload.service", { invocationId: id, survives: true, mainPid: 4242 });
+    const after = unit("payload.service", { invocationId: id, survives: true, mainPid: 5151 });
+    expect(unitContinuity(b, after)).toMatchObject({ outcome: "restarted", survives: true, mainPidAfter: 5151 });
+  });
+
+  it("says nothing of survival where systemd did not (before 254)", () => {
+    const continuity = unitContinuity(unit("x.service"), unit("x.service"));
+    expect(continuity).not.toHaveProperty("survives");
+    expect(continuity).not.toHaveProperty("mainPidBefore");
+  });
+});
+
 describe("recordEventId", () => {
   it("is fixed by boot and userspace cycle and sorts by UserspaceTimestamp", () => {
     expect(recordEventId(afterSoft)).toBe("0000000050752001-11111111222233334444555555555555");

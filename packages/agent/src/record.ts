@@ -104,18 +104,30 @@ export function buildRebootRecord(
 const RUNNING = new Set(["active", "activating", "reloading", "refreshing"]);
 
 /**
- * survived: the same InvocationID before and after (it ran straight through);
- * restarted: a new one, with when it stopped and came back (the gap);
- * absent: not running after; unknown: nothing was known about it before.
+ * survived: the same InvocationID (and main process, when both are known)
+ * before and after: it ran straight through; restarted: a new one, with when
+ * it stopped and came back (the gap); absent: not running after; unknown:
+ * nothing was known about it before. A unit configured to survive
+ * (SurviveFinalKillSignal) that restarted carries `survives: true`: its
+ * survival failed.
  */
 export function unitContinuity(before: UnitState | undefined, after: UnitState): UnitContinuity {
   const invocationIdBefore = before?.invocationId ?? null;
   const invocationIdAfter = after.invocationId;
-  const base = { name: after.name, invocationIdBefore, invocationIdAfter };
+  const payload = {
+    ...(before?.survives === undefined && after.survives === undefined
+      ? {}
+      : { survives: before?.survives ?? after.survives }),
+    ...(before?.mainPid === undefined && after.mainPid === undefined
+      ? {}
+      : { mainPidBefore: before?.mainPid ?? null, mainPidAfter: after.mainPid ?? null }),
+  };
+  const base = { name: after.name, invocationIdBefore, invocationIdAfter, ...payload };
   if (!RUNNING.has(after.activeState) || invocationIdAfter === null) {
     return { ...base, outcome: "absent", inactiveEnterUsec: nonZero(after.inactiveEnterUsec), activeEnterUsec: null };
   }
-  if (invocationIdBefore === invocationIdAfter) {
+  const samePid = !before?.mainPid || !after.mainPid || before.mainPid === after.mainPid;
+  if (invocationIdBefore === invocationIdAfter && samePid) {
     return { ...base, outcome: "survived", inactiveEnterUsec: null, activeEnterUsec: null };
   }
   return {

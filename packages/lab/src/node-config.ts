@@ -23,7 +23,8 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     controlUrl: config.controlUrl,
     ...(config.token ? { enrollmentToken: config.token } : {}),
     ...(config.caPem ? { caFile: "/etc/softfleet/ca.pem" } : {}),
-    watchUnits: [DEMO_UNITS.survivor, DEMO_UNITS.ordinary],
+    // The survivor is not listed: the agent finds the units configured to survive by itself.
+    watchUnits: [DEMO_UNITS.ordinary],
     labels: { lab: "true" },
     // The agent's credential and last state live in a host folder under /run/host: systemd
     // carries /run/host (and the mounts below it) over every soft-reboot, staged image or

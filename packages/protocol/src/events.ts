@@ -23,6 +23,10 @@ export const unitContinuity = z.object({
   invocationIdAfter: z.string().max(64).nullable(),
   inactiveEnterUsec: usec.nullable(),
   activeEnterUsec: usec.nullable(),
+  /** Configured to survive (SurviveFinalKillSignal=yes) before the reboot: then a restart is a failed survival. */
+  survives: z.boolean().optional(),
+  mainPidBefore: count32.nullable().optional(),
+  mainPidAfter: count32.nullable().optional(),
 });
 export type UnitContinuity = z.infer<typeof unitContinuity>;
 

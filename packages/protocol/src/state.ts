@@ -35,6 +35,10 @@ export const unitState = z.object({
   invocationId: z.string().max(64).nullable(),
   activeEnterUsec: usec,
   inactiveEnterUsec: usec,
+  /** SurviveFinalKillSignal=yes: configured to keep running through a soft-reboot (absent: not known). */
+  survives: z.boolean().optional(),
+  /** The service's main process (0: none), for telling a survivor that really kept running. */
+  mainPid: count32.optional(),
 });
 export type UnitState = z.infer<typeof unitState>;
 

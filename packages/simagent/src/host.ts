@@ -141,6 +141,7 @@ export class SimulatedHost {
             : {
                 ...unit,
                 invocationId: this.invocationId(unit.name),
+                mainPid: this.mainPid(unit.name),
                 inactiveEnterUsec: (shutdownStartUsec + fraction(t.shutdownUsec, t.unitStopAt)).toString(),
                 activeEnterUsec: (userspaceUsec + fraction(t.bootToFinishUsec, t.unitStartAt)).toString(),
               },
@@ -201,6 +202,12 @@ export class SimulatedHost {
     return left > 0n ? Math.ceil(Number(left) / 1000) : 0;
   }
 
+  /** A seeded PID for a unit's process in this cycle (the agent compares it to tell a real survivor). */
+  private mainPid(unit: string): number {
+    const digits = seededHex(this.seed, 6, "pid", this.index, this.bootNumber, this.softRebootsCount, unit);
+    return 100 + (Number.parseInt(digits, 16) % 4_000_000);
+  }
+
   private invocationId(unit: string): string {
     return seededHex(this.seed, 32, "invocation", this.index, this.bootNumber, this.softRebootsCount, unit);
   }
@@ -214,6 +221,8 @@ export class SimulatedHost {
       invocationId: this.invocationId(name),
       activeEnterUsec,
       inactiveEnterUsec: "0",
+      survives: name === WATCHED_UNITS.survivor,
+      mainPid: this.mainPid(name),
     }));
   }
 }

@@ -97,7 +97,8 @@ describe("the rollout engine on simulated nodes", () => {
       settleSec: 0,
       targetImageVersion: "2",
       whenNotStaged: "skip",
-      gate: { returnTimeoutSec: 4 },
+      // Simulated soft-reboots take well under a second here; 8 s leaves room for a loaded machine.
+      gate: { returnTimeoutSec: 8 },
       failureThreshold: { count: 10 },
     } as const;
     const id = await startRollout(db, group.id, user, plan);
@@ -111,7 +112,7 @@ describe("the rollout engine on simulated nodes", () => {
       status: "failed",
       reason: expect.stringContaining("simulated refusal"),
     });
-    expect(byHost.get("sim-0060")).toMatchObject({ status: "failed", reason: "did not come back within 4 s" });
+    expect(byHost.get("sim-0060")).toMatchObject({ status: "failed", reason: "did not come back within 8 s" });
     expect(byHost.get("sim-0100")).toMatchObject({ status: "failed", reason: expect.stringContaining("escalated") });
     expect(byHost.get("sim-0150")).toMatchObject({
       status: "failed",

@@ -163,9 +163,11 @@ describe("a simulated fleet", () => {
       imageVersionAfter: "2",
     });
     const units = Object.fromEntries(sent.record.units.map((u) => [u.name, u]));
-    expect(units[WATCHED_UNITS.survivor]).toMatchObject({ outcome: "survived" });
+    expect(units[WATCHED_UNITS.survivor]).toMatchObject({ outcome: "survived", survives: true });
+    expect(units[WATCHED_UNITS.survivor]!.mainPidAfter).toBe(units[WATCHED_UNITS.survivor]!.mainPidBefore);
     const ordinary = units[WATCHED_UNITS.ordinary]!;
-    expect(ordinary.outcome).toBe("restarted");
+    expect(ordinary).toMatchObject({ outcome: "restarted", survives: false });
+    expect(ordinary.mainPidAfter).not.toBe(ordinary.mainPidBefore);
     expect(BigInt(ordinary.inactiveEnterUsec!)).toBeGreaterThan(stored.shutdownStartUsec!);
     expect(BigInt(ordinary.activeEnterUsec!)).toBeGreaterThan(stored.userspaceUsec!);
     expect(BigInt(ordinary.activeEnterUsec!)).toBeLessThan(stored.finishUsec!);

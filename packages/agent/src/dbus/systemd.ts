@@ -8,6 +8,7 @@ const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const UNIT = "org.freedesktop.systemd1.Unit";
+const SERVICE = "org.freedesktop.systemd1.Service";
 
 export interface ManagerFacts extends ManagerTimes {
   /** e.g. "257.9-1~deb13u1" */
@@ -84,12 +85,15 @@ export function invocationIdHex(value: unknown): string | null {
 export async function readUnit(bus: MessageBus, name: string): Promise<UnitState> {
   const path = await unitPath(bus, name);
   const get = (property: string) => getProperty(bus, SYSTEMD, path, UNIT, property);
-  const [activeState, subState, invocationId, activeEnter, inactiveEnter] = await Promise.all([
+  const [activeState, subState, invocationId, activeEnter, inactiveEnter, survives, mainPid] = await Promise.all([
     get("ActiveState"),
     get("SubState"),
     get("InvocationID"),
     get("ActiveEnterTimestampMonotonic"),
     get("InactiveEnterTimestampMonotonic"),
+    // systemd >= 254; only services have a main process.
+    optional(get("SurviveFinalKillSignal"), Boolean),
+    name.endsWith(".service") ? optional(getProperty(bus, SYSTEMD, path, SERVICE, "MainPID"), Number) : null,
   ]);
   return {
     name,
@@ -98,7 +102,30 @@ export async function readUnit(bus: MessageBus, name: string): Promise<UnitState
     invocationId: invocationIdHex(invocationId),
     activeEnterUsec: toBigInt(activeEnter).toString(),
     inactiveEnterUsec: toBigInt(inactiveEnter).toString(),
+    ...(survives === null ? {} : { survives }),
+    ...(mainPid === null ? {} : { mainPid }),
   };
+}
+
+/**
+ * The loaded units configured to keep running through a soft-reboot
+ * (SurviveFinalKillSignal=yes): the node's surviving payloads, watched
+ * without being listed in the config. None on systemd < 254.
+ */
+export async function discoverSurvivors(bus: MessageBus): Promise<string[]> {
+  const [listed] = await callMethod(bus, {
+    destination: SYSTEMD,
+    path: MANAGER_PATH,
+    interface: MANAGER,
+    member: "ListUnits",
+  });
+  const units = (listed as unknown[][]).map((row) => ({ name: String(row[0]), path: String(row[6]) }));
+  const flags = await Promise.all(
+    units.map(({ path }) =>
+      optional(getProperty(bus, SYSTEMD, path, UNIT, "SurviveFinalKillSignal"), Boolean).catch(() => null),
+    ),
+  );
+  return units.filter((_, i) => flags[i] === true).map((unit) => unit.name);
 }
 
 export function readUnits(bus: MessageBus, names: readonly string[]): Promise<UnitState[]> {

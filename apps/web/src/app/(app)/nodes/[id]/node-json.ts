@@ -12,6 +12,7 @@ function isObject(value: Json): value is Record<string, Json> {
 
 const str = (value: Json): string | null => (typeof value === "string" ? value : null);
 const num = (value: Json): number | null => (typeof value === "number" ? value : null);
+const bool = (value: Json): boolean | null => (typeof value === "boolean" ? value : null);
 /** µs values travel as decimal strings (or, in older rows, numbers). */
 const usec = (value: Json): string | null =>
   typeof value === "string" && /^\d+$/.test(value)
@@ -27,6 +28,9 @@ export interface WatchedUnit {
   invocationId: string | null;
   activeEnterUsec: string | null;
   inactiveEnterUsec: string | null;
+  /** Configured to survive soft-reboots (SurviveFinalKillSignal=yes); null: not reported. */
+  survives: boolean | null;
+  mainPid: number | null;
 }
 
 /** A node's `units`: the watched services as last reported. */
@@ -43,6 +47,8 @@ export function watchedUnits(value: Json): WatchedUnit[] {
         invocationId: str(unit.invocationId),
         activeEnterUsec: usec(unit.activeEnterUsec),
         inactiveEnterUsec: usec(unit.inactiveEnterUsec),
+        survives: bool(unit.survives),
+        mainPid: num(unit.mainPid),
       },
     ];
   });
@@ -57,6 +63,9 @@ export interface UnitContinuity {
   invocationIdAfter: string | null;
   inactiveEnterUsec: string | null;
   activeEnterUsec: string | null;
+  survives: boolean | null;
+  mainPidBefore: number | null;
+  mainPidAfter: number | null;
 }
 
 const outcomes: readonly UnitOutcome[] = ["survived", "restarted", "absent", "unknown"];
@@ -76,6 +85,9 @@ export function unitContinuity(value: Json): UnitContinuity[] {
         invocationIdAfter: str(unit.invocationIdAfter),
         inactiveEnterUsec: usec(unit.inactiveEnterUsec),
         activeEnterUsec: usec(unit.activeEnterUsec),
+        survives: bool(unit.survives),
+        mainPidBefore: num(unit.mainPidBefore),
+        mainPidAfter: num(unit.mainPidAfter),
       },
     ];
   });

@@ -34,7 +34,17 @@ export function NodeServices({ units }: { units: unknown }) {
         <tbody>
           {list.map((unit) => (
             <tr key={unit.name}>
-              <td className={`${tdClass} font-mono text-xs`}>{unit.name}</td>
+              <td className={`${tdClass} font-mono text-xs`}>
+                {unit.name}
+                {unit.survives && (
+                  <span
+                    className="ml-2 font-sans text-green-800 dark:text-green-300"
+                    title="SurviveFinalKillSignal=yes: configured to keep running through a soft-reboot"
+                  >
+                    survives soft-reboots
+                  </span>
+                )}
+              </td>
               <td className={tdClass}>
                 <span className={stateColors[unit.activeState ?? ""] ?? ""}>{unit.activeState ?? "unknown"}</span>
                 {unit.subState && <span className="text-zinc-600 dark:text-zinc-400"> ({unit.subState})</span>}

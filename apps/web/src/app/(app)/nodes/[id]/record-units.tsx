@@ -59,6 +59,14 @@ export function RecordUnits({ units, caption }: { units: unknown; caption: strin
                 <span className={`${badge} ${outcomeStyles[unit.outcome]}`} title={outcomeHints[unit.outcome]}>
                   {unit.outcome}
                 </span>
+                {unit.survives && unit.outcome !== "survived" && (
+                  <span className="ml-2 font-medium text-red-700 dark:text-red-400">
+                    survival failed: {unit.outcome}
+                  </span>
+                )}
+                {unit.survives && unit.outcome === "survived" && unit.mainPidAfter ? (
+                  <span className="ml-2 text-xs text-zinc-600 dark:text-zinc-400">same PID {unit.mainPidAfter}</span>
+                ) : null}
               </td>
               <td className={`${tdClass} text-right`}>
                 <Gap unit={unit} />
