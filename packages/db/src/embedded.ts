@@ -92,28 +92,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const running = await runningServer(dataDir);
   if (running) {
     log(`reusing the PostgreSQL server already running on port ${running.port} (pid ${running.pid})`);
-    const url = urlFor(running.port, password, database);
-    await ensureDatabase(running.port, password, database);
-    await ensureAppRole(url, APP_ROLE, appPassword);
-    const appUrl = urlFor(running.port, appPassword, database, APP_ROLE);
-    return { url, appUrl, port: running.port, dataDir, startedHere: false, stop: async () => {} };
+    const urls = await readyUrls(running.port, password, appPassword, database);
+    return { ...urls, port: running.port, dataDir, startedHere: false, stop: async () => {} };
   }
 
   const port = options.port === 0 ? await freePort() : options.port;
   await assertPortFree(port);
   const child = spawnServer(binaries, dataDir, port, runAs, options.ephemeral ?? false, options.settings ?? [], log);
   await waitUntilReady(child, port, password);
-  await ensureDatabase(port, password, database);
-  const url = urlFor(port, password, database);
-  await ensureAppRole(url, APP_ROLE, appPassword);
   return {
-    url,
-    appUrl: urlFor(port, appPassword, database, APP_ROLE),
+    ...(await readyUrls(port, password, appPassword, database)),
     port,
     dataDir,
     startedHere: true,
     stop: () => stopServer(child),
   };
+}
+
+/** The database made if missing and the app role made (or its password set): the server's two URLs. */
+async function readyUrls(port: number, password: string, appPassword: string, database: string) {
+  await ensureDatabase(port, password, database);
+  const url = urlFor(port, password, database);
+  await ensureAppRole(url, APP_ROLE, appPassword);
+  return { url, appUrl: urlFor(port, appPassword, database, APP_ROLE) };
 }
 
 function urlFor(port: number, password: string, database: string, user = DB_USER): string {

@@ -52,8 +52,11 @@ export async function prepareProvidedDatabase(
   database: ProvidedDatabase,
 ): Promise<{ lines: string[]; warning?: string }> {
   const lines = await prepareDatabase(database.ownerUrl, database.url);
-  await assertReachable(database.url, "DATABASE_URL");
-  return { lines, warning: await privilegeWarning(database.url) };
+  // Its one connection as the apps' role is also the check that the role can connect at all.
+  const warning = await privilegeWarning(database.url).catch((error: Error) => {
+    throw new Error(`cannot connect to DATABASE_URL (${redact(database.url)}): ${error.message}`);
+  });
+  return { lines, warning };
 }
 
 export async function assertReachable(url: string, name = "DATABASE_URL"): Promise<void> {

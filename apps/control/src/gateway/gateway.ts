@@ -40,8 +40,9 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const log = options.log ?? ((line: string) => console.error(`[control] ${line}`));
   const heartbeatSec = options.heartbeatSec ?? 10;
   const sessions = new Map<string, AgentSession>();
-  /** The hash of the credential each session connected with: a re-key ends the sessions of the old one. */
-  const credentialOf = new Map<string, string | null>();
+  /** Each connected node with the hash of the credential its session connected with. */
+  const credentialsInUse = (nodeIds: Iterable<string> = sessions.keys()) =>
+    new Map([...nodeIds].map((nodeId) => [nodeId, sessions.get(nodeId)?.credentialHash ?? null]));
   // Work still running when the gateway closes (marking nodes offline) is awaited by close().
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -77,7 +78,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
         );
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const session = new AgentSession(node.id, node.machineId, ws, db, {
+        const session = new AgentSession(node.id, node.machineId, node.credentialHash, ws, db, {
           heartbeatSec,
           helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
           log,
@@ -86,12 +87,10 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
         });
         sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
         sessions.set(node.id, session);
-        credentialOf.set(node.id, node.credentialHash);
         ws.on("error", (error) => log(`node ${node.id}: ${error.message}`));
         ws.on("close", () => {
           if (sessions.get(node.id) !== session) return;
           sessions.delete(node.id);
-          credentialOf.delete(node.id);
           track(
             session
               .markGone()
@@ -115,8 +114,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
     if (!session) return;
     if (signal.kind === "revoked") session.close(CloseCode.revoked, "this node was revoked by an admin");
     if (signal.kind === "command") deliver(session);
-    if (signal.kind === "rekeyed")
-      track(reconcileNodes(new Map([[signal.nodeId, credentialOf.get(signal.nodeId) ?? null]])));
+    if (signal.kind === "rekeyed") track(reconcileNodes(credentialsInUse([signal.nodeId])));
   };
   const deliver = (session: AgentSession | undefined) =>
     void session?.deliverCommands().catch((error: Error) => log(`node ${session.nodeId}: ${error.message}`));
@@ -129,7 +127,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
           sessions.get(nodeId)?.close(CloseCode.revoked, "this node was revoked or deleted by an admin");
         for (const nodeId of rekeyed) {
           // Only the session made with the credential checked: a newer one may have replaced it meanwhile.
-          if (credentialOf.get(nodeId) !== connected.get(nodeId)) continue;
+          if (sessions.get(nodeId)?.credentialHash !== connected.get(nodeId)) continue;
           sessions
             .get(nodeId)
             ?.close(CloseCode.rekeyed, "the node's credential was replaced; connect with the new one");
@@ -144,7 +142,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
     if (reconciling || sessions.size === 0) return;
     reconciling = true;
     track(
-      reconcileNodes(new Map(credentialOf)).finally(() => {
+      reconcileNodes(credentialsInUse()).finally(() => {
         reconciling = false;
       }),
     );

@@ -58,6 +58,8 @@ export class AgentSession {
   constructor(
     readonly nodeId: string,
     private readonly machineId: string,
+    /** The hash of the credential it connected with: a re-key ends the sessions of the old one. */
+    readonly credentialHash: string | null,
     readonly socket: WebSocket,
     private readonly db: Db,
     private readonly options: SessionOptions,

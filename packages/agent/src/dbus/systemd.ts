@@ -108,11 +108,16 @@ export async function readUnit(bus: MessageBus, name: string): Promise<UnitState
 }
 
 /**
- * The loaded units configured to keep running through a soft-reboot
- * (SurviveFinalKillSignal=yes): the node's surviving payloads, watched
- * without being listed in the config. None on systemd < 254.
+ * Reads something of every loaded unit (ListUnits, then `read` for each, a
+ * batch of units at a time so a node with hundreds of units does not flood
+ * the bus). A unit whose read fails or gives null is left out: one unloaded
+ * between the listing and the read has nothing to tell.
  */
-export async function discoverSurvivors(bus: MessageBus): Promise<string[]> {
+async function forEachLoadedUnit<T>(
+  bus: MessageBus,
+  read: (unit: { name: string; path: string }) => Promise<T | null>,
+  batch = 32,
+): Promise<T[]> {
   const [listed] = await callMethod(bus, {
     destination: SYSTEMD,
     path: MANAGER_PATH,
@@ -120,12 +125,23 @@ export async function discoverSurvivors(bus: MessageBus): Promise<string[]> {
     member: "ListUnits",
   });
   const units = (listed as unknown[][]).map((row) => ({ name: String(row[0]), path: String(row[6]) }));
-  const flags = await Promise.all(
-    units.map(({ path }) =>
-      optional(getProperty(bus, SYSTEMD, path, UNIT, "SurviveFinalKillSignal"), Boolean).catch(() => null),
-    ),
+  const results: T[] = [];
+  for (let i = 0; i < units.length; i += batch) {
+    const values = await Promise.all(units.slice(i, i + batch).map((unit) => read(unit).catch(() => null)));
+    for (const value of values) if (value !== null) results.push(value);
+  }
+  return results;
+}
+
+/**
+ * The loaded units configured to keep running through a soft-reboot
+ * (SurviveFinalKillSignal=yes): the node's surviving payloads, watched
+ * without being listed in the config. None on systemd < 254.
+ */
+export function discoverSurvivors(bus: MessageBus): Promise<string[]> {
+  return forEachLoadedUnit(bus, async ({ name, path }) =>
+    (await optional(getProperty(bus, SYSTEMD, path, UNIT, "SurviveFinalKillSignal"), Boolean)) ? name : null,
   );
-  return units.filter((_, i) => flags[i] === true).map((unit) => unit.name);
 }
 
 export function readUnits(bus: MessageBus, names: readonly string[]): Promise<UnitState[]> {
@@ -140,40 +156,15 @@ const TIMESTAMPS = [
 ] as const;
 
 /**
- * Every loaded unit's transition timestamps (ListUnits, then four property
- * reads a unit, a batch of units at a time): for the unit blame of a reboot
- * record, read once per reboot, never on the state poll.
+ * Every loaded unit's transition timestamps (four property reads a unit): for
+ * the unit blame of a reboot record, read once per reboot, never on the state
+ * poll.
  */
-export async function readUnitTimes(bus: MessageBus, batch = 32): Promise<UnitTimes[]> {
-  const [listed] = await callMethod(bus, {
-    destination: SYSTEMD,
-    path: MANAGER_PATH,
-    interface: MANAGER,
-    member: "ListUnits",
+export function readUnitTimes(bus: MessageBus): Promise<UnitTimes[]> {
+  return forEachLoadedUnit(bus, async ({ name, path }) => {
+    const [activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec] = (await Promise.all(
+      TIMESTAMPS.map((property) => getProperty(bus, SYSTEMD, path, UNIT, property).then(toBigInt)),
+    )) as [bigint, bigint, bigint, bigint];
+    return { name, activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec };
   });
-  const units = (listed as unknown[][]).map((row) => ({ name: String(row[0]), path: String(row[6]) }));
-  const times: UnitTimes[] = [];
-  for (let i = 0; i < units.length; i += batch) {
-    const read = await Promise.all(
-      units.slice(i, i + batch).map(async ({ name, path }) => {
-        try {
-          const values = await Promise.all(
-            TIMESTAMPS.map((property) => getProperty(bus, SYSTEMD, path, UNIT, property).then(toBigInt)),
-          );
-          const [activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec] = values as [
-            bigint,
-            bigint,
-            bigint,
-            bigint,
-          ];
-          return { name, activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec };
-        } catch {
-          // A unit unloaded between the listing and the read has nothing to tell.
-          return null;
-        }
-      }),
-    );
-    for (const unit of read) if (unit) times.push(unit);
-  }
-  return times;
 }
