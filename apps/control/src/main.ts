@@ -61,7 +61,9 @@ async function main() {
       const next = readTls(tlsFiles);
       (server as unknown as TlsServer).setSecureContext({ cert: next.cert, key: next.key, minVersion: "TLSv1.2" });
       log(`SIGHUP: TLS certificate reloaded, SHA-256 fingerprint ${next.fingerprint}`);
-      void recordControlTls(db, next.fingerprint).catch(() => {});
+      void recordControlTls(db, next.fingerprint).catch((error: Error) =>
+        log(`SIGHUP: could not record the new fingerprint for Settings: ${error.message}`),
+      );
     } catch (error) {
       log(`SIGHUP: TLS reload failed, keeping the certificate in use: ${(error as Error).message}`);
     }

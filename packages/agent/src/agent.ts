@@ -7,7 +7,7 @@ import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
-import { discoverSurvivors, readUnits, readUnitTimes } from "./dbus/systemd";
+import { discoverPayloads, readUnits, readUnitTimes } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
@@ -61,14 +61,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const spool = new Spool(join(config.runtimeDir, "spool"));
   const files = snapshotFiles(config.runtimeDir, config.stateDir);
-  // The configured units, and every unit configured to survive a soft-reboot: the node's payloads.
-  const survivors = await discoverSurvivors(bus).catch((error) => {
-    log.warn("cannot list the units configured to survive soft-reboots", { error: errorText(error) });
-    return [] as string[];
+  // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
+  // and every service with a file descriptor store.
+  const payloads = await discoverPayloads(bus).catch((error) => {
+    log.warn("cannot list the units that survive soft-reboots or keep fd stores", { error: errorText(error) });
+    return { survivors: [], fdStores: [] };
   });
-  const watchUnits = [...new Set([...config.watchUnits, ...survivors])].slice(0, 200);
-  if (survivors.length > 0)
-    log.info("watching the units configured to survive soft-reboots", { units: survivors.join(",") });
+  const watchUnits = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
+  if (payloads.survivors.length > 0)
+    log.info("watching the units configured to survive soft-reboots", { units: payloads.survivors.join(",") });
+  if (payloads.fdStores.length > 0)
+    log.info("watching the services with a file descriptor store", { units: payloads.fdStores.join(",") });
   const observeNow = () => observe(bus, host, identity, watchUnits);
   const stopper = new AbortController();
   let shutdownUnderWay = false;

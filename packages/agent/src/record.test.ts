@@ -239,6 +239,20 @@ describe("surviving payloads", () => {
     expect(unitContinuity(b, after)).toMatchObject({ outcome: "restarted", survives: true, mainPidAfter: 5151 });
   });
 
+  it("carries a service's fd store count from before and after its restart", () => {
+    const store = { max: 8, count: 3, preserve: "yes" };
+    const b = unit("fdstore.service", { invocationId: id, fdStore: store });
+    const after = unit("fdstore.service", { invocationId: "2".repeat(32), fdStore: { ...store, count: 3 } });
+    expect(unitContinuity(b, after)).toMatchObject({
+      outcome: "restarted",
+      fdStore: { max: 8, preserve: "yes", before: 3, after: 3 },
+    });
+    const emptied = unitContinuity(b, { ...after, fdStore: { ...store, count: 0 } });
+    expect(emptied.fdStore).toEqual({ max: 8, preserve: "yes", before: 3, after: 0 });
+    expect(unitContinuity(undefined, after).fdStore?.before).toBeNull();
+    expect(unitContinuity(unit("x.service"), unit("x.service"))).not.toHaveProperty("fdStore");
+  });
+
   it("says nothing of survival where systemd did not (before 254)", () => {
     const continuity = unitContinuity(unit("x.service"), unit("x.service"));
     expect(continuity).not.toHaveProperty("survives");

@@ -109,7 +109,8 @@ const RUNNING = new Set(["active", "activating", "reloading", "refreshing"]);
  * it stopped and came back (the gap); absent: not running after; unknown:
  * nothing was known about it before. A unit configured to survive
  * (SurviveFinalKillSignal) that restarted carries `survives: true`: its
- * survival failed.
+ * survival failed. A service with an fd store carries its count before and
+ * after: a store emptied while FileDescriptorStorePreserve=yes lost its fds.
  */
 export function unitContinuity(before: UnitState | undefined, after: UnitState): UnitContinuity {
   const invocationIdBefore = before?.invocationId ?? null;
@@ -121,6 +122,16 @@ export function unitContinuity(before: UnitState | undefined, after: UnitState):
     ...(before?.mainPid === undefined && after.mainPid === undefined
       ? {}
       : { mainPidBefore: before?.mainPid ?? null, mainPidAfter: after.mainPid ?? null }),
+    ...(after.fdStore
+      ? {
+          fdStore: {
+            max: after.fdStore.max,
+            preserve: after.fdStore.preserve,
+            before: before?.fdStore?.count ?? null,
+            after: after.fdStore.count,
+          },
+        }
+      : {}),
   };
   const base = { name: after.name, invocationIdBefore, invocationIdAfter, ...payload };
   if (!RUNNING.has(after.activeState) || invocationIdAfter === null) {

@@ -9,7 +9,7 @@ let cookie: string;
 beforeAll(async () => {
   t = await createTestDatabase();
   api = apiClient(t.db);
-  cookie = (await signedInUser(t.db, "operator")).cookie;
+  cookie = (await signedInUser(t.db, "operator", "the-operator")).cookie;
 });
 afterAll(() => t.drop());
 

@@ -12,7 +12,7 @@ export interface LabNode {
   nspawnPid: number | null;
   /** The node's systemd as seen from the host (the pid for nsenter -t); null when not running. */
   leaderPid: number | null;
-  ports: { survivor: number; ordinary: number };
+  ports: NodeRecord["ports"];
   /** The demo services as the host reaches them. */
   urls: { survivor: string; ordinary: string };
 }

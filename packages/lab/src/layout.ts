@@ -83,10 +83,16 @@ export const IN_NODE = {
 export const DEMO_UNITS = {
   survivor: "softfleet-demo-survivor.service",
   ordinary: "softfleet-demo-ordinary.service",
+  /** An ordinary service that keeps its sockets and a memfd in systemd's fd store. */
+  fdstore: "softfleet-demo-fdstore.service",
 } as const;
 export const AGENT_UNIT_NAME = "softfleet-agent.service";
 
 export const DEFAULT_CONTROL_URL = "http://127.0.0.1:3001";
 export const nodeName = (index: number) => `sf-lab-${index}`;
 /** Nodes share the host's network: each demo service gets a port of its own per node. */
-export const nodePorts = (index: number) => ({ survivor: 18000 + index, ordinary: 19000 + index });
+export const nodePorts = (index: number) => ({
+  survivor: 18000 + index,
+  ordinary: 19000 + index,
+  fdstore: 20000 + index,
+});

@@ -9,7 +9,7 @@ export interface NodeConfig {
   token?: string;
   /** The CA that signed control's certificate: installed in the node, and the agent trusts it. */
   caPem?: string;
-  ports: { survivor: number; ordinary: number };
+  ports: { survivor: number; ordinary: number; fdstore: number };
 }
 
 /**
@@ -39,6 +39,7 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     "etc/softfleet/demo.env": [
       `SOFTFLEET_DEMO_SURVIVOR_PORT=${config.ports.survivor}`,
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,
+      `SOFTFLEET_DEMO_FDSTORE_PORT=${config.ports.fdstore}`,
       "",
     ].join("\n"),
     [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,

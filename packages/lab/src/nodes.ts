@@ -93,7 +93,7 @@ interface NodeSpec {
 async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSpec, p: Progress) {
   const paths = nodePaths(spec.name);
   const ports = nodePorts(spec.index);
-  for (const port of [ports.survivor, ports.ordinary]) await assertPortFree(spec.name, port);
+  for (const port of [ports.survivor, ports.ordinary, ports.fdstore]) await assertPortFree(spec.name, port);
   const record: NodeRecord = {
     name: spec.name,
     index: spec.index,

@@ -18,7 +18,8 @@ const nodeRecordSchema = z.object({
   nspawnStartTime: z.string().nullable(),
   /** The node's PID 1 (systemd) seen from the host: it stays the same across soft-reboots. */
   leaderPid: z.number().int().nullable(),
-  ports: z.object({ survivor: z.number().int(), ordinary: z.number().int() }),
+  // fdstore: absent from nodes started before the fd-store demo existed.
+  ports: z.object({ survivor: z.number().int(), ordinary: z.number().int(), fdstore: z.number().int().optional() }),
   /** The softfleet layer the node's root and its staged roots use. */
   softfleetLayer: z.string(),
   controlUrl: z.string(),

@@ -27,6 +27,10 @@ export const unitContinuity = z.object({
   survives: z.boolean().optional(),
   mainPidBefore: count32.nullable().optional(),
   mainPidAfter: count32.nullable().optional(),
+  /** The fd store before the reboot (null: unknown) and after it: kept, or emptied. */
+  fdStore: z
+    .object({ max: count32, preserve: z.string().max(16), before: count32.nullable(), after: count32 })
+    .optional(),
 });
 export type UnitContinuity = z.infer<typeof unitContinuity>;
 

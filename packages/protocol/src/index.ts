@@ -1,4 +1,5 @@
 export * from "./common";
 export * from "./events";
 export * from "./messages";
+export * from "./payloads";
 export * from "./state";

@@ -28,6 +28,18 @@ export const nodeIdentity = z.object({
 });
 export type NodeIdentity = z.infer<typeof nodeIdentity>;
 
+/**
+ * A service's file descriptor store: how many fds it may keep there, how many
+ * it keeps now, and FileDescriptorStorePreserve (only "yes" keeps the store
+ * while the service is stopped, as it is during a soft-reboot).
+ */
+export const fdStore = z.object({
+  max: count32,
+  count: count32,
+  preserve: z.string().max(16),
+});
+export type FdStore = z.infer<typeof fdStore>;
+
 export const unitState = z.object({
   name: unitName,
   activeState: z.string().max(32),
@@ -39,6 +51,8 @@ export const unitState = z.object({
   survives: z.boolean().optional(),
   /** The service's main process (0: none), for telling a survivor that really kept running. */
   mainPid: count32.optional(),
+  /** A service's file descriptor store, when it has one (FileDescriptorStoreMax > 0). */
+  fdStore: fdStore.optional(),
 });
 export type UnitState = z.infer<typeof unitState>;
 

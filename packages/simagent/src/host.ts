@@ -8,11 +8,18 @@ export type Snapshot = Parameters<typeof buildRebootRecord>[0]["before"];
 export type Present = Parameters<typeof buildRebootRecord>[1];
 type ManagerTimes = Present["manager"];
 
-/** The lab's two demo units: one survives a soft-reboot, the other is restarted by it. */
+/**
+ * The lab's demo units: one survives a soft-reboot, the others are restarted
+ * by it; fdstore keeps its fds in systemd's fd store meanwhile.
+ */
 export const WATCHED_UNITS = {
   survivor: "softfleet-demo-survivor.service",
   ordinary: "softfleet-demo-ordinary.service",
+  fdstore: "softfleet-demo-fdstore.service",
 } as const;
+
+/** The fd store of the fdstore demo after a fresh start: its listening socket and its memfd. */
+const FRESH_FD_STORE = { max: 16, count: 2, preserve: "yes" };
 
 /** Units a host stops and starts in a reboot, for the unit blame (the watched ones among them). */
 const TIMED_UNITS = [
@@ -25,6 +32,7 @@ const TIMED_UNITS = [
   "ssh.service",
   "containerd.service",
   WATCHED_UNITS.ordinary,
+  WATCHED_UNITS.fdstore,
   "softfleet-agent.service",
 ];
 
@@ -134,7 +142,8 @@ export class SimulatedHost {
         this.staged = null;
         this.manager = { shutdownStartUsec, userspaceUsec, finishUsec };
         this.unitTimes = this.timedUnits(t, shutdownStartUsec);
-        // The survivor runs straight through; the ordinary unit stops during the shutdown and starts in the boot.
+        // The survivor runs straight through; the others stop during the shutdown and start in the boot
+        // (the fd store's fds are kept meanwhile: FileDescriptorStorePreserve=yes).
         this.units = this.units.map((unit) =>
           unit.name === WATCHED_UNITS.survivor
             ? unit
@@ -223,6 +232,7 @@ export class SimulatedHost {
       inactiveEnterUsec: "0",
       survives: name === WATCHED_UNITS.survivor,
       mainPid: this.mainPid(name),
+      ...(name === WATCHED_UNITS.fdstore ? { fdStore: FRESH_FD_STORE } : {}),
     }));
   }
 }

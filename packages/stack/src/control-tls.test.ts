@@ -60,8 +60,11 @@ describe("control over TLS", () => {
     await copyFile(second.keyFile, tls.keyFile);
     process.kill(pid, "SIGHUP");
     await until("the new certificate", async () => (await presented(port)) === second.fingerprint);
-    expect((await t.db.controlTls.findUniqueOrThrow({ where: { id: "control" } })).fingerprint).toBe(
-      second.fingerprint,
+    // Settings learns the new fingerprint just after the swap (a separate write).
+    await until(
+      "the new fingerprint recorded for Settings",
+      async () =>
+        (await t.db.controlTls.findUniqueOrThrow({ where: { id: "control" } })).fingerprint === second.fingerprint,
     );
 
     await writeFile(tls.certFile, "not a certificate");

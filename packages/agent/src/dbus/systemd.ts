@@ -1,4 +1,4 @@
-import type { UnitState } from "@softfleet/protocol";
+import type { FdStore, UnitState } from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
 import type { UnitTimes } from "../blame";
 import type { ManagerTimes } from "../record";
@@ -82,19 +82,38 @@ export function invocationIdHex(value: unknown): string | null {
   return bytes.length === 0 ? null : bytes.toString("hex");
 }
 
+/**
+ * A service's file descriptor store, or null when it has none
+ * (FileDescriptorStoreMax=0, the default): one read for a service without.
+ */
+async function readFdStore(bus: MessageBus, path: string): Promise<FdStore | null> {
+  const get = (property: string) => getProperty(bus, SYSTEMD, path, SERVICE, property);
+  const max = await optional(get("FileDescriptorStoreMax"), Number);
+  if (!max) return null;
+  const [count, preserve] = await Promise.all([
+    optional(get("NFileDescriptorStore"), Number),
+    // systemd >= 254.
+    optional(get("FileDescriptorStorePreserve"), String),
+  ]);
+  return count === null ? null : { max, count, preserve: (preserve ?? "unknown").slice(0, 16) };
+}
+
 export async function readUnit(bus: MessageBus, name: string): Promise<UnitState> {
   const path = await unitPath(bus, name);
   const get = (property: string) => getProperty(bus, SYSTEMD, path, UNIT, property);
-  const [activeState, subState, invocationId, activeEnter, inactiveEnter, survives, mainPid] = await Promise.all([
-    get("ActiveState"),
-    get("SubState"),
-    get("InvocationID"),
-    get("ActiveEnterTimestampMonotonic"),
-    get("InactiveEnterTimestampMonotonic"),
-    // systemd >= 254; only services have a main process.
-    optional(get("SurviveFinalKillSignal"), Boolean),
-    name.endsWith(".service") ? optional(getProperty(bus, SYSTEMD, path, SERVICE, "MainPID"), Number) : null,
-  ]);
+  const service = name.endsWith(".service");
+  const [activeState, subState, invocationId, activeEnter, inactiveEnter, survives, mainPid, fdStore] =
+    await Promise.all([
+      get("ActiveState"),
+      get("SubState"),
+      get("InvocationID"),
+      get("ActiveEnterTimestampMonotonic"),
+      get("InactiveEnterTimestampMonotonic"),
+      // systemd >= 254; only services have a main process and an fd store.
+      optional(get("SurviveFinalKillSignal"), Boolean),
+      service ? optional(getProperty(bus, SYSTEMD, path, SERVICE, "MainPID"), Number) : null,
+      service ? readFdStore(bus, path) : null,
+    ]);
   return {
     name,
     activeState: String(activeState).slice(0, 32),
@@ -104,6 +123,7 @@ export async function readUnit(bus: MessageBus, name: string): Promise<UnitState
     inactiveEnterUsec: toBigInt(inactiveEnter).toString(),
     ...(survives === null ? {} : { survives }),
     ...(mainPid === null ? {} : { mainPid }),
+    ...(fdStore === null ? {} : { fdStore }),
   };
 }
 
@@ -134,14 +154,25 @@ async function forEachLoadedUnit<T>(
 }
 
 /**
- * The loaded units configured to keep running through a soft-reboot
- * (SurviveFinalKillSignal=yes): the node's surviving payloads, watched
- * without being listed in the config. None on systemd < 254.
+ * The node's payloads, watched without being listed in the config: the
+ * loaded units configured to keep running through a soft-reboot
+ * (SurviveFinalKillSignal=yes, systemd >= 254) and the services with a file
+ * descriptor store (FileDescriptorStoreMax > 0).
  */
-export function discoverSurvivors(bus: MessageBus): Promise<string[]> {
-  return forEachLoadedUnit(bus, async ({ name, path }) =>
-    (await optional(getProperty(bus, SYSTEMD, path, UNIT, "SurviveFinalKillSignal"), Boolean)) ? name : null,
-  );
+export async function discoverPayloads(bus: MessageBus): Promise<{ survivors: string[]; fdStores: string[] }> {
+  const found = await forEachLoadedUnit(bus, async ({ name, path }) => {
+    const [survives, fdStoreMax] = await Promise.all([
+      optional(getProperty(bus, SYSTEMD, path, UNIT, "SurviveFinalKillSignal"), Boolean),
+      name.endsWith(".service")
+        ? optional(getProperty(bus, SYSTEMD, path, SERVICE, "FileDescriptorStoreMax"), Number)
+        : null,
+    ]);
+    return survives || fdStoreMax ? { name, survives: Boolean(survives), fdStore: Boolean(fdStoreMax) } : null;
+  });
+  return {
+    survivors: found.filter((unit) => unit.survives).map((unit) => unit.name),
+    fdStores: found.filter((unit) => unit.fdStore).map((unit) => unit.name),
+  };
 }
 
 export function readUnits(bus: MessageBus, names: readonly string[]): Promise<UnitState[]> {

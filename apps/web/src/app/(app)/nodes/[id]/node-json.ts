@@ -31,6 +31,8 @@ export interface WatchedUnit {
   /** Configured to survive soft-reboots (SurviveFinalKillSignal=yes); null: not reported. */
   survives: boolean | null;
   mainPid: number | null;
+  /** The service's file descriptor store, when it has one. */
+  fdStore: { max: number; count: number; preserve: string } | null;
 }
 
 /** A node's `units`: the watched services as last reported. */
@@ -49,6 +51,7 @@ export function watchedUnits(value: Json): WatchedUnit[] {
         inactiveEnterUsec: usec(unit.inactiveEnterUsec),
         survives: bool(unit.survives),
         mainPid: num(unit.mainPid),
+        fdStore: fdStoreNow(unit.fdStore),
       },
     ];
   });
@@ -66,6 +69,29 @@ export interface UnitContinuity {
   survives: boolean | null;
   mainPidBefore: number | null;
   mainPidAfter: number | null;
+  /** The fd store's count before and after the reboot, when the service has one. */
+  fdStore: FdStoreChange | null;
+}
+
+export interface FdStoreChange {
+  max: number;
+  preserve: string;
+  before: number | null;
+  after: number;
+}
+
+function fdStoreNow(value: Json): WatchedUnit["fdStore"] {
+  if (!isObject(value)) return null;
+  const [max, count, preserve] = [num(value.max), num(value.count), str(value.preserve)];
+  return max === null || count === null || preserve === null ? null : { max, count, preserve };
+}
+
+function fdStoreChange(value: Json): FdStoreChange | null {
+  if (!isObject(value)) return null;
+  const [max, after, preserve] = [num(value.max), num(value.after), str(value.preserve)];
+  return max === null || after === null || preserve === null
+    ? null
+    : { max, preserve, before: num(value.before), after };
 }
 
 const outcomes: readonly UnitOutcome[] = ["survived", "restarted", "absent", "unknown"];
@@ -88,6 +114,7 @@ export function unitContinuity(value: Json): UnitContinuity[] {
         survives: bool(unit.survives),
         mainPidBefore: num(unit.mainPidBefore),
         mainPidAfter: num(unit.mainPidAfter),
+        fdStore: fdStoreChange(unit.fdStore),
       },
     ];
   });

@@ -44,6 +44,15 @@ export function NodeServices({ units }: { units: unknown }) {
                     survives soft-reboots
                   </span>
                 )}
+                {unit.fdStore && (
+                  <span
+                    className="ml-2 font-sans text-zinc-600 dark:text-zinc-400"
+                    title={`FileDescriptorStoreMax=${unit.fdStore.max}, FileDescriptorStorePreserve=${unit.fdStore.preserve}`}
+                  >
+                    fd store {unit.fdStore.count} of {unit.fdStore.max}
+                    {unit.fdStore.preserve === "yes" ? ", kept across soft-reboots" : ", not kept across soft-reboots"}
+                  </span>
+                )}
               </td>
               <td className={tdClass}>
                 <span className={stateColors[unit.activeState ?? ""] ?? ""}>{unit.activeState ?? "unknown"}</span>

@@ -1,6 +1,7 @@
+import { type FdStoreOutcome, fdStoreOutcome } from "@softfleet/protocol/payloads";
 import { formatMs, gapMs, shortId } from "~/components/format";
 import { tableClass, tdClass, thClass } from "~/components/ui";
-import { type UnitContinuity, type UnitOutcome, unitContinuity } from "./node-json";
+import { type FdStoreChange, type UnitContinuity, type UnitOutcome, unitContinuity } from "./node-json";
 
 const badge = "inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset";
 const outcomeStyles: Record<UnitOutcome, string> = {
@@ -30,6 +31,38 @@ function Gap({ unit }: { unit: UnitContinuity }) {
     >
       {formatMs(gap, 1)}
     </span>
+  );
+}
+
+const fdStoreTexts: Record<FdStoreOutcome, { label: string; hint: string; warn: boolean }> = {
+  kept: { label: "fds kept", hint: "The service got its stored fds back after the reboot.", warn: false },
+  emptied: {
+    label: "fd store emptied",
+    hint: "FileDescriptorStorePreserve=yes, yet the store lost its fds: the service started without them.",
+    warn: true,
+  },
+  "not-preserved": {
+    label: "fd store not preserved",
+    hint: "FileDescriptorStorePreserve is not yes: the store is emptied whenever the service stops, as in a soft-reboot.",
+    warn: true,
+  },
+  empty: { label: "fd store empty", hint: "The service held no fds in its store before the reboot.", warn: false },
+  unknown: { label: "fd store", hint: "The count before the reboot is not known.", warn: false },
+};
+
+/** A service's fd store across the reboot: the count before → after, and what it means. */
+function FdStore({ store }: { store: FdStoreChange }) {
+  const text = fdStoreTexts[fdStoreOutcome(store)];
+  return (
+    <div className="mt-1 text-xs" data-testid="fd-store">
+      <span
+        className={text.warn ? "font-medium text-red-700 dark:text-red-400" : "text-zinc-600 dark:text-zinc-400"}
+        title={text.hint}
+      >
+        {text.label}: {store.before ?? "?"} → {store.after} of {store.max}
+      </span>
+      <span className="ml-1 text-zinc-600 dark:text-zinc-400">(FileDescriptorStorePreserve={store.preserve})</span>
+    </div>
   );
 }
 
@@ -67,6 +100,7 @@ export function RecordUnits({ units, caption }: { units: unknown; caption: strin
                 {unit.survives && unit.outcome === "survived" && unit.mainPidAfter ? (
                   <span className="ml-2 text-xs text-zinc-600 dark:text-zinc-400">same PID {unit.mainPidAfter}</span>
                 ) : null}
+                {unit.fdStore && <FdStore store={unit.fdStore} />}
               </td>
               <td className={`${tdClass} text-right`}>
                 <Gap unit={unit} />

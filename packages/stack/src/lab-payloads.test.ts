@@ -1,0 +1,157 @@
+import { connect, type Socket } from "node:net";
+import { DEMO_UNITS, execIn, labPki, managerProperties } from "@softfleet/lab";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
+import { createTestDatabase, startTestControl, type TestControl, type TestDatabase, until } from "./testing";
+
+/**
+ * A node's payloads through real soft-reboots: what they keep (the fd store),
+ * and why a soft-reboot was slow (the unit blame). One control process and one
+ * lab node serve the scenarios in order.
+ */
+const missing = await labUnavailable();
+const required = process.env.SOFTFLEET_LAB_REQUIRED === "1" && process.env.SOFTFLEET_SKIP_LAB !== "1";
+
+let t: TestDatabase | undefined;
+let control: TestControl | undefined;
+let fleet: LabFleet | undefined;
+
+const softRebootsCount = async (name: string) => Number((await managerProperties(name, ["SoftRebootsCount"]))[0]);
+
+/** Soft-reboots the node and returns the reboot record its agent sent afterwards. */
+async function softReboot(name: string) {
+  const db = t!.db;
+  const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+  const countBefore = await softRebootsCount(name);
+  const recordsBefore = await db.rebootRecord.count({ where: { nodeId: node.id } });
+  const result = await execIn(name, ["systemctl", "soft-reboot"]);
+  expect(result, result.stderr).toMatchObject({ exitCode: 0 });
+  await until("the node to soft-reboot", async () => (await softRebootsCount(name)) === countBefore + 1);
+  return until("the new reboot record", async () =>
+    (await db.rebootRecord.count({ where: { nodeId: node.id } })) > recordsBefore
+      ? db.rebootRecord.findFirst({ where: { nodeId: node.id }, orderBy: { recordedAt: "desc" } })
+      : null,
+  );
+}
+
+/** A line-protocol TCP client that remembers every answer and whether its connection ever closed. */
+class LineClient {
+  readonly answers: Array<Record<string, unknown>> = [];
+  closed = false;
+  private buffered = "";
+  private constructor(readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      this.buffered += chunk;
+      for (let end = this.buffered.indexOf("\n"); end >= 0; end = this.buffered.indexOf("\n")) {
+        this.answers.push(JSON.parse(this.buffered.slice(0, end)) as Record<string, unknown>);
+        this.buffered = this.buffered.slice(end + 1);
+      }
+    });
+    socket.on("close", () => {
+      this.closed = true;
+    });
+    socket.on("error", () => {});
+  }
+
+  static open(port: number): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => resolve(new LineClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Sends a line and waits for its answer. */
+  async ask(line: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const count = this.answers.length;
+    this.socket.write(`${line}\n`);
+    await until(`an answer to "${line}"`, async () => this.answers.length > count, timeoutMs);
+    return this.answers[count]!;
+  }
+}
+
+describe.skipIf(missing !== null && !required)(
+  `payloads on a real node through soft-reboots${missing ? ` (lab: ${missing})` : ""}`,
+  () => {
+    beforeAll(async () => {
+      if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
+      t = await createTestDatabase();
+      const tls = await labPki();
+      control = await startTestControl(t, { tls });
+      fleet = await startLabFleet({
+        databaseUrl: t.url,
+        controlUrl: control.url,
+        caFile: tls.caFile,
+        nodes: 1,
+        firstIndex: 31,
+        label: "payloads lab test",
+      });
+      const name = fleet.nodes[0]!.name;
+      await until("the node online", () => t!.db.node.findFirst({ where: { hostname: name, status: "online" } }));
+    }, 300_000);
+
+    afterAll(async () => {
+      await fleet?.stop();
+      await control?.stop();
+      await t?.drop();
+    }, 120_000);
+
+    it("keeps the fd-store service's listening socket, client connection and memfd through a soft-reboot", async () => {
+      const { name, ports } = fleet!.nodes[0]!;
+      const client = await until("the fd-store service to answer", () => LineClient.open(ports.fdstore!));
+      const first = await client.ask("before");
+      // Its store now holds the listening socket, the memfd and this connection; the agent shows it live.
+      await until("the agent to report the fd store", async () => {
+        const node = await t!.db.node.findFirstOrThrow({ where: { hostname: name } });
+        const units = node.units as Array<{ name: string; fdStore?: { count: number } }>;
+        return units.find((u) => u.name === DEMO_UNITS.fdstore)?.fdStore?.count === 3;
+      });
+
+      const record = await softReboot(name);
+      const after = await client.ask("after");
+      // A new process answers on the same TCP connection, with all three handed back by systemd.
+      expect(after.pid).not.toBe(first.pid);
+      expect(after.invocationId).not.toBe(first.invocationId);
+      expect(after.connection).toBe(first.connection);
+      expect(after.restored).toEqual(expect.arrayContaining(["listen", "buffer", first.connection]));
+      // The memfd kept its contents: the count of starts went on from the first process's.
+      expect(after.starts).toBe((first.starts as number) + 1);
+      expect(after.createdBy).toBe(first.createdBy);
+      expect(client.closed).toBe(false);
+      client.socket.end();
+
+      const units = record!.units as Array<{ name: string; outcome: string; fdStore?: unknown }>;
+      expect(units.find((u) => u.name === DEMO_UNITS.fdstore)).toMatchObject({
+        outcome: "restarted",
+        fdStore: { max: 16, preserve: "yes", before: 3, after: 3 },
+      });
+    }, 180_000);
+
+    it("names the unit slowest to stop in the soft-reboot's record, from its own timestamps", async () => {
+      const name = fleet!.nodes[0]!.name;
+      try {
+        const enabled = await execIn(name, ["systemctl", "enable", "--now", "softfleet-demo-slow-stop.service"]);
+        expect(enabled, enabled.stderr).toMatchObject({ exitCode: 0 });
+        const record = await softReboot(name);
+        const blame = record!.blame as { stopped: number; started: number; stop: { name: string; ms: number }[] };
+        expect(blame.stop[0]).toMatchObject({ name: "softfleet-demo-slow-stop.service" });
+        expect(blame.stop[0]!.ms).toBeGreaterThanOrEqual(1000);
+        expect(blame.stop[0]!.ms).toBeLessThan(5000);
+        // systemd's own timestamps of that unit say the same.
+        const timestamp = async (property: string) =>
+          BigInt(
+            (
+              await execIn(name, ["systemctl", "show", "-P", property, "softfleet-demo-slow-stop.service"])
+            ).stdout.trim(),
+          );
+        const exit = await timestamp("ActiveExitTimestampMonotonic");
+        const inactive = await timestamp("InactiveEnterTimestampMonotonic");
+        expect(blame.stop[0]!.ms).toBe(Number(inactive - exit) / 1000);
+        expect(blame.stopped).toBeGreaterThan(5);
+        expect(blame.started).toBeGreaterThan(5);
+      } finally {
+        await execIn(name, ["systemctl", "disable", "--now", "softfleet-demo-slow-stop.service"]).catch(() => {});
+      }
+    }, 120_000);
+  },
+);
