@@ -1,7 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AGENT_WS_PATH, bootId as bootIdSchema, machineId as machineIdSchema } from "@softfleet/protocol";
+import {
+  AGENT_WS_PATH,
+  bootId as bootIdSchema,
+  machineId as machineIdSchema,
+  type PinnedRoot,
+} from "@softfleet/protocol";
 import { runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
@@ -15,6 +20,7 @@ import { createIdGenerator } from "./ids";
 import { type InhibitorOptions, ShutdownInhibitor } from "./inhibitor";
 import { errorText, log } from "./log";
 import { type HostIdentity, nodeIdentityOf, nodeStateOf, type Observation, observe, stateKey } from "./node-state";
+import { findPinnedRoot, readRootDevice } from "./pinned-root";
 import { RebootLimit } from "./reboot-limit";
 import { type FinishWait, reportReboot, waitForBootFinish } from "./reboot-report";
 import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
@@ -29,6 +35,8 @@ export interface AgentOptions {
   inhibitor?: InhibitorOptions;
   /** How often units and /run/nextroot are compared with what was last sent. */
   statePollMs?: number;
+  /** How often the processes are scanned again while an old root is still held (default: the config's). */
+  pinnedScanMs?: number;
   finishWait?: FinishWait;
   backoff?: { minMs: number; maxMs: number };
   /** For tests and the benchmark: each handled shutdown signal with the delay the agent added. */
@@ -47,6 +55,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config } = options;
   const host = options.host ?? hostFiles.realHost;
   const identity = readIdentity(host);
+  // A soft-reboot into a new image changes it; the old one may still be held by survivors.
+  const rootDevice = await readRootDevice(host).catch(() => null);
+  // Roots of earlier cycles still held when last looked at, and what holds them (undefined: not looked yet).
+  let oldRoots: string[] = [];
+  let pinned: PinnedRoot | null | undefined;
   mkdirSync(config.runtimeDir, { recursive: true, mode: 0o755 });
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
 
@@ -62,17 +75,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const spool = new Spool(join(config.runtimeDir, "spool"));
   const files = snapshotFiles(config.runtimeDir, config.stateDir);
   // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
-  // and every service with a file descriptor store.
-  const payloads = await discoverPayloads(bus).catch((error) => {
-    log.warn("cannot list the units that survive soft-reboots or keep fd stores", { error: errorText(error) });
-    return { survivors: [], fdStores: [] };
-  });
-  const watchUnits = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
-  if (payloads.survivors.length > 0)
-    log.info("watching the units configured to survive soft-reboots", { units: payloads.survivors.join(",") });
-  if (payloads.fdStores.length > 0)
-    log.info("watching the services with a file descriptor store", { units: payloads.fdStores.join(",") });
-  const observeNow = () => observe(bus, host, identity, watchUnits);
+  // and every service with a file descriptor store, looked for again now and then (one started later counts too).
+  let watchUnits: string[] = [...config.watchUnits];
+  const discover = async () => {
+    try {
+      const payloads = await discoverPayloads(bus);
+      const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
+      if (next.join(" ") === watchUnits.join(" ")) return;
+      watchUnits = next;
+      log.info("watching the node's payloads", {
+        survivors: payloads.survivors.join(",") || "none",
+        fdStores: payloads.fdStores.join(",") || "none",
+      });
+    } catch (error) {
+      log.warn("cannot list the units that survive soft-reboots or keep fd stores", { error: errorText(error) });
+    }
+  };
+  await discover();
+  const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
+  const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
+    snapshotOf(observation.present, observation.nextroot, signal, oldRoots);
   const stopper = new AbortController();
   let shutdownUnderWay = false;
   // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
@@ -108,10 +130,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     hello: async () => {
       latest = await observeNow();
-      sentKey = stateKey(latest, inhibitor.state);
+      sentKey = stateKey(latest, inhibitor.state, pinned);
       return {
         identity: nodeIdentityOf(identity, latest.manager, config.labels),
-        state: nodeStateOf(latest, inhibitor.state),
+        state: nodeStateOf(latest, inhibitor.state, pinned),
       };
     },
     onConnected: ({ connectedUsec }) => {
@@ -144,7 +166,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log.warn("the record of the last reboot is dropped: the agent never reached the control plane since");
       pending = null;
     }
-    if (latest) saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal), { durable: false });
+    if (latest) saveSnapshot(files, snapshotNow(latest, signal), { durable: false });
   };
   // Fresh unit states if systemd answers in time. The manager's counters cannot
   // change within this userspace cycle: not re-read.
@@ -154,7 +176,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (currentSignal !== signal) return; // a newer notice took over
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
-    saveSnapshot(files, snapshotOf(latest.present, latest.nextroot, signal), { durable: false });
+    saveSnapshot(files, snapshotNow(latest, signal), { durable: false });
   };
   // The units read after the last signal: the agent saves them before it exits.
   let refreshing: Promise<void> = Promise.resolve();
@@ -189,7 +211,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (assessment.kind === "none") {
       // Same userspace cycle (or the first start): keep a signal already announced in it.
       currentSignal = assessment.why === "same-cycle" ? (loaded.runtime?.signal ?? null) : null;
-      saveSnapshot(files, snapshotOf(first.present, first.nextroot, currentSignal));
+      oldRoots = assessment.why === "same-cycle" ? (loaded.runtime?.oldRootDevices ?? []) : [];
+      saveSnapshot(files, snapshotNow(first, currentSignal));
     } else {
       pending = assessment;
       log.info("back from a reboot; the record is sent once connected", {
@@ -216,11 +239,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       finished,
       publish: (event, id) => connection.publish(event, id),
       readUnitTimes: () => readUnitTimes(bus),
+      findPinnedRoot: (devices) => findPinnedRoot(devices, host),
       saveSnapshot: (snapshot) => {
         pending = null;
+        oldRoots = snapshot.oldRootDevices;
         if (!shutdownUnderWay) saveSnapshot(files, { ...snapshot, signal: currentSignal });
       },
     })
+      .then((record) => {
+        // The node's state carries it from now on (the next poll sends it).
+        if (record.pinnedRoot !== undefined) pinned = record.pinnedRoot;
+      })
       .catch((error) => log.error("cannot report the reboot", { error: errorText(error) }))
       .finally(() => {
         reporting = false;
@@ -233,20 +262,45 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     polling = true;
     try {
       const next = await observeNow();
-      const key = stateKey(next, inhibitor.state);
+      const key = stateKey(next, inhibitor.state, pinned);
       const changed = key !== sentKey;
       latest = next;
       if (!changed) return;
       sentKey = key;
-      connection.sendState(nodeStateOf(next, inhibitor.state));
+      connection.sendState(nodeStateOf(next, inhibitor.state, pinned));
       // Once a shutdown is announced the snapshot holds the state before it: units stopping now must not overwrite it.
-      if (!pending && !shutdownUnderWay) saveSnapshot(files, snapshotOf(next.present, next.nextroot, currentSignal));
+      if (!pending && !shutdownUnderWay) saveSnapshot(files, snapshotNow(next, currentSignal));
     } catch (error) {
       log.warn("cannot read the node state", { error: errorText(error) });
     } finally {
       polling = false;
     }
   }, options.statePollMs ?? 3000);
+
+  // While an old root is held, look again now and then: the warning ends when its holder restarts.
+  let scanning = false;
+  const rescanPinned = async () => {
+    if (scanning || pending || oldRoots.length === 0) return;
+    scanning = true;
+    try {
+      const found = await findPinnedRoot(oldRoots, host);
+      if (!found?.processes.length) {
+        if (pinned?.processes.length) log.info("the old root is no longer held by any process");
+        oldRoots = [];
+        pinned = null;
+      } else pinned = found;
+    } catch (error) {
+      log.warn("cannot look for processes holding an old root", { error: errorText(error) });
+    } finally {
+      scanning = false;
+    }
+  };
+  // Not while a shutdown is under way: the units read then are those the snapshot compares with.
+  const discoverer = setInterval(() => {
+    if (!shutdownUnderWay && !pending) void discover();
+  }, config.payloadDiscoverySec * 1000);
+  const pinnedScanner = setInterval(rescanPinned, options.pinnedScanMs ?? config.pinnedRootScanSec * 1000);
+  if (oldRoots.length > 0) void rescanPinned();
 
   void connectWhenEnrolled();
   async function connectWhenEnrolled() {
@@ -275,6 +329,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     async stop() {
       stopper.abort();
       clearInterval(poller);
+      clearInterval(pinnedScanner);
+      clearInterval(discoverer);
       // systemd stops the agent early in a shutdown: the snapshot must be complete first.
       await Promise.race([refreshing, sleep(2000)]);
       connection.stop();

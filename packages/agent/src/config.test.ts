@@ -31,6 +31,8 @@ describe("loadConfig", () => {
       runtimeDir: "/run/softfleet-agent",
       ackTimeoutMs: 1000,
       heartbeatSec: 10,
+      payloadDiscoverySec: 30,
+      pinnedRootScanSec: 60,
       allowInsecure: false,
       rebootCommandLimit: null,
       bus: "system",

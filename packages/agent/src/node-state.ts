@@ -1,4 +1,4 @@
-import type { InhibitorStatus, NodeIdentity, NodeState } from "@softfleet/protocol";
+import type { InhibitorStatus, NodeIdentity, NodeState, PinnedRoot } from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
 import packageJson from "../package.json" with { type: "json" };
 import { type ManagerFacts, readManager, readUnits, systemdMajor } from "./dbus/systemd";
@@ -27,6 +27,7 @@ export async function observe(
   host: HostPaths,
   identity: HostIdentity,
   watchUnits: readonly string[],
+  rootDevice: string | null = null,
 ): Promise<Observation> {
   const [manager, units] = await Promise.all([readManager(bus), readUnits(bus, watchUnits)]);
   return {
@@ -36,14 +37,21 @@ export async function observe(
       osRelease: identity.osRelease,
       units,
       manager,
+      rootDevice,
     },
     nextroot: readNextroot(host),
     manager,
   };
 }
 
-export function nodeStateOf(observation: Observation, inhibitor: InhibitorStatus): NodeState {
+/** The node's state; `pinnedRoot` is the last scan for old roots (undefined: none made yet). */
+export function nodeStateOf(
+  observation: Observation,
+  inhibitor: InhibitorStatus,
+  pinnedRoot?: PinnedRoot | null,
+): NodeState {
   return {
+    ...(pinnedRoot === undefined ? {} : { pinnedRoot }),
     inhibitor,
     softRebootsCount: observation.present.softRebootsCount,
     nextroot: observation.nextroot,
@@ -66,8 +74,15 @@ export function nodeIdentityOf(
   };
 }
 
-/** What a `state` message is sent for: a change in units, nextroot, SoftRebootsCount or the lock (not the clock). */
-export function stateKey(observation: Observation, inhibitor: InhibitorStatus): string {
+/**
+ * What a `state` message is sent for: a change in units, nextroot,
+ * SoftRebootsCount, the lock or what pins an old root (not the clock, nor the
+ * time a scan took).
+ */
+export function stateKey(observation: Observation, inhibitor: InhibitorStatus, pinnedRoot?: PinnedRoot | null): string {
   const { softRebootsCount, units } = observation.present;
-  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot, inhibitor });
+  const pinned = pinnedRoot
+    ? { ...pinnedRoot, scanMs: 0, scannedProcesses: 0, atUsec: "0", unreadableProcesses: 0 }
+    : pinnedRoot;
+  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot, inhibitor, pinned });
 }

@@ -1,4 +1,4 @@
-import type { AgentEvent, RebootRecordEvent, UnitBlame } from "@softfleet/protocol";
+import type { AgentEvent, PinnedRoot, RebootRecordEvent, UnitBlame } from "@softfleet/protocol";
 import { type UnitTimes, unitBlame } from "./blame";
 import { log } from "./log";
 import type { Observation } from "./node-state";
@@ -6,6 +6,7 @@ import {
   blameWindow,
   bootFinished,
   buildRebootRecord,
+  oldRootsAfter,
   type RebootAssessment,
   recordEventId,
   snapshotOf,
@@ -43,6 +44,8 @@ export interface ReportDeps {
   saveSnapshot: (snapshot: Snapshot) => void;
   /** Every unit's timestamps, for the unit blame; a failure leaves the blame out, not the record. */
   readUnitTimes?: () => Promise<UnitTimes[]>;
+  /** The processes holding old roots (pinned-root.ts); a failure leaves it out, not the record. */
+  findPinnedRoot?: (devices: readonly string[]) => Promise<PinnedRoot | null>;
 }
 
 /**
@@ -66,9 +69,12 @@ export async function reportReboot(
       });
     }
   }
-  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, blame);
+  const pinnedRoot = await findPinned(assessment, observation, deps);
+  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, { blame, pinnedRoot });
   const id = deps.publish(record, recordEventId(observation.present) ?? undefined);
-  deps.saveSnapshot(snapshotOf(observation.present, observation.nextroot));
+  // Old roots nothing holds any more are gone for good: only the held ones are looked at again.
+  const stillHeld = pinnedRoot?.processes.length ? pinnedRoot.devices : [];
+  deps.saveSnapshot(snapshotOf(observation.present, observation.nextroot, null, stillHeld));
   log.info("reboot record sent", {
     id,
     kind: record.kind,
@@ -77,8 +83,48 @@ export async function reportReboot(
     beforeLost: record.beforeLost,
     ...phaseDurations(record),
     slowestToStop: blame?.stop[0] ? `${blame.stop[0].name} ${blame.stop[0].ms.toFixed(0)} ms` : undefined,
+    pinnedOldRoot: pinnedRoot?.processes.length ? pinnedSummary(pinnedRoot) : undefined,
   });
+  if (pinnedRoot?.processes.length)
+    log.warn("the old root is still held after the soft-reboot", pinnedFields(pinnedRoot));
+  if (pinnedRoot?.unreadableProcesses) {
+    log.warn("could not read every process while looking for holders of the old root (CAP_SYS_PTRACE missing?)", {
+      unreadable: pinnedRoot.unreadableProcesses,
+    });
+  }
   return record;
+}
+
+/** null: no old root to look for, or the scan failed; undefined: this agent does not scan. */
+async function findPinned(
+  assessment: RebootAssessment,
+  observation: Observation,
+  deps: ReportDeps,
+): Promise<PinnedRoot | null | undefined> {
+  if (!deps.findPinnedRoot) return undefined;
+  const devices = oldRootsAfter(assessment, observation.present);
+  if (devices.length === 0) return null;
+  try {
+    return await deps.findPinnedRoot(devices);
+  } catch (error) {
+    log.warn("reboot record: cannot look for processes holding the old root", { error: (error as Error).message });
+    return null;
+  }
+}
+
+export function pinnedSummary(pinned: PinnedRoot): string {
+  const mb = (pinned.pssKb / 1024).toFixed(1);
+  const who = pinned.processes.map((p) => `${p.unit ?? p.comm}[${p.pid}]`).join(",");
+  return `${mb} MB by ${who}`;
+}
+
+export function pinnedFields(pinned: PinnedRoot): Record<string, string | number> {
+  return {
+    devices: pinned.devices.join(","),
+    pssKb: pinned.pssKb,
+    processes: pinnedSummary(pinned),
+    scanMs: pinned.scanMs,
+  };
 }
 
 /** Durations in ms for the log line, from the exact µs phases. */

@@ -1,6 +1,14 @@
 import { rebootRecordEvent, type UnitState } from "@softfleet/protocol";
 import { describe, expect, it } from "vitest";
-import { assessRestart, buildRebootRecord, type Present, recordEventId, snapshotOf, unitContinuity } from "./record";
+import {
+  assessRestart,
+  buildRebootRecord,
+  oldRootsAfter,
+  type Present,
+  recordEventId,
+  snapshotOf,
+  unitContinuity,
+} from "./record";
 import type { Snapshot } from "./snapshot";
 
 const BOOT_A = "11111111-2222-3333-4444-555555555555";
@@ -31,6 +39,8 @@ const before: Snapshot = {
     unit("web.service", { invocationId: "b".repeat(32) }),
     unit("batch.service", { invocationId: "c".repeat(32) }),
   ],
+  rootDevice: "0:40",
+  oldRootDevices: [],
   signal: { eventId: "0000000050000000-abcdefabcdef", monotonicUsec: "50000000", type: "soft-reboot" },
 };
 
@@ -52,6 +62,8 @@ const afterSoft: Present = {
     }),
     unit("new.service", { invocationId: "e".repeat(32), activeEnterUsec: "51000000" }),
   ],
+  // The soft-reboot switched into the image staged at /run/nextroot: another file system.
+  rootDevice: "0:54",
 };
 
 describe("assessRestart", () => {
@@ -257,6 +269,26 @@ describe("surviving payloads", () => {
     const continuity = unitContinuity(unit("x.service"), unit("x.service"));
     expect(continuity).not.toHaveProperty("survives");
     expect(continuity).not.toHaveProperty("mainPidBefore");
+  });
+});
+
+describe("old roots", () => {
+  const soft = { kind: "soft-reboot" as const, before, beforeLost: false };
+  it("after a soft-reboot into a new root, the root before and those still held before it", () => {
+    expect(oldRootsAfter(soft, afterSoft)).toEqual(["0:40"]);
+    const heldEarlier = { ...soft, before: { ...before, oldRootDevices: ["0:33", "0:40"] } };
+    expect(oldRootsAfter(heldEarlier, afterSoft)).toEqual(["0:40", "0:33"]);
+  });
+  it("none after a soft-reboot into the same root, nor after a full reboot", () => {
+    expect(oldRootsAfter(soft, { ...afterSoft, rootDevice: "0:40" })).toEqual([]);
+    expect(oldRootsAfter({ ...soft, kind: "full-reboot" }, afterSoft)).toEqual([]);
+    expect(oldRootsAfter({ ...soft, before: { ...before, rootDevice: null } }, afterSoft)).toEqual([]);
+  });
+  it("puts what the scan found on the record: null when there was nothing to look for", () => {
+    const pinnedRoot = { devices: ["0:40"], pssKb: 2048, processes: [], scannedProcesses: 30, scanMs: 4.5 };
+    expect(buildRebootRecord(soft, afterSoft, 1n, { pinnedRoot }).pinnedRoot).toEqual(pinnedRoot);
+    expect(buildRebootRecord(soft, afterSoft, 1n, { pinnedRoot: null }).pinnedRoot).toBeNull();
+    expect(buildRebootRecord(soft, afterSoft, 1n)).not.toHaveProperty("pinnedRoot");
   });
 });
 

@@ -1,4 +1,11 @@
-import type { NodeState, RebootRecordEvent, UnitBlame, UnitContinuity, UnitState } from "@softfleet/protocol";
+import type {
+  NodeState,
+  PinnedRoot,
+  RebootRecordEvent,
+  UnitBlame,
+  UnitContinuity,
+  UnitState,
+} from "@softfleet/protocol";
 import type { BlameWindow } from "./blame";
 import type { OsRelease } from "./host";
 import { padUsec } from "./ids";
@@ -18,6 +25,8 @@ export interface Present {
   osRelease: OsRelease;
   units: UnitState[];
   manager: ManagerTimes;
+  /** The root file system's device ("major:minor"), null when unknown. */
+  rootDevice: string | null;
 }
 
 export type RebootAssessment = { kind: "soft-reboot" | "full-reboot"; before: Snapshot; beforeLost: boolean };
@@ -68,8 +77,9 @@ export function buildRebootRecord(
   assessment: RebootAssessment,
   present: Present,
   agentConnectedUsec: bigint,
-  blame: UnitBlame | null = null,
+  measured: { blame?: UnitBlame | null; pinnedRoot?: PinnedRoot | null } = {},
 ): RebootRecordEvent {
+  const { blame = null } = measured;
   const { before } = assessment;
   const soft = assessment.kind === "soft-reboot";
   const requested = before.signal?.type ?? null;
@@ -97,6 +107,7 @@ export function buildRebootRecord(
       return unitContinuity(previous, after);
     }),
     blame,
+    ...(measured.pinnedRoot === undefined ? {} : { pinnedRoot: measured.pinnedRoot }),
     signalEventId: before.signal?.eventId ?? null,
   };
 }
@@ -166,6 +177,7 @@ export function snapshotOf(
   present: Present,
   nextroot: NodeState["nextroot"],
   signal: Snapshot["signal"] = null,
+  oldRootDevices: readonly string[] = [],
 ): Snapshot {
   return {
     version: 1,
@@ -175,8 +187,24 @@ export function snapshotOf(
     osRelease: present.osRelease,
     nextroot,
     units: present.units,
+    rootDevice: present.rootDevice,
+    oldRootDevices: [...oldRootDevices],
     signal,
   };
+}
+
+/**
+ * The roots of earlier cycles that may still be held after a soft-reboot: the
+ * one before it (when the soft-reboot switched to another root) and those
+ * still held before that. A full reboot starts the kernel afresh: nothing of
+ * the old roots is left.
+ */
+export function oldRootsAfter(assessment: RebootAssessment, present: Present): string[] {
+  if (assessment.kind !== "soft-reboot") return [];
+  const { before } = assessment;
+  const candidates = [before.rootDevice, ...before.oldRootDevices];
+  const old = candidates.filter((device): device is string => device !== null && device !== present.rootDevice);
+  return [...new Set(old)].slice(0, 8);
 }
 
 /** The cycle whose stops and starts the record's unit blame covers. */

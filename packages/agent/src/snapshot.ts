@@ -19,6 +19,10 @@ export const snapshotSchema = z.object({
   osRelease,
   nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().nullable() }),
   units: z.array(unitState),
+  /** The root file system's device ("major:minor"): a soft-reboot into a new image changes it. */
+  rootDevice: z.string().max(32).nullable().default(null),
+  /** Roots of earlier cycles that processes still held when last looked at (see pinned-root.ts). */
+  oldRootDevices: z.array(z.string().max(32)).max(8).default([]),
   /** The shutdown signal that announced the reboot, on this boot's monotonic clock. */
   signal: z.object({ eventId: messageId, monotonicUsec: usec, type: shutdownType }).nullable(),
 });

@@ -11,6 +11,7 @@ function stateColumns(state: NodeState) {
     nextrootImageVersion: state.nextroot.imageVersion,
     units: state.units,
     inhibitor: state.inhibitor,
+    pinnedRoot: state.pinnedRoot ?? Prisma.DbNull,
     lastSeenAt: new Date(),
   };
 }
@@ -218,6 +219,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       agentConnectedUsec: BigInt(record.phases.agentConnectedUsec),
       units: record.units,
       blame: record.blame ?? Prisma.DbNull,
+      pinnedRoot: record.pinnedRoot ?? Prisma.DbNull,
     },
   });
 }

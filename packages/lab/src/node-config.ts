@@ -10,6 +10,8 @@ export interface NodeConfig {
   /** The CA that signed control's certificate: installed in the node, and the agent trusts it. */
   caPem?: string;
   ports: { survivor: number; ordinary: number; fdstore: number };
+  /** The softfleet layer's directory name under the cache's layers (the demo scripts live in it). */
+  softfleetLayerName: string;
 }
 
 /**
@@ -26,6 +28,10 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     // The survivor is not listed: the agent finds the units configured to survive by itself.
     watchUnits: [DEMO_UNITS.ordinary],
     labels: { lab: "true" },
+    // A survivor stopped in a test lets the old root go: the warning should end within seconds.
+    pinnedRootScanSec: 5,
+    // A payload a test starts is watched within seconds.
+    payloadDiscoverySec: 3,
     // The agent's credential and last state live in a host folder under /run/host: systemd
     // carries /run/host (and the mounts below it) over every soft-reboot, staged image or
     // not, while a bind mount on /var/lib would be unmounted by the soft-reboot's shutdown.
@@ -40,6 +46,12 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       `SOFTFLEET_DEMO_SURVIVOR_PORT=${config.ports.survivor}`,
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,
       `SOFTFLEET_DEMO_FDSTORE_PORT=${config.ports.fdstore}`,
+      "",
+    ].join("\n"),
+    // The survivor runs from its own root: its script comes from the softfleet layer, through /run/host.
+    [`etc/systemd/system/${DEMO_UNITS.survivor}.d/50-softfleet-layer.conf`]: [
+      "[Service]",
+      `BindReadOnlyPaths=${IN_NODE.layers}/${config.softfleetLayerName}/usr/lib/softfleet:/srv`,
       "",
     ].join("\n"),
     [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,

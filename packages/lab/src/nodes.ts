@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmdirSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { basename } from "node:path";
 import { LabError } from "./errors";
 import { removeTree, unmountAll } from "./fsops";
 import { builtImage } from "./image";
@@ -120,6 +121,7 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     token: spec.token,
     caPem: spec.caFile ? await readFile(spec.caFile, "utf8") : undefined,
     ports,
+    softfleetLayerName: basename(spec.softfleetLayer),
   });
   const { base } = cachePaths();
   await runChecked("mount", [

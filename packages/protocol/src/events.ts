@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { bootId, count32, messageId, shutdownType, unitName, usec } from "./common";
-import { osRelease } from "./state";
+import { osRelease, pinnedRoot } from "./state";
 
 /** logind's PrepareForShutdown(WithMetadata) as the agent saw it. */
 export const shutdownSignalEvent = z.object({
@@ -78,6 +78,12 @@ export const rebootRecordEvent = z.object({
   units: z.array(unitContinuity).max(200),
   /** Null when the units could not be read; absent from agents before it existed. */
   blame: unitBlame.nullable().optional(),
+  /**
+   * After a soft-reboot into a new root: the processes still holding the old
+   * one. Null when the root did not change (nothing to pin) or could not be
+   * scanned; absent from agents before it existed.
+   */
+  pinnedRoot: pinnedRoot.nullable().optional(),
   /** The id of the shutdown-signal event that announced it, if any. */
   signalEventId: messageId.nullable(),
 });

@@ -40,6 +40,39 @@ export const fdStore = z.object({
 });
 export type FdStore = z.infer<typeof fdStore>;
 
+/** A process that still references the root file system of an earlier userspace cycle. */
+export const pinnedProcess = z.object({
+  pid: count32,
+  comm: z.string().max(64),
+  /** The unit it runs in (from its cgroup), or null. */
+  unit: z.string().max(256).nullable(),
+  /** How: its executable, cwd or root is there, it maps files from it, or its mount namespace still mounts it. */
+  refs: z.array(z.enum(["exe", "cwd", "root", "mapped", "mounted"])).max(5),
+  /** A few of the files (or mounts) it holds. */
+  files: z.array(z.string().max(512)).max(5),
+  /** Proportional set size of the mappings from the old root (smaps Pss). */
+  pssKb: count32,
+});
+export type PinnedProcess = z.infer<typeof pinnedProcess>;
+
+/**
+ * The old roots still held after soft-reboots into new images: which
+ * processes hold them, and the memory they pin. No process: nothing is pinned.
+ */
+export const pinnedRoot = z.object({
+  /** The old roots' devices ("major:minor"). */
+  devices: z.array(z.string().max(32)).max(8),
+  pssKb: count32,
+  processes: z.array(pinnedProcess).max(50),
+  scannedProcesses: count32,
+  /** Processes whose memory maps the agent was not allowed to read (it lacks CAP_SYS_PTRACE): they may hold it too. */
+  unreadableProcesses: count32.optional(),
+  scanMs: z.number().min(0).max(3_600_000),
+  /** When the scan ended, on the node's CLOCK_MONOTONIC (absent from older agents). */
+  atUsec: usec.optional(),
+});
+export type PinnedRoot = z.infer<typeof pinnedRoot>;
+
 export const unitState = z.object({
   name: unitName,
   activeState: z.string().max(32),
@@ -67,5 +100,7 @@ export const nodeState = z.object({
   monotonicUsec: usec,
   /** The agent's shutdown delay lock: "held" is a healthy agent; null from agents that do not say. */
   inhibitor: inhibitorStatus.nullable().default(null),
+  /** Old roots still pinned (rescanned while any is known); null: none to look for; absent: not reported. */
+  pinnedRoot: pinnedRoot.nullable().optional(),
 });
 export type NodeState = z.infer<typeof nodeState>;

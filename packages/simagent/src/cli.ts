@@ -15,7 +15,7 @@ const USAGE = `usage: softfleet-sim --control-url URL --token TOKEN [options]
   --image-version V     the image the nodes start on (default 1)
   --spool-root DIR      keep credentials and spools here (reused by the next run)
   --stage V             once connected, stage IMAGE_VERSION=V at every node's /run/nextroot
-  --fault-rate K=P,...  e.g. slow=0.02,escalate=0.01,neverReturns=0.01,refuse=0.01,wrongImage=0.01`;
+  --fault-rate K=P,...  e.g. slow=0.02,escalate=0.01,neverReturns=0.01,refuse=0.01,wrongImage=0.01,pinsOldRoot=0.05`;
 
 function parse(argv: string[]) {
   const { values } = parseArgs({

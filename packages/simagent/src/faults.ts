@@ -6,9 +6,11 @@ import { type Seed, seededRandom } from "./random";
  * - escalate: the host reboots fully (new boot id, SoftRebootsCount 0, the staged image lost);
  * - never-returns: goes down and stays down (until the fleet stops);
  * - refuse: answers the command "refused" with the reason "simulated refusal";
- * - wrong-image: soft-reboots, but comes back on the image it had before.
+ * - wrong-image: soft-reboots, but comes back on the image it had before;
+ * - pins-old-root: soft-reboots into the new image, but a survivor still runs
+ *   from the old root and pins 20-90 MB of it (until the fleet stops).
  */
-export const FAULTS = ["slow", "escalate", "never-returns", "refuse", "wrong-image"] as const;
+export const FAULTS = ["slow", "escalate", "never-returns", "refuse", "wrong-image", "pins-old-root"] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /** Probabilities (0..1) that a node gets each fault when the fleet starts; they must add up to at most 1. */
@@ -18,6 +20,7 @@ export interface FaultRate {
   neverReturns?: number;
   refuse?: number;
   wrongImage?: number;
+  pinsOldRoot?: number;
 }
 
 export const REFUSAL_REASON = "simulated refusal";
@@ -28,6 +31,7 @@ const rateKeys: Record<Fault, keyof FaultRate> = {
   "never-returns": "neverReturns",
   refuse: "refuse",
   "wrong-image": "wrongImage",
+  "pins-old-root": "pinsOldRoot",
 };
 
 /** Says what is wrong with a rate table, or null when it is usable. */

@@ -1,5 +1,5 @@
 import type { buildRebootRecord, UnitTimes } from "@softfleet/agent";
-import type { NodeState, UnitState } from "@softfleet/protocol";
+import type { NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
 import { between, type Seed, seededHex, seededRandom, seededUuid } from "./random";
 import type { RebootTimings } from "./timings";
 
@@ -17,6 +17,9 @@ export const WATCHED_UNITS = {
   ordinary: "softfleet-demo-ordinary.service",
   fdstore: "softfleet-demo-fdstore.service",
 } as const;
+
+/** The unit that pins the old root on a node with the pins-old-root fault: a survivor run from the host root. */
+export const BAD_SURVIVOR = "softfleet-demo-bad-survivor.service";
 
 /** The fd store of the fdstore demo after a fresh start: its listening socket and its memfd. */
 const FRESH_FD_STORE = { max: 16, count: 2, preserve: "yes" };
@@ -62,6 +65,8 @@ export class SimulatedHost {
   staged: string | null = null;
   manager: ManagerTimes;
   units: UnitState[];
+  /** What holds the roots of earlier images after soft-reboots into new ones; undefined before the first. */
+  pinnedRoot: PinnedRoot | null | undefined = undefined;
   /** Every unit's transition timestamps as systemd keeps them: what the unit blame is computed from. */
   unitTimes: UnitTimes[] = [];
   /** monotonic = clockOffset + (real µs - clockOrigin); a full reboot moves the offset so the clock starts at 0. */
@@ -101,7 +106,13 @@ export class SimulatedHost {
       units: this.units.map((unit) => ({ ...unit })),
       monotonicUsec: this.monotonicUsec().toString(),
       inhibitor: "held",
+      ...(this.pinnedRoot === undefined ? {} : { pinnedRoot: this.pinnedRoot }),
     };
+  }
+
+  /** The root file system's device: each image has its own ("major:minor"). */
+  rootDevice(imageVersion = this.imageVersion): string {
+    return `0:${32 + (Number.parseInt(seededHex(this.seed, 4, "root-device", imageVersion), 16) % 200)}`;
   }
 
   present(): Present {
@@ -111,6 +122,7 @@ export class SimulatedHost {
       osRelease: this.osRelease(),
       units: this.units.map((unit) => ({ ...unit })),
       manager: { ...this.manager },
+      rootDevice: this.rootDevice(),
     };
   }
 
@@ -123,12 +135,14 @@ export class SimulatedHost {
       osRelease: this.osRelease(),
       nextroot: { staged: this.staged !== null, imageVersion: this.staged },
       units: this.units.map((unit) => ({ ...unit })),
+      rootDevice: this.rootDevice(),
+      oldRootDevices: this.pinnedRoot?.processes.length ? this.pinnedRoot.devices : [],
       signal,
     };
   }
 
   /** A soft-reboot whose shutdown starts right after the delay lock was released at `lockReleasedUsec`. */
-  planSoftReboot(t: RebootTimings, lockReleasedUsec: bigint, imageAfter: string): PlannedBoot {
+  planSoftReboot(t: RebootTimings, lockReleasedUsec: bigint, imageAfter: string, pinsOldRoot = false): PlannedBoot {
     const shutdownStartUsec = lockReleasedUsec + t.lockReleaseUsec;
     const userspaceUsec = shutdownStartUsec + t.shutdownUsec + t.userspaceStartUsec;
     const finishUsec = userspaceUsec + t.bootToFinishUsec;
@@ -137,6 +151,7 @@ export class SimulatedHost {
       kind: "soft-reboot",
       downForMs: () => this.msUntil(readyUsec),
       boot: () => {
+        this.pinnedRoot = this.pinnedAfter(imageAfter, pinsOldRoot);
         this.softRebootsCount += 1;
         this.imageVersion = imageAfter;
         this.staged = null;
@@ -174,6 +189,8 @@ export class SimulatedHost {
         this.bootId = seededUuid(this.seed, "boot-id", this.index, this.bootNumber);
         this.softRebootsCount = 0;
         this.staged = null;
+        // The kernel started afresh: no old root is left to hold.
+        this.pinnedRoot = null;
         this.manager = { shutdownStartUsec: 0n, userspaceUsec, finishUsec };
         this.unitTimes = this.timedUnits(t, null);
         this.units = this.freshUnits(userspaceUsec, finishUsec, t.unitStartAt);
@@ -209,6 +226,33 @@ export class SimulatedHost {
   private msUntil(usec: bigint): number {
     const left = usec - this.monotonicUsec();
     return left > 0n ? Math.ceil(Number(left) / 1000) : 0;
+  }
+
+  /**
+   * What the agent's scan finds after a soft-reboot into imageAfter: nothing to
+   * look for on the same image; the old root held by the bad survivor (a
+   * seeded 20-90 MB) with pinsOldRoot, or by nobody.
+   */
+  private pinnedAfter(imageAfter: string, pinsOldRoot: boolean): PinnedRoot | null {
+    const [oldDevice, newDevice] = [this.rootDevice(), this.rootDevice(imageAfter)];
+    if (oldDevice === newDevice) return null;
+    const random = seededRandom(this.seed, "pinned", this.index, this.softRebootsCount);
+    const pssKb = pinsOldRoot ? Math.round(between(random, 20, 90) * 1024) : 0;
+    const holder = {
+      pid: this.mainPid(BAD_SURVIVOR),
+      comm: "node",
+      unit: BAD_SURVIVOR,
+      refs: ["exe" as const, "mapped" as const],
+      files: ["/usr/bin/node", "/usr/lib/x86_64-linux-gnu/libnode.so.115"],
+      pssKb,
+    };
+    return {
+      devices: [oldDevice],
+      pssKb,
+      processes: pinsOldRoot ? [holder] : [],
+      scannedProcesses: 40 + Math.floor(random() * 40),
+      scanMs: Math.round(between(random, 3, 12) * 10) / 10,
+    };
   }
 
   /** A seeded PID for a unit's process in this cycle (the agent compares it to tell a real survivor). */

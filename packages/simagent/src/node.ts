@@ -222,7 +222,7 @@ export class SimulatedNode {
       const present = this.host.present();
       const reboot = { ...assessment, before };
       const blame = unitBlame(this.host.unitTimes, blameWindow(reboot, present));
-      const record = buildRebootRecord(reboot, present, connectedUsec, blame);
+      const record = buildRebootRecord(reboot, present, connectedUsec, { blame, pinnedRoot: this.host.pinnedRoot });
       const eventId = connection.publish(record, recordEventId(present) ?? undefined);
       this.pending = null;
       this.record({ type: "reboot-record", eventId, record });
@@ -321,6 +321,7 @@ export class SimulatedNode {
             timings,
             lockReleasedUsec,
             fault === "wrong-image" ? this.host.imageVersion : (this.host.staged ?? this.host.imageVersion),
+            fault === "pins-old-root",
           );
     this.record({ type: "down", kind: plan.kind, timings });
     // A full reboot empties /run: the runtime snapshot is lost (the record says so), the persistent one is read.

@@ -1,13 +1,14 @@
 import { connect, type Socket } from "node:net";
-import { DEMO_UNITS, execIn, labPki, managerProperties } from "@softfleet/lab";
+import { DEMO_UNITS, execIn, labPki, managerProperties, stage } from "@softfleet/lab";
+import type { PinnedRoot } from "@softfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
 import { createTestDatabase, startTestControl, type TestControl, type TestDatabase, until } from "./testing";
 
 /**
  * A node's payloads through real soft-reboots: what they keep (the fd store),
- * and why a soft-reboot was slow (the unit blame). One control process and one
- * lab node serve the scenarios in order.
+ * what they pin (the old root), and why a soft-reboot was slow (the unit
+ * blame). One control process and one lab node serve the scenarios in order.
  */
 const missing = await labUnavailable();
 const required = process.env.SOFTFLEET_LAB_REQUIRED === "1" && process.env.SOFTFLEET_SKIP_LAB !== "1";
@@ -125,6 +126,57 @@ describe.skipIf(missing !== null && !required)(
         outcome: "restarted",
         fdStore: { max: 16, preserve: "yes", before: 3, after: 3 },
       });
+    }, 180_000);
+
+    it("names the survivor that holds the old root after a soft-reboot into a new image, with its process and size", async () => {
+      const name = fleet!.nodes[0]!.name;
+      const db = t!.db;
+      try {
+        const enabled = await execIn(name, ["systemctl", "enable", "--now", DEMO_UNITS.badSurvivor]);
+        expect(enabled, enabled.stderr).toMatchObject({ exitCode: 0 });
+        const badPid = Number(
+          (await execIn(name, ["systemctl", "show", "-P", "MainPID", DEMO_UNITS.badSurvivor])).stdout,
+        );
+        // The agent finds a survivor started after it within seconds (payloadDiscoverySec).
+        await until("the agent to watch the bad survivor", async () => {
+          const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+          const units = node.units as Array<{ name: string; survives?: boolean }>;
+          return units.some((u) => u.name === DEMO_UNITS.badSurvivor && u.survives);
+        });
+        const oldRoot = (await execIn(name, ["stat", "-c", "%Hd:%Ld", "/"])).stdout.trim();
+        await stage({ version: "2", nodes: [name] });
+        const record = await softReboot(name);
+        const newRoot = (await execIn(name, ["stat", "-c", "%Hd:%Ld", "/"])).stdout.trim();
+        expect(newRoot).not.toBe(oldRoot);
+
+        const pinned = record!.pinnedRoot as PinnedRoot;
+        expect(pinned.devices).toEqual([oldRoot]);
+        // The bad survivor runs node from the old root: its executable and its mapped libraries hold it.
+        const holder = pinned.processes.find((p) => p.unit === DEMO_UNITS.badSurvivor);
+        expect(holder, JSON.stringify(pinned.processes)).toMatchObject({ pid: badPid, comm: "node" });
+        expect(holder!.refs).toEqual(expect.arrayContaining(["exe", "mapped"]));
+        expect(holder!.files).toContain("/usr/bin/node");
+        expect(holder!.pssKb).toBeGreaterThan(1024);
+        expect(pinned.pssKb).toBeGreaterThanOrEqual(holder!.pssKb);
+        // The good survivor runs from its own root and ran straight through, holding nothing.
+        expect(pinned.processes.some((p) => p.unit === DEMO_UNITS.survivor)).toBe(false);
+        const units = record!.units as Array<{ name: string; outcome: string }>;
+        expect(units.find((u) => u.name === DEMO_UNITS.survivor)?.outcome).toBe("survived");
+        expect(units.find((u) => u.name === DEMO_UNITS.badSurvivor)?.outcome).toBe("survived");
+
+        // The node shows it live, and the warning ends once the bad survivor is gone.
+        await until("the node's state to show the pinned root", async () => {
+          const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+          return (node.pinnedRoot as PinnedRoot | null)?.processes.some((p) => p.pid === badPid);
+        });
+        await execIn(name, ["systemctl", "disable", "--now", DEMO_UNITS.badSurvivor]);
+        await until("the pinned-root warning to end", async () => {
+          const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+          return node.pinnedRoot === null;
+        });
+      } finally {
+        await execIn(name, ["systemctl", "disable", "--now", DEMO_UNITS.badSurvivor]).catch(() => {});
+      }
     }, 180_000);
 
     it("names the unit slowest to stop in the soft-reboot's record, from its own timestamps", async () => {

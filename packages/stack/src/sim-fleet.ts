@@ -47,6 +47,8 @@ export async function startDemoFleet(options: {
     namePrefix: "sim",
     spoolRoot: join(options.dataDir, "simulated-nodes"),
     agentLogLevel: "error",
+    // A few nodes keep a survivor on the old root, as a real fleet would: the pinned-root warning has something to show.
+    faultRate: { pinsOldRoot: 0.05 },
     onProgress: (p) => options.onProgress?.(`${p.enrolled}/${p.count} enrolled, ${p.connected}/${p.count} connected`),
   });
   fleet.stage("2");

@@ -1,6 +1,6 @@
 import type { RebootRecord, Role } from "@softfleet/db";
 import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
-import { type UnitBlame, unitBlame } from "@softfleet/protocol";
+import { type PinnedRoot, pinnedRoot, type UnitBlame, unitBlame } from "@softfleet/protocol";
 import type { Tx } from "../audit";
 import { hasRole } from "../auth/roles";
 import { notFound } from "../errors";
@@ -27,10 +27,12 @@ const usec = (value: bigint | null) => (value === null ? null : value.toString()
 /** A reboot record as the UI shows it: exact µs as strings, phases in ms. */
 export function presentRecord(record: RebootRecord): Omit<
   RebootRecord,
-  "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec" | "blame"
+  "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec" | "blame" | "pinnedRoot"
 > & {
   /** Why it was slow; null when unknown (an older agent, or a stored value that is not one). */
   blame: UnitBlame | null;
+  /** What still held the old root after it; null when there was none to look for (or a stored value that is not one). */
+  pinnedRoot: PinnedRoot | null;
   timestamps: Record<
     "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec",
     string | null
@@ -39,9 +41,11 @@ export function presentRecord(record: RebootRecord): Omit<
 } {
   const { signalUsec, shutdownStartUsec, userspaceUsec, finishUsec, agentConnectedUsec, ...rest } = record;
   const blame = unitBlame.safeParse(rest.blame);
+  const pinned = pinnedRoot.safeParse(rest.pinnedRoot);
   return {
     ...rest,
     blame: blame.success ? blame.data : null,
+    pinnedRoot: pinned.success ? pinned.data : null,
     timestamps: {
       signalUsec: usec(signalUsec),
       shutdownStartUsec: usec(shutdownStartUsec),

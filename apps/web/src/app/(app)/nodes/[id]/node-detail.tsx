@@ -14,8 +14,10 @@ import { NodeAdminActions } from "./node-admin-actions";
 import { NodeCycles } from "./node-cycles";
 import { NodeIdentity } from "./node-identity";
 import { NodeServices } from "./node-services";
+import { PinnedRootWarning } from "./pinned-root";
 import { RebootRecords } from "./reboot-records";
 import { SoftRebootButton } from "./soft-reboot-button";
+import { SurvivalHelp } from "./survival-help";
 import { useNodeLive } from "./use-node-live";
 
 export type NodeData = RouterOutputs["nodes"]["get"];
@@ -96,8 +98,12 @@ export function NodeDetail({
       <Section id="identity-heading" title="Identity">
         <NodeIdentity node={data} />
       </Section>
-      <Section id="services-heading" title="Watched services">
-        <NodeServices units={data.units} />
+      <Section id="payloads-heading" title="Payloads">
+        <div className="space-y-3">
+          <PinnedRootWarning value={data.pinnedRoot} when="now" />
+          <NodeServices units={data.units} />
+        </div>
+        <SurvivalHelp />
       </Section>
       <Section id="records-heading" title="Reboot records">
         <RebootRecords nodeId={data.id} />

@@ -163,3 +163,51 @@ export function summarizeEvent(type: string, payload: Json): EventSummary {
       return { type: "other", name: type };
   }
 }
+
+export interface PinnedProcessView {
+  pid: number;
+  comm: string;
+  unit: string | null;
+  refs: string[];
+  files: string[];
+  pssKb: number;
+}
+
+export interface PinnedRootView {
+  devices: string[];
+  pssKb: number;
+  processes: PinnedProcessView[];
+  scanMs: number | null;
+  /** Processes the agent could not read: they may hold it too. */
+  unreadable: number;
+}
+
+const strings = (value: Json): string[] => (Array.isArray(value) ? value.filter((v) => typeof v === "string") : []);
+
+/** A node's or a record's `pinnedRoot`: null when there was no old root to look for (or it is not one). */
+export function pinnedRootOf(value: Json): PinnedRootView | null {
+  if (!isObject(value)) return null;
+  const pssKb = num(value.pssKb);
+  if (pssKb === null || !Array.isArray(value.processes)) return null;
+  const processes = value.processes.filter(isObject).flatMap((p) => {
+    const pid = num(p.pid);
+    if (pid === null) return [];
+    return [
+      {
+        pid,
+        comm: str(p.comm) ?? "?",
+        unit: str(p.unit),
+        refs: strings(p.refs),
+        files: strings(p.files),
+        pssKb: num(p.pssKb) ?? 0,
+      },
+    ];
+  });
+  return {
+    devices: strings(value.devices),
+    pssKb,
+    processes,
+    scanMs: num(value.scanMs),
+    unreadable: num(value.unreadableProcesses) ?? 0,
+  };
+}

@@ -9,6 +9,7 @@ import { PhaseBar } from "~/components/phase-bar";
 import { LocalTime } from "~/components/time";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
+import { PinnedRootWarning } from "./pinned-root";
 import { RecordBlame } from "./record-blame";
 import { RecordUnits } from "./record-units";
 
@@ -98,6 +99,7 @@ function RecordCard({ record }: { record: RebootRecord }) {
         </dd>
       </dl>
       <PhaseBar record={record} />
+      <PinnedRootWarning value={record.pinnedRoot} when="after" />
       <RecordUnits
         units={record.units}
         caption={`Watched services in the ${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
