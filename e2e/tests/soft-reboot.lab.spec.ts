@@ -39,6 +39,18 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     // The agent reports the staged image live.
     await expect(page.getByText("Yes, at /run/nextroot")).toContainText("IMAGE_VERSION 2", { timeout: 30_000 });
 
+    // Payloads, live: the fd-store service with its store (the listening socket and a memfd), and a survivor run
+    // from the host root, started now: the agent finds it by itself within seconds.
+    const payloads = page.getByRole("region", { name: "Payloads" });
+    await expect(payloads.getByRole("row").filter({ hasText: "softfleet-demo-fdstore.service" })).toContainText(
+      "fd store 2 of 16, kept across soft-reboots",
+    );
+    const bad = "softfleet-demo-bad-survivor.service";
+    expect((await execIn(node!.name, ["systemctl", "enable", "--now", bad])).exitCode).toBe(0);
+    await expect(payloads.getByRole("row").filter({ hasText: bad })).toContainText("survives soft-reboots", {
+      timeout: 30_000,
+    });
+
     const before = await db.node.findFirstOrThrow({ where: { hostname: node!.name } });
     await page.getByRole("button", { name: "Soft-reboot", exact: true }).click();
     await page.getByLabel("Only if a new image is staged").check();
@@ -75,6 +87,15 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     expect(record.userspaceUsec).toBe(userspace);
     expect(record.finishUsec).toBe(finish);
 
+    // The bad survivor still runs node from image 1's root: the page warns, live, naming it and the memory it pins.
+    const warning = payloads.getByTestId("pinned-root");
+    await expect(warning).toContainText("The old root is still held", { timeout: 30_000 });
+    await expect(warning).toContainText(bad);
+    await expect(warning).toContainText(/\d+\.\d MB pinned by 1 process/);
+    const pinned = record.pinnedRoot as { processes: Array<{ unit: string | null; pid: number }> };
+    expect(pinned.processes.map((p) => p.unit)).toEqual([bad]);
+    await expect(warning).toContainText(`pid ${pinned.processes[0]!.pid}`);
+
     // The page shows the record: image 1 -> 2, the survivor survived, the ordinary one restarted with a gap.
     const records = page.getByRole("region", { name: "Reboot records" });
     await expect(records).toContainText("soft-reboot");
@@ -103,6 +124,16 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     );
     expect(units.find((u) => u.name === "softfleet-demo-ordinary.service")).toMatchObject({ survives: false });
     expect(units.find((u) => u.name === "softfleet-demo-ordinary.service")?.outcome).toBe("restarted");
+    // The fd-store service restarted and got its fds back; the record warns of the old root held after it.
+    await expect(watched.getByRole("row").filter({ hasText: "softfleet-demo-fdstore.service" })).toContainText(
+      "fds kept: 2 → 2 of 16",
+    );
+    await expect(records.getByTestId("pinned-root").first()).toContainText(
+      "The old root was still held after this soft-reboot",
+    );
+    // Once the bad survivor is gone, the live warning ends (the record keeps what was found).
+    await execIn(node!.name, ["systemctl", "disable", "--now", bad]);
+    await expect(warning).toHaveCount(0, { timeout: 30_000 });
 
     // Why it was slow: the node's own unit timings, the slowest to stop and to start, as the agent measured them.
     const blame = record.blame as { stop: Array<{ name: string; ms: number }>; start: Array<{ name: string }> };

@@ -30,6 +30,7 @@ interface Phases {
   requested?: string | null;
   units?: unknown[];
   blame?: unknown;
+  pinnedRoot?: unknown;
 }
 
 /** A reboot record whose phases are the given ms, starting at 1 s on the node's clock (null: unknown point). */
@@ -67,6 +68,7 @@ async function record(nodeId: string, phases: Phases, extra: Record<string, unkn
       agentConnectedUsec,
       units: (phases.units ?? []) as never,
       ...(phases.blame === undefined ? {} : { blame: phases.blame as never }),
+      ...(phases.pinnedRoot === undefined ? {} : { pinnedRoot: phases.pinnedRoot as never }),
       ...extra,
     },
   });
@@ -94,6 +96,16 @@ const survived = (name: string) => ({
   invocationIdAfter: "a",
   inactiveEnterUsec: null,
   activeEnterUsec: null,
+});
+/** A unit configured to survive (SurviveFinalKillSignal=yes), and what became of it. */
+const payload = (unit: { name: string; outcome: string }) => ({ ...unit, survives: true });
+/** What the agent's scan found after a soft-reboot into a new root. */
+const pinnedBy = (pssKb: number, units: string[]) => ({
+  devices: ["0:40"],
+  pssKb,
+  processes: units.map((unit, i) => ({ pid: 100 + i, comm: "node", unit, refs: ["exe"], files: [], pssKb })),
+  scannedProcesses: 40,
+  scanMs: 5,
 });
 
 async function call<T>(path: string, input: unknown): Promise<T> {
@@ -133,7 +145,8 @@ describe("the rollout report", () => {
         null,
         {
           ms: [10, 100, 200, 40],
-          units: [survived("db.service"), restarted("web.service", 250)],
+          units: [survived("db.service"), restarted("web.service", 250), payload(survived("cache.service"))],
+          pinnedRoot: pinnedBy(0, []),
           blame: blame(
             [
               ["web.service", 900],
@@ -150,7 +163,8 @@ describe("the rollout report", () => {
         null,
         {
           ms: [20, 200, 300, 80],
-          units: [survived("db.service"), restarted("web.service", 500)],
+          units: [survived("db.service"), restarted("web.service", 500), payload(survived("cache.service"))],
+          pinnedRoot: pinnedBy(60 * 1024, ["bad-survivor.service"]),
           blame: blame(
             [
               ["web.service", 1100],
@@ -167,7 +181,13 @@ describe("the rollout report", () => {
         "succeeded",
         null,
         // A stored blame of the wrong shape is skipped, not an error.
-        { ms: [30, 300, 400, 120], units: [restarted("db.service", 100)], blame: { stop: "nonsense", start: [{}] } },
+        {
+          ms: [30, 300, 400, 120],
+          units: [restarted("db.service", 100), payload(restarted("cache.service", 80))],
+          blame: { stop: "nonsense", start: [{}] },
+          // A stored scan of the wrong shape is skipped too.
+          pinnedRoot: { pssKb: "lots", processes: 3 },
+        },
       ],
       ["n4", 1, "failed", "node is offline", null],
       ["n5-sim", 2, "succeeded", null, { ms: [null, null, 900, 100], kind: "full-reboot", requested: "soft-reboot" }],
@@ -254,6 +274,7 @@ describe("the rollout report", () => {
   it("tells which services survived where, and the gap of restarts", async () => {
     const report = await call<RolloutReport>("reports.rollout", { id: rolloutId });
     expect(report.services).toEqual([
+      expect.objectContaining({ name: "cache.service", survived: 2, restarted: 1, gapMaxMs: 80 }),
       expect.objectContaining({
         name: "db.service",
         survived: 2,
@@ -277,6 +298,21 @@ describe("the rollout report", () => {
       ],
       start: [{ name: "web.service", reboots: 2, p50Ms: 200, maxMs: 250 }],
     });
+  });
+
+  it("counts the surviving payloads kept running and the nodes whose old root was held, with its size", async () => {
+    const report = await call<RolloutReport>("reports.rollout", { id: rolloutId });
+    expect(report.payloads).toMatchObject({
+      survivorsTotal: 3,
+      survivorsKept: 2,
+      scannedNodes: 2,
+      pinnedNodes: 1,
+      pinnedMaxKb: 60 * 1024,
+      units: [{ name: "cache.service", total: 3, kept: 2 }],
+    });
+    expect(report.payloads.pinned).toEqual([
+      expect.objectContaining({ hostname: hosts.n2, pssKb: 60 * 1024, by: ["bad-survivor.service"] }),
+    ]);
   });
 
   it("is NOT_FOUND for an unknown rollout", async () => {
@@ -307,8 +343,16 @@ describe("the fleet report", () => {
     Object.assign(ids, { groupA: groupA.id, groupB: groupB.id });
     const soft = (total: number) => ({ ms: [0, total / 2, total / 4, total / 4] as Phases["ms"] });
     await record(a1.id, soft(100), { recordedAt: jan(2), imageVersionAfter: "2", trigger: "manual" });
-    await record(a1.id, soft(300), { recordedAt: jan(10), imageVersionAfter: "3" });
-    await record(a2.id, soft(200), { recordedAt: jan(3), imageVersionAfter: "2" });
+    await record(
+      a1.id,
+      { ...soft(300), units: [payload(survived("cache.service"))], pinnedRoot: pinnedBy(40 * 1024, ["old.service"]) },
+      { recordedAt: jan(10), imageVersionAfter: "3" },
+    );
+    await record(
+      a2.id,
+      { ...soft(200), units: [payload(restarted("cache.service", 50))], pinnedRoot: pinnedBy(0, []) },
+      { recordedAt: jan(3), imageVersionAfter: "2" },
+    );
     await record(
       b1.id,
       { ...soft(500), units: [restarted("slow.service", 400), restarted("fast.service", 5)] },
@@ -381,6 +425,15 @@ describe("the fleet report", () => {
     expect(onlyB.byGroup.map((s) => s.groupId)).toEqual([ids.groupB, ids.groupB, ids.groupB]);
   });
 
+  it("breaks the surviving payloads and pinned old roots down by image version", async () => {
+    const report = await call<FleetReport>("reports.fleet", range);
+    const row = (imageVersion: string | null) => report.payloads.find((p) => p.imageVersion === imageVersion);
+    expect(row(null)).toMatchObject({ survivorsTotal: 2, survivorsKept: 1, scannedNodes: 2, pinnedNodes: 1 });
+    expect(row("3")).toMatchObject({ survivorsKept: 1, survivorsTotal: 1, pinnedNodes: 1, pinnedMaxKb: 40 * 1024 });
+    expect(row("2")).toMatchObject({ survivorsKept: 0, survivorsTotal: 1, scannedNodes: 1, pinnedNodes: 0 });
+    expect(row("2")!.pinnedMaxKb).toBeNull();
+  });
+
   it("ranks the slowest nodes and services, and trends per day", async () => {
     const report = await call<FleetReport>("reports.fleet", range);
     expect(report.slowestNodes.map((n) => [n.hostname, n.reboots, n.p95])).toEqual([
@@ -390,6 +443,7 @@ describe("the fleet report", () => {
     ]);
     expect(report.slowestServices.map((s) => [s.name, s.gapP95Ms])).toEqual([
       ["slow.service", 400],
+      ["cache.service", 50],
       ["fast.service", 5],
     ]);
     expect(report.bucket).toBe("day");

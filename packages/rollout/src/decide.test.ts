@@ -60,6 +60,8 @@ function softRebooted(s: RolloutSnapshot, nodeId: string): RolloutSnapshot {
       imageVersionAfter: "1",
       downtimeMs: 1500,
       units: [],
+      survivorsRestarted: [],
+      pinnedRoot: null,
     },
   }));
 }
@@ -125,6 +127,34 @@ describe("decide", () => {
     expect(r.did).toEqual(["reboot-node n3", "reboot-node n4"]);
   });
 
+  it("halts at once on a payload condition of the gate, whatever the failure threshold", () => {
+    const plan = {
+      ...basic,
+      canary: null,
+      batch: { size: 2 },
+      maxUnavailable: 2,
+      failureThreshold: { count: 5 },
+      gate: { maxPinnedRootMb: 50 },
+    };
+    let r = step(rollout(4, plan), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1", "reboot-node n2"]);
+    const pinned = update(softRebooted(r.s, "n1"), "n1", (n) => ({
+      record: { ...n.record!, pinnedRoot: { kb: 80 * 1024, by: ["bad-survivor.service"] } },
+    }));
+    r = step(pinned, sec(2));
+    const reason = "pinned old root 80.0 MB by bad-survivor.service, over the limit of 50 MB";
+    expect(r.actions).toEqual([
+      { type: "node-failed", nodeId: "n1", reason },
+      { type: "halt", reason: `health gate: ${reason}` },
+    ]);
+    expect(r.s.rollout.status).toBe("halted");
+    // Within the limit, the same rollout would have gone on.
+    const fine = update(softRebooted(step(rollout(4, plan), T0).s, "n1"), "n1", (n) => ({
+      record: { ...n.record!, pinnedRoot: { kb: 20 * 1024, by: ["bad-survivor.service"] } },
+    }));
+    expect(step(fine, sec(2)).did).toEqual(["node-succeeded n1"]);
+  });
+
   it("fails a node that does not come back in time, and one that escalated", () => {
     const plan = { ...basic, canary: null, batch: { size: 2 }, maxUnavailable: 2, failureThreshold: { count: 5 } };
     let r = step(rollout(2, plan), T0);
@@ -139,6 +169,8 @@ describe("decide", () => {
         imageVersionAfter: "1",
         downtimeMs: 40_000,
         units: [],
+        survivorsRestarted: [],
+        pinnedRoot: null,
       },
     }));
     r = step(escalated, sec(60));

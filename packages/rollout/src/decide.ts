@@ -48,6 +48,7 @@ export function thresholdExceeded(s: RolloutSnapshot, failures = countFailures(s
 function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
   const plan = s.rollout.plan;
   const actions: Action[] = [];
+  let halt: string | null = null;
   for (const node of s.nodes.filter((n) => n.status === "rebooting")) {
     const { nodeId } = node;
     const deadline = returnDeadline(node, plan);
@@ -63,6 +64,7 @@ function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
           ? { type: "node-succeeded", nodeId, reason: "came back and passed the health gate" }
           : { type: "node-failed", nodeId, reason: gate.reason },
       );
+      if (!gate.ok && gate.halt) halt ??= gate.halt;
     } else if (!deadline) {
       actions.push({ type: "node-failed", nodeId, reason: "the time of the reboot command was not recorded" });
     } else if (now >= deadline) {
@@ -72,6 +74,10 @@ function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
         : `did not come back within ${timeout} s`;
       actions.push({ type: "node-failed", nodeId, reason });
     }
+  }
+  // A payload condition of the gate halts at once, whatever the failure threshold.
+  if (halt && (s.rollout.status === "running" || s.rollout.status === "paused")) {
+    actions.push({ type: "halt", reason: `health gate: ${halt}` });
   }
   return actions;
 }

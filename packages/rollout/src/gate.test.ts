@@ -15,6 +15,8 @@ const record: RebootOutcome = {
     { name: "demo-ordinary.service", activeState: "active" },
     { name: "demo-survivor.service", activeState: "active" },
   ],
+  survivorsRestarted: [],
+  pinnedRoot: null,
 };
 
 const input = (over: Partial<GateInput> = {}, rec: Partial<RebootOutcome> = {}): GateInput => ({
@@ -23,7 +25,13 @@ const input = (over: Partial<GateInput> = {}, rec: Partial<RebootOutcome> = {}):
   online: true,
   plan: {
     targetImageVersion: "2",
-    gate: { returnTimeoutSec: 300, requiredUnits: ["demo-ordinary.service"], maxDowntimeMs: 2000 },
+    gate: {
+      returnTimeoutSec: 300,
+      requiredUnits: ["demo-ordinary.service"],
+      maxDowntimeMs: 2000,
+      haltOnSurvivorRestart: false,
+      maxPinnedRootMb: null,
+    },
   },
   ...over,
 });
@@ -60,6 +68,8 @@ describe("evaluateGate", () => {
           imageVersionAfter: "1",
           downtimeMs: 2300,
           units: [{ name: "demo-ordinary.service", activeState: "failed" }],
+          survivorsRestarted: [],
+          pinnedRoot: null,
         },
       ),
     );
@@ -78,10 +88,41 @@ describe("evaluateGate", () => {
     });
   });
 
+  it("halts on a surviving payload that restarted, and on an old root pinned over the limit, when the plan asks", () => {
+    const strict = (gate: Partial<GateInput["plan"]["gate"]>) => ({
+      plan: { ...input().plan, gate: { ...input().plan.gate, ...gate } },
+    });
+    const restarted = { survivorsRestarted: ["demo-survivor.service"] };
+    const pinned = { pinnedRoot: { kb: 60 * 1024, by: ["bad-survivor.service"] } };
+    // Off by default: reported, never judged.
+    expect(evaluateGate(input({}, { ...restarted, ...pinned }))).toEqual({ ok: true });
+    expect(evaluateGate(input(strict({ haltOnSurvivorRestart: true }), restarted))).toEqual({
+      ok: false,
+      reason: "a surviving payload restarted: demo-survivor.service",
+      halt: "a surviving payload restarted: demo-survivor.service",
+    });
+    const over = "pinned old root 60.0 MB by bad-survivor.service, over the limit of 50 MB";
+    expect(evaluateGate(input(strict({ maxPinnedRootMb: 50 }), pinned))).toEqual({
+      ok: false,
+      reason: over,
+      halt: over,
+    });
+    expect(evaluateGate(input(strict({ maxPinnedRootMb: 64 }), pinned))).toEqual({ ok: true });
+    // Other failures are named first; only the payload ones halt.
+    const both = evaluateGate(input(strict({ maxPinnedRootMb: 50 }), { ...pinned, imageVersionAfter: "1" }));
+    expect(both).toEqual({ ok: false, reason: `image version is 1, expected 2; ${over}`, halt: over });
+  });
+
   it("does not check image, units or downtime the plan does not ask for", () => {
     const lenient = {
       targetImageVersion: null,
-      gate: { returnTimeoutSec: 300, requiredUnits: [], maxDowntimeMs: null },
+      gate: {
+        returnTimeoutSec: 300,
+        requiredUnits: [],
+        maxDowntimeMs: null,
+        haltOnSurvivorRestart: false,
+        maxPinnedRootMb: null,
+      },
     };
     expect(evaluateGate(input({ plan: lenient }, { imageVersionAfter: null, downtimeMs: null, units: [] }))).toEqual({
       ok: true,

@@ -21,6 +21,10 @@ export interface RebootOutcome {
   /** From the first known point of the shutdown to the agent connected again; null when unknown. */
   downtimeMs: number | null;
   units: UnitActivity[];
+  /** Units configured to survive (SurviveFinalKillSignal=yes) that restarted in this reboot instead. */
+  survivorsRestarted: string[];
+  /** The old root still held after the soft-reboot: its Pss and the units holding it; null when none. */
+  pinnedRoot: { kb: number; by: string[] } | null;
 }
 
 export interface GateInput {
@@ -30,7 +34,8 @@ export interface GateInput {
   plan: Pick<RolloutPlan, "targetImageVersion" | "gate">;
 }
 
-export type GateResult = { ok: true } | { ok: false; reason: string };
+/** A failed gate; `halt` when a payload condition failed: it halts the rollout whatever the failure threshold. */
+export type GateResult = { ok: true } | { ok: false; reason: string; halt?: string };
 
 function softRebootProblem(before: FactsBefore, record: RebootOutcome): string | null {
   const bootIdChanged = before.bootId !== record.bootIdAfter;
@@ -49,9 +54,24 @@ function softRebootProblem(before: FactsBefore, record: RebootOutcome): string |
   return null;
 }
 
+/** The payload conditions a plan may halt on: a survivor that restarted, an old root pinned over the limit. */
+function payloadProblems(record: RebootOutcome, gate: RolloutPlan["gate"]): string[] {
+  const problems: string[] = [];
+  if (gate.haltOnSurvivorRestart && record.survivorsRestarted.length > 0) {
+    problems.push(`a surviving payload restarted: ${record.survivorsRestarted.join(", ")}`);
+  }
+  const limit = gate.maxPinnedRootMb;
+  const pinned = record.pinnedRoot;
+  if (limit !== null && pinned && pinned.kb > limit * 1024) {
+    const by = pinned.by.length > 0 ? ` by ${pinned.by.join(", ")}` : "";
+    problems.push(`pinned old root ${(pinned.kb / 1024).toFixed(1)} MB${by}, over the limit of ${limit} MB`);
+  }
+  return problems;
+}
+
 /**
  * The health gate of one node after its reboot. Every check that fails is named, in the
- * order: came back, soft-reboot, image, units, downtime.
+ * order: came back, soft-reboot, image, units, downtime, payloads.
  */
 export function evaluateGate(input: GateInput): GateResult {
   const { before, record, plan } = input;
@@ -78,5 +98,10 @@ export function evaluateGate(input: GateInput): GateResult {
       problems.push(`downtime ${Math.round(record.downtimeMs)} ms exceeds the budget of ${budget} ms`);
     }
   }
-  return problems.length === 0 ? { ok: true } : { ok: false, reason: problems.join("; ") };
+  const payloads = payloadProblems(record, plan.gate);
+  problems.push(...payloads);
+  if (problems.length === 0) return { ok: true };
+  return payloads.length > 0
+    ? { ok: false, reason: problems.join("; "), halt: payloads.join("; ") }
+    : { ok: false, reason: problems.join("; ") };
 }

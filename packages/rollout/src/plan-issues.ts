@@ -29,6 +29,8 @@ const fieldLabels: Record<string, string> = {
   "gate.returnTimeoutSec": "return timeout",
   "gate.requiredUnits": "required units",
   "gate.maxDowntimeMs": "downtime budget",
+  "gate.haltOnSurvivorRestart": "halt when a surviving payload restarted",
+  "gate.maxPinnedRootMb": "pinned old root limit",
   failureThreshold: "failure threshold",
   "failureThreshold.count": "failure threshold",
   "failureThreshold.percent": "failure threshold percentage",

@@ -15,7 +15,13 @@ describe("rolloutPlan", () => {
       window: null,
       targetImageVersion: null,
       whenNotStaged: "fail",
-      gate: { returnTimeoutSec: 300, requiredUnits: [], maxDowntimeMs: null },
+      gate: {
+        returnTimeoutSec: 300,
+        requiredUnits: [],
+        maxDowntimeMs: null,
+        haltOnSurvivorRestart: false,
+        maxPinnedRootMb: null,
+      },
       failureThreshold: { count: 0 },
     });
   });

@@ -69,6 +69,15 @@ export const rolloutPlan = z.object({
         .max(86_400_000, "must be at most 86400000 ms (a day)")
         .nullable()
         .default(null),
+      /** Halt when a unit configured to survive soft-reboots (SurviveFinalKillSignal=yes) restarted instead. */
+      haltOnSurvivorRestart: z.boolean().default(false),
+      /** Halt when a node's old root is still held after its soft-reboot by more than this (Pss, MB); null: not checked. */
+      maxPinnedRootMb: z
+        .number()
+        .min(0, "must not be negative")
+        .max(1_000_000, "must be at most 1000000 MB")
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   /** The rollout halts when the failed nodes EXCEED this; { count: 0 } halts at the first failure. */

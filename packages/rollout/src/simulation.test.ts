@@ -123,6 +123,8 @@ function simulate(options: {
           imageVersionAfter: image,
           downtimeMs: backAfter - 400,
           units: n.facts.units,
+          survivorsRestarted: [],
+          pinnedRoot: null,
         },
       };
     });

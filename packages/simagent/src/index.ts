@@ -8,7 +8,7 @@ export {
   startSimulatedFleet,
 } from "./fleet";
 export type { HistoryEntry, HistoryOf, HistoryType } from "./history";
-export { WATCHED_UNITS } from "./host";
+export { BAD_SURVIVOR, WATCHED_UNITS } from "./host";
 export { type NodeStatus, SIMAGENT_VERSION, type SimulatedNode } from "./node";
 export type { Seed } from "./random";
 export { planReboot, type RebootTimings } from "./timings";

@@ -187,6 +187,32 @@ describe("the rollout engine on simulated nodes", () => {
     );
   }, 120_000);
 
+  it("halts on the payload health gate: a node whose old root stays pinned over the plan's limit", async () => {
+    const { db, group, user } = await setUp(8, { faults: { "sim-0003": "pins-old-root" }, timeScale: 0.2 });
+    const plan = {
+      canary: null,
+      batch: { size: 4 },
+      maxUnavailable: 4,
+      settleSec: 0,
+      targetImageVersion: "2",
+      // The failure threshold alone would let it go on: the payload condition halts by itself.
+      failureThreshold: { count: 5 },
+      gate: { maxPinnedRootMb: 10, haltOnSurvivorRestart: true },
+    } as const;
+    const id = await startRollout(db, group.id, user, plan);
+    const halted = await rolloutReaches(db, id, "halted");
+    expect(halted.statusReason).toMatch(
+      /^health gate: pinned old root \d+\.\d MB by softfleet-demo-bad-survivor\.service, over the limit of 10 MB$/,
+    );
+    const node = await db.rolloutNode.findFirstOrThrow({ where: { rolloutId: id, hostname: "sim-0003" } });
+    expect(node).toMatchObject({ status: "failed", reason: expect.stringContaining("pinned old root") });
+    // The others of its batch passed the same gate: their survivors ran through, nothing pinned.
+    const others = await db.rolloutNode.findMany({
+      where: { rolloutId: id, batchIndex: 0, NOT: { hostname: "sim-0003" } },
+    });
+    expect(others.every((n) => n.status === "succeeded" || n.status === "rebooting")).toBe(true);
+  }, 120_000);
+
   it("survives kill -9 of the control process mid-batch: a standby engine takes over, no node rebooted twice or skipped", async () => {
     const { db, control, group, user } = await setUp(40, { timeScale: 0.3 });
     // A second control process: its engine stands by while the first one leads.

@@ -1,5 +1,6 @@
 import { requestSoftReboot } from "@softfleet/fleet";
 import {
+  BAD_SURVIVOR,
   REFUSAL_REASON,
   type SimulatedFleet,
   type SimulatedNode,
@@ -35,6 +36,7 @@ beforeAll(async () => {
       "sim-0005": "never-returns",
       "sim-0006": "wrong-image",
       "sim-0007": "slow",
+      "sim-0010": "pins-old-root",
     },
   });
 });
@@ -175,7 +177,7 @@ describe("a simulated fleet", () => {
 
     // The unit blame: every unit the host stopped and started, slowest first, stored as sent.
     const blame = sent.record.blame!;
-    expect(blame).toMatchObject({ stopped: 10, started: 10 });
+    expect(blame).toMatchObject({ stopped: 11, started: 11 });
     for (const list of [blame.stop, blame.start]) {
       expect(list).toHaveLength(10);
       expect(list.map((u) => u.ms)).toEqual([...list.map((u) => u.ms)].sort((a, b) => b - a));
@@ -183,6 +185,14 @@ describe("a simulated fleet", () => {
     expect(blame.stop[0]!.ms).toBeLessThan(Number(down!.timings.shutdownUsec) / 1000);
     expect(blame.start[0]!.ms).toBeLessThan(Number(down!.timings.bootToFinishUsec) / 1000);
     expect(stored.blame).toEqual(blame);
+
+    // The fd store came back with its fds; the old root was looked for (a new image) and nobody holds it.
+    expect(units[WATCHED_UNITS.fdstore]).toMatchObject({
+      outcome: "restarted",
+      fdStore: { max: 16, preserve: "yes", before: 2, after: 2 },
+    });
+    expect(sent.record.pinnedRoot).toMatchObject({ processes: [], pssKb: 0 });
+    expect(stored.pinnedRoot).toEqual(sent.record.pinnedRoot);
   });
 
   it("refuses a command that needs an image when none is staged, and answers a resent command once", async () => {
@@ -281,6 +291,19 @@ describe("injected faults", () => {
     });
     await until("online", async () => (await row(node)).status === "online");
     expect(await row(node)).toMatchObject({ softRebootsCount: 1, imageVersion: "1", nextrootStaged: false });
+  });
+
+  it("pins-old-root: a survivor still holds the old root after the soft-reboot, on the record and live", async () => {
+    const node = fleet.node("sim-0010");
+    await stage(node, "2");
+    await softReboot(node, true);
+    const { stored } = await recordOf(node);
+    const pinned = stored.pinnedRoot as { pssKb: number; processes: Array<{ unit: string; pssKb: number }> };
+    expect(pinned.processes).toEqual([expect.objectContaining({ unit: BAD_SURVIVOR })]);
+    expect(pinned.pssKb).toBeGreaterThanOrEqual(20 * 1024);
+    expect(pinned.pssKb).toBeLessThanOrEqual(90 * 1024);
+    await until("the node's state to show it", async () => (await row(node)).pinnedRoot !== null);
+    expect((await row(node)).pinnedRoot).toEqual(stored.pinnedRoot);
   });
 
   it("slow: the shutdown and boot take 5-10 times as long", async () => {

@@ -1,5 +1,6 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
+import { type PayloadStats, payloadStats } from "./payloads";
 import type { ServiceRow } from "./services";
 import { fillSpan, mergedSql, settledSpan, spanKept } from "./spans";
 import {
@@ -704,7 +705,10 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
     const spanned = s.span ? await spannedTypesPart(tx, range, s.span) : null;
     return spanned?.ok ? spanned : typesPart(tx, range);
   };
-  const [, [[a, b, d], [c]]] = await inOneSnapshot<Split, [[TypesPart, ImagesPart, ServicesPart], [GroupsPart]]>(
+  const [, [[a, b, d], [c, payloads]]] = await inOneSnapshot<
+    Split,
+    [[TypesPart, ImagesPart, ServicesPart], [GroupsPart, PayloadStats[]]]
+  >(
     db,
     async (tx) => {
       const kept = keeps ? await keptBuckets(tx, range, bucket) : [];
@@ -717,7 +721,7 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
         await imagesPart(tx, range, bucket, s),
         await servicesPart(tx, range, bucket, s),
       ],
-      async (tx) => [await groupsPart(tx, range)],
+      async (tx) => [await groupsPart(tx, range), await payloadStats(tx, rebootsSql(range))],
     ],
   );
   const stats = (a.stats ?? []).map(typed);
@@ -728,6 +732,8 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
     byType: stats,
     /** Per image version after the reboot and type: the total's figures (the phases are in byType). */
     byImageVersion: (b.images ?? []).map(totaled),
+    /** Surviving payloads kept running and pinned old roots: for the range (imageVersion null), then per image version. */
+    payloads,
     /** Per group (as it is now) and type: the total's figures. */
     byGroup: (c.byGroup ?? []).map(totaled),
     trend: (b.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),

@@ -1,5 +1,6 @@
 import { Prisma } from "@softfleet/db";
 import { whyNoTotal } from "./explain";
+import { payloadStats, pinnedNodes, survivorUnits } from "./payloads";
 import { type ServiceRow, servicesOf } from "./services";
 import {
   type HistogramBucket,
@@ -110,6 +111,12 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
 
   const services: ServiceRow[] = await servicesOf(db, base, { withHosts: true });
   const slowUnits = await slowestUnits(db, base);
+  const [payloadsAll] = await payloadStats(db, base);
+  const payloads = {
+    ...payloadsAll!,
+    units: await survivorUnits(db, base),
+    pinned: await pinnedNodes(db, base),
+  };
 
   return {
     rollout: {
@@ -130,6 +137,8 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
     imageVersions,
     services,
     slowUnits,
+    /** Surviving units kept running, and nodes whose old root was still held (with its size). */
+    payloads,
   };
 }
 

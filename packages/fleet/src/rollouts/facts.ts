@@ -42,6 +42,11 @@ export interface RecordRow {
   signalUsec: bigint | null;
   shutdownStartUsec: bigint | null;
   agentConnectedUsec: bigint;
+  /** Units configured to survive that restarted instead (from the record's units). */
+  survivorsRestarted: string[] | null;
+  /** The old root still held after it: Pss in kB and the units (or processes) holding it. */
+  pinnedRootKb: number | null;
+  pinnedBy: string[] | null;
 }
 
 /**
@@ -67,5 +72,7 @@ export function outcomeOf(record: RecordRow, unitsNow: unknown): RebootOutcome {
     imageVersionAfter: record.imageVersionAfter,
     downtimeMs: downtimeMs(record),
     units: unitActivities(unitsNow),
+    survivorsRestarted: record.survivorsRestarted ?? [],
+    pinnedRoot: record.pinnedRootKb ? { kb: record.pinnedRootKb, by: record.pinnedBy ?? [] } : null,
   };
 }

@@ -1,4 +1,4 @@
-import type { Prisma } from "@softfleet/db";
+import { Prisma } from "@softfleet/db";
 import {
   type BatchKind,
   type BatchStatus,
@@ -7,6 +7,7 @@ import {
   type RolloutStatus,
   rolloutPlan,
 } from "@softfleet/rollout";
+import { jsonInt } from "../reports/payloads";
 import { factsOf, type NodeFactsRow, outcomeOf, type RecordRow } from "./facts";
 
 type Tx = Prisma.TransactionClient;
@@ -126,6 +127,9 @@ export async function loadRollout(
                   signalUsec: row.signalUsec ?? null,
                   shutdownStartUsec: row.shutdownStartUsec ?? null,
                   agentConnectedUsec: row.agentConnectedUsec,
+                  survivorsRestarted: row.survivorsRestarted ?? null,
+                  pinnedRootKb: row.pinnedRootKb ?? null,
+                  pinnedBy: row.pinnedBy ?? null,
                 },
                 row.units,
               )
@@ -167,7 +171,15 @@ async function readNodes(tx: Tx, rolloutId: string) {
            CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
            c.status::text AS "commandStatus", c.reason AS "commandReason",
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
-           r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec"
+           r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec",
+           -- The payload conditions of the gate, from the record's JSON (a malformed value counts as none).
+           (SELECT array_agg(u->>'name') FROM jsonb_array_elements(
+              CASE WHEN jsonb_typeof(r.units) = 'array' THEN r.units ELSE '[]'::jsonb END) u
+            WHERE u->'survives' = 'true'::jsonb AND u->>'outcome' IN ('restarted', 'absent')) AS "survivorsRestarted",
+           ${jsonInt(Prisma.sql`r."pinnedRoot"->'pssKb'`)} AS "pinnedRootKb",
+           (SELECT array_agg(DISTINCT COALESCE(p->>'unit', p->>'comm')) FROM jsonb_array_elements(
+              CASE WHEN jsonb_typeof(r."pinnedRoot"->'processes') = 'array' THEN r."pinnedRoot"->'processes'
+                   ELSE '[]'::jsonb END) p) AS "pinnedBy"
     FROM "RolloutNode" rn
     LEFT JOIN "Node" n ON n.id = rn."nodeId"
     LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'

@@ -41,6 +41,13 @@ export function PlanSummary({ plan }: { plan: unknown }) {
     ["Return timeout", `${plan.gate.returnTimeoutSec} s`],
     ["Required units", plan.gate.requiredUnits.length > 0 ? plan.gate.requiredUnits.join(", ") : "none"],
     ["Downtime budget", plan.gate.maxDowntimeMs === null ? "not checked" : `${plan.gate.maxDowntimeMs} ms`],
+    ["Surviving payload restarted", plan.gate.haltOnSurvivorRestart ? "halts the rollout" : "reported, not checked"],
+    [
+      "Pinned old root",
+      plan.gate.maxPinnedRootMb === null
+        ? "reported, not checked"
+        : `halts the rollout over ${plan.gate.maxPinnedRootMb} MB on a node`,
+    ],
     [
       "Failure threshold",
       "count" in plan.failureThreshold

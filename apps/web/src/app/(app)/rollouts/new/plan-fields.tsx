@@ -200,6 +200,26 @@ export function GateFields({ form, set }: PlanFieldsProps) {
           onChange={(maxDowntimeMs) => set({ maxDowntimeMs })}
         />
       </PlanField>
+      <Checkbox
+        id="plan-halt-survivor"
+        label="Halt when a surviving payload restarted (a unit with SurviveFinalKillSignal=yes did not run through)"
+        checked={form.haltOnSurvivorRestart}
+        onChange={(haltOnSurvivorRestart) => set({ haltOnSurvivorRestart })}
+        fields={["gate.haltOnSurvivorRestart"]}
+      />
+      <PlanField
+        id="plan-pinned"
+        label="Pinned old root limit (MB)"
+        fields={["gate.maxPinnedRootMb"]}
+        hint="Halt when processes still hold more than this of a node's old root after its soft-reboot. Empty: not checked."
+      >
+        <NumberInput
+          id="plan-pinned"
+          fields={["gate.maxPinnedRootMb"]}
+          value={form.maxPinnedRootMb}
+          onChange={(maxPinnedRootMb) => set({ maxPinnedRootMb })}
+        />
+      </PlanField>
     </Section>
   );
 }

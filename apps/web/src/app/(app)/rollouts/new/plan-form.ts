@@ -34,6 +34,8 @@ export interface PlanForm {
   returnTimeoutSec: string;
   requiredUnits: string;
   maxDowntimeMs: string;
+  haltOnSurvivorRestart: boolean;
+  maxPinnedRootMb: string;
   thresholdBy: "count" | "percent";
   thresholdCount: string;
   thresholdPercent: string;
@@ -59,6 +61,8 @@ export const defaultPlanForm: PlanForm = {
   returnTimeoutSec: "300",
   requiredUnits: "",
   maxDowntimeMs: "",
+  haltOnSurvivorRestart: false,
+  maxPinnedRootMb: "",
   thresholdBy: "count",
   thresholdCount: "0",
   thresholdPercent: "10",
@@ -72,6 +76,7 @@ function numberOf(text: string): number | string {
 
 export function planOf(form: PlanForm): PlanInput {
   const maxDowntime = form.maxDowntimeMs.trim();
+  const maxPinned = form.maxPinnedRootMb.trim();
   return {
     canary: form.canaryOn ? { count: numberOf(form.canaryCount) } : null,
     batch: form.batchBy === "size" ? { size: numberOf(form.batchSize) } : { percent: numberOf(form.batchPercent) },
@@ -90,6 +95,8 @@ export function planOf(form: PlanForm): PlanInput {
         .map((unit) => unit.trim())
         .filter(Boolean),
       maxDowntimeMs: maxDowntime === "" ? null : numberOf(maxDowntime),
+      haltOnSurvivorRestart: form.haltOnSurvivorRestart,
+      maxPinnedRootMb: maxPinned === "" ? null : numberOf(maxPinned),
     },
     failureThreshold:
       form.thresholdBy === "count"

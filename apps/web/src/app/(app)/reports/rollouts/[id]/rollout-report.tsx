@@ -8,6 +8,7 @@ import { ExportLinks } from "~/components/reports/export-links";
 import { Flag, Ms, PhaseCell, TypeLabel } from "~/components/reports/figures";
 import { BAR_PHASES, PHASE_SHORT } from "~/components/reports/labels";
 import { NodePhaseBars, TotalsHistogram } from "~/components/reports/lazy-charts";
+import { RolloutPayloads } from "~/components/reports/payloads";
 import { StatsTable } from "~/components/reports/stats-table";
 import { RolloutNodeStatusBadge, RolloutStatusBadge } from "~/components/rollout-badges";
 import { LocalTime } from "~/components/time";
@@ -89,6 +90,10 @@ export function RolloutReportView({ id }: { id: string }) {
 
       <Section id="services" title="Services">
         <ServicesTable services={data.services} withHosts />
+      </Section>
+
+      <Section id="payloads" title="Payloads">
+        <RolloutPayloads payloads={data.payloads} />
       </Section>
 
       <Section id="slow-units" title="Why it was slow: units">

@@ -1,0 +1,137 @@
+import type { RouterOutputs } from "@softfleet/api";
+import Link from "next/link";
+import { tableClass, tdClass, thClass } from "~/components/ui";
+
+type RolloutPayloadData = RouterOutputs["reports"]["rollout"]["payloads"];
+type PayloadStats = RouterOutputs["reports"]["fleet"]["payloads"][number];
+
+const muted = "text-zinc-600 dark:text-zinc-400";
+const mb = (kb: number | null) => (kb === null ? "—" : `${(kb / 1024).toFixed(1)} MB`);
+
+/** "X of Y" kept running, red when some did not. */
+export function KeptRunning({ stats }: { stats: Pick<PayloadStats, "survivorsKept" | "survivorsTotal"> }) {
+  if (stats.survivorsTotal === 0) return <span className={muted}>no surviving payloads</span>;
+  const all = stats.survivorsKept === stats.survivorsTotal;
+  return (
+    <span className={all ? "" : "font-medium text-red-700 dark:text-red-400"}>
+      {stats.survivorsKept} of {stats.survivorsTotal}
+    </span>
+  );
+}
+
+/** Nodes with a pinned old root, of those looked at. */
+export function PinnedNodes({ stats }: { stats: Pick<PayloadStats, "pinnedNodes" | "scannedNodes"> }) {
+  if (stats.scannedNodes === 0) return <span className={muted}>none looked at</span>;
+  return (
+    <span className={stats.pinnedNodes > 0 ? "font-medium text-amber-800 dark:text-amber-300" : ""}>
+      {stats.pinnedNodes} of {stats.scannedNodes}
+    </span>
+  );
+}
+
+/** A rollout's payloads: what kept running, per unit, and the nodes whose old root was held. */
+export function RolloutPayloads({ payloads }: { payloads: RolloutPayloadData }) {
+  return (
+    <div className="space-y-4">
+      <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1">
+        <dt className={muted}>Payloads kept running</dt>
+        <dd data-testid="payloads-kept">
+          <KeptRunning stats={payloads} />
+        </dd>
+        <dt className={muted}>Nodes with a pinned old root</dt>
+        <dd data-testid="pinned-nodes">
+          <PinnedNodes stats={payloads} />
+          {payloads.pinnedNodes > 0 && (
+            <span className={muted}>
+              {" "}
+              (p50 {mb(payloads.pinnedP50Kb)}, max {mb(payloads.pinnedMaxKb)})
+            </span>
+          )}
+        </dd>
+      </dl>
+      {payloads.units.length > 0 && (
+        <table className={tableClass} aria-label="Surviving payloads">
+          <thead>
+            <tr>
+              <th className={thClass}>Surviving unit</th>
+              <th className={`${thClass} text-right`}>Kept running</th>
+            </tr>
+          </thead>
+          <tbody>
+            {payloads.units.map((unit) => (
+              <tr key={unit.name}>
+                <td className={`${tdClass} font-mono text-xs`}>{unit.name}</td>
+                <td className={`${tdClass} text-right tabular-nums`}>
+                  <KeptRunning stats={{ survivorsKept: unit.kept, survivorsTotal: unit.total }} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {payloads.pinned.length > 0 && (
+        <table className={tableClass} aria-label="Nodes with a pinned old root">
+          <thead>
+            <tr>
+              <th className={thClass}>Node</th>
+              <th className={thClass}>Held by</th>
+              <th className={`${thClass} text-right`}>Pinned (Pss)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {payloads.pinned.map((row) => (
+              <tr key={row.recordId}>
+                <td className={tdClass}>
+                  <Link className="text-sky-700 hover:underline dark:text-sky-400" href={`/nodes/${row.nodeId}`}>
+                    {row.hostname}
+                  </Link>
+                </td>
+                <td className={`${tdClass} font-mono text-xs`}>{row.by.join(", ")}</td>
+                <td className={`${tdClass} text-right tabular-nums`}>{mb(row.pssKb)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+/** The fleet report's payload figures per image version after the reboot. */
+export function PayloadsByImage({ rows }: { rows: PayloadStats[] }) {
+  const byImage = rows.filter((row) => row.imageVersion !== null);
+  const all = rows.find((row) => row.imageVersion === null);
+  if (!all || (all.survivorsTotal === 0 && all.scannedNodes === 0)) {
+    return (
+      <p className={muted}>No reboot in this range reported surviving payloads or looked for a pinned old root.</p>
+    );
+  }
+  return (
+    <table className={tableClass} aria-label="Payloads per image version">
+      <thead>
+        <tr>
+          <th className={thClass}>Image version</th>
+          <th className={`${thClass} text-right`}>Payloads kept running</th>
+          <th className={`${thClass} text-right`}>Nodes with a pinned old root</th>
+          <th className={`${thClass} text-right`}>Pinned p50</th>
+          <th className={`${thClass} text-right`}>Pinned max</th>
+        </tr>
+      </thead>
+      <tbody>
+        {[...byImage, { ...all, imageVersion: "all" }].map((row) => (
+          <tr key={row.imageVersion}>
+            <td className={`${tdClass} font-mono text-xs`}>{row.imageVersion ?? "unknown"}</td>
+            <td className={`${tdClass} text-right tabular-nums`}>
+              <KeptRunning stats={row} />
+            </td>
+            <td className={`${tdClass} text-right tabular-nums`}>
+              <PinnedNodes stats={row} />
+            </td>
+            <td className={`${tdClass} text-right tabular-nums`}>{mb(row.pinnedP50Kb)}</td>
+            <td className={`${tdClass} text-right tabular-nums`}>{mb(row.pinnedMaxKb)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
