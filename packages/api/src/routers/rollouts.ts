@@ -5,6 +5,7 @@ import {
   previewRollout,
   RolloutActionError,
   RolloutPlanError,
+  rolloutPayloadStats,
   unfinishedRolloutStatuses,
 } from "@softfleet/fleet";
 import { TRPCError } from "@trpc/server";
@@ -138,6 +139,7 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
   const recordOf = new Map(records.map((r) => [r.commandId, r]));
   return {
     ...rollout,
+    payloads: await rolloutPayloadStats(db, rolloutId),
     active: ACTIVE.includes(rollout.status),
     transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
     nodes: rollout.nodes.map((n) => {

@@ -11,7 +11,13 @@ export {
 } from "./fleet";
 export { NODE_HISTORY_LIMIT, type NodeHistory, type NodeHistoryRow, nodeHistory } from "./node";
 export type { PayloadStats, PinnedNodeRow, SurvivorUnitRow } from "./payloads";
-export { type RolloutPhaseStats, type RolloutReport, type RolloutReportNode, rolloutReport } from "./rollout";
+export {
+  type RolloutPhaseStats,
+  type RolloutReport,
+  type RolloutReportNode,
+  rolloutPayloadStats,
+  rolloutReport,
+} from "./rollout";
 export type { ServiceRow } from "./services";
 export { SPAN_WINDOW } from "./spans";
 export {

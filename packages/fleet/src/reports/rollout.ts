@@ -1,6 +1,6 @@
 import { Prisma } from "@softfleet/db";
 import { whyNoTotal } from "./explain";
-import { payloadStats, pinnedNodes, survivorUnits } from "./payloads";
+import { type PayloadStats, payloadStats, pinnedNodes, survivorUnits } from "./payloads";
 import { type ServiceRow, servicesOf } from "./services";
 import {
   type HistogramBucket,
@@ -181,6 +181,12 @@ export async function slowestUnits(db: Sql, base: Prisma.Sql): Promise<{ stop: S
 }
 
 export type RolloutReport = NonNullable<Awaited<ReturnType<typeof rolloutReport>>>;
+
+/** The rollout's payload figures so far (for its live page): kept running X of Y, nodes with a pinned old root. */
+export async function rolloutPayloadStats(db: Sql, rolloutId: string): Promise<PayloadStats> {
+  const [all] = await payloadStats(db, nodesSql(rolloutId));
+  return all!;
+}
 
 /** Totals counted per bucket of `step` ms, per reboot type. */
 export async function totalsHistogram(db: Sql, base: Prisma.Sql, step: number): Promise<HistogramBucket[]> {

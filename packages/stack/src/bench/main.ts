@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
 import { benchFlood } from "./flood";
+import { benchLabPayloads } from "./lab-payloads";
 import { benchLabReboots } from "./lab-reboots";
 import { benchReportPage } from "./report-page";
 import { benchReports } from "./reports";
@@ -14,9 +15,13 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   startup: benchStartup,
   lab: async () => {
     const missing = await labUnavailable();
-    if (!missing) return benchLabReboots();
+    if (!missing) return [await benchLabReboots(), await benchLabPayloads()];
     console.error(`lab benchmarks skipped: ${missing}`);
     return { name: "lab benchmarks", skipped: missing };
+  },
+  "lab-payloads": async () => {
+    const missing = await labUnavailable();
+    return missing ? { name: "payloads on lab nodes", skipped: missing } : benchLabPayloads();
   },
   engine: () => benchRolloutEngine(),
   flood: () => benchFlood(),

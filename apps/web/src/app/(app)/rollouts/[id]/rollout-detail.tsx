@@ -5,6 +5,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo } from "react";
 import { LiveIndicator } from "~/components/live-indicator";
+import { KeptRunning, PinnedNodes } from "~/components/reports/payloads";
 import { countNodes, NodeProgress, RolloutStatusBadge } from "~/components/rollout-badges";
 import { LocalTime } from "~/components/time";
 import { EmptyState, FormError } from "~/components/ui";
@@ -113,6 +114,15 @@ function RolloutHeader({
         </dd>
         <dt className={muted}>Started by</dt>
         <dd>{rollout.createdByName}</dd>
+        <dt className={muted}>Payloads kept running</dt>
+        <dd data-testid="rollout-payloads-kept">
+          <KeptRunning stats={rollout.payloads} />
+        </dd>
+        <dt className={muted}>Pinned old root</dt>
+        <dd data-testid="rollout-pinned">
+          <PinnedNodes stats={rollout.payloads} />
+          {rollout.payloads.pinnedNodes > 0 && <span className={muted}> nodes (see the report)</span>}
+        </dd>
         <dt className={muted}>Started</dt>
         <dd>
           <LocalTime date={rollout.createdAt} />
