@@ -131,6 +131,17 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     await expect(records.getByTestId("pinned-root").first()).toContainText(
       "The old root was still held after this soft-reboot",
     );
+    // What clients saw, probed every 10 ms on the node: the survivor never missed a probe, the ordinary one did.
+    const gaps = record.clientGaps as Array<{ name: string; failedProbes: number }>;
+    expect(gaps.find((g) => g.name === "survivor")?.failedProbes).toBe(0);
+    const seen = records.getByRole("table", { name: /What clients saw in the soft-reboot/ }).first();
+    await expect(seen.getByRole("row").filter({ hasText: "survivor" }).getByRole("cell").last()).toHaveText("0");
+    const ordinaryFailed = gaps.find((g) => g.name === "ordinary")!.failedProbes;
+    expect(ordinaryFailed).toBeGreaterThan(0);
+    await expect(seen.getByRole("row").filter({ hasText: "ordinary" }).getByRole("cell").last()).toHaveText(
+      String(ordinaryFailed),
+    );
+
     // Once the bad survivor is gone, the live warning ends (the record keeps what was found).
     await execIn(node!.name, ["systemctl", "disable", "--now", bad]);
     await expect(warning).toHaveCount(0, { timeout: 30_000 });

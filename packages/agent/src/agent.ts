@@ -7,6 +7,7 @@ import {
   machineId as machineIdSchema,
   type PinnedRoot,
 } from "@softfleet/protocol";
+import { readProberState } from "./client-gaps";
 import { runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
@@ -240,6 +241,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       publish: (event, id) => connection.publish(event, id),
       readUnitTimes: () => readUnitTimes(bus),
       findPinnedRoot: (devices) => findPinnedRoot(devices, host),
+      readProberState: () => readProberState(config.proberStateFile),
       saveSnapshot: (snapshot) => {
         pending = null;
         oldRoots = snapshot.oldRootDevices;

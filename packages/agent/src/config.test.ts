@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       ackTimeoutMs: 1000,
       heartbeatSec: 10,
       payloadDiscoverySec: 30,
+      proberStateFile: "/run/softfleet-prober/gaps.json",
       pinnedRootScanSec: 60,
       allowInsecure: false,
       rebootCommandLimit: null,

@@ -1,5 +1,6 @@
-import type { AgentEvent, PinnedRoot, RebootRecordEvent, UnitBlame } from "@softfleet/protocol";
+import type { AgentEvent, ClientGap, PinnedRoot, RebootRecordEvent, UnitBlame } from "@softfleet/protocol";
 import { type UnitTimes, unitBlame } from "./blame";
+import { clientGapsIn, type ProberState } from "./client-gaps";
 import { log } from "./log";
 import type { Observation } from "./node-state";
 import {
@@ -46,6 +47,10 @@ export interface ReportDeps {
   readUnitTimes?: () => Promise<UnitTimes[]>;
   /** The processes holding old roots (pinned-root.ts); a failure leaves it out, not the record. */
   findPinnedRoot?: (devices: readonly string[]) => Promise<PinnedRoot | null>;
+  /** The client-visible prober's state (client-gaps.ts); null: no prober on this node. */
+  readProberState?: () => Promise<ProberState | null>;
+  /** How long to wait for a payload still failing its probes to answer again (default 5 s). */
+  clientGapWaitMs?: number;
 }
 
 /**
@@ -70,7 +75,12 @@ export async function reportReboot(
     }
   }
   const pinnedRoot = await findPinned(assessment, observation, deps);
-  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, { blame, pinnedRoot });
+  const clientGaps = await clientGapsOf(assessment, observation, agentConnectedUsec, deps);
+  const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, {
+    blame,
+    pinnedRoot,
+    clientGaps,
+  });
   const id = deps.publish(record, recordEventId(observation.present) ?? undefined);
   // Old roots nothing holds any more are gone for good: only the held ones are looked at again.
   const stillHeld = pinnedRoot?.processes.length ? pinnedRoot.devices : [];
@@ -84,6 +94,7 @@ export async function reportReboot(
     ...phaseDurations(record),
     slowestToStop: blame?.stop[0] ? `${blame.stop[0].name} ${blame.stop[0].ms.toFixed(0)} ms` : undefined,
     pinnedOldRoot: pinnedRoot?.processes.length ? pinnedSummary(pinnedRoot) : undefined,
+    clientGaps: clientGaps?.map((g) => `${g.name}:${g.longestGapMs.toFixed(0)}ms/${g.failedProbes}failed`).join(","),
   });
   if (pinnedRoot?.processes.length)
     log.warn("the old root is still held after the soft-reboot", pinnedFields(pinnedRoot));
@@ -93,6 +104,32 @@ export async function reportReboot(
     });
   }
   return record;
+}
+
+/**
+ * The gaps each probed payload showed its clients, from the first known point
+ * of the soft-reboot to the agent connected again. A payload still failing is
+ * given a few seconds to answer; past that its gap is reported open. None
+ * after a full reboot: the prober did not run through it.
+ */
+async function clientGapsOf(
+  assessment: RebootAssessment,
+  observation: Observation,
+  agentConnectedUsec: bigint,
+  deps: ReportDeps,
+): Promise<ClientGap[] | undefined> {
+  if (!deps.readProberState || assessment.kind !== "soft-reboot") return undefined;
+  const signal = assessment.before.signal;
+  const fromUsec = signal ? BigInt(signal.monotonicUsec) : observation.present.manager.shutdownStartUsec;
+  if (fromUsec === 0n) return undefined;
+  const deadline = Date.now() + (deps.clientGapWaitMs ?? 5000);
+  for (;;) {
+    const state = await deps.readProberState();
+    if (!state) return undefined;
+    const gaps = clientGapsIn(state, { fromUsec, toUsec: agentConnectedUsec });
+    if (!gaps.some((gap) => gap.open) || Date.now() >= deadline) return gaps;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** null: no old root to look for, or the scan failed; undefined: this agent does not scan. */

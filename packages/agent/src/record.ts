@@ -1,4 +1,5 @@
 import type {
+  ClientGap,
   NodeState,
   PinnedRoot,
   RebootRecordEvent,
@@ -77,7 +78,7 @@ export function buildRebootRecord(
   assessment: RebootAssessment,
   present: Present,
   agentConnectedUsec: bigint,
-  measured: { blame?: UnitBlame | null; pinnedRoot?: PinnedRoot | null } = {},
+  measured: { blame?: UnitBlame | null; pinnedRoot?: PinnedRoot | null; clientGaps?: ClientGap[] } = {},
 ): RebootRecordEvent {
   const { blame = null } = measured;
   const { before } = assessment;
@@ -108,6 +109,7 @@ export function buildRebootRecord(
     }),
     blame,
     ...(measured.pinnedRoot === undefined ? {} : { pinnedRoot: measured.pinnedRoot }),
+    ...(measured.clientGaps === undefined ? {} : { clientGaps: measured.clientGaps }),
     signalEventId: before.signal?.eventId ?? null,
   };
 }

@@ -31,6 +31,7 @@ interface Phases {
   units?: unknown[];
   blame?: unknown;
   pinnedRoot?: unknown;
+  clientGaps?: unknown;
 }
 
 /** A reboot record whose phases are the given ms, starting at 1 s on the node's clock (null: unknown point). */
@@ -69,6 +70,7 @@ async function record(nodeId: string, phases: Phases, extra: Record<string, unkn
       units: (phases.units ?? []) as never,
       ...(phases.blame === undefined ? {} : { blame: phases.blame as never }),
       ...(phases.pinnedRoot === undefined ? {} : { pinnedRoot: phases.pinnedRoot as never }),
+      ...(phases.clientGaps === undefined ? {} : { clientGaps: phases.clientGaps as never }),
       ...extra,
     },
   });
@@ -99,6 +101,14 @@ const survived = (name: string) => ({
 });
 /** A unit configured to survive (SurviveFinalKillSignal=yes), and what became of it. */
 const payload = (unit: { name: string; outcome: string }) => ({ ...unit, survives: true });
+/** What the prober on a node saw of one payload through the reboot. */
+const clientGap = (name: string, longestGapMs: number, failedProbes: number) => ({
+  name,
+  target: `http://127.0.0.1/${name}`,
+  longestGapMs,
+  failedProbes,
+  open: false,
+});
 /** What the agent's scan found after a soft-reboot into a new root. */
 const pinnedBy = (pssKb: number, units: string[]) => ({
   devices: ["0:40"],
@@ -147,6 +157,7 @@ describe("the rollout report", () => {
           ms: [10, 100, 200, 40],
           units: [survived("db.service"), restarted("web.service", 250), payload(survived("cache.service"))],
           pinnedRoot: pinnedBy(0, []),
+          clientGaps: [clientGap("cache", 12, 0), clientGap("web", 400, 38)],
           blame: blame(
             [
               ["web.service", 900],
@@ -165,6 +176,7 @@ describe("the rollout report", () => {
           ms: [20, 200, 300, 80],
           units: [survived("db.service"), restarted("web.service", 500), payload(survived("cache.service"))],
           pinnedRoot: pinnedBy(60 * 1024, ["bad-survivor.service"]),
+          clientGaps: [clientGap("cache", 20, 0), clientGap("web", 600, 55), { name: "bad", longestGapMs: "x" }],
           blame: blame(
             [
               ["web.service", 1100],
@@ -310,6 +322,11 @@ describe("the rollout report", () => {
       pinnedMaxKb: 60 * 1024,
       units: [{ name: "cache.service", total: 3, kept: 2 }],
     });
+    // What clients saw, per probed payload across the rollout's reboots (a malformed entry is skipped).
+    expect(report.payloads.clientGaps).toEqual([
+      { name: "web", reboots: 2, failedProbes: 93, p50Ms: 500, p95Ms: 590, maxMs: 600 },
+      { name: "cache", reboots: 2, failedProbes: 0, p50Ms: 16, p95Ms: 19.6, maxMs: 20 },
+    ]);
     expect(report.payloads.pinned).toEqual([
       expect.objectContaining({ hostname: hosts.n2, pssKb: 60 * 1024, by: ["bad-survivor.service"] }),
     ]);

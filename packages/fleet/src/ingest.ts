@@ -220,6 +220,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       units: record.units,
       blame: record.blame ?? Prisma.DbNull,
       pinnedRoot: record.pinnedRoot ?? Prisma.DbNull,
+      clientGaps: record.clientGaps ?? Prisma.DbNull,
     },
   });
 }

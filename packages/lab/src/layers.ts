@@ -22,7 +22,13 @@ export interface AgentFiles {
 
 type SoftfleetManifest = NonNullable<Manifest["softfleet"]>;
 
-const ENABLED_UNITS = [AGENT_UNIT_NAME, DEMO_UNITS.survivor, DEMO_UNITS.ordinary, DEMO_UNITS.fdstore];
+const ENABLED_UNITS = [
+  AGENT_UNIT_NAME,
+  DEMO_UNITS.survivor,
+  DEMO_UNITS.ordinary,
+  DEMO_UNITS.fdstore,
+  DEMO_UNITS.prober,
+];
 
 /** Every file of the softfleet layer: where it goes in the image and where it comes from. */
 async function softfleetFiles(agent: AgentFiles): Promise<InstalledFile[]> {

@@ -85,6 +85,8 @@ export const DEMO_UNITS = {
   ordinary: "softfleet-demo-ordinary.service",
   /** An ordinary service that keeps its sockets and a memfd in systemd's fd store. */
   fdstore: "softfleet-demo-fdstore.service",
+  /** The client-visible downtime prober: a survivor that probes the demos every 10 ms. */
+  prober: "softfleet-prober.service",
   /** A survivor run from the host root, so it pins the old root (not enabled: tests turn it on). */
   badSurvivor: "softfleet-demo-bad-survivor.service",
 } as const;

@@ -46,14 +46,25 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       `SOFTFLEET_DEMO_SURVIVOR_PORT=${config.ports.survivor}`,
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,
       `SOFTFLEET_DEMO_FDSTORE_PORT=${config.ports.fdstore}`,
+      // What the prober probes every 10 ms: each demo as its clients reach it.
+      `SOFTFLEET_PROBE_TARGETS="${[
+        `survivor=http://127.0.0.1:${config.ports.survivor}/`,
+        `ordinary=http://127.0.0.1:${config.ports.ordinary}/`,
+        `fdstore=tcp://127.0.0.1:${config.ports.fdstore}`,
+      ].join(" ")}"`,
       "",
     ].join("\n"),
-    // The survivor runs from its own root: its script comes from the softfleet layer, through /run/host.
-    [`etc/systemd/system/${DEMO_UNITS.survivor}.d/50-softfleet-layer.conf`]: [
-      "[Service]",
-      `BindReadOnlyPaths=${IN_NODE.layers}/${config.softfleetLayerName}/usr/lib/softfleet:/srv`,
-      "",
-    ].join("\n"),
+    // The survivors run from their own root: their scripts come from the softfleet layer, through /run/host.
+    ...Object.fromEntries(
+      [DEMO_UNITS.survivor, DEMO_UNITS.prober].map((unit) => [
+        `etc/systemd/system/${unit}.d/50-softfleet-layer.conf`,
+        [
+          "[Service]",
+          `BindReadOnlyPaths=${IN_NODE.layers}/${config.softfleetLayerName}/usr/lib/softfleet:/srv`,
+          "",
+        ].join("\n"),
+      ]),
+    ),
     [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,
     "etc/systemd/system/systemd-logind.service.d/softfleet-lab-shared-root.conf": LOGIND_AFTER_SHARED_ROOT,
   };

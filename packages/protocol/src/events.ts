@@ -34,6 +34,21 @@ export const unitContinuity = z.object({
 });
 export type UnitContinuity = z.infer<typeof unitContinuity>;
 
+/**
+ * What a client of one payload saw through the reboot, from a prober on the
+ * node that probes it every few ms: the longest time without an answer, and
+ * the probes that failed (a slow answer is a gap without a failure).
+ */
+export const clientGap = z.object({
+  name: z.string().min(1).max(64),
+  target: z.string().max(256),
+  longestGapMs: z.number().min(0).max(86_400_000),
+  failedProbes: count32,
+  /** The payload had not answered again when the record was made: the gap is at least this long. */
+  open: z.boolean(),
+});
+export type ClientGap = z.infer<typeof clientGap>;
+
 /** How long one unit took to stop or to start, from its own timestamps. */
 export const unitTiming = z.object({ name: unitName, ms: z.number().min(0).max(86_400_000) });
 export type UnitTiming = z.infer<typeof unitTiming>;
@@ -84,6 +99,8 @@ export const rebootRecordEvent = z.object({
    * scanned; absent from agents before it existed.
    */
   pinnedRoot: pinnedRoot.nullable().optional(),
+  /** Client-visible gaps per probed payload (absent: no prober on the node, or an older agent). */
+  clientGaps: z.array(clientGap).max(32).optional(),
   /** The id of the shutdown-signal event that announced it, if any. */
   signalEventId: messageId.nullable(),
 });

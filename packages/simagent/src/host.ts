@@ -1,5 +1,5 @@
 import type { buildRebootRecord, UnitTimes } from "@softfleet/agent";
-import type { NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
+import type { ClientGap, NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
 import { between, type Seed, seededHex, seededRandom, seededUuid } from "./random";
 import type { RebootTimings } from "./timings";
 
@@ -65,6 +65,8 @@ export class SimulatedHost {
   staged: string | null = null;
   manager: ManagerTimes;
   units: UnitState[];
+  /** What the node's prober saw of each demo through the last soft-reboot; undefined after a full one. */
+  clientGaps: ClientGap[] | undefined = undefined;
   /** What holds the roots of earlier images after soft-reboots into new ones; undefined before the first. */
   pinnedRoot: PinnedRoot | null | undefined = undefined;
   /** Every unit's transition timestamps as systemd keeps them: what the unit blame is computed from. */
@@ -157,6 +159,7 @@ export class SimulatedHost {
         this.staged = null;
         this.manager = { shutdownStartUsec, userspaceUsec, finishUsec };
         this.unitTimes = this.timedUnits(t, shutdownStartUsec);
+        this.clientGaps = this.probedGaps(t, shutdownStartUsec, userspaceUsec);
         // The survivor runs straight through; the others stop during the shutdown and start in the boot
         // (the fd store's fds are kept meanwhile: FileDescriptorStorePreserve=yes).
         this.units = this.units.map((unit) =>
@@ -189,8 +192,9 @@ export class SimulatedHost {
         this.bootId = seededUuid(this.seed, "boot-id", this.index, this.bootNumber);
         this.softRebootsCount = 0;
         this.staged = null;
-        // The kernel started afresh: no old root is left to hold.
+        // The kernel started afresh: no old root is left to hold, and the prober did not run through.
         this.pinnedRoot = null;
+        this.clientGaps = undefined;
         this.manager = { shutdownStartUsec: 0n, userspaceUsec, finishUsec };
         this.unitTimes = this.timedUnits(t, null);
         this.units = this.freshUnits(userspaceUsec, finishUsec, t.unitStartAt);
@@ -226,6 +230,44 @@ export class SimulatedHost {
   private msUntil(usec: bigint): number {
     const left = usec - this.monotonicUsec();
     return left > 0n ? Math.ceil(Number(left) / 1000) : 0;
+  }
+
+  /**
+   * What the prober (probing every 10 ms) saw: the survivor answered all along
+   * (a gap of a few intervals), the ordinary service was away from its stop to
+   * its start and a little after, the fd-store service accepted connections
+   * all along (its socket stayed in systemd's store).
+   */
+  private probedGaps(t: RebootTimings, shutdownStartUsec: bigint, userspaceUsec: bigint): ClientGap[] {
+    const random = seededRandom(this.seed, "probe", this.index, this.softRebootsCount);
+    const stoppedUsec = shutdownStartUsec + fraction(t.shutdownUsec, t.unitStopAt);
+    const startedUsec = userspaceUsec + fraction(t.bootToFinishUsec, t.unitStartAt);
+    const awayMs = Number(startedUsec - stoppedUsec) / 1000 + between(random, 5, 40);
+    const round = (ms: number) => Math.round(ms * 10) / 10;
+    const target = (port: number, scheme = "http") => `${scheme}://127.0.0.1:${port}${scheme === "http" ? "/" : ""}`;
+    return [
+      {
+        name: "survivor",
+        target: target(18000),
+        longestGapMs: round(between(random, 12, 35)),
+        failedProbes: 0,
+        open: false,
+      },
+      {
+        name: "ordinary",
+        target: target(19000),
+        longestGapMs: round(awayMs),
+        failedProbes: Math.max(1, Math.floor(awayMs / 12)),
+        open: false,
+      },
+      {
+        name: "fdstore",
+        target: target(20000, "tcp"),
+        longestGapMs: round(between(random, 12, 35)),
+        failedProbes: 0,
+        open: false,
+      },
+    ];
   }
 
   /**

@@ -222,7 +222,11 @@ export class SimulatedNode {
       const present = this.host.present();
       const reboot = { ...assessment, before };
       const blame = unitBlame(this.host.unitTimes, blameWindow(reboot, present));
-      const record = buildRebootRecord(reboot, present, connectedUsec, { blame, pinnedRoot: this.host.pinnedRoot });
+      const record = buildRebootRecord(reboot, present, connectedUsec, {
+        blame,
+        pinnedRoot: this.host.pinnedRoot,
+        clientGaps: reboot.kind === "soft-reboot" ? this.host.clientGaps : undefined,
+      });
       const eventId = connection.publish(record, recordEventId(present) ?? undefined);
       this.pending = null;
       this.record({ type: "reboot-record", eventId, record });

@@ -128,6 +128,29 @@ describe.skipIf(missing !== null && !required)(
       });
     }, 180_000);
 
+    it("measures what each payload's clients saw: the survivor missed no probe, the ordinary service was away", async () => {
+      const name = fleet!.nodes[0]!.name;
+      const record = await softReboot(name);
+      const gaps = record!.clientGaps as Array<{
+        name: string;
+        longestGapMs: number;
+        failedProbes: number;
+        open: boolean;
+      }>;
+      const gap = (payload: string) => gaps.find((g) => g.name === payload);
+      // Probed every 10 ms from the node by the prober, itself a survivor.
+      expect(gap("survivor"), JSON.stringify(gaps)).toMatchObject({ failedProbes: 0, open: false });
+      // The fd-store service's listening socket stayed open in systemd's store: connections were never refused.
+      expect(gap("fdstore")).toMatchObject({ failedProbes: 0, open: false });
+      const ordinary = gap("ordinary")!;
+      expect(ordinary.failedProbes).toBeGreaterThan(0);
+      // Its clients waited at least as long as systemd had it stopped (from its own timestamps).
+      const units = record!.units as Array<{ name: string; inactiveEnterUsec: string; activeEnterUsec: string }>;
+      const unit = units.find((u) => u.name === DEMO_UNITS.ordinary)!;
+      const stoppedMs = Number(BigInt(unit.activeEnterUsec) - BigInt(unit.inactiveEnterUsec)) / 1000;
+      expect(ordinary.longestGapMs).toBeGreaterThanOrEqual(stoppedMs);
+    }, 120_000);
+
     it("names the survivor that holds the old root after a soft-reboot into a new image, with its process and size", async () => {
       const name = fleet!.nodes[0]!.name;
       const db = t!.db;

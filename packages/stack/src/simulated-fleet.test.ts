@@ -192,6 +192,15 @@ describe("a simulated fleet", () => {
       fdStore: { max: 16, preserve: "yes", before: 2, after: 2 },
     });
     expect(sent.record.pinnedRoot).toMatchObject({ processes: [], pssKb: 0 });
+    // What the node's prober saw: the survivor and the fd store answered throughout, the ordinary one was away.
+    const gaps = Object.fromEntries(sent.record.clientGaps!.map((g) => [g.name, g]));
+    expect(gaps.survivor).toMatchObject({ failedProbes: 0, open: false });
+    expect(gaps.fdstore).toMatchObject({ failedProbes: 0, open: false });
+    expect(gaps.ordinary!.failedProbes).toBeGreaterThan(0);
+    expect(gaps.ordinary!.longestGapMs).toBeGreaterThanOrEqual(
+      Number(BigInt(ordinary.activeEnterUsec!) - BigInt(ordinary.inactiveEnterUsec!)) / 1000,
+    );
+    expect(stored.clientGaps).toEqual(sent.record.clientGaps);
     expect(stored.pinnedRoot).toEqual(sent.record.pinnedRoot);
   });
 

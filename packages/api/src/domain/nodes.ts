@@ -1,6 +1,7 @@
 import type { RebootRecord, Role } from "@softfleet/db";
 import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
-import { type PinnedRoot, pinnedRoot, type UnitBlame, unitBlame } from "@softfleet/protocol";
+import { type ClientGap, clientGap, type PinnedRoot, pinnedRoot, type UnitBlame, unitBlame } from "@softfleet/protocol";
+import { z } from "zod";
 import type { Tx } from "../audit";
 import { hasRole } from "../auth/roles";
 import { notFound } from "../errors";
@@ -27,12 +28,21 @@ const usec = (value: bigint | null) => (value === null ? null : value.toString()
 /** A reboot record as the UI shows it: exact µs as strings, phases in ms. */
 export function presentRecord(record: RebootRecord): Omit<
   RebootRecord,
-  "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec" | "blame" | "pinnedRoot"
+  | "signalUsec"
+  | "shutdownStartUsec"
+  | "userspaceUsec"
+  | "finishUsec"
+  | "agentConnectedUsec"
+  | "blame"
+  | "pinnedRoot"
+  | "clientGaps"
 > & {
   /** Why it was slow; null when unknown (an older agent, or a stored value that is not one). */
   blame: UnitBlame | null;
   /** What still held the old root after it; null when there was none to look for (or a stored value that is not one). */
   pinnedRoot: PinnedRoot | null;
+  /** What each probed payload's clients saw; null when no prober reported (or a stored value that is not one). */
+  clientGaps: ClientGap[] | null;
   timestamps: Record<
     "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec",
     string | null
@@ -42,10 +52,12 @@ export function presentRecord(record: RebootRecord): Omit<
   const { signalUsec, shutdownStartUsec, userspaceUsec, finishUsec, agentConnectedUsec, ...rest } = record;
   const blame = unitBlame.safeParse(rest.blame);
   const pinned = pinnedRoot.safeParse(rest.pinnedRoot);
+  const gaps = z.array(clientGap).max(32).safeParse(rest.clientGaps);
   return {
     ...rest,
     blame: blame.success ? blame.data : null,
     pinnedRoot: pinned.success ? pinned.data : null,
+    clientGaps: gaps.success ? gaps.data : null,
     timestamps: {
       signalUsec: usec(signalUsec),
       shutdownStartUsec: usec(shutdownStartUsec),

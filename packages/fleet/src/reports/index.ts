@@ -10,7 +10,7 @@ export {
   trendBucketOf,
 } from "./fleet";
 export { NODE_HISTORY_LIMIT, type NodeHistory, type NodeHistoryRow, nodeHistory } from "./node";
-export type { PayloadStats, PinnedNodeRow, SurvivorUnitRow } from "./payloads";
+export type { ClientGapRow, PayloadStats, PinnedNodeRow, SurvivorUnitRow } from "./payloads";
 export {
   type RolloutPhaseStats,
   type RolloutReport,

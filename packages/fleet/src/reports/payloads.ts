@@ -29,6 +29,16 @@ export interface SurvivorUnitRow {
   kept: number;
 }
 
+/** What one probed payload's clients saw across the reboots: the longest gap of each reboot, summed failures. */
+export interface ClientGapRow {
+  name: string;
+  reboots: number;
+  failedProbes: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
 export interface PinnedNodeRow {
   nodeId: string;
   hostname: string;
@@ -40,7 +50,7 @@ export interface PinnedNodeRow {
 }
 
 const records = (base: Prisma.Sql) => Prisma.sql`
-  SELECT b."recordId", b."nodeId", b.hostname, b."imageVersionAfter", r.units, r."pinnedRoot"
+  SELECT b."recordId", b."nodeId", b.hostname, b."imageVersionAfter", r.units, r."pinnedRoot", r."clientGaps"
   FROM (${base}) b JOIN "RebootRecord" r ON r.id = b."recordId"`;
 
 const survivors = (base: Prisma.Sql) => Prisma.sql`
@@ -136,4 +146,22 @@ export async function pinnedNodes(db: Sql, base: Prisma.Sql, limit = 50): Promis
       COALESCE((SELECT array_agg(DISTINCT COALESCE(e->>'unit', e->>'comm')) FROM jsonb_array_elements(p.processes) e
         WHERE COALESCE(e->>'unit', e->>'comm') IS NOT NULL), '{}') AS by
     FROM (${pinned(base)}) p WHERE p.holders > 0 ORDER BY p.kb DESC, p.hostname LIMIT ${limit}`;
+}
+
+/** Per probed payload (by the prober's name for it): its longest client-visible gap per reboot, p50 / p95 / max. */
+export async function clientGapStats(db: Sql, base: Prisma.Sql): Promise<ClientGapRow[]> {
+  return db.$queryRaw<ClientGapRow[]>`
+    WITH gaps AS (
+      SELECT g->>'name' AS name,
+        CASE WHEN jsonb_typeof(g->'longestGapMs') = 'number' THEN (g->'longestGapMs')::float8 END AS ms,
+        ${jsonInt(Prisma.sql`g->'failedProbes'`)} AS failed
+      FROM (${records(base)}) x
+      CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(x."clientGaps") = 'array' THEN x."clientGaps" ELSE '[]'::jsonb END) g
+    )
+    SELECT name, count(*)::int AS reboots, COALESCE(sum(failed), 0)::int AS "failedProbes",
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS "p50Ms",
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS "p95Ms", max(ms) AS "maxMs"
+    FROM gaps WHERE name IS NOT NULL AND ms IS NOT NULL
+    GROUP BY name ORDER BY max(ms) DESC, name LIMIT 32`;
 }

@@ -1,6 +1,6 @@
 import { Prisma } from "@softfleet/db";
 import { whyNoTotal } from "./explain";
-import { type PayloadStats, payloadStats, pinnedNodes, survivorUnits } from "./payloads";
+import { clientGapStats, type PayloadStats, payloadStats, pinnedNodes, survivorUnits } from "./payloads";
 import { type ServiceRow, servicesOf } from "./services";
 import {
   type HistogramBucket,
@@ -116,6 +116,7 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
     ...payloadsAll!,
     units: await survivorUnits(db, base),
     pinned: await pinnedNodes(db, base),
+    clientGaps: await clientGapStats(db, base),
   };
 
   return {

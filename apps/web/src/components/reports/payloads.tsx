@@ -1,5 +1,6 @@
 import type { RouterOutputs } from "@softfleet/api";
 import Link from "next/link";
+import { Ms } from "~/components/reports/figures";
 import { tableClass, tdClass, thClass } from "~/components/ui";
 
 type RolloutPayloadData = RouterOutputs["reports"]["rollout"]["payloads"];
@@ -64,6 +65,40 @@ export function RolloutPayloads({ payloads }: { payloads: RolloutPayloadData }) 
                 <td className={`${tdClass} text-right tabular-nums`}>
                   <KeptRunning stats={{ survivorsKept: unit.kept, survivorsTotal: unit.total }} />
                 </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {payloads.clientGaps.length > 0 && (
+        <table className={tableClass} aria-label="What clients saw">
+          <thead>
+            <tr>
+              <th className={thClass}>Probed payload</th>
+              <th className={`${thClass} text-right`} title="Reboots with a client-visible gap measured">
+                Reboots
+              </th>
+              <th className={`${thClass} text-right`}>Longest gap p50</th>
+              <th className={`${thClass} text-right`}>p95</th>
+              <th className={`${thClass} text-right`}>Max</th>
+              <th className={`${thClass} text-right`}>Failed probes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {payloads.clientGaps.map((row) => (
+              <tr key={row.name}>
+                <td className={tdClass}>{row.name}</td>
+                <td className={`${tdClass} text-right tabular-nums`}>{row.reboots}</td>
+                <td className={`${tdClass} text-right`}>
+                  <Ms value={row.p50Ms} />
+                </td>
+                <td className={`${tdClass} text-right`}>
+                  <Ms value={row.p95Ms} />
+                </td>
+                <td className={`${tdClass} text-right`}>
+                  <Ms value={row.maxMs} />
+                </td>
+                <td className={`${tdClass} text-right tabular-nums`}>{row.failedProbes}</td>
               </tr>
             ))}
           </tbody>

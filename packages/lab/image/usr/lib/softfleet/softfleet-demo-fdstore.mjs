@@ -3,8 +3,9 @@
 // stops it and starts it again in the new root. It hands systemd three kinds
 // of fd and gets them back on the next start (LISTEN_FDS, LISTEN_FDNAMES):
 //   listen      its listening TCP socket: no connection is refused meanwhile;
-//   client-N    each open client connection: the client keeps the same TCP
-//               connection, and what it sent meanwhile waits in the socket;
+//   client-N    each client connection, from its first line on: the client
+//               keeps the same TCP connection, and what it sent meanwhile
+//               waits in the socket (one that connects and leaves is not kept);
 //   buffer      a memfd with its state (how many starts, lines answered).
 // Protocol: each line a client sends is answered with one JSON line saying
 // which process answered and what the buffer holds.
@@ -80,10 +81,16 @@ if (bufferFd !== null) {
 const restored = [...passed.keys()];
 let nextClient = Math.max(0, ...restored.filter((n) => n.startsWith("client-")).map((n) => Number(n.slice(7)))) + 1;
 
-function serve(socket, name) {
+/** `stored`: the connection is in the fd store already (one handed back), else it is stored on its first line. */
+function serve(socket, name, stored) {
   let pending = "";
   socket.setEncoding("utf8");
   socket.on("data", (chunk) => {
+    // A client that speaks is kept; one that only connects and leaves (a probe) never enters the store.
+    if (!stored) {
+      store(socket._handle.fd, name);
+      stored = true;
+    }
     pending += chunk;
     for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
       pending = pending.slice(end + 1);
@@ -95,20 +102,17 @@ function serve(socket, name) {
   });
   // The client hung up: drop its copy from the store too.
   socket.on("end", () => {
-    forget(name);
+    if (stored) forget(name);
     socket.end();
   });
-  socket.on("error", () => forget(name));
+  socket.on("error", () => {
+    if (stored) forget(name);
+  });
 }
 
-const server = createServer({ pauseOnConnect: true }, (socket) => {
-  const name = `client-${nextClient++}`;
-  store(socket._handle.fd, name);
-  serve(socket, name);
-  socket.resume();
-});
+const server = createServer((socket) => serve(socket, `client-${nextClient++}`, false));
 for (const [name, fd] of passed) {
-  if (name.startsWith("client-")) serve(new Socket({ fd, readable: true, writable: true }), name);
+  if (name.startsWith("client-")) serve(new Socket({ fd, readable: true, writable: true }), name, true);
 }
 const listenFd = passed.get("listen");
 if (listenFd !== undefined) {

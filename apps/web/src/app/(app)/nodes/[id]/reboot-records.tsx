@@ -11,6 +11,7 @@ import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { PinnedRootWarning } from "./pinned-root";
 import { RecordBlame } from "./record-blame";
+import { RecordClientGaps } from "./record-client-gaps";
 import { RecordUnits } from "./record-units";
 
 type RebootRecord = RouterOutputs["nodes"]["rebootRecords"][number];
@@ -103,6 +104,10 @@ function RecordCard({ record }: { record: RebootRecord }) {
       <RecordUnits
         units={record.units}
         caption={`Watched services in the ${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
+      />
+      <RecordClientGaps
+        gaps={record.clientGaps}
+        label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
       />
       <RecordBlame blame={record.blame} label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`} />
     </article>
