@@ -61,11 +61,11 @@ export function clientGapsIn(state: ProberState, window: { fromUsec: bigint; toU
     const open = target.failing > 0 && target.lastOkUsec !== null;
     if (open) gaps.push({ from: BigInt(target.lastOkUsec!), to: written, failed: target.failing });
     const inside = gaps.filter((g) => g.to >= window.fromUsec && g.from <= window.toUsec);
-    const longest = inside.reduce((max, g) => (g.to - g.from > max ? g.to - g.from : max), 0n);
+    const longestUsec = Math.max(0, ...inside.map((g) => Number(g.to - g.from)));
     return {
       name: target.name,
       target: target.target,
-      longestGapMs: Number(longest) / 1000,
+      longestGapMs: longestUsec / 1000,
       failedProbes: inside.reduce((sum, g) => sum + g.failed, 0),
       open: open && inside.some((g) => g.to === written),
     };
