@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   AGENT_WS_PATH,
   bootId as bootIdSchema,
+  type ContainerState,
   machineId as machineIdSchema,
   type PinnedRoot,
 } from "@softfleet/protocol";
@@ -22,6 +23,7 @@ import { type InhibitorOptions, ShutdownInhibitor } from "./inhibitor";
 import { errorText, log } from "./log";
 import { type HostIdentity, nodeIdentityOf, nodeStateOf, type Observation, observe, stateKey } from "./node-state";
 import { findPinnedRoot, readRootDevice } from "./pinned-root";
+import { listContainers } from "./podman";
 import { RebootLimit } from "./reboot-limit";
 import { type FinishWait, reportReboot, waitForBootFinish } from "./reboot-report";
 import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
@@ -61,6 +63,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Roots of earlier cycles still held when last looked at, and what holds them (undefined: not looked yet).
   let oldRoots: string[] = [];
   let pinned: PinnedRoot | null | undefined;
+  // The node's Podman containers when last listed (undefined: no Podman API here).
+  let containers: ContainerState[] | undefined;
+  const readContainers = async () => (await listContainers(config.podmanSocket)) ?? undefined;
   mkdirSync(config.runtimeDir, { recursive: true, mode: 0o755 });
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
 
@@ -79,6 +84,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // and every service with a file descriptor store, looked for again now and then (one started later counts too).
   let watchUnits: string[] = [...config.watchUnits];
   const discover = async () => {
+    containers = await readContainers();
     try {
       const payloads = await discoverPayloads(bus);
       const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
@@ -95,7 +101,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await discover();
   const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
   const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
-    snapshotOf(observation.present, observation.nextroot, signal, oldRoots);
+    snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers });
   const stopper = new AbortController();
   let shutdownUnderWay = false;
   // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
@@ -131,10 +137,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     hello: async () => {
       latest = await observeNow();
-      sentKey = stateKey(latest, inhibitor.state, pinned);
+      sentKey = stateKey(latest, inhibitor.state, pinned, containers);
       return {
         identity: nodeIdentityOf(identity, latest.manager, config.labels),
-        state: nodeStateOf(latest, inhibitor.state, pinned),
+        state: nodeStateOf(latest, inhibitor.state, pinned, containers),
       };
     },
     onConnected: ({ connectedUsec }) => {
@@ -242,9 +248,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       readUnitTimes: () => readUnitTimes(bus),
       findPinnedRoot: (devices) => findPinnedRoot(devices, host),
       readProberState: () => readProberState(config.proberStateFile),
+      listContainers: () => listContainers(config.podmanSocket),
       saveSnapshot: (snapshot) => {
         pending = null;
         oldRoots = snapshot.oldRootDevices;
+        containers = snapshot.containers;
         if (!shutdownUnderWay) saveSnapshot(files, { ...snapshot, signal: currentSignal });
       },
     })
@@ -264,12 +272,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     polling = true;
     try {
       const next = await observeNow();
-      const key = stateKey(next, inhibitor.state, pinned);
+      const key = stateKey(next, inhibitor.state, pinned, containers);
       const changed = key !== sentKey;
       latest = next;
       if (!changed) return;
       sentKey = key;
-      connection.sendState(nodeStateOf(next, inhibitor.state, pinned));
+      connection.sendState(nodeStateOf(next, inhibitor.state, pinned, containers));
       // Once a shutdown is announced the snapshot holds the state before it: units stopping now must not overwrite it.
       if (!pending && !shutdownUnderWay) saveSnapshot(files, snapshotNow(next, currentSignal));
     } catch (error) {

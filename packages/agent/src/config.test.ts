@@ -33,6 +33,7 @@ describe("loadConfig", () => {
       heartbeatSec: 10,
       payloadDiscoverySec: 30,
       proberStateFile: "/run/softfleet-prober/gaps.json",
+      podmanSocket: "/run/podman/podman.sock",
       pinnedRootScanSec: 60,
       allowInsecure: false,
       rebootCommandLimit: null,

@@ -33,6 +33,8 @@ export const agentConfigSchema = z.strictObject({
    */
   ackTimeoutMs: z.number().int().min(50).max(3000, "must be at most 3000: logind waits at most 5 s").default(1000),
   heartbeatSec: z.number().int().min(1).max(3600).default(10),
+  /** Podman's REST API socket (podman.socket): the containers are listed from it; none there: no containers reported. */
+  podmanSocket: absolutePath.default("/run/podman/podman.sock"),
   /** Where the client-visible prober (a surviving unit) keeps the gaps it saw; none there: no client gaps reported. */
   proberStateFile: absolutePath.default("/run/softfleet-prober/gaps.json"),
   /** How often the units are listed again for payloads started since (survivors, fd stores). */

@@ -1,4 +1,4 @@
-import type { InhibitorStatus, NodeIdentity, NodeState, PinnedRoot } from "@softfleet/protocol";
+import type { ContainerState, InhibitorStatus, NodeIdentity, NodeState, PinnedRoot } from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
 import packageJson from "../package.json" with { type: "json" };
 import { type ManagerFacts, readManager, readUnits, systemdMajor } from "./dbus/systemd";
@@ -49,9 +49,11 @@ export function nodeStateOf(
   observation: Observation,
   inhibitor: InhibitorStatus,
   pinnedRoot?: PinnedRoot | null,
+  containers?: ContainerState[],
 ): NodeState {
   return {
     ...(pinnedRoot === undefined ? {} : { pinnedRoot }),
+    ...(containers === undefined ? {} : { containers }),
     inhibitor,
     softRebootsCount: observation.present.softRebootsCount,
     nextroot: observation.nextroot,
@@ -79,10 +81,15 @@ export function nodeIdentityOf(
  * SoftRebootsCount, the lock or what pins an old root (not the clock, nor the
  * time a scan took).
  */
-export function stateKey(observation: Observation, inhibitor: InhibitorStatus, pinnedRoot?: PinnedRoot | null): string {
+export function stateKey(
+  observation: Observation,
+  inhibitor: InhibitorStatus,
+  pinnedRoot?: PinnedRoot | null,
+  containers?: ContainerState[],
+): string {
   const { softRebootsCount, units } = observation.present;
   const pinned = pinnedRoot
     ? { ...pinnedRoot, scanMs: 0, scannedProcesses: 0, atUsec: "0", unreadableProcesses: 0 }
     : pinnedRoot;
-  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot, inhibitor, pinned });
+  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot, inhibitor, pinned, containers });
 }

@@ -1,8 +1,16 @@
-import type { AgentEvent, ClientGap, PinnedRoot, RebootRecordEvent, UnitBlame } from "@softfleet/protocol";
+import type {
+  AgentEvent,
+  ClientGap,
+  ContainerState,
+  PinnedRoot,
+  RebootRecordEvent,
+  UnitBlame,
+} from "@softfleet/protocol";
 import { type UnitTimes, unitBlame } from "./blame";
 import { clientGapsIn, type ProberState } from "./client-gaps";
 import { log } from "./log";
 import type { Observation } from "./node-state";
+import { containerContinuity } from "./podman";
 import {
   blameWindow,
   bootFinished,
@@ -49,6 +57,8 @@ export interface ReportDeps {
   findPinnedRoot?: (devices: readonly string[]) => Promise<PinnedRoot | null>;
   /** The client-visible prober's state (client-gaps.ts); null: no prober on this node. */
   readProberState?: () => Promise<ProberState | null>;
+  /** The node's Podman containers now (podman.ts); null: no Podman API. */
+  listContainers?: () => Promise<ContainerState[] | null>;
   /** How long to wait for a payload still failing its probes to answer again (default 5 s). */
   clientGapWaitMs?: number;
 }
@@ -76,15 +86,26 @@ export async function reportReboot(
   }
   const pinnedRoot = await findPinned(assessment, observation, deps);
   const clientGaps = await clientGapsOf(assessment, observation, agentConnectedUsec, deps);
+  // Containers as the snapshot before listed them, and now (a node without Podman's API has none to compare).
+  const containersAfter = deps.listContainers ? await deps.listContainers() : null;
+  const containersBefore = assessment.before.containers;
+  const containers =
+    containersAfter && containersBefore ? containerContinuity(containersBefore, containersAfter) : undefined;
   const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, {
     blame,
     pinnedRoot,
     clientGaps,
+    containers,
   });
   const id = deps.publish(record, recordEventId(observation.present) ?? undefined);
   // Old roots nothing holds any more are gone for good: only the held ones are looked at again.
   const stillHeld = pinnedRoot?.processes.length ? pinnedRoot.devices : [];
-  deps.saveSnapshot(snapshotOf(observation.present, observation.nextroot, null, stillHeld));
+  deps.saveSnapshot(
+    snapshotOf(observation.present, observation.nextroot, null, {
+      oldRootDevices: stillHeld,
+      containers: containersAfter ?? undefined,
+    }),
+  );
   log.info("reboot record sent", {
     id,
     kind: record.kind,
@@ -94,6 +115,7 @@ export async function reportReboot(
     ...phaseDurations(record),
     slowestToStop: blame?.stop[0] ? `${blame.stop[0].name} ${blame.stop[0].ms.toFixed(0)} ms` : undefined,
     pinnedOldRoot: pinnedRoot?.processes.length ? pinnedSummary(pinnedRoot) : undefined,
+    containers: containers?.map((c) => `${(c.after ?? c.before)!.name}:${c.outcome}`).join(","),
     clientGaps: clientGaps?.map((g) => `${g.name}:${g.longestGapMs.toFixed(0)}ms/${g.failedProbes}failed`).join(","),
   });
   if (pinnedRoot?.processes.length)

@@ -1,5 +1,6 @@
 import type {
   ClientGap,
+  ContainerContinuity,
   NodeState,
   PinnedRoot,
   RebootRecordEvent,
@@ -78,7 +79,12 @@ export function buildRebootRecord(
   assessment: RebootAssessment,
   present: Present,
   agentConnectedUsec: bigint,
-  measured: { blame?: UnitBlame | null; pinnedRoot?: PinnedRoot | null; clientGaps?: ClientGap[] } = {},
+  measured: {
+    blame?: UnitBlame | null;
+    pinnedRoot?: PinnedRoot | null;
+    clientGaps?: ClientGap[];
+    containers?: ContainerContinuity[];
+  } = {},
 ): RebootRecordEvent {
   const { blame = null } = measured;
   const { before } = assessment;
@@ -110,6 +116,7 @@ export function buildRebootRecord(
     blame,
     ...(measured.pinnedRoot === undefined ? {} : { pinnedRoot: measured.pinnedRoot }),
     ...(measured.clientGaps === undefined ? {} : { clientGaps: measured.clientGaps }),
+    ...(measured.containers === undefined ? {} : { containers: measured.containers }),
     signalEventId: before.signal?.eventId ?? null,
   };
 }
@@ -179,7 +186,7 @@ export function snapshotOf(
   present: Present,
   nextroot: NodeState["nextroot"],
   signal: Snapshot["signal"] = null,
-  oldRootDevices: readonly string[] = [],
+  extras: { oldRootDevices?: readonly string[]; containers?: Snapshot["containers"] } = {},
 ): Snapshot {
   return {
     version: 1,
@@ -190,7 +197,8 @@ export function snapshotOf(
     nextroot,
     units: present.units,
     rootDevice: present.rootDevice,
-    oldRootDevices: [...oldRootDevices],
+    oldRootDevices: [...(extras.oldRootDevices ?? [])],
+    ...(extras.containers === undefined ? {} : { containers: extras.containers }),
     signal,
   };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { bootId, messageId, osRelease, shutdownType, unitState, usec } from "@softfleet/protocol";
+import { bootId, containerState, messageId, osRelease, shutdownType, unitState, usec } from "@softfleet/protocol";
 import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 import { errorText, log } from "./log";
@@ -23,6 +23,8 @@ export const snapshotSchema = z.object({
   rootDevice: z.string().max(32).nullable().default(null),
   /** Roots of earlier cycles that processes still held when last looked at (see pinned-root.ts). */
   oldRootDevices: z.array(z.string().max(32)).max(8).default([]),
+  /** The Podman containers when last listed (absent: no Podman API on the node). */
+  containers: z.array(containerState).max(200).optional(),
   /** The shutdown signal that announced the reboot, on this boot's monotonic clock. */
   signal: z.object({ eventId: messageId, monotonicUsec: usec, type: shutdownType }).nullable(),
 });

@@ -12,6 +12,7 @@ function stateColumns(state: NodeState) {
     units: state.units,
     inhibitor: state.inhibitor,
     pinnedRoot: state.pinnedRoot ?? Prisma.DbNull,
+    containers: state.containers ?? Prisma.DbNull,
     lastSeenAt: new Date(),
   };
 }
@@ -221,6 +222,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       blame: record.blame ?? Prisma.DbNull,
       pinnedRoot: record.pinnedRoot ?? Prisma.DbNull,
       clientGaps: record.clientGaps ?? Prisma.DbNull,
+      containers: record.containers ?? Prisma.DbNull,
     },
   });
 }

@@ -12,7 +12,12 @@ import { run } from "./run";
 /** The base layer: Debian trixie from debootstrap, the slow part of the image, built once. */
 
 export const SUITE = "trixie";
-const INCLUDE = "systemd,systemd-sysv,dbus,nodejs,iproute2,procps";
+/**
+ * podman (with quadlet) runs the surviving container; busybox-static is what
+ * its demo image is made of (no registry needed); systemd-container brings
+ * portablectl.
+ */
+const INCLUDE = "systemd,systemd-sysv,dbus,nodejs,iproute2,procps,podman,busybox-static,systemd-container";
 export const IMAGE_ID = "softfleet-lab";
 export const BASE_IMAGE_VERSION = "1";
 
@@ -20,6 +25,14 @@ type BaseManifest = NonNullable<Manifest["base"]>;
 
 export function baseIsBuilt(base: BaseManifest | undefined): base is BaseManifest {
   return base !== undefined && existsSync(join(base.dir, "usr/lib/os-release"));
+}
+
+/** Why a built base no longer fits: its packages are not those the lab needs now (null: it fits). */
+export function baseOutdated(base: BaseManifest): string | null {
+  const include = base.debootstrapArgs.find((arg) => arg.startsWith("--include="));
+  return include === `--include=${INCLUDE}`
+    ? null
+    : `its packages (${include ?? "unknown"}) are not those the lab needs now (--include=${INCLUDE})`;
 }
 
 export async function buildBaseLayer(p: Progress): Promise<BaseManifest> {

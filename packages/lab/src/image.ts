@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { ensureAgentFiles } from "./agent";
-import { BASE_IMAGE_VERSION, baseIsBuilt, buildBaseLayer } from "./base";
+import { BASE_IMAGE_VERSION, baseIsBuilt, baseOutdated, buildBaseLayer } from "./base";
 import { LabError } from "./errors";
 import { type AgentFiles, ensureSoftfleetLayer, pruneSoftfleetLayers, removeVersionLayers } from "./layers";
 import { cachePaths } from "./layout";
@@ -32,7 +32,9 @@ export async function buildImage(options: BuildOptions = {}): Promise<Manifest> 
     const manifest = await readManifest();
     const nodes = Object.values((await readState()).nodes);
 
-    if (baseIsBuilt(manifest.base) && !options.force) {
+    const outdated = baseIsBuilt(manifest.base) ? baseOutdated(manifest.base) : null;
+    if (outdated) p.say(`base layer: rebuilding it: ${outdated}`);
+    if (baseIsBuilt(manifest.base) && !options.force && !outdated) {
       p.say(
         `base layer: cached (Debian ${manifest.base.suite}, built ${manifest.base.builtAt} in ${manifest.base.seconds} s)`,
       );

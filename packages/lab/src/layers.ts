@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { withImageVersion } from "./base";
 import { LabError } from "./errors";
@@ -21,6 +21,9 @@ export interface AgentFiles {
 }
 
 type SoftfleetManifest = NonNullable<Manifest["softfleet"]>;
+
+/** Sockets of the base's packages turned on: Podman's REST API, which the agent lists containers from. */
+const ENABLED_SOCKETS = ["podman.socket"];
 
 const ENABLED_UNITS = [
   AGENT_UNIT_NAME,
@@ -47,7 +50,10 @@ export async function ensureSoftfleetLayer(agent: AgentFiles): Promise<{ layer: 
     .map((file) => `${file.sha256}  ${file.path}`)
     .sort()
     .join("\n");
-  const hash = sha256(`softfleet-layer v1\n${listing}\n${ENABLED_UNITS.join(" ")}`).slice(0, 16);
+  const hash = sha256(`softfleet-layer v1\n${listing}\n${ENABLED_UNITS.join(" ")} ${ENABLED_SOCKETS.join(" ")}`).slice(
+    0,
+    16,
+  );
   const dir = cachePaths().softfleet(hash);
   const layer = { dir, hash, installedAt: new Date().toISOString(), files };
   if (existsSync(dir)) return { layer, created: false };
@@ -58,11 +64,15 @@ export async function ensureSoftfleetLayer(agent: AgentFiles): Promise<{ layer: 
     const target = join(partial, file.path);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(file.source, target);
-    await chmod(target, 0o644);
+    // Scripts stay executable; everything else is read-only data.
+    await chmod(target, (await stat(file.source)).mode & 0o111 ? 0o755 : 0o644);
   }
   const wants = join(partial, "etc/systemd/system/multi-user.target.wants");
   await mkdir(wants, { recursive: true });
   for (const unit of ENABLED_UNITS) await symlink(`../${unit}`, join(wants, unit));
+  const sockets = join(partial, "etc/systemd/system/sockets.target.wants");
+  await mkdir(sockets, { recursive: true });
+  for (const unit of ENABLED_SOCKETS) await symlink(`/usr/lib/systemd/system/${unit}`, join(sockets, unit));
   await rename(partial, dir);
   return { layer, created: true };
 }

@@ -61,6 +61,8 @@ export function nodePaths(name: string) {
     stage: join(node, "stage"),
     /** The agent's state directory, kept across image switches like /var on a real host. */
     agentState: join(node, "agent-state"),
+    /** Podman's storage: outside the node's root, so a surviving container holds nothing of it. */
+    containers: join(node, "containers"),
     consoleLog: join(node, "console.log"),
   };
 }
@@ -77,6 +79,7 @@ export const IN_NODE = {
   stage: "/run/host/softfleet-stage",
   agentState: "/run/host/softfleet-agent-state",
   agentStateTarget: "/var/lib/softfleet-agent",
+  containers: "/run/host/softfleet-containers",
   nextroot: "/run/nextroot",
 } as const;
 
@@ -85,6 +88,8 @@ export const DEMO_UNITS = {
   ordinary: "softfleet-demo-ordinary.service",
   /** An ordinary service that keeps its sockets and a memfd in systemd's fd store. */
   fdstore: "softfleet-demo-fdstore.service",
+  /** A Podman container (quadlet) that survives soft-reboots, serving HTTP. */
+  container: "softfleet-demo-web.service",
   /** The client-visible downtime prober: a survivor that probes the demos every 10 ms. */
   prober: "softfleet-prober.service",
   /** A survivor run from the host root, so it pins the old root (not enabled: tests turn it on). */
@@ -99,4 +104,5 @@ export const nodePorts = (index: number) => ({
   survivor: 18000 + index,
   ordinary: 19000 + index,
   fdstore: 20000 + index,
+  container: 21000 + index,
 });

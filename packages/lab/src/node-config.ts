@@ -9,7 +9,7 @@ export interface NodeConfig {
   token?: string;
   /** The CA that signed control's certificate: installed in the node, and the agent trusts it. */
   caPem?: string;
-  ports: { survivor: number; ordinary: number; fdstore: number };
+  ports: { survivor: number; ordinary: number; fdstore: number; container: number };
   /** The softfleet layer's directory name under the cache's layers (the demo scripts live in it). */
   softfleetLayerName: string;
 }
@@ -46,11 +46,13 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       `SOFTFLEET_DEMO_SURVIVOR_PORT=${config.ports.survivor}`,
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,
       `SOFTFLEET_DEMO_FDSTORE_PORT=${config.ports.fdstore}`,
+      `SOFTFLEET_DEMO_CONTAINER_PORT=${config.ports.container}`,
       // What the prober probes every 10 ms: each demo as its clients reach it.
       `SOFTFLEET_PROBE_TARGETS="${[
         `survivor=http://127.0.0.1:${config.ports.survivor}/`,
         `ordinary=http://127.0.0.1:${config.ports.ordinary}/`,
         `fdstore=tcp://127.0.0.1:${config.ports.fdstore}`,
+        `container=http://127.0.0.1:${config.ports.container}/`,
       ].join(" ")}"`,
       "",
     ].join("\n"),

@@ -94,7 +94,9 @@ interface NodeSpec {
 async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSpec, p: Progress) {
   const paths = nodePaths(spec.name);
   const ports = nodePorts(spec.index);
-  for (const port of [ports.survivor, ports.ordinary, ports.fdstore]) await assertPortFree(spec.name, port);
+  for (const port of [ports.survivor, ports.ordinary, ports.fdstore, ports.container]) {
+    await assertPortFree(spec.name, port);
+  }
   const record: NodeRecord = {
     name: spec.name,
     index: spec.index,
@@ -112,7 +114,15 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
   // Leftovers of a run that crashed before recording the node: start from empty directories.
   await unmountAll(paths.node);
   if (existsSync(paths.node)) await removeTree(paths.node);
-  for (const dir of [paths.root, paths.upper, paths.work, paths.config, paths.stage, paths.agentState]) {
+  for (const dir of [
+    paths.root,
+    paths.upper,
+    paths.work,
+    paths.config,
+    paths.stage,
+    paths.agentState,
+    paths.containers,
+  ]) {
     await mkdir(dir, { recursive: true });
   }
   await writeConfigLayer(paths.config, {
@@ -137,6 +147,7 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     { host: paths.config, node: IN_NODE.config, readOnly: true },
     { host: paths.stage, node: IN_NODE.stage },
     { host: paths.agentState, node: IN_NODE.agentState },
+    { host: paths.containers, node: IN_NODE.containers },
   ];
   const nspawn = startNspawn({ name: spec.name, root: paths.root, binds, consoleLog: paths.consoleLog });
   record.nspawnPid = nspawn.pid;

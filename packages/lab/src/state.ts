@@ -19,7 +19,12 @@ const nodeRecordSchema = z.object({
   /** The node's PID 1 (systemd) seen from the host: it stays the same across soft-reboots. */
   leaderPid: z.number().int().nullable(),
   // fdstore: absent from nodes started before the fd-store demo existed.
-  ports: z.object({ survivor: z.number().int(), ordinary: z.number().int(), fdstore: z.number().int().optional() }),
+  ports: z.object({
+    survivor: z.number().int(),
+    ordinary: z.number().int(),
+    fdstore: z.number().int().optional(),
+    container: z.number().int().optional(),
+  }),
   /** The softfleet layer the node's root and its staged roots use. */
   softfleetLayer: z.string(),
   controlUrl: z.string(),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { bootId, count32, messageId, shutdownType, unitName, usec } from "./common";
-import { osRelease, pinnedRoot } from "./state";
+import { containerState, osRelease, pinnedRoot } from "./state";
 
 /** logind's PrepareForShutdown(WithMetadata) as the agent saw it. */
 export const shutdownSignalEvent = z.object({
@@ -48,6 +48,18 @@ export const clientGap = z.object({
   open: z.boolean(),
 });
 export type ClientGap = z.infer<typeof clientGap>;
+
+/**
+ * What became of one container: kept-running (the same process, started at
+ * the same time), restarted (it runs, but is not the one from before), gone
+ * (it ran before and not after), new (not there before).
+ */
+export const containerContinuity = z.object({
+  outcome: z.enum(["kept-running", "restarted", "gone", "new"]),
+  before: containerState.nullable(),
+  after: containerState.nullable(),
+});
+export type ContainerContinuity = z.infer<typeof containerContinuity>;
 
 /** How long one unit took to stop or to start, from its own timestamps. */
 export const unitTiming = z.object({ name: unitName, ms: z.number().min(0).max(86_400_000) });
@@ -99,6 +111,8 @@ export const rebootRecordEvent = z.object({
    * scanned; absent from agents before it existed.
    */
   pinnedRoot: pinnedRoot.nullable().optional(),
+  /** Each Podman container before and after (absent: no Podman API on the node, or an older agent). */
+  containers: z.array(containerContinuity).max(200).optional(),
   /** Client-visible gaps per probed payload (absent: no prober on the node, or an older agent). */
   clientGaps: z.array(clientGap).max(32).optional(),
   /** The id of the shutdown-signal event that announced it, if any. */

@@ -40,6 +40,21 @@ export const fdStore = z.object({
 });
 export type FdStore = z.infer<typeof fdStore>;
 
+/** A container as Podman reports it (its REST API): a payload that may run through soft-reboots. */
+export const containerState = z.object({
+  id: z.string().min(1).max(64),
+  name: z.string().max(256),
+  image: z.string().max(512),
+  state: z.string().max(32),
+  /** Its main process on the host (0: not running). */
+  pid: count32,
+  /** When it started, in seconds since the epoch (0: never). */
+  startedAt: z.number().int().nonnegative().max(1e11),
+  /** The unit that runs it (quadlet's PODMAN_SYSTEMD_UNIT label), or null. */
+  unit: z.string().max(256).nullable(),
+});
+export type ContainerState = z.infer<typeof containerState>;
+
 /** A process that still references the root file system of an earlier userspace cycle. */
 export const pinnedProcess = z.object({
   pid: count32,
@@ -100,6 +115,8 @@ export const nodeState = z.object({
   monotonicUsec: usec,
   /** The agent's shutdown delay lock: "held" is a healthy agent; null from agents that do not say. */
   inhibitor: inhibitorStatus.nullable().default(null),
+  /** The node's Podman containers (absent: no Podman API on the node, or an older agent). */
+  containers: z.array(containerState).max(200).optional(),
   /** Old roots still pinned (rescanned while any is known); null: none to look for; absent: not reported. */
   pinnedRoot: pinnedRoot.nullable().optional(),
 });

@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { DEMO_UNITS, execIn, labPki, managerProperties, stage } from "@softfleet/lab";
-import type { PinnedRoot } from "@softfleet/protocol";
+import type { ContainerContinuity, ContainerState, PinnedRoot } from "@softfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
 import { createTestDatabase, startTestControl, type TestControl, type TestDatabase, until } from "./testing";
@@ -150,6 +150,51 @@ describe.skipIf(missing !== null && !required)(
       const stoppedMs = Number(BigInt(unit.activeEnterUsec) - BigInt(unit.inactiveEnterUsec)) / 1000;
       expect(ordinary.longestGapMs).toBeGreaterThanOrEqual(stoppedMs);
     }, 120_000);
+
+    it("keeps the Podman container running through a soft-reboot into a new image: same process, same start", async () => {
+      const name = fleet!.nodes[0]!.name;
+      const db = t!.db;
+      const inspect = async () => {
+        const out = await execIn(name, [
+          "podman",
+          "inspect",
+          "softfleet-demo-web",
+          "--format",
+          "{{.State.Pid}} {{.State.StartedAt}}",
+        ]);
+        expect(out, out.stderr).toMatchObject({ exitCode: 0 });
+        return out.stdout.trim();
+      };
+      // The agent lists it live from Podman's API.
+      const live = await until("the agent to report the container", async () => {
+        const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+        return (node.containers as ContainerState[] | null)?.find((c) => c.name === "softfleet-demo-web");
+      });
+      expect(live).toMatchObject({
+        image: "localhost/softfleet-demo-web:1",
+        state: "running",
+        unit: DEMO_UNITS.container,
+      });
+      const before = await inspect();
+      await stage({ version: "3", nodes: [name] });
+      const record = await softReboot(name);
+      expect(await inspect()).toBe(before);
+      expect((await execIn(name, ["sh", "-c", ". /etc/os-release && echo $IMAGE_VERSION"])).stdout.trim()).toBe("3");
+
+      const containers = record!.containers as ContainerContinuity[];
+      const web = containers.find((c) => c.after?.name === "softfleet-demo-web");
+      expect(web, JSON.stringify(containers)).toMatchObject({ outcome: "kept-running" });
+      expect(web!.after!.pid).toBe(live!.pid);
+      expect(web!.after!.startedAt).toBe(live!.startedAt);
+      // Its unit ran straight through too, and its HTTP endpoint missed no probe.
+      const units = record!.units as Array<{ name: string; outcome: string }>;
+      expect(units.find((u) => u.name === DEMO_UNITS.container)?.outcome).toBe("survived");
+      const gaps = record!.clientGaps as Array<{ name: string; failedProbes: number }>;
+      expect(gaps.find((g) => g.name === "container")).toMatchObject({ failedProbes: 0 });
+      // Its storage and its conmon live outside the node's root: it holds nothing of the old one.
+      const pinned = record!.pinnedRoot as PinnedRoot;
+      expect(pinned.processes.filter((p) => p.unit === DEMO_UNITS.container)).toEqual([]);
+    }, 180_000);
 
     it("names the survivor that holds the old root after a soft-reboot into a new image, with its process and size", async () => {
       const name = fleet!.nodes[0]!.name;

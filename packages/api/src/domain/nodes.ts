@@ -1,6 +1,15 @@
 import type { RebootRecord, Role } from "@softfleet/db";
 import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
-import { type ClientGap, clientGap, type PinnedRoot, pinnedRoot, type UnitBlame, unitBlame } from "@softfleet/protocol";
+import {
+  type ClientGap,
+  type ContainerContinuity,
+  clientGap,
+  containerContinuity,
+  type PinnedRoot,
+  pinnedRoot,
+  type UnitBlame,
+  unitBlame,
+} from "@softfleet/protocol";
 import { z } from "zod";
 import type { Tx } from "../audit";
 import { hasRole } from "../auth/roles";
@@ -36,6 +45,7 @@ export function presentRecord(record: RebootRecord): Omit<
   | "blame"
   | "pinnedRoot"
   | "clientGaps"
+  | "containers"
 > & {
   /** Why it was slow; null when unknown (an older agent, or a stored value that is not one). */
   blame: UnitBlame | null;
@@ -43,6 +53,8 @@ export function presentRecord(record: RebootRecord): Omit<
   pinnedRoot: PinnedRoot | null;
   /** What each probed payload's clients saw; null when no prober reported (or a stored value that is not one). */
   clientGaps: ClientGap[] | null;
+  /** Each Podman container before and after; null when the node has no Podman API (or a stored value that is not one). */
+  containers: ContainerContinuity[] | null;
   timestamps: Record<
     "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec",
     string | null
@@ -53,11 +65,13 @@ export function presentRecord(record: RebootRecord): Omit<
   const blame = unitBlame.safeParse(rest.blame);
   const pinned = pinnedRoot.safeParse(rest.pinnedRoot);
   const gaps = z.array(clientGap).max(32).safeParse(rest.clientGaps);
+  const containers = z.array(containerContinuity).max(200).safeParse(rest.containers);
   return {
     ...rest,
     blame: blame.success ? blame.data : null,
     pinnedRoot: pinned.success ? pinned.data : null,
     clientGaps: gaps.success ? gaps.data : null,
+    containers: containers.success ? containers.data : null,
     timestamps: {
       signalUsec: usec(signalUsec),
       shutdownStartUsec: usec(shutdownStartUsec),

@@ -211,3 +211,34 @@ export function pinnedRootOf(value: Json): PinnedRootView | null {
     unreadable: num(value.unreadableProcesses) ?? 0,
   };
 }
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  pid: number;
+  startedAt: number;
+  unit: string | null;
+}
+
+function containerOf(value: Json): ContainerView | null {
+  if (!isObject(value)) return null;
+  const [id, name, image, state] = [str(value.id), str(value.name), str(value.image), str(value.state)];
+  if (!id || name === null || image === null || state === null) return null;
+  return {
+    id,
+    name,
+    image,
+    state,
+    pid: num(value.pid) ?? 0,
+    startedAt: num(value.startedAt) ?? 0,
+    unit: str(value.unit),
+  };
+}
+
+/** A node's `containers`: null when the node has no Podman API. */
+export function containersOf(value: Json): ContainerView[] | null {
+  if (!Array.isArray(value)) return null;
+  return value.flatMap((c) => containerOf(c) ?? []);
+}

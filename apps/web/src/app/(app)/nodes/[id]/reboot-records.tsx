@@ -9,6 +9,7 @@ import { PhaseBar } from "~/components/phase-bar";
 import { LocalTime } from "~/components/time";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
+import { RecordContainers } from "./node-containers";
 import { PinnedRootWarning } from "./pinned-root";
 import { RecordBlame } from "./record-blame";
 import { RecordClientGaps } from "./record-client-gaps";
@@ -104,6 +105,10 @@ function RecordCard({ record }: { record: RebootRecord }) {
       <RecordUnits
         units={record.units}
         caption={`Watched services in the ${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
+      />
+      <RecordContainers
+        containers={record.containers}
+        label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
       />
       <RecordClientGaps
         gaps={record.clientGaps}

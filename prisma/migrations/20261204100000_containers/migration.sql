@@ -1,0 +1,3 @@
+-- The node's Podman containers: live on the node, and before and after each reboot.
+ALTER TABLE "Node" ADD COLUMN "containers" JSONB;
+ALTER TABLE "RebootRecord" ADD COLUMN "containers" JSONB;
