@@ -45,6 +45,12 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     await expect(payloads.getByRole("row").filter({ hasText: "softfleet-demo-fdstore.service" })).toContainText(
       "fd store 2 of 16, kept across soft-reboots",
     );
+    // The Podman container, listed from Podman's API on the node.
+    const containers = payloads.getByRole("table", { name: "Containers" });
+    await expect(containers.getByRole("row").filter({ hasText: "softfleet-demo-web" })).toContainText(
+      "localhost/softfleet-demo-web:1",
+      { timeout: 30_000 },
+    );
     const bad = "softfleet-demo-bad-survivor.service";
     expect((await execIn(node!.name, ["systemctl", "enable", "--now", bad])).exitCode).toBe(0);
     await expect(payloads.getByRole("row").filter({ hasText: bad })).toContainText("survives soft-reboots", {
@@ -131,6 +137,15 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     await expect(records.getByTestId("pinned-root").first()).toContainText(
       "The old root was still held after this soft-reboot",
     );
+    // The container kept running through the soft-reboot into image 2: same process, same start.
+    const kept = records.getByRole("table", { name: /Containers in the soft-reboot/ }).first();
+    await expect(kept.getByRole("row").filter({ hasText: "softfleet-demo-web" })).toContainText("kept running");
+    const container = (
+      record.containers as Array<{ outcome: string; before: { pid: number }; after: { pid: number } }>
+    )[0]!;
+    expect(container.outcome).toBe("kept-running");
+    expect(container.after.pid).toBe(container.before.pid);
+
     // What clients saw, probed every 10 ms on the node: the survivor never missed a probe, the ordinary one did.
     const gaps = record.clientGaps as Array<{ name: string; failedProbes: number }>;
     expect(gaps.find((g) => g.name === "survivor")?.failedProbes).toBe(0);

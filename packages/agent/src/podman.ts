@@ -27,27 +27,42 @@ const listed = z
 
 /** The containers (all of them, running or not), or null when there is no Podman API at `socketPath`. */
 export function listContainers(socketPath: string, timeoutMs = 3000): Promise<ContainerState[] | null> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: "/v4.0.0/libpod/containers/json?all=true", timeout: timeoutMs }, (res) => {
+  return new Promise((settle) => {
+    // Settled once: by the answer, by any failure, or by the deadline (a stalled socket may never end).
+    let done = false;
+    const finish = (value: ContainerState[] | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      settle(value);
+      req.destroy();
+    };
+    const deadline = setTimeout(() => finish(null), timeoutMs);
+    let responded = false;
+    const req = request({ socketPath, path: "/v4.0.0/libpod/containers/json?all=true" }, (res) => {
+      responded = true;
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         body += chunk;
-        if (body.length > MAX_BYTES) req.destroy();
+        if (body.length > MAX_BYTES) finish(null);
       });
       res.on("end", () => {
-        if (res.statusCode !== 200) return resolve(null);
+        if (res.statusCode !== 200) return finish(null);
         try {
           const parsed = listed.safeParse(JSON.parse(body));
-          resolve(parsed.success ? parsed.data.map(containerOf) : null);
+          finish(parsed.success ? parsed.data.map(containerOf) : null);
         } catch {
-          resolve(null);
+          finish(null);
         }
       });
-      res.on("error", () => resolve(null));
+      res.on("error", () => finish(null));
+      res.on("close", () => finish(null));
     });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(null));
+    req.on("error", () => finish(null));
+    req.on("close", () => {
+      if (!responded) finish(null);
+    });
     req.end();
   });
 }

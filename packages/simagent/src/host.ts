@@ -1,5 +1,5 @@
 import type { buildRebootRecord, UnitTimes } from "@softfleet/agent";
-import type { ClientGap, NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
+import type { ClientGap, ContainerState, NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
 import { between, type Seed, seededHex, seededRandom, seededUuid } from "./random";
 import type { RebootTimings } from "./timings";
 
@@ -109,7 +109,28 @@ export class SimulatedHost {
       monotonicUsec: this.monotonicUsec().toString(),
       inhibitor: "held",
       ...(this.pinnedRoot === undefined ? {} : { pinnedRoot: this.pinnedRoot }),
+      containers: this.containers(),
     };
+  }
+
+  /**
+   * The lab's Podman container: started with the host's first boot, it runs
+   * straight through soft-reboots (same process, same start) and starts
+   * afresh after a full reboot.
+   */
+  containers(): ContainerState[] {
+    const started = seededRandom(this.seed, "container", this.index, this.bootNumber);
+    return [
+      {
+        id: seededHex(this.seed, 64, "container-id", this.index, this.bootNumber),
+        name: "softfleet-demo-web",
+        image: "localhost/softfleet-demo-web:1",
+        state: "running",
+        pid: 100 + Math.floor(started() * 4_000_000),
+        startedAt: Math.floor(Date.now() / 1000 / 86_400) * 86_400 - Math.floor(started() * 86_400 * 20),
+        unit: "softfleet-demo-web.service",
+      },
+    ];
   }
 
   /** The root file system's device: each image has its own ("major:minor"). */
@@ -139,6 +160,7 @@ export class SimulatedHost {
       units: this.units.map((unit) => ({ ...unit })),
       rootDevice: this.rootDevice(),
       oldRootDevices: this.pinnedRoot?.processes.length ? this.pinnedRoot.devices : [],
+      containers: this.containers(),
       signal,
     };
   }

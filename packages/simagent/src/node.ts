@@ -2,6 +2,7 @@ import {
   blameWindow,
   buildRebootRecord,
   type Command,
+  containerContinuity,
   controlEndpoint,
   createIdGenerator,
   ensureCredential,
@@ -226,6 +227,7 @@ export class SimulatedNode {
         blame,
         pinnedRoot: this.host.pinnedRoot,
         clientGaps: reboot.kind === "soft-reboot" ? this.host.clientGaps : undefined,
+        containers: containerContinuity(before.containers ?? [], this.host.containers()),
       });
       const eventId = connection.publish(record, recordEventId(present) ?? undefined);
       this.pending = null;

@@ -201,6 +201,11 @@ describe("a simulated fleet", () => {
       Number(BigInt(ordinary.activeEnterUsec!) - BigInt(ordinary.inactiveEnterUsec!)) / 1000,
     );
     expect(stored.clientGaps).toEqual(sent.record.clientGaps);
+    // The Podman container ran straight through: the same process, started at the same time.
+    expect(sent.record.containers).toEqual([
+      expect.objectContaining({ outcome: "kept-running", before: sent.record.containers![0]!.after }),
+    ]);
+    expect((await row(node)).containers).toEqual([sent.record.containers![0]!.after]);
     expect(stored.pinnedRoot).toEqual(sent.record.pinnedRoot);
   });
 

@@ -12,7 +12,8 @@ import { percentile } from "./stats";
 /**
  * Payloads through soft-reboots on a real lab node, each into a newly staged
  * image, as their clients see them: from the host, a probe every 10 ms of the
- * survivor (HTTP, new connection each time), the ordinary service (the same),
+ * survivor and the Podman container (HTTP, new connection each time), the
+ * ordinary service (the same),
  * and the fd-store service (a line every 10 ms on one kept TCP connection).
  * Per payload: failed probes and the longest gap between two answers. And the
  * agent's detection of the old root a bad survivor pins: from the new
@@ -52,9 +53,10 @@ export async function benchLabPayloads(reboots = 6) {
     }, "the agent to watch the bad survivor");
 
     const survivor = probeHttp("survivor (SurviveFinalKillSignal, own root)", ports.survivor);
+    const container = probeHttp("Podman container (quadlet, SurviveFinalKillSignal)", ports.container!);
     const ordinary = probeHttp("ordinary service", ports.ordinary);
     const fdstore = await probeKeptConnection("fd-store service (one kept connection)", ports.fdstore!);
-    probes.push(survivor, ordinary, fdstore);
+    probes.push(survivor, container, ordinary, fdstore);
     await new Promise((r) => setTimeout(r, 500));
 
     const perReboot: Array<{

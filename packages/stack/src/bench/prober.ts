@@ -49,18 +49,28 @@ function loop(name: string, once: () => Promise<boolean>): Probe {
   };
 }
 
-/** GET http://127.0.0.1:port/ on a new connection each time (as a new client would). */
+/** GET http://127.0.0.1:port/ on a new connection each time (as a new client would); settles once, by a deadline too. */
 export function probeHttp(name: string, port: number): Probe {
   return loop(
     name,
     () =>
       new Promise<boolean>((resolve) => {
-        const req = request({ host: "127.0.0.1", port, path: "/", agent: false, timeout: TIMEOUT_MS }, (res) => {
+        let done = false;
+        const finish = (ok: boolean) => {
+          if (done) return;
+          done = true;
+          clearTimeout(deadline);
+          resolve(ok);
+          req.destroy();
+        };
+        const deadline = setTimeout(() => finish(false), TIMEOUT_MS);
+        const req = request({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
           res.resume();
-          res.on("end", () => resolve(res.statusCode === 200));
+          res.on("end", () => finish(res.statusCode === 200));
+          res.on("close", () => finish(false));
         });
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(false));
+        req.on("error", () => finish(false));
+        req.on("close", () => finish(false));
         req.end();
       }),
   );

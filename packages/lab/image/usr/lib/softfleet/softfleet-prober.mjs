@@ -30,25 +30,34 @@ const targets = specs.map((spec) => {
   return { name, target: url.href, url, probes: 0, failed: 0, lastOkUsec: null, failing: 0, gaps: [], busy: false };
 });
 
+/** One probe: true when the target answered within TIMEOUT_MS. Settles once, whatever happens. */
 function probeOnce(t) {
   return new Promise((resolve) => {
+    let done = false;
+    let handle = null;
+    const finish = (ok) => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      resolve(ok);
+      handle?.destroy();
+    };
+    const deadline = setTimeout(() => finish(false), TIMEOUT_MS);
     if (t.url.protocol === "tcp:") {
-      const socket = connect(Number(t.url.port), t.url.hostname, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.setTimeout(TIMEOUT_MS, () => socket.destroy());
-      socket.on("error", () => resolve(false));
-      socket.on("close", () => resolve(false));
+      handle = connect(Number(t.url.port), t.url.hostname, () => finish(true));
+      handle.on("error", () => finish(false));
+      handle.on("close", () => finish(false));
       return;
     }
-    const req = request(t.url, { agent: false, timeout: TIMEOUT_MS }, (res) => {
+    handle = request(t.url, { agent: false }, (res) => {
       res.resume();
-      res.on("end", () => resolve(res.statusCode !== undefined && res.statusCode < 500));
+      res.on("end", () => finish(res.statusCode !== undefined && res.statusCode < 500));
+      res.on("close", () => finish(false));
+      res.on("error", () => finish(false));
     });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-    req.end();
+    handle.on("error", () => finish(false));
+    handle.on("close", () => finish(false));
+    handle.end();
   });
 }
 
