@@ -95,9 +95,9 @@ test("a rollout started in the browser soft-reboots a group of real nodes batch 
     expect(stages.indexOf("Batch 1: Running")).toBeLessThan(stages.indexOf("Batch 2: Running"));
     for (const name of names)
       await expect(page.getByRole("row").filter({ hasText: name }).first()).toContainText("Succeeded");
-    // Each node's three survivors (the demo, the prober and the Podman container) ran straight through its
-    // soft-reboot into the new image, holding nothing of the old root.
-    const survivors = 3 * names.length;
+    // Each node's four survivors (the demo, the prober, the Podman container and the portable service) ran
+    // straight through its soft-reboot into the new image, holding nothing of the old root.
+    const survivors = 4 * names.length;
     await expect(page.getByTestId("rollout-payloads-kept")).toHaveText(`${survivors} of ${survivors}`);
     await expect(page.getByTestId("rollout-pinned")).toHaveText(`0 of ${names.length}`);
 

@@ -7,6 +7,7 @@ import {
   type ContainerState,
   machineId as machineIdSchema,
   type PinnedRoot,
+  type PortableImage,
 } from "@softfleet/protocol";
 import { readProberState } from "./client-gaps";
 import { runCommand } from "./commands";
@@ -14,6 +15,7 @@ import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
+import { listPortableImages } from "./dbus/portable";
 import { discoverPayloads, readUnits, readUnitTimes } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
@@ -63,8 +65,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Roots of earlier cycles still held when last looked at, and what holds them (undefined: not looked yet).
   let oldRoots: string[] = [];
   let pinned: PinnedRoot | null | undefined;
-  // The node's Podman containers when last listed (undefined: no Podman API here).
+  // The node's Podman containers and portable images when last listed (undefined: none of that here).
   let containers: ContainerState[] | undefined;
+  let portables: PortableImage[] | undefined;
+  const payloadFacts = () => ({ pinnedRoot: pinned, containers, portables });
   const readContainers = async () => (await listContainers(config.podmanSocket)) ?? undefined;
   mkdirSync(config.runtimeDir, { recursive: true, mode: 0o755 });
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
@@ -85,6 +89,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let watchUnits: string[] = [...config.watchUnits];
   const discover = async () => {
     containers = await readContainers();
+    portables = (await listPortableImages(bus)) ?? undefined;
     try {
       const payloads = await discoverPayloads(bus);
       const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
@@ -137,10 +142,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     hello: async () => {
       latest = await observeNow();
-      sentKey = stateKey(latest, inhibitor.state, pinned, containers);
+      sentKey = stateKey(latest, inhibitor.state, payloadFacts());
       return {
         identity: nodeIdentityOf(identity, latest.manager, config.labels),
-        state: nodeStateOf(latest, inhibitor.state, pinned, containers),
+        state: nodeStateOf(latest, inhibitor.state, payloadFacts()),
       };
     },
     onConnected: ({ connectedUsec }) => {
@@ -272,12 +277,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     polling = true;
     try {
       const next = await observeNow();
-      const key = stateKey(next, inhibitor.state, pinned, containers);
+      const key = stateKey(next, inhibitor.state, payloadFacts());
       const changed = key !== sentKey;
       latest = next;
       if (!changed) return;
       sentKey = key;
-      connection.sendState(nodeStateOf(next, inhibitor.state, pinned, containers));
+      connection.sendState(nodeStateOf(next, inhibitor.state, payloadFacts()));
       // Once a shutdown is announced the snapshot holds the state before it: units stopping now must not overwrite it.
       if (!pending && !shutdownUnderWay) saveSnapshot(files, snapshotNow(next, currentSignal));
     } catch (error) {

@@ -1,4 +1,11 @@
-import type { ContainerState, InhibitorStatus, NodeIdentity, NodeState, PinnedRoot } from "@softfleet/protocol";
+import type {
+  ContainerState,
+  InhibitorStatus,
+  NodeIdentity,
+  NodeState,
+  PinnedRoot,
+  PortableImage,
+} from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
 import packageJson from "../package.json" with { type: "json" };
 import { type ManagerFacts, readManager, readUnits, systemdMajor } from "./dbus/systemd";
@@ -44,16 +51,28 @@ export async function observe(
   };
 }
 
-/** The node's state; `pinnedRoot` is the last scan for old roots (undefined: none made yet). */
+/**
+ * What the agent knows of the node's payloads besides its units, each
+ * undefined until first looked at: the last scan for old roots, the Podman
+ * containers and the portable images.
+ */
+export interface PayloadFacts {
+  pinnedRoot?: PinnedRoot | null;
+  containers?: ContainerState[];
+  portables?: PortableImage[];
+}
+
+const defined = <T extends object>(facts: T) =>
+  Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== undefined)) as Partial<T>;
+
+/** The node's state. */
 export function nodeStateOf(
   observation: Observation,
   inhibitor: InhibitorStatus,
-  pinnedRoot?: PinnedRoot | null,
-  containers?: ContainerState[],
+  payloads: PayloadFacts = {},
 ): NodeState {
   return {
-    ...(pinnedRoot === undefined ? {} : { pinnedRoot }),
-    ...(containers === undefined ? {} : { containers }),
+    ...defined(payloads),
     inhibitor,
     softRebootsCount: observation.present.softRebootsCount,
     nextroot: observation.nextroot,
@@ -78,18 +97,22 @@ export function nodeIdentityOf(
 
 /**
  * What a `state` message is sent for: a change in units, nextroot,
- * SoftRebootsCount, the lock or what pins an old root (not the clock, nor the
- * time a scan took).
+ * SoftRebootsCount, the lock or the payloads (not the clock, nor the time a
+ * scan took).
  */
-export function stateKey(
-  observation: Observation,
-  inhibitor: InhibitorStatus,
-  pinnedRoot?: PinnedRoot | null,
-  containers?: ContainerState[],
-): string {
+export function stateKey(observation: Observation, inhibitor: InhibitorStatus, payloads: PayloadFacts = {}): string {
   const { softRebootsCount, units } = observation.present;
+  const { pinnedRoot, containers, portables } = payloads;
   const pinned = pinnedRoot
     ? { ...pinnedRoot, scanMs: 0, scannedProcesses: 0, atUsec: "0", unreadableProcesses: 0 }
     : pinnedRoot;
-  return JSON.stringify({ softRebootsCount, units, nextroot: observation.nextroot, inhibitor, pinned, containers });
+  return JSON.stringify({
+    softRebootsCount,
+    units,
+    nextroot: observation.nextroot,
+    inhibitor,
+    pinned,
+    containers,
+    portables,
+  });
 }

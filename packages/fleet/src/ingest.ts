@@ -13,6 +13,7 @@ function stateColumns(state: NodeState) {
     inhibitor: state.inhibitor,
     pinnedRoot: state.pinnedRoot ?? Prisma.DbNull,
     containers: state.containers ?? Prisma.DbNull,
+    portables: state.portables ?? Prisma.DbNull,
     lastSeenAt: new Date(),
   };
 }

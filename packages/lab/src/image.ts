@@ -5,6 +5,7 @@ import { LabError } from "./errors";
 import { type AgentFiles, ensureSoftfleetLayer, pruneSoftfleetLayers, removeVersionLayers } from "./layers";
 import { cachePaths } from "./layout";
 import { type Manifest, readManifest, writeManifest } from "./manifest";
+import { removePortableImages } from "./portable";
 import { assertPrerequisites } from "./prereq";
 import { progress } from "./progress";
 import { readState, withStateLock } from "./state";
@@ -50,6 +51,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<Manifest> 
       manifest.softfleet = undefined;
       await writeManifest(manifest);
       await removeVersionLayers();
+      await removePortableImages();
     }
 
     const agent = options.agent ?? (await ensureAgentFiles(p));

@@ -31,6 +31,7 @@ const ENABLED_UNITS = [
   DEMO_UNITS.ordinary,
   DEMO_UNITS.fdstore,
   DEMO_UNITS.prober,
+  "softfleet-portable-attach.service",
 ];
 
 /** Every file of the softfleet layer: where it goes in the image and where it comes from. */

@@ -90,6 +90,8 @@ export const DEMO_UNITS = {
   fdstore: "softfleet-demo-fdstore.service",
   /** A Podman container (quadlet) that survives soft-reboots, serving HTTP. */
   container: "softfleet-demo-web.service",
+  /** A portable service (portablectl attach) that survives soft-reboots, from its own image. */
+  portable: "softfleet-portable.service",
   /** The client-visible downtime prober: a survivor that probes the demos every 10 ms. */
   prober: "softfleet-prober.service",
   /** A survivor run from the host root, so it pins the old root (not enabled: tests turn it on). */
@@ -105,4 +107,5 @@ export const nodePorts = (index: number) => ({
   ordinary: 19000 + index,
   fdstore: 20000 + index,
   container: 21000 + index,
+  portable: 22000 + index,
 });

@@ -9,7 +9,9 @@ export interface NodeConfig {
   token?: string;
   /** The CA that signed control's certificate: installed in the node, and the agent trusts it. */
   caPem?: string;
-  ports: { survivor: number; ordinary: number; fdstore: number; container: number };
+  ports: { survivor: number; ordinary: number; fdstore: number; container: number; portable: number };
+  /** The portable service's image directory name under the cache's layers. */
+  portableImageName: string;
   /** The softfleet layer's directory name under the cache's layers (the demo scripts live in it). */
   softfleetLayerName: string;
 }
@@ -47,12 +49,15 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       `SOFTFLEET_DEMO_ORDINARY_PORT=${config.ports.ordinary}`,
       `SOFTFLEET_DEMO_FDSTORE_PORT=${config.ports.fdstore}`,
       `SOFTFLEET_DEMO_CONTAINER_PORT=${config.ports.container}`,
+      `SOFTFLEET_DEMO_PORTABLE_PORT=${config.ports.portable}`,
+      `SOFTFLEET_PORTABLE_IMAGE=${IN_NODE.layers}/${config.portableImageName}`,
       // What the prober probes every 10 ms: each demo as its clients reach it.
       `SOFTFLEET_PROBE_TARGETS="${[
         `survivor=http://127.0.0.1:${config.ports.survivor}/`,
         `ordinary=http://127.0.0.1:${config.ports.ordinary}/`,
         `fdstore=tcp://127.0.0.1:${config.ports.fdstore}`,
         `container=http://127.0.0.1:${config.ports.container}/`,
+        `portable=http://127.0.0.1:${config.ports.portable}/`,
       ].join(" ")}"`,
       "",
     ].join("\n"),

@@ -9,6 +9,7 @@ import { describeNode, execIn, type LabNode, waitUntilRunning } from "./inside";
 import { cachePaths, DEFAULT_CONTROL_URL, IN_NODE, nodeName, nodePaths, nodePorts } from "./layout";
 import { writeConfigLayer } from "./node-config";
 import { isOurNspawn, type NspawnBind, startNspawn, stopNspawn, waitForLeader } from "./nspawn";
+import { ensurePortableImage } from "./portable";
 import { assertPrerequisites } from "./prereq";
 import { type Progress, progress } from "./progress";
 import { runChecked, sleep } from "./run";
@@ -35,6 +36,8 @@ export async function up(options: UpOptions): Promise<LabNode[]> {
   const image = await builtImage();
   const p = progress("lab up");
   return withStateLock(async () => {
+    // Under the lock: two `up` at once must not both make it.
+    const portableImage = await ensurePortableImage(image.base.dir, image.base.builtAt);
     const state = await readState();
     const save = serialSaver(state);
     const indexes = Array.from({ length: count }, (_, i) => firstIndex + i);
@@ -51,7 +54,8 @@ export async function up(options: UpOptions): Promise<LabNode[]> {
           await removeNode(existing, p);
           delete state.nodes[name];
         }
-        await bootNode(state, save, { index, name, controlUrl, token, caFile, softfleetLayer: image.softfleet.dir }, p);
+        const spec = { index, name, controlUrl, token, caFile, softfleetLayer: image.softfleet.dir, portableImage };
+        await bootNode(state, save, spec, p);
         const systemState = await waitUntilRunning(name, options.bootTimeoutMs);
         const record = state.nodes[name]!;
         if (systemState === "degraded") {
@@ -89,12 +93,14 @@ interface NodeSpec {
   token?: string;
   caFile?: string;
   softfleetLayer: string;
+  /** The portable service's image directory (portable.ts). */
+  portableImage: string;
 }
 
 async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSpec, p: Progress) {
   const paths = nodePaths(spec.name);
   const ports = nodePorts(spec.index);
-  for (const port of [ports.survivor, ports.ordinary, ports.fdstore, ports.container]) {
+  for (const port of [ports.survivor, ports.ordinary, ports.fdstore, ports.container, ports.portable]) {
     await assertPortFree(spec.name, port);
   }
   const record: NodeRecord = {
@@ -132,6 +138,7 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     caPem: spec.caFile ? await readFile(spec.caFile, "utf8") : undefined,
     ports,
     softfleetLayerName: basename(spec.softfleetLayer),
+    portableImageName: basename(spec.portableImage),
   });
   const { base } = cachePaths();
   await runChecked("mount", [

@@ -24,6 +24,7 @@ const nodeRecordSchema = z.object({
     ordinary: z.number().int(),
     fdstore: z.number().int().optional(),
     container: z.number().int().optional(),
+    portable: z.number().int().optional(),
   }),
   /** The softfleet layer the node's root and its staged roots use. */
   softfleetLayer: z.string(),

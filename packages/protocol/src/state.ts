@@ -55,6 +55,14 @@ export const containerState = z.object({
 });
 export type ContainerState = z.infer<typeof containerState>;
 
+/** A portable service image as systemd-portabled knows it (state: attached, running, detached, ...). */
+export const portableImage = z.object({
+  name: z.string().max(256),
+  type: z.string().max(32),
+  state: z.string().max(32),
+});
+export type PortableImage = z.infer<typeof portableImage>;
+
 /** A process that still references the root file system of an earlier userspace cycle. */
 export const pinnedProcess = z.object({
   pid: count32,
@@ -99,6 +107,8 @@ export const unitState = z.object({
   survives: z.boolean().optional(),
   /** The service's main process (0: none), for telling a survivor that really kept running. */
   mainPid: count32.optional(),
+  /** The root it runs from when not the host's (RootImage= or RootDirectory=; absent: the host's, or not known). */
+  ownRoot: z.string().max(512).optional(),
   /** A service's file descriptor store, when it has one (FileDescriptorStoreMax > 0). */
   fdStore: fdStore.optional(),
 });
@@ -117,6 +127,8 @@ export const nodeState = z.object({
   inhibitor: inhibitorStatus.nullable().default(null),
   /** The node's Podman containers (absent: no Podman API on the node, or an older agent). */
   containers: z.array(containerState).max(200).optional(),
+  /** The portable service images (absent: no portabled on the node, or an older agent). */
+  portables: z.array(portableImage).max(64).optional(),
   /** Old roots still pinned (rescanned while any is known); null: none to look for; absent: not reported. */
   pinnedRoot: pinnedRoot.nullable().optional(),
 });

@@ -110,6 +110,7 @@ export class SimulatedHost {
       inhibitor: "held",
       ...(this.pinnedRoot === undefined ? {} : { pinnedRoot: this.pinnedRoot }),
       containers: this.containers(),
+      portables: [{ name: "softfleet-portable", type: "directory", state: "running-runtime" }],
     };
   }
 

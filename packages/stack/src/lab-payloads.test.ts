@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { DEMO_UNITS, execIn, labPki, managerProperties, stage } from "@softfleet/lab";
-import type { ContainerContinuity, ContainerState, PinnedRoot } from "@softfleet/protocol";
+import type { ContainerContinuity, ContainerState, PinnedRoot, PortableImage } from "@softfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
 import { createTestDatabase, startTestControl, type TestControl, type TestDatabase, until } from "./testing";
@@ -151,7 +151,7 @@ describe.skipIf(missing !== null && !required)(
       expect(ordinary.longestGapMs).toBeGreaterThanOrEqual(stoppedMs);
     }, 120_000);
 
-    it("keeps the Podman container running through a soft-reboot into a new image: same process, same start", async () => {
+    it("keeps the Podman container and the portable service running through a soft-reboot into a new image", async () => {
       const name = fleet!.nodes[0]!.name;
       const db = t!.db;
       const inspect = async () => {
@@ -175,6 +175,23 @@ describe.skipIf(missing !== null && !required)(
         state: "running",
         unit: DEMO_UNITS.container,
       });
+      // The portable service: its image as portabled lists it, and its unit runs from that image's root.
+      const node = await until("the agent to report the portable image and the survivors' roots", async () => {
+        const row = await db.node.findFirstOrThrow({ where: { hostname: name } });
+        const units = row.units as Array<{ name: string; ownRoot?: string }>;
+        const portable = units.find((u) => u.name === DEMO_UNITS.portable);
+        return portable?.ownRoot && (row.portables as PortableImage[] | null)?.length ? row : null;
+      });
+      const image = (node.portables as PortableImage[])[0]!;
+      expect(image).toMatchObject({ type: "directory", state: expect.stringMatching(/^running/) });
+      const units = node.units as Array<{ name: string; ownRoot?: string }>;
+      expect(units.find((u) => u.name === DEMO_UNITS.portable)?.ownRoot).toBe(
+        `/run/host/softfleet-images/${image.name}`,
+      );
+      expect(units.find((u) => u.name === DEMO_UNITS.survivor)?.ownRoot).toBe("/run/host/softfleet-images/base");
+      const portablePid = (
+        await execIn(name, ["systemctl", "show", "-P", "MainPID", DEMO_UNITS.portable])
+      ).stdout.trim();
       const before = await inspect();
       await stage({ version: "3", nodes: [name] });
       const record = await softReboot(name);
@@ -186,14 +203,20 @@ describe.skipIf(missing !== null && !required)(
       expect(web, JSON.stringify(containers)).toMatchObject({ outcome: "kept-running" });
       expect(web!.after!.pid).toBe(live!.pid);
       expect(web!.after!.startedAt).toBe(live!.startedAt);
-      // Its unit ran straight through too, and its HTTP endpoint missed no probe.
-      const units = record!.units as Array<{ name: string; outcome: string }>;
-      expect(units.find((u) => u.name === DEMO_UNITS.container)?.outcome).toBe("survived");
+      // Its unit ran straight through too, and so did the portable service; neither missed a probe.
+      const after = record!.units as Array<{ name: string; outcome: string }>;
+      expect(after.find((u) => u.name === DEMO_UNITS.container)?.outcome).toBe("survived");
+      expect(after.find((u) => u.name === DEMO_UNITS.portable)?.outcome).toBe("survived");
+      expect((await execIn(name, ["systemctl", "show", "-P", "MainPID", DEMO_UNITS.portable])).stdout.trim()).toBe(
+        portablePid,
+      );
       const gaps = record!.clientGaps as Array<{ name: string; failedProbes: number }>;
       expect(gaps.find((g) => g.name === "container")).toMatchObject({ failedProbes: 0 });
+      expect(gaps.find((g) => g.name === "portable")).toMatchObject({ failedProbes: 0 });
       // Its storage and its conmon live outside the node's root: it holds nothing of the old one.
       const pinned = record!.pinnedRoot as PinnedRoot;
       expect(pinned.processes.filter((p) => p.unit === DEMO_UNITS.container)).toEqual([]);
+      expect(pinned.processes.filter((p) => p.unit === DEMO_UNITS.portable)).toEqual([]);
     }, 180_000);
 
     it("names the survivor that holds the old root after a soft-reboot into a new image, with its process and size", async () => {

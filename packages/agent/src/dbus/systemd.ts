@@ -114,6 +114,7 @@ export async function readUnit(bus: MessageBus, name: string): Promise<UnitState
       service ? optional(getProperty(bus, SYSTEMD, path, SERVICE, "MainPID"), Number) : null,
       service ? readFdStore(bus, path) : null,
     ]);
+  const ownRoot = service && survives ? await readOwnRoot(bus, path) : null;
   return {
     name,
     activeState: String(activeState).slice(0, 32),
@@ -124,7 +125,15 @@ export async function readUnit(bus: MessageBus, name: string): Promise<UnitState
     ...(survives === null ? {} : { survives }),
     ...(mainPid === null ? {} : { mainPid }),
     ...(fdStore === null ? {} : { fdStore }),
+    ...(ownRoot ? { ownRoot } : {}),
   };
+}
+
+/** Where a survivor runs from when not the host's root: its RootImage=, else its RootDirectory= (two reads). */
+async function readOwnRoot(bus: MessageBus, path: string): Promise<string | null> {
+  const get = (property: string) => optional(getProperty(bus, SYSTEMD, path, SERVICE, property), String);
+  const [image, directory] = await Promise.all([get("RootImage"), get("RootDirectory")]);
+  return (image || directory || null)?.slice(0, 512) ?? null;
 }
 
 /**

@@ -54,9 +54,10 @@ export async function benchLabPayloads(reboots = 6) {
 
     const survivor = probeHttp("survivor (SurviveFinalKillSignal, own root)", ports.survivor);
     const container = probeHttp("Podman container (quadlet, SurviveFinalKillSignal)", ports.container!);
+    const portable = probeHttp("portable service (portablectl attach)", ports.portable!);
     const ordinary = probeHttp("ordinary service", ports.ordinary);
     const fdstore = await probeKeptConnection("fd-store service (one kept connection)", ports.fdstore!);
-    probes.push(survivor, container, ordinary, fdstore);
+    probes.push(survivor, container, portable, ordinary, fdstore);
     await new Promise((r) => setTimeout(r, 500));
 
     const perReboot: Array<{

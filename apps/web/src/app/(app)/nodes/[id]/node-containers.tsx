@@ -1,6 +1,6 @@
 import type { RouterOutputs } from "@softfleet/api";
 import { tableClass, tdClass, thClass } from "~/components/ui";
-import { containersOf } from "./node-json";
+import { containersOf, portablesOf } from "./node-json";
 
 const muted = "text-zinc-600 dark:text-zinc-400";
 const since = (seconds: number) => (seconds > 0 ? new Date(seconds * 1000).toLocaleString() : "—");
@@ -82,6 +82,34 @@ export function RecordContainers({ containers, label }: { containers: RecordCont
               </tr>
             );
           })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The portable service images systemd-portabled knows on the node, live. */
+export function NodePortables({ value }: { value: unknown }) {
+  const list = portablesOf(value);
+  if (list === null || list.length === 0) return null;
+  return (
+    <div className="overflow-x-auto">
+      <table className={tableClass} aria-label="Portable services">
+        <thead>
+          <tr>
+            <th className={thClass}>Portable image</th>
+            <th className={thClass}>Type</th>
+            <th className={thClass}>State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((p) => (
+            <tr key={p.name}>
+              <td className={`${tdClass} font-mono text-xs`}>{p.name}</td>
+              <td className={tdClass}>{p.type}</td>
+              <td className={tdClass}>{p.state}</td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </div>

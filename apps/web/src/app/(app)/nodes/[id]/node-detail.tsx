@@ -11,7 +11,7 @@ import { errorMessage, useTRPC } from "~/trpc/client";
 import { CommandsTable } from "./commands-table";
 import { EventTimeline } from "./event-timeline";
 import { NodeAdminActions } from "./node-admin-actions";
-import { NodeContainers } from "./node-containers";
+import { NodeContainers, NodePortables } from "./node-containers";
 import { NodeCycles } from "./node-cycles";
 import { NodeIdentity } from "./node-identity";
 import { NodeServices } from "./node-services";
@@ -104,6 +104,7 @@ export function NodeDetail({
           <PinnedRootWarning value={data.pinnedRoot} when="now" />
           <NodeServices units={data.units} />
           <NodeContainers value={data.containers} />
+          <NodePortables value={data.portables} />
         </div>
         <SurvivalHelp />
       </Section>

@@ -33,6 +33,8 @@ export interface WatchedUnit {
   mainPid: number | null;
   /** The service's file descriptor store, when it has one. */
   fdStore: { max: number; count: number; preserve: string } | null;
+  /** The root it runs from when not the host's (RootImage= or RootDirectory=), for a survivor. */
+  ownRoot: string | null;
 }
 
 /** A node's `units`: the watched services as last reported. */
@@ -52,6 +54,7 @@ export function watchedUnits(value: Json): WatchedUnit[] {
         survives: bool(unit.survives),
         mainPid: num(unit.mainPid),
         fdStore: fdStoreNow(unit.fdStore),
+        ownRoot: str(unit.ownRoot),
       },
     ];
   });
@@ -241,4 +244,19 @@ function containerOf(value: Json): ContainerView | null {
 export function containersOf(value: Json): ContainerView[] | null {
   if (!Array.isArray(value)) return null;
   return value.flatMap((c) => containerOf(c) ?? []);
+}
+
+export interface PortableView {
+  name: string;
+  type: string;
+  state: string;
+}
+
+/** A node's `portables`: null when the node has no portabled. */
+export function portablesOf(value: Json): PortableView[] | null {
+  if (!Array.isArray(value)) return null;
+  return value.filter(isObject).flatMap((p) => {
+    const [name, type, state] = [str(p.name), str(p.type), str(p.state)];
+    return name && type !== null && state !== null ? [{ name, type, state }] : [];
+  });
 }

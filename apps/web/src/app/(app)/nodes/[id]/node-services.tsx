@@ -44,6 +44,17 @@ export function NodeServices({ units }: { units: unknown }) {
                     survives soft-reboots
                   </span>
                 )}
+                {unit.survives && (
+                  <span className="ml-2 font-sans text-xs text-zinc-600 dark:text-zinc-400">
+                    {unit.ownRoot ? (
+                      <>from its own root {unit.ownRoot}</>
+                    ) : (
+                      <span title="A survivor run from the host's root keeps it in memory once the host moves to a new image">
+                        from the host&apos;s root
+                      </span>
+                    )}
+                  </span>
+                )}
                 {unit.fdStore && (
                   <span
                     className="ml-2 font-sans text-zinc-600 dark:text-zinc-400"
