@@ -1,9 +1,10 @@
 import { connect, type Socket } from "node:net";
-import { DEMO_UNITS, execIn, labPki, managerProperties, stage } from "@softfleet/lab";
+import { DEMO_UNITS, execIn, managerProperties, stage } from "@softfleet/lab";
 import type { ContainerContinuity, ContainerState, PinnedRoot, PortableImage } from "@softfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
-import { createTestDatabase, startTestControl, type TestControl, type TestDatabase, until } from "./testing";
+import { type LabFleet, labUnavailable } from "./lab-fleet";
+import { type TestDatabase, until } from "./testing";
+import { type LabTestbed, startLabTestbed } from "./testing/lab";
 
 /**
  * A node's payloads through real soft-reboots: what they keep (the fd store),
@@ -13,8 +14,8 @@ import { createTestDatabase, startTestControl, type TestControl, type TestDataba
 const missing = await labUnavailable();
 const required = process.env.SOFTFLEET_LAB_REQUIRED === "1" && process.env.SOFTFLEET_SKIP_LAB !== "1";
 
+let testbed: LabTestbed | undefined;
 let t: TestDatabase | undefined;
-let control: TestControl | undefined;
 let fleet: LabFleet | undefined;
 
 const softRebootsCount = async (name: string) => Number((await managerProperties(name, ["SoftRebootsCount"]))[0]);
@@ -76,25 +77,14 @@ describe.skipIf(missing !== null && !required)(
   () => {
     beforeAll(async () => {
       if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
-      t = await createTestDatabase();
-      const tls = await labPki();
-      control = await startTestControl(t, { tls });
-      fleet = await startLabFleet({
-        databaseUrl: t.url,
-        controlUrl: control.url,
-        caFile: tls.caFile,
-        nodes: 1,
-        firstIndex: 31,
-        label: "payloads lab test",
-      });
+      testbed = await startLabTestbed({ nodes: 1, firstIndex: 31, label: "payloads lab test" });
+      ({ t, fleet } = testbed);
       const name = fleet.nodes[0]!.name;
       await until("the node online", () => t!.db.node.findFirst({ where: { hostname: name, status: "online" } }));
     }, 300_000);
 
     afterAll(async () => {
-      await fleet?.stop();
-      await control?.stop();
-      await t?.drop();
+      await testbed?.stop();
     }, 120_000);
 
     it("keeps the fd-store service's listening socket, client connection and memfd through a soft-reboot", async () => {

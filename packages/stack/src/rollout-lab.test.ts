@@ -1,17 +1,10 @@
 import { actOnRollout, createRollout } from "@softfleet/fleet";
-import { execIn, labPki, managerProperties, stage } from "@softfleet/lab";
+import { execIn, managerProperties, stage } from "@softfleet/lab";
 import type { RolloutPlanInput } from "@softfleet/rollout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
-import {
-  createTestDatabase,
-  rolloutReaches,
-  rolloutViolations,
-  startTestControl,
-  type TestControl,
-  type TestDatabase,
-  until,
-} from "./testing";
+import { type LabFleet, labUnavailable } from "./lab-fleet";
+import { rolloutReaches, rolloutViolations, type TestControl, type TestDatabase, until } from "./testing";
+import { type LabTestbed, startLabTestbed } from "./testing/lab";
 
 /**
  * The rollout engine on real systemd nodes: the agent soft-reboots each node
@@ -25,6 +18,7 @@ const required = process.env.SOFTFLEET_LAB_REQUIRED === "1" && process.env.SOFTF
 type Db = TestDatabase["db"];
 type User = { id: string; name: string };
 
+let testbed: LabTestbed | undefined;
 let t: TestDatabase | undefined;
 let control: TestControl | undefined;
 let fleet: LabFleet | undefined;
@@ -90,18 +84,9 @@ describe.skipIf(missing !== null && !required)(
   () => {
     beforeAll(async () => {
       if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
-      t = await createTestDatabase();
       // The lab's agents talk to control over TLS, with the CA the lab made.
-      const tls = await labPki();
-      control = await startTestControl(t, { tls });
-      fleet = await startLabFleet({
-        databaseUrl: t.url,
-        controlUrl: control.url,
-        caFile: tls.caFile,
-        nodes: 4,
-        firstIndex: 41,
-        label: "rollout lab test",
-      });
+      testbed = await startLabTestbed({ nodes: 4, firstIndex: 41, label: "rollout lab test" });
+      ({ t, control, fleet } = testbed);
       hosts = fleet.nodes.map((n) => n.name);
       const db = t.db;
       await fleetReady(db, {});
@@ -121,9 +106,7 @@ describe.skipIf(missing !== null && !required)(
       for (const name of hosts) {
         await execIn(name, ["sh", "-c", `rm -f ${BROKEN_AGENT} && systemctl daemon-reload`]).catch(() => {});
       }
-      await fleet?.stop();
-      await control?.stop();
-      await t?.drop();
+      await testbed?.stop();
     }, 120_000);
 
     it("skips the node without the target staged and soft-reboots the rest into it", async () => {

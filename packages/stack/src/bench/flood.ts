@@ -1,12 +1,9 @@
-import { rm } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { createPrismaClient } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { createEnrollmentToken } from "@softfleet/fleet";
 import { AGENT_WS_PATH, ENROLL_PATH, PROTOCOL_VERSION } from "@softfleet/protocol";
 import WebSocket from "ws";
-import { startStack } from "../stack";
+import { startScratchStack } from "./scratch-stack";
 import { percentile } from "./stats";
 
 /**
@@ -178,16 +175,7 @@ function summary(values: number[]) {
 }
 
 export async function benchFlood() {
-  const dataDir = await makeScratchDir("softfleet-bench-flood-");
-  const stack = await startStack({
-    root: repoRoot(),
-    dataDir,
-    pgPort: await freePort(),
-    host: "127.0.0.1",
-    webPort: await freePort(),
-    controlPort: await freePort(),
-    ephemeral: true,
-  });
+  const { stack, stop } = await startScratchStack("softfleet-bench-flood-");
   const db = createPrismaClient(stack.database.url);
   try {
     const { token } = await db.$transaction((tx) =>
@@ -237,7 +225,6 @@ export async function benchFlood() {
     return result;
   } finally {
     await db.$disconnect();
-    await stack.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }

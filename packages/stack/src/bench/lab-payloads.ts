@@ -1,12 +1,9 @@
-import { rm } from "node:fs/promises";
 import { createPrismaClient } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { DEMO_UNITS, execIn, stage, waitUntilRunning } from "@softfleet/lab";
 import type { PinnedRoot } from "@softfleet/protocol";
 import { startLabFleet } from "../lab-fleet";
-import { startStack } from "../stack";
 import { longestGapMs, type Probe, probeHttp, probeKeptConnection } from "./prober";
+import { startScratchStack, until } from "./scratch-stack";
 import { percentile } from "./stats";
 
 /**
@@ -20,16 +17,7 @@ import { percentile } from "./stats";
  * userspace's start to the scan's end, and the scan itself.
  */
 export async function benchLabPayloads(reboots = 6) {
-  const dataDir = await makeScratchDir("softfleet-bench-payloads-");
-  const stack = await startStack({
-    root: repoRoot(),
-    dataDir,
-    pgPort: await freePort(),
-    host: "127.0.0.1",
-    webPort: await freePort(),
-    controlPort: await freePort(),
-    ephemeral: true,
-  });
+  const { stack, stop } = await startScratchStack("softfleet-bench-payloads-");
   const db = createPrismaClient(stack.database.url);
   let fleet: Awaited<ReturnType<typeof startLabFleet>> | undefined;
   const probes: Probe[] = [];
@@ -142,19 +130,8 @@ export async function benchLabPayloads(reboots = 6) {
     for (const probe of probes) probe.stop();
     await fleet?.stop();
     await db.$disconnect();
-    await stack.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-}

@@ -1,14 +1,11 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { rm } from "node:fs/promises";
 import { chromium } from "@playwright/test";
 import { createUser } from "@softfleet/api";
 import { createPrismaClient } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { execIn, waitUntilRunning } from "@softfleet/lab";
 import { startLabFleet } from "../lab-fleet";
-import { startStack } from "../stack";
+import { startScratchStack, until } from "./scratch-stack";
 import { percentile } from "./stats";
 
 const ADMIN = { username: "bench", password: "bench password 123", displayName: "Bench", role: "admin" } as const;
@@ -24,16 +21,7 @@ const ADMIN = { username: "bench", password: "bench password 123", displayName: 
  * - the agent's memory (VmRSS) once idle.
  */
 export async function benchLabReboots(reboots = 20, nodeCount = 2) {
-  const dataDir = await makeScratchDir("softfleet-bench-lab-");
-  const stack = await startStack({
-    root: repoRoot(),
-    dataDir,
-    pgPort: await freePort(),
-    host: "127.0.0.1",
-    webPort: await freePort(),
-    controlPort: await freePort(),
-    ephemeral: true,
-  });
+  const { stack, stop } = await startScratchStack("softfleet-bench-lab-");
   const db = createPrismaClient(stack.database.url);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
   let fleet: Awaited<ReturnType<typeof startLabFleet>> | undefined;
@@ -190,27 +178,11 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
     await browser.close();
     await fleet?.stop();
     await db.$disconnect();
-    await stack.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
-
-async function until<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    // Not faster: the benchmark's own polling must not load the machine it measures.
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-}
 
 /**
  * The agent's own account of each shutdown it delayed, oldest first per node

@@ -1,15 +1,12 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { rm } from "node:fs/promises";
 // @playwright/test's chromium is playwright-core's (the package this one declares; lab-reboots.ts uses it too).
 import { chromium } from "@playwright/test";
 import { createUser } from "@softfleet/api";
 import { createPrismaClient, parseDatabaseUrl } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import pg from "pg";
-import { startStack } from "../stack";
 import { generateFleet } from "./reports";
+import { startScratchStack } from "./scratch-stack";
 import { percentile } from "./stats";
 
 const VIEWER = {
@@ -102,15 +99,7 @@ const figures = (values: number[]) => ({
  */
 export async function benchReportPage(options: { nodes?: number; records?: number; runs?: number } = {}) {
   const { nodes = 10_000, records = 1_000_000, runs = 12 } = options;
-  const dataDir = await makeScratchDir("softfleet-bench-report-page-");
-  const stack = await startStack({
-    root: repoRoot(),
-    dataDir,
-    pgPort: await freePort(),
-    host: "127.0.0.1",
-    webPort: await freePort(),
-    controlPort: await freePort(),
-    ephemeral: true,
+  const { stack, stop } = await startScratchStack("softfleet-bench-report-page-", {
     log: (source, line) => {
       if (source === "web" && /error/i.test(line)) console.error(`[web] ${line}`);
     },
@@ -227,7 +216,6 @@ export async function benchReportPage(options: { nodes?: number; records?: numbe
   } finally {
     await browser.close();
     await db.$disconnect();
-    await stack.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }

@@ -1,14 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { createPrismaClient, type Db } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { createEnrollmentToken, createRollout, downtimeMs } from "@softfleet/fleet";
 import { startLabFleet } from "../lab-fleet";
-import { startStack } from "../stack";
+import { startScratchStack } from "./scratch-stack";
 import { percentile } from "./stats";
 
 const STEP_LINE =
@@ -16,16 +13,8 @@ const STEP_LINE =
 
 /** A stack whose control process logs each engine step with its duration. */
 async function benchStack(prefix: string) {
-  const dataDir = await makeScratchDir(prefix);
   const steps: Array<{ ms: number; kinds: string[]; loadMs: number; decideMs: number; writeMs: number }> = [];
-  const stack = await startStack({
-    root: repoRoot(),
-    dataDir,
-    pgPort: await freePort(),
-    host: "127.0.0.1",
-    webPort: await freePort(),
-    controlPort: await freePort(),
-    ephemeral: true,
+  const scratch = await startScratchStack(prefix, {
     env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
     log: (source, line) => {
       const match = source === "control" ? STEP_LINE.exec(line) : null;
@@ -40,6 +29,7 @@ async function benchStack(prefix: string) {
       } else if (source === "control" && !line.includes("listening on")) console.error(`[control] ${line}`);
     },
   });
+  const { stack } = scratch;
   const db = createPrismaClient(stack.database.url);
   const user = await db.user.create({
     data: { username: "bench", displayName: "Bench", passwordHash: "-", role: "operator" },
@@ -51,8 +41,7 @@ async function benchStack(prefix: string) {
     user: { id: user.id, name: user.username },
     async stop() {
       await db.$disconnect();
-      await stack.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await scratch.stop();
     },
   };
 }

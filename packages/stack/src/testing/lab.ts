@@ -1,0 +1,45 @@
+import { labPki } from "@softfleet/lab";
+import { type LabFleet, startLabFleet } from "../lab-fleet";
+import { startTestControl, type TestControl } from "./control";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+export interface LabTestbed {
+  t: TestDatabase;
+  control: TestControl;
+  fleet: LabFleet;
+  stop(): Promise<void>;
+}
+
+/**
+ * For lab suites: a test database, a control process over TLS (the lab's CA)
+ * and real nodes whose agents enroll against it. What started is stopped
+ * again when a later step fails.
+ */
+export async function startLabTestbed(options: {
+  nodes: number;
+  firstIndex: number;
+  label: string;
+}): Promise<LabTestbed> {
+  const t = await createTestDatabase();
+  let control: TestControl | undefined;
+  try {
+    const tls = await labPki();
+    control = await startTestControl(t, { tls });
+    const fleet = await startLabFleet({ databaseUrl: t.url, controlUrl: control.url, caFile: tls.caFile, ...options });
+    const started = control;
+    return {
+      t,
+      control,
+      fleet,
+      async stop() {
+        await fleet.stop();
+        await started.stop();
+        await t.drop();
+      },
+    };
+  } catch (error) {
+    await control?.stop();
+    await t.drop();
+    throw error;
+  }
+}
