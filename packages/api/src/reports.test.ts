@@ -362,12 +362,22 @@ describe("the fleet report", () => {
     await record(a1.id, soft(100), { recordedAt: jan(2), imageVersionAfter: "2", trigger: "manual" });
     await record(
       a1.id,
-      { ...soft(300), units: [payload(survived("cache.service"))], pinnedRoot: pinnedBy(40 * 1024, ["old.service"]) },
+      {
+        ...soft(300),
+        units: [payload(survived("cache.service"))],
+        pinnedRoot: pinnedBy(40 * 1024, ["old.service"]),
+        clientGaps: [clientGap("container", 30, 0)],
+      },
       { recordedAt: jan(10), imageVersionAfter: "3" },
     );
     await record(
       a2.id,
-      { ...soft(200), units: [payload(restarted("cache.service", 50))], pinnedRoot: pinnedBy(0, []) },
+      {
+        ...soft(200),
+        units: [payload(restarted("cache.service", 50))],
+        pinnedRoot: pinnedBy(0, []),
+        clientGaps: [clientGap("container", 50, 0)],
+      },
       { recordedAt: jan(3), imageVersionAfter: "2" },
     );
     await record(
@@ -449,6 +459,25 @@ describe("the fleet report", () => {
     expect(row("3")).toMatchObject({ survivorsKept: 1, survivorsTotal: 1, pinnedNodes: 1, pinnedMaxKb: 40 * 1024 });
     expect(row("2")).toMatchObject({ survivorsKept: 0, survivorsTotal: 1, scannedNodes: 1, pinnedNodes: 0 });
     expect(row("2")!.pinnedMaxKb).toBeNull();
+    // What the probed payloads' clients saw, per image version.
+    expect(report.clientGapsByImage).toEqual([
+      expect.objectContaining({
+        imageVersion: "2",
+        name: "container",
+        reboots: 1,
+        p50Ms: 50,
+        maxMs: 50,
+        failedProbes: 0,
+      }),
+      expect.objectContaining({
+        imageVersion: "3",
+        name: "container",
+        reboots: 1,
+        p50Ms: 30,
+        maxMs: 30,
+        failedProbes: 0,
+      }),
+    ]);
   });
 
   it("ranks the slowest nodes and services, and trends per day", async () => {

@@ -1,6 +1,6 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
-import { type PayloadStats, payloadStats } from "./payloads";
+import { type ClientGapRow, clientGapStatsByImage, type PayloadStats, payloadStats } from "./payloads";
 import type { ServiceRow } from "./services";
 import { fillSpan, mergedSql, settledSpan, spanKept } from "./spans";
 import {
@@ -705,9 +705,12 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
     const spanned = s.span ? await spannedTypesPart(tx, range, s.span) : null;
     return spanned?.ok ? spanned : typesPart(tx, range);
   };
-  const [, [[a, b, d], [c, payloads]]] = await inOneSnapshot<
+  const [, [[a, b, d], [c, payloads, gapsByImage]]] = await inOneSnapshot<
     Split,
-    [[TypesPart, ImagesPart, ServicesPart], [GroupsPart, PayloadStats[]]]
+    [
+      [TypesPart, ImagesPart, ServicesPart],
+      [GroupsPart, PayloadStats[], Array<ClientGapRow & { imageVersion: string | null }>],
+    ]
   >(
     db,
     async (tx) => {
@@ -721,7 +724,11 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
         await imagesPart(tx, range, bucket, s),
         await servicesPart(tx, range, bucket, s),
       ],
-      async (tx) => [await groupsPart(tx, range), await payloadStats(tx, rebootsSql(range))],
+      async (tx) => [
+        await groupsPart(tx, range),
+        await payloadStats(tx, rebootsSql(range)),
+        await clientGapStatsByImage(tx, rebootsSql(range)),
+      ],
     ],
   );
   const stats = (a.stats ?? []).map(typed);
@@ -734,6 +741,8 @@ export async function fleetReport(db: Sql | Client, range: ReportRange) {
     byImageVersion: (b.images ?? []).map(totaled),
     /** Surviving payloads kept running and pinned old roots: for the range (imageVersion null), then per image version. */
     payloads,
+    /** What each probed payload's clients saw, per image version after the reboot. */
+    clientGapsByImage: gapsByImage,
     /** Per group (as it is now) and type: the total's figures. */
     byGroup: (c.byGroup ?? []).map(totaled),
     trend: (b.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),

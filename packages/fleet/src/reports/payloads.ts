@@ -148,20 +148,34 @@ export async function pinnedNodes(db: Sql, base: Prisma.Sql, limit = 50): Promis
     FROM (${pinned(base)}) p WHERE p.holders > 0 ORDER BY p.kb DESC, p.hostname LIMIT ${limit}`;
 }
 
+/** Each probed payload's gap in each reboot of `base`, with the image version after it. */
+const gapRows = (base: Prisma.Sql) => Prisma.sql`
+  SELECT x."imageVersionAfter", g->>'name' AS name,
+    CASE WHEN jsonb_typeof(g->'longestGapMs') = 'number' THEN (g->'longestGapMs')::float8 END AS ms,
+    ${jsonInt(Prisma.sql`g->'failedProbes'`)} AS failed
+  FROM (${records(base)}) x
+  CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(x."clientGaps") = 'array' THEN x."clientGaps" ELSE '[]'::jsonb END) g`;
+
+const gapFigures = Prisma.sql`count(*)::int AS reboots, COALESCE(sum(g.failed), 0)::int AS "failedProbes",
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms) AS "p50Ms",
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY g.ms) AS "p95Ms", max(g.ms) AS "maxMs"`;
+
 /** Per probed payload (by the prober's name for it): its longest client-visible gap per reboot, p50 / p95 / max. */
 export async function clientGapStats(db: Sql, base: Prisma.Sql): Promise<ClientGapRow[]> {
   return db.$queryRaw<ClientGapRow[]>`
-    WITH gaps AS (
-      SELECT g->>'name' AS name,
-        CASE WHEN jsonb_typeof(g->'longestGapMs') = 'number' THEN (g->'longestGapMs')::float8 END AS ms,
-        ${jsonInt(Prisma.sql`g->'failedProbes'`)} AS failed
-      FROM (${records(base)}) x
-      CROSS JOIN LATERAL jsonb_array_elements(
-        CASE WHEN jsonb_typeof(x."clientGaps") = 'array' THEN x."clientGaps" ELSE '[]'::jsonb END) g
-    )
-    SELECT name, count(*)::int AS reboots, COALESCE(sum(failed), 0)::int AS "failedProbes",
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS "p50Ms",
-      percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS "p95Ms", max(ms) AS "maxMs"
-    FROM gaps WHERE name IS NOT NULL AND ms IS NOT NULL
-    GROUP BY name ORDER BY max(ms) DESC, name LIMIT 32`;
+    SELECT g.name, ${gapFigures}
+    FROM (${gapRows(base)}) g WHERE g.name IS NOT NULL AND g.ms IS NOT NULL
+    GROUP BY g.name ORDER BY max(g.ms) DESC, g.name LIMIT 32`;
+}
+
+/** The same per image version after the reboot (for the fleet report), at most 200 rows. */
+export async function clientGapStatsByImage(
+  db: Sql,
+  base: Prisma.Sql,
+): Promise<Array<ClientGapRow & { imageVersion: string | null }>> {
+  return db.$queryRaw<Array<ClientGapRow & { imageVersion: string | null }>>`
+    SELECT g."imageVersionAfter" AS "imageVersion", g.name, ${gapFigures}
+    FROM (${gapRows(base)}) g WHERE g.name IS NOT NULL AND g.ms IS NOT NULL
+    GROUP BY g."imageVersionAfter", g.name ORDER BY g."imageVersionAfter" NULLS LAST, max(g.ms) DESC, g.name LIMIT 200`;
 }

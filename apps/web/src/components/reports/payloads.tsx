@@ -170,3 +170,44 @@ export function PayloadsByImage({ rows }: { rows: PayloadStats[] }) {
     </table>
   );
 }
+
+type GapByImage = RouterOutputs["reports"]["fleet"]["clientGapsByImage"][number];
+
+/** What each probed payload's clients saw, per image version after the reboot (fleet report). */
+export function ClientGapsByImage({ rows }: { rows: GapByImage[] }) {
+  if (rows.length === 0) return null;
+  return (
+    <table className={tableClass} aria-label="What clients saw, per image version">
+      <thead>
+        <tr>
+          <th className={thClass}>Image version</th>
+          <th className={thClass}>Probed payload</th>
+          <th className={`${thClass} text-right`}>Reboots</th>
+          <th className={`${thClass} text-right`}>Longest gap p50</th>
+          <th className={`${thClass} text-right`}>p95</th>
+          <th className={`${thClass} text-right`}>Max</th>
+          <th className={`${thClass} text-right`}>Failed probes</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={`${row.imageVersion}:${row.name}`}>
+            <td className={`${tdClass} font-mono text-xs`}>{row.imageVersion ?? "unknown"}</td>
+            <td className={tdClass}>{row.name}</td>
+            <td className={`${tdClass} text-right tabular-nums`}>{row.reboots}</td>
+            <td className={`${tdClass} text-right`}>
+              <Ms value={row.p50Ms} />
+            </td>
+            <td className={`${tdClass} text-right`}>
+              <Ms value={row.p95Ms} />
+            </td>
+            <td className={`${tdClass} text-right`}>
+              <Ms value={row.maxMs} />
+            </td>
+            <td className={`${tdClass} text-right tabular-nums`}>{row.failedProbes}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -8,7 +8,7 @@ import { ExportLinks } from "~/components/reports/export-links";
 import { Ms } from "~/components/reports/figures";
 import { TRIGGER_LABELS, TYPE_LABELS } from "~/components/reports/labels";
 import { TotalsHistogram, TrendChart } from "~/components/reports/lazy-charts";
-import { PayloadsByImage } from "~/components/reports/payloads";
+import { ClientGapsByImage, PayloadsByImage } from "~/components/reports/payloads";
 import { StatsTable } from "~/components/reports/stats-table";
 import { LocalTime } from "~/components/time";
 import { FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
@@ -115,7 +115,10 @@ function FleetSections({ report }: { report: Report }) {
       </Section>
 
       <Section id="payloads" title="Payloads per image version">
-        <PayloadsByImage rows={report.payloads} />
+        <div className="space-y-4">
+          <PayloadsByImage rows={report.payloads} />
+          <ClientGapsByImage rows={report.clientGapsByImage} />
+        </div>
       </Section>
 
       <Section id="groups" title="Per group">
