@@ -70,40 +70,7 @@ export function RolloutPayloads({ payloads }: { payloads: RolloutPayloadData }) 
           </tbody>
         </table>
       )}
-      {payloads.clientGaps.length > 0 && (
-        <table className={tableClass} aria-label="What clients saw">
-          <thead>
-            <tr>
-              <th className={thClass}>Probed payload</th>
-              <th className={`${thClass} text-right`} title="Reboots with a client-visible gap measured">
-                Reboots
-              </th>
-              <th className={`${thClass} text-right`}>Longest gap p50</th>
-              <th className={`${thClass} text-right`}>p95</th>
-              <th className={`${thClass} text-right`}>Max</th>
-              <th className={`${thClass} text-right`}>Failed probes</th>
-            </tr>
-          </thead>
-          <tbody>
-            {payloads.clientGaps.map((row) => (
-              <tr key={row.name}>
-                <td className={tdClass}>{row.name}</td>
-                <td className={`${tdClass} text-right tabular-nums`}>{row.reboots}</td>
-                <td className={`${tdClass} text-right`}>
-                  <Ms value={row.p50Ms} />
-                </td>
-                <td className={`${tdClass} text-right`}>
-                  <Ms value={row.p95Ms} />
-                </td>
-                <td className={`${tdClass} text-right`}>
-                  <Ms value={row.maxMs} />
-                </td>
-                <td className={`${tdClass} text-right tabular-nums`}>{row.failedProbes}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ClientGapTable rows={payloads.clientGaps} label="What clients saw" />
       {payloads.pinned.length > 0 && (
         <table className={tableClass} aria-label="Nodes with a pinned old root">
           <thead>
@@ -171,18 +138,25 @@ export function PayloadsByImage({ rows }: { rows: PayloadStats[] }) {
   );
 }
 
-type GapByImage = RouterOutputs["reports"]["fleet"]["clientGapsByImage"][number];
+type GapRow = RouterOutputs["reports"]["rollout"]["payloads"]["clientGaps"][number] & { imageVersion?: string | null };
 
-/** What each probed payload's clients saw, per image version after the reboot (fleet report). */
-export function ClientGapsByImage({ rows }: { rows: GapByImage[] }) {
+/**
+ * What each probed payload's clients saw across a set of reboots: its longest
+ * gap per reboot (p50 / p95 / max) and the failed probes; with an image
+ * version column when the rows carry one (the fleet report's breakdown).
+ */
+export function ClientGapTable({ rows, label }: { rows: GapRow[]; label: string }) {
   if (rows.length === 0) return null;
+  const byImage = rows.some((row) => row.imageVersion !== undefined);
   return (
-    <table className={tableClass} aria-label="What clients saw, per image version">
+    <table className={tableClass} aria-label={label}>
       <thead>
         <tr>
-          <th className={thClass}>Image version</th>
+          {byImage && <th className={thClass}>Image version</th>}
           <th className={thClass}>Probed payload</th>
-          <th className={`${thClass} text-right`}>Reboots</th>
+          <th className={`${thClass} text-right`} title="Reboots with a client-visible gap measured">
+            Reboots
+          </th>
           <th className={`${thClass} text-right`}>Longest gap p50</th>
           <th className={`${thClass} text-right`}>p95</th>
           <th className={`${thClass} text-right`}>Max</th>
@@ -191,8 +165,8 @@ export function ClientGapsByImage({ rows }: { rows: GapByImage[] }) {
       </thead>
       <tbody>
         {rows.map((row) => (
-          <tr key={`${row.imageVersion}:${row.name}`}>
-            <td className={`${tdClass} font-mono text-xs`}>{row.imageVersion ?? "unknown"}</td>
+          <tr key={`${row.imageVersion ?? ""}:${row.name}`}>
+            {byImage && <td className={`${tdClass} font-mono text-xs`}>{row.imageVersion ?? "unknown"}</td>}
             <td className={tdClass}>{row.name}</td>
             <td className={`${tdClass} text-right tabular-nums`}>{row.reboots}</td>
             <td className={`${tdClass} text-right`}>

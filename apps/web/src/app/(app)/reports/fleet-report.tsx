@@ -8,7 +8,7 @@ import { ExportLinks } from "~/components/reports/export-links";
 import { Ms } from "~/components/reports/figures";
 import { TRIGGER_LABELS, TYPE_LABELS } from "~/components/reports/labels";
 import { TotalsHistogram, TrendChart } from "~/components/reports/lazy-charts";
-import { ClientGapsByImage, PayloadsByImage } from "~/components/reports/payloads";
+import { ClientGapTable, PayloadsByImage } from "~/components/reports/payloads";
 import { StatsTable } from "~/components/reports/stats-table";
 import { LocalTime } from "~/components/time";
 import { FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
@@ -117,7 +117,7 @@ function FleetSections({ report }: { report: Report }) {
       <Section id="payloads" title="Payloads per image version">
         <div className="space-y-4">
           <PayloadsByImage rows={report.payloads} />
-          <ClientGapsByImage rows={report.clientGapsByImage} />
+          <ClientGapTable rows={report.clientGapsByImage} label="What clients saw, per image version" />
         </div>
       </Section>
 
