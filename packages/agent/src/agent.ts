@@ -87,9 +87,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
   // and every service with a file descriptor store, looked for again now and then (one started later counts too).
   let watchUnits: string[] = [...config.watchUnits];
-  const discover = async () => {
+  // Containers and portable images are only shown, never compared at start (a record lists them itself):
+  // listed beside the start, not before it, so a slow Podman or portabled never delays the agent.
+  const listPayloadImages = async () => {
     containers = await readContainers();
     portables = (await listPortableImages(bus)) ?? undefined;
+  };
+  const discover = async () => {
     try {
       const payloads = await discoverPayloads(bus);
       const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
@@ -104,6 +108,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   };
   await discover();
+  void listPayloadImages();
   const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
   const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
     snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers });
@@ -312,7 +317,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
   // Not while a shutdown is under way: the units read then are those the snapshot compares with.
   const discoverer = setInterval(() => {
-    if (!shutdownUnderWay && !pending) void discover();
+    if (shutdownUnderWay || pending) return;
+    void discover();
+    void listPayloadImages();
   }, config.payloadDiscoverySec * 1000);
   const pinnedScanner = setInterval(rescanPinned, options.pinnedScanMs ?? config.pinnedRootScanSec * 1000);
   if (oldRoots.length > 0) void rescanPinned();
