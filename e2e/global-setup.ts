@@ -4,9 +4,8 @@ import { createUser } from "@softfleet/api";
 import { createPrismaClient, formatDatabaseUrl, parseDatabaseUrl } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
-import { labPki } from "@softfleet/lab";
 import { startStack } from "@softfleet/stack";
-import { labUnavailable } from "@softfleet/stack/lab";
+import { labControl, labUnavailable } from "@softfleet/stack/lab";
 import pg from "pg";
 import { E2E_USERS } from "./tests/users";
 
@@ -35,10 +34,11 @@ export default async function globalSetup() {
       await client.end();
     };
   }
-  // Where the lab can run, control serves TLS with the lab's CA, so the lab specs' agents take the TLS path.
-  const controlTls = (await labUnavailable()) ? undefined : await labPki();
+  // Where the lab can run, control serves TLS with the lab's CA on the lab network too, for the lab specs' agents.
+  const forLab = (await labUnavailable()) ? undefined : await labControl();
+  const controlTls = forLab?.controlTls;
   const stack = await startStack({
-    controlTls,
+    ...forLab,
     root: repoRoot(),
     dataDir,
     databaseUrl,

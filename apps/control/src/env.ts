@@ -4,7 +4,17 @@ const schema = z.object({
   DATABASE_URL: z
     .string({ error: "is required (npm start provides it; or point it at your PostgreSQL server)" })
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
-  CONTROL_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Where control listens: one address, or several separated by commas (e.g. loopback and the lab's network). */
+  CONTROL_HOST: z
+    .string()
+    .default("127.0.0.1")
+    .transform((value) => value.split(",").map((host) => host.trim()))
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be host names or addresses separated by commas"))
+        .min(1)
+        .max(8, "takes at most 8 addresses"),
+    ),
   CONTROL_PORT: z.coerce
     .number()
     .int("must be a whole number")
@@ -31,6 +41,6 @@ export class EnvError extends Error {}
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): ControlEnv {
   const result = checked.safeParse(env);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  const lines = result.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
   throw new EnvError(`softfleet control: invalid configuration\n${lines.join("\n")}`);
 }

@@ -3,6 +3,7 @@ import { createPrismaClient, redact } from "@softfleet/db";
 import { privilegeWarning } from "@softfleet/db/roles";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
+import { listenOnAll } from "./listen";
 import { startReportWarmer } from "./reports/warm";
 import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
@@ -38,20 +39,14 @@ async function main() {
     { databaseUrl: env.DATABASE_URL, logSteps: env.SOFTFLEET_ENGINE_TIMINGS === "1" },
     log,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(`port ${env.CONTROL_PORT} is in use: set CONTROL_PORT to a free port`)
-          : error,
-      ),
-    );
-    server.listen(env.CONTROL_PORT, env.CONTROL_HOST, resolve);
-  });
+  const closeRelays = await listenOnAll(server, env.CONTROL_HOST, env.CONTROL_PORT);
   const scheme = tls ? "https" : "http";
-  log(`listening on ${scheme}://${env.CONTROL_HOST}:${env.CONTROL_PORT} (GET /healthz, agents on /agent/v1)`);
+  const addresses = env.CONTROL_HOST.map(
+    (host) => `${scheme}://${host.includes(":") ? `[${host}]` : host}:${env.CONTROL_PORT}`,
+  );
+  log(`listening on ${addresses.join(", ")} (GET /healthz, agents on /agent/v1)`);
   if (tls) log(`TLS certificate SHA-256 fingerprint ${tls.fingerprint} (agents may pin it: pinnedFingerprint)`);
-  else if (!isLoopback(env.CONTROL_HOST)) {
+  else if (!env.CONTROL_HOST.every(isLoopback)) {
     log("WARNING: plain HTTP off loopback: set CONTROL_TLS_CERT and CONTROL_TLS_KEY, or put a TLS proxy in front");
   }
   // SIGHUP reloads the certificate and key (a renewed certificate) without dropping a connection.
@@ -78,6 +73,7 @@ async function main() {
     void gateway.close();
     const engineClosed = engine.close();
     const warmerClosed = warmer.close();
+    closeRelays();
     server.closeIdleConnections();
     server.close(async () => {
       await engineClosed;

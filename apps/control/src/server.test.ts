@@ -45,7 +45,17 @@ describe("control plane configuration", () => {
   it("defaults the port and host", () => {
     expect(loadEnv({ DATABASE_URL: "postgres://u@h/db" })).toMatchObject({
       CONTROL_PORT: 3001,
-      CONTROL_HOST: "127.0.0.1",
+      CONTROL_HOST: ["127.0.0.1"],
     });
+  });
+
+  it("takes several listen addresses, and names a bad one", () => {
+    expect(loadEnv({ DATABASE_URL: "postgres://u@h/db", CONTROL_HOST: "127.0.0.1, 10.213.0.1" }).CONTROL_HOST).toEqual([
+      "127.0.0.1",
+      "10.213.0.1",
+    ]);
+    expect(() => loadEnv({ DATABASE_URL: "postgres://u@h/db", CONTROL_HOST: "127.0.0.1;rm" })).toThrow(
+      /CONTROL_HOST: must be host names or addresses separated by commas/,
+    );
   });
 });

@@ -6,6 +6,7 @@ import {
   bootId as bootIdSchema,
   type ContainerState,
   machineId as machineIdSchema,
+  type NetworkLink,
   type PinnedRoot,
   type PortableImage,
 } from "@softfleet/protocol";
@@ -15,6 +16,7 @@ import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
 import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
+import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
 import { discoverPayloads, readUnits, readUnitTimes } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
@@ -68,7 +70,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // The node's Podman containers and portable images when last listed (undefined: none of that here).
   let containers: ContainerState[] | undefined;
   let portables: PortableImage[] | undefined;
-  const payloadFacts = () => ({ pinnedRoot: pinned, containers, portables });
+  // The links systemd-networkd manages when last described (undefined: no networkd here).
+  let network: NetworkLink[] | undefined;
+  const payloadFacts = () => ({ pinnedRoot: pinned, containers, portables, network });
   const readContainers = async () => (await listContainers(config.podmanSocket)) ?? undefined;
   mkdirSync(config.runtimeDir, { recursive: true, mode: 0o755 });
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
@@ -92,6 +96,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const listPayloadImages = async () => {
     containers = await readContainers();
     portables = (await listPortableImages(bus)) ?? undefined;
+    network = (await describeNetwork(bus)) ?? undefined;
   };
   const discover = async () => {
     try {
@@ -111,7 +116,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   void listPayloadImages();
   const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
   const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
-    snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers });
+    snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers, network });
   const stopper = new AbortController();
   let shutdownUnderWay = false;
   // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
@@ -189,8 +194,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // change within this userspace cycle: not re-read.
   const refreshBefore = async (signal: Snapshot["signal"]) => {
     if (!latest) latest = await observeNow();
-    const units = await Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]);
+    // The links as they are now, while networkd still runs: what the record compares with afterwards.
+    const [units, links] = await Promise.all([
+      Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]),
+      describeNetwork(bus, config.ackTimeoutMs),
+    ]);
     if (currentSignal !== signal) return; // a newer notice took over
+    if (links) network = links;
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
     saveSnapshot(files, snapshotNow(latest, signal), { durable: false });
@@ -259,10 +269,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       findPinnedRoot: (devices) => findPinnedRoot(devices, host),
       readProberState: () => readProberState(config.proberStateFile),
       listContainers: () => listContainers(config.podmanSocket),
+      describeNetwork: () => describeNetwork(bus),
       saveSnapshot: (snapshot) => {
         pending = null;
         oldRoots = snapshot.oldRootDevices;
         containers = snapshot.containers;
+        network = snapshot.network;
         if (!shutdownUnderWay) saveSnapshot(files, { ...snapshot, signal: currentSignal });
       },
     })

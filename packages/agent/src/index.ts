@@ -6,6 +6,7 @@ export { type Command, GatewayConnection } from "./connection";
 export { controlEndpoint, ensureCredential } from "./enroll";
 export { createIdGenerator } from "./ids";
 export { type Level as LogLevel, setLogLevel } from "./log";
+export { linkContinuity } from "./network";
 export { containerContinuity } from "./podman";
 export { assessRestart, blameWindow, buildRebootRecord, recordEventId, unitContinuity } from "./record";
 export { handleShutdownNotice, type ShutdownReport } from "./shutdown";

@@ -1,6 +1,7 @@
 import type {
   ContainerState,
   InhibitorStatus,
+  NetworkLink,
   NodeIdentity,
   NodeState,
   PinnedRoot,
@@ -60,6 +61,7 @@ export interface PayloadFacts {
   pinnedRoot?: PinnedRoot | null;
   containers?: ContainerState[];
   portables?: PortableImage[];
+  network?: NetworkLink[];
 }
 
 const defined = <T extends object>(facts: T) =>
@@ -102,7 +104,7 @@ export function nodeIdentityOf(
  */
 export function stateKey(observation: Observation, inhibitor: InhibitorStatus, payloads: PayloadFacts = {}): string {
   const { softRebootsCount, units } = observation.present;
-  const { pinnedRoot, containers, portables } = payloads;
+  const { pinnedRoot, containers, portables, network } = payloads;
   const pinned = pinnedRoot
     ? { ...pinnedRoot, scanMs: 0, scannedProcesses: 0, atUsec: "0", unreadableProcesses: 0 }
     : pinnedRoot;
@@ -114,5 +116,6 @@ export function stateKey(observation: Observation, inhibitor: InhibitorStatus, p
     pinned,
     containers,
     portables,
+    network,
   });
 }

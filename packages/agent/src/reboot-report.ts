@@ -2,6 +2,7 @@ import type {
   AgentEvent,
   ClientGap,
   ContainerState,
+  NetworkLink,
   PinnedRoot,
   RebootRecordEvent,
   UnitBlame,
@@ -9,6 +10,7 @@ import type {
 import { type UnitTimes, unitBlame } from "./blame";
 import { clientGapsIn, type ProberState } from "./client-gaps";
 import { log } from "./log";
+import { linkContinuity } from "./network";
 import type { Observation } from "./node-state";
 import { containerContinuity } from "./podman";
 import {
@@ -59,6 +61,8 @@ export interface ReportDeps {
   readProberState?: () => Promise<ProberState | null>;
   /** The node's Podman containers now (podman.ts); null: no Podman API. */
   listContainers?: () => Promise<ContainerState[] | null>;
+  /** The links systemd-networkd manages now (dbus/network.ts); null: no networkd. */
+  describeNetwork?: () => Promise<NetworkLink[] | null>;
   /** How long to wait for a payload still failing its probes to answer again (default 5 s). */
   clientGapWaitMs?: number;
 }
@@ -91,11 +95,16 @@ export async function reportReboot(
   const containersBefore = assessment.before.containers;
   const containers =
     containersAfter && containersBefore ? containerContinuity(containersBefore, containersAfter) : undefined;
+  // The links as described at the shutdown signal, and now.
+  const networkAfter = deps.describeNetwork ? await deps.describeNetwork() : null;
+  const networkBefore = assessment.before.network;
+  const network = networkAfter && networkBefore ? linkContinuity(networkBefore, networkAfter) : undefined;
   const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, {
     blame,
     pinnedRoot,
     clientGaps,
     containers,
+    network,
   });
   const id = deps.publish(record, recordEventId(observation.present) ?? undefined);
   // Old roots nothing holds any more are gone for good: only the held ones are looked at again.
@@ -104,6 +113,7 @@ export async function reportReboot(
     snapshotOf(observation.present, observation.nextroot, null, {
       oldRootDevices: stillHeld,
       containers: containersAfter ?? undefined,
+      network: networkAfter ?? undefined,
     }),
   );
   log.info("reboot record sent", {
@@ -116,6 +126,7 @@ export async function reportReboot(
     slowestToStop: blame?.stop[0] ? `${blame.stop[0].name} ${blame.stop[0].ms.toFixed(0)} ms` : undefined,
     pinnedOldRoot: pinnedRoot?.processes.length ? pinnedSummary(pinnedRoot) : undefined,
     containers: containers?.map((c) => `${(c.after ?? c.before)!.name}:${c.outcome}`).join(","),
+    network: network?.map((l) => `${l.name}:${l.outcome}`).join(","),
     clientGaps: clientGaps?.map((g) => `${g.name}:${g.longestGapMs.toFixed(0)}ms/${g.failedProbes}failed`).join(","),
   });
   if (pinnedRoot?.processes.length)

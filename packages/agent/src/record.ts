@@ -1,6 +1,7 @@
 import type {
   ClientGap,
   ContainerContinuity,
+  LinkContinuity,
   NodeState,
   PinnedRoot,
   RebootRecordEvent,
@@ -84,6 +85,7 @@ export function buildRebootRecord(
     pinnedRoot?: PinnedRoot | null;
     clientGaps?: ClientGap[];
     containers?: ContainerContinuity[];
+    network?: LinkContinuity[];
   } = {},
 ): RebootRecordEvent {
   const { blame = null } = measured;
@@ -117,6 +119,7 @@ export function buildRebootRecord(
     ...(measured.pinnedRoot === undefined ? {} : { pinnedRoot: measured.pinnedRoot }),
     ...(measured.clientGaps === undefined ? {} : { clientGaps: measured.clientGaps }),
     ...(measured.containers === undefined ? {} : { containers: measured.containers }),
+    ...(measured.network === undefined ? {} : { network: measured.network }),
     signalEventId: before.signal?.eventId ?? null,
   };
 }
@@ -186,7 +189,11 @@ export function snapshotOf(
   present: Present,
   nextroot: NodeState["nextroot"],
   signal: Snapshot["signal"] = null,
-  extras: { oldRootDevices?: readonly string[]; containers?: Snapshot["containers"] } = {},
+  extras: {
+    oldRootDevices?: readonly string[];
+    containers?: Snapshot["containers"];
+    network?: Snapshot["network"];
+  } = {},
 ): Snapshot {
   return {
     version: 1,
@@ -199,6 +206,7 @@ export function snapshotOf(
     rootDevice: present.rootDevice,
     oldRootDevices: [...(extras.oldRootDevices ?? [])],
     ...(extras.containers === undefined ? {} : { containers: extras.containers }),
+    ...(extras.network === undefined ? {} : { network: extras.network }),
     signal,
   };
 }

@@ -1,6 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { bootId, containerState, messageId, osRelease, shutdownType, unitState, usec } from "@softfleet/protocol";
+import {
+  bootId,
+  containerState,
+  messageId,
+  networkLink,
+  osRelease,
+  shutdownType,
+  unitState,
+  usec,
+} from "@softfleet/protocol";
 import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 import { errorText, log } from "./log";
@@ -25,6 +34,8 @@ export const snapshotSchema = z.object({
   oldRootDevices: z.array(z.string().max(32)).max(8).default([]),
   /** The Podman containers when last listed (absent: no Podman API on the node). */
   containers: z.array(containerState).max(200).optional(),
+  /** The links systemd-networkd manages, read when the shutdown signal arrived (absent: no networkd). */
+  network: z.array(networkLink).max(32).optional(),
   /** The shutdown signal that announced the reboot, on this boot's monotonic clock. */
   signal: z.object({ eventId: messageId, monotonicUsec: usec, type: shutdownType }).nullable(),
 });

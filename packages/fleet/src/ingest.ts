@@ -14,6 +14,7 @@ function stateColumns(state: NodeState) {
     pinnedRoot: state.pinnedRoot ?? Prisma.DbNull,
     containers: state.containers ?? Prisma.DbNull,
     portables: state.portables ?? Prisma.DbNull,
+    network: state.network ?? Prisma.DbNull,
     lastSeenAt: new Date(),
   };
 }
@@ -224,6 +225,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       pinnedRoot: record.pinnedRoot ?? Prisma.DbNull,
       clientGaps: record.clientGaps ?? Prisma.DbNull,
       containers: record.containers ?? Prisma.DbNull,
+      network: record.network ?? Prisma.DbNull,
     },
   });
 }

@@ -2,8 +2,9 @@
 import { parseArgs } from "node:util";
 import { LabError } from "./errors";
 import { buildImage } from "./image";
-import { runningNode } from "./inside";
+import { listNodes, runningNode } from "./inside";
 import { DEFAULT_CONTROL_URL } from "./layout";
+import { LAB_NETWORK, removeLabNetwork } from "./network";
 import { down, up } from "./nodes";
 import { nsenterInteractive } from "./nspawn";
 import { labPrerequisites } from "./prereq";
@@ -15,11 +16,12 @@ const USAGE = `usage: npm run lab -- <command>
   build [--force]                        build the node image once (cached in /var/cache/softfleet-lab,
                                          SOFTFLEET_LAB_CACHE); re-installs the agent when its bundle changed
   up --nodes N [--control-url URL] [--token TOKEN]
-                                         boot nodes sf-lab-1..N (control URL default ${DEFAULT_CONTROL_URL})
+                                         boot nodes sf-lab-1..N on the lab network ${LAB_NETWORK.cidr}
+                                         (bridge ${LAB_NETWORK.bridge}; control URL default ${DEFAULT_CONTROL_URL})
   stage --version V [--nodes a,b]        stage an image with IMAGE_VERSION=V at /run/nextroot in the nodes
   status [--json]                        each node: state, boot_id, soft-reboots, image, staged image, demo services
   exec NAME -- COMMAND...                run a command inside a node, e.g. exec sf-lab-1 -- systemctl soft-reboot
-  down                                   halt the lab's nodes and remove them
+  down                                   halt the lab's nodes and remove them (and the lab network)
   check                                  say whether this machine can run the lab`;
 
 async function main(argv: string[]): Promise<number> {
@@ -60,6 +62,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "down": {
       await down();
+      // The network goes with the last node (a test's nodes may still be on it otherwise).
+      if ((await listNodes()).length === 0 && (await removeLabNetwork())) {
+        console.error(`[lab down] removed the lab network (bridge ${LAB_NETWORK.bridge})`);
+      }
       return 0;
     }
     case "check": {

@@ -11,6 +11,7 @@ export {
 } from "./inside";
 export type { AgentFiles } from "./layers";
 export { DEMO_UNITS, IN_NODE } from "./layout";
+export { ensureLabNetwork, LAB_NETWORK, nodeAddress, nodeControlUrl, removeLabNetwork } from "./network";
 export { type DownOptions, down, type UpOptions, up } from "./nodes";
 export { ensureLabPki, labPki, type Pki } from "./pki";
 export { type LabPrerequisites, labPrerequisites } from "./prereq";

@@ -1,4 +1,5 @@
 import { LabError } from "./errors";
+import { nodeAddress } from "./network";
 import { findLeader, isOurNspawn, nsenter } from "./nspawn";
 import type { RunResult } from "./run";
 import { sleep } from "./run";
@@ -13,6 +14,8 @@ export interface LabNode {
   /** The node's systemd as seen from the host (the pid for nsenter -t); null when not running. */
   leaderPid: number | null;
   ports: NodeRecord["ports"];
+  /** Its address on the lab's private network (LAB_NETWORK), where the host reaches its services. */
+  address: string;
   /** The demo services as the host reaches them. */
   urls: { survivor: string; ordinary: string };
 }
@@ -20,15 +23,17 @@ export interface LabNode {
 export function describeNode(record: NodeRecord): LabNode {
   const running = isOurNspawn(record.nspawnPid, record.nspawnStartTime, record.name);
   const leaderPid = running && record.nspawnPid ? (findLeader(record.nspawnPid) ?? null) : null;
+  const address = nodeAddress(record.index);
   return {
     name: record.name,
     running: running && leaderPid !== null,
     nspawnPid: running ? record.nspawnPid : null,
     leaderPid,
     ports: record.ports,
+    address,
     urls: {
-      survivor: `http://127.0.0.1:${record.ports.survivor}/`,
-      ordinary: `http://127.0.0.1:${record.ports.ordinary}/`,
+      survivor: `http://${address}:${record.ports.survivor}/`,
+      ordinary: `http://${address}:${record.ports.ordinary}/`,
     },
   };
 }
@@ -65,14 +70,20 @@ export async function execIn(name: string, argv: string[], options: { timeoutMs?
  * that check the agent's report against systemd itself.
  */
 export async function managerProperties(name: string, properties: string[]): Promise<bigint[]> {
-  const result = await execIn(name, [
-    "busctl",
-    "get-property",
-    "org.freedesktop.systemd1",
-    "/org/freedesktop/systemd1",
-    "org.freedesktop.systemd1.Manager",
-    ...properties,
-  ]);
+  // During a soft-reboot the bus restarts: a call on the old one would wait out D-Bus's 25 s default.
+  const result = await execIn(
+    name,
+    [
+      "busctl",
+      "--timeout=2",
+      "get-property",
+      "org.freedesktop.systemd1",
+      "/org/freedesktop/systemd1",
+      "org.freedesktop.systemd1.Manager",
+      ...properties,
+    ],
+    { timeoutMs: 5_000 },
+  );
   if (result.exitCode !== 0) throw new LabError("node-failed", `${name}: busctl failed: ${result.stderr.trim()}`);
   return result.stdout
     .trim()

@@ -22,8 +22,15 @@ export interface AgentFiles {
 
 type SoftfleetManifest = NonNullable<Manifest["softfleet"]>;
 
-/** Sockets of the base's packages turned on: Podman's REST API, which the agent lists containers from. */
-const ENABLED_SOCKETS = ["podman.socket"];
+/**
+ * Units of the base's packages turned on: Podman's REST API, which the agent
+ * lists containers from, and systemd-networkd, which configures the node's
+ * link on the lab network (and which the agent reads links from).
+ */
+const ENABLED_SOCKETS = ["podman.socket", "systemd-networkd.socket"];
+const ENABLED_SYSTEM_UNITS = ["systemd-networkd.service"];
+/** D-Bus activation names a unit by its alias: systemctl enable makes the same link. */
+const ALIASES = { "dbus-org.freedesktop.network1.service": "systemd-networkd.service" };
 
 const ENABLED_UNITS = [
   AGENT_UNIT_NAME,
@@ -51,10 +58,8 @@ export async function ensureSoftfleetLayer(agent: AgentFiles): Promise<{ layer: 
     .map((file) => `${file.sha256}  ${file.path}`)
     .sort()
     .join("\n");
-  const hash = sha256(`softfleet-layer v1\n${listing}\n${ENABLED_UNITS.join(" ")} ${ENABLED_SOCKETS.join(" ")}`).slice(
-    0,
-    16,
-  );
+  const enabled = [...ENABLED_UNITS, ...ENABLED_SOCKETS, ...ENABLED_SYSTEM_UNITS, ...Object.keys(ALIASES)];
+  const hash = sha256(`softfleet-layer v1\n${listing}\n${enabled.join(" ")}`).slice(0, 16);
   const dir = cachePaths().softfleet(hash);
   const layer = { dir, hash, installedAt: new Date().toISOString(), files };
   if (existsSync(dir)) return { layer, created: false };
@@ -71,6 +76,10 @@ export async function ensureSoftfleetLayer(agent: AgentFiles): Promise<{ layer: 
   const wants = join(partial, "etc/systemd/system/multi-user.target.wants");
   await mkdir(wants, { recursive: true });
   for (const unit of ENABLED_UNITS) await symlink(`../${unit}`, join(wants, unit));
+  for (const unit of ENABLED_SYSTEM_UNITS) await symlink(`/usr/lib/systemd/system/${unit}`, join(wants, unit));
+  for (const [alias, unit] of Object.entries(ALIASES)) {
+    await symlink(`/usr/lib/systemd/system/${unit}`, join(partial, "etc/systemd/system", alias));
+  }
   const sockets = join(partial, "etc/systemd/system/sockets.target.wants");
   await mkdir(sockets, { recursive: true });
   for (const unit of ENABLED_SOCKETS) await symlink(`/usr/lib/systemd/system/${unit}`, join(sockets, unit));

@@ -99,9 +99,10 @@ export const DEMO_UNITS = {
 } as const;
 export const AGENT_UNIT_NAME = "softfleet-agent.service";
 
-export const DEFAULT_CONTROL_URL = "http://127.0.0.1:3001";
+/** Control as the nodes reach it: on the lab network's gateway, over TLS (`npm start -- --lab N` sets this up). */
+export const DEFAULT_CONTROL_URL = "https://10.213.0.1:3001";
 export const nodeName = (index: number) => `sf-lab-${index}`;
-/** Nodes share the host's network: each demo service gets a port of its own per node. */
+/** Each demo service's port on node N (distinct per node, so a port names its node in logs and probes too). */
 export const nodePorts = (index: number) => ({
   survivor: 18000 + index,
   ordinary: 19000 + index,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DEMO_UNITS, IN_NODE } from "./layout";
+import { LAB_NETWORK } from "./network";
 
 export interface NodeConfig {
   name: string;
@@ -10,6 +11,8 @@ export interface NodeConfig {
   /** The CA that signed control's certificate: installed in the node, and the agent trusts it. */
   caPem?: string;
   ports: { survivor: number; ordinary: number; fdstore: number; container: number; portable: number };
+  /** The node's address on the lab network (host0, configured by systemd-networkd). */
+  address: string;
   /** The portable service's image directory name under the cache's layers. */
   portableImageName: string;
   /** The softfleet layer's directory name under the cache's layers (the demo scripts live in it). */
@@ -72,6 +75,7 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
         ].join("\n"),
       ]),
     ),
+    [`etc/systemd/network/${LAB_NETWORK_FILE}`]: labNetworkFile(config.address),
     [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,
     "etc/systemd/system/systemd-logind.service.d/softfleet-lab-shared-root.conf": LOGIND_AFTER_SHARED_ROOT,
   };
@@ -81,6 +85,24 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     await writeFile(target, content, { mode: path.endsWith("agent.json") ? 0o600 : 0o644 });
   }
 }
+
+/**
+ * host0, the node's end of its veth on the lab's bridge: a static address that
+ * networkd keeps through a soft-reboot (KeepConfiguration=static: a restarted
+ * networkd adopts the address instead of dropping and re-adding it). Ahead of
+ * systemd's own 80-container-host0.network, which would ask for DHCP.
+ */
+export const LAB_NETWORK_FILE = "10-softfleet-lab.network";
+const labNetworkFile = (address: string) => `[Match]
+Name=host0
+
+[Network]
+Address=${address}/${LAB_NETWORK.prefixLength}
+KeepConfiguration=static
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+LLDP=no
+`;
 
 /**
  * PID 1 in a container leaves mount propagation to the container manager: nspawn

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, rmdirSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { basename } from "node:path";
 import { LabError } from "./errors";
 import { removeTree, unmountAll } from "./fsops";
 import { builtImage } from "./image";
 import { describeNode, execIn, type LabNode, waitUntilRunning } from "./inside";
 import { cachePaths, DEFAULT_CONTROL_URL, IN_NODE, nodeName, nodePaths, nodePorts } from "./layout";
+import { ensureLabNetwork, LAB_NETWORK, nodeAddress } from "./network";
 import { writeConfigLayer } from "./node-config";
 import { isOurNspawn, type NspawnBind, startNspawn, stopNspawn, waitForLeader } from "./nspawn";
 import { ensurePortableImage } from "./portable";
@@ -35,6 +35,7 @@ export async function up(options: UpOptions): Promise<LabNode[]> {
   checkUpOptions(count, firstIndex, controlUrl, token);
   const image = await builtImage();
   const p = progress("lab up");
+  await ensureLabNetwork();
   return withStateLock(async () => {
     // Under the lock: two `up` at once must not both make it.
     const portableImage = await ensurePortableImage(image.base.dir, image.base.builtAt);
@@ -62,10 +63,11 @@ export async function up(options: UpOptions): Promise<LabNode[]> {
           const failed = await execIn(name, ["systemctl", "list-units", "--failed", "--plain", "--no-legend"]);
           p.say(`${name}: warning: booted with failed units: ${failed.stdout.trim().replace(/\s*\n\s*/g, "; ")}`);
         }
-        await waitForDemoServices(name, record.ports);
+        const node = describeNode(record);
+        await waitForDemoServices(name, [node.urls.survivor, node.urls.ordinary]);
         p.say(
-          `${name}: ${systemState} (systemd pid ${record.leaderPid}; survivor http://127.0.0.1:${record.ports.survivor}/, ` +
-            `ordinary http://127.0.0.1:${record.ports.ordinary}/)`,
+          `${name}: ${systemState} at ${node.address} (systemd pid ${record.leaderPid}; survivor ${node.urls.survivor}, ` +
+            `ordinary ${node.urls.ordinary})`,
         );
         return name;
       }),
@@ -100,9 +102,6 @@ interface NodeSpec {
 async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSpec, p: Progress) {
   const paths = nodePaths(spec.name);
   const ports = nodePorts(spec.index);
-  for (const port of [ports.survivor, ports.ordinary, ports.fdstore, ports.container, ports.portable]) {
-    await assertPortFree(spec.name, port);
-  }
   const record: NodeRecord = {
     name: spec.name,
     index: spec.index,
@@ -137,6 +136,7 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     token: spec.token,
     caPem: spec.caFile ? await readFile(spec.caFile, "utf8") : undefined,
     ports,
+    address: nodeAddress(spec.index),
     softfleetLayerName: basename(spec.softfleetLayer),
     portableImageName: basename(spec.portableImage),
   });
@@ -156,7 +156,13 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     { host: paths.agentState, node: IN_NODE.agentState },
     { host: paths.containers, node: IN_NODE.containers },
   ];
-  const nspawn = startNspawn({ name: spec.name, root: paths.root, binds, consoleLog: paths.consoleLog });
+  const nspawn = startNspawn({
+    name: spec.name,
+    root: paths.root,
+    binds,
+    consoleLog: paths.consoleLog,
+    networkBridge: LAB_NETWORK.bridge,
+  });
   record.nspawnPid = nspawn.pid;
   record.nspawnStartTime = nspawn.startTime;
   await save();
@@ -234,36 +240,19 @@ function checkUpOptions(count: number, firstIndex: number, controlUrl: string, t
   }
 }
 
-/** The demo services listen on 127.0.0.1 of the shared network: a taken port would make one fail. */
-function assertPortFree(name: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", () =>
-      reject(
-        new LabError(
-          "busy",
-          `${name}: port ${port} on 127.0.0.1 is taken; the node's demo service needs it`,
-          `stop whatever listens there (see: ss -ltnp sport = :${port}), or use other node numbers`,
-        ),
-      ),
-    );
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
-  });
-}
-
 /** systemd calls a simple service active when it has started it; the demo is ready when it answers. */
-async function waitForDemoServices(name: string, ports: NodeRecord["ports"], timeoutMs = 15_000) {
+async function waitForDemoServices(name: string, urls: string[], timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
-  for (const port of [ports.survivor, ports.ordinary]) {
+  for (const url of urls) {
     for (;;) {
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1_000) });
+        const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
         if (response.ok) break;
       } catch {}
       if (Date.now() > deadline) {
         throw new LabError(
           "node-failed",
-          `${name}: its demo service on port ${port} did not answer within ${timeoutMs / 1000} s`,
+          `${name}: its demo service at ${url} did not answer within ${timeoutMs / 1000} s`,
           `look inside: npm run lab -- exec ${name} -- systemctl status 'softfleet-demo-*'`,
         );
       }

@@ -17,6 +17,8 @@ export interface NspawnSpec {
   root: string;
   binds: NspawnBind[];
   consoleLog: string;
+  /** A host bridge for the node's private network (its end is host0); without it the node shares the host's. */
+  networkBridge?: string;
 }
 
 export function nspawnArgs(spec: NspawnSpec): string[] {
@@ -30,6 +32,7 @@ export function nspawnArgs(spec: NspawnSpec): string[] {
     "-M",
     spec.name,
     ...spec.binds.map((bind) => `--bind${bind.readOnly ? "-ro" : ""}=${bind.host}:${bind.node}`),
+    ...(spec.networkBridge ? [`--network-bridge=${spec.networkBridge}`] : []),
   ];
 }
 

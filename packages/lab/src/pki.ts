@@ -4,13 +4,14 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { cacheDir } from "./layout";
+import { LAB_NETWORK } from "./network";
 
 const run = promisify(execFile);
 
 export interface Pki {
   /** The CA certificate agents trust (PEM file). */
   caFile: string;
-  /** Control's certificate and key (PEM files), for 127.0.0.1 and localhost. */
+  /** Control's certificate and key (PEM files), for 127.0.0.1, localhost and the lab network's gateway. */
   certFile: string;
   keyFile: string;
   /** SHA-256 of control's certificate, as openssl and Settings print it. */
@@ -18,9 +19,9 @@ export interface Pki {
 }
 
 /**
- * A private CA and a server certificate for control on loopback, made with
- * Debian's openssl (the lab's nodes share the host's network, so they reach
- * control at 127.0.0.1). Kept in `dir` and reused: keys are mode 600.
+ * A private CA and a server certificate for control on loopback and on the lab
+ * network's gateway (where the lab's nodes reach it), made with Debian's
+ * openssl. Kept in `dir` and reused: keys are mode 600.
  */
 export async function ensureLabPki(dir: string): Promise<Pki> {
   const caFile = join(dir, "ca.pem");
@@ -29,7 +30,11 @@ export async function ensureLabPki(dir: string): Promise<Pki> {
   const keyFile = join(dir, "control.key");
   const fingerprintOf = async () => new X509Certificate(await readFile(certFile)).fingerprint256;
   try {
-    return { caFile, certFile, keyFile, fingerprint: await fingerprintOf() };
+    const made = new X509Certificate(await readFile(certFile));
+    // One made before the lab had its own network lacks the gateway's address: it is made again.
+    if (made.subjectAltName?.includes(`IP Address:${LAB_NETWORK.gateway}`)) {
+      return { caFile, certFile, keyFile, fingerprint: made.fingerprint256 };
+    }
   } catch {
     // Not made yet.
   }
@@ -60,7 +65,10 @@ export async function ensureLabPki(dir: string): Promise<Pki> {
   const csr = join(dir, "control.csr");
   await openssl("req", ...ec, "-keyout", keyFile, "-out", csr, "-subj", "/CN=softfleet control (lab)");
   const ext = join(dir, "control.ext");
-  await writeFile(ext, "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  await writeFile(
+    ext,
+    `subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,IP:${LAB_NETWORK.gateway}\nextendedKeyUsage=serverAuth\n`,
+  );
   await openssl(
     "x509",
     "-req",

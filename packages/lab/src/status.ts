@@ -34,7 +34,7 @@ export interface NodeStatus {
 const STATUS_SCRIPT = `
 echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
 echo "system=$(systemctl is-system-running 2>/dev/null)"
-echo "soft_reboots=$(busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager SoftRebootsCount 2>/dev/null | cut -d' ' -f2)"
+echo "soft_reboots=$(busctl --timeout=2 get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager SoftRebootsCount 2>/dev/null | cut -d' ' -f2)"
 echo "image_version=$(. /etc/os-release; echo "\${IMAGE_VERSION:-}")"
 if mountpoint -q ${IN_NODE.nextroot}; then
   echo "nextroot=$(. ${IN_NODE.nextroot}/etc/os-release; echo "\${IMAGE_VERSION:-}")"

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { bootId, count32, messageId, shutdownType, unitName, usec } from "./common";
-import { containerState, osRelease, pinnedRoot } from "./state";
+import { containerState, networkLink, osRelease, pinnedRoot } from "./state";
 
 /** logind's PrepareForShutdown(WithMetadata) as the agent saw it. */
 export const shutdownSignalEvent = z.object({
@@ -61,6 +61,19 @@ export const containerContinuity = z.object({
 });
 export type ContainerContinuity = z.infer<typeof containerContinuity>;
 
+/**
+ * What became of one managed link: kept (the same addresses, and its carrier
+ * never dropped), changed (its addresses differ), went-down (it lost its
+ * carrier in between), gone (not managed after), new (not managed before).
+ */
+export const linkContinuity = z.object({
+  name: z.string().min(1).max(32),
+  outcome: z.enum(["kept", "changed", "went-down", "gone", "new"]),
+  before: networkLink.nullable(),
+  after: networkLink.nullable(),
+});
+export type LinkContinuity = z.infer<typeof linkContinuity>;
+
 /** How long one unit took to stop or to start, from its own timestamps. */
 export const unitTiming = z.object({ name: unitName, ms: z.number().min(0).max(86_400_000) });
 export type UnitTiming = z.infer<typeof unitTiming>;
@@ -113,6 +126,8 @@ export const rebootRecordEvent = z.object({
   pinnedRoot: pinnedRoot.nullable().optional(),
   /** Each Podman container before and after (absent: no Podman API on the node, or an older agent). */
   containers: z.array(containerContinuity).max(200).optional(),
+  /** Each managed network link before and after (absent: no networkd on the node, or an older agent). */
+  network: z.array(linkContinuity).max(32).optional(),
   /** Client-visible gaps per probed payload (absent: no prober on the node, or an older agent). */
   clientGaps: z.array(clientGap).max(32).optional(),
   /** The id of the shutdown-signal event that announced it, if any. */

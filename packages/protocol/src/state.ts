@@ -63,6 +63,25 @@ export const portableImage = z.object({
 });
 export type PortableImage = z.infer<typeof portableImage>;
 
+/**
+ * A network link systemd-networkd manages (org.freedesktop.network1 Describe),
+ * with its .network file's KeepConfiguration= and the kernel's count of
+ * carrier losses: what a soft-reboot may keep or drop.
+ */
+export const networkLink = z.object({
+  name: z.string().min(1).max(32),
+  /** networkd's OperationalState: routable, degraded, carrier, no-carrier, off, ... */
+  operState: z.string().max(32),
+  /** KeepConfiguration= of its .network file (no, static, dynamic-on-stop, dynamic, yes; older: dhcp...); null: not set. */
+  keepConfiguration: z.string().max(32).nullable(),
+  networkFile: z.string().max(512).nullable(),
+  /** Its global addresses with their prefix length, such as "10.213.1.1/16". */
+  addresses: z.array(z.string().max(64)).max(32),
+  /** /sys/class/net/NAME/carrier_down_count: how often the link lost its carrier (null: not readable). */
+  carrierDownCount: count32.nullable(),
+});
+export type NetworkLink = z.infer<typeof networkLink>;
+
 /** A process that still references the root file system of an earlier userspace cycle. */
 export const pinnedProcess = z.object({
   pid: count32,
@@ -129,6 +148,8 @@ export const nodeState = z.object({
   containers: z.array(containerState).max(200).optional(),
   /** The portable service images (absent: no portabled on the node, or an older agent). */
   portables: z.array(portableImage).max(64).optional(),
+  /** The links systemd-networkd manages (absent: no networkd on the node, or an older agent). */
+  network: z.array(networkLink).max(32).optional(),
   /** Old roots still pinned (rescanned while any is known); null: none to look for; absent: not reported. */
   pinnedRoot: pinnedRoot.nullable().optional(),
 });

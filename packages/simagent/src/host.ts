@@ -1,5 +1,5 @@
 import type { buildRebootRecord, UnitTimes } from "@softfleet/agent";
-import type { ClientGap, ContainerState, NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
+import type { ClientGap, ContainerState, NetworkLink, NodeState, PinnedRoot, UnitState } from "@softfleet/protocol";
 import { between, type Seed, seededHex, seededRandom, seededUuid } from "./random";
 import type { RebootTimings } from "./timings";
 
@@ -111,6 +111,7 @@ export class SimulatedHost {
       ...(this.pinnedRoot === undefined ? {} : { pinnedRoot: this.pinnedRoot }),
       containers: this.containers(),
       portables: [{ name: "softfleet-portable", type: "directory", state: "running-runtime" }],
+      network: this.network(),
     };
   }
 
@@ -130,6 +131,25 @@ export class SimulatedHost {
         pid: 100 + Math.floor(started() * 4_000_000),
         startedAt: Math.floor(Date.now() / 1000 / 86_400) * 86_400 - Math.floor(started() * 86_400 * 20),
         unit: "softfleet-demo-web.service",
+      },
+    ];
+  }
+
+  /**
+   * The link systemd-networkd manages, with KeepConfiguration=static: its
+   * address is the host's own (never a target: simulated hosts have no
+   * network), kept through soft-reboots; the kernel's carrier-loss count
+   * starts again with each full boot.
+   */
+  network(): NetworkLink[] {
+    return [
+      {
+        name: "eth0",
+        operState: "routable",
+        keepConfiguration: "static",
+        networkFile: "/etc/systemd/network/10-eth0.network",
+        addresses: [`10.${200 + (this.index >> 16)}.${(this.index >> 8) & 255}.${this.index & 255}/16`],
+        carrierDownCount: 0,
       },
     ];
   }
@@ -162,6 +182,7 @@ export class SimulatedHost {
       rootDevice: this.rootDevice(),
       oldRootDevices: this.pinnedRoot?.processes.length ? this.pinnedRoot.devices : [],
       containers: this.containers(),
+      network: this.network(),
       signal,
     };
   }

@@ -8,6 +8,7 @@ import {
   ensureCredential,
   GatewayConnection,
   handleShutdownNotice,
+  linkContinuity,
   recordEventId,
   runCommand,
   type Spool,
@@ -228,6 +229,7 @@ export class SimulatedNode {
         pinnedRoot: this.host.pinnedRoot,
         clientGaps: reboot.kind === "soft-reboot" ? this.host.clientGaps : undefined,
         containers: containerContinuity(before.containers ?? [], this.host.containers()),
+        network: linkContinuity(before.network ?? [], this.host.network()),
       });
       const eventId = connection.publish(record, recordEventId(present) ?? undefined);
       this.pending = null;

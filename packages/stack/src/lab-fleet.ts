@@ -1,10 +1,29 @@
 import { createPrismaClient } from "@softfleet/db";
 import { createEnrollmentToken } from "@softfleet/fleet";
 import type { LabNode } from "@softfleet/lab";
+import type { ControlTls } from "./processes";
 
 export interface LabFleet {
   nodes: LabNode[];
   stop(): Promise<void>;
+}
+
+/** What control needs so that the lab's nodes reach it: TLS with the lab's CA, and the lab network's gateway. */
+export interface LabControl {
+  controlTls: ControlTls;
+  controlExtraHosts: string[];
+}
+
+/**
+ * Makes the lab network (its bridge and gateway address) and the lab's PKI,
+ * and says how control must listen for the lab's nodes: on the gateway too,
+ * over TLS (off loopback, agents never talk plain HTTP).
+ */
+export async function labControl(): Promise<LabControl> {
+  const lab = await import("@softfleet/lab");
+  const network = await lab.ensureLabNetwork();
+  const tls = await lab.labPki();
+  return { controlTls: tls, controlExtraHosts: [network.gateway] };
 }
 
 /**
@@ -14,6 +33,7 @@ export interface LabFleet {
  */
 export async function startLabFleet(options: {
   databaseUrl: string;
+  /** Control as this machine reaches it (loopback); it must listen on the lab's gateway too (labControl()). */
   controlUrl: string;
   nodes: number;
   firstIndex?: number;
@@ -54,7 +74,7 @@ export async function startLabFleet(options: {
   const nodes = await lab.up({
     nodes: options.nodes,
     firstIndex: options.firstIndex,
-    controlUrl: options.controlUrl,
+    controlUrl: lab.nodeControlUrl(options.controlUrl),
     token,
     caFile: options.caFile,
   });

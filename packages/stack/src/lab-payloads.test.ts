@@ -1,7 +1,15 @@
 import { connect, type Socket } from "node:net";
 import { DEMO_UNITS, execIn, managerProperties, stage } from "@softfleet/lab";
-import type { ContainerContinuity, ContainerState, PinnedRoot, PortableImage } from "@softfleet/protocol";
+import type {
+  ContainerContinuity,
+  ContainerState,
+  LinkContinuity,
+  NetworkLink,
+  PinnedRoot,
+  PortableImage,
+} from "@softfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { probeHttp } from "./bench/prober";
 import { type LabFleet, labUnavailable } from "./lab-fleet";
 import { type TestDatabase, until } from "./testing";
 import { type LabTestbed, startLabTestbed } from "./testing/lab";
@@ -56,9 +64,9 @@ class LineClient {
     socket.on("error", () => {});
   }
 
-  static open(port: number): Promise<LineClient> {
+  static open(host: string, port: number): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, "127.0.0.1", () => resolve(new LineClient(socket)));
+      const socket = connect(port, host, () => resolve(new LineClient(socket)));
       socket.once("error", reject);
     });
   }
@@ -88,8 +96,8 @@ describe.skipIf(missing !== null && !required)(
     }, 120_000);
 
     it("keeps the fd-store service's listening socket, client connection and memfd through a soft-reboot", async () => {
-      const { name, ports } = fleet!.nodes[0]!;
-      const client = await until("the fd-store service to answer", () => LineClient.open(ports.fdstore!));
+      const { name, ports, address } = fleet!.nodes[0]!;
+      const client = await until("the fd-store service to answer", () => LineClient.open(address, ports.fdstore!));
       const first = await client.ask("before");
       // Its store now holds the listening socket, the memfd and this connection; the agent shows it live.
       await until("the agent to report the fd store", async () => {
@@ -139,6 +147,38 @@ describe.skipIf(missing !== null && !required)(
       const unit = units.find((u) => u.name === DEMO_UNITS.ordinary)!;
       const stoppedMs = Number(BigInt(unit.activeEnterUsec) - BigInt(unit.inactiveEnterUsec)) / 1000;
       expect(ordinary.longestGapMs).toBeGreaterThanOrEqual(stoppedMs);
+    }, 120_000);
+
+    it("keeps the node's networkd link and its address through a soft-reboot: the host reached a survivor all along", async () => {
+      const { name, ports, address } = fleet!.nodes[0]!;
+      const db = t!.db;
+      // The agent shows the link live, from networkd, with its .network file's KeepConfiguration=.
+      const live = await until("the agent to report the node's link", async () => {
+        const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+        return (node.network as NetworkLink[] | null)?.find((l) => l.name === "host0");
+      });
+      expect(live).toMatchObject({
+        keepConfiguration: "static",
+        addresses: [`${address}/16`],
+        operState: "routable",
+        networkFile: "/etc/systemd/network/10-softfleet-lab.network",
+      });
+      // From the host, over the node's veth, every 10 ms through the soft-reboot.
+      const probe = probeHttp("survivor over the lab network", address, ports.survivor);
+      let record: Awaited<ReturnType<typeof softReboot>>;
+      try {
+        record = await softReboot(name);
+      } finally {
+        probe.stop();
+      }
+      expect(probe.log.ok.length).toBeGreaterThan(50);
+      expect(probe.log.failed).toBe(0);
+      const links = record!.network as LinkContinuity[];
+      const host0 = links.find((l) => l.name === "host0");
+      expect(host0, JSON.stringify(links)).toMatchObject({ outcome: "kept" });
+      expect(host0!.before!.addresses).toEqual([`${address}/16`]);
+      expect(host0!.after!.addresses).toEqual([`${address}/16`]);
+      expect(host0!.after!.carrierDownCount).toBe(host0!.before!.carrierDownCount);
     }, 120_000);
 
     it("keeps the Podman container and the portable service running through a soft-reboot into a new image", async () => {

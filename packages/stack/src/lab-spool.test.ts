@@ -7,7 +7,7 @@ import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { execIn, IN_NODE, labPki, managerProperties, waitUntilRunning } from "@softfleet/lab";
 import { afterAll, describe, expect, it } from "vitest";
-import { type LabFleet, labUnavailable, startLabFleet } from "./lab-fleet";
+import { type LabFleet, labControl, labUnavailable, startLabFleet } from "./lab-fleet";
 import { type AppProcess, startControl, waitForHttp } from "./processes";
 import { type Stack, startStack } from "./stack";
 
@@ -49,10 +49,11 @@ describe.skipIf(missing !== null && !required)(
       if (missing) throw new Error(`the lab is required here but cannot run: ${missing}`);
       dataDir = await makeScratchDir("softfleet-lab-spool-");
       const controlPort = await freePort();
-      // The lab's agents talk to control over TLS, with the CA the lab made.
-      const tls = await labPki();
+      // The lab's agents talk to control over TLS (the CA the lab made), on the lab network's gateway.
+      const forLab = await labControl();
+      const tls = forLab.controlTls;
       stack = await startStack({
-        controlTls: tls,
+        ...forLab,
         root: repoRoot(),
         dataDir,
         pgPort: await freePort(),

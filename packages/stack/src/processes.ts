@@ -29,6 +29,8 @@ export interface AppOptions {
   output?: (name: string, line: string) => void;
   /** Control only: serve https with this certificate (the CA is what probes and agents trust). */
   tls?: ControlTls;
+  /** Control only: further addresses to listen on besides `host` (the lab network's gateway). */
+  extraHosts?: string[];
 }
 
 export interface ControlTls {
@@ -100,7 +102,7 @@ export function startControl(options: AppOptions): AppProcess {
       ...process.env,
       ...options.env,
       DATABASE_URL: options.databaseUrl,
-      CONTROL_HOST: options.host,
+      CONTROL_HOST: [options.host, ...(options.extraHosts ?? [])].join(","),
       CONTROL_PORT: String(options.port),
       ...(options.tls ? { CONTROL_TLS_CERT: options.tls.certFile, CONTROL_TLS_KEY: options.tls.keyFile } : {}),
     },

@@ -22,6 +22,8 @@ export interface StackOptions {
   log?: (source: string, line: string) => void;
   /** Control serves https with this certificate (the lab's tests: agents talk TLS). */
   controlTls?: ControlTls;
+  /** Further addresses control listens on (labControl(): the lab network's gateway). */
+  controlExtraHosts?: string[];
 }
 
 export interface Stack {
@@ -61,7 +63,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (prepared.warning) log("db", `WARNING: ${prepared.warning}`);
     step("starting the control plane and the web app");
     const common = { root: options.root, databaseUrl: database.url, host: options.host, env: options.env, output: log };
-    const control = startControl({ ...common, port: options.controlPort, tls: options.controlTls });
+    const control = startControl({
+      ...common,
+      port: options.controlPort,
+      tls: options.controlTls,
+      extraHosts: options.controlExtraHosts,
+    });
     apps.push(control);
     const web = startWeb({ ...common, port: options.webPort });
     apps.push(web);

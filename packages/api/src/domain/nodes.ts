@@ -5,6 +5,8 @@ import {
   type ContainerContinuity,
   clientGap,
   containerContinuity,
+  type LinkContinuity,
+  linkContinuity,
   type PinnedRoot,
   pinnedRoot,
   type UnitBlame,
@@ -46,6 +48,7 @@ export function presentRecord(record: RebootRecord): Omit<
   | "pinnedRoot"
   | "clientGaps"
   | "containers"
+  | "network"
 > & {
   /** Why it was slow; null when unknown (an older agent, or a stored value that is not one). */
   blame: UnitBlame | null;
@@ -55,6 +58,8 @@ export function presentRecord(record: RebootRecord): Omit<
   clientGaps: ClientGap[] | null;
   /** Each Podman container before and after; null when the node has no Podman API (or a stored value that is not one). */
   containers: ContainerContinuity[] | null;
+  /** Each networkd link before and after; null when the node has no networkd (or a stored value that is not one). */
+  network: LinkContinuity[] | null;
   timestamps: Record<
     "signalUsec" | "shutdownStartUsec" | "userspaceUsec" | "finishUsec" | "agentConnectedUsec",
     string | null
@@ -66,12 +71,14 @@ export function presentRecord(record: RebootRecord): Omit<
   const pinned = pinnedRoot.safeParse(rest.pinnedRoot);
   const gaps = z.array(clientGap).max(32).safeParse(rest.clientGaps);
   const containers = z.array(containerContinuity).max(200).safeParse(rest.containers);
+  const network = z.array(linkContinuity).max(32).safeParse(rest.network);
   return {
     ...rest,
     blame: blame.success ? blame.data : null,
     pinnedRoot: pinned.success ? pinned.data : null,
     clientGaps: gaps.success ? gaps.data : null,
     containers: containers.success ? containers.data : null,
+    network: network.success ? network.data : null,
     timestamps: {
       signalUsec: usec(signalUsec),
       shutdownStartUsec: usec(shutdownStartUsec),

@@ -17,7 +17,7 @@ import { percentile } from "./stats";
  * userspace's start to the scan's end, and the scan itself.
  */
 export async function benchLabPayloads(reboots = 6) {
-  const { stack, stop } = await startScratchStack("softfleet-bench-payloads-");
+  const { stack, caFile, stop } = await startScratchStack("softfleet-bench-payloads-", { lab: true });
   const db = createPrismaClient(stack.database.url);
   let fleet: Awaited<ReturnType<typeof startLabFleet>> | undefined;
   const probes: Probe[] = [];
@@ -25,11 +25,12 @@ export async function benchLabPayloads(reboots = 6) {
     fleet = await startLabFleet({
       databaseUrl: stack.database.url,
       controlUrl: stack.control.url,
+      caFile,
       nodes: 1,
       firstIndex: 35,
       label: "payload benchmark",
     });
-    const { name, ports } = fleet.nodes[0]!;
+    const { name, ports, address } = fleet.nodes[0]!;
     const node = await until(
       () => db.node.findFirst({ where: { hostname: name, status: "online" } }),
       "the node online",
@@ -40,11 +41,11 @@ export async function benchLabPayloads(reboots = 6) {
       return (row.units as Array<{ name: string }>).some((u) => u.name === DEMO_UNITS.badSurvivor);
     }, "the agent to watch the bad survivor");
 
-    const survivor = probeHttp("survivor (SurviveFinalKillSignal, own root)", ports.survivor);
-    const container = probeHttp("Podman container (quadlet, SurviveFinalKillSignal)", ports.container!);
-    const portable = probeHttp("portable service (portablectl attach)", ports.portable!);
-    const ordinary = probeHttp("ordinary service", ports.ordinary);
-    const fdstore = await probeKeptConnection("fd-store service (one kept connection)", ports.fdstore!);
+    const survivor = probeHttp("survivor (SurviveFinalKillSignal, own root)", address, ports.survivor);
+    const container = probeHttp("Podman container (quadlet, SurviveFinalKillSignal)", address, ports.container!);
+    const portable = probeHttp("portable service (portablectl attach)", address, ports.portable!);
+    const ordinary = probeHttp("ordinary service", address, ports.ordinary);
+    const fdstore = await probeKeptConnection("fd-store service (one kept connection)", address, ports.fdstore!);
     probes.push(survivor, container, portable, ordinary, fdstore);
     await new Promise((r) => setTimeout(r, 500));
 

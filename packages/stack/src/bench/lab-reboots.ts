@@ -21,7 +21,7 @@ const ADMIN = { username: "bench", password: "bench password 123", displayName: 
  * - the agent's memory (VmRSS) once idle.
  */
 export async function benchLabReboots(reboots = 20, nodeCount = 2) {
-  const { stack, stop } = await startScratchStack("softfleet-bench-lab-");
+  const { stack, caFile, stop } = await startScratchStack("softfleet-bench-lab-", { lab: true });
   const db = createPrismaClient(stack.database.url);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
   let fleet: Awaited<ReturnType<typeof startLabFleet>> | undefined;
@@ -30,6 +30,7 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
     fleet = await startLabFleet({
       databaseUrl: stack.database.url,
       controlUrl: stack.control.url,
+      caFile,
       nodes: nodeCount,
       firstIndex: 31,
       label: "benchmark",

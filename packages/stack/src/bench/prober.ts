@@ -5,8 +5,8 @@ import { connect, type Socket } from "node:net";
  * A client's view of a payload during soft-reboots: one probe every 10 ms
  * (never two in flight on one endpoint), each a success or a failure, on the
  * host's clock. The longest gap is the longest time between two successes:
- * what a client of the payload waited at worst. Loopback only: the lab's
- * nodes share the host's network, each demo on a port of its own.
+ * what a client of the payload waited at worst. Targets are lab nodes only:
+ * their addresses on the lab's own network (network.ts in @softfleet/lab).
  */
 export interface ProbeLog {
   /** ms since the epoch of each probe that got an answer, in order. */
@@ -49,8 +49,8 @@ function loop(name: string, once: () => Promise<boolean>): Probe {
   };
 }
 
-/** GET http://127.0.0.1:port/ on a new connection each time (as a new client would); settles once, by a deadline too. */
-export function probeHttp(name: string, port: number): Probe {
+/** GET http://host:port/ on a new connection each time (as a new client would); settles once, by a deadline too. */
+export function probeHttp(name: string, host: string, port: number): Probe {
   return loop(
     name,
     () =>
@@ -64,7 +64,7 @@ export function probeHttp(name: string, port: number): Probe {
           req.destroy();
         };
         const deadline = setTimeout(() => finish(false), TIMEOUT_MS);
-        const req = request({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+        const req = request({ host, port, path: "/", agent: false }, (res) => {
           res.resume();
           res.on("end", () => finish(res.statusCode === 200));
           res.on("close", () => finish(false));
@@ -81,9 +81,13 @@ export function probeHttp(name: string, port: number): Probe {
  * protocol): it fails only if the connection is lost; a line sent while the
  * service restarts waits in the socket and is answered late, which is the gap.
  */
-export async function probeKeptConnection(name: string, port: number): Promise<Probe & { closed: () => boolean }> {
+export async function probeKeptConnection(
+  name: string,
+  host: string,
+  port: number,
+): Promise<Probe & { closed: () => boolean }> {
   const socket: Socket = await new Promise((resolve, reject) => {
-    const s = connect(port, "127.0.0.1", () => resolve(s));
+    const s = connect(port, host, () => resolve(s));
     s.once("error", reject);
   });
   let closed = false;

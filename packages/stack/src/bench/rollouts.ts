@@ -12,9 +12,10 @@ const STEP_LINE =
   /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\).*load ([\d.]+) ms, decide ([\d.]+) ms, write ([\d.]+) ms/;
 
 /** A stack whose control process logs each engine step with its duration. */
-async function benchStack(prefix: string) {
+async function benchStack(prefix: string, options: { lab?: boolean } = {}) {
   const steps: Array<{ ms: number; kinds: string[]; loadMs: number; decideMs: number; writeMs: number }> = [];
   const scratch = await startScratchStack(prefix, {
+    lab: options.lab,
     env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
     log: (source, line) => {
       const match = source === "control" ? STEP_LINE.exec(line) : null;
@@ -36,6 +37,7 @@ async function benchStack(prefix: string) {
   });
   return {
     stack,
+    caFile: scratch.caFile,
     db,
     steps,
     user: { id: user.id, name: user.username },
@@ -189,12 +191,13 @@ function simulatorBin(): string {
  * connected again, from its reboot record) plus the plan's settle delays.
  */
 export async function benchRolloutLab(nodeCount = 4) {
-  const bench = await benchStack("softfleet-bench-rollout-lab-");
+  const bench = await benchStack("softfleet-bench-rollout-lab-", { lab: true });
   let lab: Awaited<ReturnType<typeof startLabFleet>> | undefined;
   try {
     lab = await startLabFleet({
       databaseUrl: bench.stack.database.url,
       controlUrl: bench.stack.control.url,
+      caFile: bench.caFile,
       nodes: nodeCount,
       firstIndex: 35,
       label: "benchmark",

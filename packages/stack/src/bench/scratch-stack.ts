@@ -1,14 +1,21 @@
 import { rm } from "node:fs/promises";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
+import { labControl } from "../lab-fleet";
 import { type StackOptions, startStack } from "../stack";
 
 /**
  * The whole product for a benchmark: an embedded database in a scratch folder
  * and the apps on free loopback ports. `stop` stops it and removes the folder.
  */
-export async function startScratchStack(prefix: string, options: Pick<StackOptions, "env" | "log"> = {}) {
+export async function startScratchStack(
+  prefix: string,
+  options: Pick<StackOptions, "env" | "log"> & { lab?: boolean } = {},
+) {
+  const { lab, ...rest } = options;
   const dataDir = await makeScratchDir(prefix);
+  // For lab nodes: control on the lab network too, over TLS.
+  const forLab = lab ? await labControl() : undefined;
   const stack = await startStack({
     root: repoRoot(),
     dataDir,
@@ -17,10 +24,13 @@ export async function startScratchStack(prefix: string, options: Pick<StackOptio
     webPort: await freePort(),
     controlPort: await freePort(),
     ephemeral: true,
-    ...options,
+    ...forLab,
+    ...rest,
   });
   return {
     stack,
+    /** With `lab`: the CA the lab's agents trust. */
+    caFile: forLab?.controlTls.caFile,
     async stop() {
       await stack.stop();
       await rm(dataDir, { recursive: true, force: true });

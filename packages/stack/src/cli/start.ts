@@ -4,7 +4,7 @@ import { repoRoot } from "@softfleet/db/paths";
 import type { SimulatedFleet } from "@softfleet/simagent";
 import { demoLoginLine, ensureDemoAdmin } from "../demo";
 import { loadStackEnv, StackEnvError } from "../env";
-import { type LabFleet, labUnavailable, startLabFleet } from "../lab-fleet";
+import { type LabFleet, labControl, labUnavailable, startLabFleet } from "../lab-fleet";
 import { stepper } from "../progress";
 import { DEMO_GROUP, startDemoFleet } from "../sim-fleet";
 import { defaultDataDir, startStack } from "../stack";
@@ -36,7 +36,15 @@ async function main() {
   const progress = stepper(4 + (labNodes > 0 ? 1 : 0) + (simNodes > 0 ? 1 : 0));
   const quiet = new Set(["postgres"]);
   const abort = new AbortController();
+  // Lab nodes reach control on the lab network's gateway, over TLS with the lab's CA.
+  if (labNodes > 0 && process.env.CONTROL_TLS_CERT) {
+    throw new StackEnvError(
+      "--lab serves control with the lab's own certificate (for the lab network's address): unset CONTROL_TLS_CERT and CONTROL_TLS_KEY, or boot nodes yourself with `npm run lab -- up --control-url`",
+    );
+  }
+  const forLab = labNodes > 0 ? await labControl() : undefined;
   const starting = startStack({
+    ...forLab,
     signal: abort.signal,
     root,
     dataDir,
@@ -92,7 +100,12 @@ async function main() {
   if (labNodes > 0) {
     progress.step(`booting ${labNodes} real systemd node${labNodes > 1 ? "s" : ""} (Debian trixie in systemd-nspawn)`);
     try {
-      labStarting = startLabFleet({ databaseUrl: stack.database.url, controlUrl: stack.control.url, nodes: labNodes });
+      labStarting = startLabFleet({
+        databaseUrl: stack.database.url,
+        controlUrl: stack.control.url,
+        caFile: forLab?.controlTls.caFile,
+        nodes: labNodes,
+      });
       lab = await labStarting;
     } catch (error) {
       console.error(`[softfleet] the lab could not start: ${(error as Error).message}`);
@@ -106,7 +119,7 @@ async function main() {
     `  softfleet is running: ${stack.web.url}`,
     `  control plane:        ${stack.control.url}/healthz`,
     stack.control.url.startsWith("https:")
-      ? "  agents:               TLS (control's certificate from CONTROL_TLS_CERT)"
+      ? `  agents:               TLS (${forLab ? `the lab's certificate; lab nodes reach control at ${forLab.controlExtraHosts.join(", ")}` : "control's certificate from CONTROL_TLS_CERT"})`
       : "  agents:               plain HTTP, on loopback only (for other hosts set CONTROL_TLS_CERT and CONTROL_TLS_KEY: see SECURITY.md)",
     `  database:             ${stack.database.embedded ? `embedded PostgreSQL, files in ${stack.database.dataDir}` : redact(stack.database.url)}`,
   ];

@@ -18,7 +18,7 @@ export interface TestControl {
 /** A real control process (gateway and rollout engine) on the test database, on a free port. */
 export async function startTestControl(
   t: TestDatabase,
-  options: { env?: NodeJS.ProcessEnv; port?: number; tls?: ControlTls } = {},
+  options: { env?: NodeJS.ProcessEnv; port?: number; tls?: ControlTls; extraHosts?: string[] } = {},
 ): Promise<TestControl> {
   const output: string[] = [];
   const control = startControl({
@@ -28,6 +28,7 @@ export async function startTestControl(
     port: options.port ?? (await freePort()),
     env: options.env,
     tls: options.tls,
+    extraHosts: options.extraHosts,
     output: (_name, line) => output.push(line),
   });
   try {

@@ -1,5 +1,4 @@
-import { labPki } from "@softfleet/lab";
-import { type LabFleet, startLabFleet } from "../lab-fleet";
+import { type LabFleet, labControl, startLabFleet } from "../lab-fleet";
 import { startTestControl, type TestControl } from "./control";
 import { createTestDatabase, type TestDatabase } from "./database";
 
@@ -12,7 +11,7 @@ export interface LabTestbed {
 
 /**
  * For lab suites: a test database, a control process over TLS (the lab's CA)
- * and real nodes whose agents enroll against it. What started is stopped
+ * on loopback and the lab network, and real nodes whose agents enroll against it. What started is stopped
  * again when a later step fails.
  */
 export async function startLabTestbed(options: {
@@ -23,9 +22,14 @@ export async function startLabTestbed(options: {
   const t = await createTestDatabase();
   let control: TestControl | undefined;
   try {
-    const tls = await labPki();
-    control = await startTestControl(t, { tls });
-    const fleet = await startLabFleet({ databaseUrl: t.url, controlUrl: control.url, caFile: tls.caFile, ...options });
+    const { controlTls, controlExtraHosts } = await labControl();
+    control = await startTestControl(t, { tls: controlTls, extraHosts: controlExtraHosts });
+    const fleet = await startLabFleet({
+      databaseUrl: t.url,
+      controlUrl: control.url,
+      caFile: controlTls.caFile,
+      ...options,
+    });
     const started = control;
     return {
       t,

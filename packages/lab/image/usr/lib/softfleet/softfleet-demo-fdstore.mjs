@@ -120,9 +120,10 @@ if (listenFd !== undefined) {
     console.log(`${service}: serving again on the stored socket (${restored.join(", ")})`),
   );
 } else {
-  server.listen(port, "127.0.0.1", () => {
+  // The node's own network: loopback and its lab address.
+  server.listen(port, "0.0.0.0", () => {
     store(server._handle.fd, "listen");
-    console.log(`${service}: listening on 127.0.0.1:${port}, socket stored`);
+    console.log(`${service}: listening on port ${port}, socket stored`);
   });
 }
 // Stopped (a soft-reboot, a restart): exit without closing a socket, so no client sees a FIN; the

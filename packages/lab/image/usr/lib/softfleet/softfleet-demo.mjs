@@ -19,5 +19,6 @@ const server = createServer((request, response) => {
   const body = { service, pid: process.pid, invocationId: process.env.INVOCATION_ID ?? null, since };
   response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
 });
-server.listen(port, "127.0.0.1", () => console.log(`${service}: answering on http://127.0.0.1:${port}/`));
+// The node's own network: loopback (the prober) and its lab address (the host's probes).
+server.listen(port, "0.0.0.0", () => console.log(`${service}: answering on port ${port}`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -14,6 +14,7 @@ import { NodeAdminActions } from "./node-admin-actions";
 import { NodeContainers, NodePortables } from "./node-containers";
 import { NodeCycles } from "./node-cycles";
 import { NodeIdentity } from "./node-identity";
+import { NodeNetwork } from "./node-network";
 import { NodeServices } from "./node-services";
 import { PinnedRootWarning } from "./pinned-root";
 import { RebootRecords } from "./reboot-records";
@@ -105,6 +106,7 @@ export function NodeDetail({
           <NodeServices units={data.units} />
           <NodeContainers value={data.containers} />
           <NodePortables value={data.portables} />
+          <NodeNetwork value={data.network} />
         </div>
         <SurvivalHelp />
       </Section>

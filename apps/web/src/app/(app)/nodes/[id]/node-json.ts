@@ -260,3 +260,32 @@ export function portablesOf(value: Json): PortableView[] | null {
     return name && type !== null && state !== null ? [{ name, type, state }] : [];
   });
 }
+
+export interface NetworkLinkView {
+  name: string;
+  operState: string;
+  keepConfiguration: string | null;
+  networkFile: string | null;
+  addresses: string[];
+  carrierDownCount: number | null;
+}
+
+function networkLinkOf(value: Json): NetworkLinkView | null {
+  if (!isObject(value)) return null;
+  const name = str(value.name);
+  if (!name) return null;
+  return {
+    name,
+    operState: str(value.operState) ?? "unknown",
+    keepConfiguration: str(value.keepConfiguration),
+    networkFile: str(value.networkFile),
+    addresses: Array.isArray(value.addresses) ? value.addresses.flatMap((a) => str(a) ?? []) : [],
+    carrierDownCount: num(value.carrierDownCount),
+  };
+}
+
+/** A node's `network`: the links systemd-networkd manages; null when the node has no networkd. */
+export function networkOf(value: Json): NetworkLinkView[] | null {
+  if (!Array.isArray(value)) return null;
+  return value.flatMap((l) => networkLinkOf(l) ?? []);
+}

@@ -10,6 +10,7 @@ import { LocalTime } from "~/components/time";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { RecordContainers } from "./node-containers";
+import { RecordNetwork } from "./node-network";
 import { PinnedRootWarning } from "./pinned-root";
 import { RecordBlame } from "./record-blame";
 import { RecordClientGaps } from "./record-client-gaps";
@@ -110,6 +111,7 @@ function RecordCard({ record }: { record: RebootRecord }) {
         containers={record.containers}
         label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`}
       />
+      <RecordNetwork links={record.network} label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`} />
       <RecordClientGaps
         gaps={record.clientGaps}
         label={`${record.kind} recorded ${record.recordedAt.toLocaleString()}`}

@@ -35,6 +35,12 @@ Before=reboot.target kexec.target poweroff.target halt.target rescue.target emer
           keep their connections.
         </p>
         <p>
+          The network stays up through a soft-reboot: the kernel keeps the links. Set{" "}
+          <code className="font-mono">KeepConfiguration=static</code> (or <code className="font-mono">yes</code> for
+          DHCP leases too) in the link&apos;s <code className="font-mono">.network</code> file so that systemd-networkd,
+          restarting with the rest of userspace, adopts its addresses instead of dropping and adding them again.
+        </p>
+        <p>
           See{" "}
           <a className={linkClass} href={man("systemd-soft-reboot.service")}>
             systemd-soft-reboot.service(8)
@@ -48,6 +54,10 @@ Before=reboot.target kexec.target poweroff.target halt.target rescue.target emer
             systemd.service(5)
           </a>{" "}
           (FileDescriptorStoreMax=),{" "}
+          <a className={linkClass} href={man("systemd.network")}>
+            systemd.network(5)
+          </a>{" "}
+          (KeepConfiguration=),{" "}
           <a className={linkClass} href={man("portablectl")}>
             portablectl(1)
           </a>{" "}
