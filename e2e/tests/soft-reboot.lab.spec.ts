@@ -51,6 +51,10 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
       "localhost/softfleet-demo-web:1",
       { timeout: 30_000 },
     );
+    // The node's link on the lab network, from networkd, with what a soft-reboot keeps of it.
+    const link = payloads.getByRole("table", { name: "Network links" }).getByRole("row").filter({ hasText: "host0" });
+    await expect(link).toContainText(`${node!.address}/16`, { timeout: 30_000 });
+    await expect(link).toContainText("static: static addresses kept");
     const bad = "softfleet-demo-bad-survivor.service";
     expect((await execIn(node!.name, ["systemctl", "enable", "--now", bad])).exitCode).toBe(0);
     await expect(payloads.getByRole("row").filter({ hasText: bad })).toContainText("survives soft-reboots", {
@@ -145,6 +149,13 @@ test("a soft-reboot clicked in the browser is watched live and measured exactly"
     )[0]!;
     expect(container.outcome).toBe("kept-running");
     expect(container.after.pid).toBe(container.before.pid);
+
+    // The link kept its address through it: the same before and after, and it never went down.
+    const network = records.getByRole("table", { name: /Network in the soft-reboot/ }).first();
+    await expect(network.getByRole("row").filter({ hasText: "host0" })).toContainText("kept its addresses");
+    await expect(network.getByRole("row").filter({ hasText: "host0" })).toContainText(
+      `${node!.address}/16 → ${node!.address}/16`,
+    );
 
     // What clients saw, probed every 10 ms on the node: the survivor never missed a probe, the ordinary one did.
     const gaps = record.clientGaps as Array<{ name: string; failedProbes: number }>;
