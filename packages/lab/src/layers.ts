@@ -5,7 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { withImageVersion } from "./base";
 import { LabError } from "./errors";
 import { removeTree } from "./fsops";
-import { AGENT_UNIT_NAME, cachePaths, DEMO_UNITS, IMAGE_TEMPLATE_DIR } from "./layout";
+import { AGENT_UNIT_NAME, cachePaths, DEMO_UNITS, IMAGE_TEMPLATE_DIR, PROBER_SCRIPT, PROBER_UNIT } from "./layout";
 import type { InstalledFile, Manifest } from "./manifest";
 
 /**
@@ -46,6 +46,9 @@ async function softfleetFiles(agent: AgentFiles): Promise<InstalledFile[]> {
   const sources = [
     { path: "usr/lib/softfleet/softfleet-agent.mjs", source: agent.bundle },
     { path: `etc/systemd/system/${AGENT_UNIT_NAME}`, source: agent.unit },
+    // The prober ships with the agent; the node's config layer runs it from a root of its own.
+    { path: "usr/lib/softfleet/softfleet-prober.mjs", source: PROBER_SCRIPT },
+    { path: `etc/systemd/system/${DEMO_UNITS.prober}`, source: PROBER_UNIT },
     ...(await listFiles(IMAGE_TEMPLATE_DIR)).map((source) => ({ path: relative(IMAGE_TEMPLATE_DIR, source), source })),
   ];
   return Promise.all(sources.map(async (file) => ({ ...file, sha256: sha256(await readFile(file.source)) })));

@@ -9,6 +9,9 @@ export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const IMAGE_TEMPLATE_DIR = fileURLToPath(new URL("../image", import.meta.url));
 export const AGENT_BUNDLE = join(REPO_ROOT, "packages/agent/dist/softfleet-agent.mjs");
 export const AGENT_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-agent.service");
+/** The client-visible downtime prober, shipped with the agent: its script and its unit. */
+export const PROBER_SCRIPT = join(REPO_ROOT, "packages/agent/prober/softfleet-prober.mjs");
+export const PROBER_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-prober.service");
 
 export const LAB_STATE_DIR = "/var/lib/softfleet-lab";
 export const STATE_FILE = join(LAB_STATE_DIR, "state.json");

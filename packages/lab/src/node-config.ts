@@ -54,6 +54,9 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       `SOFTFLEET_DEMO_CONTAINER_PORT=${config.ports.container}`,
       `SOFTFLEET_DEMO_PORTABLE_PORT=${config.ports.portable}`,
       `SOFTFLEET_PORTABLE_IMAGE=${IN_NODE.layers}/${config.portableImageName}`,
+      "",
+    ].join("\n"),
+    "etc/softfleet/prober.env": [
       // What the prober probes every 10 ms: each demo as its clients reach it.
       `SOFTFLEET_PROBE_TARGETS="${[
         `survivor=http://127.0.0.1:${config.ports.survivor}/`,
@@ -65,16 +68,20 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
       "",
     ].join("\n"),
     // The survivors run from their own root: their scripts come from the softfleet layer, through /run/host.
-    ...Object.fromEntries(
-      [DEMO_UNITS.survivor, DEMO_UNITS.prober].map((unit) => [
-        `etc/systemd/system/${unit}.d/50-softfleet-layer.conf`,
-        [
-          "[Service]",
-          `BindReadOnlyPaths=${IN_NODE.layers}/${config.softfleetLayerName}/usr/lib/softfleet:/srv`,
-          "",
-        ].join("\n"),
-      ]),
-    ),
+    [`etc/systemd/system/${DEMO_UNITS.survivor}.d/50-softfleet-layer.conf`]: [
+      "[Service]",
+      `BindReadOnlyPaths=${IN_NODE.layers}/${config.softfleetLayerName}/usr/lib/softfleet:/srv`,
+      "",
+    ].join("\n"),
+    // The prober as its unit's comment says to run it: from a root of its own (the lab's Debian base).
+    [`etc/systemd/system/${DEMO_UNITS.prober}.d/50-own-root.conf`]: [
+      "[Service]",
+      `RootDirectory=${IN_NODE.layers}/base`,
+      `BindReadOnlyPaths=${IN_NODE.layers}/${config.softfleetLayerName}/usr/lib/softfleet:/srv`,
+      "ExecStart=",
+      "ExecStart=/usr/bin/node /srv/softfleet-prober.mjs /run/softfleet-prober/gaps.json $SOFTFLEET_PROBE_TARGETS",
+      "",
+    ].join("\n"),
     [`etc/systemd/network/${LAB_NETWORK_FILE}`]: labNetworkFile(config.address),
     [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,
     "etc/systemd/system/systemd-logind.service.d/softfleet-lab-shared-root.conf": LOGIND_AFTER_SHARED_ROOT,
