@@ -99,6 +99,8 @@ export const DEMO_UNITS = {
   prober: "softfleet-prober.service",
   /** A survivor run from the host root, so it pins the old root (not enabled: tests turn it on). */
   badSurvivor: "softfleet-demo-bad-survivor.service",
+  /** A survivor whose D-Bus connection breaks in a soft-reboot, so it restarts (not enabled: tests turn it on). */
+  busSurvivor: "softfleet-demo-bus-survivor.service",
 } as const;
 export const AGENT_UNIT_NAME = "softfleet-agent.service";
 

@@ -300,6 +300,43 @@ describe.skipIf(missing !== null && !required)(
       }
     }, 180_000);
 
+    it("shows a survivor whose D-Bus connection broke in the soft-reboot as survival failed: restarted", async () => {
+      const name = fleet!.nodes[0]!.name;
+      const db = t!.db;
+      const unit = DEMO_UNITS.busSurvivor;
+      try {
+        const enabled = await execIn(name, ["systemctl", "enable", "--now", unit]);
+        expect(enabled, enabled.stderr).toMatchObject({ exitCode: 0 });
+        await until("the agent to watch the bus survivor", async () => {
+          const row = await db.node.findFirstOrThrow({ where: { hostname: name } });
+          const units = row.units as Array<{ name: string; survives?: boolean; activeState: string }>;
+          return units.some((u) => u.name === unit && u.survives && u.activeState === "active");
+        });
+        const pidBefore = (await execIn(name, ["systemctl", "show", "-P", "MainPID", unit])).stdout.trim();
+        const record = await softReboot(name);
+        const units = record!.units as Array<{
+          name: string;
+          outcome: string;
+          survives?: boolean;
+          mainPidBefore?: number;
+          mainPidAfter?: number;
+        }>;
+        const entry = units.find((u) => u.name === unit);
+        // Configured to survive, and it was not stopped on the way down: its bus connection broke, busctl
+        // exited and systemd started it again, a new process in a new invocation.
+        expect(entry, JSON.stringify(units.map((u) => [u.name, u.outcome]))).toMatchObject({
+          survives: true,
+          outcome: "restarted",
+        });
+        expect(String(entry!.mainPidBefore)).toBe(pidBefore);
+        expect(entry!.mainPidAfter).not.toBe(entry!.mainPidBefore);
+        // The good survivor, in the same soft-reboot, kept running.
+        expect(units.find((u) => u.name === DEMO_UNITS.survivor)?.outcome).toBe("survived");
+      } finally {
+        await execIn(name, ["systemctl", "disable", "--now", unit]);
+      }
+    }, 120_000);
+
     it("names the unit slowest to stop in the soft-reboot's record, from its own timestamps", async () => {
       const name = fleet!.nodes[0]!.name;
       try {

@@ -101,6 +101,7 @@ describe.skipIf(missing !== null && !required)(
           host: "127.0.0.1",
           port: controlPort,
           tls,
+          extraHosts: forLab.controlExtraHosts,
         };
         stack.control = startControl(common);
         await waitForHttp(stack.control, "/healthz");
