@@ -216,7 +216,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish: (event) => connection.publish(event),
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         saveBefore,
-        refreshBefore,
+        // Tracked from its start: a SIGTERM right after the release still waits for the fresh units.
+        refreshBefore: (signal) => {
+          const refresh = refreshBefore(signal);
+          refreshing = refresh.catch(() => {});
+          return refresh;
+        },
         releaseInhibitor: () => inhibitor.drop(),
         retakeInhibitor: () => inhibitor.take(),
         bootId: identity.bootId,
@@ -224,7 +229,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ackTimeoutMs: config.ackTimeoutMs,
       }).then(
         (report) => {
-          refreshing = report.refreshed;
           options.onShutdownHandled?.(report);
         },
         (error) => log.error("shutdown handling failed", { error: errorText(error) }),

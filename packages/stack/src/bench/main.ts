@@ -10,12 +10,23 @@ import { benchReports } from "./reports";
 import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
 import { benchStartup } from "./startup";
 
+function labReboots(): number {
+  const value = Number(process.env.SOFTFLEET_BENCH_LAB_REBOOTS ?? 100);
+  if (!Number.isInteger(value) || value < 2 || value > 1000) {
+    throw new Error(
+      `SOFTFLEET_BENCH_LAB_REBOOTS must be a whole number from 2 to 1000, got "${process.env.SOFTFLEET_BENCH_LAB_REBOOTS}"`,
+    );
+  }
+  return value;
+}
+
 /** Each benchmark by name; `npm run bench -- lab` runs only the named ones. */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   startup: benchStartup,
   lab: async () => {
     const missing = await labUnavailable();
-    if (!missing) return [await benchLabReboots(), await benchLabPayloads()];
+    // p99 needs 100 samples at least: 100 soft-reboots per phase by default (SOFTFLEET_BENCH_LAB_REBOOTS).
+    if (!missing) return [await benchLabReboots(labReboots()), await benchLabPayloads()];
     console.error(`lab benchmarks skipped: ${missing}`);
     return { name: "lab benchmarks", skipped: missing };
   },
