@@ -100,7 +100,7 @@ describe("shutdown signal", () => {
     node.announce(true, "soft-reboot");
     const [report] = await until(() => node.reports.length === 1 && node.reports, 5000, "the report");
     await report!.refreshed;
-    const [[id, event]] = node.events("shutdown-signal") as [[string, { shutdownType: string }]];
+    const [[id, event]] = node.events("shutdown-signal") as unknown as [[string, { shutdownType: string }]];
     expect(event.shutdownType).toBe("soft-reboot");
     // Released well before the 400 ms ack; the event was still delivered and acked (after the release).
     expect(report!.addedDelayUsec! < 200_000n).toBe(true);
