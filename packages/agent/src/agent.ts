@@ -194,13 +194,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // change within this userspace cycle: not re-read.
   const refreshBefore = async (signal: Snapshot["signal"]) => {
     if (!latest) latest = await observeNow();
-    // The links as they are now, while networkd still runs: what the record compares with afterwards.
-    const [units, links] = await Promise.all([
-      Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]),
-      describeNetwork(bus, config.ackTimeoutMs),
-    ]);
+    // Only the units: the links as last described stand for "before" (a call to networkd now could
+    // wait on a networkd the shutdown is stopping, and addresses do not change in seconds).
+    const units = await Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]);
     if (currentSignal !== signal) return; // a newer notice took over
-    if (links) network = links;
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
     saveSnapshot(files, snapshotNow(latest, signal), { durable: false });

@@ -88,8 +88,9 @@ export async function handleShutdownNotice(
   const ackMs = carriedOver ? null : since();
   const { gone } = deps.releaseInhibitor();
   const addedDelayUsec = monotonicUsec() - receivedUsec;
-  const refreshed = deps
-    .refreshBefore(signal)
+  // The units are read again once the lock's process is gone, as the shutdown's first jobs start.
+  const refreshed = gone
+    .then(() => deps.refreshBefore(signal))
     .then(() => log.debug("shutdown: units read again after the release", { savedMs: since() }))
     .catch((error) => log.warn("shutdown: cannot read the units again", { error: errorText(error) }));
   const [acked] = await Promise.all([ackedBeforeRelease ?? ack(), gone]);
