@@ -194,10 +194,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // change within this userspace cycle: not re-read.
   const refreshBefore = async (signal: Snapshot["signal"]) => {
     if (!latest) latest = await observeNow();
-    // Only the units: the links as last described stand for "before" (a call to networkd now could
-    // wait on a networkd the shutdown is stopping, and addresses do not change in seconds).
-    const units = await Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]);
+    // The links as they are now, while networkd still runs: what the record compares with afterwards.
+    const [units, links] = await Promise.all([
+      Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]),
+      describeNetwork(bus, config.ackTimeoutMs),
+    ]);
     if (currentSignal !== signal) return; // a newer notice took over
+    if (links) network = links;
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
     saveSnapshot(files, snapshotNow(latest, signal), { durable: false });
@@ -213,12 +216,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish: (event) => connection.publish(event),
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         saveBefore,
-        // Tracked from its start: a SIGTERM right after the release still waits for the fresh units.
-        refreshBefore: (signal) => {
-          const refresh = refreshBefore(signal);
-          refreshing = refresh.catch(() => {});
-          return refresh;
-        },
+        refreshBefore,
         releaseInhibitor: () => inhibitor.drop(),
         retakeInhibitor: () => inhibitor.take(),
         bootId: identity.bootId,
@@ -226,6 +224,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ackTimeoutMs: config.ackTimeoutMs,
       }).then(
         (report) => {
+          refreshing = report.refreshed;
           options.onShutdownHandled?.(report);
         },
         (error) => log.error("shutdown handling failed", { error: errorText(error) }),
