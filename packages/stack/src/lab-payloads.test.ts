@@ -345,8 +345,8 @@ describe.skipIf(missing !== null && !required)(
         const record = await softReboot(name);
         const blame = record!.blame as { stopped: number; started: number; stop: { name: string; ms: number }[] };
         expect(blame.stop[0]).toMatchObject({ name: "softfleet-demo-slow-stop.service" });
-        expect(blame.stop[0]!.ms).toBeGreaterThanOrEqual(1000);
-        expect(blame.stop[0]!.ms).toBeLessThan(5000);
+        expect(blame.stop[0]!.ms).toBeGreaterThanOrEqual(8000);
+        expect(blame.stop[0]!.ms).toBeLessThan(15_000);
         // systemd's own timestamps of that unit say the same.
         const timestamp = async (property: string) =>
           BigInt(
