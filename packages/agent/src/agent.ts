@@ -91,12 +91,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
   // and every service with a file descriptor store, looked for again now and then (one started later counts too).
   let watchUnits: string[] = [...config.watchUnits];
-  // Containers and portable images are only shown, never compared at start (a record lists them itself):
-  // listed beside the start, not before it, so a slow Podman or portabled never delays the agent.
-  const listPayloadImages = async () => {
-    containers = await readContainers();
-    portables = (await listPortableImages(bus)) ?? undefined;
-    network = (await describeNetwork(bus)) ?? undefined;
+  // Containers, portable images and networkd's links are only shown, never compared at start (a record
+  // lists them itself): listed beside the start, not before it, so a slow Podman, portabled or networkd
+  // never delays the agent; and side by side, so none of them waits for another's bound.
+  const listPayloadFacts = async () => {
+    const [listedContainers, listedPortables, listedLinks] = await Promise.all([
+      readContainers(),
+      listPortableImages(bus),
+      describeNetwork(bus),
+    ]);
+    containers = listedContainers;
+    portables = listedPortables ?? undefined;
+    network = listedLinks ?? undefined;
   };
   const discover = async () => {
     try {
@@ -113,7 +119,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   };
   await discover();
-  void listPayloadImages();
+  void listPayloadFacts();
   const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
   const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
     snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers, network });
@@ -331,7 +337,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const discoverer = setInterval(() => {
     if (shutdownUnderWay || pending) return;
     void discover();
-    void listPayloadImages();
+    void listPayloadFacts();
   }, config.payloadDiscoverySec * 1000);
   const pinnedScanner = setInterval(rescanPinned, options.pinnedScanMs ?? config.pinnedRootScanSec * 1000);
   if (oldRoots.length > 0) void rescanPinned();
