@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   AGENT_WS_PATH,
+  blocksShutdown,
   bootId as bootIdSchema,
   type ContainerState,
   machineId as machineIdSchema,
@@ -15,7 +16,7 @@ import { runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus } from "./dbus/bus";
-import { holdsDelayLock, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
+import { holdsDelayLock, listInhibitors, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
 import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
 import { discoverPayloads, readUnits, readUnitTimes } from "./dbus/systemd";
@@ -35,6 +36,12 @@ import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
 import { loadSnapshots, type Snapshot, saveSnapshot, snapshotFiles } from "./snapshot";
 import { Spool } from "./spool";
 import { warmUpShutdownPath } from "./warm-up";
+
+/**
+ * How long a stopping agent waits for the unit read it started at the shutdown
+ * signal: systemd waits for the agent's exit, so this adds to the shutdown.
+ */
+const STOP_REFRESH_WAIT_MS = 300;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -180,6 +187,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish: (event) => connection.publish(event),
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         nextroot: () => hostFiles.readNextroot(host),
+        blockers: async () => {
+          const locks = await Promise.race([listInhibitors(bus), sleep(config.ackTimeoutMs, [])]);
+          return locks.filter(blocksShutdown);
+        },
         shutdownUnderWay: () => shutdownUnderWay,
         rebootWithFlags: (flags) => rebootWithFlags(bus, flags),
         ackTimeoutMs: config.ackTimeoutMs,
@@ -199,14 +210,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Fresh unit states if systemd answers in time. The manager's counters cannot
   // change within this userspace cycle: not re-read.
   const refreshBefore = async (signal: Snapshot["signal"]) => {
-    if (!latest) latest = await observeNow();
-    // The links as they are now, while networkd still runs: what the record compares with afterwards.
-    const [units, links] = await Promise.all([
-      Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]),
-      describeNetwork(bus, config.ackTimeoutMs),
-    ]);
+    if (!latest) latest = await Promise.race([observeNow(), sleep(config.ackTimeoutMs, null)]);
+    if (!latest) return;
+    // Only the units: the links as last described stand for "before" (a call to networkd now could
+    // wait on a networkd the shutdown is stopping, and addresses do not change in seconds).
+    const units = await Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]);
     if (currentSignal !== signal) return; // a newer notice took over
-    if (links) network = links;
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
     saveSnapshot(files, snapshotNow(latest, signal), { durable: false });
@@ -222,7 +231,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish: (event) => connection.publish(event),
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         saveBefore,
-        refreshBefore,
+        // Tracked from its start: a SIGTERM right after the release still waits for the fresh units.
+        refreshBefore: (signal) => {
+          const refresh = refreshBefore(signal);
+          refreshing = refresh.catch(() => {});
+          return refresh;
+        },
         releaseInhibitor: () => inhibitor.drop(),
         retakeInhibitor: () => inhibitor.take(),
         bootId: identity.bootId,
@@ -230,7 +244,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ackTimeoutMs: config.ackTimeoutMs,
       }).then(
         (report) => {
-          refreshing = report.refreshed;
           options.onShutdownHandled?.(report);
         },
         (error) => log.error("shutdown handling failed", { error: errorText(error) }),
@@ -371,8 +384,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       clearInterval(poller);
       clearInterval(pinnedScanner);
       clearInterval(discoverer);
-      // systemd stops the agent early in a shutdown: the snapshot must be complete first.
-      await Promise.race([refreshing, sleep(2000)]);
+      // systemd stops the agent early in a shutdown, and waits for it: the fresh unit read gets a
+      // short while to complete the snapshot (the one saved at the signal stands otherwise).
+      await Promise.race([refreshing, sleep(STOP_REFRESH_WAIT_MS)]);
       connection.stop();
       await inhibitor.release();
       closeBus(bus);

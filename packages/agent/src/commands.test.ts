@@ -7,9 +7,20 @@ import { createNode, type Node } from "./testing/harness";
 let node: Node;
 afterEach(() => node?.close());
 
-function command(id: string, requireNextroot: boolean) {
-  node.gateway.send({ kind: "command", v: PROTOCOL_VERSION, id, command: { type: "soft-reboot", requireNextroot } });
+function command(id: string, requireNextroot: boolean, skipInhibitors = false) {
+  node.gateway.send({
+    kind: "command",
+    v: PROTOCOL_VERSION,
+    id,
+    command: { type: "soft-reboot", requireNextroot, skipInhibitors },
+  });
 }
+
+/** The node state the agent sent last (in hello or state). */
+const lastState = () =>
+  node.gateway.frames
+    .flatMap((frame) => (frame.kind === "hello" || frame.kind === "state" ? [frame.state] : []))
+    .at(-1);
 
 const results = () => node.events("command-result").map(([, event]) => event);
 
@@ -40,6 +51,60 @@ describe("soft-reboot command", () => {
     command("cmd-00000001", false);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(node.logind.rebootCalls).toHaveLength(1);
+  });
+
+  it("refuses while a block inhibitor holds shutdown, naming who and why; skips it only when told to", async () => {
+    node = await createNode();
+    await node.start();
+    await node.connected();
+    // A backup job's lock, held by a live process (this one), as logind lists it.
+    node.logind.locks.push({
+      what: "shutdown:sleep",
+      who: "backup-job",
+      why: "nightly backup running",
+      mode: "block",
+      pid: process.pid,
+    });
+    command("cmd-block-0001", false);
+    await until(() => results().length === 1, 5000, "the refusal");
+    expect(results()[0]).toMatchObject({ commandId: "cmd-block-0001", outcome: "refused" });
+    expect((results()[0] as { reason: string }).reason).toBe(
+      `blocked by a block inhibitor: backup-job (pid ${process.pid}): nightly backup running`,
+    );
+    expect(node.logind.rebootCalls).toEqual([]);
+    // The operator's override: logind gets SOFT_REBOOT | SKIP_INHIBITORS.
+    command("cmd-block-0002", false, true);
+    await until(() => node.logind.rebootCalls.length === 1, 5000, "RebootWithFlags");
+    expect(node.logind.rebootCalls).toEqual([0x14n]);
+    expect(results()[1]).toMatchObject({ commandId: "cmd-block-0002", outcome: "accepted" });
+  });
+
+  it("lists logind's locks in the node's state, the agent's own delay lock and a block lock", async () => {
+    node = await createNode();
+    node.logind.locks.push({
+      what: "shutdown",
+      who: "db-migration",
+      why: "schema change",
+      mode: "block",
+      pid: process.pid,
+    });
+    await node.start();
+    await node.connected();
+    await until(
+      () => (lastState()?.inhibitors ?? []).some((lock) => lock.who === "softfleet-agent"),
+      5000,
+      "the agent's own lock in the state",
+    );
+    const locks = lastState()?.inhibitors ?? [];
+    expect(locks).toContainEqual({
+      what: "shutdown",
+      who: "db-migration",
+      why: "schema change",
+      mode: "block",
+      uid: 0,
+      pid: process.pid,
+    });
+    expect(locks.find((lock) => lock.who === "softfleet-agent")).toMatchObject({ mode: "delay", what: "shutdown" });
   });
 
   it("refuses reboot commands past the node's own limit, across agent restarts (each soft-reboot is one)", async () => {

@@ -1,4 +1,4 @@
-import type { AgentEvent } from "@softfleet/protocol";
+import { type AgentEvent, describeInhibitor, type LogindInhibitor } from "@softfleet/protocol";
 import type { Command } from "./connection";
 import { errorText, log } from "./log";
 import { decideSoftReboot } from "./signals";
@@ -7,6 +7,8 @@ export interface CommandDeps {
   publish: (event: AgentEvent) => string;
   waitForAck: (id: string, timeoutMs: number) => Promise<boolean>;
   nextroot: () => { staged: boolean };
+  /** The block inhibitors on shutdown that logind lists now (none when it cannot be asked: logind will say). */
+  blockers: () => Promise<LogindInhibitor[]>;
   shutdownUnderWay: () => boolean;
   rebootWithFlags: (flags: bigint) => Promise<void>;
   ackTimeoutMs: number;
@@ -21,7 +23,8 @@ export interface CommandDeps {
  * Returns the flags passed to logind, or null when refused.
  */
 export async function runCommand(command: Command, deps: CommandDeps): Promise<bigint | null> {
-  const decided = decideSoftReboot(command.command, deps.nextroot(), deps.shutdownUnderWay());
+  const blockers = await deps.blockers().catch(() => []);
+  const decided = decideSoftReboot(command.command, deps.nextroot(), deps.shutdownUnderWay(), blockers);
   const limited = decided.accepted ? (deps.limit?.refusal() ?? null) : null;
   const decision = limited ? { accepted: false as const, reason: limited } : decided;
   const resultId = deps.publish({
@@ -36,13 +39,23 @@ export async function runCommand(command: Command, deps: CommandDeps): Promise<b
   }
   deps.limit?.accepted();
   await deps.waitForAck(resultId, deps.ackTimeoutMs);
-  log.info("soft-reboot requested from logind", { commandId: command.id, flags: `0x${decision.flags.toString(16)}` });
+  log.info("soft-reboot requested from logind", {
+    commandId: command.id,
+    flags: `0x${decision.flags.toString(16)}`,
+    ...(command.command.skipInhibitors
+      ? { skipInhibitors: blockers.map(describeInhibitor).join("; ") || "none held" }
+      : {}),
+  });
   try {
     await deps.rebootWithFlags(decision.flags);
     return decision.flags;
   } catch (error) {
     // The protocol has no "failed" outcome: a second result for the same command says it did not happen.
-    const reason = `logind refused the soft-reboot: ${errorText(error)}`.slice(0, 500);
+    const skipDenied = command.command.skipInhibitors && /access denied|inhibitor/i.test(errorText(error));
+    const hint = skipDenied
+      ? " (skipping block inhibitors needs polkit's org.freedesktop.login1.reboot-ignore-inhibit for the agent, even as root)"
+      : "";
+    const reason = `logind refused the soft-reboot: ${errorText(error)}${hint}`.slice(0, 500);
     log.error("soft-reboot failed", { commandId: command.id, reason });
     deps.publish({ type: "command-result", commandId: command.id, outcome: "refused", reason });
     return null;

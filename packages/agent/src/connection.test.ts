@@ -167,13 +167,13 @@ describe("GatewayConnection", () => {
       kind: "command",
       v: PROTOCOL_VERSION,
       id: "cmd-0000001",
-      command: { type: "soft-reboot", requireNextroot: false },
+      command: { type: "soft-reboot", requireNextroot: false, skipInhibitors: false },
     });
     gateway.send({
       kind: "command",
       v: 2 as 1,
       id: "cmd-0000002",
-      command: { type: "soft-reboot", requireNextroot: false },
+      command: { type: "soft-reboot", requireNextroot: false, skipInhibitors: false },
     });
     await until(() => commands.length === 1, 5000, "the command");
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,6 +1,7 @@
 import type {
   ContainerState,
   InhibitorStatus,
+  LogindInhibitor,
   NetworkLink,
   NodeIdentity,
   NodeState,
@@ -9,6 +10,7 @@ import type {
 } from "@softfleet/protocol";
 import type { MessageBus } from "dbus-next";
 import packageJson from "../package.json" with { type: "json" };
+import { listInhibitors } from "./dbus/logind";
 import { type ManagerFacts, readManager, readUnits, systemdMajor } from "./dbus/systemd";
 import { type HostPaths, monotonicUsec, type Nextroot, type OsRelease, readNextroot } from "./host";
 import type { Present } from "./record";
@@ -27,6 +29,8 @@ export interface Observation {
   present: Present;
   nextroot: Nextroot;
   manager: ManagerFacts;
+  /** logind's inhibitor locks; undefined when logind could not be asked. */
+  inhibitors?: LogindInhibitor[];
 }
 
 /** Reads what can change: systemd's manager and the watched units over D-Bus, /run/nextroot from the file system. */
@@ -37,7 +41,11 @@ export async function observe(
   watchUnits: readonly string[],
   rootDevice: string | null = null,
 ): Promise<Observation> {
-  const [manager, units] = await Promise.all([readManager(bus), readUnits(bus, watchUnits)]);
+  const [manager, units, inhibitors] = await Promise.all([
+    readManager(bus),
+    readUnits(bus, watchUnits),
+    listInhibitors(bus).catch(() => undefined),
+  ]);
   return {
     present: {
       bootId: identity.bootId,
@@ -49,6 +57,7 @@ export async function observe(
     },
     nextroot: readNextroot(host),
     manager,
+    ...(inhibitors ? { inhibitors } : {}),
   };
 }
 
@@ -75,6 +84,7 @@ export function nodeStateOf(
 ): NodeState {
   return {
     ...defined(payloads),
+    ...(observation.inhibitors ? { inhibitors: observation.inhibitors } : {}),
     inhibitor,
     softRebootsCount: observation.present.softRebootsCount,
     nextroot: observation.nextroot,
@@ -113,6 +123,7 @@ export function stateKey(observation: Observation, inhibitor: InhibitorStatus, p
     units,
     nextroot: observation.nextroot,
     inhibitor,
+    inhibitors: observation.inhibitors,
     pinned,
     containers,
     portables,

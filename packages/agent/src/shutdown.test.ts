@@ -25,7 +25,7 @@ const processGone = (pid: number) => {
 const WHY = "report the shutdown to the control plane";
 
 describe("shutdown signal", () => {
-  it("spools and sends the signal, saves the state before, holds the lock until the ack, then reads the units again", async () => {
+  it("for a reboot (which empties /run): spools and sends the signal, saves the state before, holds the lock until the ack, then reads the units again", async () => {
     node = await createNode();
     const agent = await node.start();
     await until(() => agent.inhibitor.state === "held", 5000, "the lock");
@@ -44,7 +44,7 @@ describe("shutdown signal", () => {
 
     // web.service restarted a moment before the shutdown: the snapshot must name its new invocation.
     node.systemd.setUnit("web.service", runningUnit("c", 3_500_000n));
-    node.announce(true, "soft-reboot");
+    node.announce(true, "reboot");
     const [report] = await until(() => node.reports.length === 1 && node.reports, 5000, "the report");
     await report!.refreshed;
 
@@ -53,7 +53,7 @@ describe("shutdown signal", () => {
     const [id, event] = signals[0]!;
     expect(event).toMatchObject({
       start: true,
-      shutdownType: "soft-reboot",
+      shutdownType: "reboot",
       bootId: FAKE_BOOT_ID,
       softRebootsCount: 0,
     });
@@ -71,7 +71,7 @@ describe("shutdown signal", () => {
       expect(snapshot.signal).toEqual({
         eventId: id,
         monotonicUsec: (event as { monotonicUsec: string }).monotonicUsec,
-        type: "soft-reboot",
+        type: "reboot",
       });
       expect(snapshot.units.map((u: { invocationId: string }) => u.invocationId)).toEqual([
         "a".repeat(32),
@@ -83,6 +83,46 @@ describe("shutdown signal", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(node.logind.inhibitCalls).toHaveLength(1);
     expect(node.gateway.violations).toEqual([]);
+  });
+
+  it("for a soft-reboot (which keeps /run): releases the lock once the event is in the /run spool, before the ack", async () => {
+    node = await createNode();
+    const agent = await node.start();
+    await until(() => agent.inhibitor.state === "held", 5000, "the lock");
+    await node.connected();
+    const lockPid = agent.inhibitor.pid!;
+    // A slow server: the soft-reboot must not wait for it.
+    node.gateway.ackDelayMs = 400;
+    const lockHeld: Record<string, boolean> = {};
+    node.gateway.onAck = (id) => {
+      lockHeld[`ack ${id}`] = !processGone(lockPid);
+    };
+    node.announce(true, "soft-reboot");
+    const [report] = await until(() => node.reports.length === 1 && node.reports, 5000, "the report");
+    await report!.refreshed;
+    const [[id, event]] = node.events("shutdown-signal") as unknown as [[string, { shutdownType: string }]];
+    expect(event.shutdownType).toBe("soft-reboot");
+    // Released well before the 400 ms ack; the event was still delivered and acked (after the release).
+    expect(report!.addedDelayUsec! < 200_000n).toBe(true);
+    expect(report).toMatchObject({ eventId: id, acked: true });
+    expect(lockHeld).toEqual({ [`ack ${id}`]: false });
+    expect(node.logs.some((l) => l.includes("releasedAfter=spool"))).toBe(true);
+    // The snapshot carries the signal, as for any shutdown.
+    const snapshot = JSON.parse(readFileSync(join(node.config.runtimeDir, "state.json"), "utf8"));
+    expect(snapshot.signal).toMatchObject({ eventId: id, type: "soft-reboot" });
+  });
+
+  it("for a soft-reboot with the control plane unreachable: releases at once, and the event waits in the /run spool", async () => {
+    node = await createNode({ ackTimeoutMs: 300 });
+    const agent = await node.start();
+    await node.connected();
+    await until(() => agent.inhibitor.state === "held", 5000, "the lock");
+    node.gateway.ackEvents = false;
+    node.announce(true, "soft-reboot");
+    const [report] = await until(() => node.reports.length === 1 && node.reports, 5000, "the report");
+    expect(report!.acked).toBe(false);
+    expect(report!.addedDelayUsec! < 200_000n).toBe(true);
+    expect(readdirSync(join(node.config.runtimeDir, "spool"))).toEqual([`${report!.eventId}.json`]);
   });
 
   it("releases the lock after ackTimeoutMs when no ack comes; the event stays spooled", async () => {

@@ -21,6 +21,7 @@ export interface ShutdownDeps {
 
 export interface ShutdownReport {
   eventId: string | null;
+  /** Whether the server acked the event within ackTimeoutMs (for a soft-reboot, waited for after the release). */
   acked: boolean;
   /** Signal received -> delay lock released (its process killed): what the agent added to the shutdown. */
   addedDelayUsec: bigint | null;
@@ -30,13 +31,15 @@ export interface ShutdownReport {
 
 /**
  * The agent's whole job while logind waits for its delay lock: spool and send
- * the shutdown-signal event, save the "before" snapshot, wait (bounded) for
- * the server's ack, release the lock. Only the ack is waited for: the
- * snapshot is written at once from the state last read, and the units are
- * read afresh after the release (systemd keeps a unit's InvocationID while
- * stopping it, so the fresh read still tells the invocation that ran before).
- * Everything here must finish well within InhibitDelayMaxSec=; the ack wait
- * is the only open-ended step and is capped.
+ * the shutdown-signal event, save the "before" snapshot, release the lock.
+ * For a soft-reboot that is all: the spool is in /run, which the soft-reboot
+ * keeps, so the event is delivered (and acked) after it if not before. For
+ * any other shutdown the server's ack is waited for (bounded) before the
+ * release. The snapshot is written at once from the state last read, and the
+ * units are read afresh after the release (systemd keeps a unit's
+ * InvocationID while stopping it, so the fresh read still tells the
+ * invocation that ran before). Everything here must finish well within
+ * InhibitDelayMaxSec=; the ack wait is the only open-ended step and is capped.
  */
 export async function handleShutdownNotice(
   notice: ShutdownNotice,
@@ -76,24 +79,32 @@ export async function handleShutdownNotice(
   }
 
   const sentMs = since();
-  const acked = eventId ? await deps.waitForAck(eventId, deps.ackTimeoutMs) : false;
-  const ackMs = since();
+  // A soft-reboot carries /run over: the event, durable in the spool there, is delivered after it
+  // even if no ack comes now, so the lock goes at once. Any other shutdown empties /run: the
+  // server's ack is waited for first (capped at ackTimeoutMs, well within logind's delay).
+  const carriedOver = notice.type === "soft-reboot" && eventId !== null;
+  const ack = (): Promise<boolean> => (eventId ? deps.waitForAck(eventId, deps.ackTimeoutMs) : Promise.resolve(false));
+  const ackedBeforeRelease = carriedOver ? null : await ack();
+  const ackMs = carriedOver ? null : since();
   const { gone } = deps.releaseInhibitor();
   const addedDelayUsec = monotonicUsec() - receivedUsec;
-  await gone;
+  // The units are read again once the lock's process is gone, as the shutdown's first jobs start.
+  const refreshed = gone
+    .then(() => deps.refreshBefore(signal))
+    .then(() => log.debug("shutdown: units read again after the release", { savedMs: since() }))
+    .catch((error) => log.warn("shutdown: cannot read the units again", { error: errorText(error) }));
+  const [acked] = await Promise.all([ackedBeforeRelease ?? ack(), gone]);
   log.info("shutdown signal reported", {
     type: notice.type,
     eventId,
     acked,
+    // "spool": released once the event was in /run's spool, which the soft-reboot keeps.
+    releasedAfter: carriedOver ? "spool" : "ack",
     addedDelayMs: (Number(addedDelayUsec) / 1000).toFixed(1),
     sentMs,
-    ackMs,
+    ackMs: ackMs ?? since(),
     // When this process saw the lock's process reaped: an upper bound of the release.
     reapedMs: since(),
   });
-  const refreshed = deps
-    .refreshBefore(signal)
-    .then(() => log.debug("shutdown: units read again after the release", { savedMs: since() }))
-    .catch((error) => log.warn("shutdown: cannot read the units again", { error: errorText(error) }));
   return { eventId, acked, addedDelayUsec, refreshed };
 }

@@ -1,4 +1,10 @@
-import { type ShutdownType, shutdownType } from "@softfleet/protocol";
+import {
+  BLOCKED_PREFIX,
+  describeInhibitor,
+  type LogindInhibitor,
+  type ShutdownType,
+  shutdownType,
+} from "@softfleet/protocol";
 
 /** A shutdown announcement as the agent understands it. */
 export interface ShutdownNotice {
@@ -40,6 +46,8 @@ export function createShutdownClassifier() {
 export const SD_LOGIND_ROOT_CHECK_INHIBITORS = 0x01n;
 export const SD_LOGIND_SOFT_REBOOT = 0x04n;
 export const SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP = 0x08n;
+/** systemd >= 257: reboot past block inhibitors (logind asks polkit, even for root). */
+export const SD_LOGIND_SKIP_INHIBITORS = 0x10n;
 
 export type SoftRebootDecision = { accepted: true; flags: bigint } | { accepted: false; reason: string };
 
@@ -47,19 +55,34 @@ export type SoftRebootDecision = { accepted: true; flags: bigint } | { accepted:
  * Whether to soft-reboot on a command. With requireNextroot logind gets
  * SOFT_REBOOT_IF_NEXTROOT_SET_UP, but that flag falls back to a FULL reboot
  * when /run/nextroot is not set up, so the agent refuses itself in that case.
+ * A `block` inhibitor on shutdown (systemd >= 257 honours it even for root)
+ * refuses the command, naming who holds it, unless the operator chose to skip
+ * inhibitors.
  */
 export function decideSoftReboot(
-  command: { requireNextroot: boolean },
+  command: { requireNextroot: boolean; skipInhibitors?: boolean },
   nextroot: { staged: boolean },
   shutdownUnderWay: boolean,
+  blockers: readonly Pick<LogindInhibitor, "who" | "why" | "pid">[] = [],
 ): SoftRebootDecision {
   if (shutdownUnderWay) return { accepted: false, reason: "a shutdown is already under way on this node" };
-  if (!command.requireNextroot) return { accepted: true, flags: SD_LOGIND_SOFT_REBOOT };
-  if (!nextroot.staged) {
+  if (command.requireNextroot && !nextroot.staged) {
     return {
       accepted: false,
       reason: "a new image is required but /run/nextroot is not set up (logind would fall back to a full reboot)",
     };
   }
-  return { accepted: true, flags: SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP };
+  const skip = command.skipInhibitors === true;
+  if (blockers.length > 0 && !skip) {
+    return { accepted: false, reason: blockedReason(blockers) };
+  }
+  const base = command.requireNextroot ? SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP : SD_LOGIND_SOFT_REBOOT;
+  return { accepted: true, flags: skip ? base | SD_LOGIND_SKIP_INHIBITORS : base };
+}
+
+/** The refusal for a node held by block inhibitors; it starts with BLOCKED_PREFIX, which control recognises. */
+export function blockedReason(blockers: readonly Pick<LogindInhibitor, "who" | "why" | "pid">[]): string {
+  const named = blockers.slice(0, 3).map(describeInhibitor).join("; ");
+  const more = blockers.length > 3 ? ` and ${blockers.length - 3} more` : "";
+  return `${BLOCKED_PREFIX}${named}${more}`.slice(0, 500);
 }

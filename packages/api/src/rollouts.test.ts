@@ -1,3 +1,4 @@
+import { stepRollout } from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
@@ -121,5 +122,71 @@ describe("starting a rollout", () => {
     const result = await api.call("rollouts.act", { id, action: "approve" }, { cookie });
     expect(result.error?.data.code).toBe("CONFLICT");
     expect(result.error?.message).toBe("cannot approve a running rollout");
+  });
+});
+
+describe("a node held by a block inhibitor", () => {
+  const backup = {
+    what: "shutdown:sleep",
+    who: "backup-job",
+    why: "nightly backup running",
+    mode: "block",
+    uid: 0,
+    pid: 4242,
+  };
+  const agentLock = { what: "shutdown", who: "softfleet-agent", why: "report", mode: "delay", uid: 0, pid: 77 };
+
+  it("waits with who holds it, and an operator's audited override reboots it past the lock", async () => {
+    const g = await group(1);
+    const [member] = await t.db.nodeGroupMember.findMany({ where: { groupId: g.id } });
+    const nodeId = member!.nodeId;
+    await t.db.node.update({ where: { id: nodeId }, data: { inhibitor: "held", inhibitors: [agentLock, backup] } });
+    const created = await api.call("rollouts.create", { groupId: g.id, plan: { canary: null } }, { cookie });
+    const id = (created.data as { id: string }).id;
+    await t.db.$transaction((tx) => stepRollout(tx, id));
+
+    let rn = await t.db.rolloutNode.findUniqueOrThrow({ where: { rolloutId_nodeId: { rolloutId: id, nodeId } } });
+    expect(rn).toMatchObject({ status: "pending", blockedBy: "backup-job (pid 4242): nightly backup running" });
+    expect(rn.blockedSince).toBeInstanceOf(Date);
+    expect(await t.db.nodeCommand.count({ where: { nodeId } })).toBe(0);
+    const page = await api.call("rollouts.get", { id }, { cookie });
+    expect((page.data as { nodes: { blockedBy: string | null }[] }).nodes[0]?.blockedBy).toContain("backup-job");
+
+    // A viewer may not override; an operator may, and it is audited with who held the node.
+    const viewer = (await signedInUser(t.db, "viewer")).cookie;
+    const denied = await api.call("rollouts.skipInhibitors", { id, nodeId }, { cookie: viewer });
+    expect(denied.error?.data.code).toBe("FORBIDDEN");
+    const skipped = await api.call("rollouts.skipInhibitors", { id, nodeId }, { cookie });
+    expect(skipped.error).toBeUndefined();
+    const audit = await t.db.auditEntry.findFirstOrThrow({
+      where: { action: "rollout.inhibitors_skipped", targetId: id },
+    });
+    expect(audit.details).toMatchObject({ nodeId, blockedBy: "backup-job (pid 4242): nightly backup running" });
+
+    // The next step commands the reboot, asking logind to skip the lock.
+    await t.db.$transaction((tx) => stepRollout(tx, id));
+    rn = await t.db.rolloutNode.findUniqueOrThrow({ where: { rolloutId_nodeId: { rolloutId: id, nodeId } } });
+    expect(rn).toMatchObject({ status: "rebooting", blockedSince: null, blockedBy: null });
+    const command = await t.db.nodeCommand.findUniqueOrThrow({ where: { id: rn.commandId! } });
+    expect(command.skipInhibitors).toBe(true);
+    // Once rebooting, there is nothing left to skip.
+    const late = await api.call("rollouts.skipInhibitors", { id, nodeId }, { cookie });
+    expect(late.error?.data.code).toBe("CONFLICT");
+    expect(late.error?.message).toContain("inhibitors can be skipped only for a node still waiting");
+  });
+
+  it("fails a node still held when the plan's timeout is up, naming who held it", async () => {
+    const g = await group(1);
+    const [member] = await t.db.nodeGroupMember.findMany({ where: { groupId: g.id } });
+    const nodeId = member!.nodeId;
+    await t.db.node.update({ where: { id: nodeId }, data: { inhibitor: "held", inhibitors: [backup] } });
+    const plan = { canary: null, blockedTimeoutSec: 30, failureThreshold: { count: 1 } };
+    const id = ((await api.call("rollouts.create", { groupId: g.id, plan }, { cookie })).data as { id: string }).id;
+    const t0 = new Date();
+    await t.db.$transaction((tx) => stepRollout(tx, id, t0));
+    await t.db.$transaction((tx) => stepRollout(tx, id, new Date(t0.getTime() + 31_000)));
+    const rn = await t.db.rolloutNode.findUniqueOrThrow({ where: { rolloutId_nodeId: { rolloutId: id, nodeId } } });
+    expect(rn.status).toBe("failed");
+    expect(rn.reason).toBe("held by block inhibitors for 30 s: backup-job (pid 4242): nightly backup running");
   });
 });

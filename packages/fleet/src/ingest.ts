@@ -15,6 +15,7 @@ function stateColumns(state: NodeState) {
     containers: state.containers ?? Prisma.DbNull,
     portables: state.portables ?? Prisma.DbNull,
     network: state.network ?? Prisma.DbNull,
+    inhibitors: state.inhibitors ?? Prisma.DbNull,
     lastSeenAt: new Date(),
   };
 }

@@ -19,6 +19,11 @@ export const softRebootCommand = z.object({
   type: z.literal("soft-reboot"),
   /** Only soft-reboot when /run/nextroot holds a new image (else refuse). */
   requireNextroot: z.boolean(),
+  /**
+   * An operator's override: reboot past `block` inhibitors (SD_LOGIND_SKIP_INHIBITORS).
+   * logind still asks polkit for it, even for root (org.freedesktop.login1.reboot-ignore-inhibit).
+   */
+  skipInhibitors: z.boolean().default(false),
 });
 
 /** Gateway -> agent. */

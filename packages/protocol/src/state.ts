@@ -133,6 +133,35 @@ export const unitState = z.object({
 });
 export type UnitState = z.infer<typeof unitState>;
 
+/**
+ * One of logind's inhibitor locks (ListInhibitors: what, who, why, mode, uid,
+ * pid). From systemd 257 a `block` lock on "shutdown" stops even root's
+ * reboot and soft-reboot; `block-weak` and `delay` do not.
+ */
+export const logindInhibitor = z.object({
+  /** Colon-separated: shutdown, sleep, idle, handle-power-key, ... */
+  what: z.string().max(256),
+  who: z.string().max(256),
+  why: z.string().max(512),
+  mode: z.string().max(32),
+  uid: count32,
+  pid: count32,
+});
+export type LogindInhibitor = z.infer<typeof logindInhibitor>;
+
+/** The locks that stop a reboot or soft-reboot: mode `block` on "shutdown" (systemd >= 257 applies them to root too). */
+export function blocksShutdown(inhibitor: Pick<LogindInhibitor, "what" | "mode">): boolean {
+  return inhibitor.mode === "block" && inhibitor.what.split(":").includes("shutdown");
+}
+
+/** How an agent's refusal of a reboot held by block inhibitors begins. */
+export const BLOCKED_PREFIX = "blocked by a block inhibitor: ";
+
+/** "who (pid N): why", the way pages and refusals name a blocking lock. */
+export function describeInhibitor(inhibitor: Pick<LogindInhibitor, "who" | "why" | "pid">): string {
+  return `${inhibitor.who || "unnamed"} (pid ${inhibitor.pid})${inhibitor.why ? `: ${inhibitor.why}` : ""}`;
+}
+
 export const inhibitorStatus = z.enum(["idle", "taking", "held", "failed", "released"]);
 export type InhibitorStatus = z.infer<typeof inhibitorStatus>;
 
@@ -150,6 +179,8 @@ export const nodeState = z.object({
   portables: z.array(portableImage).max(64).optional(),
   /** The links systemd-networkd manages (absent: no networkd on the node, or an older agent). */
   network: z.array(networkLink).max(32).optional(),
+  /** Every lock logind lists, the agent's own included (absent: logind not asked, or an older agent). */
+  inhibitors: z.array(logindInhibitor).max(64).optional(),
   /** Old roots still pinned (rescanned while any is known); null: none to look for; absent: not reported. */
   pinnedRoot: pinnedRoot.nullable().optional(),
 });

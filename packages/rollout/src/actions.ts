@@ -5,6 +5,8 @@ export type Action =
   | { type: "node-succeeded"; nodeId: string; reason: string }
   | { type: "node-failed"; nodeId: string; reason: string }
   | { type: "node-skipped"; nodeId: string; reason: string }
+  /** Block inhibitors hold a pending node: it waits (up to the plan's blockedTimeoutSec) without a transition. */
+  | { type: "node-blocked"; nodeId: string; reason: string }
   | { type: "finish-batch"; batchIndex: number; reason: string }
   | { type: "batch-settled"; batchIndex: number; reason: string }
   | { type: "await-approval"; reason: string }

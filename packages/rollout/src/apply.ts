@@ -73,6 +73,14 @@ export function applyActions(
         n.commandOutcome = null;
         n.commandReason = null;
         n.record = null;
+        n.blockedSince = null;
+        n.blockedBy = null;
+        break;
+      }
+      case "node-blocked": {
+        const n = node(action.nodeId);
+        n.blockedSince = now;
+        n.blockedBy = action.reason;
         break;
       }
       case "node-succeeded":

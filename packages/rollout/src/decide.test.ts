@@ -68,6 +68,53 @@ function softRebooted(s: RolloutSnapshot, nodeId: string): RolloutSnapshot {
 
 const basic = { canary: { count: 1 }, batch: { size: 2 }, maxUnavailable: 1, settleSec: 30 };
 
+const backup = { who: "backup-job", why: "nightly backup running", pid: 4242 };
+
+describe("decide: block inhibitors", () => {
+  const plan = { canary: null, batch: { size: 3 }, maxUnavailable: 3, settleSec: 0, blockedTimeoutSec: 60 };
+  const held = (s: RolloutSnapshot, nodeId: string, blockers = [backup]) =>
+    update(s, nodeId, (n) => ({ facts: { ...n.facts, blockers } }));
+
+  it("keeps a held node waiting (its peers go on), then reboots it once the lock is gone", () => {
+    let r = step(held(rollout(3, plan), "n2"), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1", "node-blocked n2", "reboot-node n3"]);
+    const n2 = r.s.nodes[1]!;
+    expect(n2.status).toBe("pending");
+    expect(n2.blockedSince).toEqual(T0);
+    expect(n2.blockedBy).toBe("backup-job (pid 4242): nightly backup running");
+    expect(r.wakeAt).toEqual(sec(60)); // n2's inhibitor timeout comes before the return timeouts
+    // Still held 30 s later: nothing new.
+    r = step(r.s, sec(30));
+    expect(r.did).toEqual([]);
+    // The backup ends: the node reboots, and is no longer marked held.
+    r = step(held(r.s, "n2", []), sec(40));
+    expect(r.did).toEqual(["reboot-node n2"]);
+    expect(r.s.nodes[1]?.blockedSince).toBeNull();
+  });
+
+  it("fails a node held past the plan's timeout, naming who holds it; 0 fails at once", () => {
+    let r = step(held(rollout(3, { ...plan, failureThreshold: { count: 5 } }), "n1"), T0);
+    r = step(r.s, sec(60));
+    expect(r.did).toEqual(["node-failed n1"]);
+    expect(r.actions[0]).toMatchObject({
+      reason: "held by block inhibitors for 60 s: backup-job (pid 4242): nightly backup running",
+    });
+    const now = step(held(rollout(3, { ...plan, blockedTimeoutSec: 0 }), "n1"), T0);
+    expect(now.did).toEqual(["start-batch 0", "node-failed n1", "halt"]);
+  });
+
+  it("reboots a held node at once when an operator chose to skip its inhibitors", () => {
+    let r = step(held(rollout(3, plan), "n1"), T0);
+    expect(r.did).toContain("node-blocked n1");
+    r = step(
+      update(r.s, "n1", () => ({ skipInhibitors: true })),
+      sec(10),
+    );
+    expect(r.did).toEqual(["reboot-node n1"]);
+    expect(r.actions[0]).toMatchObject({ reason: "preconditions met; block inhibitors skipped by an operator" });
+  });
+});
+
 describe("decide", () => {
   it("walks a rollout through canary, settle, batches and completion", () => {
     let r = step(rollout(5, basic), T0);

@@ -3,7 +3,7 @@ import { applyActions } from "./apply";
 import { evaluateGate } from "./gate";
 import { isTerminal, mayStartReboots } from "./machine";
 import type { RolloutPlan } from "./plan";
-import { checkPreconditions } from "./preconditions";
+import { type Blocker, checkPreconditions } from "./preconditions";
 import { countFailures, type RolloutBatch, type RolloutNode, type RolloutSnapshot } from "./snapshot";
 import { isInWindow, nextWindowOpening } from "./window";
 
@@ -141,12 +141,28 @@ function progress(s: RolloutSnapshot, now: Date): Action[] {
       open.kind === "canary" ? "the canary starts" : `batch ${open.index + 1} of ${s.batches.length} starts`;
     return [{ type: "start-batch", batchIndex: open.index, reason }];
   }
-  if (open.status === "running" && inWindow(plan, now)) return startReboots(s, open);
+  if (open.status === "running" && inWindow(plan, now)) return startReboots(s, open, now);
   return [];
 }
 
+/** When a node held by block inhibitors fails; null when it is not held. A timeout of 0 fails it at once. */
+function blockedDeadline(node: RolloutNode, plan: RolloutPlan): Date | null {
+  if (plan.blockedTimeoutSec === 0) return new Date(0);
+  if (!node.blockedSince) return null;
+  return new Date(node.blockedSince.getTime() + plan.blockedTimeoutSec * 1000);
+}
+
+/** "who (pid N): why; …", at most three named. */
+export function describeBlockers(blockers: readonly Blocker[]): string {
+  const named = blockers
+    .slice(0, 3)
+    .map((b) => `${b.who || "unnamed"} (pid ${b.pid})${b.why ? `: ${b.why}` : ""}`)
+    .join("; ");
+  return blockers.length > 3 ? `${named} and ${blockers.length - 3} more` : named;
+}
+
 /** Reboot the running batch's next nodes up to max unavailable, checking each right before. */
-function startReboots(s: RolloutSnapshot, batch: RolloutBatch): Action[] {
+function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Action[] {
   const plan = s.rollout.plan;
   let free = plan.maxUnavailable - s.nodes.filter((n) => n.status === "rebooting").length;
   let failures = countFailures(s);
@@ -155,8 +171,23 @@ function startReboots(s: RolloutSnapshot, batch: RolloutBatch): Action[] {
     if (free <= 0) break;
     const { nodeId } = node;
     const check = checkPreconditions(node.facts, plan);
-    if (check.ok) {
-      actions.push({ type: "reboot-node", nodeId, reason: "preconditions met" });
+    const blockers = node.skipInhibitors ? [] : (node.facts.blockers ?? []);
+    if (check.ok && blockers.length > 0) {
+      // Held by block inhibitors: the node waits, not taking a reboot slot, until they go or time is up.
+      const deadline = blockedDeadline(node, plan);
+      if (deadline && now >= deadline) {
+        const reason = `held by block inhibitors for ${plan.blockedTimeoutSec} s: ${describeBlockers(blockers)}`;
+        actions.push({ type: "node-failed", nodeId, reason });
+        failures++;
+        if (thresholdExceeded(s, failures)) break;
+      } else if (!node.blockedSince) {
+        actions.push({ type: "node-blocked", nodeId, reason: describeBlockers(blockers) });
+      }
+    } else if (check.ok) {
+      const reason = node.skipInhibitors
+        ? "preconditions met; block inhibitors skipped by an operator"
+        : "preconditions met";
+      actions.push({ type: "reboot-node", nodeId, reason });
       free--;
     } else if (check.outcome === "skip") {
       actions.push({ type: "node-skipped", nodeId, reason: check.reason });
@@ -198,6 +229,12 @@ function wakeAt(s: RolloutSnapshot, now: Date): Date | null {
   for (const batch of s.batches) {
     const end = batch.status === "settling" ? settleEnd(batch, plan) : null;
     if (end) times.push(end);
+  }
+  if (mayStartReboots(s.rollout.status)) {
+    for (const node of s.nodes) {
+      const deadline = node.status === "pending" && node.blockedSince ? blockedDeadline(node, plan) : null;
+      if (deadline) times.push(deadline);
+    }
   }
   const waiting = s.nodes.some((n) => n.status === "pending");
   if (plan.window && waiting && mayStartReboots(s.rollout.status) && !isInWindow(plan.window, now)) {

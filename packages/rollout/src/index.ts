@@ -40,7 +40,7 @@ export {
   weekdays,
 } from "./plan";
 export { fieldLabel, issuesFromZodError, type PlanIssue, parsePlanForGroup, validatePlanForGroup } from "./plan-issues";
-export { checkPreconditions, type NodeReadiness, type PreconditionResult } from "./preconditions";
+export { type Blocker, checkPreconditions, type NodeReadiness, type PreconditionResult } from "./preconditions";
 export {
   type Actor,
   countFailures,

@@ -15,6 +15,7 @@ describe("rolloutPlan", () => {
       window: null,
       targetImageVersion: null,
       whenNotStaged: "fail",
+      blockedTimeoutSec: 600,
       gate: {
         returnTimeoutSec: 300,
         requiredUnits: [],

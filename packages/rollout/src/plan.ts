@@ -54,6 +54,14 @@ export const rolloutPlan = z.object({
   targetImageVersion: z.string().min(1, "must not be empty").max(128).nullable().default(null),
   /** A node without the target staged: skip it, or fail it (counts towards the failure threshold). */
   whenNotStaged: z.enum(["skip", "fail"]).default("fail"),
+  /**
+   * How long a node held by block inhibitors (systemd >= 257 honours them even for root) may
+   * wait for them to go before it fails with who holds it; 0 fails it at once.
+   */
+  blockedTimeoutSec: count
+    .min(0, "must not be negative")
+    .max(86_400, "must be at most 86400 seconds (a day)")
+    .default(600),
   gate: z
     .object({
       /** From the reboot command to the node back online with its reboot record. */

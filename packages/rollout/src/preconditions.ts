@@ -8,6 +8,15 @@ export interface NodeReadiness {
   /** The image version the node runs now. */
   imageVersion: string | null;
   nextroot: { staged: boolean; imageVersion: string | null };
+  /** logind's `block` locks on shutdown the node holds now: they stop its reboot (absent: none known). */
+  blockers?: Blocker[];
+}
+
+/** A lock that stops a node's reboot, as its agent reported it. */
+export interface Blocker {
+  who: string;
+  why: string;
+  pid: number;
 }
 
 export type PreconditionResult = { ok: true } | { ok: false; outcome: "skip" | "fail"; reason: string };

@@ -26,6 +26,11 @@ export interface RolloutNode {
   commandReason: string | null;
   /** The reboot record that answered this rollout's command, once it arrived. */
   record: RebootOutcome | null;
+  /** Since when block inhibitors hold this pending node, and who (null: not held). */
+  blockedSince?: Date | null;
+  blockedBy?: string | null;
+  /** An operator chose to reboot it past block inhibitors (audited where it was set). */
+  skipInhibitors?: boolean;
 }
 
 export interface RolloutBatch {

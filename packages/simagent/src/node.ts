@@ -262,6 +262,7 @@ export class SimulatedNode {
       publish,
       waitForAck: (id, ms) => connection.waitForAck(id, ms),
       nextroot: () => ({ staged: this.host.staged !== null }),
+      blockers: async () => [],
       shutdownUnderWay: () => this.shutdownUnderWay,
       // logind takes the request and announces the shutdown right after answering.
       // A stopped fleet is a halted machine: nothing more happens on it.

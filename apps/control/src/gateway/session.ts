@@ -240,7 +240,11 @@ export class AgentSession {
         kind: "command",
         v: PROTOCOL_VERSION,
         id: command.id,
-        command: { type: "soft-reboot", requireNextroot: command.requireNextroot },
+        command: {
+          type: "soft-reboot",
+          requireNextroot: command.requireNextroot,
+          skipInhibitors: command.skipInhibitors,
+        },
       });
     }
   }

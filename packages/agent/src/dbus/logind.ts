@@ -1,3 +1,4 @@
+import { type LogindInhibitor, logindInhibitor } from "@softfleet/protocol";
 import type { Message, MessageBus } from "dbus-next";
 import { createShutdownClassifier, type ShutdownNotice } from "../signals";
 import { addMatch, callMethod, isSignal, unwrapVariants } from "./bus";
@@ -46,24 +47,41 @@ export async function rebootWithFlags(bus: MessageBus, flags: bigint): Promise<v
   });
 }
 
-/**
- * Whether logind lists a shutdown delay lock held by `pid` (ListInhibitors ->
- * a(ssssuu): what, who, why, mode, uid, pid); null when logind cannot be asked.
- */
-export async function holdsDelayLock(bus: MessageBus, pid: number): Promise<boolean | null> {
-  let reply: unknown[];
-  try {
-    reply = await callMethod(bus, {
-      destination: LOGIND,
-      path: LOGIND_PATH,
-      interface: MANAGER,
-      member: "ListInhibitors",
+/** logind's inhibitor locks (ListInhibitors -> a(ssssuu): what, who, why, mode, uid, pid), validated and bounded. */
+export async function listInhibitors(bus: MessageBus): Promise<LogindInhibitor[]> {
+  const reply = await callMethod(bus, {
+    destination: LOGIND,
+    path: LOGIND_PATH,
+    interface: MANAGER,
+    member: "ListInhibitors",
+  });
+  return inhibitorsOf(reply[0]);
+}
+
+/** The body of a ListInhibitors reply as locks; malformed entries are left out, at most 64 kept. */
+export function inhibitorsOf(value: unknown): LogindInhibitor[] {
+  if (!Array.isArray(value)) return [];
+  const locks: LogindInhibitor[] = [];
+  for (const entry of value) {
+    if (!Array.isArray(entry) || entry.length !== 6) continue;
+    const [what, who, why, mode, uid, pid] = entry;
+    const parsed = logindInhibitor.safeParse({
+      what,
+      who: typeof who === "string" ? who.slice(0, 256) : who,
+      why: typeof why === "string" ? why.slice(0, 512) : why,
+      mode,
+      uid,
+      pid,
     });
-  } catch {
-    return null;
+    if (parsed.success) locks.push(parsed.data);
+    if (locks.length === 64) break;
   }
-  const locks = (reply[0] ?? []) as [string, string, string, string, number, number][];
-  return locks.some(
-    ([what, , , mode, , holder]) => holder === pid && mode === "delay" && what.split(":").includes("shutdown"),
-  );
+  return locks;
+}
+
+/** Whether logind lists a shutdown delay lock held by `pid`; null when logind cannot be asked. */
+export async function holdsDelayLock(bus: MessageBus, pid: number): Promise<boolean | null> {
+  const locks = await listInhibitors(bus).catch(() => null);
+  if (!locks) return null;
+  return locks.some((lock) => lock.pid === pid && lock.mode === "delay" && lock.what.split(":").includes("shutdown"));
 }

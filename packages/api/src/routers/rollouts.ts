@@ -6,6 +6,7 @@ import {
   RolloutActionError,
   RolloutPlanError,
   rolloutPayloadStats,
+  skipNodeInhibitors,
   unfinishedRolloutStatuses,
 } from "@softfleet/fleet";
 import { TRPCError } from "@trpc/server";
@@ -103,15 +104,7 @@ export const rolloutsRouter = router({
           rolloutId: input.id,
           action: input.action,
           user: { id: user.id, name: user.username },
-        }).catch((error) => {
-          if (error instanceof RolloutActionError) {
-            throw new TRPCError({
-              code: error.code === "not-found" ? "NOT_FOUND" : "CONFLICT",
-              message: error.message,
-            });
-          }
-          throw error;
-        });
+        }).catch(actionRefused);
         return {
           result,
           target: { type: "rollout", id: input.id, name: result.groupName },
@@ -119,7 +112,26 @@ export const rolloutsRouter = router({
         };
       }),
     ),
+
+  /** Reboot one waiting node past logind's block inhibitors (the page confirms first). */
+  skipInhibitors: operatorProcedure.input(z.object({ id, nodeId: id })).mutation(({ ctx, input }) =>
+    audited(ctx, "rollout.inhibitors_skipped", async (tx) => {
+      const result = await skipNodeInhibitors(tx, { rolloutId: input.id, nodeId: input.nodeId }).catch(actionRefused);
+      return {
+        result,
+        target: { type: "rollout", id: input.id, name: result.groupName },
+        details: { nodeId: input.nodeId, hostname: result.hostname, blockedBy: result.blockedBy },
+      };
+    }),
+  ),
 });
+
+function actionRefused(error: unknown): never {
+  if (error instanceof RolloutActionError) {
+    throw new TRPCError({ code: error.code === "not-found" ? "NOT_FOUND" : "CONFLICT", message: error.message });
+  }
+  throw error;
+}
 
 async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
   const rollout = await db.rollout.findUnique({
@@ -128,7 +140,7 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
       batches: { orderBy: { index: "asc" } },
       nodes: {
         orderBy: { position: "asc" },
-        include: { node: { select: { status: true, imageVersion: true, simulated: true } } },
+        include: { node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true } } },
       },
       transitions: { orderBy: { id: "desc" }, take: 500 },
     },

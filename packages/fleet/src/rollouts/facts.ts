@@ -1,4 +1,5 @@
-import type { NodeFacts, RebootOutcome, UnitActivity } from "@softfleet/rollout";
+import { blocksShutdown, logindInhibitor } from "@softfleet/protocol";
+import type { Blocker, NodeFacts, RebootOutcome, UnitActivity } from "@softfleet/rollout";
 
 /** The live columns of a Node the rollout engine judges by. */
 export interface NodeFactsRow {
@@ -11,6 +12,19 @@ export interface NodeFactsRow {
   bootId: string | null;
   softRebootsCount: number | null;
   units: unknown;
+  /** Node.inhibitors: logind's locks as the agent last listed them. */
+  inhibitors?: unknown;
+}
+
+/** The `block` locks on shutdown in a node's inhibitors column (malformed entries left out). */
+export function blockersOf(inhibitors: unknown): Blocker[] {
+  if (!Array.isArray(inhibitors)) return [];
+  return inhibitors.flatMap((lock) => {
+    const parsed = logindInhibitor.safeParse(lock);
+    return parsed.success && blocksShutdown(parsed.data)
+      ? [{ who: parsed.data.who, why: parsed.data.why, pid: parsed.data.pid }]
+      : [];
+  });
 }
 
 export function unitActivities(units: unknown): UnitActivity[] {
@@ -29,6 +43,7 @@ export function factsOf(row: NodeFactsRow): NodeFacts {
     bootId: row.bootId,
     softRebootsCount: row.softRebootsCount,
     units: unitActivities(row.units),
+    blockers: blockersOf(row.inhibitors),
   };
 }
 

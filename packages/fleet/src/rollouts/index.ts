@@ -11,4 +11,4 @@ export { downtimeMs } from "./facts";
 export { type LoadedRollout, loadRollout } from "./load";
 export { ENGINE_NAME, persistRollout } from "./persist";
 export { groupTargets, selectorOf, type TargetNode } from "./targets";
-export { actOnRollout, RolloutActionError } from "./user-actions";
+export { actOnRollout, RolloutActionError, skipNodeInhibitors } from "./user-actions";

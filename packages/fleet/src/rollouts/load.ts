@@ -30,6 +30,9 @@ type NodeRow = NodeFactsRow &
     commandStatus: string | null;
     commandReason: string | null;
     recordKind: string | null;
+    blockedSince: Date | null;
+    blockedBy: string | null;
+    skipInhibitors: boolean;
   };
 
 const OUTCOMES = new Set(["accepted", "refused", "expired"]);
@@ -115,6 +118,9 @@ export async function loadRollout(
           ? (row.commandStatus as "accepted" | "refused" | "expired")
           : null,
         commandReason: row.commandReason,
+        blockedSince: row.blockedSince,
+        blockedBy: row.blockedBy,
+        skipInhibitors: row.skipInhibitors,
         record:
           row.recordKind && row.bootIdAfter && row.agentConnectedUsec !== undefined && row.agentConnectedUsec !== null
             ? outcomeOf(
@@ -166,7 +172,8 @@ async function readNodes(tx: Tx, rolloutId: string) {
     FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
   const live = await tx.$queryRaw<NodeRow[]>`
     SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
-           n.status::text AS "nodeStatus", n.inhibitor, n."imageVersion", n."nextrootStaged",
+           rn."blockedSince", rn."blockedBy", rn."skipInhibitors",
+           n.status::text AS "nodeStatus", n.inhibitor, CASE WHEN rn.status = 'pending' THEN n.inhibitors END AS inhibitors, n."imageVersion", n."nextrootStaged",
            n."nextrootImageVersion", n."bootId", n."softRebootsCount",
            CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
            c.status::text AS "commandStatus", c.reason AS "commandReason",

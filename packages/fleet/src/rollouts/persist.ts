@@ -35,7 +35,7 @@ interface Changes {
     now: string;
   };
   batches: Array<{ index: number; status: string; startedAt: string | null; finishedAt: string | null }>;
-  commands: Array<{ id: string; nodeId: string }>;
+  commands: Array<{ id: string; nodeId: string; skipInhibitors: boolean }>;
   requireNextroot: boolean;
   nodes: Array<{
     nodeId: string;
@@ -46,6 +46,8 @@ interface Changes {
     commandId: string | null;
     bootId: string | null;
     count: number | null;
+    blockedSince: string | null;
+    blockedBy: string | null;
   }>;
   transitions: Array<{
     at: string;
@@ -130,14 +132,17 @@ function changesOf(
     .map((b) => ({ index: b.index, status: b.status, startedAt: iso(b.startedAt), finishedAt: iso(b.finishedAt) }));
 
   const statusBefore = new Map(before.nodes.map((n) => [n.nodeId, n.status]));
+  const blockedBefore = new Map(before.nodes.map((n) => [n.nodeId, iso(n.blockedSince)]));
   const reasons = new Map<string, string>();
   for (const t of transitions) if (t.machine === "node") reasons.set(t.subject, t.reason);
   const commands: Changes["commands"] = [];
   const nodes: Changes["nodes"] = [];
   for (const n of after.nodes) {
-    if (statusBefore.get(n.nodeId) === n.status) continue;
-    const commandId = n.status === "rebooting" ? randomUUID() : null;
-    if (commandId) commands.push({ id: commandId, nodeId: n.nodeId });
+    const blockedSince = iso(n.blockedSince);
+    const statusChanged = statusBefore.get(n.nodeId) !== n.status;
+    if (!statusChanged && blockedBefore.get(n.nodeId) === blockedSince) continue;
+    const commandId = statusChanged && n.status === "rebooting" ? randomUUID() : null;
+    if (commandId) commands.push({ id: commandId, nodeId: n.nodeId, skipInhibitors: n.skipInhibitors === true });
     nodes.push({
       nodeId: n.nodeId,
       status: n.status,
@@ -147,6 +152,8 @@ function changesOf(
       commandId,
       bootId: n.before?.bootId ?? null,
       count: n.before?.softRebootsCount ?? null,
+      blockedSince,
+      blockedBy: n.blockedBy ?? null,
     });
   }
 
@@ -236,10 +243,11 @@ const WRITE_SQL = `
     WHERE rb."rolloutId" = input.r->>'id' AND rb.index = v.index
   ),
   commands AS (
-    INSERT INTO "NodeCommand" (id, "nodeId", type, "requireNextroot", status, "requestedByName", "rolloutId", "requestedAt")
-    SELECT c.id, c."nodeId", 'soft-reboot', (input.j->>'requireNextroot')::boolean, 'pending', '${ENGINE_NAME}',
-      input.r->>'id', (input.r->>'now')::timestamp(3)
-    FROM input, jsonb_to_recordset(input.j->'commands') AS c(id text, "nodeId" text)
+    INSERT INTO "NodeCommand"
+      (id, "nodeId", type, "requireNextroot", "skipInhibitors", status, "requestedByName", "rolloutId", "requestedAt")
+    SELECT c.id, c."nodeId", 'soft-reboot', (input.j->>'requireNextroot')::boolean, c."skipInhibitors", 'pending',
+      '${ENGINE_NAME}', input.r->>'id', (input.r->>'now')::timestamp(3)
+    FROM input, jsonb_to_recordset(input.j->'commands') AS c(id text, "nodeId" text, "skipInhibitors" boolean)
   ),
   commands_audit AS (
     -- The engine's reboot commands are audited with the step that made them: which nodes, which commands.
@@ -253,7 +261,10 @@ const WRITE_SQL = `
   changed AS (
     UPDATE "RolloutNode" rn SET
       status = v.status,
-      reason = v.reason,
+      -- A node only marked held keeps its reason; a new status brings its own.
+      reason = CASE WHEN v.status = rn.status THEN rn.reason ELSE v.reason END,
+      "blockedSince" = v."blockedSince",
+      "blockedBy" = v."blockedBy",
       "rebootStartedAt" = COALESCE(v."startedAt", rn."rebootStartedAt"),
       "finishedAt" = CASE WHEN v.terminal THEN (input.r->>'now')::timestamp(3) ELSE rn."finishedAt" END,
       "commandId" = COALESCE(v."commandId", rn."commandId"),
@@ -261,7 +272,8 @@ const WRITE_SQL = `
       "softRebootsCountBefore" = CASE WHEN v."commandId" IS NULL THEN rn."softRebootsCountBefore" ELSE v.count END,
       active = rn.active AND NOT (input.r->>'ended')::boolean
     FROM input, jsonb_to_recordset(input.j->'nodes') AS v("nodeId" text, status text, reason text,
-      "startedAt" timestamp(3), terminal boolean, "commandId" text, "bootId" text, count int)
+      "startedAt" timestamp(3), terminal boolean, "commandId" text, "bootId" text, count int,
+      "blockedSince" timestamp(3), "blockedBy" text)
     WHERE rn."rolloutId" = input.r->>'id' AND rn."nodeId" = v."nodeId"
   ),
   changed_ids AS (SELECT e->>'nodeId' AS "nodeId" FROM input, jsonb_array_elements(input.j->'nodes') e),
