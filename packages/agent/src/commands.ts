@@ -51,7 +51,8 @@ export async function runCommand(command: Command, deps: CommandDeps): Promise<b
     return decision.flags;
   } catch (error) {
     // The protocol has no "failed" outcome: a second result for the same command says it did not happen.
-    const skipDenied = command.command.skipInhibitors && /access denied|inhibitor/i.test(errorText(error));
+    const skipDenied =
+      command.command.skipInhibitors && /access denied|interactive authentication|inhibitor/i.test(errorText(error));
     const hint = skipDenied
       ? " (skipping block inhibitors needs polkit's org.freedesktop.login1.reboot-ignore-inhibit for the agent, even as root)"
       : "";

@@ -15,9 +15,10 @@ export const SUITE = "trixie";
 /**
  * podman (with quadlet) runs the surviving container; busybox-static is what
  * its demo image is made of (no registry needed); systemd-container brings
- * portablectl.
+ * portablectl; polkitd (with libpam-systemd, which provides logind for its dependency) answers logind when the agent skips block inhibitors.
  */
-const INCLUDE = "systemd,systemd-sysv,dbus,nodejs,iproute2,procps,podman,busybox-static,systemd-container";
+const INCLUDE =
+  "systemd,systemd-sysv,dbus,nodejs,iproute2,procps,podman,busybox-static,systemd-container,libpam-systemd,polkitd";
 export const IMAGE_ID = "softfleet-lab";
 export const BASE_IMAGE_VERSION = "1";
 

@@ -5,7 +5,15 @@ import { dirname, join, relative } from "node:path";
 import { withImageVersion } from "./base";
 import { LabError } from "./errors";
 import { removeTree } from "./fsops";
-import { AGENT_UNIT_NAME, cachePaths, DEMO_UNITS, IMAGE_TEMPLATE_DIR, PROBER_SCRIPT, PROBER_UNIT } from "./layout";
+import {
+  AGENT_POLKIT_RULE,
+  AGENT_UNIT_NAME,
+  cachePaths,
+  DEMO_UNITS,
+  IMAGE_TEMPLATE_DIR,
+  PROBER_SCRIPT,
+  PROBER_UNIT,
+} from "./layout";
 import type { InstalledFile, Manifest } from "./manifest";
 
 /**
@@ -49,6 +57,7 @@ async function softfleetFiles(agent: AgentFiles): Promise<InstalledFile[]> {
     // The prober ships with the agent; the node's config layer runs it from a root of its own.
     { path: "usr/lib/softfleet/softfleet-prober.mjs", source: PROBER_SCRIPT },
     { path: `etc/systemd/system/${DEMO_UNITS.prober}`, source: PROBER_UNIT },
+    { path: "etc/polkit-1/rules.d/50-softfleet-agent.rules", source: AGENT_POLKIT_RULE },
     ...(await listFiles(IMAGE_TEMPLATE_DIR)).map((source) => ({ path: relative(IMAGE_TEMPLATE_DIR, source), source })),
   ];
   return Promise.all(sources.map(async (file) => ({ ...file, sha256: sha256(await readFile(file.source)) })));

@@ -12,6 +12,8 @@ export const AGENT_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-agen
 /** The client-visible downtime prober, shipped with the agent: its script and its unit. */
 export const PROBER_SCRIPT = join(REPO_ROOT, "packages/agent/prober/softfleet-prober.mjs");
 export const PROBER_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-prober.service");
+/** The polkit rule that lets the agent skip block inhibitors when an operator says so. */
+export const AGENT_POLKIT_RULE = join(REPO_ROOT, "packages/agent/polkit/50-softfleet-agent.rules");
 
 export const LAB_STATE_DIR = "/var/lib/softfleet-lab";
 export const STATE_FILE = join(LAB_STATE_DIR, "state.json");

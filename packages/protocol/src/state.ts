@@ -149,19 +149,6 @@ export const logindInhibitor = z.object({
 });
 export type LogindInhibitor = z.infer<typeof logindInhibitor>;
 
-/** The locks that stop a reboot or soft-reboot: mode `block` on "shutdown" (systemd >= 257 applies them to root too). */
-export function blocksShutdown(inhibitor: Pick<LogindInhibitor, "what" | "mode">): boolean {
-  return inhibitor.mode === "block" && inhibitor.what.split(":").includes("shutdown");
-}
-
-/** How an agent's refusal of a reboot held by block inhibitors begins. */
-export const BLOCKED_PREFIX = "blocked by a block inhibitor: ";
-
-/** "who (pid N): why", the way pages and refusals name a blocking lock. */
-export function describeInhibitor(inhibitor: Pick<LogindInhibitor, "who" | "why" | "pid">): string {
-  return `${inhibitor.who || "unnamed"} (pid ${inhibitor.pid})${inhibitor.why ? `: ${inhibitor.why}` : ""}`;
-}
-
 export const inhibitorStatus = z.enum(["idle", "taking", "held", "failed", "released"]);
 export type InhibitorStatus = z.infer<typeof inhibitorStatus>;
 

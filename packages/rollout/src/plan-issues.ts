@@ -25,6 +25,7 @@ const fieldLabels: Record<string, string> = {
   "window.timeZone": "window time zone",
   targetImageVersion: "target image version",
   whenNotStaged: "when the target is not staged",
+  blockedTimeoutSec: "block inhibitor wait",
   gate: "health gate",
   "gate.returnTimeoutSec": "return timeout",
   "gate.requiredUnits": "required units",

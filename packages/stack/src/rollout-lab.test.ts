@@ -1,3 +1,4 @@
+import { apiClient, signedInUser } from "@softfleet/api/testing";
 import { actOnRollout, createRollout } from "@softfleet/fleet";
 import { execIn, managerProperties, stage } from "@softfleet/lab";
 import type { RolloutPlanInput } from "@softfleet/rollout";
@@ -76,6 +77,8 @@ async function diagnostics(name: string) {
   return `control:\n${control?.output.slice(-30).join("\n")}\n${name}'s agent:\n${journal}`;
 }
 
+const BLOCKER_UNIT = "rollout-lab-backup-job";
+
 const AGENT_DROP_IN_DIR = "/etc/systemd/system/softfleet-agent.service.d";
 const BROKEN_AGENT = `${AGENT_DROP_IN_DIR}/zz-rollout-lab-broken.conf`;
 
@@ -105,6 +108,7 @@ describe.skipIf(missing !== null && !required)(
       // The agent of the third scenario's node, mended if that scenario stopped half-way.
       for (const name of hosts) {
         await execIn(name, ["sh", "-c", `rm -f ${BROKEN_AGENT} && systemctl daemon-reload`]).catch(() => {});
+        await execIn(name, ["systemctl", "stop", BLOCKER_UNIT]).catch(() => {});
       }
       await testbed?.stop();
     }, 120_000);
@@ -310,6 +314,77 @@ describe.skipIf(missing !== null && !required)(
       await until("the mended agent to come back online", () =>
         db.node.findFirst({ where: { hostname: broken, status: "online", inhibitor: "held" } }),
       );
+    }, 180_000);
+    it("holds a node behind a block inhibitor, names who holds it, and reboots it past the lock on an operator's audited override", async () => {
+      const db = t!.db;
+      const held = hosts[0]!;
+      const node = await db.node.findFirstOrThrow({ where: { hostname: held } });
+      const group = await db.nodeGroup.create({
+        data: { name: "lab held", members: { create: [{ nodeId: node.id }] } },
+      });
+      // A backup job's lock, as systemd-inhibit takes it: systemd 257 refuses even root's soft-reboot now.
+      const take = await execIn(held, [
+        "systemd-run",
+        `--unit=${BLOCKER_UNIT}`,
+        "--",
+        "systemd-inhibit",
+        "--what=shutdown",
+        "--mode=block",
+        "--who=backup-job",
+        "--why=nightly backup running",
+        "sleep",
+        "600",
+      ]);
+      expect(take.exitCode, take.stderr).toBe(0);
+      type Lock = { who: string; mode: string; pid: number };
+      const lock = await until("the node's block inhibitor in its reported state", async () => {
+        const row = await db.node.findUniqueOrThrow({ where: { id: node.id } });
+        return ((row.inhibitors ?? []) as Lock[]).find((l) => l.who === "backup-job" && l.mode === "block");
+      });
+      const count = await softRebootsCount(held);
+
+      const plan = {
+        canary: null,
+        batch: { size: 1 },
+        settleSec: 0,
+        blockedTimeoutSec: 300,
+        gate: { returnTimeoutSec: 60 },
+      };
+      const { rollout } = await db.$transaction((tx) => createRollout(tx, { groupId: group.id, plan, user }));
+      const id = rollout.id;
+      const waiting = await until("the node to be held", () =>
+        db.rolloutNode.findFirst({ where: { rolloutId: id, blockedSince: { not: null } } }),
+      );
+      expect(waiting).toMatchObject({
+        status: "pending",
+        blockedBy: `backup-job (pid ${lock.pid}): nightly backup running`,
+      });
+      // Held: no command, no reboot, however long it waits (within the plan's 300 s).
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      expect(await db.nodeCommand.count({ where: { rolloutId: id } })).toBe(0);
+      expect(await softRebootsCount(held)).toBe(count);
+
+      // The operator's override, through the API as the dashboard sends it: audited with who held the node.
+      const operator = await signedInUser(db, "operator");
+      const skipped = await apiClient(db).call(
+        "rollouts.skipInhibitors",
+        { id, nodeId: node.id },
+        { cookie: operator.cookie },
+      );
+      expect(skipped.error).toBeUndefined();
+      const done = await rolloutReaches(db, id, "completed", 90_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await diagnostics(held)}`);
+      });
+      expect(done.statusReason).toBe("all 1 batches are done: 1 succeeded, 0 failed, 0 skipped");
+      // logind let the agent's RebootWithFlags(SOFT_REBOOT | SKIP_INHIBITORS) through (polkit's rule for its unit).
+      expect(await softRebootsCount(held)).toBe(count + 1);
+      const command = await db.nodeCommand.findFirstOrThrow({ where: { rolloutId: id } });
+      expect(command).toMatchObject({ skipInhibitors: true, status: "accepted" });
+      const audit = await db.auditEntry.findFirstOrThrow({
+        where: { action: "rollout.inhibitors_skipped", targetId: id },
+      });
+      expect(audit).toMatchObject({ actorName: operator.user.username });
+      expect(audit.details).toMatchObject({ hostname: held, blockedBy: waiting!.blockedBy });
     }, 180_000);
   },
 );

@@ -14,6 +14,7 @@ import { NodeAdminActions } from "./node-admin-actions";
 import { NodeContainers, NodePortables } from "./node-containers";
 import { NodeCycles } from "./node-cycles";
 import { NodeIdentity } from "./node-identity";
+import { NodeInhibitors } from "./node-inhibitors";
 import { NodeNetwork } from "./node-network";
 import { NodeServices } from "./node-services";
 import { PinnedRootWarning } from "./pinned-root";
@@ -99,6 +100,9 @@ export function NodeDetail({
       </div>
       <Section id="identity-heading" title="Identity">
         <NodeIdentity node={data} />
+      </Section>
+      <Section id="inhibitors-heading" title="Shutdown inhibitors">
+        <NodeInhibitors value={data.inhibitors} systemdVersion={data.systemdVersion} />
       </Section>
       <Section id="payloads-heading" title="Payloads">
         <div className="space-y-3">

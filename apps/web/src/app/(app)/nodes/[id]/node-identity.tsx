@@ -1,3 +1,4 @@
+import { systemdLimits } from "@softfleet/protocol/payloads";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { RelativeTime } from "~/components/time";
@@ -17,6 +18,22 @@ function Item({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
+/** The version, and what an older systemd cannot do for softfleet. */
+function SystemdVersion({ version }: { version: number }) {
+  const limits = systemdLimits(version);
+  if (limits.length === 0) return <span>{version}</span>;
+  return (
+    <div>
+      <span>{version}</span>
+      <ul className="mt-1 list-disc pl-5 text-amber-800 dark:text-amber-300" aria-label="What this systemd lacks">
+        {limits.map((limit) => (
+          <li key={limit}>{limit}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function NodeIdentity({ node }: { node: NodeData }) {
   const labels = labelEntries(node.labels);
   return (
@@ -33,7 +50,7 @@ export function NodeIdentity({ node }: { node: NodeData }) {
         <Item label="OS">{node.osId && `${node.osId}${node.osVersionId ? ` ${node.osVersionId}` : ""}`}</Item>
         <Item label="IMAGE_ID">{node.imageId && <span className={mono}>{node.imageId}</span>}</Item>
         <Item label="IMAGE_VERSION">{node.imageVersion && <span className={mono}>{node.imageVersion}</span>}</Item>
-        <Item label="systemd">{node.systemdVersion}</Item>
+        <Item label="systemd">{node.systemdVersion !== null && <SystemdVersion version={node.systemdVersion} />}</Item>
         <Item label="Agent">{node.agentVersion && <span className={mono}>{node.agentVersion}</span>}</Item>
         <Item label="Simulated">{node.simulated ? "Yes: the fleet simulator runs this node" : "No"}</Item>
       </dl>

@@ -289,3 +289,23 @@ export function networkOf(value: Json): NetworkLinkView[] | null {
   if (!Array.isArray(value)) return null;
   return value.flatMap((l) => networkLinkOf(l) ?? []);
 }
+
+export interface InhibitorView {
+  what: string;
+  who: string;
+  why: string;
+  mode: string;
+  uid: number | null;
+  pid: number | null;
+}
+
+/** A node's `inhibitors`: logind's locks as last listed; null when the agent did not report them. */
+export function inhibitorsOf(value: Json): InhibitorView[] | null {
+  if (!Array.isArray(value)) return null;
+  return value.filter(isObject).flatMap((lock) => {
+    const [what, who, why, mode] = [str(lock.what), str(lock.who), str(lock.why), str(lock.mode)];
+    return what !== null && who !== null && mode !== null
+      ? [{ what, who, why: why ?? "", mode, uid: num(lock.uid), pid: num(lock.pid) }]
+      : [];
+  });
+}

@@ -38,6 +38,10 @@ export function PlanSummary({ plan }: { plan: unknown }) {
         ? `${plan.targetImageVersion}; a node without it staged ${plan.whenNotStaged === "skip" ? "is skipped" : "fails"}`
         : "any",
     ],
+    [
+      "Block inhibitors",
+      `a held node waits up to ${(plan as { blockedTimeoutSec?: number }).blockedTimeoutSec ?? 600} s, then fails`,
+    ],
     ["Return timeout", `${plan.gate.returnTimeoutSec} s`],
     ["Required units", plan.gate.requiredUnits.length > 0 ? plan.gate.requiredUnits.join(", ") : "none"],
     ["Downtime budget", plan.gate.maxDowntimeMs === null ? "not checked" : `${plan.gate.maxDowntimeMs} ms`],

@@ -55,7 +55,7 @@ export function RolloutDetail({ id, canOperate }: { id: string; canOperate: bool
         <h2 id="stages-heading" className="mb-2 text-base font-semibold">
           Stages
         </h2>
-        <RolloutStages rollout={data} />
+        <RolloutStages rollout={data} canOperate={canOperate} />
       </section>
       <section aria-labelledby="events-heading" className="mb-8">
         <h2 id="events-heading" className="mb-2 text-base font-semibold">

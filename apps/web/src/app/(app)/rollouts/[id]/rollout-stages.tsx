@@ -2,6 +2,7 @@
 
 import type { RouterOutputs } from "@softfleet/api";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { Downtime } from "~/components/downtime";
 import { SimulatedBadge } from "~/components/node-badges";
 import { PhaseBar } from "~/components/phase-bar";
@@ -10,6 +11,7 @@ import { BatchStatusBadge, countNodes, NodeProgress, RolloutNodeStatusBadge } fr
 import { RelativeTime } from "~/components/time";
 import { tableClass, tdClass, thClass } from "~/components/ui";
 import { nodesText, stageName } from "../stages";
+import { NodeBlockers } from "./node-blockers";
 
 type Rollout = RouterOutputs["rollouts"]["get"];
 type RolloutNode = Rollout["nodes"][number];
@@ -17,7 +19,7 @@ type RolloutNode = Rollout["nodes"][number];
 const muted = "text-zinc-600 dark:text-zinc-400";
 
 /** Each stage (canary, batch 1..n) with its progress and its nodes. */
-export function RolloutStages({ rollout }: { rollout: Rollout }) {
+export function RolloutStages({ rollout, canOperate }: { rollout: Rollout; canOperate: boolean }) {
   return (
     <div className="space-y-4">
       {rollout.batches.map((batch) => {
@@ -52,7 +54,18 @@ export function RolloutStages({ rollout }: { rollout: Rollout }) {
               </span>
             </header>
             <NodeProgress counts={countNodes(nodes)} wide />
-            <StageNodes nodes={nodes} caption={`Nodes of ${name}`} />
+            <StageNodes
+              nodes={nodes}
+              caption={`Nodes of ${name}`}
+              blockers={(node) => (
+                <NodeBlockers
+                  rolloutId={rollout.id}
+                  node={node}
+                  canOperate={canOperate && rollout.active}
+                  timeoutSec={blockedTimeoutOf(rollout.plan)}
+                />
+              )}
+            />
           </section>
         );
       })}
@@ -60,7 +73,21 @@ export function RolloutStages({ rollout }: { rollout: Rollout }) {
   );
 }
 
-function StageNodes({ nodes, caption }: { nodes: RolloutNode[]; caption: string }) {
+/** The plan's blockedTimeoutSec (plans from before it existed: the default). */
+function blockedTimeoutOf(plan: unknown): number {
+  const value = (plan as { blockedTimeoutSec?: unknown } | null)?.blockedTimeoutSec;
+  return typeof value === "number" ? value : 600;
+}
+
+function StageNodes({
+  nodes,
+  caption,
+  blockers,
+}: {
+  nodes: RolloutNode[];
+  caption: string;
+  blockers: (node: RolloutNode) => ReactNode;
+}) {
   return (
     <div className="overflow-x-auto">
       <table className={tableClass}>
@@ -76,7 +103,7 @@ function StageNodes({ nodes, caption }: { nodes: RolloutNode[]; caption: string 
         </thead>
         <tbody>
           {nodes.map((node) => (
-            <NodeRows key={node.nodeId} node={node} />
+            <NodeRows key={node.nodeId} node={node} blockers={blockers(node)} />
           ))}
         </tbody>
       </table>
@@ -84,7 +111,7 @@ function StageNodes({ nodes, caption }: { nodes: RolloutNode[]; caption: string 
   );
 }
 
-function NodeRows({ node }: { node: RolloutNode }) {
+function NodeRows({ node, blockers }: { node: RolloutNode; blockers: ReactNode }) {
   const record = node.record ? { ...node.record, phases: phasesOf(node.record.timestamps, node.record.kind) } : null;
   return (
     <>
@@ -102,7 +129,8 @@ function NodeRows({ node }: { node: RolloutNode }) {
           <RolloutNodeStatusBadge status={node.status} />
         </td>
         <td className={`${tdClass} ${record ? "border-b-0" : ""} max-w-md`}>
-          {node.reason ?? <span className={muted}>—</span>}
+          {node.reason ?? (node.status === "pending" ? null : <span className={muted}>—</span>)}
+          {blockers}
           {node.status === "rebooting" && node.rebootStartedAt && (
             <span className={`block text-xs ${muted}`}>
               since <RelativeTime date={node.rebootStartedAt} />

@@ -162,6 +162,19 @@ export function GateFields({ form, set }: PlanFieldsProps) {
     <Section title="Health gate">
       <FieldIssues id="plan-gate" fields={["gate"]} />
       <PlanField
+        id="plan-blocked-timeout"
+        label="Block inhibitor wait (s)"
+        fields={["blockedTimeoutSec"]}
+        hint="How long a node held by a block inhibitor (systemd ≥ 257) may wait for it to go before it fails; 0 fails it at once. An operator can skip a node's inhibitors from the rollout page."
+      >
+        <NumberInput
+          id="plan-blocked-timeout"
+          fields={["blockedTimeoutSec"]}
+          value={form.blockedTimeoutSec}
+          onChange={(blockedTimeoutSec) => set({ blockedTimeoutSec })}
+        />
+      </PlanField>
+      <PlanField
         id="plan-return-timeout"
         label="Return timeout (s)"
         fields={["gate.returnTimeoutSec"]}

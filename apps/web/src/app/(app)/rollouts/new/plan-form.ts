@@ -31,6 +31,7 @@ export interface PlanForm {
   windowTimeZone: string;
   targetImageVersion: string;
   whenNotStaged: "skip" | "fail";
+  blockedTimeoutSec: string;
   returnTimeoutSec: string;
   requiredUnits: string;
   maxDowntimeMs: string;
@@ -58,6 +59,7 @@ export const defaultPlanForm: PlanForm = {
   windowTimeZone: "",
   targetImageVersion: "",
   whenNotStaged: "fail",
+  blockedTimeoutSec: "600",
   returnTimeoutSec: "300",
   requiredUnits: "",
   maxDowntimeMs: "",
@@ -88,6 +90,7 @@ export function planOf(form: PlanForm): PlanInput {
       : null,
     targetImageVersion: form.targetImageVersion.trim() || null,
     whenNotStaged: form.whenNotStaged,
+    blockedTimeoutSec: numberOf(form.blockedTimeoutSec),
     gate: {
       returnTimeoutSec: numberOf(form.returnTimeoutSec),
       requiredUnits: form.requiredUnits
