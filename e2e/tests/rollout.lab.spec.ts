@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
-import { managerProperties, stage } from "@softfleet/lab";
+import { execIn, managerProperties, stage } from "@softfleet/lab";
 import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
 import { logIn } from "./helpers";
 import { requireLab } from "./lab";
@@ -118,6 +118,78 @@ test("a rollout started in the browser soft-reboots a group of real nodes batch 
     expect(names.map((n) => batchOf.get(n))).toEqual([0, 1, 1, 2]);
     expect(reboots.map((r) => batchOf.get(r.subjectName))).toEqual([0, 1, 1, 2]);
   } finally {
+    await db.$disconnect();
+  }
+});
+
+test("a node held by a block inhibitor: shown on its page and its rollout's, rebooted past the lock by an operator", async ({
+  page,
+}) => {
+  const name = fleet!.nodes.map((n) => n.name).sort()[0]!;
+  const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
+  try {
+    const take = await execIn(name, [
+      "systemd-run",
+      "--unit=e2e-backup-job",
+      "--",
+      "systemd-inhibit",
+      "--what=shutdown",
+      "--mode=block",
+      "--who=backup-job",
+      "--why=nightly backup running",
+      "sleep",
+      "600",
+    ]);
+    expect(take.exitCode, take.stderr).toBe(0);
+    const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
+    await expect
+      .poll(async () => JSON.stringify((await db.node.findUniqueOrThrow({ where: { id: node.id } })).inhibitors), {
+        timeout: 30_000,
+      })
+      .toContain("backup-job");
+    const before = (await managerProperties(name, ["SoftRebootsCount"]))[0]!;
+
+    await logIn(page, "admin");
+    await page.goto(`/nodes/${node.id}`);
+    await expect(page.getByText("Held: a block inhibitor stops this node's reboots.")).toBeVisible();
+    const lock = page
+      .getByRole("table", { name: "Shutdown inhibitors" })
+      .getByRole("row")
+      .filter({ hasText: "backup-job" });
+    await expect(lock).toContainText("nightly backup running");
+    await expect(lock).toContainText("block: stops reboots, root's included");
+
+    const group = await db.nodeGroup.create({
+      data: { name: `held ${Date.now()}`, members: { create: [{ nodeId: node.id }] } },
+    });
+    await page.goto(`/rollouts/new?groupId=${group.id}`);
+    await expect(page.getByLabel("Group", { exact: true })).toHaveValue(group.id, { timeout: 30_000 });
+    await page.getByRole("checkbox", { name: /Start with a canary/ }).uncheck();
+    await expect(page.getByLabel("Block inhibitor wait (s)")).toHaveValue("600");
+    await page.getByRole("button", { name: "Start rollout…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Start rollout" }).click();
+    await expect(
+      page.getByText(/Held by a block inhibitor: backup-job \(pid \d+\): nightly backup running/),
+    ).toBeVisible({
+      timeout: 60_000,
+    });
+    await expect(page.getByText(/it fails after 600 s unless the lock goes/)).toBeVisible();
+    await page.getByRole("button", { name: "Skip inhibitors" }).click();
+    await page
+      .getByRole("dialog", { name: `Reboot ${name} past its block inhibitors?` })
+      .getByRole("button", { name: "Skip inhibitors and reboot" })
+      .click();
+    await expect(page.getByRole("status").filter({ hasText: "Completed" })).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByRole("row").filter({ hasText: name }).first()).toContainText("Succeeded");
+    expect((await managerProperties(name, ["SoftRebootsCount"]))[0]).toBe(before + 1n);
+    const rollout = await db.rollout.findFirstOrThrow({ where: { groupId: group.id } });
+    const audit = await db.auditEntry.findFirstOrThrow({
+      where: { action: "rollout.inhibitors_skipped", targetId: rollout.id },
+    });
+    expect(audit.actorName).toBe("e2e-admin");
+    expect(audit.details).toMatchObject({ hostname: name });
+  } finally {
+    await execIn(name, ["systemctl", "stop", "e2e-backup-job"]).catch(() => {});
     await db.$disconnect();
   }
 });
