@@ -10,15 +10,17 @@ import {
   type NetworkLink,
   type PinnedRoot,
   type PortableImage,
+  type ShutdownType,
 } from "@softfleet/protocol";
 import { readProberState } from "./client-gaps";
 import { runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
-import { closeBus, onBusLost, openBus } from "./dbus/bus";
+import { closeBus, onBusLost, openBus, uniqueName } from "./dbus/bus";
 import { holdsDelayLock, listInhibitors, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
 import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
+import { type ShutdownRequest, watchShutdownRequests } from "./dbus/shutdown-requests";
 import { discoverPayloads, readUnits, readUnitTimes } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
@@ -42,6 +44,8 @@ import { warmUpShutdownPath } from "./warm-up";
  * signal: systemd waits for the agent's exit, so this adds to the shutdown.
  */
 const STOP_REFRESH_WAIT_MS = 300;
+/** A shutdown asked of logind longer ago than this did not bring the one announced now (ScheduleShutdown aside). */
+const REQUEST_MAX_AGE_USEC = 600_000_000n;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -91,6 +95,23 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   // The lock first: a shutdown may begin at any moment, and only a lock taken before it counts.
   const inhibitor = new ShutdownInhibitor({ verify: (pid) => holdsDelayLock(bus, pid), ...options.inhibitor });
+
+  // What was last asked of logind (and when, on the monotonic clock): a record tells it from what logind announced.
+  let lastRequest: { request: ShutdownRequest; atUsec: bigint } | null = null;
+  const noteRequest = (request: ShutdownRequest) => {
+    lastRequest = { request, atUsec: hostFiles.monotonicUsec() };
+    log.info("shutdown asked of logind", { ...request });
+  };
+  const stopWatchingRequests = await watchShutdownRequests(config.bus, (request) => {
+    // The agent's own calls are noted where it makes them: it knows what it asked for.
+    if (request.sender !== uniqueName(bus)) noteRequest(request);
+  });
+  const requestedNow = (): ShutdownType | null => {
+    const seen = lastRequest;
+    lastRequest = null;
+    if (!seen || hostFiles.monotonicUsec() - seen.atUsec > REQUEST_MAX_AGE_USEC) return null;
+    return seen.request.type;
+  };
   inhibitor.take();
 
   const spool = new Spool(join(config.runtimeDir, "spool"));
@@ -192,7 +213,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           return locks.filter(blocksShutdown);
         },
         shutdownUnderWay: () => shutdownUnderWay,
-        rebootWithFlags: (flags) => rebootWithFlags(bus, flags),
+        rebootWithFlags: (flags) => {
+          // Only after checking /run/nextroot does the agent pass SOFT_REBOOT_IF_NEXTROOT_SET_UP: a soft-reboot.
+          noteRequest({
+            type: "soft-reboot",
+            method: `RebootWithFlags 0x${flags.toString(16)}`,
+            sender: uniqueName(bus),
+          });
+          return rebootWithFlags(bus, flags);
+        },
         ackTimeoutMs: config.ackTimeoutMs,
         limit: rebootLimit,
       });
@@ -241,6 +270,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         retakeInhibitor: () => inhibitor.take(),
         bootId: identity.bootId,
         softRebootsCount: latest?.present.softRebootsCount ?? null,
+        requested: requestedNow,
         ackTimeoutMs: config.ackTimeoutMs,
       }).then(
         (report) => {
@@ -269,6 +299,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   } catch (error) {
     // Not started after all: let go of the lock and the bus rather than leave them to the process's end.
     await inhibitor.release();
+    stopWatchingRequests?.();
     closeBus(bus);
     throw error;
   }
@@ -389,6 +420,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await Promise.race([refreshing, sleep(STOP_REFRESH_WAIT_MS)]);
       connection.stop();
       await inhibitor.release();
+      stopWatchingRequests?.();
       closeBus(bus);
     },
   };

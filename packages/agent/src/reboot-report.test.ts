@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RebootRecordEvent } from "@softfleet/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { callMethod, closeBus, openBus } from "./dbus/bus";
 import { FAKE_BOOT_ID, makeFakeHost } from "./testing/fake-host";
 import { until } from "./testing/gateway";
 import { createNode, invocation, type Node } from "./testing/harness";
@@ -26,6 +27,47 @@ async function signalAndStop(type: string): Promise<{ id: string; usec: bigint }
 const records = () => node.events("reboot-record") as [string, RebootRecordEvent][];
 
 describe("after a restart", () => {
+  it("keeps what was asked of logind apart from what it announced and what happened: systemctl reboot into a staged root", async () => {
+    node = await createNode();
+    await node.start();
+    await node.connected();
+    // What `systemctl reboot` sends when /run/nextroot is a mount point, from a client of its own.
+    const client = await openBus(node.bus.address);
+    try {
+      await callMethod(client, {
+        destination: "org.freedesktop.login1",
+        path: "/org/freedesktop/login1",
+        interface: "org.freedesktop.login1.Manager",
+        member: "RebootWithFlags",
+        signature: "t",
+        body: [0x08n],
+      });
+    } finally {
+      closeBus(client);
+    }
+    await until(() => node.logs.some((line) => line.includes("shutdown asked of logind")), 5000, "the call seen");
+    // logind turned it into a soft-reboot: that is what its signal announces.
+    node.announce(true, "soft-reboot");
+    await until(() => node.reports.length === 1, 5000, "the shutdown report");
+    await node.stopAgent();
+    const usec = BigInt((node.events("shutdown-signal")[0]![1] as { monotonicUsec: string }).monotonicUsec);
+    Object.assign(node.manager, {
+      SoftRebootsCount: 1,
+      ShutdownStartTimestampMonotonic: usec + 10_000n,
+      UserspaceTimestampMonotonic: usec + 700_000n,
+      FinishTimestampMonotonic: usec + 1_500_000n,
+    });
+    await node.start();
+    await node.connected();
+    const [, record] = (await until(() => records().length === 1 && records(), 5000, "the record"))[0]!;
+    expect(record).toMatchObject({
+      kind: "soft-reboot",
+      requested: "reboot",
+      announced: "soft-reboot",
+      escalated: false,
+    });
+  });
+
   it("reports a soft-reboot once the boot has finished, with exact phases and unit continuity", async () => {
     node = await createNode();
     const signal = await signalAndStop("soft-reboot");

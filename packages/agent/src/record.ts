@@ -91,12 +91,13 @@ export function buildRebootRecord(
   const { blame = null } = measured;
   const { before } = assessment;
   const soft = assessment.kind === "soft-reboot";
-  const requested = before.signal?.type ?? null;
+  const announced = before.signal?.type ?? null;
   return {
     type: "reboot-record",
     kind: assessment.kind,
-    requested,
-    escalated: !soft && requested === "soft-reboot",
+    requested: before.signal?.requested ?? announced,
+    announced,
+    escalated: !soft && announced === "soft-reboot",
     beforeLost: assessment.beforeLost,
     bootIdBefore: before.bootId,
     bootIdAfter: present.bootId,

@@ -1,4 +1,4 @@
-import type { AgentEvent } from "@softfleet/protocol";
+import type { AgentEvent, ShutdownType } from "@softfleet/protocol";
 import { monotonicUsec } from "./host";
 import { errorText, log } from "./log";
 import type { ShutdownNotice } from "./signals";
@@ -17,6 +17,8 @@ export interface ShutdownDeps {
   bootId: string;
   softRebootsCount: number | null;
   ackTimeoutMs: number;
+  /** The shutdown last asked of logind, if the agent saw the call (see dbus/shutdown-requests.ts). */
+  requested?: () => ShutdownType | null;
 }
 
 export interface ShutdownReport {
@@ -64,7 +66,11 @@ export async function handleShutdownNotice(
     // A full disk must not hold the shutdown up: log, save what can be saved, release.
     log.error("shutdown: cannot spool the signal event", { error: errorText(error) });
   }
-  const signal = notice.start && eventId ? { eventId, monotonicUsec: event.monotonicUsec, type: notice.type } : null;
+  const requested = notice.start ? (deps.requested?.() ?? null) : null;
+  const signal =
+    notice.start && eventId
+      ? { eventId, monotonicUsec: event.monotonicUsec, type: notice.type, ...(requested ? { requested } : {}) }
+      : null;
   try {
     deps.saveBefore(signal);
   } catch (error) {

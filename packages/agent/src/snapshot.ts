@@ -37,7 +37,15 @@ export const snapshotSchema = z.object({
   /** The links systemd-networkd manages, read when the shutdown signal arrived (absent: no networkd). */
   network: z.array(networkLink).max(32).optional(),
   /** The shutdown signal that announced the reboot, on this boot's monotonic clock. */
-  signal: z.object({ eventId: messageId, monotonicUsec: usec, type: shutdownType }).nullable(),
+  signal: z
+    .object({
+      eventId: messageId,
+      monotonicUsec: usec,
+      type: shutdownType,
+      /** What was asked of logind, when the agent saw the call (absent: not seen, or an older agent). */
+      requested: shutdownType.optional(),
+    })
+    .nullable(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

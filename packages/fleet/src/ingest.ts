@@ -206,6 +206,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       eventId,
       kind: record.kind,
       requested: record.requested,
+      announced: record.announced ?? null,
       escalated: record.escalated,
       beforeLost: record.beforeLost,
       trigger: commandId ? (command?.rolloutId ? "rollout" : "manual") : "external",

@@ -96,8 +96,15 @@ export const rebootRecordEvent = z.object({
   type: z.literal("reboot-record"),
   /** soft-reboot: same boot id, SoftRebootsCount +1; full-reboot: a new boot id. */
   kind: z.enum(["soft-reboot", "full-reboot"]),
-  /** What the shutdown signal announced, or null when none was seen. */
+  /**
+   * What was asked for: the logind call as the agent saw it on the bus
+   * (`systemctl reboot` asks for a reboot, which logind turns into a
+   * soft-reboot when /run/nextroot holds a new root), else what the signal
+   * announced; null when neither was seen.
+   */
   requested: shutdownType.nullable(),
+  /** What logind's shutdown signal announced (absent from older agents: then `requested` is it). */
+  announced: shutdownType.nullable().optional(),
   /** A soft-reboot was requested but the host booted afresh. */
   escalated: z.boolean(),
   /** The state from before was lost (a full reboot empties /run): the phases before it are unknown. */

@@ -28,13 +28,13 @@ let fleet: LabFleet | undefined;
 
 const softRebootsCount = async (name: string) => Number((await managerProperties(name, ["SoftRebootsCount"]))[0]);
 
-/** Soft-reboots the node and returns the reboot record its agent sent afterwards. */
-async function softReboot(name: string) {
+/** Soft-reboots the node (`systemctl soft-reboot`, or `command`) and returns the reboot record its agent sent afterwards. */
+async function softReboot(name: string, command: string[] = ["systemctl", "soft-reboot"]) {
   const db = t!.db;
   const node = await db.node.findFirstOrThrow({ where: { hostname: name } });
   const countBefore = await softRebootsCount(name);
   const recordsBefore = await db.rebootRecord.count({ where: { nodeId: node.id } });
-  const result = await execIn(name, ["systemctl", "soft-reboot"]);
+  const result = await execIn(name, command);
   expect(result, result.stderr).toMatchObject({ exitCode: 0 });
   await until("the node to soft-reboot", async () => (await softRebootsCount(name)) === countBefore + 1);
   return until("the new reboot record", async () =>
@@ -362,6 +362,21 @@ describe.skipIf(missing !== null && !required)(
       } finally {
         await execIn(name, ["systemctl", "disable", "--now", "softfleet-demo-slow-stop.service"]).catch(() => {});
       }
+    }, 120_000);
+    it("records `systemctl reboot` with a new root staged as requested reboot, announced and happened soft-reboot", async () => {
+      const name = fleet!.nodes[0]!.name;
+      await stage({ version: "7", nodes: [name] });
+      await until("the staged root in the node's state", () =>
+        t!.db.node.findFirst({ where: { hostname: name, nextrootImageVersion: "7" } }),
+      );
+      const record = await softReboot(name, ["systemctl", "reboot"]);
+      expect(record).toMatchObject({
+        kind: "soft-reboot",
+        requested: "reboot",
+        announced: "soft-reboot",
+        escalated: false,
+        imageVersionAfter: "7",
+      });
     }, 120_000);
   },
 );

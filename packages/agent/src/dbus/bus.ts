@@ -161,3 +161,8 @@ export function unwrapVariants(dict: unknown): Record<string, unknown> {
   for (const [key, value] of Object.entries(dict)) result[key] = value instanceof dbus.Variant ? value.value : value;
   return result;
 }
+
+/** The connection's unique name (":1.42"), which dbus-next keeps without declaring it. */
+export function uniqueName(bus: MessageBus): string {
+  return (bus as unknown as { name?: string | null }).name ?? "";
+}

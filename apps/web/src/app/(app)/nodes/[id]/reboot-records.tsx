@@ -37,6 +37,19 @@ function BeforeAfter({ before, after }: { before: ReactNode; after: ReactNode })
   );
 }
 
+/**
+ * A reboot that was not the kind asked for, in words (null when it was, or
+ * when nothing was seen to have been asked). An escalation says so on its own.
+ */
+export function typeMismatch(record: Pick<RebootRecord, "kind" | "requested" | "escalated">): string | null {
+  if (!record.requested || record.escalated || record.requested === record.kind) return null;
+  if (record.kind === "full-reboot" && record.requested !== "soft-reboot") return null;
+  if (record.requested === "reboot" && record.kind === "soft-reboot") {
+    return "A reboot was asked for, and a soft-reboot happened: logind switches to one when /run/nextroot holds a new root (systemctl reboot does so unless SYSTEMCTL_SKIP_AUTO_SOFT_REBOOT=1).";
+  }
+  return `A ${record.requested} was asked for, and a ${record.kind} happened.`;
+}
+
 function RecordCard({ record }: { record: RebootRecord }) {
   const headingId = `record-${record.id}`;
   const soft = record.kind === "soft-reboot";
@@ -71,6 +84,11 @@ function RecordCard({ record }: { record: RebootRecord }) {
           Escalated: a {record.requested ?? "soft-reboot"} was requested, but the host booted afresh (a full reboot).
         </p>
       )}
+      {typeMismatch(record) && (
+        <p className="text-amber-800 dark:text-amber-300" role="note">
+          {typeMismatch(record)}
+        </p>
+      )}
       {record.beforeLost && (
         <p className={muted}>
           Before lost: the agent&apos;s state from before this reboot was gone afterwards (a full reboot empties /run),
@@ -88,9 +106,15 @@ function RecordCard({ record }: { record: RebootRecord }) {
             </span>
           )}
         </dd>
-        <dt className={muted}>Announced as</dt>
+        <dt className={muted}>Requested</dt>
         <dd className="font-mono text-xs">
-          {record.requested ?? <span className={`font-sans ${muted}`}>no shutdown signal seen</span>}
+          {record.requested ?? <span className={`font-sans ${muted}`}>not seen</span>}
+        </dd>
+        <dt className={muted}>Announced by logind</dt>
+        <dd className="font-mono text-xs">
+          {(record.announced ?? record.requested) || (
+            <span className={`font-sans ${muted}`}>no shutdown signal seen</span>
+          )}
         </dd>
         <dt className={muted}>Image version</dt>
         <dd className="font-mono text-xs">
