@@ -27,6 +27,22 @@ async function signalAndStop(type: string): Promise<{ id: string; usec: bigint }
 const records = () => node.events("reboot-record") as [string, RebootRecordEvent][];
 
 describe("after a restart", () => {
+  it("starts the soft-reboot at SoftRebootStartTimestamp where systemd has it, rather than ShutdownStartTimestamp", async () => {
+    node = await createNode({ softRebootStart: true });
+    const signal = await signalAndStop("soft-reboot");
+    Object.assign(node.manager, {
+      SoftRebootsCount: 1,
+      SoftRebootStartTimestampMonotonic: signal.usec + 9_000n,
+      ShutdownStartTimestampMonotonic: signal.usec + 12_345n,
+      UserspaceTimestampMonotonic: signal.usec + 752_001n,
+      FinishTimestampMonotonic: signal.usec + 1_600_000n,
+    });
+    await node.start();
+    await node.connected();
+    const [, record] = (await until(() => records().length === 1 && records(), 5000, "the record"))[0]!;
+    expect(record.phases.shutdownStartUsec).toBe((signal.usec + 9_000n).toString());
+  });
+
   it("keeps what was asked of logind apart from what it announced and what happened: systemctl reboot into a staged root", async () => {
     node = await createNode();
     await node.start();

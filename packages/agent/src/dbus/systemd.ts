@@ -34,9 +34,11 @@ const toBigInt = (value: unknown): bigint => (typeof value === "bigint" ? value 
 
 export async function readManager(bus: MessageBus): Promise<ManagerFacts> {
   const get = (name: string) => getProperty(bus, SYSTEMD, MANAGER_PATH, MANAGER, name);
-  const [version, softRebootsCount, shutdownStart, userspace, finish] = await Promise.all([
+  const [version, softRebootsCount, softRebootStart, shutdownStart, userspace, finish] = await Promise.all([
     optional(get("Version"), String),
     optional(get("SoftRebootsCount"), Number),
+    // The start of the last soft-reboot where systemd has it (newer than 257); 0 when there was none.
+    optional(get("SoftRebootStartTimestampMonotonic"), toBigInt),
     optional(get("ShutdownStartTimestampMonotonic"), toBigInt),
     get("UserspaceTimestampMonotonic").then(toBigInt),
     get("FinishTimestampMonotonic").then(toBigInt),
@@ -44,7 +46,7 @@ export async function readManager(bus: MessageBus): Promise<ManagerFacts> {
   return {
     version,
     softRebootsCount,
-    shutdownStartUsec: shutdownStart ?? 0n,
+    shutdownStartUsec: softRebootStart || shutdownStart || 0n,
     userspaceUsec: userspace,
     finishUsec: finish,
   };

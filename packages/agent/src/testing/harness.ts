@@ -32,6 +32,8 @@ export async function createNode(
     oldSystemd?: boolean;
     ackTimeoutMs?: number;
     rebootCommandLimit?: { count: number; perSeconds: number };
+    /** A systemd with SoftRebootStartTimestamp (newer than the lab's 257). */
+    softRebootStart?: boolean;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "sf-agent-it-"));
@@ -45,6 +47,7 @@ export async function createNode(
     ShutdownStartTimestampMonotonic: 0n,
     UserspaceTimestampMonotonic: 1_500_000n,
     FinishTimestampMonotonic: 4_000_000n,
+    ...(options.softRebootStart ? { SoftRebootStartTimestampMonotonic: 0n } : {}),
   };
   const systemd = createFakeSystemd(standIn, manager, !options.oldSystemd);
   systemd.setUnit("keeper.service", runningUnit("a", 2_000_000n));

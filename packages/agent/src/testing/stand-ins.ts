@@ -132,6 +132,8 @@ export interface ManagerValues {
   ShutdownStartTimestampMonotonic: bigint;
   UserspaceTimestampMonotonic: bigint;
   FinishTimestampMonotonic: bigint;
+  /** Only on a systemd that has it (newer than 257). */
+  SoftRebootStartTimestampMonotonic?: bigint;
 }
 
 /**
@@ -178,6 +180,9 @@ export function createFakeSystemd(bus: MessageBus, values: ManagerValues, withSo
     FinishTimestampMonotonic: { signature: "t", access: "read" },
   };
   if (withSoftRebootsCount) properties.SoftRebootsCount = { signature: "u", access: "read" };
+  // Newer than the systemd the lab runs (257): exported only when a test gives it.
+  if (values.SoftRebootStartTimestampMonotonic !== undefined)
+    properties.SoftRebootStartTimestampMonotonic = { signature: "t", access: "read" };
   for (const key of Object.keys(properties)) {
     Object.defineProperty(Manager.prototype, key, { get: () => values[key as keyof ManagerValues] });
   }
