@@ -1,3 +1,4 @@
+import { isAbsolute } from "node:path";
 import { z } from "zod";
 
 const schema = z.object({
@@ -24,6 +25,8 @@ const schema = z.object({
   /** PEM files of control's TLS certificate and key: with both, control serves https/wss (reloaded on SIGHUP). */
   CONTROL_TLS_CERT: z.string().min(1).optional(),
   CONTROL_TLS_KEY: z.string().min(1).optional(),
+  /** A directory of OS images (tar files and their .sha256) that enrolled agents download at /images/<name>. */
+  SOFTFLEET_IMAGES_DIR: z.string().refine(isAbsolute, "must be an absolute path").optional(),
   /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */
   SOFTFLEET_ENGINE_TIMINGS: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
 });

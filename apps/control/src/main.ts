@@ -29,7 +29,7 @@ async function main() {
       ? { certFile: env.CONTROL_TLS_CERT, keyFile: env.CONTROL_TLS_KEY }
       : null;
   const tls = tlsFiles ? readTls(tlsFiles) : null;
-  const server = createControlServer(db, tls ?? undefined);
+  const server = createControlServer(db, tls ?? undefined, { imagesDir: env.SOFTFLEET_IMAGES_DIR });
   await recordControlTls(db, tls?.fingerprint ?? null).catch((error: Error) =>
     log(`could not record the certificate's fingerprint for Settings: ${error.message}`),
   );
@@ -45,6 +45,7 @@ async function main() {
     (host) => `${scheme}://${host.includes(":") ? `[${host}]` : host}:${env.CONTROL_PORT}`,
   );
   log(`listening on ${addresses.join(", ")} (GET /healthz, agents on /agent/v1)`);
+  if (env.SOFTFLEET_IMAGES_DIR) log(`serving images to enrolled agents at /images/ from ${env.SOFTFLEET_IMAGES_DIR}`);
   if (tls) log(`TLS certificate SHA-256 fingerprint ${tls.fingerprint} (agents may pin it: pinnedFingerprint)`);
   else if (!env.CONTROL_HOST.every(isLoopback)) {
     log("WARNING: plain HTTP off loopback: set CONTROL_TLS_CERT and CONTROL_TLS_KEY, or put a TLS proxy in front");

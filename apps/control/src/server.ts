@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Db } from "@softfleet/db";
 import { requestPath, sendJson } from "./gateway/http";
+import { IMAGES_PATH, type ImageDownloadLimits, serveImages } from "./images";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -11,12 +12,25 @@ export interface ControlServer extends Server {
   route(path: string, handler: RouteHandler): void;
 }
 
+export interface ControlServerOptions {
+  /** OS images served to enrolled agents at /images/<name> (SOFTFLEET_IMAGES_DIR). */
+  imagesDir?: string;
+  imageDownloadLimits?: Partial<ImageDownloadLimits>;
+  /** Where image downloads are logged (default: stderr). */
+  log?: (line: string) => void;
+}
+
 /**
- * The control plane's HTTP server: /healthz here, the gateway's routes added
- * by it. Every request gets an answer at once: a target that is not a path
- * 400, an unknown path 404; no handler's failure ends the process.
+ * The control plane's HTTP server: /healthz and /images/* here, the gateway's
+ * routes added by it. Every request gets an answer at once: a target that is
+ * not a path 400, an unknown path 404; no handler's failure ends the process.
  */
-export function createControlServer(db: Db, tls?: { cert: Buffer; key: Buffer }): ControlServer {
+export function createControlServer(
+  db: Db,
+  tls?: { cert: Buffer; key: Buffer },
+  options: ControlServerOptions = {},
+): ControlServer {
+  const images = serveImages(db, { dir: options.imagesDir, limits: options.imageDownloadLimits, log: options.log });
   const routes = new Map<string, RouteHandler>();
   routes.set("/healthz", (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET for /healthz" });
@@ -33,6 +47,8 @@ export function createControlServer(db: Db, tls?: { cert: Buffer; key: Buffer })
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = requestPath(req);
     if (path === null) return sendJson(res, 400, { error: "the request target is not a valid path" });
+    // One handler for every name under /images/, ahead of the routes matched whole.
+    if (path.startsWith(IMAGES_PATH)) return images(req, res, path);
     const handler = routes.get(path);
     if (!handler) return sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
     try {

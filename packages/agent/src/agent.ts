@@ -13,7 +13,7 @@ import {
   type ShutdownType,
 } from "@softfleet/protocol";
 import { readProberState } from "./client-gaps";
-import { runCommand } from "./commands";
+import { type RebootCommand, runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
 import { closeBus, onBusLost, openBus, uniqueName } from "./dbus/bus";
@@ -21,7 +21,7 @@ import { holdsDelayLock, listInhibitors, rebootWithFlags, watchShutdownSignals }
 import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
 import { type ShutdownRequest, watchShutdownRequests } from "./dbus/shutdown-requests";
-import { discoverPayloads, readUnits, readUnitTimes } from "./dbus/systemd";
+import { discoverPayloads, readUnits, readUnitTimes, startUnit, unitRunning } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
@@ -37,6 +37,8 @@ import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
 import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
 import { loadSnapshots, type Snapshot, saveSnapshot, snapshotFiles } from "./snapshot";
 import { Spool } from "./spool";
+import { runStageCommand, type StageCommandMessage, type StageDeps } from "./stage-command";
+import { stagerUnit } from "./stage-files";
 import { warmUpShutdownPath } from "./warm-up";
 
 /**
@@ -53,6 +55,9 @@ export interface AgentOptions {
   inhibitor?: InhibitorOptions;
   /** How often units and /run/nextroot are compared with what was last sent. */
   statePollMs?: number;
+  /** How a stage command's stager is started and watched (default: softfleet-stager@<id>.service over D-Bus). */
+  launchStager?: (commandId: string) => Promise<void>;
+  stagerRunning?: (commandId: string) => Promise<boolean | null>;
   /** How often the processes are scanned again while an old root is still held (default: the config's). */
   pinnedScanMs?: number;
   finishWait?: FinishWait;
@@ -204,7 +209,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     onCommand: (command) => {
       if (handledCommands.has(command.id)) return;
       handledCommands.add(command.id);
-      void runCommand(command, {
+      if (command.command.type === "stage") {
+        void runStageCommand(command as StageCommandMessage, stageDeps).catch((error) =>
+          log.error("stage command failed", { commandId: command.id, error: errorText(error) }),
+        );
+        return;
+      }
+      void runCommand(command as RebootCommand, {
         publish: (event) => connection.publish(event),
         waitForAck: (id, ms) => connection.waitForAck(id, ms),
         nextroot: () => hostFiles.readNextroot(host),
@@ -227,6 +238,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
     },
   });
+
+  const stageDeps: StageDeps = {
+    runtimeDir: config.runtimeDir,
+    controlUrl: config.controlUrl,
+    publish: (event) => connection.publish(event),
+    sendProgress: (commandId, progress) => connection.sendStageProgress(commandId, progress),
+    shutdownUnderWay: () => shutdownUnderWay,
+    launch: options.launchStager ?? ((commandId) => startUnit(bus, stagerUnit(commandId))),
+    running: options.stagerRunning ?? ((commandId) => unitRunning(bus, stagerUnit(commandId))),
+    timeoutSec: config.staging.timeoutSec,
+  };
 
   const saveBefore = (signal: Snapshot["signal"]) => {
     currentSignal = signal;

@@ -1,5 +1,9 @@
 import { type AgentEvent, describeInhibitor, type LogindInhibitor } from "@softfleet/protocol";
 import type { Command } from "./connection";
+
+/** A soft-reboot command (stage commands go to stage-command.ts). */
+export type RebootCommand = Command & { command: { type: "soft-reboot" } };
+
 import { errorText, log } from "./log";
 import { decideSoftReboot } from "./signals";
 
@@ -22,7 +26,7 @@ export interface CommandDeps {
  * reboot starts, the connection may not live long enough to send it.
  * Returns the flags passed to logind, or null when refused.
  */
-export async function runCommand(command: Command, deps: CommandDeps): Promise<bigint | null> {
+export async function runCommand(command: RebootCommand, deps: CommandDeps): Promise<bigint | null> {
   const blockers = await deps.blockers().catch(() => []);
   const decided = decideSoftReboot(command.command, deps.nextroot(), deps.shutdownUnderWay(), blockers);
   const limited = decided.accepted ? (deps.limit?.refusal() ?? null) : null;

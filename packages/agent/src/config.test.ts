@@ -37,6 +37,11 @@ describe("loadConfig", () => {
       pinnedRootScanSec: 60,
       allowInsecure: false,
       rebootCommandLimit: null,
+      staging: {
+        imagesDir: "/var/lib/softfleet/images",
+        keepPaths: ["/etc/machine-id", "/etc/hostname", "/etc/softfleet"],
+        timeoutSec: 3600,
+      },
       bus: "system",
     });
   });

@@ -66,6 +66,18 @@ export const agentConfigSchema = z.strictObject({
     })
     .nullable()
     .default(null),
+  /**
+   * The built-in image stager (stage commands): where images are unpacked, and
+   * the machine's own files a downloaded image lacks (copied into it).
+   */
+  staging: z
+    .strictObject({
+      imagesDir: absolutePath.default("/var/lib/softfleet/images"),
+      keepPaths: z.array(absolutePath).max(200).default(["/etc/machine-id", "/etc/hostname", "/etc/softfleet"]),
+      /** Longest a stage command may take before it is reported failed. */
+      timeoutSec: z.number().int().min(10).max(86_400).default(3600),
+    })
+    .prefault({}),
   bus: z
     .string()
     .refine((value) => value === "system" || value.startsWith("unix:path="), 'must be "system" or a unix:path= address')

@@ -14,6 +14,7 @@ import WebSocket from "ws";
 import { monotonicUsec } from "./host";
 import { log } from "./log";
 import type { EventMessage, Spool } from "./spool";
+import type { StageProgressFile } from "./stage-files";
 import { checkTransport, type TrustConfig, tlsOptions } from "./trust";
 
 export type Command = Extract<ServerMessage, { kind: "command" }>;
@@ -103,6 +104,11 @@ export class GatewayConnection {
 
   sendState(state: NodeState): void {
     this.send({ kind: "state", v: PROTOCOL_VERSION, state });
+  }
+
+  /** A stage command's progress: sent when connected, else dropped (the next one, or the result, follows). */
+  sendStageProgress(commandId: string, progress: StageProgressFile): void {
+    this.send({ kind: "stage-progress", v: PROTOCOL_VERSION, commandId, ...progress });
   }
 
   /** Resolves true when the server acks `id`, false after `timeoutMs` or at once when not connected. */

@@ -4,10 +4,12 @@ import { EnrollmentError, rotateCredential } from "./enroll";
 import { readHostname, readMachineId, realHost } from "./host";
 import { errorText, log } from "./log";
 import { AGENT_VERSION } from "./node-state";
+import { runStageWorker } from "./stage-worker";
 
 const HELP = `softfleet-agent ${AGENT_VERSION}: the softfleet node agent
 
 Usage: softfleet-agent [--config PATH] [--check-config] [--rotate-credential] [--version] [--help]
+       softfleet-agent [--config PATH] stage-worker COMMAND-ID
 
 Watches logind's shutdown signal over the system D-Bus, holds a shutdown delay
 lock so it can report a shutdown before it proceeds, measures soft-reboots from
@@ -19,6 +21,9 @@ systemd's own timestamps and streams all of it to the softfleet control plane.
                    replace this node's credential (enrolls with the current one),
                    save the new one and exit; a running agent switches to it
   --version        print the version
+  stage-worker ID  stage the image a stage command asked for (run by
+                   softfleet-stager@ID.service, which may mount; the agent
+                   itself may not), writing progress and result for the agent
 
 Environment: SOFTFLEET_CONTROL_URL and SOFTFLEET_ENROLLMENT_TOKEN override the
 file; DBUS_SYSTEM_BUS_ADDRESS picks the system bus; SOFTFLEET_LOG_LEVEL=debug.
@@ -39,6 +44,15 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({ ...shown, enrollmentToken: enrollmentToken ? "(set)" : "(unset)" }, null, 2)}\n`,
     );
+    return;
+  }
+
+  const worker = argv.indexOf("stage-worker");
+  if (worker >= 0) {
+    const commandId = argv[worker + 1] ?? "";
+    if (!/^[\w-]{8,64}$/.test(commandId)) throw new ConfigError("command line", ["stage-worker: needs a command id"]);
+    const result = await runStageWorker(config, commandId);
+    process.exitCode = result.outcome === "staged" ? 0 : 1;
     return;
   }
 

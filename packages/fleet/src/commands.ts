@@ -1,4 +1,5 @@
-import type { Prisma } from "@softfleet/db";
+import { type NodeCommand, Prisma } from "@softfleet/db";
+import { type AgentMessage, agentCommand, type ServerMessage, stageCommand } from "@softfleet/protocol";
 import { notifyChange, notifyControl } from "./notify";
 
 type Tx = Prisma.TransactionClient;
@@ -78,4 +79,74 @@ export async function connectedNodesToReconcile(
     rekeyed,
     withPendingCommands: pending.map((command) => command.nodeId).filter((id) => usable.has(id)),
   };
+}
+
+/** What a stage command asks for, as stored in NodeCommand.payload. */
+export const stagePayload = stageCommand.omit({ type: true });
+export type StagePayload = ReturnType<typeof stagePayload.parse>;
+
+/** Asks a node's agent to stage an image at /run/nextroot (from a person, or a rollout's engine). */
+export async function requestStage(
+  tx: Tx,
+  input: { nodeId: string; image: StagePayload; requestedById: string | null; requestedByName?: string },
+) {
+  const command = await tx.nodeCommand.create({
+    data: {
+      nodeId: input.nodeId,
+      type: "stage",
+      payload: stagePayload.parse(input.image),
+      requestedById: input.requestedById,
+      requestedByName: input.requestedByName ?? null,
+    },
+  });
+  await notifyControl(tx, { kind: "command", nodeId: input.nodeId });
+  await notifyChange(tx, { entity: "command", nodeId: input.nodeId, id: command.id, status: command.status });
+  return command;
+}
+
+type AgentCommand = Extract<ServerMessage, { kind: "command" }>["command"];
+
+/** The command as the agent gets it; null for a stored one that is not valid (it is expired instead of sent). */
+export function agentCommandOf(
+  command: Pick<NodeCommand, "type" | "requireNextroot" | "skipInhibitors" | "payload">,
+): AgentCommand | null {
+  const parsed =
+    command.type === "stage"
+      ? agentCommand.safeParse({ type: "stage", ...(command.payload as object) })
+      : agentCommand.safeParse({
+          type: "soft-reboot",
+          requireNextroot: command.requireNextroot,
+          skipInhibitors: command.skipInhibitors,
+        });
+  return parsed.success ? parsed.data : null;
+}
+
+type StageProgressMessage = Extract<AgentMessage, { kind: "stage-progress" }>;
+
+/**
+ * A stage command's progress, with the rate since the last one stored. Only
+ * the node's own stage commands that have not ended take it.
+ */
+export async function applyStageProgress(tx: Tx, nodeId: string, message: StageProgressMessage, now = new Date()) {
+  const command = await tx.nodeCommand.findFirst({
+    where: { id: message.commandId, nodeId, type: "stage", result: { equals: Prisma.DbNull } },
+    select: { id: true, progress: true },
+  });
+  if (!command) return false;
+  const before = command.progress as { bytesDone?: number; at?: string; bytesPerSec?: number | null } | null;
+  const seconds = before?.at ? (now.getTime() - Date.parse(before.at)) / 1000 : 0;
+  const rate =
+    before?.bytesDone !== undefined && seconds > 0 && message.bytesDone >= before.bytesDone
+      ? Math.round((message.bytesDone - before.bytesDone) / seconds)
+      : (before?.bytesPerSec ?? null);
+  const progress = {
+    phase: message.phase,
+    bytesDone: message.bytesDone,
+    bytesTotal: message.bytesTotal,
+    bytesPerSec: message.phase === "download" ? rate : null,
+    at: now.toISOString(),
+  };
+  await tx.nodeCommand.update({ where: { id: command.id }, data: { progress } });
+  await notifyChange(tx, { entity: "command", nodeId, id: command.id, status: `stage-${message.phase}` });
+  return true;
 }

@@ -1,8 +1,13 @@
 export {
+  agentCommandOf,
+  applyStageProgress,
   COMMAND_TTL_MS,
   connectedNodesToReconcile,
   markCommandSent,
   requestSoftReboot,
+  requestStage,
+  type StagePayload,
+  stagePayload,
   takePendingCommands,
 } from "./commands";
 export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";

@@ -139,6 +139,14 @@ export async function storeEvent(tx: Tx, nodeId: string, id: string, event: Agen
     ON CONFLICT ("nodeId", id) DO NOTHING`;
   if (inserted === 0) return false;
   if (event.type === "reboot-record") await storeRebootRecord(tx, nodeId, id, event);
+  if (event.type === "stage-result") {
+    const { type: _type, commandId, ...result } = event;
+    await tx.nodeCommand.updateMany({
+      where: { id: commandId, nodeId, type: "stage" },
+      data: { result, answeredAt: new Date() },
+    });
+    await notifyChange(tx, { entity: "command", nodeId, id: commandId, status: result.outcome });
+  }
   if (event.type === "command-result") {
     await tx.nodeCommand.updateMany({
       where: { id: event.commandId, nodeId },

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { LabError } from "./errors";
 import { buildImage } from "./image";
+import { buildImageTarball } from "./image-tarball";
 import { listNodes, runningNode } from "./inside";
 import { DEFAULT_CONTROL_URL } from "./layout";
 import { LAB_NETWORK, removeLabNetwork } from "./network";
@@ -19,6 +20,8 @@ const USAGE = `usage: npm run lab -- <command>
                                          boot nodes sf-lab-1..N on the lab network ${LAB_NETWORK.cidr}
                                          (bridge ${LAB_NETWORK.bridge}; control URL default ${DEFAULT_CONTROL_URL})
   stage --version V [--nodes a,b]        stage an image with IMAGE_VERSION=V at /run/nextroot in the nodes
+  image --version V                      write the node OS with IMAGE_VERSION=V as a tar file for agents to
+                                         download (<cache>/images/softfleet-lab-V.tar and .sha256)
   status [--json]                        each node: state, boot_id, soft-reboots, image, staged image, demo services
   exec NAME -- COMMAND...                run a command inside a node, e.g. exec sf-lab-1 -- systemctl soft-reboot
   down                                   halt the lab's nodes and remove them (and the lab network)
@@ -45,6 +48,13 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { version: { type: "string" }, nodes: { type: "string" } } });
       if (!values.version) throw new LabError("bad-input", "stage needs --version V", USAGE);
       await stage({ version: values.version, nodes: values.nodes?.split(",").filter(Boolean) });
+      return 0;
+    }
+    case "image": {
+      const { values } = parseArgs({ args: rest, options: { version: { type: "string" } } });
+      if (!values.version) throw new LabError("bad-input", "image needs --version V", USAGE);
+      const tarball = await buildImageTarball({ version: values.version });
+      console.log(tarball.file);
       return 0;
     }
     case "status": {

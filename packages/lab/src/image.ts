@@ -49,6 +49,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<Manifest> 
       }
       manifest.base = await buildBaseLayer(p);
       manifest.softfleet = undefined;
+      manifest.images = undefined;
       await writeManifest(manifest);
       await removeVersionLayers();
       await removePortableImages();
@@ -74,7 +75,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<Manifest> 
 }
 
 /** The built image, or an error saying to build it. */
-export async function builtImage(): Promise<Required<Manifest>> {
+export async function builtImage(): Promise<Required<Pick<Manifest, "base" | "softfleet">>> {
   const manifest = await readManifest();
   if (!baseIsBuilt(manifest.base) || !manifest.softfleet) {
     throw new LabError("not-built", `no lab image in ${cachePaths().root}`, "run `npm run lab -- build` first");

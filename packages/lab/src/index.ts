@@ -1,5 +1,6 @@
 export { LabError, type LabErrorCode } from "./errors";
 export { type BuildOptions, buildImage } from "./image";
+export { buildImageTarball, type ImageTarball, tarballName } from "./image-tarball";
 export {
   execIn,
   type LabNode,
@@ -10,7 +11,7 @@ export {
   waitUntilRunning,
 } from "./inside";
 export type { AgentFiles } from "./layers";
-export { DEMO_UNITS, IN_NODE } from "./layout";
+export { DEMO_UNITS, IN_NODE, labImagesDir } from "./layout";
 export { ensureLabNetwork, LAB_NETWORK, nodeAddress, nodeControlUrl, removeLabNetwork } from "./network";
 export { type DownOptions, down, type UpOptions, up } from "./nodes";
 export { ensureLabPki, labPki, type Pki } from "./pki";

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { withImageVersion } from "./base";
 import { LabError } from "./errors";
 import { removeTree } from "./fsops";
 import {
   AGENT_POLKIT_RULE,
+  AGENT_STAGER_UNIT,
   AGENT_UNIT_NAME,
   cachePaths,
   DEMO_UNITS,
@@ -54,6 +55,8 @@ async function softfleetFiles(agent: AgentFiles): Promise<InstalledFile[]> {
   const sources = [
     { path: "usr/lib/softfleet/softfleet-agent.mjs", source: agent.bundle },
     { path: `etc/systemd/system/${AGENT_UNIT_NAME}`, source: agent.unit },
+    // The stager the agent starts per stage command (it may mount; the agent may not).
+    { path: "etc/systemd/system/softfleet-stager@.service", source: AGENT_STAGER_UNIT },
     // The prober ships with the agent; the node's config layer runs it from a root of its own.
     { path: "usr/lib/softfleet/softfleet-prober.mjs", source: PROBER_SCRIPT },
     { path: `etc/systemd/system/${DEMO_UNITS.prober}`, source: PROBER_UNIT },
@@ -138,12 +141,13 @@ export async function ensureVersionLayer(version: string, baseDir: string): Prom
   return dir;
 }
 
-/** Version layers derive from the base: a rebuilt base drops them. */
+/** Version layers and image tarballs derive from the base: a rebuilt base drops them. */
 export async function removeVersionLayers(): Promise<void> {
-  const { layers } = cachePaths();
+  const { layers, images } = cachePaths();
   for (const entry of await readdir(layers).catch(() => [])) {
     if (entry.startsWith("version-")) await removeTree(join(layers, entry));
   }
+  await rm(images, { recursive: true, force: true });
 }
 
 async function listFiles(dir: string): Promise<string[]> {

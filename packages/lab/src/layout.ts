@@ -9,6 +9,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const IMAGE_TEMPLATE_DIR = fileURLToPath(new URL("../image", import.meta.url));
 export const AGENT_BUNDLE = join(REPO_ROOT, "packages/agent/dist/softfleet-agent.mjs");
 export const AGENT_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-agent.service");
+/** The unit the agent starts per stage command: the part of staging that mounts. */
+export const AGENT_STAGER_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-stager@.service");
 /** The client-visible downtime prober, shipped with the agent: its script and its unit. */
 export const PROBER_SCRIPT = join(REPO_ROOT, "packages/agent/prober/softfleet-prober.mjs");
 export const PROBER_UNIT = join(REPO_ROOT, "packages/agent/systemd/softfleet-prober.service");
@@ -49,8 +51,13 @@ export const cachePaths = () => {
     softfleet: (hash: string) => join(layers, `softfleet-${hash}`),
     /** Only usr/lib/os-release with IMAGE_VERSION=version. */
     version: (version: string) => join(layers, `version-${version}`),
+    /** Root file system tarballs for agents to download (control serves this directory: SOFTFLEET_IMAGES_DIR). */
+    images: join(root, "images"),
   };
 };
+
+/** Where `lab image` writes its tarballs: the directory control serves to agents (SOFTFLEET_IMAGES_DIR). */
+export const labImagesDir = () => cachePaths().images;
 
 export function nodePaths(name: string) {
   const node = join(LAB_STATE_DIR, "nodes", name);
@@ -68,6 +75,8 @@ export function nodePaths(name: string) {
     agentState: join(node, "agent-state"),
     /** Podman's storage: outside the node's root, so a surviving container holds nothing of it. */
     containers: join(node, "containers"),
+    /** Images the node's agent downloads and unpacks (bound read-write at IN_NODE.images). */
+    images: join(node, "images"),
     consoleLog: join(node, "console.log"),
   };
 }
@@ -85,6 +94,11 @@ export const IN_NODE = {
   agentState: "/run/host/softfleet-agent-state",
   agentStateTarget: "/var/lib/softfleet-agent",
   containers: "/run/host/softfleet-containers",
+  /**
+   * The agent's staged images: a root switched into from here is not on the
+   * node's old root file system, and the directory is still there after the switch.
+   */
+  images: "/run/host/softfleet-node-images",
   nextroot: "/run/nextroot",
 } as const;
 

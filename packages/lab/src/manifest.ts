@@ -29,6 +29,10 @@ const manifestSchema = z.object({
       files: z.array(installedFileSchema),
     })
     .optional(),
+  /** Root file system tarballs by IMAGE_VERSION (`lab image`), in <cache>/images. */
+  images: z
+    .record(z.string(), z.object({ file: z.string(), sha256: z.string(), bytes: z.number(), builtAt: z.string() }))
+    .optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

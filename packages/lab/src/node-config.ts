@@ -26,6 +26,7 @@ export interface NodeConfig {
  * new image keeps the node's identity.
  */
 export async function writeConfigLayer(dir: string, config: NodeConfig): Promise<void> {
+  const files = nodeFiles(config);
   const agent = {
     controlUrl: config.controlUrl,
     ...(config.token ? { enrollmentToken: config.token } : {}),
@@ -41,11 +42,37 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     // carries /run/host (and the mounts below it) over every soft-reboot, staged image or
     // not, while a bind mount on /var/lib would be unmounted by the soft-reboot's shutdown.
     stateDir: IN_NODE.agentState,
+    // Images it downloads are unpacked under /run/host too (not on the root they replace), and
+    // each gets this layer's files: a downloaded image has no identity, agent config or network.
+    staging: { imagesDir: IN_NODE.images, keepPaths: keepPathsOf([...Object.keys(files), AGENT_CONFIG]) },
   };
-  const files: Record<string, string> = {
+  files[AGENT_CONFIG] = `${JSON.stringify(agent, null, 2)}\n`;
+  for (const [path, content] of Object.entries(files)) {
+    const target = join(dir, path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content, { mode: path === AGENT_CONFIG ? 0o600 : 0o644 });
+  }
+}
+
+const AGENT_CONFIG = "etc/softfleet/agent.json";
+/** Directories of the config layer that belong to the node as a whole: kept as one path. */
+const KEPT_WHOLE = ["etc/softfleet"];
+
+/**
+ * The absolute paths an image staged for the node must take from its current
+ * root: each file of the config layer (given relative to it), a file under a
+ * directory kept whole as that directory.
+ */
+export function keepPathsOf(layerFiles: string[]): string[] {
+  const kept = layerFiles.map((path) => KEPT_WHOLE.find((dir) => path.startsWith(`${dir}/`)) ?? path);
+  return [...new Set(kept)].sort().map((path) => `/${path}`);
+}
+
+/** Every file of the node's layer but the agent's config (which lists them), by path in the image. */
+function nodeFiles(config: NodeConfig): Record<string, string> {
+  return {
     "etc/machine-id": `${randomUUID().replaceAll("-", "")}\n`,
     "etc/hostname": `${config.name}\n`,
-    "etc/softfleet/agent.json": `${JSON.stringify(agent, null, 2)}\n`,
     ...(config.caPem ? { "etc/softfleet/ca.pem": config.caPem } : {}),
     "etc/softfleet/demo.env": [
       `SOFTFLEET_DEMO_SURVIVOR_PORT=${config.ports.survivor}`,
@@ -86,11 +113,6 @@ export async function writeConfigLayer(dir: string, config: NodeConfig): Promise
     [`etc/systemd/system/${SHARED_ROOT_UNIT}`]: SHARED_ROOT_SERVICE,
     "etc/systemd/system/systemd-logind.service.d/softfleet-lab-shared-root.conf": LOGIND_AFTER_SHARED_ROOT,
   };
-  for (const [path, content] of Object.entries(files)) {
-    const target = join(dir, path);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content, { mode: path.endsWith("agent.json") ? 0o600 : 0o644 });
-  }
 }
 
 /**

@@ -127,6 +127,7 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     paths.stage,
     paths.agentState,
     paths.containers,
+    paths.images,
   ]) {
     await mkdir(dir, { recursive: true });
   }
@@ -155,6 +156,7 @@ async function bootNode(state: LabState, save: () => Promise<void>, spec: NodeSp
     { host: paths.stage, node: IN_NODE.stage },
     { host: paths.agentState, node: IN_NODE.agentState },
     { host: paths.containers, node: IN_NODE.containers },
+    { host: paths.images, node: IN_NODE.images },
   ];
   const nspawn = startNspawn({
     name: spec.name,

@@ -149,5 +149,29 @@ export const commandResultEvent = z.object({
   reason: z.string().max(500).nullable(),
 });
 
-export const agentEvent = z.discriminatedUnion("type", [shutdownSignalEvent, rebootRecordEvent, commandResultEvent]);
+/** How a stage command ended: the image is mounted at /run/nextroot, or why not (nothing half-mounted is left). */
+export const stageResultEvent = z.object({
+  type: z.literal("stage-result"),
+  commandId: messageId,
+  outcome: z.enum(["staged", "failed"]),
+  version: z.string().max(128),
+  /** The stager's error code (digest-mismatch, no-space, ...) and what it said; null when staged. */
+  code: z.string().max(64).nullable(),
+  reason: z.string().max(2000).nullable(),
+  /** The image's size, and whether an image staged before was reused (nothing downloaded). */
+  bytes: z.number().int().nonnegative().max(1e13).nullable(),
+  reused: z.boolean(),
+  seconds: z
+    .number()
+    .min(0)
+    .max(86_400 * 7),
+});
+export type StageResultEvent = z.infer<typeof stageResultEvent>;
+
+export const agentEvent = z.discriminatedUnion("type", [
+  shutdownSignalEvent,
+  rebootRecordEvent,
+  commandResultEvent,
+  stageResultEvent,
+]);
 export type AgentEvent = z.infer<typeof agentEvent>;

@@ -5,16 +5,6 @@ import { nodeIdentity, nodeState } from "./state";
 
 const v = z.literal(PROTOCOL_VERSION, { error: `must be protocol version ${PROTOCOL_VERSION}` });
 
-/** Agent -> gateway. The first message on a connection must be `hello`. */
-export const agentMessage = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("hello"), v, identity: nodeIdentity, state: nodeState }),
-  z.object({ kind: z.literal("state"), v, state: nodeState }),
-  /** Written to the agent's spool before it is sent; acknowledged by id. */
-  z.object({ kind: z.literal("event"), v, id: messageId, event: agentEvent }),
-  z.object({ kind: z.literal("heartbeat"), v, monotonicUsec: usec }),
-]);
-export type AgentMessage = z.infer<typeof agentMessage>;
-
 export const softRebootCommand = z.object({
   type: z.literal("soft-reboot"),
   /** Only soft-reboot when /run/nextroot holds a new image (else refuse). */
@@ -26,13 +16,61 @@ export const softRebootCommand = z.object({
   skipInhibitors: z.boolean().default(false),
 });
 
+/** An IMAGE_VERSION as a folder name: letters, digits, ".", "_" and "-". */
+export const imageVersion = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  );
+
+/**
+ * Stage an OS image for the next soft-reboot: download it, check its SHA-256,
+ * unpack it and mount it at /run/nextroot, checking that its os-release
+ * carries `version`. The agent answers with a command-result (accepted: it
+ * started) and later a stage-result; stage-progress messages in between.
+ */
+export const stageCommand = z.object({
+  type: z.literal("stage"),
+  version: imageVersion,
+  /** https:// anywhere, http:// only to loopback; or a path on control ("/images/x.tar"), fetched with the node's credential. */
+  url: z.string().min(1).max(2048),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits"),
+  /** A cap on the download rate; null: none. */
+  bandwidthBytesPerSec: z.number().int().min(1024).max(1e11).nullable().default(null),
+});
+export type StageCommand = z.infer<typeof stageCommand>;
+
+export const agentCommand = z.discriminatedUnion("type", [softRebootCommand, stageCommand]);
+
+export const stagePhase = z.enum(["download", "verify", "unpack", "mount", "check"]);
+
+/** Agent -> gateway. The first message on a connection must be `hello`. */
+export const agentMessage = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("hello"), v, identity: nodeIdentity, state: nodeState }),
+  z.object({ kind: z.literal("state"), v, state: nodeState }),
+  /** Written to the agent's spool before it is sent; acknowledged by id. */
+  z.object({ kind: z.literal("event"), v, id: messageId, event: agentEvent }),
+  z.object({ kind: z.literal("heartbeat"), v, monotonicUsec: usec }),
+  /** How far a stage command has got (not spooled: only the latest matters; the result is an event). */
+  z.object({
+    kind: z.literal("stage-progress"),
+    v,
+    commandId: messageId,
+    phase: stagePhase,
+    bytesDone: z.number().int().nonnegative().max(1e13),
+    bytesTotal: z.number().int().nonnegative().max(1e13).nullable(),
+  }),
+]);
+export type AgentMessage = z.infer<typeof agentMessage>;
+
 /** Gateway -> agent. */
 export const serverMessage = z.discriminatedUnion("kind", [
   /** heartbeatSec is the server's wish: the agent clamps it into a range of its own. */
   z.object({ kind: z.literal("welcome"), v, nodeId: z.string().max(64), heartbeatSec: z.number().int() }),
   /** These events are stored; the agent may drop them from its spool. */
   z.object({ kind: z.literal("ack"), v, ids: z.array(messageId).max(1000) }),
-  z.object({ kind: z.literal("command"), v, id: messageId, command: softRebootCommand }),
+  z.object({ kind: z.literal("command"), v, id: messageId, command: agentCommand }),
   z.object({
     kind: z.literal("error"),
     v,

@@ -2,6 +2,9 @@
 export type Action =
   | { type: "start-batch"; batchIndex: number; reason: string }
   | { type: "reboot-node"; nodeId: string; reason: string }
+  /** Stage the plan's image on a node (ahead of its reboot). */
+  | { type: "stage-node"; nodeId: string; reason: string }
+  | { type: "node-staged"; nodeId: string; reason: string }
   | { type: "node-succeeded"; nodeId: string; reason: string }
   | { type: "node-failed"; nodeId: string; reason: string }
   | { type: "node-skipped"; nodeId: string; reason: string }

@@ -77,6 +77,21 @@ export function applyActions(
         n.blockedBy = null;
         break;
       }
+      case "stage-node": {
+        const n = node(action.nodeId);
+        record("node", n.nodeId, n.status, transition("node", n.status, "staging"), action.reason);
+        n.status = "staging";
+        n.stage = { startedAt: now, result: null };
+        n.commandOutcome = null;
+        n.commandReason = null;
+        break;
+      }
+      case "node-staged": {
+        const n = node(action.nodeId);
+        record("node", n.nodeId, n.status, transition("node", n.status, "staged"), action.reason);
+        n.status = "staged";
+        break;
+      }
       case "node-blocked": {
         const n = node(action.nodeId);
         n.blockedSince = now;
@@ -103,7 +118,7 @@ export function applyActions(
         moveRollout("completed", action.reason);
         break;
       case "cancel-pending-nodes":
-        for (const n of s.nodes.filter((n) => n.status === "pending")) {
+        for (const n of s.nodes.filter((n) => ["pending", "staging", "staged"].includes(n.status))) {
           record("node", n.nodeId, n.status, transition("node", n.status, "cancelled"), action.reason);
           n.status = "cancelled";
         }

@@ -68,6 +68,84 @@ function softRebooted(s: RolloutSnapshot, nodeId: string): RolloutSnapshot {
 
 const basic = { canary: { count: 1 }, batch: { size: 2 }, maxUnavailable: 1, settleSec: 30 };
 
+describe("decide: staging the plan's image", () => {
+  const image = { url: "/images/softfleet-lab-2.tar", sha256: "a".repeat(64) };
+  const plan = {
+    canary: { count: 1 },
+    batch: { size: 2 },
+    maxUnavailable: 1,
+    settleSec: 30,
+    targetImageVersion: "2",
+    image,
+    staging: { concurrency: 2, timeoutSec: 600 },
+    failureThreshold: { count: 5 },
+  };
+  /** The agent staged it: its result, and its state showing the image at /run/nextroot. */
+  const staged = (s: RolloutSnapshot, nodeId: string) =>
+    update(s, nodeId, (n) => ({
+      commandOutcome: "accepted",
+      stage: {
+        startedAt: n.stage?.startedAt ?? null,
+        result: { outcome: "staged", code: null, reason: null, bytes: 400e6, seconds: 8.5 },
+      },
+      facts: { ...n.facts, nextroot: { staged: true, imageVersion: "2" } },
+    }));
+
+  it("stages ahead (the canary and the next batch's first node), reboots a node once staged, and stages the rest as slots free", () => {
+    let r = step(rollout(5, plan), T0);
+    expect(r.did).toEqual(["start-batch 0", "stage-node n1", "stage-node n2"]);
+    expect(r.wakeAt).toEqual(sec(600)); // the staging timeout
+    r = step(staged(r.s, "n1"), sec(10));
+    expect(r.did).toEqual(["node-staged n1", "reboot-node n1", "stage-node n3"]);
+    expect(r.actions[0]).toMatchObject({ reason: "IMAGE_VERSION 2 staged at /run/nextroot (400 MB, 8.5 s)" });
+    // The canary is back on the new image; while it settles the second batch's nodes finish staging.
+    r = step(
+      update(softRebooted(r.s, "n1"), "n1", (n) => ({ record: { ...n.record!, imageVersionAfter: "2" } })),
+      sec(20),
+    );
+    expect(r.did).toEqual(["node-succeeded n1", "finish-batch 0"]);
+    r = step(staged(staged(r.s, "n2"), "n3"), sec(25));
+    // n4's batch is two ahead: it stages once the batch before it starts.
+    expect(r.did).toEqual(["node-staged n2", "node-staged n3"]);
+    r = step(r.s, sec(50));
+    expect(r.did).toEqual(["batch-settled 0", "start-batch 1", "reboot-node n2", "stage-node n4", "stage-node n5"]);
+  });
+
+  it("fails a node whose staging failed with the stager's reason, and never reboots it", () => {
+    let r = step(rollout(2, { ...plan, canary: null }), T0);
+    r = step(
+      update(r.s, "n1", (n) => ({
+        commandOutcome: "accepted",
+        stage: {
+          startedAt: n.stage!.startedAt,
+          result: { outcome: "failed", code: "digest-mismatch", reason: "sha256 differs", bytes: null, seconds: 3 },
+        },
+      })),
+      sec(5),
+    );
+    expect(r.did).toEqual(["node-failed n1"]);
+    expect(r.actions[0]).toMatchObject({ reason: "staging failed (digest-mismatch): sha256 differs" });
+    expect(r.s.nodes[0]?.status).toBe("failed");
+  });
+
+  it("fails a node staged with the wrong image (its os-release), and one whose staging takes too long", () => {
+    let r = step(rollout(2, { ...plan, canary: null }), T0);
+    r = step(
+      update(staged(r.s, "n1"), "n1", (n) => ({
+        facts: { ...n.facts, nextroot: { staged: true, imageVersion: "9" } },
+      })),
+      sec(5),
+    );
+    expect(r.did).toEqual([]);
+    r = step(r.s, sec(600));
+    expect(r.did.slice(0, 2)).toEqual(["node-failed n1", "node-failed n2"]);
+    expect(r.actions[0]).toMatchObject({
+      reason: "staged, but the agent does not report IMAGE_VERSION 2 at /run/nextroot (it reports 9)",
+    });
+    expect(r.actions[1]).toMatchObject({ reason: "staging did not finish within 600 s" });
+  });
+});
+
 const backup = { who: "backup-job", why: "nightly backup running", pid: 4242 };
 
 describe("decide: block inhibitors", () => {

@@ -82,6 +82,75 @@ function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
   return actions;
 }
 
+function stageDeadline(node: RolloutNode, plan: RolloutPlan): Date | null {
+  const started = node.stage?.startedAt;
+  return started ? new Date(started.getTime() + plan.staging.timeoutSec * 1000) : null;
+}
+
+/** Staging nodes: a refusal, an expired command, the agent's result or the timeout ends them. */
+function judgeStaging(s: RolloutSnapshot, now: Date): Action[] {
+  const plan = s.rollout.plan;
+  const target = plan.targetImageVersion;
+  const actions: Action[] = [];
+  for (const node of s.nodes.filter((n) => n.status === "staging")) {
+    const { nodeId } = node;
+    const result = node.stage?.result ?? null;
+    const deadline = stageDeadline(node, plan);
+    if (node.commandOutcome === "refused") {
+      const reason = `the agent refused to stage: ${node.commandReason ?? "no reason given"}`;
+      actions.push({ type: "node-failed", nodeId, reason });
+    } else if (node.commandOutcome === "expired") {
+      actions.push({ type: "node-failed", nodeId, reason: "the stage command expired before the agent took it" });
+    } else if (result?.outcome === "failed") {
+      const reason = `staging failed${result.code ? ` (${result.code})` : ""}: ${result.reason ?? "no reason given"}`;
+      actions.push({ type: "node-failed", nodeId, reason });
+    } else if (
+      result?.outcome === "staged" &&
+      node.facts.nextroot.staged &&
+      node.facts.nextroot.imageVersion === target
+    ) {
+      const size = result.bytes === null ? "" : ` (${Math.round(result.bytes / 1e6)} MB`;
+      const time = result.seconds === null ? "" : `${size ? ", " : " ("}${result.seconds.toFixed(1)} s`;
+      const detail = size || time ? `${size}${time})` : "";
+      actions.push({ type: "node-staged", nodeId, reason: `IMAGE_VERSION ${target} staged at /run/nextroot${detail}` });
+    } else if (deadline && now >= deadline) {
+      const reason =
+        result?.outcome === "staged"
+          ? `staged, but the agent does not report IMAGE_VERSION ${target} at /run/nextroot (it reports ${node.facts.nextroot.imageVersion ?? "nothing"})`
+          : `staging did not finish within ${plan.staging.timeoutSec} s`;
+      actions.push({ type: "node-failed", nodeId, reason });
+    }
+  }
+  return actions;
+}
+
+/**
+ * Stage the plan's image ahead: nodes of the open batch and of the next one,
+ * in plan order, at most `staging.concurrency` at once. A node that cannot
+ * be reached is left pending: its reboot check fails it in its turn.
+ */
+function stageAhead(s: RolloutSnapshot, open: RolloutBatch): Action[] {
+  const plan = s.rollout.plan;
+  if (!plan.image) return [];
+  let free = plan.staging.concurrency - s.nodes.filter((n) => n.status === "staging").length;
+  const actions: Action[] = [];
+  for (const node of s.nodes) {
+    if (free <= 0) break;
+    if (node.status !== "pending" || node.batchIndex < open.index || node.batchIndex > open.index + 1) continue;
+    const check = checkPreconditions(node.facts, { targetImageVersion: null, whenNotStaged: "fail" });
+    if (!check.ok) continue;
+    if (node.facts.imageVersion === plan.targetImageVersion && !node.facts.nextroot.staged) continue; // skipped in its turn
+    const ahead = node.batchIndex > open.index || open.status === "pending" ? " ahead of its batch" : "";
+    actions.push({
+      type: "stage-node",
+      nodeId: node.nodeId,
+      reason: `staging IMAGE_VERSION ${plan.targetImageVersion}${ahead}`,
+    });
+    free--;
+  }
+  return actions;
+}
+
 function halt(s: RolloutSnapshot): Action[] {
   if (s.rollout.status !== "running" && s.rollout.status !== "paused") return [];
   const exceeded = thresholdExceeded(s);
@@ -130,7 +199,9 @@ function progress(s: RolloutSnapshot, now: Date): Action[] {
     return [{ type: "complete", reason }];
   }
   const open = s.batches.find((b) => b.status !== "done");
-  if (!open || open.status === "settling") return [];
+  if (!open) return [];
+  // While a batch settles, the next one's nodes may stage already.
+  if (open.status === "settling") return stageAhead(s, open);
   if (open.status === "pending") {
     const canary = s.batches.find((b) => b.kind === "canary");
     if (open.kind !== "canary" && canary?.status === "done" && approvalPending(s)) {
@@ -141,7 +212,10 @@ function progress(s: RolloutSnapshot, now: Date): Action[] {
       open.kind === "canary" ? "the canary starts" : `batch ${open.index + 1} of ${s.batches.length} starts`;
     return [{ type: "start-batch", batchIndex: open.index, reason }];
   }
-  if (open.status === "running" && inWindow(plan, now)) return startReboots(s, open, now);
+  if (open.status === "running" && inWindow(plan, now)) {
+    const reboots = startReboots(s, open, now);
+    return reboots.length > 0 ? reboots : stageAhead(s, open);
+  }
   return [];
 }
 
@@ -167,10 +241,19 @@ function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Actio
   let free = plan.maxUnavailable - s.nodes.filter((n) => n.status === "rebooting").length;
   let failures = countFailures(s);
   const actions: Action[] = [];
-  for (const node of s.nodes.filter((n) => n.batchIndex === batch.index && n.status === "pending")) {
+  const staging = plan.image !== null;
+  const candidates = s.nodes.filter(
+    (n) => n.batchIndex === batch.index && (n.status === "pending" || n.status === "staged"),
+  );
+  for (const node of candidates) {
     if (free <= 0) break;
     const { nodeId } = node;
     const check = checkPreconditions(node.facts, plan);
+    // With an image to stage, a healthy pending node waits for its staging (stageAhead starts it).
+    const unreachable = !checkPreconditions(node.facts, { targetImageVersion: null, whenNotStaged: "fail" }).ok;
+    if (staging && node.status === "pending" && !unreachable && !(check.ok === false && check.outcome === "skip")) {
+      continue;
+    }
     const blockers = node.skipInhibitors ? [] : (node.facts.blockers ?? []);
     if (check.ok && blockers.length > 0) {
       // Held by block inhibitors: the node waits, not taking a reboot slot, until they go or time is up.
@@ -203,14 +286,15 @@ function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Actio
 
 /** One step: the actions of the first rule that has any, in priority order. */
 function nextActions(s: RolloutSnapshot, now: Date): Action[] {
-  const judged = judgeInFlight(s, now);
+  const judged = [...judgeInFlight(s, now), ...judgeStaging(s, now)];
   if (judged.length > 0) return judged;
   const halted = halt(s);
   if (halted.length > 0) return halted;
   if (s.rollout.status === "aborted") {
     const inFlight = s.nodes.some((n) => n.status === "rebooting");
     const leftovers =
-      s.nodes.some((n) => n.status === "pending") || s.batches.some((b) => !isTerminal("batch", b.status));
+      s.nodes.some((n) => n.status === "pending" || n.status === "staging" || n.status === "staged") ||
+      s.batches.some((b) => !isTerminal("batch", b.status));
     return !inFlight && leftovers ? [{ type: "cancel-pending-nodes", reason: "the rollout was aborted" }] : [];
   }
   if (s.rollout.status === "completed") return [];
@@ -223,7 +307,12 @@ function wakeAt(s: RolloutSnapshot, now: Date): Date | null {
   const plan = s.rollout.plan;
   const times: Date[] = [];
   for (const node of s.nodes) {
-    const deadline = node.status === "rebooting" ? returnDeadline(node, plan) : null;
+    const deadline =
+      node.status === "rebooting"
+        ? returnDeadline(node, plan)
+        : node.status === "staging"
+          ? stageDeadline(node, plan)
+          : null;
     if (deadline) times.push(deadline);
   }
   for (const batch of s.batches) {

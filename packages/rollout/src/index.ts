@@ -48,6 +48,7 @@ export {
   type RolloutBatch,
   type RolloutNode,
   type RolloutSnapshot,
+  type StageOutcome,
   type TransitionRecord,
 } from "./snapshot";
 export { initialSnapshot } from "./start";

@@ -8,7 +8,16 @@ export type RolloutStatus = (typeof rolloutStatuses)[number];
 export const batchStatuses = ["pending", "running", "settling", "done", "cancelled"] as const;
 export type BatchStatus = (typeof batchStatuses)[number];
 
-export const nodeStatuses = ["pending", "rebooting", "succeeded", "failed", "skipped", "cancelled"] as const;
+export const nodeStatuses = [
+  "pending",
+  "staging",
+  "staged",
+  "rebooting",
+  "succeeded",
+  "failed",
+  "skipped",
+  "cancelled",
+] as const;
 export type NodeStatus = (typeof nodeStatuses)[number];
 
 export interface StatusOf {
@@ -35,7 +44,10 @@ const allowed: { [K in MachineKind]: Record<StatusOf[K], readonly StatusOf[K][]>
     cancelled: [],
   },
   node: {
-    pending: ["rebooting", "failed", "skipped", "cancelled"],
+    pending: ["staging", "rebooting", "failed", "skipped", "cancelled"],
+    // Staging: the agent downloads, checks and mounts the plan's image at /run/nextroot.
+    staging: ["staged", "failed", "cancelled"],
+    staged: ["rebooting", "failed", "cancelled"],
     rebooting: ["succeeded", "failed"],
     succeeded: [],
     failed: [],

@@ -26,6 +26,13 @@ const fieldLabels: Record<string, string> = {
   targetImageVersion: "target image version",
   whenNotStaged: "when the target is not staged",
   blockedTimeoutSec: "block inhibitor wait",
+  image: "image",
+  "image.url": "image URL",
+  "image.sha256": "image SHA-256",
+  staging: "staging",
+  "staging.concurrency": "nodes staging at once",
+  "staging.bandwidthMBps": "bandwidth per node",
+  "staging.timeoutSec": "staging timeout",
   gate: "health gate",
   "gate.returnTimeoutSec": "return timeout",
   "gate.requiredUnits": "required units",
@@ -76,6 +83,12 @@ export function validatePlanForGroup(plan: RolloutPlan, nodeCount: number): Plan
     issues.push({
       field: "maxUnavailable",
       message: `max unavailable (${plan.maxUnavailable}) is above the group's ${nodes(nodeCount)}`,
+    });
+  }
+  if (plan.image && !plan.targetImageVersion) {
+    issues.push({
+      field: "targetImageVersion",
+      message: "a rollout that stages an image needs its version: the IMAGE_VERSION its os-release carries",
     });
   }
   if (plan.approveAfterCanary && !plan.canary) {

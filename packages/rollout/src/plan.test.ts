@@ -14,6 +14,8 @@ describe("rolloutPlan", () => {
       approveAfterCanary: false,
       window: null,
       targetImageVersion: null,
+      image: null,
+      staging: { concurrency: 2, bandwidthMBps: null, timeoutSec: 1800 },
       whenNotStaged: "fail",
       blockedTimeoutSec: 600,
       gate: {

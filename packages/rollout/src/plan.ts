@@ -52,6 +52,38 @@ export const rolloutPlan = z.object({
   window: maintenanceWindow.nullable().default(null),
   /** The image version the nodes must run after the reboot (staged at /run/nextroot before it). */
   targetImageVersion: z.string().min(1, "must not be empty").max(128).nullable().default(null),
+  /**
+   * Where the target image comes from: the rollout stages it on each node itself (ahead of the
+   * node's batch) instead of relying on one staged by someone else. A path ("/images/x.tar") is
+   * served by control to its agents; else an https URL. Needs targetImageVersion.
+   */
+  image: z
+    .strictObject({
+      url: z
+        .string()
+        .min(1, "must not be empty")
+        .max(2048)
+        .refine(
+          (url) => url.startsWith("/") || /^https:\/\/[^/\s]+/.test(url),
+          "must be a path on control (/images/…) or an https:// URL",
+        ),
+      sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be the image's SHA-256: 64 hex digits"),
+    })
+    .nullable()
+    .default(null),
+  staging: z
+    .strictObject({
+      /** Nodes staging at once, across the rollout (the next batch stages while one reboots). */
+      concurrency: nodes.min(1, "must be at least 1 node").default(2),
+      /** A cap on each node's download, in MB/s; null: none. */
+      bandwidthMBps: z.number().positive("must be more than 0").max(100_000).nullable().default(null),
+      /** A node whose staging takes longer fails. */
+      timeoutSec: count
+        .min(10, "must be at least 10 seconds")
+        .max(86_400, "must be at most 86400 seconds (a day)")
+        .default(1800),
+    })
+    .prefault({}),
   /** A node without the target staged: skip it, or fail it (counts towards the failure threshold). */
   whenNotStaged: z.enum(["skip", "fail"]).default("fail"),
   /**

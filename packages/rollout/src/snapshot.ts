@@ -26,11 +26,22 @@ export interface RolloutNode {
   commandReason: string | null;
   /** The reboot record that answered this rollout's command, once it arrived. */
   record: RebootOutcome | null;
+  /** A staging node's stage command: when it was sent and how it ended (null while under way). */
+  stage?: { startedAt: Date | null; result: StageOutcome | null } | null;
   /** Since when block inhibitors hold this pending node, and who (null: not held). */
   blockedSince?: Date | null;
   blockedBy?: string | null;
   /** An operator chose to reboot it past block inhibitors (audited where it was set). */
   skipInhibitors?: boolean;
+}
+
+/** How an agent's staging ended. */
+export interface StageOutcome {
+  outcome: "staged" | "failed";
+  code: string | null;
+  reason: string | null;
+  bytes: number | null;
+  seconds: number | null;
 }
 
 export interface RolloutBatch {

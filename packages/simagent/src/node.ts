@@ -258,7 +258,11 @@ export class SimulatedNode {
       publish({ type: "command-result", commandId: command.id, outcome: "refused", reason: REFUSAL_REASON });
       return;
     }
-    void runCommand(command, {
+    if (command.command.type === "stage") {
+      this.simulateStage(connection, command.id, command.command.version, publish);
+      return;
+    }
+    void runCommand(command as Command & { command: { type: "soft-reboot" } }, {
       publish,
       waitForAck: (id, ms) => connection.waitForAck(id, ms),
       nextroot: () => ({ staged: this.host.staged !== null }),
@@ -273,6 +277,51 @@ export class SimulatedNode {
       },
       ackTimeoutMs: this.settings.ackTimeoutMs,
     }).catch((error) => this.fail(`command ${command.id}`, error));
+  }
+
+  /**
+   * A stage command on a simulated host: accepted, a few progress steps of a
+   * 100 MB image, then staged (nothing is downloaded).
+   */
+  private simulateStage(
+    connection: GatewayConnection,
+    commandId: string,
+    version: string,
+    publish: (event: AgentEvent) => string,
+  ): void {
+    publish({ type: "command-result", commandId, outcome: "accepted", reason: null });
+    const total = 100 * 1024 * 1024;
+    const steps = 4;
+    let step = 0;
+    const started = Date.now();
+    const tick = () => {
+      if (this.stopped) return;
+      step++;
+      if (step <= steps) {
+        connection.sendStageProgress(commandId, {
+          phase: "download",
+          bytesDone: (total / steps) * step,
+          bytesTotal: total,
+        });
+        setTimeout(tick, 100);
+        return;
+      }
+      this.host.staged = version;
+      this.record({ type: "staged", imageVersion: version });
+      connection.sendState(this.host.state());
+      publish({
+        type: "stage-result",
+        commandId,
+        outcome: "staged",
+        version,
+        code: null,
+        reason: null,
+        bytes: total,
+        reused: false,
+        seconds: (Date.now() - started) / 1000,
+      });
+    };
+    setTimeout(tick, 100);
   }
 
   private fail(what: string, error: unknown): void {

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { createPrismaClient } from "@softfleet/db";
 import { createEnrollmentToken } from "@softfleet/fleet";
 import type { LabNode } from "@softfleet/lab";
@@ -8,22 +9,31 @@ export interface LabFleet {
   stop(): Promise<void>;
 }
 
-/** What control needs so that the lab's nodes reach it: TLS with the lab's CA, and the lab network's gateway. */
+/**
+ * What control needs so that the lab's nodes reach it: TLS with the lab's CA,
+ * the lab network's gateway, and the lab's OS images to serve them. Its fields
+ * are StackOptions' own, so `startStack({ ...labControl(), … })` takes them all.
+ */
 export interface LabControl {
   controlTls: ControlTls;
   controlExtraHosts: string[];
+  /** Control's environment: SOFTFLEET_IMAGES_DIR, the tar files `lab image` writes, for agents to download. */
+  env: { SOFTFLEET_IMAGES_DIR: string };
 }
 
 /**
  * Makes the lab network (its bridge and gateway address) and the lab's PKI,
  * and says how control must listen for the lab's nodes: on the gateway too,
- * over TLS (off loopback, agents never talk plain HTTP).
+ * over TLS (off loopback, agents never talk plain HTTP), serving the lab's
+ * images at /images/softfleet-lab-<V>.tar.
  */
 export async function labControl(): Promise<LabControl> {
   const lab = await import("@softfleet/lab");
   const network = await lab.ensureLabNetwork();
   const tls = await lab.labPki();
-  return { controlTls: tls, controlExtraHosts: [network.gateway] };
+  const imagesDir = lab.labImagesDir();
+  await mkdir(imagesDir, { recursive: true });
+  return { controlTls: tls, controlExtraHosts: [network.gateway], env: { SOFTFLEET_IMAGES_DIR: imagesDir } };
 }
 
 /**

@@ -6,17 +6,16 @@ import {
   type ControlSignal,
   connectedNodesToReconcile,
   controlSignalSchema,
-  parseNodeCredential,
-  secretMatches,
   sweepStaleNodes,
 } from "@softfleet/fleet";
 import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
 import { WebSocketServer } from "ws";
 import type { ControlServer } from "../server";
 import { AuditThrottle } from "./audit-throttle";
+import { type AuthFailure, authenticate } from "./authenticate";
 import { handleEnroll } from "./enroll";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, PerMinute } from "./flood";
-import { bearerOf, clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
+import { clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
 import { AgentSession } from "./session";
 
@@ -188,23 +187,6 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
       await Promise.all(inFlight);
     },
   };
-}
-
-type AuthFailure = { error: string; nodeId: string | null };
-
-async function authenticate(
-  db: Db,
-  header: string | undefined,
-): Promise<{ id: string; machineId: string; credentialHash: string | null } | AuthFailure> {
-  const credential = bearerOf(header);
-  if (!credential) return { error: "send the node's credential as Authorization: Bearer <credential>", nodeId: null };
-  const parsed = parseNodeCredential(credential);
-  if (!parsed) return { error: "the credential is malformed", nodeId: null };
-  const node = await db.node.findUnique({ where: { id: parsed.nodeId } });
-  if (!node) return { error: "the credential names no known node; enroll again", nodeId: null };
-  if (node.revokedAt) return { error: "this node was revoked by an admin", nodeId: node.id };
-  if (!secretMatches(parsed.secret, node.credentialHash)) return { error: "the credential is wrong", nodeId: node.id };
-  return { id: node.id, machineId: node.machineId, credentialHash: node.credentialHash };
 }
 
 /** A refused agent connection, audited: one row per source address a minute, with the count left out. */

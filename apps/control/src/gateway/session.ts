@@ -1,7 +1,9 @@
 import type { Db } from "@softfleet/db";
 import {
+  agentCommandOf,
   applyHeartbeat,
   applyHello,
+  applyStageProgress,
   applyState,
   markCommandSent,
   markOffline,
@@ -52,6 +54,7 @@ export class AgentSession {
   /** Cut off for passing a limit: what it still had queued is dropped. */
   private wasCutOff = false;
   private helloSeen = false;
+  private lastProgress: { phase: string; at: number } = { phase: "", at: 0 };
   private readonly flood: ConnectionFlood;
   private readonly helloTimer: NodeJS.Timeout;
 
@@ -224,6 +227,15 @@ export class AgentSession {
       case "heartbeat":
         await this.db.$transaction((tx) => applyHeartbeat(tx, this.nodeId), TX);
         return;
+      case "stage-progress": {
+        // At most two a second per node reach the database; a phase's first and the last one always do.
+        const now = Date.now();
+        const last = message.bytesTotal !== null && message.bytesDone === message.bytesTotal;
+        if (message.phase === this.lastProgress.phase && !last && now - this.lastProgress.at < 500) return;
+        this.lastProgress = { phase: message.phase, at: now };
+        await this.db.$transaction((tx) => applyStageProgress(tx, this.nodeId, message), TX);
+        return;
+      }
     }
   }
 
@@ -236,16 +248,12 @@ export class AgentSession {
       return pending;
     }, TX);
     for (const command of commands) {
-      this.send({
-        kind: "command",
-        v: PROTOCOL_VERSION,
-        id: command.id,
-        command: {
-          type: "soft-reboot",
-          requireNextroot: command.requireNextroot,
-          skipInhibitors: command.skipInhibitors,
-        },
-      });
+      const agentCommand = agentCommandOf(command);
+      if (!agentCommand) {
+        this.options.log(`node ${this.nodeId}: command ${command.id} is not valid; not sent`);
+        continue;
+      }
+      this.send({ kind: "command", v: PROTOCOL_VERSION, id: command.id, command: agentCommand });
     }
   }
 

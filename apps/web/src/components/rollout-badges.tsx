@@ -43,6 +43,8 @@ const batchTones: Record<string, [string, Tone]> = {
 
 const nodeTones: Record<string, [string, Tone]> = {
   pending: ["Pending", "neutral"],
+  staging: ["Staging", "active"],
+  staged: ["Staged", "waiting"],
   rebooting: ["Rebooting", "active"],
   succeeded: ["Succeeded", "good"],
   failed: ["Failed", "bad"],
@@ -76,6 +78,7 @@ export interface NodeCounts {
   failed: number;
   skipped: number;
   rebooting: number;
+  staging: number;
   cancelled: number;
 }
 
@@ -87,6 +90,7 @@ export function countNodes(nodes: { status: string }[]): NodeCounts {
     failed: count("failed"),
     skipped: count("skipped"),
     rebooting: count("rebooting"),
+    staging: count("staging") + count("staged"),
     cancelled: count("cancelled"),
   };
 }
@@ -104,6 +108,7 @@ export function NodeProgress({ counts, wide = false }: { counts: NodeCounts; wid
   const { total } = counts;
   const extra = [
     counts.rebooting > 0 ? `${counts.rebooting} rebooting` : null,
+    counts.staging > 0 ? `${counts.staging} staging or staged` : null,
     counts.cancelled > 0 ? `${counts.cancelled} cancelled` : null,
   ].filter(Boolean);
   return (

@@ -210,3 +210,22 @@ export function readUnitTimes(bus: MessageBus): Promise<UnitTimes[]> {
     return { name, activeExitUsec, inactiveEnterUsec, inactiveExitUsec, activeEnterUsec };
   });
 }
+
+/** Starts a unit (StartUnit, mode "replace"): the job is queued; the unit's state tells how it goes. */
+export async function startUnit(bus: MessageBus, name: string): Promise<void> {
+  await callMethod(bus, {
+    destination: SYSTEMD,
+    path: MANAGER_PATH,
+    interface: MANAGER,
+    member: "StartUnit",
+    signature: "ss",
+    body: [name, "replace"],
+  });
+}
+
+/** Whether a unit is starting or running (activating, active, reloading, deactivating); false once it ended. */
+export async function unitRunning(bus: MessageBus, name: string): Promise<boolean> {
+  const path = await unitPath(bus, name);
+  const state = String(await getProperty(bus, SYSTEMD, path, UNIT, "ActiveState"));
+  return state !== "inactive" && state !== "failed";
+}

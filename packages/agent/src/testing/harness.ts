@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MessageBus } from "dbus-next";
 import { type RunningAgent, startAgent } from "../agent";
-import { agentConfigSchema } from "../config";
+import { type AgentConfig, agentConfigSchema } from "../config";
 import { closeBus } from "../dbus/bus";
 import { setLogSink } from "../log";
 import type { ShutdownReport } from "../shutdown";
@@ -34,6 +34,8 @@ export async function createNode(
     rebootCommandLimit?: { count: number; perSeconds: number };
     /** A systemd with SoftRebootStartTimestamp (newer than the lab's 257). */
     softRebootStart?: boolean;
+    /** How stage commands' stagers start (the real one is a systemd unit). */
+    launchStager?: (commandId: string, config: AgentConfig) => Promise<void>;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "sf-agent-it-"));
@@ -69,6 +71,7 @@ export async function createNode(
     ackTimeoutMs: options.ackTimeoutMs,
     rebootCommandLimit: options.rebootCommandLimit ?? null,
     bus: bus.address,
+    staging: { imagesDir: join(dir, "images"), keepPaths: [] },
   });
 
   async function start() {
@@ -87,6 +90,12 @@ export async function createNode(
       backoff: { minMs: 20, maxMs: 200 },
       onShutdownHandled: (report) => reports.push(report),
       onFatal: (reason) => fatal.push(reason),
+      ...(options.launchStager
+        ? {
+            launchStager: (commandId: string) => options.launchStager!(commandId, config),
+            stagerRunning: async () => null,
+          }
+        : {}),
     });
     return agent;
   }

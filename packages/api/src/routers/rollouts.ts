@@ -63,6 +63,7 @@ export const rolloutsRouter = router({
             failed: count("failed"),
             skipped: count("skipped"),
             rebooting: count("rebooting"),
+            staging: count("staging") + count("staged"),
             cancelled: count("cancelled"),
           },
         };

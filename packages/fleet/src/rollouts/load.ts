@@ -6,6 +6,7 @@ import {
   type RolloutSnapshot,
   type RolloutStatus,
   rolloutPlan,
+  type StageOutcome,
 } from "@softfleet/rollout";
 import { jsonInt } from "../reports/payloads";
 import { factsOf, type NodeFactsRow, outcomeOf, type RecordRow } from "./facts";
@@ -33,9 +34,22 @@ type NodeRow = NodeFactsRow &
     blockedSince: Date | null;
     blockedBy: string | null;
     skipInhibitors: boolean;
+    /** The staging node's stage command: when it was asked for and how it ended (NodeCommand.result). */
+    commandAt: Date | null;
+    commandResult: unknown;
   };
 
 const OUTCOMES = new Set(["accepted", "refused", "expired"]);
+
+/** NodeCommand.result as the engine reads it (a malformed value counts as none yet). */
+export function stageOutcomeOf(value: unknown): StageOutcome | null {
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (v.outcome !== "staged" && v.outcome !== "failed") return null;
+  const str = (x: unknown) => (typeof x === "string" ? x : null);
+  const num = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : null);
+  return { outcome: v.outcome, code: str(v.code), reason: str(v.reason), bytes: num(v.bytes), seconds: num(v.seconds) };
+}
 
 /** Facts are not loaded for nodes the engine cannot act on now (done, or pending in a later batch). */
 const UNLOADED = factsOf({
@@ -118,6 +132,7 @@ export async function loadRollout(
           ? (row.commandStatus as "accepted" | "refused" | "expired")
           : null,
         commandReason: row.commandReason,
+        stage: status === "staging" ? { startedAt: row.commandAt, result: stageOutcomeOf(row.commandResult) } : null,
         blockedSince: row.blockedSince,
         blockedBy: row.blockedBy,
         skipInhibitors: row.skipInhibitors,
@@ -177,6 +192,7 @@ async function readNodes(tx: Tx, rolloutId: string) {
            n."nextrootImageVersion", n."bootId", n."softRebootsCount",
            CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
            c.status::text AS "commandStatus", c.reason AS "commandReason",
+           c."requestedAt" AS "commandAt", c.result AS "commandResult",
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
            r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec",
            -- The payload conditions of the gate, from the record's JSON (a malformed value counts as none).
@@ -189,14 +205,14 @@ async function readNodes(tx: Tx, rolloutId: string) {
                    ELSE '[]'::jsonb END) p) AS "pinnedBy"
     FROM "RolloutNode" rn
     LEFT JOIN "Node" n ON n.id = rn."nodeId"
-    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status = 'rebooting'
+    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status IN ('rebooting', 'staging')
     LEFT JOIN LATERAL (
       SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
     ) r ON rn."commandId" IS NOT NULL AND rn.status = 'rebooting'
     -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
     -- finish a batch and start the next); commands and records only for rebooting ones.
     WHERE rn."rolloutId" = ${rolloutId} AND (
-      rn.status = 'rebooting' OR (rn.status = 'pending' AND rn."batchIndex" <= 1 + (
+      rn.status IN ('rebooting', 'staging') OR (rn.status IN ('pending', 'staged') AND rn."batchIndex" <= 1 + (
         SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
         WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
       ))

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "@softfleet/db";
 import { isTerminal, type RolloutSnapshot, type TransitionRecord } from "@softfleet/rollout";
+import type { StagePayload } from "../commands";
 import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal } from "../notify";
 import type { LoadedRollout } from "./load";
 
@@ -35,7 +36,14 @@ interface Changes {
     now: string;
   };
   batches: Array<{ index: number; status: string; startedAt: string | null; finishedAt: string | null }>;
-  commands: Array<{ id: string; nodeId: string; skipInhibitors: boolean }>;
+  commands: Array<{
+    id: string;
+    nodeId: string;
+    type: "soft-reboot" | "stage";
+    skipInhibitors: boolean;
+    /** A stage command's image (NodeCommand.payload); null for a soft-reboot. */
+    payload: StagePayload | null;
+  }>;
   requireNextroot: boolean;
   nodes: Array<{
     nodeId: string;
@@ -122,8 +130,19 @@ function changesOf(
   // Over once terminal with nothing in flight or waiting: an aborted rollout's reboots under way finish first.
   const over = (snapshot: RolloutSnapshot) =>
     isTerminal("rollout", snapshot.rollout.status) &&
-    snapshot.nodes.every((n) => n.status !== "rebooting" && n.status !== "pending");
+    snapshot.nodes.every((n) => !["rebooting", "pending", "staging", "staged"].includes(n.status));
   const ended = over(after);
+  const plan = after.rollout.plan;
+  const stagePayload: StagePayload | null =
+    plan.image && plan.targetImageVersion
+      ? {
+          version: plan.targetImageVersion,
+          url: plan.image.url,
+          sha256: plan.image.sha256,
+          bandwidthBytesPerSec:
+            plan.staging.bandwidthMBps === null ? null : Math.round(plan.staging.bandwidthMBps * 1e6),
+        }
+      : null;
   const lastRolloutTransition = [...transitions].reverse().find((t) => t.machine === "rollout");
 
   const batchBefore = new Map(before.batches.map((b) => [b.index, b.status]));
@@ -141,8 +160,18 @@ function changesOf(
     const blockedSince = iso(n.blockedSince);
     const statusChanged = statusBefore.get(n.nodeId) !== n.status;
     if (!statusChanged && blockedBefore.get(n.nodeId) === blockedSince) continue;
-    const commandId = statusChanged && n.status === "rebooting" ? randomUUID() : null;
-    if (commandId) commands.push({ id: commandId, nodeId: n.nodeId, skipInhibitors: n.skipInhibitors === true });
+    const commanded = statusChanged && (n.status === "rebooting" || (n.status === "staging" && stagePayload !== null));
+    const commandId = commanded ? randomUUID() : null;
+    if (commandId) {
+      const stage = n.status === "staging";
+      commands.push({
+        id: commandId,
+        nodeId: n.nodeId,
+        type: stage ? "stage" : "soft-reboot",
+        skipInhibitors: !stage && n.skipInhibitors === true,
+        payload: stage ? stagePayload : null,
+      });
+    }
     nodes.push({
       nodeId: n.nodeId,
       status: n.status,
@@ -150,8 +179,8 @@ function changesOf(
       startedAt: n.status === "rebooting" ? iso(n.rebootStartedAt) : null,
       terminal: isTerminal("node", n.status),
       commandId,
-      bootId: n.before?.bootId ?? null,
-      count: n.before?.softRebootsCount ?? null,
+      bootId: n.status === "rebooting" ? (n.before?.bootId ?? null) : null,
+      count: n.status === "rebooting" ? (n.before?.softRebootsCount ?? null) : null,
       blockedSince,
       blockedBy: n.blockedBy ?? null,
     });
@@ -244,19 +273,25 @@ const WRITE_SQL = `
   ),
   commands AS (
     INSERT INTO "NodeCommand"
-      (id, "nodeId", type, "requireNextroot", "skipInhibitors", status, "requestedByName", "rolloutId", "requestedAt")
-    SELECT c.id, c."nodeId", 'soft-reboot', (input.j->>'requireNextroot')::boolean, c."skipInhibitors", 'pending',
-      '${ENGINE_NAME}', input.r->>'id', (input.r->>'now')::timestamp(3)
-    FROM input, jsonb_to_recordset(input.j->'commands') AS c(id text, "nodeId" text, "skipInhibitors" boolean)
+      (id, "nodeId", type, "requireNextroot", "skipInhibitors", payload, status, "requestedByName", "rolloutId", "requestedAt")
+    SELECT c.id, c."nodeId", c.type, c.type = 'soft-reboot' AND (input.j->>'requireNextroot')::boolean, c."skipInhibitors",
+      c.payload, 'pending', '${ENGINE_NAME}', input.r->>'id', (input.r->>'now')::timestamp(3)
+    FROM input, jsonb_to_recordset(input.j->'commands')
+      AS c(id text, "nodeId" text, type text, "skipInhibitors" boolean, payload jsonb)
   ),
   commands_audit AS (
-    -- The engine's reboot commands are audited with the step that made them: which nodes, which commands.
+    -- The engine's commands are audited with the step that made them, one entry per kind: which nodes, which commands.
     INSERT INTO "AuditEntry" (at, "actorType", "actorName", action, "targetType", "targetId", details)
-    SELECT (input.r->>'now')::timestamp(3), 'engine', '${ENGINE_NAME}', 'rollout.reboot_commanded', 'rollout',
+    SELECT (input.r->>'now')::timestamp(3), 'engine', '${ENGINE_NAME}',
+      CASE k.type WHEN 'stage' THEN 'rollout.stage_commanded' ELSE 'rollout.reboot_commanded' END, 'rollout',
       input.r->>'id',
-      jsonb_build_object('count', jsonb_array_length(input.j->'commands'), 'requireNextroot',
-        (input.j->>'requireNextroot')::boolean, 'commands', input.j->'commands')
-    FROM input WHERE jsonb_array_length(input.j->'commands') > 0
+      jsonb_build_object('count', k.count, 'requireNextroot', k.type = 'soft-reboot' AND (input.j->>'requireNextroot')::boolean,
+        'commands', k.commands)
+    FROM input, (
+      SELECT c->>'type' AS type, count(*) AS count,
+        jsonb_agg(jsonb_build_object('id', c->'id', 'nodeId', c->'nodeId', 'skipInhibitors', c->'skipInhibitors')) AS commands
+      FROM input i2, jsonb_array_elements(i2.j->'commands') c GROUP BY c->>'type'
+    ) k
   ),
   changed AS (
     UPDATE "RolloutNode" rn SET

@@ -11,8 +11,9 @@ export interface LabTestbed {
 
 /**
  * For lab suites: a test database, a control process over TLS (the lab's CA)
- * on loopback and the lab network, and real nodes whose agents enroll against it. What started is stopped
- * again when a later step fails.
+ * on loopback and the lab network, serving the lab's images (`buildImageTarball`)
+ * at /images/, and real nodes whose agents enroll against it. What started is
+ * stopped again when a later step fails.
  */
 export async function startLabTestbed(options: {
   nodes: number;
@@ -22,8 +23,8 @@ export async function startLabTestbed(options: {
   const t = await createTestDatabase();
   let control: TestControl | undefined;
   try {
-    const { controlTls, controlExtraHosts } = await labControl();
-    control = await startTestControl(t, { tls: controlTls, extraHosts: controlExtraHosts });
+    const { controlTls, controlExtraHosts, env } = await labControl();
+    control = await startTestControl(t, { tls: controlTls, extraHosts: controlExtraHosts, env });
     const fleet = await startLabFleet({
       databaseUrl: t.url,
       controlUrl: control.url,

@@ -1,0 +1,86 @@
+import { readFileSync } from "node:fs";
+import type { AgentConfig } from "./config";
+import { loadCredential } from "./enroll";
+import { errorText, log } from "./log";
+import { readStageFile, type StageResultFile, stageRequestSchema, stagingFiles, writeStageFile } from "./stage-files";
+import { imageStagerConfig, isStageError, type Mounter, type StageProgress, stageImage } from "./staging";
+
+/**
+ * `softfleet-agent stage-worker <command id>`: the privileged half of a stage
+ * command, run by softfleet-stager@.service (the agent's own unit may not
+ * mount). Reads the request the agent wrote, stages the image with the
+ * built-in stager, and writes progress (a few times a second) and the result.
+ * Always ends with a result file, whatever went wrong.
+ */
+export async function runStageWorker(
+  config: AgentConfig,
+  commandId: string,
+  options: { nextroot?: string; hostRoot?: string; mounter?: Mounter; progressEveryMs?: number } = {},
+): Promise<StageResultFile> {
+  const files = stagingFiles(config.runtimeDir, commandId);
+  const started = performance.now();
+  const request = readStageFile(files.request, stageRequestSchema);
+  const finish = (result: Omit<StageResultFile, "seconds">): StageResultFile => {
+    const full = { ...result, seconds: Math.round(performance.now() - started) / 1000 };
+    writeStageFile(files.result, full);
+    return full;
+  };
+  if (!request) {
+    return finish({
+      outcome: "failed",
+      version: "",
+      code: "bad-input",
+      reason: `no valid stage request at ${files.request}`,
+      bytes: null,
+      reused: false,
+    });
+  }
+  let last = 0;
+  const every = options.progressEveryMs ?? 250;
+  const onProgress = (progress: StageProgress) => {
+    const now = performance.now();
+    const final = progress.bytesTotal !== null && progress.bytesDone === progress.bytesTotal;
+    if (now - last < every && !final && progress.phase === "download") return;
+    last = now;
+    writeStageFile(files.progress, progress);
+  };
+  try {
+    const headers: Record<string, string> = {};
+    if (request.withCredential) {
+      const credential = loadCredential(config.stateDir);
+      if (credential) headers.authorization = `Bearer ${credential.credential}`;
+    }
+    const staged = await stageImage(
+      { version: request.version, url: request.url, sha256: request.sha256 },
+      imageStagerConfig({
+        imagesDir: config.staging.imagesDir,
+        keepPaths: config.staging.keepPaths,
+        nextroot: options.nextroot ?? "/run/nextroot",
+        hostRoot: options.hostRoot ?? "/",
+        bandwidthBytesPerSec: request.bandwidthBytesPerSec,
+        ...(config.caFile ? { ca: readFileSync(config.caFile) } : {}),
+      }),
+      { onProgress, headers, ...(options.mounter ? { mounter: options.mounter } : {}) },
+    );
+    log.info("staged", { commandId, version: staged.version, bytes: staged.bytes, reused: staged.reused });
+    return finish({
+      outcome: "staged",
+      version: staged.version,
+      code: null,
+      reason: null,
+      bytes: staged.bytes,
+      reused: staged.reused,
+    });
+  } catch (error) {
+    const code = isStageError(error) ? error.code : "internal";
+    log.error("staging failed", { commandId, code, error: errorText(error) });
+    return finish({
+      outcome: "failed",
+      version: request.version,
+      code,
+      reason: errorText(error).slice(0, 2000),
+      bytes: null,
+      reused: false,
+    });
+  }
+}
