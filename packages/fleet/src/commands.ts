@@ -133,7 +133,14 @@ export async function applyStageProgress(tx: Tx, nodeId: string, message: StageP
     select: { id: true, progress: true },
   });
   if (!command) return false;
-  const before = command.progress as { bytesDone?: number; at?: string; bytesPerSec?: number | null } | null;
+  const before = command.progress as {
+    bytesDone?: number;
+    bytesTotal?: number | null;
+    at?: string;
+    bytesPerSec?: number | null;
+  } | null;
+  // After the download the byte counts stay those of the download (the later phases report none).
+  const download = message.phase === "download";
   const seconds = before?.at ? (now.getTime() - Date.parse(before.at)) / 1000 : 0;
   const rate =
     before?.bytesDone !== undefined && seconds > 0 && message.bytesDone >= before.bytesDone
@@ -141,9 +148,9 @@ export async function applyStageProgress(tx: Tx, nodeId: string, message: StageP
       : (before?.bytesPerSec ?? null);
   const progress = {
     phase: message.phase,
-    bytesDone: message.bytesDone,
-    bytesTotal: message.bytesTotal,
-    bytesPerSec: message.phase === "download" ? rate : null,
+    bytesDone: download ? message.bytesDone : (before?.bytesDone ?? message.bytesDone),
+    bytesTotal: download ? message.bytesTotal : (before?.bytesTotal ?? message.bytesTotal),
+    bytesPerSec: download ? rate : null,
     at: now.toISOString(),
   };
   await tx.nodeCommand.update({ where: { id: command.id }, data: { progress } });
