@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
-import { execIn, managerProperties, stage } from "@softfleet/lab";
+import { buildImageTarball, execIn, managerProperties, stage, tarballName } from "@softfleet/lab";
 import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
 import { logIn } from "./helpers";
 import { requireLab } from "./lab";
@@ -190,6 +190,59 @@ test("a node held by a block inhibitor: shown on its page and its rollout's, reb
     expect(audit.details).toMatchObject({ hostname: name });
   } finally {
     await execIn(name, ["systemctl", "stop", "e2e-backup-job"]).catch(() => {});
+    await db.$disconnect();
+  }
+});
+
+test("a rollout that stages its own image shows each node's staging bar live, then reboots the nodes into it", async ({
+  page,
+}) => {
+  const names = fleet!.nodes
+    .map((n) => n.name)
+    .sort()
+    .slice(1, 3);
+  const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
+  try {
+    const image = await buildImageTarball({ version: "9" });
+    const nodes = await db.node.findMany({ where: { hostname: { in: names } } });
+    const group = await db.nodeGroup.create({
+      data: { name: `staged ${Date.now()}`, members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+    });
+    await logIn(page, "admin");
+    await page.goto(`/rollouts/new?groupId=${group.id}`);
+    await expect(page.getByLabel("Group", { exact: true })).toHaveValue(group.id, { timeout: 30_000 });
+    await page.getByRole("checkbox", { name: /Start with a canary/ }).uncheck();
+    await page.getByLabel("Settle delay (s)").fill("0");
+    await page.getByLabel("Target image version").fill("9");
+    await page.getByRole("checkbox", { name: /Stage the image in the rollout/ }).check();
+    await page.getByLabel("Image URL").fill(`/images/${tarballName("9")}`);
+    await page.getByLabel("Image SHA-256").fill(image.sha256);
+    // Capped, each node's download of the ~470 MB image takes about half a minute: long enough to watch.
+    await page.getByLabel("Bandwidth per node (MB/s)").fill("15");
+    await page.getByRole("button", { name: "Start rollout…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Start rollout" }).click();
+    await expect(page.getByRole("heading", { name: `Rollout of ${group.name}` })).toBeVisible();
+
+    // Both nodes stage at once (two at a time), each with its bar: bytes of the total and the rate, updated live.
+    await Promise.all(
+      names.map(async (name) => {
+        const bar = page.getByRole("progressbar", { name: `Staging on ${name}` });
+        await expect(bar).toHaveAttribute("aria-valuetext", /^downloading: [\d.]+ MB of \d+ MB, [\d.]+ MB\/s$/, {
+          timeout: 60_000,
+        });
+        const first = Number(await bar.getAttribute("value"));
+        await expect
+          .poll(async () => Number(await bar.getAttribute("value")), { timeout: 30_000 })
+          .toBeGreaterThan(first);
+      }),
+    );
+
+    await expect(page.getByRole("status").filter({ hasText: "Completed" })).toBeVisible({ timeout: 240_000 });
+    for (const name of names) {
+      await expect(page.getByRole("row").filter({ hasText: name }).first()).toContainText("Succeeded");
+      expect((await db.node.findFirstOrThrow({ where: { hostname: name } })).imageVersion).toBe("9");
+    }
+  } finally {
     await db.$disconnect();
   }
 });

@@ -150,6 +150,12 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
   const commandIds = rollout.nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
   const records = await db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } });
   const recordOf = new Map(records.map((r) => [r.commandId, r]));
+  // Staging and staged nodes: their stage command's progress and result, for the page's bars.
+  const stageCommands = await db.nodeCommand.findMany({
+    where: { id: { in: commandIds }, type: "stage" },
+    select: { id: true, status: true, progress: true, result: true, requestedAt: true },
+  });
+  const stageOf = new Map(stageCommands.map((c) => [c.id, c]));
   return {
     ...rollout,
     payloads: await rolloutPayloadStats(db, rolloutId),
@@ -157,8 +163,10 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
     transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
     nodes: rollout.nodes.map((n) => {
       const record = n.commandId ? recordOf.get(n.commandId) : undefined;
+      const stage = n.commandId ? stageOf.get(n.commandId) : undefined;
       return {
         ...n,
+        stage: stage ? stageViewOf(stage) : null,
         record: record
           ? {
               id: record.id,
@@ -177,5 +185,27 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
           : null,
       };
     }),
+  };
+}
+
+/** A stage command as the rollout page shows it: its phase, bytes and rate, or how it ended. */
+function stageViewOf(command: { status: string; progress: unknown; result: unknown; requestedAt: Date }) {
+  const progress = (command.progress ?? null) as {
+    phase?: string;
+    bytesDone?: number;
+    bytesTotal?: number | null;
+    bytesPerSec?: number | null;
+  } | null;
+  const result = (command.result ?? null) as { outcome?: string; code?: string | null; seconds?: number } | null;
+  return {
+    status: command.status,
+    requestedAt: command.requestedAt,
+    phase: typeof progress?.phase === "string" ? progress.phase : null,
+    bytesDone: typeof progress?.bytesDone === "number" ? progress.bytesDone : null,
+    bytesTotal: typeof progress?.bytesTotal === "number" ? progress.bytesTotal : null,
+    bytesPerSec: typeof progress?.bytesPerSec === "number" ? progress.bytesPerSec : null,
+    outcome:
+      result?.outcome === "staged" ? ("staged" as const) : result?.outcome === "failed" ? ("failed" as const) : null,
+    seconds: typeof result?.seconds === "number" ? result.seconds : null,
   };
 }

@@ -42,6 +42,15 @@ export function PlanSummary({ plan }: { plan: unknown }) {
       "Block inhibitors",
       `a held node waits up to ${(plan as { blockedTimeoutSec?: number }).blockedTimeoutSec ?? 600} s, then fails`,
     ],
+    ...(plan.image
+      ? ([
+          ["Image", `${plan.image.url} (SHA-256 ${plan.image.sha256.slice(0, 12)}…), staged by the rollout`],
+          [
+            "Staging",
+            `${plan.staging.concurrency} node${plan.staging.concurrency === 1 ? "" : "s"} at once${plan.staging.bandwidthMBps === null ? "" : `, at most ${plan.staging.bandwidthMBps} MB/s each`}; fails after ${plan.staging.timeoutSec} s`,
+          ],
+        ] as [string, string][])
+      : []),
     ["Return timeout", `${plan.gate.returnTimeoutSec} s`],
     ["Required units", plan.gate.requiredUnits.length > 0 ? plan.gate.requiredUnits.join(", ") : "none"],
     ["Downtime budget", plan.gate.maxDowntimeMs === null ? "not checked" : `${plan.gate.maxDowntimeMs} ms`],

@@ -12,6 +12,7 @@ import { RelativeTime } from "~/components/time";
 import { tableClass, tdClass, thClass } from "~/components/ui";
 import { nodesText, stageName } from "../stages";
 import { NodeBlockers } from "./node-blockers";
+import { StagingProgress } from "./staging-progress";
 
 type Rollout = RouterOutputs["rollouts"]["get"];
 type RolloutNode = Rollout["nodes"][number];
@@ -129,7 +130,11 @@ function NodeRows({ node, blockers }: { node: RolloutNode; blockers: ReactNode }
           <RolloutNodeStatusBadge status={node.status} />
         </td>
         <td className={`${tdClass} ${record ? "border-b-0" : ""} max-w-md`}>
-          {node.reason ?? (node.status === "pending" ? null : <span className={muted}>—</span>)}
+          {node.reason ??
+            (["pending", "staging", "staged"].includes(node.status) ? null : <span className={muted}>—</span>)}
+          {(node.status === "staging" || node.status === "staged") && node.stage && (
+            <StagingProgress stage={node.stage} hostname={node.hostname} />
+          )}
           {blockers}
           {node.status === "rebooting" && node.rebootStartedAt && (
             <span className={`block text-xs ${muted}`}>

@@ -16,5 +16,7 @@ export function useRolloutLive(rolloutId: string, nodeIds: ReadonlySet<string>) 
     if (change.entity === "rollout" && change.id === rolloutId) refresh();
     if (change.entity === "node" && nodeIds.has(change.id)) refresh();
     if (change.entity === "node-event" && nodeIds.has(change.nodeId)) refresh();
+    // A stage command's progress and result (the staging bars).
+    if (change.entity === "command" && nodeIds.has(change.nodeId)) refresh();
   }, refresh);
 }

@@ -126,6 +126,8 @@ export function StagesFields({ form, set }: PlanFieldsProps) {
 
 export function TargetFields({ form, set }: PlanFieldsProps) {
   const input = usePlanInput("plan-target", ["targetImageVersion"]);
+  const imageUrl = usePlanInput("plan-image-url", ["image.url"]);
+  const imageSha = usePlanInput("plan-image-sha256", ["image.sha256"]);
   return (
     <Section title="Target image">
       <PlanField
@@ -141,6 +143,69 @@ export function TargetFields({ form, set }: PlanFieldsProps) {
           onChange={(e) => set({ targetImageVersion: e.target.value })}
         />
       </PlanField>
+      <Checkbox
+        id="plan-image-on"
+        label="Stage the image in the rollout: each node downloads, checks and mounts it ahead of its batch"
+        checked={form.imageOn}
+        onChange={(imageOn) => set({ imageOn })}
+        fields={["image"]}
+      />
+      {form.imageOn && (
+        <>
+          <PlanField
+            id="plan-image-url"
+            label="Image URL"
+            fields={["image.url"]}
+            hint="A path served by control to its agents (/images/name.tar), or an https:// URL."
+          >
+            <TextInput
+              {...imageUrl}
+              className="max-w-lg font-mono"
+              value={form.imageUrl}
+              onChange={(e) => set({ imageUrl: e.target.value })}
+            />
+          </PlanField>
+          <PlanField
+            id="plan-image-sha256"
+            label="Image SHA-256"
+            fields={["image.sha256"]}
+            hint="The image's digest (sha256sum): a node whose download differs fails and is not rebooted."
+          >
+            <TextInput
+              {...imageSha}
+              className="max-w-lg font-mono"
+              value={form.imageSha256}
+              onChange={(e) => set({ imageSha256: e.target.value })}
+            />
+          </PlanField>
+          <PlanField
+            id="plan-staging-concurrency"
+            label="Nodes staging at once"
+            fields={["staging.concurrency"]}
+            hint="Across the rollout: the next batch stages while one reboots."
+          >
+            <NumberInput
+              id="plan-staging-concurrency"
+              fields={["staging.concurrency"]}
+              value={form.stagingConcurrency}
+              onChange={(stagingConcurrency) => set({ stagingConcurrency })}
+            />
+          </PlanField>
+          <PlanField
+            id="plan-staging-bandwidth"
+            label="Bandwidth per node (MB/s)"
+            fields={["staging.bandwidthMBps"]}
+            hint="A cap on each node's download. Empty: none."
+          >
+            <NumberInput
+              id="plan-staging-bandwidth"
+              fields={["staging.bandwidthMBps"]}
+              value={form.stagingBandwidthMBps}
+              onChange={(stagingBandwidthMBps) => set({ stagingBandwidthMBps })}
+            />
+          </PlanField>
+        </>
+      )}
       <Choice
         name="plan-when-not-staged"
         legend="A node without the target staged"

@@ -30,6 +30,12 @@ export interface PlanForm {
   windowEnd: string;
   windowTimeZone: string;
   targetImageVersion: string;
+  /** Stage the image in the rollout (else rely on one staged by someone else). */
+  imageOn: boolean;
+  imageUrl: string;
+  imageSha256: string;
+  stagingConcurrency: string;
+  stagingBandwidthMBps: string;
   whenNotStaged: "skip" | "fail";
   blockedTimeoutSec: string;
   returnTimeoutSec: string;
@@ -58,6 +64,11 @@ export const defaultPlanForm: PlanForm = {
   windowEnd: "04:00",
   windowTimeZone: "",
   targetImageVersion: "",
+  imageOn: false,
+  imageUrl: "",
+  imageSha256: "",
+  stagingConcurrency: "2",
+  stagingBandwidthMBps: "",
   whenNotStaged: "fail",
   blockedTimeoutSec: "600",
   returnTimeoutSec: "300",
@@ -89,6 +100,11 @@ export function planOf(form: PlanForm): PlanInput {
       ? { days: form.windowDays, start: form.windowStart, end: form.windowEnd, timeZone: form.windowTimeZone.trim() }
       : null,
     targetImageVersion: form.targetImageVersion.trim() || null,
+    image: form.imageOn ? { url: form.imageUrl.trim(), sha256: form.imageSha256.trim() } : null,
+    staging: {
+      concurrency: numberOf(form.stagingConcurrency),
+      bandwidthMBps: form.stagingBandwidthMBps.trim() === "" ? null : numberOf(form.stagingBandwidthMBps),
+    },
     whenNotStaged: form.whenNotStaged,
     blockedTimeoutSec: numberOf(form.blockedTimeoutSec),
     gate: {
