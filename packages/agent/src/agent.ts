@@ -11,6 +11,7 @@ import {
   type PinnedRoot,
   type PortableImage,
   type ShutdownType,
+  systemdLimits,
 } from "@softfleet/protocol";
 import { readProberState } from "./client-gaps";
 import { type RebootCommand, runCommand } from "./commands";
@@ -21,7 +22,7 @@ import { holdsDelayLock, listInhibitors, rebootWithFlags, watchShutdownSignals }
 import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
 import { type ShutdownRequest, watchShutdownRequests } from "./dbus/shutdown-requests";
-import { discoverPayloads, readUnits, readUnitTimes, startUnit, unitRunning } from "./dbus/systemd";
+import { discoverPayloads, readUnits, readUnitTimes, startUnit, systemdMajor, unitRunning } from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
@@ -304,6 +305,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
     const first = await observeNow();
     latest = first;
+    // What this host's systemd cannot do for softfleet, said once at start (the node page shows it too).
+    for (const limit of systemdLimits(systemdMajor(first.manager.version))) {
+      log.warn("systemd on this host is too old for part of softfleet", {
+        version: first.manager.version ?? "unknown",
+        limit,
+      });
+    }
     const loaded = loadSnapshots(files);
     const assessment = assessRestart(loaded, first.present);
     if (assessment.kind === "none") {

@@ -145,6 +145,13 @@ describe("shutdown signal", () => {
     await node.connected();
     const hello = node.gateway.frames.find((f) => f.kind === "hello");
     expect(hello).toMatchObject({ identity: { systemdVersion: 254 }, state: { softRebootsCount: null } });
+    // It says at start what such a host cannot do.
+    const limits = node.logs.filter((line) => line.includes("systemd on this host is too old"));
+    expect(limits.map((line) => /limit="([^"]*)"/.exec(line)?.[1]?.split(" (")[0])).toEqual([
+      "no PrepareForShutdownWithMetadata",
+      "no SoftRebootsCount",
+      "block inhibitors do not stop root's reboots",
+    ]);
 
     node.logind.PrepareForShutdown(true);
     await until(() => node.reports.length === 1, 5000, "the report");

@@ -38,6 +38,7 @@ export const stageResultSchema = z.object({
   bytes: z.number().int().nonnegative().nullable(),
   reused: z.boolean(),
   seconds: z.number().nonnegative(),
+  downloadSeconds: z.number().nonnegative().nullable().optional(),
 });
 export type StageResultFile = z.infer<typeof stageResultSchema>;
 

@@ -37,8 +37,11 @@ export async function runStageWorker(
   }
   let last = 0;
   const every = options.progressEveryMs ?? 250;
+  // The download's own time: from the start to the first phase after it.
+  let downloadEnded: number | null = null;
   const onProgress = (progress: StageProgress) => {
     const now = performance.now();
+    if (progress.phase !== "download" && downloadEnded === null) downloadEnded = now;
     const final = progress.bytesTotal !== null && progress.bytesDone === progress.bytesTotal;
     if (now - last < every && !final && progress.phase === "download") return;
     last = now;
@@ -70,6 +73,7 @@ export async function runStageWorker(
       reason: null,
       bytes: staged.bytes,
       reused: staged.reused,
+      downloadSeconds: staged.reused || downloadEnded === null ? null : Math.round(downloadEnded - started) / 1000,
     });
   } catch (error) {
     const code = isStageError(error) ? error.code : "internal";

@@ -165,6 +165,13 @@ export const stageResultEvent = z.object({
     .number()
     .min(0)
     .max(86_400 * 7),
+  /** How long the download alone took (null: nothing was downloaded; absent from older agents). */
+  downloadSeconds: z
+    .number()
+    .min(0)
+    .max(86_400 * 7)
+    .nullable()
+    .optional(),
 });
 export type StageResultEvent = z.infer<typeof stageResultEvent>;
 

@@ -132,12 +132,28 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
       ),
     );
     const rssMb: number[] = [];
+    const peakRssMb: number[] = [];
     for (const name of names) {
       const pid = (await execIn(name, ["systemctl", "show", "-P", "MainPID", "softfleet-agent"])).stdout.trim();
       const status = await execIn(name, ["cat", `/proc/${pid}/status`]);
-      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status.stdout)?.[1]);
-      rssMb.push(Math.round((kb / 1024) * 10) / 10);
+      const mb = (field: string) =>
+        Math.round((Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status.stdout)?.[1]) / 1024) * 10) / 10;
+      rssMb.push(mb("VmRSS"));
+      // VmHWM: this agent process's peak, which spans its start in a new userspace and its reboot report.
+      peakRssMb.push(mb("VmHWM"));
     }
+    // Per soft-reboot: the agent connected again minus systemd's FinishTimestamp (negative: before it).
+    const records = await db.rebootRecord.findMany({
+      where: { node: { hostname: { in: names } }, kind: "soft-reboot", finishUsec: { not: null } },
+      select: { agentConnectedUsec: true, finishUsec: true, shutdownStartUsec: true, signalUsec: true },
+    });
+    const connectedAfterFinishMs = records.map((r) => Number(r.agentConnectedUsec - r.finishUsec!) / 1000);
+    const systemdMs = records.flatMap((r) =>
+      r.shutdownStartUsec === null ? [] : [Number(r.finishUsec! - r.shutdownStartUsec) / 1000],
+    );
+    const agentMs = records.flatMap((r) =>
+      r.signalUsec === null ? [] : [Number(r.agentConnectedUsec - r.signalUsec) / 1000],
+    );
     const summary = (values: number[]) => ({
       n: values.length,
       p50: round(percentile(values, 50)),
@@ -165,6 +181,12 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
         },
       },
       agentIdleRssMb: { perNode: rssMb, goalMax: 60 },
+      agentPeakRssMb: { perNode: peakRssMb, note: "VmHWM of the agent process that started in the last soft-reboot" },
+      agentConnectedMinusFinishMs: { ...summary(connectedAfterFinishMs), goalP99: 100 },
+      perReboot: {
+        systemdShutdownStartToFinishMs: summary(systemdMs),
+        agentSignalToConnectedMs: summary(agentMs),
+      },
     };
   } catch (error) {
     // What the nodes' agents said is the first thing anyone debugging this wants.

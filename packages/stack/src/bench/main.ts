@@ -5,6 +5,7 @@ import { labUnavailable } from "../lab-fleet";
 import { benchFlood } from "./flood";
 import { benchLabPayloads } from "./lab-payloads";
 import { benchLabReboots } from "./lab-reboots";
+import { benchLabStaging } from "./lab-staging";
 import { benchReportPage } from "./report-page";
 import { benchReports } from "./reports";
 import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
@@ -26,7 +27,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   lab: async () => {
     const missing = await labUnavailable();
     // p99 needs 100 samples at least: 100 soft-reboots per phase by default (SOFTFLEET_BENCH_LAB_REBOOTS).
-    if (!missing) return [await benchLabReboots(labReboots()), await benchLabPayloads()];
+    if (!missing) return [await benchLabReboots(labReboots()), await benchLabPayloads(), await benchLabStaging()];
     console.error(`lab benchmarks skipped: ${missing}`);
     return { name: "lab benchmarks", skipped: missing };
   },
@@ -38,6 +39,10 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   flood: () => benchFlood(),
   reports: () => benchReports(),
   "report-page": () => benchReportPage(),
+  "lab-staging": async () => {
+    const missing = await labUnavailable();
+    return missing ? { name: "staging on lab nodes", skipped: missing } : benchLabStaging();
+  },
   "rollout-lab": async () => {
     const missing = await labUnavailable();
     return missing ? { name: "rollout on lab nodes", skipped: missing } : benchRolloutLab();
