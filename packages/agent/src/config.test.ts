@@ -41,6 +41,7 @@ describe("loadConfig", () => {
         imagesDir: "/var/lib/softfleet/images",
         keepPaths: ["/etc/machine-id", "/etc/hostname", "/etc/softfleet"],
         timeoutSec: 3600,
+        stager: "image",
       },
       bus: "system",
     });

@@ -76,6 +76,23 @@ export const agentConfigSchema = z.strictObject({
       keepPaths: z.array(absolutePath).max(200).default(["/etc/machine-id", "/etc/hostname", "/etc/softfleet"]),
       /** Longest a stage command may take before it is reported failed. */
       timeoutSec: z.number().int().min(10).max(86_400).default(3600),
+      /**
+       * How the image gets to /run/nextroot: "image" (built in: download, check, unpack, mount),
+       * an operator's own command (bootc switch --apply, ostree admin prepare-soft-reboot, a
+       * systemd-sysupdate script...), run with SOFTFLEET_IMAGE_VERSION, _URL and _SHA256 in its
+       * environment, or "bootc" (bootc upgrade, checked soft-reboot capable with bootc status).
+       * Whichever: afterwards /run/nextroot must be a mount point whose os-release carries the version.
+       */
+      stager: z
+        .union([
+          z.literal("image"),
+          z.literal("bootc"),
+          z.strictObject({
+            command: z.array(z.string().min(1).max(4096)).min(1, "must name a program").max(64),
+            timeoutSec: z.number().int().min(1).max(86_400).default(1800),
+          }),
+        ])
+        .default("image"),
     })
     .prefault({}),
   bus: z

@@ -106,6 +106,37 @@ describe.skipIf(!isRoot)("a stage command", () => {
     ).toBe("no");
   });
 
+  it("runs the operator's own staging command instead, then checks nextroot's os-release; a failing one reports its output", async () => {
+    scratch = mkdtempSync(join(tmpdir(), "sf-stage-cmd-"));
+    mkdirSync(join(scratch, "nextroot"));
+    // What a sysupdate or ostree script would do: put a tree of the asked version at nextroot, as a mount point.
+    const script = [
+      `tree=${scratch}/tree-$SOFTFLEET_IMAGE_VERSION`,
+      'mkdir -p "$tree/usr/lib"',
+      'echo "IMAGE_VERSION=$SOFTFLEET_IMAGE_VERSION" > "$tree/usr/lib/os-release"',
+      'mount --bind "$tree" "$SOFTFLEET_NEXTROOT"',
+    ].join(" && ");
+    let command = ["sh", "-c", script];
+    node = await createNode({
+      launchStager: async (commandId, config) => {
+        const own = { ...config, staging: { ...config.staging, stager: { command, timeoutSec: 30 } } };
+        void runStageWorker(own, commandId, { nextroot: join(scratch, "nextroot"), hostRoot: scratch });
+      },
+    });
+    await node.start();
+    await node.connected();
+    stage("stage-cmd-0004", "https://images.example/os-2.tar", "a".repeat(64));
+    await until(() => results().length === 1, 15_000, "the stage result");
+    expect(results()[0]).toMatchObject({ outcome: "staged", version: "2", bytes: null });
+    expect(readFileSync(join(scratch, "nextroot/usr/lib/os-release"), "utf8")).toBe("IMAGE_VERSION=2\n");
+
+    command = ["sh", "-c", "echo 'sysupdate: no update for version 2 found' >&2; exit 3"];
+    stage("stage-cmd-0005", "https://images.example/os-2.tar", "a".repeat(64));
+    await until(() => results().length === 2, 15_000, "the second stage result");
+    expect(results()[1]).toMatchObject({ outcome: "failed", code: "command-failed" });
+    expect((results()[1] as { reason: string }).reason).toContain("sysupdate: no update for version 2 found");
+  });
+
   it("reports a stager that could not start as failed", async () => {
     node = await createNode({
       launchStager: async () => {

@@ -2,8 +2,26 @@ import { readFileSync } from "node:fs";
 import type { AgentConfig } from "./config";
 import { loadCredential } from "./enroll";
 import { errorText, log } from "./log";
-import { readStageFile, type StageResultFile, stageRequestSchema, stagingFiles, writeStageFile } from "./stage-files";
-import { imageStagerConfig, isStageError, type Mounter, type StageProgress, stageImage } from "./staging";
+import {
+  readStageFile,
+  type StageRequest,
+  type StageResultFile,
+  stageRequestSchema,
+  stagingFiles,
+  writeStageFile,
+} from "./stage-files";
+import {
+  imageStagerConfig,
+  isStageError,
+  type Mounter,
+  runCommandStager,
+  StageError,
+  type StageProgress,
+  stageImage,
+  stageWithBootc,
+  systemMounter,
+} from "./staging";
+import { readTreeOsRelease } from "./staging/tree";
 
 /**
  * `softfleet-agent stage-worker <command id>`: the privileged half of a stage
@@ -53,6 +71,19 @@ export async function runStageWorker(
       const credential = loadCredential(config.stateDir);
       if (credential) headers.authorization = `Bearer ${credential.credential}`;
     }
+    if (config.staging.stager !== "image") {
+      const nextroot = options.nextroot ?? "/run/nextroot";
+      await runOtherStager(config.staging.stager, request, nextroot, options.mounter ?? systemMounter);
+      log.info("staged", { commandId, version: request.version, stager: stagerName(config.staging.stager) });
+      return finish({
+        outcome: "staged",
+        version: request.version,
+        code: null,
+        reason: null,
+        bytes: null,
+        reused: false,
+      });
+    }
     const staged = await stageImage(
       { version: request.version, url: request.url, sha256: request.sha256 },
       imageStagerConfig({
@@ -86,5 +117,44 @@ export async function runStageWorker(
       bytes: null,
       reused: false,
     });
+  }
+}
+
+type OtherStager = Exclude<AgentConfig["staging"]["stager"], "image">;
+
+const stagerName = (stager: OtherStager) => (stager === "bootc" ? "bootc" : stager.command[0]);
+
+/**
+ * The operator's command, or bootc, then the same check the built-in stager
+ * makes: /run/nextroot is a mount point whose os-release carries the version.
+ */
+async function runOtherStager(stager: OtherStager, request: StageRequest, nextroot: string, mounter: Mounter) {
+  if (stager === "bootc") {
+    await stageWithBootc({ timeoutSec: 3600 });
+  } else {
+    await runCommandStager({
+      argv: stager.command,
+      timeoutSec: stager.timeoutSec,
+      env: {
+        SOFTFLEET_IMAGE_VERSION: request.version,
+        SOFTFLEET_IMAGE_URL: request.url,
+        SOFTFLEET_IMAGE_SHA256: request.sha256,
+        SOFTFLEET_NEXTROOT: nextroot,
+      },
+    });
+  }
+  if (!(await mounter.isMountPoint(nextroot))) {
+    throw new StageError(
+      "mount-failed",
+      `${stagerName(stager)} finished, but ${nextroot} is not a mount point: systemd >= 256 switches root only into one`,
+    );
+  }
+  const osRelease = await readTreeOsRelease(nextroot);
+  if (!osRelease) throw new StageError("no-os-release", `${nextroot} has no os-release after ${stagerName(stager)}`);
+  if (osRelease.IMAGE_VERSION !== request.version) {
+    throw new StageError(
+      "wrong-version",
+      `${nextroot} carries IMAGE_VERSION ${osRelease.IMAGE_VERSION ?? "(none)"} after ${stagerName(stager)}, expected ${request.version}`,
+    );
   }
 }
