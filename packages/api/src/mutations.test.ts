@@ -162,6 +162,21 @@ const cases: Record<string, MutationCase> = {
     },
     invalid: async () => ({ input: { id: "r", action: "explode" }, field: "action" }),
   },
+  "rollouts.skipInhibitors": {
+    async valid() {
+      const group = await groupOfNodes(1);
+      const { rollout } = await t.db.$transaction((tx) =>
+        createRollout(tx, {
+          groupId: group.id,
+          plan: { canary: null },
+          user: { id: admin.user.id, name: "the-admin" },
+        }),
+      );
+      const [node] = await t.db.rolloutNode.findMany({ where: { rolloutId: rollout.id } });
+      return { input: { id: rollout.id, nodeId: node!.nodeId } };
+    },
+    invalid: async () => ({ input: { id: "r", nodeId: "" }, field: "nodeId" }),
+  },
   "nodes.revoke": {
     valid: async () => ({ input: { nodeId: (await newNode()).id } }),
     invalid: async () => ({ input: { nodeId: 7 }, field: "nodeId" }),
