@@ -35,6 +35,7 @@ import { listContainers } from "./podman";
 import { RebootLimit } from "./reboot-limit";
 import { type FinishWait, reportReboot, waitForBootFinish } from "./reboot-report";
 import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
+import { type RollbackCommandMessage, runRollbackCommand } from "./rollback-command";
 import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
 import { loadSnapshots, type Snapshot, saveSnapshot, snapshotFiles } from "./snapshot";
 import { Spool } from "./spool";
@@ -214,6 +215,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         void runStageCommand(command as StageCommandMessage, stageDeps).catch((error) =>
           log.error("stage command failed", { commandId: command.id, error: errorText(error) }),
         );
+        return;
+      }
+      if (command.command.type === "rollback") {
+        void runRollbackCommand(command as RollbackCommandMessage, {
+          ...stageDeps,
+          imagesDir: config.staging.imagesDir,
+          nextroot: () => hostFiles.readNextroot(host),
+          rebootWithFlags: (flags) => {
+            noteRequest({
+              type: "soft-reboot",
+              method: `RebootWithFlags 0x${flags.toString(16)}`,
+              sender: uniqueName(bus),
+            });
+            return rebootWithFlags(bus, flags);
+          },
+        }).catch((error) => log.error("rollback command failed", { commandId: command.id, error: errorText(error) }));
         return;
       }
       void runCommand(command as RebootCommand, {

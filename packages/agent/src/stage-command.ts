@@ -8,6 +8,7 @@ import {
   readStageFile,
   type StageProgressFile,
   type StageRequest,
+  type StageResultFile,
   stageProgressSchema,
   stageResultSchema,
   stagingFiles,
@@ -106,13 +107,13 @@ export async function runStageCommand(command: StageCommandMessage, deps: StageD
   await watchStager(id, deps, started, fail);
 }
 
-/** Forwards progress until the result file appears; then publishes it. */
+/** Forwards progress until the result file appears; then publishes it and returns it (null: failed without one). */
 export async function watchStager(
   id: string,
   deps: StageDeps,
   started: number,
   fail: (code: string, reason: string) => void,
-): Promise<void> {
+): Promise<StageResultFile | null> {
   const files = stagingFiles(deps.runtimeDir, id);
   const pollMs = deps.pollMs ?? 250;
   let lastProgress = "";
@@ -122,7 +123,7 @@ export async function watchStager(
     if (result) {
       deps.publish({ type: "stage-result", commandId: id, ...result });
       log.info("stage result", { commandId: id, outcome: result.outcome, code: result.code });
-      return;
+      return result;
     }
     const progress = readStageFile(files.progress, stageProgressSchema);
     const key = JSON.stringify(progress);
@@ -132,14 +133,14 @@ export async function watchStager(
     }
     if ((performance.now() - started) / 1000 > deps.timeoutSec) {
       fail("timeout", `staging took longer than ${deps.timeoutSec} s (see journalctl -u softfleet-stager@${id})`);
-      return;
+      return null;
     }
     // A stager that ended without writing its result (killed, crashed): two looks apart, to not race its last write.
     const running = await deps.running(id).catch(() => null);
     endedChecks = running === false ? endedChecks + 1 : 0;
     if (endedChecks >= 2 && !readStageFile(files.result, stageResultSchema)) {
       fail("stager-ended", `the stager ended without a result (see journalctl -u softfleet-stager@${id})`);
-      return;
+      return null;
     }
     await sleep(pollMs);
   }

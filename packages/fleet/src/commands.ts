@@ -111,8 +111,8 @@ export function agentCommandOf(
   command: Pick<NodeCommand, "type" | "requireNextroot" | "skipInhibitors" | "payload">,
 ): AgentCommand | null {
   const parsed =
-    command.type === "stage"
-      ? agentCommand.safeParse({ type: "stage", ...(command.payload as object) })
+    command.type === "stage" || command.type === "rollback"
+      ? agentCommand.safeParse({ type: command.type, ...(command.payload as object) })
       : agentCommand.safeParse({
           type: "soft-reboot",
           requireNextroot: command.requireNextroot,

@@ -196,11 +196,11 @@ const RECORD_WINDOW_MS = 10 * 60_000;
 const big = (value: string | null) => (value === null ? null : BigInt(value));
 
 async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record: RebootRecordEvent) {
-  // The command that asked for it: a soft-reboot the agent accepted shortly before.
+  // The command that asked for it: a soft-reboot (or a rollback, which ends in one) the agent accepted shortly before.
   const command = await tx.nodeCommand.findFirst({
     where: {
       nodeId,
-      type: "soft-reboot",
+      type: { in: ["soft-reboot", "rollback"] },
       status: "accepted",
       answeredAt: { gte: new Date(Date.now() - RECORD_WINDOW_MS) },
     },

@@ -41,7 +41,15 @@ export const stageCommand = z.object({
 });
 export type StageCommand = z.infer<typeof stageCommand>;
 
-export const agentCommand = z.discriminatedUnion("type", [softRebootCommand, stageCommand]);
+/**
+ * Soft-reboot back into an image the node kept (an earlier stage left it in
+ * its images folder): staged again from there, without a download, then the
+ * soft-reboot. Refused, saying so, when no such image is kept.
+ */
+export const rollbackCommand = z.object({ type: z.literal("rollback"), version: imageVersion });
+export type RollbackCommand = z.infer<typeof rollbackCommand>;
+
+export const agentCommand = z.discriminatedUnion("type", [softRebootCommand, stageCommand, rollbackCommand]);
 
 export const stagePhase = z.enum(["download", "verify", "unpack", "mount", "check"]);
 

@@ -5,6 +5,9 @@ export type Action =
   /** Stage the plan's image on a node (ahead of its reboot). */
   | { type: "stage-node"; nodeId: string; reason: string }
   | { type: "node-staged"; nodeId: string; reason: string }
+  /** Soft-reboot a node that failed its gate back into `version`, the image it ran before. */
+  | { type: "rollback-node"; nodeId: string; version: string; reason: string }
+  | { type: "node-rolled-back"; nodeId: string; reason: string }
   | { type: "node-succeeded"; nodeId: string; reason: string }
   | { type: "node-failed"; nodeId: string; reason: string }
   | { type: "node-skipped"; nodeId: string; reason: string }

@@ -69,7 +69,11 @@ export function applyActions(
         record("node", n.nodeId, n.status, transition("node", n.status, "rebooting"), action.reason);
         n.status = "rebooting";
         n.rebootStartedAt = now;
-        n.before = { bootId: n.facts.bootId, softRebootsCount: n.facts.softRebootsCount };
+        n.before = {
+          bootId: n.facts.bootId,
+          softRebootsCount: n.facts.softRebootsCount,
+          imageVersion: n.facts.imageVersion,
+        };
         n.commandOutcome = null;
         n.commandReason = null;
         n.record = null;
@@ -90,6 +94,29 @@ export function applyActions(
         const n = node(action.nodeId);
         record("node", n.nodeId, n.status, transition("node", n.status, "staged"), action.reason);
         n.status = "staged";
+        break;
+      }
+      case "rollback-node": {
+        const n = node(action.nodeId);
+        record("node", n.nodeId, n.status, transition("node", n.status, "rolling-back"), action.reason);
+        n.status = "rolling-back";
+        n.rollbackVersion = action.version;
+        n.rebootStartedAt = now;
+        // Its boot now (after the failed reboot) is what the rollback's record is judged against.
+        n.before = {
+          bootId: n.record?.bootIdAfter ?? n.facts.bootId,
+          softRebootsCount: n.record?.softRebootsCountAfter ?? n.facts.softRebootsCount,
+          imageVersion: n.record?.imageVersionAfter ?? n.facts.imageVersion,
+        };
+        n.commandOutcome = null;
+        n.commandReason = null;
+        n.record = null;
+        break;
+      }
+      case "node-rolled-back": {
+        const n = node(action.nodeId);
+        record("node", n.nodeId, n.status, transition("node", n.status, "rolled-back"), action.reason);
+        n.status = "rolled-back";
         break;
       }
       case "node-blocked": {

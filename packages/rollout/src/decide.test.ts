@@ -146,6 +146,58 @@ describe("decide: staging the plan's image", () => {
   });
 });
 
+describe("decide: automatic rollback", () => {
+  const plan = {
+    canary: null,
+    batch: { size: 2 },
+    maxUnavailable: 1,
+    settleSec: 0,
+    targetImageVersion: "2",
+    autoRollback: true,
+    gate: { requiredUnits: ["app.service"] },
+    failureThreshold: { count: 5 },
+  };
+  /** Back on version 2 from a clean soft-reboot, but app.service did not come back. */
+  const backWithoutApp = (s: RolloutSnapshot, nodeId: string) =>
+    update(softRebooted(s, nodeId), nodeId, (n) => ({ record: { ...n.record!, imageVersionAfter: "2" } }));
+
+  it("rolls a node that failed its gate back to the image it ran before, halts, and ends it rolled back", () => {
+    let r = step(
+      update(rollout(2, plan), "n1", (n) => ({ facts: { ...n.facts, nextroot: { staged: true, imageVersion: "2" } } })),
+      T0,
+    );
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1"]);
+    r = step(backWithoutApp(r.s, "n1"), sec(10));
+    expect(r.did).toEqual(["rollback-node n1", "halt"]);
+    expect(r.actions[0]).toMatchObject({
+      version: "1",
+      reason: "unit app.service is missing, must be active: rolling back to IMAGE_VERSION 1, the image it ran before",
+    });
+    expect(r.s.rollout.status).toBe("halted");
+    // The rollback's own soft-reboot, back on version 1.
+    r = step(
+      update(softRebooted(r.s, "n1"), "n1", (n) => ({ record: { ...n.record!, imageVersionAfter: "1" } })),
+      sec(20),
+    );
+    expect(r.did).toEqual(["node-rolled-back n1"]);
+    expect(r.s.nodes[0]?.status).toBe("rolled-back");
+  });
+
+  it("fails the node when its agent cannot roll back (no image kept)", () => {
+    let r = step(
+      update(rollout(2, plan), "n1", (n) => ({ facts: { ...n.facts, nextroot: { staged: true, imageVersion: "2" } } })),
+      T0,
+    );
+    r = step(backWithoutApp(r.s, "n1"), sec(10));
+    r = step(
+      update(r.s, "n1", () => ({ commandOutcome: "refused", commandReason: "no image of IMAGE_VERSION 1 is kept" })),
+      sec(11),
+    );
+    expect(r.did).toEqual(["node-failed n1"]);
+    expect(r.actions[0]).toMatchObject({ reason: "rollback failed: no image of IMAGE_VERSION 1 is kept" });
+  });
+});
+
 const backup = { who: "backup-job", why: "nightly backup running", pid: 4242 };
 
 describe("decide: block inhibitors", () => {
@@ -198,7 +250,7 @@ describe("decide", () => {
     let r = step(rollout(5, basic), T0);
     expect(r.did).toEqual(["start-batch 0", "reboot-node n1"]);
     expect(r.wakeAt).toEqual(sec(300)); // n1's return timeout
-    expect(r.s.nodes[0]?.before).toEqual({ bootId: "boot-1", softRebootsCount: 0 });
+    expect(r.s.nodes[0]?.before).toEqual({ bootId: "boot-1", softRebootsCount: 0, imageVersion: "1" });
 
     r = step(softRebooted(r.s, "n1"), sec(5));
     expect(r.did).toEqual(["node-succeeded n1", "finish-batch 0"]);

@@ -59,11 +59,16 @@ function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
       actions.push({ type: "node-failed", nodeId, reason: "the reboot command expired before the agent took it" });
     } else if (node.record && node.facts.online) {
       const gate = evaluateGate({ before: node.before, record: node.record, online: true, plan });
-      actions.push(
-        gate.ok
-          ? { type: "node-succeeded", nodeId, reason: "came back and passed the health gate" }
-          : { type: "node-failed", nodeId, reason: gate.reason },
-      );
+      const previous = node.before?.imageVersion ?? null;
+      if (gate.ok) {
+        actions.push({ type: "node-succeeded", nodeId, reason: "came back and passed the health gate" });
+      } else if (plan.autoRollback && previous && previous !== node.record.imageVersionAfter) {
+        const reason = `${gate.reason}: rolling back to IMAGE_VERSION ${previous}, the image it ran before`;
+        actions.push({ type: "rollback-node", nodeId, version: previous, reason });
+        halt ??= `a node failed its gate and is rolled back to IMAGE_VERSION ${previous}`;
+      } else {
+        actions.push({ type: "node-failed", nodeId, reason: gate.reason });
+      }
       if (!gate.ok && gate.halt) halt ??= gate.halt;
     } else if (!deadline) {
       actions.push({ type: "node-failed", nodeId, reason: "the time of the reboot command was not recorded" });
@@ -73,6 +78,36 @@ function judgeInFlight(s: RolloutSnapshot, now: Date): Action[] {
         ? `came back but was not online within ${timeout} s`
         : `did not come back within ${timeout} s`;
       actions.push({ type: "node-failed", nodeId, reason });
+    }
+  }
+  for (const node of s.nodes.filter((n) => n.status === "rolling-back")) {
+    const { nodeId } = node;
+    const version = node.rollbackVersion ?? "unknown";
+    const deadline = returnDeadline(node, plan);
+    if (node.commandOutcome === "refused") {
+      actions.push({
+        type: "node-failed",
+        nodeId,
+        reason: `rollback failed: ${node.commandReason ?? "no reason given"}`,
+      });
+    } else if (node.commandOutcome === "expired") {
+      actions.push({ type: "node-failed", nodeId, reason: "the rollback command expired before the agent took it" });
+    } else if (node.record && node.facts.online) {
+      actions.push(
+        node.record.imageVersionAfter === version
+          ? { type: "node-rolled-back", nodeId, reason: `back on IMAGE_VERSION ${version}, the image it ran before` }
+          : {
+              type: "node-failed",
+              nodeId,
+              reason: `rollback came back on IMAGE_VERSION ${node.record.imageVersionAfter ?? "unknown"}, not ${version}`,
+            },
+      );
+    } else if (deadline && now >= deadline) {
+      actions.push({
+        type: "node-failed",
+        nodeId,
+        reason: `did not come back from its rollback within ${plan.gate.returnTimeoutSec} s`,
+      });
     }
   }
   // A payload condition of the gate halts at once, whatever the failure threshold.
@@ -238,7 +273,8 @@ export function describeBlockers(blockers: readonly Blocker[]): string {
 /** Reboot the running batch's next nodes up to max unavailable, checking each right before. */
 function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Action[] {
   const plan = s.rollout.plan;
-  let free = plan.maxUnavailable - s.nodes.filter((n) => n.status === "rebooting").length;
+  let free =
+    plan.maxUnavailable - s.nodes.filter((n) => n.status === "rebooting" || n.status === "rolling-back").length;
   let failures = countFailures(s);
   const actions: Action[] = [];
   const staging = plan.image !== null;
@@ -291,7 +327,7 @@ function nextActions(s: RolloutSnapshot, now: Date): Action[] {
   const halted = halt(s);
   if (halted.length > 0) return halted;
   if (s.rollout.status === "aborted") {
-    const inFlight = s.nodes.some((n) => n.status === "rebooting");
+    const inFlight = s.nodes.some((n) => n.status === "rebooting" || n.status === "rolling-back");
     const leftovers =
       s.nodes.some((n) => n.status === "pending" || n.status === "staging" || n.status === "staged") ||
       s.batches.some((b) => !isTerminal("batch", b.status));
@@ -308,7 +344,7 @@ function wakeAt(s: RolloutSnapshot, now: Date): Date | null {
   const times: Date[] = [];
   for (const node of s.nodes) {
     const deadline =
-      node.status === "rebooting"
+      node.status === "rebooting" || node.status === "rolling-back"
         ? returnDeadline(node, plan)
         : node.status === "staging"
           ? stageDeadline(node, plan)

@@ -9,6 +9,8 @@ export interface UnitActivity {
 export interface FactsBefore {
   bootId: string | null;
   softRebootsCount: number | null;
+  /** The image the node ran then: where an automatic rollback returns it to (absent: not known). */
+  imageVersion?: string | null;
 }
 
 /** The reboot record the agent sent after coming back, with its units as they were then. */

@@ -13,8 +13,10 @@ export const nodeStatuses = [
   "staging",
   "staged",
   "rebooting",
+  "rolling-back",
   "succeeded",
   "failed",
+  "rolled-back",
   "skipped",
   "cancelled",
 ] as const;
@@ -48,7 +50,10 @@ const allowed: { [K in MachineKind]: Record<StatusOf[K], readonly StatusOf[K][]>
     // Staging: the agent downloads, checks and mounts the plan's image at /run/nextroot.
     staging: ["staged", "failed", "cancelled"],
     staged: ["rebooting", "failed", "cancelled"],
-    rebooting: ["succeeded", "failed"],
+    // A node that failed its gate goes back to the image it ran before, when the plan says so.
+    rebooting: ["succeeded", "failed", "rolling-back"],
+    "rolling-back": ["rolled-back", "failed"],
+    "rolled-back": [],
     succeeded: [],
     failed: [],
     skipped: [],

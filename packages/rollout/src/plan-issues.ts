@@ -26,6 +26,7 @@ const fieldLabels: Record<string, string> = {
   targetImageVersion: "target image version",
   whenNotStaged: "when the target is not staged",
   blockedTimeoutSec: "block inhibitor wait",
+  autoRollback: "automatic rollback",
   image: "image",
   "image.url": "image URL",
   "image.sha256": "image SHA-256",

@@ -18,6 +18,7 @@ describe("rolloutPlan", () => {
       staging: { concurrency: 2, bandwidthMBps: null, timeoutSec: 1800 },
       whenNotStaged: "fail",
       blockedTimeoutSec: 600,
+      autoRollback: false,
       gate: {
         returnTimeoutSec: 300,
         requiredUnits: [],

@@ -120,6 +120,11 @@ export const rolloutPlan = z.object({
         .default(null),
     })
     .prefault({}),
+  /**
+   * A node that fails its health gate (or comes back on the wrong image) is soft-rebooted back
+   * into the image it ran before, which its agent kept; the rollout then halts.
+   */
+  autoRollback: z.boolean().default(false),
   /** The rollout halts when the failed nodes EXCEED this; { count: 0 } halts at the first failure. */
   failureThreshold: z
     .union(

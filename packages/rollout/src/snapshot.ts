@@ -26,6 +26,8 @@ export interface RolloutNode {
   commandReason: string | null;
   /** The reboot record that answered this rollout's command, once it arrived. */
   record: RebootOutcome | null;
+  /** The image a rolling-back node returns to. */
+  rollbackVersion?: string | null;
   /** A staging node's stage command: when it was sent and how it ended (null while under way). */
   stage?: { startedAt: Date | null; result: StageOutcome | null } | null;
   /** Since when block inhibitors hold this pending node, and who (null: not held). */
@@ -81,6 +83,9 @@ export interface TransitionRecord {
   actor: Actor;
 }
 
+/** Failed nodes, those rolled back (or rolling back) after failing their gate included. */
 export function countFailures(snapshot: RolloutSnapshot): number {
-  return snapshot.nodes.filter((n) => n.status === "failed").length;
+  return snapshot.nodes.filter(
+    (n) => n.status === "failed" || n.status === "rolled-back" || n.status === "rolling-back",
+  ).length;
 }

@@ -258,6 +258,15 @@ export class SimulatedNode {
       publish({ type: "command-result", commandId: command.id, outcome: "refused", reason: REFUSAL_REASON });
       return;
     }
+    if (command.command.type === "rollback") {
+      publish({
+        type: "command-result",
+        commandId: command.id,
+        outcome: "refused",
+        reason: "a simulated node keeps no images to roll back to",
+      });
+      return;
+    }
     if (command.command.type === "stage") {
       this.simulateStage(connection, command.id, command.command.version, publish);
       return;

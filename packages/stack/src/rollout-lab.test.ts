@@ -452,5 +452,67 @@ describe.skipIf(missing !== null && !required)(
       expect(nextroot.stdout.trim()).toBe("none");
       await act(db, badRollout.id, "abort");
     }, 300_000);
+    it("rolls a node that fails its gate back into the image it ran before (kept by its agent); one with none kept is refused, saying so", async () => {
+      const db = t!.db;
+      // Left by the staging scenario: the second node runs version 8 from its images folder; the fourth has no image kept.
+      const [kept, none] = [hosts[1]!, hosts[3]!];
+      expect(await osImageVersion(kept)).toBe("8");
+      const noneVersion = await osImageVersion(none);
+      const image = await buildImageTarball({ version: "10" });
+      const nodes = await db.node.findMany({ where: { hostname: { in: [kept, none] } }, select: { id: true } });
+      const group = await db.nodeGroup.create({
+        data: { name: "lab rollback", members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+      });
+      await execIn(none, ["sh", "-c", "umount -R /run/nextroot 2>/dev/null; true"]);
+      const countsBefore = new Map(
+        await Promise.all([kept, none].map(async (h) => [h, await softRebootsCount(h)] as const)),
+      );
+      const plan = {
+        canary: null,
+        batch: { size: 2 },
+        maxUnavailable: 2,
+        settleSec: 0,
+        targetImageVersion: "10",
+        image: { url: `/images/${tarballName("10")}`, sha256: image.sha256 },
+        // Version 10 comes up fine, but the gate asks for a unit it does not have.
+        gate: { returnTimeoutSec: 60, requiredUnits: ["softfleet-never-installed.service"] },
+        autoRollback: true,
+        failureThreshold: { count: 5 },
+      };
+      const { rollout } = await db.$transaction((tx) => createRollout(tx, { groupId: group.id, plan, user }));
+      const ended = await until(
+        "both nodes to end",
+        async () => {
+          const rows = await db.rolloutNode.findMany({ where: { rolloutId: rollout.id } });
+          return rows.every((r) => ["rolled-back", "failed"].includes(r.status)) ? rows : null;
+        },
+        240_000,
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await diagnostics(kept)}`);
+      });
+      const byHost = new Map(ended.map((r) => [r.hostname, r]));
+      expect(byHost.get(kept)).toMatchObject({
+        status: "rolled-back",
+        reason: "back on IMAGE_VERSION 8, the image it ran before",
+        rollbackVersion: "8",
+      });
+      // Two soft-reboots: into 10, and back into 8.
+      expect(await osImageVersion(kept)).toBe("8");
+      expect(await softRebootsCount(kept)).toBe(countsBefore.get(kept)! + 2);
+      expect(byHost.get(none)?.status).toBe("failed");
+      expect(byHost.get(none)?.reason).toBe(
+        `rollback failed: no image of IMAGE_VERSION ${noneVersion} is kept in /run/host/softfleet-node-images: this node cannot roll back to it`,
+      );
+      expect(await osImageVersion(none)).toBe("10");
+      const halted = await db.rollout.findUniqueOrThrow({ where: { id: rollout.id } });
+      expect(halted.status).toBe("halted");
+      expect(halted.statusReason).toMatch(/^health gate: a node failed its gate and is rolled back to IMAGE_VERSION /);
+      const transitions = await db.rolloutTransition.findMany({
+        where: { rolloutId: rollout.id, machine: "node", subjectName: kept },
+        orderBy: { id: "asc" },
+      });
+      expect(transitions.map((tr) => tr.to)).toEqual(["staging", "staged", "rebooting", "rolling-back", "rolled-back"]);
+      await act(db, rollout.id, "abort");
+    }, 300_000);
   },
 );

@@ -46,8 +46,10 @@ const nodeTones: Record<string, [string, Tone]> = {
   staging: ["Staging", "active"],
   staged: ["Staged", "waiting"],
   rebooting: ["Rebooting", "active"],
+  "rolling-back": ["Rolling back", "active"],
   succeeded: ["Succeeded", "good"],
   failed: ["Failed", "bad"],
+  "rolled-back": ["Rolled back", "bad"],
   skipped: ["Skipped", "waiting"],
   cancelled: ["Cancelled", "neutral"],
 };
@@ -76,6 +78,7 @@ export interface NodeCounts {
   total: number;
   succeeded: number;
   failed: number;
+  rolledBack: number;
   skipped: number;
   rebooting: number;
   staging: number;
@@ -88,6 +91,7 @@ export function countNodes(nodes: { status: string }[]): NodeCounts {
     total: nodes.length,
     succeeded: count("succeeded"),
     failed: count("failed"),
+    rolledBack: count("rolled-back") + count("rolling-back"),
     skipped: count("skipped"),
     rebooting: count("rebooting"),
     staging: count("staging") + count("staged"),
@@ -98,6 +102,7 @@ export function countNodes(nodes: { status: string }[]): NodeCounts {
 const segments: { key: keyof Omit<NodeCounts, "total">; tone: Tone }[] = [
   { key: "succeeded", tone: "good" },
   { key: "failed", tone: "bad" },
+  { key: "rolledBack", tone: "bad" },
   { key: "skipped", tone: "waiting" },
   { key: "rebooting", tone: "active" },
   { key: "cancelled", tone: "neutral" },
@@ -108,6 +113,7 @@ export function NodeProgress({ counts, wide = false }: { counts: NodeCounts; wid
   const { total } = counts;
   const extra = [
     counts.rebooting > 0 ? `${counts.rebooting} rebooting` : null,
+    counts.rolledBack > 0 ? `${counts.rolledBack} rolled back` : null,
     counts.staging > 0 ? `${counts.staging} staging or staged` : null,
     counts.cancelled > 0 ? `${counts.cancelled} cancelled` : null,
   ].filter(Boolean);

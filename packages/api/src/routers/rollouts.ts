@@ -61,6 +61,7 @@ export const rolloutsRouter = router({
             total,
             succeeded: count("succeeded"),
             failed: count("failed"),
+            rolledBack: count("rolled-back") + count("rolling-back"),
             skipped: count("skipped"),
             rebooting: count("rebooting"),
             staging: count("staging") + count("staged"),

@@ -27,6 +27,8 @@ type NodeRow = NodeFactsRow &
     rebootStartedAt: Date | null;
     bootIdBefore: string | null;
     softRebootsCountBefore: number | null;
+    imageVersionBefore: string | null;
+    rollbackVersion: string | null;
     commandId: string | null;
     commandStatus: string | null;
     commandReason: string | null;
@@ -127,7 +129,12 @@ export async function loadRollout(
         before:
           row.rebootStartedAt === null
             ? null
-            : { bootId: row.bootIdBefore, softRebootsCount: row.softRebootsCountBefore },
+            : {
+                bootId: row.bootIdBefore,
+                softRebootsCount: row.softRebootsCountBefore,
+                imageVersion: row.imageVersionBefore,
+              },
+        rollbackVersion: row.rollbackVersion,
         commandOutcome: OUTCOMES.has(row.commandStatus ?? "")
           ? (row.commandStatus as "accepted" | "refused" | "expired")
           : null,
@@ -187,10 +194,10 @@ async function readNodes(tx: Tx, rolloutId: string) {
     FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
   const live = await tx.$queryRaw<NodeRow[]>`
     SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
-           rn."blockedSince", rn."blockedBy", rn."skipInhibitors",
+           rn."blockedSince", rn."blockedBy", rn."skipInhibitors", rn."imageVersionBefore", rn."rollbackVersion",
            n.status::text AS "nodeStatus", n.inhibitor, CASE WHEN rn.status = 'pending' THEN n.inhibitors END AS inhibitors, n."imageVersion", n."nextrootStaged",
            n."nextrootImageVersion", n."bootId", n."softRebootsCount",
-           CASE WHEN rn.status = 'rebooting' THEN n.units END AS units,
+           CASE WHEN rn.status IN ('rebooting', 'rolling-back') THEN n.units END AS units,
            c.status::text AS "commandStatus", c.reason AS "commandReason",
            c."requestedAt" AS "commandAt", c.result AS "commandResult",
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
@@ -205,14 +212,14 @@ async function readNodes(tx: Tx, rolloutId: string) {
                    ELSE '[]'::jsonb END) p) AS "pinnedBy"
     FROM "RolloutNode" rn
     LEFT JOIN "Node" n ON n.id = rn."nodeId"
-    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status IN ('rebooting', 'staging')
+    LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status IN ('rebooting', 'staging', 'rolling-back')
     LEFT JOIN LATERAL (
       SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
-    ) r ON rn."commandId" IS NOT NULL AND rn.status = 'rebooting'
+    ) r ON rn."commandId" IS NOT NULL AND rn.status IN ('rebooting', 'rolling-back')
     -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
     -- finish a batch and start the next); commands and records only for rebooting ones.
     WHERE rn."rolloutId" = ${rolloutId} AND (
-      rn.status IN ('rebooting', 'staging') OR (rn.status IN ('pending', 'staged') AND rn."batchIndex" <= 1 + (
+      rn.status IN ('rebooting', 'staging', 'rolling-back') OR (rn.status IN ('pending', 'staged') AND rn."batchIndex" <= 1 + (
         SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
         WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
       ))

@@ -39,10 +39,10 @@ interface Changes {
   commands: Array<{
     id: string;
     nodeId: string;
-    type: "soft-reboot" | "stage";
+    type: "soft-reboot" | "stage" | "rollback";
     skipInhibitors: boolean;
-    /** A stage command's image (NodeCommand.payload); null for a soft-reboot. */
-    payload: StagePayload | null;
+    /** A stage command's image, a rollback's version (NodeCommand.payload); null for a soft-reboot. */
+    payload: StagePayload | { version: string } | null;
   }>;
   requireNextroot: boolean;
   nodes: Array<{
@@ -54,6 +54,8 @@ interface Changes {
     commandId: string | null;
     bootId: string | null;
     count: number | null;
+    imageVersion: string | null;
+    rollbackVersion: string | null;
     blockedSince: string | null;
     blockedBy: string | null;
   }>;
@@ -130,7 +132,7 @@ function changesOf(
   // Over once terminal with nothing in flight or waiting: an aborted rollout's reboots under way finish first.
   const over = (snapshot: RolloutSnapshot) =>
     isTerminal("rollout", snapshot.rollout.status) &&
-    snapshot.nodes.every((n) => !["rebooting", "pending", "staging", "staged"].includes(n.status));
+    snapshot.nodes.every((n) => !["rebooting", "rolling-back", "pending", "staging", "staged"].includes(n.status));
   const ended = over(after);
   const plan = after.rollout.plan;
   const stagePayload: StagePayload | null =
@@ -160,27 +162,32 @@ function changesOf(
     const blockedSince = iso(n.blockedSince);
     const statusChanged = statusBefore.get(n.nodeId) !== n.status;
     if (!statusChanged && blockedBefore.get(n.nodeId) === blockedSince) continue;
-    const commanded = statusChanged && (n.status === "rebooting" || (n.status === "staging" && stagePayload !== null));
+    const rollback = n.status === "rolling-back" && n.rollbackVersion ? n.rollbackVersion : null;
+    const commanded =
+      statusChanged &&
+      (n.status === "rebooting" || rollback !== null || (n.status === "staging" && stagePayload !== null));
     const commandId = commanded ? randomUUID() : null;
     if (commandId) {
       const stage = n.status === "staging";
       commands.push({
         id: commandId,
         nodeId: n.nodeId,
-        type: stage ? "stage" : "soft-reboot",
-        skipInhibitors: !stage && n.skipInhibitors === true,
-        payload: stage ? stagePayload : null,
+        type: stage ? "stage" : rollback ? "rollback" : "soft-reboot",
+        skipInhibitors: n.status === "rebooting" && n.skipInhibitors === true,
+        payload: stage ? stagePayload : rollback ? { version: rollback } : null,
       });
     }
     nodes.push({
       nodeId: n.nodeId,
       status: n.status,
       reason: reasons.get(n.nodeId) ?? null,
-      startedAt: n.status === "rebooting" ? iso(n.rebootStartedAt) : null,
+      startedAt: n.status === "rebooting" || n.status === "rolling-back" ? iso(n.rebootStartedAt) : null,
       terminal: isTerminal("node", n.status),
       commandId,
-      bootId: n.status === "rebooting" ? (n.before?.bootId ?? null) : null,
-      count: n.status === "rebooting" ? (n.before?.softRebootsCount ?? null) : null,
+      bootId: commandId && !(n.status === "staging") ? (n.before?.bootId ?? null) : null,
+      count: commandId && !(n.status === "staging") ? (n.before?.softRebootsCount ?? null) : null,
+      imageVersion: n.status === "rebooting" ? (n.before?.imageVersion ?? null) : null,
+      rollbackVersion: n.rollbackVersion ?? null,
       blockedSince,
       blockedBy: n.blockedBy ?? null,
     });
@@ -283,7 +290,8 @@ const WRITE_SQL = `
     -- The engine's commands are audited with the step that made them, one entry per kind: which nodes, which commands.
     INSERT INTO "AuditEntry" (at, "actorType", "actorName", action, "targetType", "targetId", details)
     SELECT (input.r->>'now')::timestamp(3), 'engine', '${ENGINE_NAME}',
-      CASE k.type WHEN 'stage' THEN 'rollout.stage_commanded' ELSE 'rollout.reboot_commanded' END, 'rollout',
+      CASE k.type WHEN 'stage' THEN 'rollout.stage_commanded' WHEN 'rollback' THEN 'rollout.rollback_commanded'
+        ELSE 'rollout.reboot_commanded' END, 'rollout',
       input.r->>'id',
       jsonb_build_object('count', k.count, 'requireNextroot', k.type = 'soft-reboot' AND (input.j->>'requireNextroot')::boolean,
         'commands', k.commands)
@@ -305,10 +313,12 @@ const WRITE_SQL = `
       "commandId" = COALESCE(v."commandId", rn."commandId"),
       "bootIdBefore" = CASE WHEN v."commandId" IS NULL THEN rn."bootIdBefore" ELSE v."bootId" END,
       "softRebootsCountBefore" = CASE WHEN v."commandId" IS NULL THEN rn."softRebootsCountBefore" ELSE v.count END,
+      "imageVersionBefore" = COALESCE(v."imageVersion", rn."imageVersionBefore"),
+      "rollbackVersion" = COALESCE(v."rollbackVersion", rn."rollbackVersion"),
       active = rn.active AND NOT (input.r->>'ended')::boolean
     FROM input, jsonb_to_recordset(input.j->'nodes') AS v("nodeId" text, status text, reason text,
       "startedAt" timestamp(3), terminal boolean, "commandId" text, "bootId" text, count int,
-      "blockedSince" timestamp(3), "blockedBy" text)
+      "blockedSince" timestamp(3), "blockedBy" text, "imageVersion" text, "rollbackVersion" text)
     WHERE rn."rolloutId" = input.r->>'id' AND rn."nodeId" = v."nodeId"
   ),
   changed_ids AS (SELECT e->>'nodeId' AS "nodeId" FROM input, jsonb_array_elements(input.j->'nodes') e),

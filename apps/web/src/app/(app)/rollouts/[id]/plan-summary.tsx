@@ -52,6 +52,12 @@ export function PlanSummary({ plan }: { plan: unknown }) {
         ] as [string, string][])
       : []),
     ["Return timeout", `${plan.gate.returnTimeoutSec} s`],
+    [
+      "Failed gate",
+      (plan as { autoRollback?: boolean }).autoRollback
+        ? "the node is rolled back to the image it ran before, and the rollout halts"
+        : "the node fails (counts towards the threshold)",
+    ],
     ["Required units", plan.gate.requiredUnits.length > 0 ? plan.gate.requiredUnits.join(", ") : "none"],
     ["Downtime budget", plan.gate.maxDowntimeMs === null ? "not checked" : `${plan.gate.maxDowntimeMs} ms`],
     ["Surviving payload restarted", plan.gate.haltOnSurvivorRestart ? "halts the rollout" : "reported, not checked"],

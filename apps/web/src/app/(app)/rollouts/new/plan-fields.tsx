@@ -285,6 +285,13 @@ export function GateFields({ form, set }: PlanFieldsProps) {
         onChange={(haltOnSurvivorRestart) => set({ haltOnSurvivorRestart })}
         fields={["gate.haltOnSurvivorRestart"]}
       />
+      <Checkbox
+        id="plan-auto-rollback"
+        label="Roll a node that fails its gate back to the image it ran before (its agent kept it), then halt"
+        checked={form.autoRollback}
+        onChange={(autoRollback) => set({ autoRollback })}
+        fields={["autoRollback"]}
+      />
       <PlanField
         id="plan-pinned"
         label="Pinned old root limit (MB)"

@@ -42,6 +42,7 @@ export interface PlanForm {
   requiredUnits: string;
   maxDowntimeMs: string;
   haltOnSurvivorRestart: boolean;
+  autoRollback: boolean;
   maxPinnedRootMb: string;
   thresholdBy: "count" | "percent";
   thresholdCount: string;
@@ -75,6 +76,7 @@ export const defaultPlanForm: PlanForm = {
   requiredUnits: "",
   maxDowntimeMs: "",
   haltOnSurvivorRestart: false,
+  autoRollback: false,
   maxPinnedRootMb: "",
   thresholdBy: "count",
   thresholdCount: "0",
@@ -117,6 +119,7 @@ export function planOf(form: PlanForm): PlanInput {
       haltOnSurvivorRestart: form.haltOnSurvivorRestart,
       maxPinnedRootMb: maxPinned === "" ? null : numberOf(maxPinned),
     },
+    autoRollback: form.autoRollback,
     failureThreshold:
       form.thresholdBy === "count"
         ? { count: numberOf(form.thresholdCount) }
