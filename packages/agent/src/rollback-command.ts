@@ -59,7 +59,7 @@ export async function runRollbackCommand(command: RollbackCommandMessage, deps: 
   const result = await watchStager(id, deps, started, (code, reason) => {
     failure = `${code}: ${reason}`;
   });
-  if (!result || result.outcome !== "staged") {
+  if (result?.outcome !== "staged") {
     return refuse(
       `rollback: staging IMAGE_VERSION ${version} again failed: ${result?.reason ?? failure ?? "no result"}`,
     );
