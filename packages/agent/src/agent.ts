@@ -113,6 +113,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // The agent's own calls are noted where it makes them: it knows what it asked for.
     if (request.sender !== uniqueName(bus)) noteRequest(request);
   });
+  // The agent's own RebootWithFlags, for a command or a rollback: it checked /run/nextroot first, so even
+  // SOFT_REBOOT_IF_NEXTROOT_SET_UP asks for a soft-reboot, which is what its records say was requested.
+  const softRebootAsked = (flags: bigint) => {
+    noteRequest({ type: "soft-reboot", method: `RebootWithFlags 0x${flags.toString(16)}`, sender: uniqueName(bus) });
+    return rebootWithFlags(bus, flags);
+  };
   const requestedNow = (): ShutdownType | null => {
     const seen = lastRequest;
     lastRequest = null;
@@ -222,14 +228,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           ...stageDeps,
           imagesDir: config.staging.imagesDir,
           nextroot: () => hostFiles.readNextroot(host),
-          rebootWithFlags: (flags) => {
-            noteRequest({
-              type: "soft-reboot",
-              method: `RebootWithFlags 0x${flags.toString(16)}`,
-              sender: uniqueName(bus),
-            });
-            return rebootWithFlags(bus, flags);
-          },
+          rebootWithFlags: softRebootAsked,
         }).catch((error) => log.error("rollback command failed", { commandId: command.id, error: errorText(error) }));
         return;
       }
@@ -242,15 +241,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           return locks.filter(blocksShutdown);
         },
         shutdownUnderWay: () => shutdownUnderWay,
-        rebootWithFlags: (flags) => {
-          // Only after checking /run/nextroot does the agent pass SOFT_REBOOT_IF_NEXTROOT_SET_UP: a soft-reboot.
-          noteRequest({
-            type: "soft-reboot",
-            method: `RebootWithFlags 0x${flags.toString(16)}`,
-            sender: uniqueName(bus),
-          });
-          return rebootWithFlags(bus, flags);
-        },
+        rebootWithFlags: softRebootAsked,
         ackTimeoutMs: config.ackTimeoutMs,
         limit: rebootLimit,
       });

@@ -1,6 +1,6 @@
 import {
   BLOCKED_PREFIX,
-  describeInhibitor,
+  describeBlockers,
   type LogindInhibitor,
   type ShutdownType,
   shutdownType,
@@ -82,7 +82,5 @@ export function decideSoftReboot(
 
 /** The refusal for a node held by block inhibitors; it starts with BLOCKED_PREFIX, which control recognises. */
 export function blockedReason(blockers: readonly Pick<LogindInhibitor, "who" | "why" | "pid">[]): string {
-  const named = blockers.slice(0, 3).map(describeInhibitor).join("; ");
-  const more = blockers.length > 3 ? ` and ${blockers.length - 3} more` : "";
-  return `${BLOCKED_PREFIX}${named}${more}`.slice(0, 500);
+  return `${BLOCKED_PREFIX}${describeBlockers(blockers)}`.slice(0, 500);
 }

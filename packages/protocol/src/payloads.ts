@@ -32,6 +32,12 @@ export function describeInhibitor(inhibitor: Pick<LogindInhibitor, "who" | "why"
   return `${inhibitor.who || "unnamed"} (pid ${inhibitor.pid})${inhibitor.why ? `: ${inhibitor.why}` : ""}`;
 }
 
+/** "who (pid N): why; …" for the locks that hold a node: at most three named, then how many more. */
+export function describeBlockers(blockers: readonly Pick<LogindInhibitor, "who" | "why" | "pid">[]): string {
+  const named = blockers.slice(0, 3).map(describeInhibitor).join("; ");
+  return blockers.length > 3 ? `${named} and ${blockers.length - 3} more` : named;
+}
+
 /**
  * What a host's systemd cannot do for softfleet, by major version (null:
  * unknown). Each entry says what is missing and what it costs.

@@ -1,8 +1,17 @@
 import type { Action } from "./actions";
-import { applyUserAction, isTerminal, transition, type UserAction } from "./machine";
+import { applyUserAction, isTerminal, type NodeStatus, transition, type UserAction } from "./machine";
 import { type Actor, countFailures, type RolloutSnapshot, type TransitionRecord } from "./snapshot";
 
 const ENGINE: Actor = { kind: "engine" };
+
+/** The status each action that ends a step of a node moves it to. */
+const endOf = {
+  "node-staged": "staged",
+  "node-rolled-back": "rolled-back",
+  "node-succeeded": "succeeded",
+  "node-failed": "failed",
+  "node-skipped": "skipped",
+} as const satisfies Partial<Record<Action["type"], NodeStatus>>;
 
 export interface Applied {
   snapshot: RolloutSnapshot;
@@ -41,6 +50,17 @@ export function applyActions(
     if (!found) throw new Error(`no node ${nodeId} in rollout ${s.rollout.id}`);
     return found;
   };
+  /** Moves a node, recording it; a move that sends a command (to stage, reboot or roll back) forgets the last one's answer. */
+  const moveNode = (nodeId: string, to: NodeStatus, reason: string) => {
+    const n = node(nodeId);
+    record("node", n.nodeId, n.status, transition("node", n.status, to), reason);
+    n.status = to;
+    if (to === "staging" || to === "rebooting" || to === "rolling-back") {
+      n.commandOutcome = null;
+      n.commandReason = null;
+    }
+    return n;
+  };
   const moveRollout = (to: RolloutSnapshot["rollout"]["status"], reason: string) => {
     record("rollout", s.rollout.id, s.rollout.status, transition("rollout", s.rollout.status, to), reason);
     s.rollout.status = to;
@@ -65,41 +85,25 @@ export function applyActions(
         break;
       }
       case "reboot-node": {
-        const n = node(action.nodeId);
-        record("node", n.nodeId, n.status, transition("node", n.status, "rebooting"), action.reason);
-        n.status = "rebooting";
+        const n = moveNode(action.nodeId, "rebooting", action.reason);
         n.rebootStartedAt = now;
         n.before = {
           bootId: n.facts.bootId,
           softRebootsCount: n.facts.softRebootsCount,
           imageVersion: n.facts.imageVersion,
         };
-        n.commandOutcome = null;
-        n.commandReason = null;
         n.record = null;
         n.blockedSince = null;
         n.blockedBy = null;
         break;
       }
       case "stage-node": {
-        const n = node(action.nodeId);
-        record("node", n.nodeId, n.status, transition("node", n.status, "staging"), action.reason);
-        n.status = "staging";
+        const n = moveNode(action.nodeId, "staging", action.reason);
         n.stage = { startedAt: now, result: null };
-        n.commandOutcome = null;
-        n.commandReason = null;
-        break;
-      }
-      case "node-staged": {
-        const n = node(action.nodeId);
-        record("node", n.nodeId, n.status, transition("node", n.status, "staged"), action.reason);
-        n.status = "staged";
         break;
       }
       case "rollback-node": {
-        const n = node(action.nodeId);
-        record("node", n.nodeId, n.status, transition("node", n.status, "rolling-back"), action.reason);
-        n.status = "rolling-back";
+        const n = moveNode(action.nodeId, "rolling-back", action.reason);
         n.rollbackVersion = action.version;
         n.rebootStartedAt = now;
         // Its boot now (after the failed reboot) is what the rollback's record is judged against.
@@ -108,15 +112,7 @@ export function applyActions(
           softRebootsCount: n.record?.softRebootsCountAfter ?? n.facts.softRebootsCount,
           imageVersion: n.record?.imageVersionAfter ?? n.facts.imageVersion,
         };
-        n.commandOutcome = null;
-        n.commandReason = null;
         n.record = null;
-        break;
-      }
-      case "node-rolled-back": {
-        const n = node(action.nodeId);
-        record("node", n.nodeId, n.status, transition("node", n.status, "rolled-back"), action.reason);
-        n.status = "rolled-back";
         break;
       }
       case "node-blocked": {
@@ -125,16 +121,13 @@ export function applyActions(
         n.blockedBy = action.reason;
         break;
       }
+      case "node-staged":
+      case "node-rolled-back":
       case "node-succeeded":
       case "node-failed":
-      case "node-skipped": {
-        const n = node(action.nodeId);
-        const to =
-          action.type === "node-succeeded" ? "succeeded" : action.type === "node-failed" ? "failed" : "skipped";
-        record("node", n.nodeId, n.status, transition("node", n.status, to), action.reason);
-        n.status = to;
+      case "node-skipped":
+        moveNode(action.nodeId, endOf[action.type], action.reason);
         break;
-      }
       case "await-approval":
         moveRollout("awaiting-approval", action.reason);
         break;
@@ -146,8 +139,7 @@ export function applyActions(
         break;
       case "cancel-pending-nodes":
         for (const n of s.nodes.filter((n) => ["pending", "staging", "staged"].includes(n.status))) {
-          record("node", n.nodeId, n.status, transition("node", n.status, "cancelled"), action.reason);
-          n.status = "cancelled";
+          moveNode(n.nodeId, "cancelled", action.reason);
         }
         for (const b of s.batches.filter((b) => !isTerminal("batch", b.status))) {
           record("batch", String(b.index), b.status, transition("batch", b.status, "cancelled"), action.reason);

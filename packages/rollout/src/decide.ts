@@ -1,9 +1,10 @@
+import { describeBlockers } from "@softfleet/protocol/payloads";
 import type { Action, Decision } from "./actions";
 import { applyActions } from "./apply";
 import { evaluateGate } from "./gate";
 import { isTerminal, mayStartReboots } from "./machine";
 import type { RolloutPlan } from "./plan";
-import { type Blocker, checkPreconditions } from "./preconditions";
+import { checkPreconditions } from "./preconditions";
 import { countFailures, type RolloutBatch, type RolloutNode, type RolloutSnapshot } from "./snapshot";
 import { isInWindow, nextWindowOpening } from "./window";
 
@@ -259,15 +260,6 @@ function blockedDeadline(node: RolloutNode, plan: RolloutPlan): Date | null {
   if (plan.blockedTimeoutSec === 0) return new Date(0);
   if (!node.blockedSince) return null;
   return new Date(node.blockedSince.getTime() + plan.blockedTimeoutSec * 1000);
-}
-
-/** "who (pid N): why; …", at most three named. */
-export function describeBlockers(blockers: readonly Blocker[]): string {
-  const named = blockers
-    .slice(0, 3)
-    .map((b) => `${b.who || "unnamed"} (pid ${b.pid})${b.why ? `: ${b.why}` : ""}`)
-    .join("; ");
-  return blockers.length > 3 ? `${named} and ${blockers.length - 3} more` : named;
 }
 
 /** Reboot the running batch's next nodes up to max unavailable, checking each right before. */

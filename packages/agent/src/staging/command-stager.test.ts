@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCommandStager } from "./command-stager";
-import { StageError } from "./errors";
+import { rejection } from "./test-image-server";
 
 let dir: string;
 beforeEach(() => {
@@ -19,15 +19,6 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StageError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StageError);
-  return error as StageError;
 }
 
 describe("runCommandStager", () => {

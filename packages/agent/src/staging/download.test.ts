@@ -4,8 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DownloadOptions, downloadToPartial } from "./download";
-import { StageError } from "./errors";
-import { type ImageServer, type Route, startImageServer } from "./test-image-server";
+import { type ImageServer, type Route, rejection, startImageServer } from "./test-image-server";
 
 const body = randomBytes(400 * 1024);
 const sha256 = createHash("sha256").update(body).digest("hex");
@@ -20,15 +19,6 @@ async function serve(routes: Record<string, Route>) {
 
 function options(path: string, more: Partial<DownloadOptions> = {}): DownloadOptions {
   return { url: new URL(server.url(path)), partialPath, bandwidthBytesPerSec: null, fetchTimeoutMs: 5000, ...more };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StageError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StageError);
-  return error as StageError;
 }
 
 beforeEach(() => {

@@ -15,12 +15,11 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { StageError } from "./errors";
 import type { ImageStagerConfig } from "./image-config";
 import { removeImages, type StageProgress, stageImage, unstage } from "./image-stager";
 import { listImages, markerName } from "./image-store";
 import { clearMountPoint, systemMounter } from "./mounts";
-import { buildImage, type ImageServer, startImageServer, type TestImage } from "./test-image-server";
+import { buildImage, type ImageServer, rejection, startImageServer, type TestImage } from "./test-image-server";
 
 // Real downloads from 127.0.0.1, real tar, real bind mounts: mounting needs root.
 const notRoot = process.getuid?.() !== 0;
@@ -81,15 +80,6 @@ afterEach(async () => {
 });
 
 const source = (path: string, image = good) => ({ version: "2", url: server.url(path), sha256: image.sha256 });
-
-async function rejection(promise: Promise<unknown>): Promise<StageError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StageError);
-  return error as StageError;
-}
 
 const isMounted = (path: string) => systemMounter.isMountPoint(path);
 const partial = () => join(config.imagesDir, ".partial/2.img");

@@ -1,7 +1,7 @@
 /**
- * For the staging tests: OS image tarballs built with the system tar, and an
+ * For the staging tests: OS image tarballs built with the system tar, an
  * HTTP server on 127.0.0.1 that serves them with Range support and can cut a
- * response half-way or stall it.
+ * response half-way or stall it, and the StageError a call is expected to fail with.
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -10,6 +10,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { expect } from "vitest";
+import { StageError } from "./errors";
 
 export interface TestImage {
   path: string;
@@ -120,4 +122,14 @@ export async function startImageServer(routes: Record<string, Route>): Promise<I
         server.close(() => resolve());
       }),
   };
+}
+
+/** The StageError a staging call fails with (the test fails when it resolves, or throws something else). */
+export async function rejection(promise: Promise<unknown>): Promise<StageError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StageError);
+  return error as StageError;
 }

@@ -167,6 +167,7 @@ function changesOf(
       statusChanged &&
       (n.status === "rebooting" || rollback !== null || (n.status === "staging" && stagePayload !== null));
     const commandId = commanded ? randomUUID() : null;
+    const rebootCommand = commandId !== null && n.status !== "staging";
     if (commandId) {
       const stage = n.status === "staging";
       commands.push({
@@ -184,8 +185,9 @@ function changesOf(
       startedAt: n.status === "rebooting" || n.status === "rolling-back" ? iso(n.rebootStartedAt) : null,
       terminal: isTerminal("node", n.status),
       commandId,
-      bootId: commandId && !(n.status === "staging") ? (n.before?.bootId ?? null) : null,
-      count: commandId && !(n.status === "staging") ? (n.before?.softRebootsCount ?? null) : null,
+      // A reboot or a rollback is judged against the boot it started from; a stage command has none.
+      bootId: rebootCommand ? (n.before?.bootId ?? null) : null,
+      count: rebootCommand ? (n.before?.softRebootsCount ?? null) : null,
       imageVersion: n.status === "rebooting" ? (n.before?.imageVersion ?? null) : null,
       rollbackVersion: n.rollbackVersion ?? null,
       blockedSince,
