@@ -50,6 +50,8 @@ import { warmUpShutdownPath } from "./warm-up";
 const STOP_REFRESH_WAIT_MS = 300;
 /** A shutdown asked of logind longer ago than this did not bring the one announced now (ScheduleShutdown aside). */
 const REQUEST_MAX_AGE_USEC = 600_000_000n;
+/** A request seen after the signal it brought: at most this much later (the two connections' reads race). */
+const LATE_REQUEST_USEC = 5_000_000n;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -112,6 +114,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const stopWatchingRequests = await watchShutdownRequests(config.bus, (request) => {
     // The agent's own calls are noted where it makes them: it knows what it asked for.
     if (request.sender !== uniqueName(bus)) noteRequest(request);
+    attachLateRequest();
   });
   // The agent's own RebootWithFlags, for a command or a rollback: it checked /run/nextroot first, so even
   // SOFT_REBOOT_IF_NEXTROOT_SET_UP asks for a soft-reboot, which is what its records say was requested.
@@ -269,16 +272,32 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
   // Fresh unit states if systemd answers in time. The manager's counters cannot
   // change within this userspace cycle: not re-read.
+  /**
+   * The call that asked for a shutdown comes on the monitor's connection, logind's signal on the main
+   * one: the two sockets may be read in either order. A request seen just after the signal it brought
+   * is added to the saved "before" then.
+   */
+  const attachLateRequest = () => {
+    const signal = currentSignal;
+    const seen = lastRequest;
+    if (!signal || signal.requested || !latest || !seen) return;
+    if (seen.atUsec - BigInt(signal.monotonicUsec) > LATE_REQUEST_USEC) return;
+    const requested = requestedNow();
+    if (!requested) return;
+    currentSignal = { ...signal, requested };
+    saveSnapshot(files, snapshotNow(latest, currentSignal), { durable: false });
+  };
   const refreshBefore = async (signal: Snapshot["signal"]) => {
     if (!latest) latest = await Promise.race([observeNow(), sleep(config.ackTimeoutMs, null)]);
     if (!latest) return;
+    attachLateRequest();
     // Only the units: the links as last described stand for "before" (a call to networkd now could
     // wait on a networkd the shutdown is stopping, and addresses do not change in seconds).
     const units = await Promise.race([readUnits(bus, watchUnits), sleep(config.ackTimeoutMs, null)]);
-    if (currentSignal !== signal) return; // a newer notice took over
+    if (currentSignal?.eventId !== signal?.eventId) return; // a newer notice took over
     const present = units ? { ...latest.present, units } : latest.present;
     latest = { ...latest, present, nextroot: hostFiles.readNextroot(host) };
-    saveSnapshot(files, snapshotNow(latest, signal), { durable: false });
+    saveSnapshot(files, snapshotNow(latest, currentSignal), { durable: false });
   };
   // The units read after the last signal: the agent saves them before it exits.
   let refreshing: Promise<void> = Promise.resolve();

@@ -43,29 +43,32 @@ describe("after a restart", () => {
     expect(record.phases.shutdownStartUsec).toBe((signal.usec + 9_000n).toString());
   });
 
-  it("keeps what was asked of logind apart from what it announced and what happened: systemctl reboot into a staged root", async () => {
+  async function askedThenRecorded(order: "call-first" | "signal-first") {
     node = await createNode();
     await node.start();
     await node.connected();
     // What `systemctl reboot` sends when /run/nextroot is a mount point, from a client of its own.
-    const client = await openBus(node.bus.address);
-    try {
-      await callMethod(client, {
-        destination: "org.freedesktop.login1",
-        path: "/org/freedesktop/login1",
-        interface: "org.freedesktop.login1.Manager",
-        member: "RebootWithFlags",
-        signature: "t",
-        body: [0x08n],
-      });
-    } finally {
-      closeBus(client);
-    }
-    await until(() => node.logs.some((line) => line.includes("shutdown asked of logind")), 5000, "the call seen");
+    const call = async () => {
+      const client = await openBus(node.bus.address);
+      try {
+        await callMethod(client, {
+          destination: "org.freedesktop.login1",
+          path: "/org/freedesktop/login1",
+          interface: "org.freedesktop.login1.Manager",
+          member: "RebootWithFlags",
+          signature: "t",
+          body: [0x0an],
+        });
+      } finally {
+        closeBus(client);
+      }
+      await until(() => node.logs.some((line) => line.includes("shutdown asked of logind")), 5000, "the call seen");
+    };
     // logind turned it into a soft-reboot: that is what its signal announces.
+    if (order === "call-first") await call();
     node.announce(true, "soft-reboot");
+    if (order === "signal-first") await call();
     await until(() => node.reports.length === 1, 5000, "the shutdown report");
-    await node.stopAgent();
     const usec = BigInt((node.events("shutdown-signal")[0]![1] as { monotonicUsec: string }).monotonicUsec);
     Object.assign(node.manager, {
       SoftRebootsCount: 1,
@@ -73,6 +76,7 @@ describe("after a restart", () => {
       UserspaceTimestampMonotonic: usec + 700_000n,
       FinishTimestampMonotonic: usec + 1_500_000n,
     });
+    await node.stopAgent();
     await node.start();
     await node.connected();
     const [, record] = (await until(() => records().length === 1 && records(), 5000, "the record"))[0]!;
@@ -82,6 +86,14 @@ describe("after a restart", () => {
       announced: "soft-reboot",
       escalated: false,
     });
+  }
+
+  it("keeps what was asked of logind apart from what it announced and what happened: systemctl reboot into a staged root", async () => {
+    await askedThenRecorded("call-first");
+  });
+
+  it("still records the request when the agent reads it after logind's signal (two connections, either order)", async () => {
+    await askedThenRecorded("signal-first");
   });
 
   it("reports a soft-reboot once the boot has finished, with exact phases and unit continuity", async () => {
