@@ -105,6 +105,21 @@ describe("GatewayConnection", () => {
     expect(second.map((f) => (f.kind === "event" ? f.id : f.kind))).toEqual(["hello", ids[2], ids[3], ids[4]]);
   });
 
+  it("sends an event the server could not store yet again on the same connection, until it is acked", async () => {
+    const spool = new Spool(join(dir, "spool"));
+    connection = connect(spool);
+    await until(() => connection!.connected, 5000, "the connection");
+    const id = connection.publish(commandResult(0));
+    gateway.notStoredOnce.add(id);
+    const other = connection.publish(commandResult(1));
+    await until(() => spool.pending().length === 0, 5000, "both acked");
+    expect(gateway.received.get(id)).toBe(2);
+    expect(gateway.received.get(other)).toBe(1);
+    expect([...gateway.stored.keys()].sort()).toEqual([id, other].sort());
+    // Without a reconnect: the event was not left waiting for one.
+    expect(gateway.connections).toBe(1);
+  });
+
   it("replays what an earlier agent process left in the spool", async () => {
     const earlier = new Spool(join(dir, "spool"));
     const next = createIdGenerator();

@@ -2,6 +2,7 @@ import {
   type AgentEvent,
   type AgentMessage,
   CloseCode,
+  EVENT_NOT_STORED,
   MAX_FRAME_BYTES,
   type NodeIdentity,
   type NodeState,
@@ -20,6 +21,9 @@ import { checkTransport, type TrustConfig, tlsOptions } from "./trust";
 export type Command = Extract<ServerMessage, { kind: "command" }>;
 
 const WELCOME_TIMEOUT_MS = 30_000;
+/** An event the server could not store yet is sent again after this, doubling up to the max. */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 10_000;
 /**
  * Events sent and not yet acked, at most: a long spool is replayed this many
  * at a time, as acks come back, so the gateway's flood limits never take a
@@ -68,7 +72,11 @@ export class GatewayConnection {
   private readonly ackWaiters = new Map<string, Set<(acked: boolean) => void>>();
   /** Spooled events waiting for a place in the window, in the order they were made. */
   private outbox: EventMessage[] = [];
-  private readonly inFlight = new Set<string>();
+  /** Events sent and not yet acked, by id. */
+  private readonly inFlight = new Map<string, EventMessage>();
+  /** Events the server could not store yet, sent again after a delay: attempts so far, and the timers. */
+  private readonly retries = new Map<string, number>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: ConnectionOptions) {}
 
@@ -133,7 +141,7 @@ export class GatewayConnection {
     while (this.welcomed && this.inFlight.size < EVENT_WINDOW && this.outbox.length > 0) {
       const message = this.outbox.shift()!;
       if (!this.options.spool.has(message.id) || this.inFlight.has(message.id)) continue;
-      this.inFlight.add(message.id);
+      this.inFlight.set(message.id, message);
       this.send(message);
     }
   }
@@ -219,18 +227,41 @@ export class GatewayConnection {
         for (const id of message.ids) for (const done of this.ackWaiters.get(id) ?? []) done(true);
         for (const id of message.ids) this.ackWaiters.delete(id);
         for (const id of message.ids) this.inFlight.delete(id);
+        for (const id of message.ids) this.retries.delete(id);
         this.flushEvents();
         return;
       case "command":
         this.options.onCommand?.(message);
         return;
       case "error":
+        if (message.code === EVENT_NOT_STORED && message.ref !== null && this.inFlight.has(message.ref)) {
+          this.sendAgain(message.ref);
+          return;
+        }
         log.warn("gateway: the server reported an error", {
           code: message.code,
           message: message.message,
           ref: message.ref,
         });
     }
+  }
+
+  /**
+   * An event the server could not store yet (its database busy or restarting) is sent again on
+   * this connection, 0.5 s after the first refusal and up to 10 s apart: the server stores it
+   * once whatever the number of tries. A reconnect replays it anyway.
+   */
+  private sendAgain(id: string): void {
+    const attempt = (this.retries.get(id) ?? 0) + 1;
+    this.retries.set(id, attempt);
+    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1));
+    log.warn("gateway: the server could not store an event yet; sending it again", { id, attempt, inMs: delay });
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      const message = this.inFlight.get(id);
+      if (message && this.options.spool.has(id)) this.send(message);
+    }, delay);
+    this.retryTimers.add(timer);
   }
 
   private welcome(nodeId: string, heartbeatSec: number): void {
@@ -279,6 +310,9 @@ export class GatewayConnection {
     this.ackWaiters.clear();
     this.outbox = [];
     this.inFlight.clear();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.retries.clear();
   }
 
   private scheduleReconnect(): void {

@@ -46,7 +46,12 @@ export type StageCommand = z.infer<typeof stageCommand>;
  * its images folder): staged again from there, without a download, then the
  * soft-reboot. Refused, saying so, when no such image is kept.
  */
-export const rollbackCommand = z.object({ type: z.literal("rollback"), version: imageVersion });
+export const rollbackCommand = z.object({
+  type: z.literal("rollback"),
+  version: imageVersion,
+  /** An operator's override, as for a soft-reboot: past `block` inhibitors. */
+  skipInhibitors: z.boolean().default(false),
+});
 export type RollbackCommand = z.infer<typeof rollbackCommand>;
 
 export const agentCommand = z.discriminatedUnion("type", [softRebootCommand, stageCommand, rollbackCommand]);
@@ -100,6 +105,12 @@ export const enrollRequest = z.object({
   hostname: nodeIdentity.shape.hostname,
 });
 export const enrollResponse = z.object({ nodeId: z.string().max(64), credential: z.string().max(200) });
+
+/**
+ * The code of a server `error` whose `ref` names an event it could not store
+ * yet (the database busy or restarting): not acked, the agent sends it again.
+ */
+export const EVENT_NOT_STORED = "event-not-stored";
 
 /** Close codes the gateway uses (RFC 6455 and the 4000 private range). */
 export const CloseCode = {

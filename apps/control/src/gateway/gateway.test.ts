@@ -1,5 +1,6 @@
+import { createPrismaClient } from "@softfleet/db";
 import { requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
-import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
+import { CloseCode, EVENT_NOT_STORED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, enroll, machineIdOf, newToken, startGateway, state } from "./testing";
@@ -102,6 +103,39 @@ describe("the agent WebSocket", () => {
     expect(await agent.next("ack")).toMatchObject({ ids: ["evt-0001-aaaa"] });
     expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(1);
     agent.ws.close();
+  });
+
+  it("names an event the database cannot store yet (not acked), and stores it once when it comes again", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    // The database refuses this event's first insert as a transient failure (a serialization failure).
+    const owner = createPrismaClient(t.ownerUrl);
+    await owner.$executeRawUnsafe(`CREATE SEQUENCE busy_once`);
+    await owner.$executeRawUnsafe(`GRANT USAGE ON SEQUENCE busy_once TO PUBLIC`);
+    await owner.$executeRawUnsafe(`
+      CREATE FUNCTION busy_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.id = 'evt-busy-0001' AND nextval('busy_once') = 1 THEN
+          RAISE EXCEPTION 'could not serialize access (test)' USING ERRCODE = '40001';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await owner.$executeRawUnsafe(
+      `CREATE TRIGGER busy_once BEFORE INSERT ON "NodeEvent" FOR EACH ROW EXECUTE FUNCTION busy_once()`,
+    );
+    try {
+      const event = { kind: "event", v: PROTOCOL_VERSION, id: "evt-busy-0001", event: shutdownEvent() };
+      agent.send(event);
+      expect(await agent.next("error")).toMatchObject({ code: EVENT_NOT_STORED, ref: "evt-busy-0001" });
+      expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(0);
+      agent.send(event);
+      expect(await agent.next("ack")).toMatchObject({ ids: ["evt-busy-0001"] });
+      expect(await t.db.nodeEvent.count({ where: { nodeId } })).toBe(1);
+    } finally {
+      await owner.$executeRawUnsafe(`DROP TRIGGER busy_once ON "NodeEvent"`);
+      await owner.$executeRawUnsafe(`DROP FUNCTION busy_once`);
+      await owner.$executeRawUnsafe(`DROP SEQUENCE busy_once`);
+      await owner.$disconnect();
+      agent.ws.close();
+    }
   });
 
   it("stores the events that arrived before a connection closed, even when it gets to them afterwards", async () => {

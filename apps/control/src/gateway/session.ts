@@ -14,6 +14,7 @@ import {
   type AgentMessage,
   agentMessage,
   CloseCode,
+  EVENT_NOT_STORED,
   messageId,
   PROTOCOL_VERSION,
   parseFrame,
@@ -219,7 +220,16 @@ export class AgentSession {
           // A value the database can never take is refused for good; anything else may pass: the agent retries.
           const reason = permanentStoreFailure(error);
           if (reason) return this.refuseEvent(id, "unstorable-event", reason);
-          throw error;
+          // Not acked, and named: the agent sends it again shortly (on this connection, not only after a reconnect).
+          this.options.log(`node ${this.nodeId}: cannot store event ${id} yet: ${(error as Error).message}`);
+          this.send({
+            kind: "error",
+            v: PROTOCOL_VERSION,
+            code: EVENT_NOT_STORED,
+            message: "the server could not store this event yet; send it again",
+            ref: id,
+          });
+          return;
         }
         this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [message.id] });
         return;

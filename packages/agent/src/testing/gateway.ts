@@ -6,6 +6,7 @@ import {
   type AgentMessage,
   agentMessage,
   ENROLL_PATH,
+  EVENT_NOT_STORED,
   enrollRequest,
   PROTOCOL_VERSION,
   parseFrame,
@@ -33,6 +34,8 @@ export interface FakeGateway {
   ackEvents: boolean;
   /** true: answer new connections 503, as a control plane that is down. */
   refuseConnections: boolean;
+  /** Event ids the server "cannot store yet" once each: answered with EVENT_NOT_STORED, not acked. */
+  notStoredOnce: Set<string>;
   /** Delay before each ack, like a server writing to its database. */
   ackDelayMs: number;
   /** Called as each event arrives and as its ack leaves. */
@@ -94,6 +97,16 @@ export async function startFakeGateway(): Promise<FakeGateway> {
         reply(ws, { kind: "welcome", v: PROTOCOL_VERSION, nodeId: "node-1", heartbeatSec: 10 });
       } else if (message.kind === "event") {
         gateway.received.set(message.id, (gateway.received.get(message.id) ?? 0) + 1);
+        if (gateway.notStoredOnce.delete(message.id)) {
+          const error = "the server could not store this event yet; send it again";
+          return reply(ws, {
+            kind: "error",
+            v: PROTOCOL_VERSION,
+            code: EVENT_NOT_STORED,
+            message: error,
+            ref: message.id,
+          });
+        }
         if (!gateway.stored.has(message.id)) gateway.stored.set(message.id, message.event);
         gateway.onEvent(message.id, message.event);
         if (!gateway.ackEvents) return;
@@ -118,6 +131,7 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     connections: 0,
     enrollments: 0,
     ackEvents: true,
+    notStoredOnce: new Set(),
     refuseConnections: false,
     ackDelayMs: 0,
     onEvent: () => {},
