@@ -1,6 +1,6 @@
 // softfleet's client-visible downtime prober: a surviving unit (it runs
 // straight through soft-reboots, from its own root) that probes each target
-// every 10 ms, as a client would, and keeps the gaps it saw in /run, where the
+// every 10 ms (SOFTFLEET_PROBE_INTERVAL_MS), as a client would, and keeps the gaps it saw in /run, where the
 // agent reads them once it is back. A gap is the time between two successful
 // probes when it is longer than 3 intervals, on CLOCK_MONOTONIC (the clock
 // systemd's timestamps use, continuous across a soft-reboot).
@@ -9,7 +9,8 @@ import { renameSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
 
-const INTERVAL_MS = 10;
+// SOFTFLEET_PROBE_INTERVAL_MS: 5 to 1000, default 10 (a gap is then anything over 30 ms).
+const INTERVAL_MS = Math.min(1000, Math.max(5, Number(process.env.SOFTFLEET_PROBE_INTERVAL_MS) || 10));
 const TIMEOUT_MS = 1000;
 const KEEP_GAPS = 64;
 const [output, ...specs] = process.argv.slice(2);

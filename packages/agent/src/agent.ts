@@ -22,7 +22,16 @@ import { holdsDelayLock, listInhibitors, rebootWithFlags, watchShutdownSignals }
 import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
 import { type ShutdownRequest, watchShutdownRequests } from "./dbus/shutdown-requests";
-import { discoverPayloads, readUnits, readUnitTimes, startUnit, systemdMajor, unitRunning } from "./dbus/systemd";
+import {
+  discoverPayloads,
+  PayloadKindCache,
+  readUnits,
+  readUnitTimes,
+  startUnit,
+  systemdMajor,
+  unitRunning,
+  watchReloads,
+} from "./dbus/systemd";
 import { controlEndpoint, ensureCredential, loadCredential } from "./enroll";
 import { HandledCommands } from "./handled-commands";
 import * as hostFiles from "./host";
@@ -148,9 +157,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     portables = listedPortables ?? undefined;
     network = listedLinks ?? undefined;
   };
+  // Discovery reads a unit's kind once (until systemd reloads, or a minute at most).
+  const kinds = new PayloadKindCache(60_000);
+  await watchReloads(bus, () => kinds.clear()).catch((error) =>
+    log.warn("cannot watch systemd's reloads; unit kinds are read again each minute", { error: errorText(error) }),
+  );
   const discover = async () => {
     try {
-      const payloads = await discoverPayloads(bus);
+      const payloads = await discoverPayloads(bus, kinds);
       const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
       if (next.join(" ") === watchUnits.join(" ")) return;
       watchUnits = next;

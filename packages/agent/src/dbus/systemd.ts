@@ -1,14 +1,17 @@
 import type { FdStore, UnitState } from "@softfleet/protocol";
-import type { MessageBus } from "dbus-next";
+import type { Message, MessageBus } from "dbus-next";
 import type { UnitTimes } from "../blame";
 import type { ManagerTimes } from "../record";
-import { callMethod, dbusErrorName, getProperty } from "./bus";
+import { addMatch, callMethod, dbusErrorName, getProperty, isSignal } from "./bus";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const UNIT = "org.freedesktop.systemd1.Unit";
 const SERVICE = "org.freedesktop.systemd1.Service";
+
+/** systemd's reloads (daemon-reload, daemon-reexec): unit configuration may have changed. */
+export const RELOADING_MATCH = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='Reloading'`;
 
 export interface ManagerFacts extends ManagerTimes {
   /** e.g. "257.9-1~deb13u1" */
@@ -164,22 +167,78 @@ async function forEachLoadedUnit<T>(
   return results;
 }
 
+interface PayloadKind {
+  name: string;
+  survives: boolean;
+  fdStore: boolean;
+}
+
+/**
+ * What discovery learnt of each unit, by name. SurviveFinalKillSignal= and
+ * FileDescriptorStoreMax= are configuration: they change only when systemd
+ * reloads (then `clear()`), so a unit is read again only when new, loaded
+ * anew (another object path), or older than `maxAgeMs` (a reload whose
+ * signal was missed). A node with a hundred units then costs one ListUnits
+ * a discovery instead of two hundred property reads.
+ */
+export class PayloadKindCache {
+  private readonly entries = new Map<string, { path: string; kind: PayloadKind; at: number }>();
+  constructor(
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get(name: string, path: string): PayloadKind | undefined {
+    const entry = this.entries.get(name);
+    return entry && entry.path === path && this.now() - entry.at < this.maxAgeMs ? entry.kind : undefined;
+  }
+
+  set(path: string, kind: PayloadKind): void {
+    this.entries.set(kind.name, { path, kind, at: this.now() });
+  }
+
+  /** Forgets the units no longer loaded. */
+  keepOnly(names: ReadonlySet<string>): void {
+    for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
 /**
  * The node's payloads, watched without being listed in the config: the
  * loaded units configured to keep running through a soft-reboot
  * (SurviveFinalKillSignal=yes, systemd >= 254) and the services with a file
- * descriptor store (FileDescriptorStoreMax > 0).
+ * descriptor store (FileDescriptorStoreMax > 0). With a cache, a unit already
+ * read is not read again (see PayloadKindCache).
  */
-export async function discoverPayloads(bus: MessageBus): Promise<{ survivors: string[]; fdStores: string[] }> {
-  const found = await forEachLoadedUnit(bus, async ({ name, path }) => {
+export async function discoverPayloads(
+  bus: MessageBus,
+  cache?: PayloadKindCache,
+): Promise<{ survivors: string[]; fdStores: string[] }> {
+  const listed = new Set<string>();
+  const kinds = await forEachLoadedUnit(bus, async ({ name, path }) => {
+    listed.add(name);
+    const cached = cache?.get(name, path);
+    if (cached) return cached;
     const [survives, fdStoreMax] = await Promise.all([
       optional(getProperty(bus, SYSTEMD, path, UNIT, "SurviveFinalKillSignal"), Boolean),
       name.endsWith(".service")
         ? optional(getProperty(bus, SYSTEMD, path, SERVICE, "FileDescriptorStoreMax"), Number)
         : null,
     ]);
-    return survives || fdStoreMax ? { name, survives: Boolean(survives), fdStore: Boolean(fdStoreMax) } : null;
+    const kind = { name, survives: Boolean(survives), fdStore: Boolean(fdStoreMax) };
+    cache?.set(path, kind);
+    return kind;
   });
+  cache?.keepOnly(listed);
+  const found = kinds.filter((unit) => unit.survives || unit.fdStore);
   return {
     survivors: found.filter((unit) => unit.survives).map((unit) => unit.name),
     fdStores: found.filter((unit) => unit.fdStore).map((unit) => unit.name),
@@ -228,4 +287,12 @@ export async function unitRunning(bus: MessageBus, name: string): Promise<boolea
   const path = await unitPath(bus, name);
   const state = String(await getProperty(bus, SYSTEMD, path, UNIT, "ActiveState"));
   return state !== "inactive" && state !== "failed";
+}
+
+/** Calls `onReload` when systemd (re)loads its units' configuration. */
+export async function watchReloads(bus: MessageBus, onReload: () => void): Promise<void> {
+  bus.on("message", (message: Message) => {
+    if (isSignal(message, MANAGER_PATH, MANAGER, "Reloading")) onReload();
+  });
+  await addMatch(bus, RELOADING_MATCH);
 }
