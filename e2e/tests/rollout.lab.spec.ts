@@ -4,6 +4,7 @@ import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
 import { buildImageTarball, execIn, managerProperties, stage, tarballName } from "@softfleet/lab";
 import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
+import { startRolloutByApi } from "./fleet-fixtures";
 import { logIn } from "./helpers";
 import { requireLab } from "./lab";
 
@@ -242,6 +243,74 @@ test("a rollout that stages its own image shows each node's staging bar live, th
       await expect(page.getByRole("row").filter({ hasText: name }).first()).toContainText("Succeeded");
       expect((await db.node.findFirstOrThrow({ where: { hostname: name } })).imageVersion).toBe("9");
     }
+  } finally {
+    await db.$disconnect();
+  }
+});
+
+test("Roll back rollout: an operator returns the nodes a rollout updated to the image they ran before, shown live", async ({
+  page,
+}) => {
+  // The nodes of the staging test: they run 9, which their agents keep in their images folder.
+  const names = fleet!.nodes
+    .map((n) => n.name)
+    .sort()
+    .slice(1, 3);
+  const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
+  try {
+    for (const name of names) {
+      expect((await db.node.findFirstOrThrow({ where: { hostname: name } })).imageVersion).toBe("9");
+    }
+    const image = await buildImageTarball({ version: "10" });
+    const nodes = await db.node.findMany({ where: { hostname: { in: names } } });
+    const group = await db.nodeGroup.create({
+      data: { name: `rolled back ${Date.now()}`, members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+    });
+    await logIn(page, "admin");
+    const id = await startRolloutByApi(page, group.id, {
+      canary: null,
+      batch: { size: 1 },
+      settleSec: 0,
+      targetImageVersion: "10",
+      image: { url: `/images/${tarballName("10")}`, sha256: image.sha256 },
+    });
+    await page.goto(`/rollouts/${id}`);
+    await expect(page.getByRole("status").filter({ hasText: "Completed" })).toBeVisible({ timeout: 240_000 });
+
+    await page.getByRole("button", { name: "Roll back rollout" }).click();
+    const confirm = page.getByRole("dialog", { name: `Roll back the rollout of ${group.name}?` });
+    await expect(confirm).toContainText(
+      "2 nodes this rollout updated go back to the image each ran before (IMAGE_VERSION 9)",
+    );
+    await confirm.getByRole("button", { name: "Roll back 2 nodes" }).click();
+
+    // The rollback is a rollout of its own, in the plan's batches (one node each), watched live.
+    await expect(page.getByRole("heading", { name: `Rollback of ${group.name}` })).toBeVisible();
+    await expect(page.getByTestId("rollback-of")).toContainText(`Rolls back the rollout of ${group.name}`);
+    expect(page.url()).not.toContain(id);
+    await expect(page.getByRole("row").filter({ hasText: "Rolling back" }).first()).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByRole("status").filter({ hasText: "Completed" })).toContainText(
+      "all 2 batches are done: 2 rolled back, 0 failed, 0 skipped",
+      { timeout: 180_000 },
+    );
+    for (const name of names) {
+      const row = page.getByRole("row").filter({ hasText: name }).first();
+      await expect(row).toContainText("Rolled back");
+      await expect(row).toContainText("back on IMAGE_VERSION 9, the image it ran before");
+      expect((await db.node.findFirstOrThrow({ where: { hostname: name } })).imageVersion).toBe("9");
+    }
+    const audit = await db.auditEntry.findFirstOrThrow({
+      where: { action: "rollout.rolled_back" },
+      orderBy: { at: "desc" },
+    });
+    expect(audit).toMatchObject({
+      actorName: "e2e-admin",
+      details: expect.objectContaining({ rollbackOf: id, nodes: 2 }),
+    });
+    // The rolled-back rollout links to its rollback, and offers no second one.
+    await page.getByRole("link", { name: `the rollout of ${group.name}` }).click();
+    await expect(page.getByTestId("rolled-back-by")).toContainText("a rollback (completed)");
+    await expect(page.getByRole("button", { name: "Roll back rollout" })).toHaveCount(0);
   } finally {
     await db.$disconnect();
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { RollbackCommand } from "@softfleet/protocol";
 import type { Command } from "./connection";
 import { errorText, log } from "./log";
-import { SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP } from "./signals";
+import { SD_LOGIND_SKIP_INHIBITORS, SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP } from "./signals";
 import { type StageDeps, watchStager } from "./stage-command";
 import { stagingFiles, writeStageFile } from "./stage-files";
 import { listImages } from "./staging";
@@ -69,7 +69,8 @@ export async function runRollbackCommand(command: RollbackCommandMessage, deps: 
     return refuse(`rollback: /run/nextroot holds ${nextroot.imageVersion ?? "nothing"} after staging ${version}`);
   }
   try {
-    await deps.rebootWithFlags(SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP);
+    const skip = command.command.skipInhibitors ? SD_LOGIND_SKIP_INHIBITORS : 0n;
+    await deps.rebootWithFlags(SD_LOGIND_SOFT_REBOOT_IF_NEXTROOT_SET_UP | skip);
   } catch (error) {
     refuse(`rollback: logind refused the soft-reboot: ${errorText(error)}`);
   }

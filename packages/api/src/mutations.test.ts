@@ -177,6 +177,28 @@ const cases: Record<string, MutationCase> = {
     },
     invalid: async () => ({ input: { id: "r", nodeId: "" }, field: "nodeId" }),
   },
+  "rollouts.rollBack": {
+    async valid() {
+      // A completed rollout that moved its node from image 1 to 2.
+      const group = await groupOfNodes(1);
+      const { rollout } = await t.db.$transaction((tx) =>
+        createRollout(tx, {
+          groupId: group.id,
+          plan: { canary: null },
+          user: { id: admin.user.id, name: "the-admin" },
+        }),
+      );
+      await t.db.rollout.update({ where: { id: rollout.id }, data: { status: "completed", finishedAt: new Date() } });
+      const node = await t.db.rolloutNode.findFirstOrThrow({ where: { rolloutId: rollout.id } });
+      await t.db.rolloutNode.update({
+        where: { rolloutId_nodeId: { rolloutId: rollout.id, nodeId: node.nodeId } },
+        data: { status: "succeeded", imageVersionBefore: "1", active: false },
+      });
+      await t.db.node.update({ where: { id: node.nodeId }, data: { imageVersion: "2" } });
+      return { input: { id: rollout.id } };
+    },
+    invalid: async () => ({ input: { id: "" }, field: "id" }),
+  },
   "nodes.revoke": {
     valid: async () => ({ input: { nodeId: (await newNode()).id } }),
     invalid: async () => ({ input: { nodeId: 7 }, field: "nodeId" }),

@@ -111,13 +111,19 @@ export function agentCommandOf(
   command: Pick<NodeCommand, "type" | "requireNextroot" | "skipInhibitors" | "payload">,
 ): AgentCommand | null {
   const parsed =
-    command.type === "stage" || command.type === "rollback"
+    command.type === "stage"
       ? agentCommand.safeParse({ type: command.type, ...(command.payload as object) })
-      : agentCommand.safeParse({
-          type: "soft-reboot",
-          requireNextroot: command.requireNextroot,
-          skipInhibitors: command.skipInhibitors,
-        });
+      : command.type === "rollback"
+        ? agentCommand.safeParse({
+            ...(command.payload as object),
+            type: "rollback",
+            skipInhibitors: command.skipInhibitors,
+          })
+        : agentCommand.safeParse({
+            type: "soft-reboot",
+            requireNextroot: command.requireNextroot,
+            skipInhibitors: command.skipInhibitors,
+          });
   return parsed.success ? parsed.data : null;
 }
 

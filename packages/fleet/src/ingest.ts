@@ -193,6 +193,13 @@ async function storeShutdownSignal(
 /** A reboot recorded this long after its command was accepted is still attributed to it. */
 const RECORD_WINDOW_MS = 10 * 60_000;
 
+/** Who asked for a reboot: a rollback (its own outcome in reports), a rollout, a person here, or nobody here. */
+function triggerOf(command: { type: string; rolloutId: string | null } | null): string {
+  if (!command) return "external";
+  if (command.type === "rollback") return "rollback";
+  return command.rolloutId ? "rollout" : "manual";
+}
+
 const big = (value: string | null) => (value === null ? null : BigInt(value));
 
 async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record: RebootRecordEvent) {
@@ -217,7 +224,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       announced: record.announced ?? null,
       escalated: record.escalated,
       beforeLost: record.beforeLost,
-      trigger: commandId ? (command?.rolloutId ? "rollout" : "manual") : "external",
+      trigger: triggerOf(commandId ? command : null),
       commandId,
       bootIdBefore: record.bootIdBefore,
       bootIdAfter: record.bootIdAfter,

@@ -198,6 +198,65 @@ describe("decide: automatic rollback", () => {
   });
 });
 
+describe("decide: a rollback rollout", () => {
+  /** Three nodes on image 2 that ran 1 before, in a rollback of rollout r0 (canary 1, batches of 2). */
+  function rollback(): RolloutSnapshot {
+    const s = rollout(3, { canary: { count: 1 }, batch: { size: 2 }, maxUnavailable: 2, settleSec: 0 });
+    return {
+      ...s,
+      rollout: { ...s.rollout, rollbackOf: "r0" },
+      nodes: s.nodes.map((n) => ({ ...n, rollbackVersion: "1", facts: { ...n.facts, imageVersion: "2" } })),
+    };
+  }
+  const backOn = (s: RolloutSnapshot, nodeId: string, version: string) =>
+    update(softRebooted(s, nodeId), nodeId, (n) => ({ record: { ...n.record!, imageVersionAfter: version } }));
+
+  it("rolls each node back to its previous image in the plan's batches, with nothing staged, and completes", () => {
+    let r = step(rollback(), T0);
+    // No target staged is needed: the agent stages the image it kept.
+    expect(r.did).toEqual(["start-batch 0", "rollback-node n1"]);
+    expect(r.actions[1]).toMatchObject({
+      version: "1",
+      reason: "rolling back to IMAGE_VERSION 1, the image it ran before",
+    });
+    r = step(backOn(r.s, "n1", "1"), sec(5));
+    expect(r.did).toEqual([
+      "node-rolled-back n1",
+      "finish-batch 0",
+      "batch-settled 0",
+      "start-batch 1",
+      "rollback-node n2",
+      "rollback-node n3",
+    ]);
+    r = step(backOn(backOn(r.s, "n2", "1"), "n3", "1"), sec(10));
+    expect(r.did).toEqual([
+      "node-rolled-back n2",
+      "node-rolled-back n3",
+      "finish-batch 1",
+      "batch-settled 1",
+      "complete",
+    ]);
+    expect(r.actions.at(-1)).toMatchObject({ reason: "all 2 batches are done: 3 rolled back, 0 failed, 0 skipped" });
+  });
+
+  it("fails a node that came back on another image, and halts past the threshold", () => {
+    let r = step(rollback(), T0);
+    r = step(backOn(r.s, "n1", "2"), sec(5));
+    expect(r.did.slice(0, 2)).toEqual(["node-failed n1", "halt"]);
+    expect(r.did).not.toContain("rollback-node n2");
+    expect(r.actions[0]).toMatchObject({ reason: "rollback came back on IMAGE_VERSION 2, not 1" });
+    expect(r.s.rollout.status).toBe("halted");
+  });
+
+  it("does not count its rolled-back nodes as failures", () => {
+    let r = step(rollback(), T0);
+    r = step(backOn(r.s, "n1", "1"), sec(5));
+    // The threshold is 0 failures: had the rolled-back canary counted, it would have halted here.
+    expect(r.s.rollout.status).toBe("running");
+    expect(r.did).toContain("rollback-node n2");
+  });
+});
+
 const backup = { who: "backup-job", why: "nightly backup running", pid: 4242 };
 
 describe("decide: block inhibitors", () => {

@@ -5,7 +5,7 @@ import { evaluateGate } from "./gate";
 import { isTerminal, mayStartReboots } from "./machine";
 import type { RolloutPlan } from "./plan";
 import { checkPreconditions } from "./preconditions";
-import { countFailures, type RolloutBatch, type RolloutNode, type RolloutSnapshot } from "./snapshot";
+import { countFailures, isRollback, type RolloutBatch, type RolloutNode, type RolloutSnapshot } from "./snapshot";
 import { isInWindow, nextWindowOpening } from "./window";
 
 function nodes(n: number): string {
@@ -201,11 +201,12 @@ function batchBookkeeping(s: RolloutSnapshot, now: Date): Action[] {
     if (batch.status === "running") {
       const mine = s.nodes.filter((n) => n.batchIndex === batchIndex);
       if (mine.every((n) => isTerminal("node", n.status))) {
-        const ok = mine.filter((n) => n.status === "succeeded").length;
+        const done = isRollback(s) ? "rolled-back" : "succeeded";
+        const ok = mine.filter((n) => n.status === done).length;
         actions.push({
           type: "finish-batch",
           batchIndex,
-          reason: `all its nodes ended: ${ok} of ${mine.length} succeeded`,
+          reason: `all its nodes ended: ${ok} of ${mine.length} ${isRollback(s) ? "rolled back" : "succeeded"}`,
         });
       }
     } else if (batch.status === "settling") {
@@ -231,7 +232,8 @@ function progress(s: RolloutSnapshot, now: Date): Action[] {
   if (!mayStartReboots(status)) return [];
   if (s.batches.every((b) => b.status === "done")) {
     const count = (status: string) => s.nodes.filter((n) => n.status === status).length;
-    const reason = `all ${s.batches.length} batches are done: ${count("succeeded")} succeeded, ${count("failed")} failed, ${count("skipped")} skipped`;
+    const done = isRollback(s) ? `${count("rolled-back")} rolled back` : `${count("succeeded")} succeeded`;
+    const reason = `all ${s.batches.length} batches are done: ${done}, ${count("failed")} failed, ${count("skipped")} skipped`;
     return [{ type: "complete", reason }];
   }
   const open = s.batches.find((b) => b.status !== "done");
@@ -270,13 +272,15 @@ function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Actio
   let failures = countFailures(s);
   const actions: Action[] = [];
   const staging = plan.image !== null;
+  // A rollback needs no target staged: its agent stages the image it kept.
+  const rollback = isRollback(s);
   const candidates = s.nodes.filter(
     (n) => n.batchIndex === batch.index && (n.status === "pending" || n.status === "staged"),
   );
   for (const node of candidates) {
     if (free <= 0) break;
     const { nodeId } = node;
-    const check = checkPreconditions(node.facts, plan);
+    const check = checkPreconditions(node.facts, rollback ? { targetImageVersion: null, whenNotStaged: "fail" } : plan);
     // With an image to stage, a healthy pending node waits for its staging (stageAhead starts it).
     const unreachable = !checkPreconditions(node.facts, { targetImageVersion: null, whenNotStaged: "fail" }).ok;
     if (staging && node.status === "pending" && !unreachable && !(check.ok === false && check.outcome === "skip")) {
@@ -294,11 +298,23 @@ function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Actio
       } else if (!node.blockedSince) {
         actions.push({ type: "node-blocked", nodeId, reason: describeBlockers(blockers) });
       }
+    } else if (check.ok && rollback && !node.rollbackVersion) {
+      actions.push({ type: "node-failed", nodeId, reason: "the image it ran before was not recorded" });
+      failures++;
+      if (thresholdExceeded(s, failures)) break;
     } else if (check.ok) {
-      const reason = node.skipInhibitors
-        ? "preconditions met; block inhibitors skipped by an operator"
-        : "preconditions met";
-      actions.push({ type: "reboot-node", nodeId, reason });
+      const skipped = node.skipInhibitors ? "; block inhibitors skipped by an operator" : "";
+      if (rollback) {
+        const version = node.rollbackVersion!;
+        actions.push({
+          type: "rollback-node",
+          nodeId,
+          version,
+          reason: `rolling back to IMAGE_VERSION ${version}, the image it ran before${skipped}`,
+        });
+      } else {
+        actions.push({ type: "reboot-node", nodeId, reason: `preconditions met${skipped}` });
+      }
       free--;
     } else if (check.outcome === "skip") {
       actions.push({ type: "node-skipped", nodeId, reason: check.reason });

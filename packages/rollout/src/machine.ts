@@ -46,7 +46,8 @@ const allowed: { [K in MachineKind]: Record<StatusOf[K], readonly StatusOf[K][]>
     cancelled: [],
   },
   node: {
-    pending: ["staging", "rebooting", "failed", "skipped", "cancelled"],
+    // A rollback rollout sends its pending nodes straight back to the image they ran before.
+    pending: ["staging", "rebooting", "rolling-back", "failed", "skipped", "cancelled"],
     // Staging: the agent downloads, checks and mounts the plan's image at /run/nextroot.
     staging: ["staged", "failed", "cancelled"],
     staged: ["rebooting", "failed", "cancelled"],

@@ -65,6 +65,11 @@ export interface RolloutSnapshot {
     approvedAt: Date | null;
     /** Failed nodes when a user last resumed a halted rollout: only failures after it count towards the threshold. */
     failuresAcknowledged: number;
+    /**
+     * A rollback rollout: the rollout whose updated nodes it returns, each to its `rollbackVersion`
+     * (the image it ran before). Its nodes roll back instead of rebooting; absent or null: a rollout.
+     */
+    rollbackOf?: string | null;
   };
   batches: RolloutBatch[];
   nodes: RolloutNode[];
@@ -83,9 +88,24 @@ export interface TransitionRecord {
   actor: Actor;
 }
 
-/** Failed nodes, those rolled back (or rolling back) after failing their gate included. */
+/** Whether the rollout returns another one's nodes to their previous images. */
+export function isRollback(snapshot: RolloutSnapshot): boolean {
+  return Boolean(snapshot.rollout.rollbackOf);
+}
+
+/**
+ * Failed nodes, those rolled back (or rolling back) after failing their gate included. In a
+ * rollback rollout rolling back is the work itself: only failed nodes count.
+ */
 export function countFailures(snapshot: RolloutSnapshot): number {
+  const rollback = isRollback(snapshot);
   return snapshot.nodes.filter(
-    (n) => n.status === "failed" || n.status === "rolled-back" || n.status === "rolling-back",
+    (n) => n.status === "failed" || (!rollback && (n.status === "rolled-back" || n.status === "rolling-back")),
   ).length;
+}
+
+/** The nodes that ended well: succeeded, or in a rollback rollout back on their previous image. */
+export function countDone(snapshot: RolloutSnapshot): number {
+  const done = isRollback(snapshot) ? "rolled-back" : "succeeded";
+  return snapshot.nodes.filter((n) => n.status === done).length;
 }

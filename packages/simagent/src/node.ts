@@ -24,6 +24,8 @@ import type { Seed } from "./random";
 import { planReboot } from "./timings";
 
 export const SIMAGENT_VERSION = `simagent-${packageJson.version}`;
+/** Where a simulated host says it keeps its images (the real agent's default). */
+const SIMULATED_IMAGES_DIR = "/var/lib/softfleet/images";
 
 export interface NodeSettings {
   seed: Seed;
@@ -60,6 +62,11 @@ export class SimulatedNode {
   private credential: string | null = null;
   private readonly handledCommands = new Set<string>();
   private shutdownUnderWay = false;
+  /**
+   * The images this host keeps in its images folder, as the real agent's image stager does:
+   * the one it first ran and every one staged since. A rollback returns only to one of them.
+   */
+  private readonly keptImages = new Set<string>();
   private agentWanted = true;
   private pending: Pending | null = null;
   private bootTimer: NodeJS.Timeout | null = null;
@@ -72,6 +79,7 @@ export class SimulatedNode {
     private readonly settings: NodeSettings,
   ) {
     this.fault = fault;
+    this.keptImages.add(host.imageVersion);
   }
 
   get hostname(): string {
@@ -170,6 +178,7 @@ export class SimulatedNode {
       throw new SimulationError("not-up", `${this.hostname} is ${this.status}: nothing can be staged on it`);
     }
     this.host.staged = imageVersion;
+    this.keptImages.add(imageVersion);
     this.record({ type: "staged", imageVersion });
     this.connection?.sendState(this.host.state());
   }
@@ -259,12 +268,7 @@ export class SimulatedNode {
       return;
     }
     if (command.command.type === "rollback") {
-      publish({
-        type: "command-result",
-        commandId: command.id,
-        outcome: "refused",
-        reason: "a simulated node keeps no images to roll back to",
-      });
+      this.rollBack(connection, command.id, command.command.version, publish);
       return;
     }
     if (command.command.type === "stage") {
@@ -286,6 +290,32 @@ export class SimulatedNode {
       },
       ackTimeoutMs: this.settings.ackTimeoutMs,
     }).catch((error) => this.fail(`command ${command.id}`, error));
+  }
+
+  /**
+   * A rollback command: the kept image staged again (nothing to download), then
+   * a soft-reboot into it; refused, as the real agent does, when it is not kept.
+   */
+  private rollBack(
+    connection: GatewayConnection,
+    commandId: string,
+    version: string,
+    publish: (event: AgentEvent) => string,
+  ): void {
+    const refuse = (reason: string) => publish({ type: "command-result", commandId, outcome: "refused", reason });
+    if (this.shutdownUnderWay) return void refuse("a shutdown is already under way on this node");
+    if (!this.keptImages.has(version)) {
+      return void refuse(
+        `no image of IMAGE_VERSION ${version} is kept in ${SIMULATED_IMAGES_DIR}: this node cannot roll back to it`,
+      );
+    }
+    publish({ type: "command-result", commandId, outcome: "accepted", reason: null });
+    this.host.staged = version;
+    this.record({ type: "staged", imageVersion: version });
+    connection.sendState(this.host.state());
+    if (this.stopped) return;
+    this.shutdownUnderWay = true;
+    setImmediate(() => this.shutdown(connection).catch((error) => this.fail("the shutdown", error)));
   }
 
   /**
@@ -316,6 +346,7 @@ export class SimulatedNode {
         return;
       }
       this.host.staged = version;
+      this.keptImages.add(version);
       this.record({ type: "staged", imageVersion: version });
       connection.sendState(this.host.state());
       publish({

@@ -1,4 +1,4 @@
-import { actOnRollout, createRollout } from "@softfleet/fleet";
+import { actOnRollout, createRollout, rollBackRollout } from "@softfleet/fleet";
 import type { RolloutPlanInput } from "@softfleet/rollout";
 import { type Fault, type SimulatedFleet, startSimulatedFleet } from "@softfleet/simagent";
 import { afterEach, describe, expect, it } from "vitest";
@@ -73,6 +73,19 @@ async function startRollout(db: Db, groupId: string, user: { id: string; name: s
   return rollout.id;
 }
 
+/** What each node that ended unexpectedly did, on the engine's and on the node's side, for a failure's message. */
+function timelines(nodes: Array<{ hostname: string; status: string; rebootStartedAt: Date | null }>) {
+  const expected = new Set(["sim-0010", "sim-0020", "sim-0060", "sim-0100", "sim-0120", "sim-0150"]);
+  return nodes
+    .filter((n) => n.status !== "succeeded" && !expected.has(n.hostname))
+    .map((n) => {
+      const sim = fleet?.nodes.find((s) => s.hostname === n.hostname);
+      const steps = (sim?.history ?? []).map((h) => `${h.at.toISOString().slice(11, 23)} ${h.type}`).join(", ");
+      return `${n.hostname}: commanded ${n.rebootStartedAt?.toISOString().slice(11, 23)}; ${steps}`;
+    })
+    .join("\n");
+}
+
 /** Commands each simulated node accepted: a node rebooted twice would show 2. */
 function acceptedCommands(fleet: SimulatedFleet) {
   return new Map(
@@ -98,8 +111,9 @@ describe("the rollout engine on simulated nodes", () => {
       targetImageVersion: "2",
       whenNotStaged: "skip",
       // Simulated soft-reboots take well under a second here, but under the full suite's load (real lab
-      // nodes beside it on 2 cores) a healthy simulated node has taken over 8 s: 15 s leaves room.
-      gate: { returnTimeoutSec: 15 },
+      // nodes beside it on 2 cores) healthy simulated nodes have taken over 15 s (CI, 2026-12-04): the
+      // never-returning node's wait is what this costs. A failure prints each unexpected node's steps.
+      gate: { returnTimeoutSec: 45 },
       failureThreshold: { count: 10 },
     } as const;
     const id = await startRollout(db, group.id, user, plan);
@@ -113,7 +127,7 @@ describe("the rollout engine on simulated nodes", () => {
       status: "failed",
       reason: expect.stringContaining("simulated refusal"),
     });
-    expect(byHost.get("sim-0060")).toMatchObject({ status: "failed", reason: "did not come back within 15 s" });
+    expect(byHost.get("sim-0060")).toMatchObject({ status: "failed", reason: "did not come back within 45 s" });
     expect(byHost.get("sim-0100")).toMatchObject({ status: "failed", reason: expect.stringContaining("escalated") });
     expect(byHost.get("sim-0150")).toMatchObject({
       status: "failed",
@@ -122,7 +136,7 @@ describe("the rollout engine on simulated nodes", () => {
     for (const host of ["sim-0020", "sim-0120"]) expect(byHost.get(host)?.status).toBe("skipped");
     // Every other node succeeded (a failure names the node and why).
     const others = nodes.filter((n) => n.status !== "succeeded").map((n) => `${n.hostname} ${n.status}: ${n.reason}`);
-    expect(others.map((line) => line.split(" ")[0]).sort(), others.join("; ")).toEqual([
+    expect(others.map((line) => line.split(" ")[0]).sort(), `${others.join("; ")}\n${timelines(nodes)}`).toEqual([
       "sim-0010",
       "sim-0020",
       "sim-0060",
@@ -212,6 +226,50 @@ describe("the rollout engine on simulated nodes", () => {
       where: { rolloutId: id, batchIndex: 0, NOT: { hostname: "sim-0003" } },
     });
     expect(others.every((n) => n.status === "succeeded" || n.status === "rebooting")).toBe(true);
+  }, 120_000);
+
+  it("rolls a completed rollout back: every updated node returns to its previous image, in the plan's batches", async () => {
+    const { db, group, user } = await setUp(9, { timeScale: 0.2 });
+    const plan = {
+      canary: { count: 1 },
+      batch: { size: 4 },
+      maxUnavailable: 2,
+      settleSec: 0,
+      targetImageVersion: "2",
+      whenNotStaged: "skip",
+    } as const;
+    const id = await startRollout(db, group.id, user, plan);
+    // Refused while it runs: the user aborts it first.
+    await expect(db.$transaction((tx) => rollBackRollout(tx, { rolloutId: id, user }))).rejects.toThrow(
+      /the rollout is running: abort it first/,
+    );
+    await rolloutReaches(db, id, "completed");
+    expect(fleet!.nodes.every((n) => n.imageVersion === "2")).toBe(true);
+
+    const created = await db.$transaction((tx) => rollBackRollout(tx, { rolloutId: id, user }));
+    expect(created).toMatchObject({ nodes: 9, batches: 3, aborted: false });
+    const rollback = await rolloutReaches(db, created.rollout.id, "completed");
+    expect(rollback.rollbackOfId).toBe(id);
+    expect(rollback.statusReason).toBe("all 3 batches are done: 9 rolled back, 0 failed, 0 skipped");
+    const nodes = await db.rolloutNode.findMany({
+      where: { rolloutId: created.rollout.id },
+      orderBy: { position: "asc" },
+    });
+    expect(nodes.map((n) => [n.hostname, n.status, n.imageVersionBefore, n.rollbackVersion])).toEqual(
+      fleet!.nodes.map((n) => [n.hostname, "rolled-back", "2", "1"]),
+    );
+    // Every node runs its previous image again, after one reboot for the rollout and one for the rollback.
+    expect(fleet!.nodes.map((n) => n.imageVersion)).toEqual(fleet!.nodes.map(() => "1"));
+    expect([...acceptedCommands(fleet!).values()]).toEqual(fleet!.nodes.map(() => 2));
+    expect(await db.rebootRecord.count({ where: { trigger: "rollback" } })).toBe(9);
+    expect((await rolloutViolations(db, created.rollout.id, plan.maxUnavailable)).found).toEqual([]);
+    // Nothing left to roll back, and a rollback is not rolled back.
+    await expect(db.$transaction((tx) => rollBackRollout(tx, { rolloutId: id, user }))).rejects.toThrow(
+      "no node of this rollout runs another image than the one it ran before: there is nothing to roll back",
+    );
+    await expect(db.$transaction((tx) => rollBackRollout(tx, { rolloutId: created.rollout.id, user }))).rejects.toThrow(
+      "a rollback cannot be rolled back",
+    );
   }, 120_000);
 
   it("survives kill -9 of the control process mid-batch: a standby engine takes over, no node rebooted twice or skipped", async () => {

@@ -70,8 +70,11 @@ export function BatchStatusBadge({ status }: { status: string }) {
   return <Badge table={batchTones} status={status} />;
 }
 
-export function RolloutNodeStatusBadge({ status }: { status: string }) {
-  return <Badge table={nodeTones} status={status} />;
+/** In a rollback rollout, a node rolled back is the work done: it shows as good there. */
+const rollbackNodeTones: Record<string, [string, Tone]> = { ...nodeTones, "rolled-back": ["Rolled back", "good"] };
+
+export function RolloutNodeStatusBadge({ status, rollback = false }: { status: string; rollback?: boolean }) {
+  return <Badge table={rollback ? rollbackNodeTones : nodeTones} status={status} />;
 }
 
 export interface NodeCounts {
@@ -109,7 +112,16 @@ const segments: { key: keyof Omit<NodeCounts, "total">; tone: Tone }[] = [
 ];
 
 /** "2 succeeded, 1 failed, 0 skipped of 3", with a small bar beside it that only repeats the text. */
-export function NodeProgress({ counts, wide = false }: { counts: NodeCounts; wide?: boolean }) {
+export function NodeProgress({
+  counts,
+  wide = false,
+  rollback = false,
+}: {
+  counts: NodeCounts;
+  wide?: boolean;
+  /** A rollback rollout: its rolled-back nodes are its successes. */
+  rollback?: boolean;
+}) {
   const { total } = counts;
   const extra = [
     counts.rebooting > 0 ? `${counts.rebooting} rebooting` : null,
@@ -126,7 +138,11 @@ export function NodeProgress({ counts, wide = false }: { counts: NodeCounts; wid
         {total > 0 &&
           segments.map(({ key, tone }) =>
             counts[key] > 0 ? (
-              <div key={key} className={tones[tone].bar} style={{ width: `${(counts[key] / total) * 100}%` }} />
+              <div
+                key={key}
+                className={tones[rollback && key === "rolledBack" ? "good" : tone].bar}
+                style={{ width: `${(counts[key] / total) * 100}%` }}
+              />
             ) : null,
           )}
       </div>

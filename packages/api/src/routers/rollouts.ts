@@ -5,6 +5,7 @@ import {
   previewRollout,
   RolloutActionError,
   RolloutPlanError,
+  rollBackRollout,
   rolloutPayloadStats,
   skipNodeInhibitors,
   unfinishedRolloutStatuses,
@@ -115,6 +116,31 @@ export const rolloutsRouter = router({
       }),
     ),
 
+  /**
+   * Returns every node the rollout updated to the image it ran before, as a rollout of its own
+   * (the page confirms first). A halted rollout is aborted as part of it.
+   */
+  rollBack: operatorProcedure.input(z.object({ id })).mutation(({ ctx, input }) =>
+    audited(ctx, "rollout.rolled_back", async (tx) => {
+      const user = ctx.session.user;
+      const created = await rollBackRollout(tx, {
+        rolloutId: input.id,
+        user: { id: user.id, name: user.username },
+      }).catch(actionRefused);
+      return {
+        result: { id: created.rollout.id, nodes: created.nodes, batches: created.batches, aborted: created.aborted },
+        target: target(created.rollout),
+        details: {
+          rollbackOf: input.id,
+          abortedFirst: created.aborted,
+          nodes: created.nodes,
+          batches: created.batches,
+          versions: created.versions,
+        },
+      };
+    }),
+  ),
+
   /** Reboot one waiting node past logind's block inhibitors (the page confirms first). */
   skipInhibitors: operatorProcedure.input(z.object({ id, nodeId: id })).mutation(({ ctx, input }) =>
     audited(ctx, "rollout.inhibitors_skipped", async (tx) => {
@@ -129,6 +155,7 @@ export const rolloutsRouter = router({
 });
 
 function actionRefused(error: unknown): never {
+  if (error instanceof RolloutPlanError) throw new TRPCError({ code: "CONFLICT", message: error.message });
   if (error instanceof RolloutActionError) {
     throw new TRPCError({ code: error.code === "not-found" ? "NOT_FOUND" : "CONFLICT", message: error.message });
   }
@@ -145,6 +172,8 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
         include: { node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true } } },
       },
       transitions: { orderBy: { id: "desc" }, take: 500 },
+      rollbackOf: { select: { id: true, groupName: true, status: true } },
+      rollbacks: { select: { id: true, status: true, createdAt: true }, orderBy: { createdAt: "desc" }, take: 20 },
     },
   });
   if (!rollout) throw notFound(`Rollout ${rolloutId}`);

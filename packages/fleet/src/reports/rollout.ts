@@ -126,6 +126,7 @@ export async function rolloutReport(db: Sql & Pick<Prisma.TransactionClient, "ro
       groupName: rollout.groupName,
       status: rollout.status,
       statusReason: rollout.statusReason,
+      rollbackOfId: rollout.rollbackOfId,
       createdByName: rollout.createdByName,
       createdAt: rollout.createdAt,
       finishedAt: rollout.finishedAt,

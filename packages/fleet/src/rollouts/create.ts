@@ -58,7 +58,7 @@ export async function previewRollout(tx: Tx, groupId: string, planInput: unknown
 }
 
 /** Nodes already in a rollout that is not over: two rollouts never reboot the same node. */
-async function overlapIssues(tx: Tx, nodes: TargetNode[]): Promise<PlanIssue[]> {
+export async function overlapIssues(tx: Tx, nodes: TargetNode[]): Promise<PlanIssue[]> {
   const busy = await tx.rolloutNode.findMany({
     where: { active: true, nodeId: { in: nodes.map((n) => n.nodeId) } },
     select: { hostname: true, rollout: { select: { id: true, groupName: true } } },
@@ -88,26 +88,50 @@ export interface CreateRolloutInput {
  * empty group and nodes already in another unfinished rollout.
  */
 export async function createRollout(tx: Tx, input: CreateRolloutInput) {
-  const now = input.now ?? new Date();
   const preview = await previewRollout(tx, input.groupId, input.plan);
   if (preview.issues.length > 0 || !preview.plan) throw new RolloutPlanError(preview.issues);
-  const plan = preview.plan;
+  return insertRollout(tx, {
+    groupId: input.groupId,
+    groupName: preview.groupName,
+    plan: preview.plan,
+    nodes: preview.nodes,
+    user: input.user,
+    now: input.now ?? new Date(),
+  });
+}
+
+export interface NewRollout {
+  groupId: string | null;
+  groupName: string;
+  plan: RolloutPlan;
+  /** In batch order; a rollback's nodes carry the image each returns to. */
+  nodes: Array<TargetNode & { rollbackVersion?: string }>;
+  user: { id: string; name: string };
+  now: Date;
+  /** A rollback rollout: the rollout it rolls back, and what its start transition says. */
+  rollback?: { of: string; reason: string };
+}
+
+/** Writes a rollout, its batches and nodes and its start transition, and tells the engine. */
+export async function insertRollout(tx: Tx, input: NewRollout) {
+  const { plan, now } = input;
   const rollout = await tx.rollout.create({
     data: {
       groupId: input.groupId,
-      groupName: preview.groupName,
+      groupName: input.groupName,
       status: "running",
       plan: plan as unknown as Prisma.InputJsonValue,
       createdById: input.user.id,
       createdByName: input.user.name,
       createdAt: now,
+      rollbackOfId: input.rollback?.of ?? null,
     },
   });
-  const snapshot = initialSnapshot({ id: rollout.id, plan, nodes: preview.nodes });
+  const snapshot = initialSnapshot({ id: rollout.id, plan, nodes: input.nodes });
   await tx.rolloutBatch.createMany({
     data: snapshot.batches.map((b) => ({ rolloutId: rollout.id, index: b.index, kind: b.kind, status: b.status })),
   });
-  const hostname = new Map(preview.nodes.map((n) => [n.nodeId, n.hostname]));
+  const target = new Map(input.nodes.map((n) => [n.nodeId, n]));
   try {
     await tx.rolloutNode.createMany({
       data: snapshot.nodes.map((n, position) => ({
@@ -115,8 +139,9 @@ export async function createRollout(tx: Tx, input: CreateRolloutInput) {
         nodeId: n.nodeId,
         position,
         batchIndex: n.batchIndex,
-        hostname: hostname.get(n.nodeId) ?? n.nodeId,
+        hostname: target.get(n.nodeId)?.hostname ?? n.nodeId,
         status: n.status,
+        rollbackVersion: target.get(n.nodeId)?.rollbackVersion ?? null,
       })),
     });
   } catch (error) {
@@ -126,16 +151,17 @@ export async function createRollout(tx: Tx, input: CreateRolloutInput) {
     }
     throw error;
   }
+  const started = `started for ${input.nodes.length} nodes in ${snapshot.batches.length} batches`;
   await tx.rolloutTransition.create({
     data: {
       rolloutId: rollout.id,
       at: now,
       machine: "rollout",
       subject: rollout.id,
-      subjectName: preview.groupName,
+      subjectName: input.groupName,
       from: "new",
       to: "running",
-      reason: `started for ${preview.nodes.length} nodes in ${snapshot.batches.length} batches`,
+      reason: input.rollback ? `${input.rollback.reason}: ${started}` : started,
       actorType: "user",
       actorUserId: input.user.id,
       actorName: input.user.name,
@@ -143,7 +169,7 @@ export async function createRollout(tx: Tx, input: CreateRolloutInput) {
   });
   await notifyChange(tx, { entity: "rollout", id: rollout.id, status: "running" });
   await notifyControl(tx, { kind: "rollout", id: rollout.id });
-  return { rollout, nodes: preview.nodes.length, batches: snapshot.batches.length };
+  return { rollout, nodes: input.nodes.length, batches: snapshot.batches.length };
 }
 
 /**

@@ -95,6 +95,7 @@ export async function loadRollout(
       plan: rolloutPlan.parse(rollout.plan),
       approvedAt: rollout.approvedAt,
       failuresAcknowledged: rollout.failuresAcknowledged,
+      rollbackOf: rollout.rollbackOfId,
     },
     batches: (all?.batches ?? []).map(([index, kind, status, startedAt, finishedAt]) => ({
       index,
@@ -251,6 +252,7 @@ interface RolloutRow {
   plan: unknown;
   approvedAt: Date | null;
   failuresAcknowledged: number;
+  rollbackOfId: string | null;
   groupName: string;
   wakeAt: Date | null;
 }

@@ -174,7 +174,7 @@ function changesOf(
         id: commandId,
         nodeId: n.nodeId,
         type: stage ? "stage" : rollback ? "rollback" : "soft-reboot",
-        skipInhibitors: n.status === "rebooting" && n.skipInhibitors === true,
+        skipInhibitors: n.status !== "staging" && n.skipInhibitors === true,
         payload: stage ? stagePayload : rollback ? { version: rollback } : null,
       });
     }
@@ -188,7 +188,11 @@ function changesOf(
       // A reboot or a rollback is judged against the boot it started from; a stage command has none.
       bootId: rebootCommand ? (n.before?.bootId ?? null) : null,
       count: rebootCommand ? (n.before?.softRebootsCount ?? null) : null,
-      imageVersion: n.status === "rebooting" ? (n.before?.imageVersion ?? null) : null,
+      // The image it ran before this rollout touched it (a rollback after a failed gate keeps the first one).
+      imageVersion:
+        n.status === "rebooting" || (n.status === "rolling-back" && statusBefore.get(n.nodeId) === "pending")
+          ? (n.before?.imageVersion ?? null)
+          : null,
       rollbackVersion: n.rollbackVersion ?? null,
       blockedSince,
       blockedBy: n.blockedBy ?? null,

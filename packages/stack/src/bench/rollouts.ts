@@ -226,20 +226,45 @@ export async function benchRolloutLab(nodeCount = 4) {
       where: { commandId: { in: nodes.map((n) => n.commandId).filter((c): c is string => c !== null) } },
     });
     const own = new Map(records.map((r) => [r.commandId, downtimeMs(r)]));
-    const batches = [...new Set(nodes.map((n) => n.batchIndex))].sort((a, b) => a - b);
-    const slowest = batches.map((index) =>
-      Math.max(...nodes.filter((n) => n.batchIndex === index).map((n) => own.get(n.commandId) ?? Number.NaN)),
+    // systemd's own span of each soft-reboot: ShutdownStart to Finish, the physical limit of any agent.
+    const systemd = new Map(
+      records.map((r) => [
+        r.commandId,
+        r.shutdownStartUsec !== null && r.finishUsec !== null
+          ? Number(r.finishUsec - r.shutdownStartUsec) / 1000
+          : Number.NaN,
+      ]),
     );
-    const idealMs = slowest.reduce((sum, ms) => sum + ms, 0) + (batches.length - 1) * plan.settleSec * 1000;
+    const batches = [...new Set(nodes.map((n) => n.batchIndex))].sort((a, b) => a - b);
+    const slowestOf = (span: Map<string | null, number | null>) =>
+      batches.map((index) =>
+        Math.max(...nodes.filter((n) => n.batchIndex === index).map((n) => span.get(n.commandId) ?? Number.NaN)),
+      );
+    const settlesMs = (batches.length - 1) * plan.settleSec * 1000;
+    const slowest = slowestOf(own);
+    const slowestSystemd = slowestOf(systemd);
+    const idealMs = slowest.reduce((sum, ms) => sum + ms, 0) + settlesMs;
+    const systemdIdealMs = slowestSystemd.reduce((sum, ms) => sum + ms, 0) + settlesMs;
     const totalMs = done.finishedAt!.getTime() - done.createdAt.getTime();
+    const ratio = (ideal: number) => Math.round((totalMs / ideal) * 1000) / 1000;
     return {
       name: `rollout on ${nodeCount} real lab nodes (canary 1, batches of 2, settle ${plan.settleSec} s)`,
       totalMs,
-      idealMs: round(idealMs),
-      slowestSoftRebootPerBatchMs: slowest.map(round),
-      overheadPerBatchMs: round((totalMs - idealMs) / batches.length),
-      ratio: Math.round((totalMs / idealMs) * 1000) / 1000,
-      goalRatio: 1.1,
+      /** Against each batch's slowest soft-reboot as the agent saw it (its signal to its reconnect). */
+      agentIdeal: {
+        idealMs: round(idealMs),
+        slowestSoftRebootPerBatchMs: slowest.map(round),
+        overheadPerBatchMs: round((totalMs - idealMs) / batches.length),
+        ratio: ratio(idealMs),
+      },
+      /** Against each batch's slowest soft-reboot as systemd timed it (ShutdownStart to Finish). */
+      systemdIdeal: {
+        idealMs: round(systemdIdealMs),
+        slowestShutdownStartToFinishPerBatchMs: slowestSystemd.map(round),
+        overheadPerBatchMs: round((totalMs - systemdIdealMs) / batches.length),
+        ratio: ratio(systemdIdealMs),
+        goalRatio: 1.1,
+      },
     };
   } finally {
     await lab?.stop();

@@ -43,6 +43,7 @@ export const TYPE_COLORS: Record<string, string> = {
 
 export const TRIGGER_LABELS: Record<string, string> = {
   rollout: "Rollout",
+  rollback: "Rollback",
   manual: "Manual",
   external: "External",
 };

@@ -87,8 +87,13 @@ function RolloutRow({ rollout }: { rollout: Rollout }) {
       <td className={tdClass}>
         <Link href={`/rollouts/${rollout.id}`} className={`font-medium ${linkClass}`}>
           {rollout.groupName}
-          <span className="sr-only"> rollout</span>
+          <span className="sr-only"> {rollout.rollbackOfId ? "rollback" : "rollout"}</span>
         </Link>{" "}
+        {rollout.rollbackOfId && (
+          <span className="mr-1 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
+            rollback
+          </span>
+        )}
         <span className="font-mono text-xs text-zinc-600 dark:text-zinc-400" title={rollout.id}>
           {idTail(rollout.id)}
         </span>
@@ -97,7 +102,7 @@ function RolloutRow({ rollout }: { rollout: Rollout }) {
         <RolloutStatusBadge status={rollout.status} />
       </td>
       <td className={tdClass}>
-        <NodeProgress counts={rollout.progress} />
+        <NodeProgress counts={rollout.progress} rollback={rollout.rollbackOfId !== null} />
       </td>
       <td className={tdClass}>{rollout.createdByName}</td>
       <td className={tdClass}>

@@ -25,6 +25,7 @@ const pill = "inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ri
 const triggerText: Record<string, string> = {
   manual: "manual: a person asked for it here",
   rollout: "rollout",
+  rollback: "rollback: back to the image it ran before",
   external: "external: nobody here asked (started on the host)",
 };
 

@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
 import { ConfirmButton } from "~/components/confirm-dialog";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
@@ -17,16 +18,38 @@ const offered: Record<string, Action[]> = {
 
 const labels: Record<Exclude<Action, "abort">, string> = { pause: "Pause", resume: "Resume", approve: "Approve" };
 
-export function RolloutActions({ id, status, groupName }: { id: string; status: string; groupName: string }) {
+/** A rollout that may be rolled back: over (or halted), with nodes it updated and not itself a rollback. */
+const rollbackFrom = ["halted", "completed", "aborted"];
+
+export function RolloutActions({
+  id,
+  status,
+  groupName,
+  updated,
+  isRollback,
+}: {
+  id: string;
+  status: string;
+  groupName: string;
+  /** Its nodes that run another image than before it, with the image each would return to. */
+  updated: { hostname: string; version: string }[];
+  isRollback: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const act = useMutation(
-    trpc.rollouts.act.mutationOptions({
-      onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() }),
+  const router = useRouter();
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.rollouts.pathKey() });
+  const act = useMutation(trpc.rollouts.act.mutationOptions({ onSettled: invalidate }));
+  const rollBack = useMutation(
+    trpc.rollouts.rollBack.mutationOptions({
+      onSettled: invalidate,
+      onSuccess: (created) => router.push(`/rollouts/${encodeURIComponent(created.id)}`),
     }),
   );
   const actions = offered[status] ?? [];
-  if (actions.length === 0) return null;
+  const mayRollBack = !isRollback && updated.length > 0 && rollbackFrom.includes(status);
+  if (actions.length === 0 && !mayRollBack) return null;
+  const versions = [...new Set(updated.map((u) => u.version))].join(", ");
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap justify-end gap-2">
@@ -53,6 +76,21 @@ export function RolloutActions({ id, status, groupName }: { id: string; status: 
               {labels[action]}
             </Button>
           ),
+        )}
+        {mayRollBack && (
+          <ConfirmButton
+            label="Roll back rollout"
+            title={`Roll back the rollout of ${groupName}?`}
+            confirmLabel={`Roll back ${updated.length} ${updated.length === 1 ? "node" : "nodes"}`}
+            disabled={rollBack.isPending}
+            onConfirm={() => rollBack.mutateAsync({ id })}
+          >
+            {updated.length === 1 ? "1 node" : `${updated.length} nodes`} this rollout updated go back to the image each
+            ran before (IMAGE_VERSION {versions}), in the plan's batches, as a rollout of its own: each node's agent
+            stages the image it kept and soft-reboots into it.
+            {status === "halted" && " This halted rollout is aborted first: its waiting nodes are cancelled."} A node
+            that no longer keeps its previous image fails with its agent's reason.
+          </ConfirmButton>
         )}
       </div>
       {act.error && act.variables?.action !== "abort" && <FormError>{errorMessage(act.error)}</FormError>}

@@ -81,9 +81,10 @@ function RolloutHeader({
       <div className="flex flex-wrap items-start justify-between gap-3">
         <div className="space-y-1">
           <h1 className="flex flex-wrap items-center gap-2 text-xl font-semibold tracking-tight">
-            Rollout of {rollout.groupName}
+            {rollout.rollbackOfId ? "Rollback" : "Rollout"} of {rollout.groupName}
             <RolloutStatusBadge status={rollout.status} />
           </h1>
+          <RollbackLinks rollout={rollout} />
           <p role="status" className="text-zinc-700 dark:text-zinc-300">
             {statusText(rollout)}
           </p>
@@ -95,10 +96,18 @@ function RolloutHeader({
         </div>
         <div className="flex flex-col items-end gap-2">
           {live}
-          {canOperate && <RolloutActions id={rollout.id} status={rollout.status} groupName={rollout.groupName} />}
+          {canOperate && (
+            <RolloutActions
+              id={rollout.id}
+              status={rollout.status}
+              groupName={rollout.groupName}
+              updated={updatedNodes(rollout)}
+              isRollback={rollout.rollbackOf !== null || rollout.rollbackOfId !== null}
+            />
+          )}
         </div>
       </div>
-      <NodeProgress counts={countNodes(rollout.nodes)} wide />
+      <NodeProgress counts={countNodes(rollout.nodes)} rollback={rollout.rollbackOfId !== null} wide />
       <dl className="grid max-w-3xl grid-cols-[max-content_1fr] gap-x-4 gap-y-1 sm:grid-cols-[max-content_1fr_max-content_1fr]">
         <dt className={muted}>Group</dt>
         <dd>
@@ -151,6 +160,47 @@ function RolloutHeader({
       </dl>
       <PlanSummary plan={rollout.plan} />
     </div>
+  );
+}
+
+/** The nodes a rollback would return: rebooted by it, and now on another image than before it. */
+function updatedNodes(rollout: Rollout): { hostname: string; version: string }[] {
+  return rollout.nodes.flatMap((n) =>
+    n.imageVersionBefore !== null &&
+    (n.status === "succeeded" || n.status === "failed") &&
+    n.node.imageVersion !== n.imageVersionBefore
+      ? [{ hostname: n.hostname, version: n.imageVersionBefore }]
+      : [],
+  );
+}
+
+/** Which rollout this one rolls back, or which rollouts rolled it back. */
+function RollbackLinks({ rollout }: { rollout: Rollout }) {
+  if (rollout.rollbackOfId) {
+    return (
+      <p data-testid="rollback-of">
+        Rolls back{" "}
+        <Link href={`/rollouts/${encodeURIComponent(rollout.rollbackOfId)}`} className={linkClass}>
+          {rollout.rollbackOf ? `the rollout of ${rollout.rollbackOf.groupName}` : "a deleted rollout"}
+        </Link>
+        : each node returns to the image it ran before it.
+      </p>
+    );
+  }
+  if (rollout.rollbacks.length === 0) return null;
+  return (
+    <p data-testid="rolled-back-by">
+      Rolled back by{" "}
+      {rollout.rollbacks.map((r, i) => (
+        <span key={r.id}>
+          {i > 0 && ", "}
+          <Link href={`/rollouts/${encodeURIComponent(r.id)}`} className={linkClass}>
+            a rollback ({r.status})
+          </Link>
+        </span>
+      ))}
+      .
+    </p>
   );
 }
 

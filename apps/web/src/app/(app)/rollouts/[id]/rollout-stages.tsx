@@ -54,9 +54,10 @@ export function RolloutStages({ rollout, canOperate }: { rollout: Rollout; canOp
                 )}
               </span>
             </header>
-            <NodeProgress counts={countNodes(nodes)} wide />
+            <NodeProgress counts={countNodes(nodes)} rollback={rollout.rollbackOfId !== null} wide />
             <StageNodes
               nodes={nodes}
+              rollback={rollout.rollbackOfId !== null}
               caption={`Nodes of ${name}`}
               blockers={(node) => (
                 <NodeBlockers
@@ -84,9 +85,11 @@ function StageNodes({
   nodes,
   caption,
   blockers,
+  rollback,
 }: {
   nodes: RolloutNode[];
   caption: string;
+  rollback: boolean;
   blockers: (node: RolloutNode) => ReactNode;
 }) {
   return (
@@ -104,7 +107,7 @@ function StageNodes({
         </thead>
         <tbody>
           {nodes.map((node) => (
-            <NodeRows key={node.nodeId} node={node} blockers={blockers(node)} />
+            <NodeRows key={node.nodeId} node={node} blockers={blockers(node)} rollback={rollback} />
           ))}
         </tbody>
       </table>
@@ -112,7 +115,7 @@ function StageNodes({
   );
 }
 
-function NodeRows({ node, blockers }: { node: RolloutNode; blockers: ReactNode }) {
+function NodeRows({ node, blockers, rollback }: { node: RolloutNode; blockers: ReactNode; rollback: boolean }) {
   const record = node.record ? { ...node.record, phases: phasesOf(node.record.timestamps, node.record.kind) } : null;
   return (
     <>
@@ -127,7 +130,7 @@ function NodeRows({ node, blockers }: { node: RolloutNode; blockers: ReactNode }
           {node.node.simulated && <SimulatedBadge />}
         </td>
         <td className={`${tdClass} ${record ? "border-b-0" : ""}`}>
-          <RolloutNodeStatusBadge status={node.status} />
+          <RolloutNodeStatusBadge status={node.status} rollback={rollback} />
         </td>
         <td className={`${tdClass} ${record ? "border-b-0" : ""} max-w-md`}>
           {node.reason ??

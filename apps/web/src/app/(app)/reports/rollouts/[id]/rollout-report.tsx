@@ -42,7 +42,9 @@ export function RolloutReportView({ id }: { id: string }) {
       </Link>
       <div className="mb-6 flex flex-wrap items-end justify-between gap-3">
         <div>
-          <h1 className="text-xl font-semibold tracking-tight">Downtime of the rollout of {data.rollout.groupName}</h1>
+          <h1 className="text-xl font-semibold tracking-tight">
+            Downtime of the {data.rollout.rollbackOfId ? "rollback" : "rollout"} of {data.rollout.groupName}
+          </h1>
           <p className={muted}>
             <RolloutStatusBadge status={data.rollout.status} /> Started by {data.rollout.createdByName}{" "}
             <LocalTime date={data.rollout.createdAt} />
@@ -61,7 +63,11 @@ export function RolloutReportView({ id }: { id: string }) {
       </div>
 
       <Section id="outcome" title="Nodes">
-        <OutcomeTable statuses={data.statuses} total={data.nodes.length} />
+        <OutcomeTable
+          statuses={data.statuses}
+          total={data.nodes.length}
+          rollback={data.rollout.rollbackOfId !== null}
+        />
       </Section>
 
       <Section id="phases" title="Phases">
@@ -128,14 +134,27 @@ export function RolloutReportView({ id }: { id: string }) {
   );
 }
 
-function OutcomeTable({ statuses, total }: { statuses: Report["statuses"]; total: number }) {
+/** Nodes whose rollout has not ended them yet. */
+const unfinished = (count: (status: string) => number) =>
+  ["pending", "staging", "staged", "rebooting", "rolling-back"].reduce((sum, status) => sum + count(status), 0);
+
+function OutcomeTable({
+  statuses,
+  total,
+  rollback,
+}: {
+  statuses: Report["statuses"];
+  total: number;
+  rollback: boolean;
+}) {
   const count = (status: string) => statuses.filter((s) => s.status === status).reduce((sum, s) => sum + s.nodes, 0);
   return (
     <>
       <p className="mb-2" data-testid="outcome-summary">
-        {total} nodes: {count("succeeded")} done, {count("failed")} failed, {count("skipped")} skipped
+        {total} nodes: {count("succeeded")} done, {count("failed")} failed,
+        {count("rolled-back") > 0 && ` ${count("rolled-back")} rolled back,`} {count("skipped")} skipped
         {count("cancelled") > 0 && `, ${count("cancelled")} cancelled`}
-        {count("pending") + count("rebooting") > 0 && `, ${count("pending") + count("rebooting")} not finished`}.
+        {unfinished(count) > 0 && `, ${unfinished(count)} not finished`}.
       </p>
       <table className={`${tableClass} max-w-2xl`}>
         <thead>
@@ -149,7 +168,7 @@ function OutcomeTable({ statuses, total }: { statuses: Report["statuses"]; total
           {statuses.map((s) => (
             <tr key={`${s.status}:${s.reason}`}>
               <td className={tdClass}>
-                <RolloutNodeStatusBadge status={s.status} />
+                <RolloutNodeStatusBadge status={s.status} rollback={rollback} />
               </td>
               <td className={tdClass}>{s.reason ?? <span className={muted}>—</span>}</td>
               <td className={`${tdClass} text-right tabular-nums`}>{s.nodes}</td>
