@@ -31,6 +31,10 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
     console.error(`lab benchmarks skipped: ${missing}`);
     return { name: "lab benchmarks", skipped: missing };
   },
+  "lab-reboots": async () => {
+    const missing = await labUnavailable();
+    return missing ? { name: "soft-reboots on lab nodes", skipped: missing } : benchLabReboots(labReboots());
+  },
   "lab-payloads": async () => {
     const missing = await labUnavailable();
     return missing ? { name: "payloads on lab nodes", skipped: missing } : benchLabPayloads();
