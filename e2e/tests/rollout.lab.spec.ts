@@ -195,20 +195,30 @@ test("a node held by a block inhibitor: shown on its page and its rollout's, reb
   }
 });
 
-test("a rollout that stages its own image shows each node's staging bar live, then reboots the nodes into it", async ({
-  page,
-}) => {
-  const names = fleet!.nodes
+/** The two nodes the staging and rollback tests move: the second and third by name. */
+function stagingNodes(): string[] {
+  return fleet!.nodes
     .map((n) => n.name)
     .sort()
     .slice(1, 3);
+}
+
+/** A new group of the named nodes, its name made unique. */
+async function groupOf(db: ReturnType<typeof createPrismaClient>, names: string[], prefix: string) {
+  const nodes = await db.node.findMany({ where: { hostname: { in: names } } });
+  return db.nodeGroup.create({
+    data: { name: `${prefix} ${Date.now()}`, members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
+  });
+}
+
+test("a rollout that stages its own image shows each node's staging bar live, then reboots the nodes into it", async ({
+  page,
+}) => {
+  const names = stagingNodes();
   const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
   try {
     const image = await buildImageTarball({ version: "9" });
-    const nodes = await db.node.findMany({ where: { hostname: { in: names } } });
-    const group = await db.nodeGroup.create({
-      data: { name: `staged ${Date.now()}`, members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
-    });
+    const group = await groupOf(db, names, "staged");
     await logIn(page, "admin");
     await page.goto(`/rollouts/new?groupId=${group.id}`);
     await expect(page.getByLabel("Group", { exact: true })).toHaveValue(group.id, { timeout: 30_000 });
@@ -252,20 +262,14 @@ test("Roll back rollout: an operator returns the nodes a rollout updated to the 
   page,
 }) => {
   // The nodes of the staging test: they run 9, which their agents keep in their images folder.
-  const names = fleet!.nodes
-    .map((n) => n.name)
-    .sort()
-    .slice(1, 3);
+  const names = stagingNodes();
   const db = createPrismaClient(process.env.E2E_DATABASE_URL!);
   try {
     for (const name of names) {
       expect((await db.node.findFirstOrThrow({ where: { hostname: name } })).imageVersion).toBe("9");
     }
     const image = await buildImageTarball({ version: "10" });
-    const nodes = await db.node.findMany({ where: { hostname: { in: names } } });
-    const group = await db.nodeGroup.create({
-      data: { name: `rolled back ${Date.now()}`, members: { create: nodes.map((n) => ({ nodeId: n.id })) } },
-    });
+    const group = await groupOf(db, names, "rolled back");
     await logIn(page, "admin");
     const id = await startRolloutByApi(page, group.id, {
       canary: null,

@@ -27,6 +27,15 @@ const groupOfNodes = async (count: number) => {
   }
   return group;
 };
+/** A rollout of a new group of `count` nodes, without a canary, started by the admin. */
+const newRollout = async (count: number) => {
+  const group = await groupOfNodes(count);
+  const user = { id: admin.user.id, name: "the-admin" };
+  const { rollout } = await t.db.$transaction((tx) =>
+    createRollout(tx, { groupId: group.id, plan: { canary: null }, user }),
+  );
+  return rollout;
+};
 const newToken = () =>
   t.db.enrollmentToken.create({
     data: { tokenHash: unique().padEnd(64, "0"), label: "t", expiresAt: new Date(Date.now() + 3_600_000) },
@@ -150,28 +159,14 @@ const cases: Record<string, MutationCase> = {
   },
   "rollouts.act": {
     async valid() {
-      const group = await groupOfNodes(2);
-      const { rollout } = await t.db.$transaction((tx) =>
-        createRollout(tx, {
-          groupId: group.id,
-          plan: { canary: null },
-          user: { id: admin.user.id, name: "the-admin" },
-        }),
-      );
+      const rollout = await newRollout(2);
       return { input: { id: rollout.id, action: "pause" } };
     },
     invalid: async () => ({ input: { id: "r", action: "explode" }, field: "action" }),
   },
   "rollouts.skipInhibitors": {
     async valid() {
-      const group = await groupOfNodes(1);
-      const { rollout } = await t.db.$transaction((tx) =>
-        createRollout(tx, {
-          groupId: group.id,
-          plan: { canary: null },
-          user: { id: admin.user.id, name: "the-admin" },
-        }),
-      );
+      const rollout = await newRollout(1);
       const [node] = await t.db.rolloutNode.findMany({ where: { rolloutId: rollout.id } });
       return { input: { id: rollout.id, nodeId: node!.nodeId } };
     },
@@ -180,14 +175,7 @@ const cases: Record<string, MutationCase> = {
   "rollouts.rollBack": {
     async valid() {
       // A completed rollout that moved its node from image 1 to 2.
-      const group = await groupOfNodes(1);
-      const { rollout } = await t.db.$transaction((tx) =>
-        createRollout(tx, {
-          groupId: group.id,
-          plan: { canary: null },
-          user: { id: admin.user.id, name: "the-admin" },
-        }),
-      );
+      const rollout = await newRollout(1);
       await t.db.rollout.update({ where: { id: rollout.id }, data: { status: "completed", finishedAt: new Date() } });
       const node = await t.db.rolloutNode.findFirstOrThrow({ where: { rolloutId: rollout.id } });
       await t.db.rolloutNode.update({
