@@ -92,7 +92,12 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
         () => db.node.findFirst({ where: { id: node.id, status: "online", connectedAt: { gte: since } } }),
         `${name} to come back online (${label})`,
       );
+      done++;
+      if (done % 10 === 0 || done === 2 * reboots) {
+        console.error(`[bench lab-reboots] ${done} of ${2 * reboots} soft-reboots done (${label} on ${name})`);
+      }
     }
+    let done = 0;
 
     // 1. With the Fleet page open in a browser: event to screen, and the agent's delay meanwhile.
     const eventToScreenMs: number[] = [];
