@@ -181,12 +181,11 @@ async function storeShutdownSignal(
       RETURNING id
     ), updated AS (
       -- Only a signal of the boot the node is on now: one replayed after the node came back (its
-      -- spool's copy, or its old connection's, stored late) must not mark it rebooting again. An
-      -- agent that did not know its count yet (null) is judged by its boot id alone.
+      -- spool's copy, or its old connection's, stored late) must not mark it rebooting again.
       UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = now()
       WHERE id = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
         AND "bootId" IS NOT DISTINCT FROM ${event.bootId}
-        AND (${event.softRebootsCount}::int IS NULL OR "softRebootsCount" IS NOT DISTINCT FROM ${event.softRebootsCount}::int)
+        AND "softRebootsCount" IS NOT DISTINCT FROM ${event.softRebootsCount}
       RETURNING id
     )
     SELECT true AS stored,
