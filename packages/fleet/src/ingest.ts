@@ -180,19 +180,13 @@ async function storeShutdownSignal(
       ON CONFLICT ("nodeId", id) DO NOTHING
       RETURNING id
     ), updated AS (
-      -- Only a signal of the boot the node is on now: one replayed after the node came back (its
-      -- spool's copy, or its old connection's, stored late) must not mark it rebooting again.
       UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = now()
       WHERE id = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
-        AND "bootId" IS NOT DISTINCT FROM ${event.bootId}
-        AND "softRebootsCount" IS NOT DISTINCT FROM ${event.softRebootsCount}
       RETURNING id
     )
-    SELECT true AS stored,
-           CASE WHEN EXISTS (SELECT 1 FROM updated)
-             THEN pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) IS NULL END AS a,
+    SELECT true AS stored, pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) IS NULL AS a,
            pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(eventChange)}) IS NULL AS b
-    FROM inserted`;
+    FROM updated`;
   return rows.length > 0;
 }
 

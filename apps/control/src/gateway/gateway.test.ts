@@ -3,7 +3,7 @@ import { requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
 import { CloseCode, EVENT_NOT_STORED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, enroll, identity, machineIdOf, newToken, startGateway, state } from "./testing";
+import { connect, enroll, machineIdOf, newToken, startGateway, state } from "./testing";
 
 let t: TestDatabase;
 let control: Awaited<ReturnType<typeof startGateway>>;
@@ -362,26 +362,6 @@ describe("the agent WebSocket", () => {
     const back = await connect(control.url, credential);
     back.hello(machineId);
     await back.next("welcome");
-    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("online");
-    back.ws.close();
-  });
-
-  it("keeps a node that came back online when logind's signal of its previous boot arrives late (a replay)", async () => {
-    const { nodeId, machineId, credential, agent } = await enrolledNode();
-    agent.ws.close();
-    await agent.waitClosed();
-    // Back after a soft-reboot (same boot id, one more soft-reboot), then the signal of before it arrives.
-    const back = await connect(control.url, credential);
-    back.send({
-      kind: "hello",
-      v: PROTOCOL_VERSION,
-      identity: identity(machineId),
-      state: { ...state, softRebootsCount: 1 },
-    });
-    await back.next("welcome");
-    back.send({ kind: "event", v: PROTOCOL_VERSION, id: "evt-late-0001", event: shutdownEvent(true) });
-    expect(await back.next("ack")).toMatchObject({ ids: ["evt-late-0001"] });
-    expect(await t.db.nodeEvent.count({ where: { nodeId, id: "evt-late-0001" } })).toBe(1);
     expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("online");
     back.ws.close();
   });
