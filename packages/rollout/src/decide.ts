@@ -5,7 +5,14 @@ import { evaluateGate } from "./gate";
 import { isTerminal, mayStartReboots } from "./machine";
 import type { RolloutPlan } from "./plan";
 import { checkPreconditions } from "./preconditions";
-import { countFailures, isRollback, type RolloutBatch, type RolloutNode, type RolloutSnapshot } from "./snapshot";
+import {
+  countFailures,
+  doneStatus,
+  isRollback,
+  type RolloutBatch,
+  type RolloutNode,
+  type RolloutSnapshot,
+} from "./snapshot";
 import { isInWindow, nextWindowOpening } from "./window";
 
 function nodes(n: number): string {
@@ -201,8 +208,7 @@ function batchBookkeeping(s: RolloutSnapshot, now: Date): Action[] {
     if (batch.status === "running") {
       const mine = s.nodes.filter((n) => n.batchIndex === batchIndex);
       if (mine.every((n) => isTerminal("node", n.status))) {
-        const done = isRollback(s) ? "rolled-back" : "succeeded";
-        const ok = mine.filter((n) => n.status === done).length;
+        const ok = mine.filter((n) => n.status === doneStatus(s)).length;
         actions.push({
           type: "finish-batch",
           batchIndex,
@@ -232,7 +238,7 @@ function progress(s: RolloutSnapshot, now: Date): Action[] {
   if (!mayStartReboots(status)) return [];
   if (s.batches.every((b) => b.status === "done")) {
     const count = (status: string) => s.nodes.filter((n) => n.status === status).length;
-    const done = isRollback(s) ? `${count("rolled-back")} rolled back` : `${count("succeeded")} succeeded`;
+    const done = `${count(doneStatus(s))} ${isRollback(s) ? "rolled back" : "succeeded"}`;
     const reason = `all ${s.batches.length} batches are done: ${done}, ${count("failed")} failed, ${count("skipped")} skipped`;
     return [{ type: "complete", reason }];
   }

@@ -104,8 +104,7 @@ export function countFailures(snapshot: RolloutSnapshot): number {
   ).length;
 }
 
-/** The nodes that ended well: succeeded, or in a rollback rollout back on their previous image. */
-export function countDone(snapshot: RolloutSnapshot): number {
-  const done = isRollback(snapshot) ? "rolled-back" : "succeeded";
-  return snapshot.nodes.filter((n) => n.status === done).length;
+/** The status of a node that ended well: succeeded, or in a rollback rollout back on its previous image. */
+export function doneStatus(snapshot: RolloutSnapshot): "succeeded" | "rolled-back" {
+  return isRollback(snapshot) ? "rolled-back" : "succeeded";
 }

@@ -2,6 +2,7 @@ import type { Prisma } from "@softfleet/db";
 import {
   actOnRollout,
   createRollout,
+  mayRollBack,
   previewRollout,
   RolloutActionError,
   RolloutPlanError,
@@ -9,6 +10,7 @@ import {
   rolloutPayloadStats,
   skipNodeInhibitors,
   unfinishedRolloutStatuses,
+  wasUpdated,
 } from "@softfleet/fleet";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -169,7 +171,9 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
       batches: { orderBy: { index: "asc" } },
       nodes: {
         orderBy: { position: "asc" },
-        include: { node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true } } },
+        include: {
+          node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true, revokedAt: true } },
+        },
       },
       transitions: { orderBy: { id: "desc" }, take: 500 },
       rollbackOf: { select: { id: true, groupName: true, status: true } },
@@ -186,8 +190,13 @@ async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
     select: { id: true, status: true, progress: true, result: true, requestedAt: true },
   });
   const stageOf = new Map(stageCommands.map((c) => [c.id, c]));
+  // What "Roll back rollout" would do now: the nodes it would return, and the image each goes back to.
+  const updated = rollout.nodes.flatMap((n) =>
+    wasUpdated(n, n.node) ? [{ hostname: n.hostname, version: n.imageVersionBefore }] : [],
+  );
   return {
     ...rollout,
+    rollback: { possible: mayRollBack(rollout) && updated.length > 0, nodes: updated },
     payloads: await rolloutPayloadStats(db, rolloutId),
     active: ACTIVE.includes(rollout.status),
     transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),

@@ -11,6 +11,6 @@ export {
 export { downtimeMs } from "./facts";
 export { type LoadedRollout, loadRollout } from "./load";
 export { ENGINE_NAME, persistRollout } from "./persist";
-export { type RollbackTarget, rollBackRollout, rollbackPlan } from "./rollback";
+export { mayRollBack, type RollbackTarget, rollBackRollout, rollbackPlan, wasUpdated } from "./rollback";
 export { groupTargets, selectorOf, type TargetNode } from "./targets";
 export { actOnRollout, RolloutActionError, skipNodeInhibitors } from "./user-actions";

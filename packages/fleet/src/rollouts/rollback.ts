@@ -29,11 +29,28 @@ export function rollbackPlan(plan: RolloutPlan, count: number): RolloutPlan {
   });
 }
 
+/** A rollout may be rolled back once over (or halted), unless it is itself a rollback. */
+export function mayRollBack(rollout: { status: string; rollbackOfId: string | null }): boolean {
+  return rollout.rollbackOfId === null && ["halted", "completed", "aborted"].includes(rollout.status);
+}
+
 /**
- * Which of a rollout's nodes it updated: those it rebooted that run now
- * another image than the one they ran before it (revoked nodes left out).
- * In plan order.
+ * Whether a rollout updated this node: it rebooted it, and the node (not
+ * revoked) now runs another image than the one it ran before it.
  */
+export function wasUpdated(
+  row: { status: string; imageVersionBefore: string | null },
+  node: { imageVersion: string | null; revokedAt: Date | null },
+): row is { status: string; imageVersionBefore: string } {
+  return (
+    row.imageVersionBefore !== null &&
+    (row.status === "succeeded" || row.status === "failed") &&
+    node.revokedAt === null &&
+    node.imageVersion !== row.imageVersionBefore
+  );
+}
+
+/** The nodes a rollout updated (see wasUpdated), in plan order. */
 async function updatedNodes(tx: Tx, rolloutId: string): Promise<RollbackTarget[]> {
   const rows = await tx.rolloutNode.findMany({
     where: { rolloutId, imageVersionBefore: { not: null }, status: { in: ["succeeded", "failed"] } },
@@ -41,7 +58,7 @@ async function updatedNodes(tx: Tx, rolloutId: string): Promise<RollbackTarget[]
     include: { node: true },
   });
   return rows
-    .filter((r) => r.node.revokedAt === null && r.node.imageVersion !== r.imageVersionBefore)
+    .filter((r) => wasUpdated(r, r.node))
     .map((r) => ({
       nodeId: r.nodeId,
       hostname: r.node.hostname,
@@ -80,7 +97,7 @@ export async function rollBackRollout(
       "a rollback cannot be rolled back: start a rollout to the image the nodes should run",
     );
   }
-  if (["running", "paused", "awaiting-approval"].includes(original.status)) {
+  if (!mayRollBack(original)) {
     throw new RolloutActionError(
       "not-allowed",
       `the rollout is ${original.status}: abort it first (its reboots under way finish), then roll it back`,

@@ -18,22 +18,17 @@ const offered: Record<string, Action[]> = {
 
 const labels: Record<Exclude<Action, "abort">, string> = { pause: "Pause", resume: "Resume", approve: "Approve" };
 
-/** A rollout that may be rolled back: over (or halted), with nodes it updated and not itself a rollback. */
-const rollbackFrom = ["halted", "completed", "aborted"];
-
 export function RolloutActions({
   id,
   status,
   groupName,
-  updated,
-  isRollback,
+  rollback,
 }: {
   id: string;
   status: string;
   groupName: string;
-  /** Its nodes that run another image than before it, with the image each would return to. */
-  updated: { hostname: string; version: string }[];
-  isRollback: boolean;
+  /** Whether it may be rolled back now, and the nodes that would return, each to its version (the API decides). */
+  rollback: { possible: boolean; nodes: { hostname: string; version: string }[] };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -47,7 +42,8 @@ export function RolloutActions({
     }),
   );
   const actions = offered[status] ?? [];
-  const mayRollBack = !isRollback && updated.length > 0 && rollbackFrom.includes(status);
+  const mayRollBack = rollback.possible;
+  const updated = rollback.nodes;
   if (actions.length === 0 && !mayRollBack) return null;
   const versions = [...new Set(updated.map((u) => u.version))].join(", ");
   return (

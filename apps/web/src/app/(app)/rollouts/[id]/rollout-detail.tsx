@@ -101,8 +101,7 @@ function RolloutHeader({
               id={rollout.id}
               status={rollout.status}
               groupName={rollout.groupName}
-              updated={updatedNodes(rollout)}
-              isRollback={rollout.rollbackOf !== null || rollout.rollbackOfId !== null}
+              rollback={rollout.rollback}
             />
           )}
         </div>
@@ -160,17 +159,6 @@ function RolloutHeader({
       </dl>
       <PlanSummary plan={rollout.plan} />
     </div>
-  );
-}
-
-/** The nodes a rollback would return: rebooted by it, and now on another image than before it. */
-function updatedNodes(rollout: Rollout): { hostname: string; version: string }[] {
-  return rollout.nodes.flatMap((n) =>
-    n.imageVersionBefore !== null &&
-    (n.status === "succeeded" || n.status === "failed") &&
-    n.node.imageVersion !== n.imageVersionBefore
-      ? [{ hostname: n.hostname, version: n.imageVersionBefore }]
-      : [],
   );
 }
 
