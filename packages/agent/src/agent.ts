@@ -25,6 +25,7 @@ import { type ShutdownRequest, watchShutdownRequests } from "./dbus/shutdown-req
 import {
   discoverPayloads,
   PayloadKindCache,
+  readFinishUsec,
   readUnits,
   readUnitTimes,
   startUnit,
@@ -89,6 +90,12 @@ export interface RunningAgent {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config } = options;
+  // Each step of the start, in ms since the process started: logged once, at the first connection.
+  const started: Record<string, number> = {};
+  const mark = (step: string) => {
+    started[step] ??= Math.round(performance.now());
+  };
+  mark("loaded");
   const host = options.host ?? hostFiles.realHost;
   const identity = readIdentity(host);
   // A soft-reboot into a new image changes it; the old one may still be held by survivors.
@@ -107,6 +114,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
 
   const bus = await openBus(config.bus);
+  mark("bus");
   onBusLost(bus, (reason) => {
     log.error("lost the system bus", { reason });
     options.onFatal?.(reason);
@@ -141,9 +149,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const spool = new Spool(join(config.runtimeDir, "spool"));
   const files = snapshotFiles(config.runtimeDir, config.stateDir);
+  const loaded = loadSnapshots(files);
   // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
   // and every service with a file descriptor store, looked for again now and then (one started later counts too).
-  let watchUnits: string[] = [...config.watchUnits];
+  // Until the first discovery ends, the units watched before the agent last stopped stand in for it.
+  let watchUnits: string[] = [
+    ...new Set([...config.watchUnits, ...((loaded.runtime ?? loaded.persistent)?.units.map((u) => u.name) ?? [])]),
+  ].slice(0, 200);
   // Containers, portable images and networkd's links are only shown, never compared at start (a record
   // lists them itself): listed beside the start, not before it, so a slow Podman, portabled or networkd
   // never delays the agent; and side by side, so none of them waits for another's bound.
@@ -176,7 +188,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log.warn("cannot list the units that survive soft-reboots or keep fd stores", { error: errorText(error) });
     }
   };
-  await discover();
+  mark("watching");
+  // Beside the rest of the start: the hello carries the units above, and the state its result.
+  const discovered = discover().finally(() => mark("discovered"));
   void listPayloadFacts();
   const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
   const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
@@ -197,6 +211,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     allowInsecure: config.allowInsecure,
   };
   let warmedUp = false;
+  let hellos = 0;
+  let firstObserved: (observation: Observation) => void = () => {};
+  const firstObservation = new Promise<Observation>((resolve) => {
+    firstObserved = resolve;
+  });
 
   const connection = new GatewayConnection({
     url: controlEndpoint(config.controlUrl, AGENT_WS_PATH, "ws"),
@@ -215,7 +234,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       }
     },
     hello: async () => {
-      latest = await observeNow();
+      mark("socketOpen");
+      // The connection is opened beside the agent's own start: its first hello carries the first observation.
+      const first = await firstObservation;
+      latest = hellos++ === 0 ? (latest ?? first) : await observeNow();
       sentKey = stateKey(latest, inhibitor.state, payloadFacts());
       return {
         identity: nodeIdentityOf(identity, latest.manager, config.labels),
@@ -223,6 +245,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       };
     },
     onConnected: ({ connectedUsec }) => {
+      if (started.connected === undefined) {
+        mark("connected");
+        log.info("start timing (ms since the process started)", started);
+      }
       reportPendingRecord(connectedUsec);
       if (!warmedUp) {
         warmedUp = true;
@@ -275,6 +301,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     running: options.stagerRunning ?? ((commandId) => unitRunning(bus, stagerUnit(commandId))),
     timeoutSec: config.staging.timeoutSec,
   };
+
+  // Now: the TLS handshake and the enrollment check run beside the rest of the start.
+  void connectWhenEnrolled();
 
   const saveBefore = (signal: Snapshot["signal"]) => {
     currentSignal = signal;
@@ -346,6 +375,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
     const first = await observeNow();
     latest = first;
+    mark("observed");
     // What this host's systemd cannot do for softfleet, said once at start (the node page shows it too).
     for (const limit of systemdLimits(systemdMajor(first.manager.version))) {
       log.warn("systemd on this host is too old for part of softfleet", {
@@ -353,7 +383,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         limit,
       });
     }
-    const loaded = loadSnapshots(files);
     const assessment = assessRestart(loaded, first.present);
     if (assessment.kind === "none") {
       // Same userspace cycle (or the first start): keep a signal already announced in it.
@@ -369,15 +398,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   } catch (error) {
     // Not started after all: let go of the lock and the bus rather than leave them to the process's end.
+    stopper.abort();
+    connection.stop();
     await inhibitor.release();
     stopWatchingRequests?.();
     closeBus(bus);
     throw error;
   }
+  // The record's "after" is read once the boot finished and the payloads were looked for.
   const finished = pending
-    ? waitForBootFinish(observeNow, options.finishWait ?? { pollMs: 500, maxMs: 120_000 })
+    ? discovered.then(() =>
+        waitForBootFinish(
+          observeNow,
+          options.finishWait ?? { pollMs: 100, maxMs: 120_000 },
+          async () => (await readFinishUsec(bus)) !== 0n,
+        ),
+      )
     : null;
   finished?.catch(() => {});
+  if (latest) firstObserved(latest);
 
   let reporting = false;
   function reportPendingRecord(connectedUsec: bigint) {
@@ -457,7 +496,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const pinnedScanner = setInterval(rescanPinned, options.pinnedScanMs ?? config.pinnedRootScanSec * 1000);
   if (oldRoots.length > 0) void rescanPinned();
 
-  void connectWhenEnrolled();
   async function connectWhenEnrolled() {
     for (let delay = 1000; !stopper.signal.aborted; delay = Math.min(delay * 2, 300_000)) {
       try {
@@ -469,6 +507,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           machineId: identity.machineId,
           hostname: identity.hostname,
         });
+        mark("credential");
         if (!stopper.signal.aborted) connection.start(credential);
         return;
       } catch (error) {

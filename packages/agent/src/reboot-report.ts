@@ -34,12 +34,18 @@ export interface FinishWait {
  * itself starts before that. Poll until it is set, but not for ever: a boot
  * that never finishes (a unit hanging) is reported with finishUsec null.
  */
-export async function waitForBootFinish(observe: () => Promise<Observation>, wait: FinishWait): Promise<Observation> {
+export async function waitForBootFinish(
+  observe: () => Promise<Observation>,
+  wait: FinishWait,
+  /** A cheaper look than a whole observation (one property): observed again only once it says finished. */
+  finishedNow?: () => Promise<boolean>,
+): Promise<Observation> {
   const deadline = Date.now() + wait.maxMs;
   let observation = await observe();
   while (!bootFinished(observation.manager) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, wait.pollMs));
     // A failed read (systemd busy with the boot) is retried on the next poll.
+    if (finishedNow && !(await finishedNow().catch(() => false)) && Date.now() < deadline) continue;
     observation = await observe().catch(() => observation);
   }
   if (!bootFinished(observation.manager)) {
@@ -78,25 +84,19 @@ export async function reportReboot(
   deps: ReportDeps,
 ): Promise<RebootRecordEvent> {
   const observation = await deps.finished;
-  let blame: UnitBlame | null = null;
-  if (deps.readUnitTimes) {
-    try {
-      blame = unitBlame(await deps.readUnitTimes(), blameWindow(assessment, observation.present));
-    } catch (error) {
-      log.warn("reboot record: cannot read the units' timestamps, sending it without the unit blame", {
-        error: (error as Error).message,
-      });
-    }
-  }
-  const pinnedRoot = await findPinned(assessment, observation, deps);
-  const clientGaps = await clientGapsOf(assessment, observation, agentConnectedUsec, deps);
-  // Containers as the snapshot before listed them, and now (a node without Podman's API has none to compare).
-  const containersAfter = deps.listContainers ? await deps.listContainers() : null;
+  // Each look is independent of the others: side by side, so the record waits for the slowest alone.
+  const [blame, pinnedRoot, clientGaps, containersAfter, networkAfter] = await Promise.all([
+    blameOf(assessment, observation, deps),
+    findPinned(assessment, observation, deps),
+    clientGapsOf(assessment, observation, agentConnectedUsec, deps),
+    // Containers as the snapshot before listed them, and now (a node without Podman's API has none to compare).
+    deps.listContainers ? deps.listContainers() : null,
+    // The links as described at the shutdown signal, and now.
+    deps.describeNetwork ? deps.describeNetwork() : null,
+  ]);
   const containersBefore = assessment.before.containers;
   const containers =
     containersAfter && containersBefore ? containerContinuity(containersBefore, containersAfter) : undefined;
-  // The links as described at the shutdown signal, and now.
-  const networkAfter = deps.describeNetwork ? await deps.describeNetwork() : null;
   const networkBefore = assessment.before.network;
   const network = networkAfter && networkBefore ? linkContinuity(networkBefore, networkAfter) : undefined;
   const record = buildRebootRecord(assessment, observation.present, agentConnectedUsec, {
@@ -162,6 +162,23 @@ async function clientGapsOf(
     const gaps = clientGapsIn(state, { fromUsec, toUsec: agentConnectedUsec });
     if (!gaps.some((gap) => gap.open) || Date.now() >= deadline) return gaps;
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Which units were slowest to stop and to start; null when their timestamps cannot be read. */
+async function blameOf(
+  assessment: RebootAssessment,
+  observation: Observation,
+  deps: ReportDeps,
+): Promise<UnitBlame | null> {
+  if (!deps.readUnitTimes) return null;
+  try {
+    return unitBlame(await deps.readUnitTimes(), blameWindow(assessment, observation.present));
+  } catch (error) {
+    log.warn("reboot record: cannot read the units' timestamps, sending it without the unit blame", {
+      error: (error as Error).message,
+    });
+    return null;
   }
 }
 

@@ -55,6 +55,11 @@ export async function readManager(bus: MessageBus): Promise<ManagerFacts> {
   };
 }
 
+/** FinishTimestampMonotonic alone: 0 until the boot transaction is done. */
+export async function readFinishUsec(bus: MessageBus): Promise<bigint> {
+  return toBigInt(await getProperty(bus, SYSTEMD, MANAGER_PATH, MANAGER, "FinishTimestampMonotonic"));
+}
+
 /** The major version from systemd's Version property ("257.9-1~deb13u1" -> 257). */
 export function systemdMajor(version: string | null): number | null {
   const match = version ? /^v?(\d+)/.exec(version) : null;
