@@ -71,13 +71,16 @@ export async function handleShutdownNotice(
     notice.start && eventId
       ? { eventId, monotonicUsec: event.monotonicUsec, type: notice.type, ...(requested ? { requested } : {}) }
       : null;
-  try {
-    deps.saveBefore(signal);
-  } catch (error) {
-    log.error("shutdown: cannot save the state before it", { error: errorText(error) });
-  }
+  const saveBefore = () => {
+    try {
+      deps.saveBefore(signal);
+    } catch (error) {
+      log.error("shutdown: cannot save the state before it", { error: errorText(error) });
+    }
+  };
 
   if (!notice.start) {
+    saveBefore();
     // Cancelled or failed: forget the announced reboot and hold a new lock for the next one.
     deps.retakeInhibitor();
     log.info("shutdown cancelled", { type: notice.type, eventId });
@@ -89,11 +92,16 @@ export async function handleShutdownNotice(
   // even if no ack comes now, so the lock goes at once. Any other shutdown empties /run: the
   // server's ack is waited for first (capped at ackTimeoutMs, well within logind's delay).
   const carriedOver = notice.type === "soft-reboot" && eventId !== null;
+  // While the ack is awaited anyway, the state before it is saved first.
+  if (!carriedOver) saveBefore();
   const ack = (): Promise<boolean> => (eventId ? deps.waitForAck(eventId, deps.ackTimeoutMs) : Promise.resolve(false));
   const ackedBeforeRelease = carriedOver ? null : await ack();
   const ackMs = carriedOver ? null : since();
   const { gone } = deps.releaseInhibitor();
   const addedDelayUsec = monotonicUsec() - receivedUsec;
+  // A soft-reboot's lock goes first: the save right after it is synchronous, so no SIGTERM is handled
+  // before it ends, and the lock's process takes longer than the save to exit anyway.
+  if (carriedOver) saveBefore();
   // The units are read again once the lock's process is gone, as the shutdown's first jobs start.
   const refreshed = gone
     .then(() => deps.refreshBefore(signal))
