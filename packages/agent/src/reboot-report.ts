@@ -85,14 +85,20 @@ export async function reportReboot(
 ): Promise<RebootRecordEvent> {
   const observation = await deps.finished;
   // Each look is independent of the others: side by side, so the record waits for the slowest alone.
+  const lookStart = performance.now();
+  const looksMs: Record<string, number> = {};
+  const timed = <T>(name: string, look: Promise<T>): Promise<T> =>
+    look.finally(() => {
+      looksMs[name] = Math.round(performance.now() - lookStart);
+    });
   const [blame, pinnedRoot, clientGaps, containersAfter, networkAfter] = await Promise.all([
-    blameOf(assessment, observation, deps),
-    findPinned(assessment, observation, deps),
-    clientGapsOf(assessment, observation, agentConnectedUsec, deps),
+    timed("blame", blameOf(assessment, observation, deps)),
+    timed("oldRoot", findPinned(assessment, observation, deps)),
+    timed("clientGaps", clientGapsOf(assessment, observation, agentConnectedUsec, deps)),
     // Containers as the snapshot before listed them, and now (a node without Podman's API has none to compare).
-    deps.listContainers ? deps.listContainers() : null,
+    timed("containers", deps.listContainers ? deps.listContainers() : Promise.resolve(null)),
     // The links as described at the shutdown signal, and now.
-    deps.describeNetwork ? deps.describeNetwork() : null,
+    timed("network", deps.describeNetwork ? deps.describeNetwork() : Promise.resolve(null)),
   ]);
   const containersBefore = assessment.before.containers;
   const containers =
@@ -128,6 +134,10 @@ export async function reportReboot(
     containers: containers?.map((c) => `${(c.after ?? c.before)!.name}:${c.outcome}`).join(","),
     network: network?.map((l) => `${l.name}:${l.outcome}`).join(","),
     clientGaps: clientGaps?.map((g) => `${g.name}:${g.longestGapMs.toFixed(0)}ms/${g.failedProbes}failed`).join(","),
+    // How long each look took (side by side), in ms: the record waited for the slowest.
+    looksMs: Object.entries(looksMs)
+      .map(([name, ms]) => `${name}:${ms}`)
+      .join(","),
   });
   if (pinnedRoot?.processes.length)
     log.warn("the old root is still held after the soft-reboot", pinnedFields(pinnedRoot));

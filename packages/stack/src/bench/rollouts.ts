@@ -247,6 +247,7 @@ export async function benchRolloutLab(nodeCount = 4) {
     const systemdIdealMs = slowestSystemd.reduce((sum, ms) => sum + ms, 0) + settlesMs;
     const totalMs = done.finishedAt!.getTime() - done.createdAt.getTime();
     const ratio = (ideal: number) => Math.round((totalMs / ideal) * 1000) / 1000;
+    const timeline = await nodeTimeline(bench.db, rollout.id, done.createdAt);
     return {
       name: `rollout on ${nodeCount} real lab nodes (canary 1, batches of 2, settle ${plan.settleSec} s)`,
       totalMs,
@@ -265,9 +266,53 @@ export async function benchRolloutLab(nodeCount = 4) {
         ratio: ratio(systemdIdealMs),
         goalRatio: 1.1,
       },
+      timeline,
     };
   } finally {
     await lab?.stop();
     await bench.stop();
   }
+}
+
+/**
+ * Where a rollout's time goes, per node, in ms since the rollout was created: the engine's reboot
+ * command, logind's signal on the node (its wall clock: lab nodes share the host's), the record of
+ * the reboot stored, and the engine's verdict. The lab's nodes and the host share one clock.
+ */
+async function nodeTimeline(db: Db, rolloutId: string, createdAt: Date) {
+  const since = (at: Date | number | null | undefined) =>
+    at === null || at === undefined
+      ? null
+      : Math.round((typeof at === "number" ? at : at.getTime()) - createdAt.getTime());
+  const nodes = await db.rolloutNode.findMany({
+    where: { rolloutId },
+    orderBy: [{ batchIndex: "asc" }, { hostname: "asc" }],
+  });
+  const transitions = await db.rolloutTransition.findMany({
+    where: { rolloutId, machine: "node" },
+    orderBy: { id: "asc" },
+  });
+  const rows = [];
+  for (const node of nodes) {
+    const mine = transitions.filter((t) => t.subject === node.nodeId);
+    const at = (to: string) => since(mine.find((t) => t.to === to)?.at);
+    const record = node.commandId
+      ? await db.rebootRecord.findFirst({ where: { commandId: node.commandId }, select: { recordedAt: true } })
+      : null;
+    const signal = await db.nodeEvent.findFirst({
+      where: { nodeId: node.nodeId, type: "shutdown-signal", receivedAt: { gte: createdAt } },
+      orderBy: { receivedAt: "asc" },
+      select: { payload: true },
+    });
+    const wallclock = (signal?.payload as { wallclock?: string } | null)?.wallclock;
+    rows.push({
+      node: node.hostname,
+      batch: node.batchIndex,
+      commandedMs: at("rebooting"),
+      signalMs: wallclock ? since(Date.parse(wallclock)) : null,
+      recordStoredMs: since(record?.recordedAt),
+      verdictMs: at(node.status),
+    });
+  }
+  return rows;
 }
