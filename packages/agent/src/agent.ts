@@ -43,7 +43,7 @@ import { type HostIdentity, nodeIdentityOf, nodeStateOf, type Observation, obser
 import { findPinnedRoot, readRootDevice } from "./pinned-root";
 import { listContainers } from "./podman";
 import { RebootLimit } from "./reboot-limit";
-import { type FinishWait, reportReboot, waitForBootFinish } from "./reboot-report";
+import { type FinishWait, gatherLooks, reportReboot, waitForBootFinish } from "./reboot-report";
 import { assessRestart, type RebootAssessment, snapshotOf } from "./record";
 import { type RollbackCommandMessage, runRollbackCommand } from "./rollback-command";
 import { handleShutdownNotice, type ShutdownReport } from "./shutdown";
@@ -416,6 +416,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       )
     : null;
   finished?.catch(() => {});
+  const lookDeps = {
+    readUnitTimes: () => readUnitTimes(bus),
+    findPinnedRoot: (devices: readonly string[]) => findPinnedRoot(devices, host),
+    listContainers: () => listContainers(config.podmanSocket),
+    describeNetwork: () => describeNetwork(bus),
+  };
+  // The record's looks at the node start once its boot finished, beside the connection to control.
+  const assessed = pending;
+  const looks = assessed && finished ? finished.then((after) => gatherLooks(assessed, after, lookDeps)) : undefined;
+  looks?.catch(() => {});
   if (latest) firstObserved(latest);
 
   let reporting = false;
@@ -425,11 +435,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     reportReboot(pending, connectedUsec, {
       finished,
       publish: (event, id) => connection.publish(event, id),
-      readUnitTimes: () => readUnitTimes(bus),
-      findPinnedRoot: (devices) => findPinnedRoot(devices, host),
+      ...lookDeps,
+      looks,
       readProberState: () => readProberState(config.proberStateFile),
-      listContainers: () => listContainers(config.podmanSocket),
-      describeNetwork: () => describeNetwork(bus),
       saveSnapshot: (snapshot) => {
         pending = null;
         oldRoots = snapshot.oldRootDevices;

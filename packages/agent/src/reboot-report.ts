@@ -71,6 +71,8 @@ export interface ReportDeps {
   describeNetwork?: () => Promise<NetworkLink[] | null>;
   /** How long to wait for a payload still failing its probes to answer again (default 5 s). */
   clientGapWaitMs?: number;
+  /** The looks, started when the boot finished (gatherLooks); absent: taken when the record is built. */
+  looks?: Promise<Looks>;
 }
 
 /**
@@ -84,22 +86,14 @@ export async function reportReboot(
   deps: ReportDeps,
 ): Promise<RebootRecordEvent> {
   const observation = await deps.finished;
-  // Each look is independent of the others: side by side, so the record waits for the slowest alone.
-  const lookStart = performance.now();
-  const looksMs: Record<string, number> = {};
-  const timed = <T>(name: string, look: Promise<T>): Promise<T> =>
-    look.finally(() => {
-      looksMs[name] = Math.round(performance.now() - lookStart);
-    });
-  const [blame, pinnedRoot, clientGaps, containersAfter, networkAfter] = await Promise.all([
-    timed("blame", blameOf(assessment, observation, deps)),
-    timed("oldRoot", findPinned(assessment, observation, deps)),
-    timed("clientGaps", clientGapsOf(assessment, observation, agentConnectedUsec, deps)),
-    // Containers as the snapshot before listed them, and now (a node without Podman's API has none to compare).
-    timed("containers", deps.listContainers ? deps.listContainers() : Promise.resolve(null)),
-    // The links as described at the shutdown signal, and now.
-    timed("network", deps.describeNetwork ? deps.describeNetwork() : Promise.resolve(null)),
+  // Looked at once the boot finished, usually before the agent connected (a failed early look is taken again).
+  const early = deps.looks ?? gatherLooks(assessment, observation, deps);
+  const clientGapsStart = performance.now();
+  const [{ blame, pinnedRoot, containersAfter, networkAfter, looksMs }, clientGaps] = await Promise.all([
+    early.catch(() => gatherLooks(assessment, observation, deps)),
+    clientGapsOf(assessment, observation, agentConnectedUsec, deps),
   ]);
+  looksMs.clientGapsAfterConnected = Math.round(performance.now() - clientGapsStart);
   const containersBefore = assessment.before.containers;
   const containers =
     containersAfter && containersBefore ? containerContinuity(containersBefore, containersAfter) : undefined;
@@ -171,15 +165,53 @@ async function clientGapsOf(
     if (!state) return undefined;
     const gaps = clientGapsIn(state, { fromUsec, toUsec: agentConnectedUsec });
     if (!gaps.some((gap) => gap.open) || Date.now() >= deadline) return gaps;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The prober saves its state every 50 ms.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** What the record says of the node after the boot, apart from its clients' gaps (which end at the connection). */
+export interface Looks {
+  blame: UnitBlame | null;
+  pinnedRoot: PinnedRoot | null | undefined;
+  containersAfter: ContainerState[] | null;
+  networkAfter: NetworkLink[] | null;
+  /** How long each look took, side by side, in ms. */
+  looksMs: Record<string, number>;
+}
+
+/**
+ * The record's looks at the node once its boot finished: the unit blame, the old root's holders, the
+ * containers and the links. Each is independent of the others: side by side, so they take as long as
+ * the slowest. The agent starts them as soon as the boot finished, beside its connection to control.
+ */
+export async function gatherLooks(
+  assessment: RebootAssessment,
+  observation: Observation,
+  deps: Omit<ReportDeps, "finished" | "publish" | "saveSnapshot" | "looks">,
+): Promise<Looks> {
+  const started = performance.now();
+  const looksMs: Record<string, number> = {};
+  const timed = <T>(name: string, look: Promise<T>): Promise<T> =>
+    look.finally(() => {
+      looksMs[name] = Math.round(performance.now() - started);
+    });
+  const [blame, pinnedRoot, containersAfter, networkAfter] = await Promise.all([
+    timed("blame", blameOf(assessment, observation, deps)),
+    timed("oldRoot", findPinned(assessment, observation, deps)),
+    // Containers as the snapshot before listed them, and now (a node without Podman's API has none to compare).
+    timed("containers", deps.listContainers ? deps.listContainers() : Promise.resolve(null)),
+    // The links as described at the shutdown signal, and now.
+    timed("network", deps.describeNetwork ? deps.describeNetwork() : Promise.resolve(null)),
+  ]);
+  return { blame, pinnedRoot, containersAfter, networkAfter, looksMs };
 }
 
 /** Which units were slowest to stop and to start; null when their timestamps cannot be read. */
 async function blameOf(
   assessment: RebootAssessment,
   observation: Observation,
-  deps: ReportDeps,
+  deps: Pick<ReportDeps, "readUnitTimes">,
 ): Promise<UnitBlame | null> {
   if (!deps.readUnitTimes) return null;
   try {
@@ -196,7 +228,7 @@ async function blameOf(
 async function findPinned(
   assessment: RebootAssessment,
   observation: Observation,
-  deps: ReportDeps,
+  deps: Pick<ReportDeps, "findPinnedRoot">,
 ): Promise<PinnedRoot | null | undefined> {
   if (!deps.findPinnedRoot) return undefined;
   const devices = oldRootsAfter(assessment, observation.present);
