@@ -46,8 +46,17 @@ export async function takePendingCommands(tx: Tx, nodeId: string) {
   });
 }
 
-export async function markCommandSent(tx: Tx, commandId: string) {
-  await tx.nodeCommand.update({ where: { id: commandId }, data: { status: "sent", sentAt: new Date() } });
+/**
+ * Marks a command sent, unless it was answered (or expired) since it was read: a delivery racing the
+ * agent's answer must not turn an accepted command back into a sent one (its reboot's record would
+ * then find no accepted command, and the rollout would wait for the node in vain). False: not to send.
+ */
+export async function markCommandSent(tx: Tx, commandId: string): Promise<boolean> {
+  const { count } = await tx.nodeCommand.updateMany({
+    where: { id: commandId, status: { in: ["pending", "sent"] } },
+    data: { status: "sent", sentAt: new Date() },
+  });
+  return count === 1;
 }
 
 /**

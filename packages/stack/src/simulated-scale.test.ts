@@ -49,10 +49,14 @@ describe("hundreds of simulated nodes in one process", () => {
       fleet.stage("2");
       await until("all staged", async () => (await t.db.node.count({ where: { nextrootImageVersion: "2" } })) === 200);
       const nodes = await t.db.node.findMany({ select: { id: true } });
-      await t.db.$transaction(async (tx) => {
-        for (const { id } of nodes)
-          await requestSoftReboot(tx, { nodeId: id, requireNextroot: true, requestedById: null });
-      });
+      await t.db.$transaction(
+        async (tx) => {
+          for (const { id } of nodes)
+            await requestSoftReboot(tx, { nodeId: id, requireNextroot: true, requestedById: null });
+          // 200 commands in one transaction: more than Prisma's default 5 s on a loaded machine.
+        },
+        { timeout: 30_000 },
+      );
       const returning = fleet.nodes.filter((node) => node.fault !== "never-returns");
       expect(returning.length).toBeLessThan(200);
       await until("all records stored", async () => (await t.db.rebootRecord.count()) === returning.length);

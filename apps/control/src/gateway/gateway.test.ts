@@ -1,5 +1,5 @@
 import { createPrismaClient } from "@softfleet/db";
-import { requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
+import { markCommandSent, requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
 import { CloseCode, EVENT_NOT_STORED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -310,6 +310,35 @@ describe("the agent WebSocket", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(third.frames.filter((f) => f.kind === "command")).toEqual([]);
     third.ws.close();
+  });
+
+  it("sends a command once per connection, and never turns an answered command back into a sent one", async () => {
+    const { nodeId, agent } = await enrolledNode();
+    const first = await t.db.$transaction((tx) =>
+      requestSoftReboot(tx, { nodeId, requireNextroot: false, requestedById: null }),
+    );
+    expect(await agent.next("command")).toMatchObject({ id: first.id });
+    // A second command makes control deliver again while the first is in flight: only the new one goes.
+    const second = await t.db.$transaction((tx) =>
+      requestSoftReboot(tx, { nodeId, requireNextroot: false, requestedById: null }),
+    );
+    expect(await agent.next("command")).toMatchObject({ id: second.id });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // (next() takes the frames it returns: any left would be the first command sent again.)
+    expect(agent.frames.filter((f) => f.kind === "command")).toEqual([]);
+    // A delivery that read the command before the agent's answer was stored does not overwrite it
+    // (in CI, a reboot's record then found no accepted command and its rollout waited in vain).
+    agent.send({
+      kind: "event",
+      v: PROTOCOL_VERSION,
+      id: "evt-cmd-result-3",
+      event: { type: "command-result", commandId: first.id, outcome: "accepted", reason: null },
+    });
+    await agent.next("ack");
+    expect(await t.db.$transaction((tx) => markCommandSent(tx, first.id))).toBe(false);
+    expect((await t.db.nodeCommand.findUniqueOrThrow({ where: { id: first.id } })).status).toBe("accepted");
+    expect(await t.db.$transaction((tx) => markCommandSent(tx, second.id))).toBe(true);
+    agent.ws.close();
   });
 
   it("stores a reboot record with the node's exact microseconds", async () => {

@@ -49,6 +49,9 @@ const TX = { maxWait: 30_000, timeout: 30_000 };
  */
 export class AgentSession {
   private greeted = false;
+  /** Commands sent on this connection and not answered yet when last looked at. */
+  private sentHere = new Set<string>();
+  private delivering: Promise<void> = Promise.resolve();
   private badFrames = 0;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
@@ -249,15 +252,32 @@ export class AgentSession {
     }
   }
 
-  /** Sends the node's pending commands (called on hello and when a command is requested). */
-  async deliverCommands() {
+  /**
+   * Sends the node's pending commands (called on hello and when a command is requested), one delivery
+   * at a time. A command this connection already sent is not sent again on it: only a command sent on
+   * an earlier connection, and never answered, is (the agent recognises one it carried out).
+   */
+  deliverCommands(): Promise<void> {
+    const delivery = this.delivering.then(() => this.deliverOnce());
+    this.delivering = delivery.catch(() => {});
+    return delivery;
+  }
+
+  private async deliverOnce() {
     if (!this.greeted) return;
     const commands = await this.db.$transaction(async (tx) => {
       const pending = await takePendingCommands(tx, this.nodeId);
-      for (const command of pending) await markCommandSent(tx, command.id);
-      return pending;
+      // Bounded: only ids still waiting for an answer are kept.
+      this.sentHere = new Set(pending.filter((command) => this.sentHere.has(command.id)).map((command) => command.id));
+      const toSend = [];
+      for (const command of pending) {
+        // An answer stored meanwhile wins: the command is not marked sent again, nor sent.
+        if (!this.sentHere.has(command.id) && (await markCommandSent(tx, command.id))) toSend.push(command);
+      }
+      return toSend;
     }, TX);
     for (const command of commands) {
+      this.sentHere.add(command.id);
       const agentCommand = agentCommandOf(command);
       if (!agentCommand) {
         this.options.log(`node ${this.nodeId}: command ${command.id} is not valid; not sent`);
