@@ -4,9 +4,11 @@ import { dirname } from "node:path";
 import { build } from "esbuild";
 
 /**
- * zod re-exports all of its ~50 message locales through the `z` namespace, so
- * none can be tree-shaken: a third of the bundle. The agent uses English
- * messages only (zod's default), so the locale index keeps just that one.
+ * zod re-exports all of its ~50 message locales through the `z` namespace
+ * object (`import { z } from "zod/mini"`), so none can be tree-shaken: a third
+ * of the bundle. The agent imports zod as `* as z` from @softfleet/protocol/zod,
+ * which sets English itself and leaves the index out; should the namespace
+ * object come back, the locale index keeps just English.
  */
 const englishOnlyZodLocales = {
   name: "zod-english-only",
@@ -68,6 +70,17 @@ const result = await build({
   },
   logLevel: "warning",
 });
+
+// The agent's schemas use zod/mini: classic zod costs the agent about 150 KiB,
+// some MB of memory and tens of ms of start-up, for methods it does not use.
+const classicZod = Object.keys(result.metafile.inputs).filter((input) =>
+  /[\\/]zod[\\/]v4[\\/]classic[\\/]/.test(input),
+);
+if (classicZod.length > 0) {
+  throw new Error(
+    `classic zod is in the bundle (${classicZod[0]}): import zod as \`* as z\` from @softfleet/protocol/zod`,
+  );
+}
 
 const bytes = Object.values(result.metafile.outputs)[0].bytes;
 console.log(`dist/softfleet-agent.mjs: ${(bytes / 1024).toFixed(0)} KiB`);

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { ClientGap } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 
 /**
  * Client-visible downtime: the prober on the node (a surviving unit) probes
@@ -10,22 +10,24 @@ import { z } from "zod";
  * bounded and validated like any input.
  */
 
-const usec = z.string().regex(/^\d{1,20}$/);
+const usec = z.string().check(z.regex(/^\d{1,20}$/));
 const proberState = z.object({
   version: z.literal(1),
-  intervalMs: z.number().positive().max(60_000),
+  intervalMs: z.number().check(z.positive(), z.maximum(60_000)),
   writtenUsec: usec,
   targets: z
     .array(
       z.object({
-        name: z.string().min(1).max(64),
-        target: z.string().max(256),
-        failing: z.number().int().nonnegative(),
-        lastOkUsec: usec.nullable(),
-        gaps: z.array(z.object({ fromUsec: usec, toUsec: usec, failed: z.number().int().nonnegative() })).max(1000),
+        name: z.string().check(z.minLength(1), z.maxLength(64)),
+        target: z.string().check(z.maxLength(256)),
+        failing: z.number().check(z.int(), z.nonnegative()),
+        lastOkUsec: z.nullable(usec),
+        gaps: z
+          .array(z.object({ fromUsec: usec, toUsec: usec, failed: z.number().check(z.int(), z.nonnegative()) }))
+          .check(z.maxLength(1000)),
       }),
     )
-    .max(32),
+    .check(z.maxLength(32)),
 });
 export type ProberState = z.infer<typeof proberState>;
 

@@ -1,81 +1,94 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { labels, unitName } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 
 export const DEFAULT_CONFIG_PATH = "/etc/softfleet/agent.json";
 
-const absolutePath = z.string().refine(isAbsolute, "must be an absolute path");
+const absolutePath = z.string().check(z.refine(isAbsolute, "must be an absolute path"));
 
 const httpUrl = z
   .string({ error: (issue) => (issue.input === undefined ? "is required (or set SOFTFLEET_CONTROL_URL)" : undefined) })
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.search === "";
-    } catch {
-      return false;
-    }
-  }, "must be an http(s) URL of the control plane without credentials or query, e.g. http://127.0.0.1:3001");
+  .check(
+    z.refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.search === "";
+      } catch {
+        return false;
+      }
+    }, "must be an http(s) URL of the control plane without credentials or query, e.g. http://127.0.0.1:3001"),
+  );
 
 export const agentConfigSchema = z.strictObject({
   controlUrl: httpUrl,
   /** Needed only until the node is enrolled (stateDir/credential.json exists). */
-  enrollmentToken: z.string().min(10, "must be at least 10 characters").max(200).optional(),
-  watchUnits: z.array(unitName).max(200).default([]),
-  labels: labels.default({}),
-  stateDir: absolutePath.default("/var/lib/softfleet-agent"),
-  runtimeDir: absolutePath.default("/run/softfleet-agent"),
+  enrollmentToken: z.optional(z.string().check(z.minLength(10, "must be at least 10 characters"), z.maxLength(200))),
+  watchUnits: z._default(z.array(unitName).check(z.maxLength(200)), []),
+  labels: z._default(labels, {}),
+  stateDir: z._default(absolutePath, "/var/lib/softfleet-agent"),
+  runtimeDir: z._default(absolutePath, "/run/softfleet-agent"),
   /**
    * How long the shutdown signal may wait for the server's ack. logind waits
    * at most InhibitDelayMaxSec= (5 s by default) for all delay locks together,
    * so this stays well below it.
    */
-  ackTimeoutMs: z.number().int().min(50).max(3000, "must be at most 3000: logind waits at most 5 s").default(1000),
-  heartbeatSec: z.number().int().min(1).max(3600).default(10),
+  ackTimeoutMs: z._default(
+    z.number().check(z.int(), z.minimum(50), z.maximum(3000, "must be at most 3000: logind waits at most 5 s")),
+    1000,
+  ),
+  heartbeatSec: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3600)), 10),
   /** Podman's REST API socket (podman.socket): the containers are listed from it; none there: no containers reported. */
-  podmanSocket: absolutePath.default("/run/podman/podman.sock"),
+  podmanSocket: z._default(absolutePath, "/run/podman/podman.sock"),
   /** Where the client-visible prober (a surviving unit) keeps the gaps it saw; none there: no client gaps reported. */
-  proberStateFile: absolutePath.default("/run/softfleet-prober/gaps.json"),
+  proberStateFile: z._default(absolutePath, "/run/softfleet-prober/gaps.json"),
   /** How often the units are listed again for payloads started since (survivors, fd stores). */
-  payloadDiscoverySec: z.number().int().min(1).max(3600).default(30),
+  payloadDiscoverySec: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3600)), 30),
   /** While an old root is held after a soft-reboot, how often /proc is scanned again (the warning ends when it is let go). */
-  pinnedRootScanSec: z.number().int().min(1).max(3600).default(60),
+  pinnedRootScanSec: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3600)), 60),
   /**
    * "system" (honours DBUS_SYSTEM_BUS_ADDRESS) or an address such as
    * unix:path=/run/x. Abstract sockets would need the native usocket addon.
    */
   /** PEM file of the CA (or self-signed certificate) control's https certificate is checked against. */
-  caFile: absolutePath.optional(),
+  caFile: z.optional(absolutePath),
   /** Control's certificate SHA-256 fingerprint (Settings shows it): accept that certificate and no other. */
-  pinnedFingerprint: z
-    .string()
-    .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint: 64 hex digits, colons optional")
-    .optional(),
+  pinnedFingerprint: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/,
+          "must be a SHA-256 fingerprint: 64 hex digits, colons optional",
+        ),
+      ),
+  ),
   /** Allow http:// to a control plane that is not on loopback: tokens, credentials and commands in clear. */
-  allowInsecure: z.boolean().default(false),
+  allowInsecure: z._default(z.boolean(), false),
   /** At most `count` reboot commands accepted in any `perSeconds`, whoever sends them; null: no limit. */
-  rebootCommandLimit: z
-    .strictObject({
-      count: z.number().int().min(1).max(1000),
-      perSeconds: z
-        .number()
-        .int()
-        .min(60, "must be at least 60 seconds")
-        .max(30 * 86_400),
-    })
-    .nullable()
-    .default(null),
+  rebootCommandLimit: z._default(
+    z.nullable(
+      z.strictObject({
+        count: z.number().check(z.int(), z.minimum(1), z.maximum(1000)),
+        perSeconds: z.number().check(z.int(), z.minimum(60, "must be at least 60 seconds"), z.maximum(30 * 86_400)),
+      }),
+    ),
+    null,
+  ),
   /**
    * The built-in image stager (stage commands): where images are unpacked, and
    * the machine's own files a downloaded image lacks (copied into it).
    */
-  staging: z
-    .strictObject({
-      imagesDir: absolutePath.default("/var/lib/softfleet/images"),
-      keepPaths: z.array(absolutePath).max(200).default(["/etc/machine-id", "/etc/hostname", "/etc/softfleet"]),
+  staging: z.prefault(
+    z.strictObject({
+      imagesDir: z._default(absolutePath, "/var/lib/softfleet/images"),
+      keepPaths: z._default(z.array(absolutePath).check(z.maxLength(200)), [
+        "/etc/machine-id",
+        "/etc/hostname",
+        "/etc/softfleet",
+      ]),
       /** Longest a stage command may take before it is reported failed. */
-      timeoutSec: z.number().int().min(10).max(86_400).default(3600),
+      timeoutSec: z._default(z.number().check(z.int(), z.minimum(10), z.maximum(86_400)), 3600),
       /**
        * How the image gets to /run/nextroot: "image" (built in: download, check, unpack, mount),
        * an operator's own command (bootc switch --apply, ostree admin prepare-soft-reboot, a
@@ -83,22 +96,33 @@ export const agentConfigSchema = z.strictObject({
        * environment, or "bootc" (bootc upgrade, checked soft-reboot capable with bootc status).
        * Whichever: afterwards /run/nextroot must be a mount point whose os-release carries the version.
        */
-      stager: z
-        .union([
+      stager: z._default(
+        z.union([
           z.literal("image"),
           z.literal("bootc"),
           z.strictObject({
-            command: z.array(z.string().min(1).max(4096)).min(1, "must name a program").max(64),
-            timeoutSec: z.number().int().min(1).max(86_400).default(1800),
+            command: z
+              .array(z.string().check(z.minLength(1), z.maxLength(4096)))
+              .check(z.minLength(1, "must name a program"), z.maxLength(64)),
+            timeoutSec: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(86_400)), 1800),
           }),
-        ])
-        .default("image"),
-    })
-    .prefault({}),
-  bus: z
-    .string()
-    .refine((value) => value === "system" || value.startsWith("unix:path="), 'must be "system" or a unix:path= address')
-    .default("system"),
+        ]),
+        "image",
+      ),
+    }),
+    {},
+  ),
+  bus: z._default(
+    z
+      .string()
+      .check(
+        z.refine(
+          (value) => value === "system" || value.startsWith("unix:path="),
+          'must be "system" or a unix:path= address',
+        ),
+      ),
+    "system",
+  ),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 

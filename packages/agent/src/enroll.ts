@@ -3,12 +3,15 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { ENROLL_PATH, enrollResponse } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 import { log } from "./log";
 import { checkTransport, type TrustConfig, tlsOptions } from "./trust";
 
-export const credentialSchema = z.object({ nodeId: z.string().min(1), credential: z.string().min(1) });
+export const credentialSchema = z.object({
+  nodeId: z.string().check(z.minLength(1)),
+  credential: z.string().check(z.minLength(1)),
+});
 export type Credential = z.infer<typeof credentialSchema>;
 
 export class EnrollmentError extends Error {

@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 import { log } from "./log";
 
 const KEEP = 200;
-const fileSchema = z.array(z.string()).max(KEEP);
+const fileSchema = z.array(z.string()).check(z.maxLength(KEEP));
 
 /**
  * The ids of the commands this node has answered, kept under /run (it

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { osRelease } from "@softfleet/protocol";
-import type { z } from "zod";
+import type * as z from "@softfleet/protocol/zod";
 
 export type OsRelease = z.infer<typeof osRelease>;
 export interface Nextroot {

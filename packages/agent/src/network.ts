@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { LinkContinuity, NetworkLink } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 
 /**
  * The links systemd-networkd manages, from its Describe() JSON: their state,
@@ -12,29 +12,30 @@ import { z } from "zod";
 const MAX_DESCRIBE_BYTES = 4 * 1024 * 1024;
 const MAX_NETWORK_FILE_BYTES = 64 * 1024;
 
-const byteArray = z.array(z.number().int().min(0).max(255)).max(16);
+const byteArray = z.array(z.number().check(z.int(), z.minimum(0), z.maximum(255))).check(z.maxLength(16));
 const described = z.object({
   Interfaces: z
     .array(
       z.object({
-        Name: z.string().min(1).max(32),
-        OperationalState: z.string().max(32).optional(),
-        NetworkFile: z.string().max(512).optional(),
-        NetworkFileDropins: z.array(z.string().max(512)).max(32).optional(),
-        Addresses: z
-          .array(
-            z.object({
-              Family: z.number().int(),
-              Address: byteArray,
-              PrefixLength: z.number().int().min(0).max(128),
-              ScopeString: z.string().max(32).optional(),
-            }),
-          )
-          .max(256)
-          .optional(),
+        Name: z.string().check(z.minLength(1), z.maxLength(32)),
+        OperationalState: z.optional(z.string().check(z.maxLength(32))),
+        NetworkFile: z.optional(z.string().check(z.maxLength(512))),
+        NetworkFileDropins: z.optional(z.array(z.string().check(z.maxLength(512))).check(z.maxLength(32))),
+        Addresses: z.optional(
+          z
+            .array(
+              z.object({
+                Family: z.number().check(z.int()),
+                Address: byteArray,
+                PrefixLength: z.number().check(z.int(), z.minimum(0), z.maximum(128)),
+                ScopeString: z.optional(z.string().check(z.maxLength(32))),
+              }),
+            )
+            .check(z.maxLength(256)),
+        ),
       }),
     )
-    .max(256),
+    .check(z.maxLength(256)),
 });
 
 export interface LinkReaders {

@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import type { ContainerContinuity, ContainerState } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 
 /**
  * The node's Podman containers, from Podman's REST API on its socket
@@ -14,16 +14,16 @@ const MAX_BYTES = 4 * 1024 * 1024;
 const listed = z
   .array(
     z.object({
-      Id: z.string().min(1).max(128),
-      Names: z.array(z.string().max(256)).max(16).nullable().optional(),
-      Image: z.string().max(512),
-      State: z.string().max(32),
-      Pid: z.number().int().nonnegative().max(2_147_483_647).optional(),
-      StartedAt: z.number().int().nonnegative().max(1e11).optional(),
-      Labels: z.record(z.string(), z.string()).nullable().optional(),
+      Id: z.string().check(z.minLength(1), z.maxLength(128)),
+      Names: z.optional(z.nullable(z.array(z.string().check(z.maxLength(256))).check(z.maxLength(16)))),
+      Image: z.string().check(z.maxLength(512)),
+      State: z.string().check(z.maxLength(32)),
+      Pid: z.optional(z.number().check(z.int(), z.nonnegative(), z.maximum(2_147_483_647))),
+      StartedAt: z.optional(z.number().check(z.int(), z.nonnegative(), z.maximum(1e11))),
+      Labels: z.optional(z.nullable(z.record(z.string(), z.string()))),
     }),
   )
-  .max(200);
+  .check(z.maxLength(200));
 
 /** The containers (all of them, running or not), or null when there is no Podman API at `socketPath`. */
 export function listContainers(socketPath: string, timeoutMs = 3000): Promise<ContainerState[] | null> {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 
 export interface RebootLimitConfig {
@@ -7,7 +7,7 @@ export interface RebootLimitConfig {
   perSeconds: number;
 }
 
-const saved = z.array(z.number()).max(10_000);
+const saved = z.array(z.number()).check(z.maxLength(10_000));
 
 /**
  * The node's own limit on reboot commands it accepts, whoever sends them: at

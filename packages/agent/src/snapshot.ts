@@ -10,7 +10,7 @@ import {
   unitState,
   usec,
 } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 import { errorText, log } from "./log";
 
@@ -22,30 +22,30 @@ import { errorText, log } from "./log";
 export const snapshotSchema = z.object({
   version: z.literal(1),
   bootId,
-  softRebootsCount: z.number().int().nonnegative().nullable(),
+  softRebootsCount: z.nullable(z.number().check(z.int(), z.nonnegative())),
   /** Tells a new userspace cycle apart where SoftRebootsCount is missing (systemd < 256). */
   userspaceUsec: usec,
   osRelease,
-  nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().nullable() }),
+  nextroot: z.object({ staged: z.boolean(), imageVersion: z.nullable(z.string()) }),
   units: z.array(unitState),
   /** The root file system's device ("major:minor"): a soft-reboot into a new image changes it. */
-  rootDevice: z.string().max(32).nullable().default(null),
+  rootDevice: z._default(z.nullable(z.string().check(z.maxLength(32))), null),
   /** Roots of earlier cycles that processes still held when last looked at (see pinned-root.ts). */
-  oldRootDevices: z.array(z.string().max(32)).max(8).default([]),
+  oldRootDevices: z._default(z.array(z.string().check(z.maxLength(32))).check(z.maxLength(8)), []),
   /** The Podman containers when last listed (absent: no Podman API on the node). */
-  containers: z.array(containerState).max(200).optional(),
+  containers: z.optional(z.array(containerState).check(z.maxLength(200))),
   /** The links systemd-networkd manages, read when the shutdown signal arrived (absent: no networkd). */
-  network: z.array(networkLink).max(32).optional(),
+  network: z.optional(z.array(networkLink).check(z.maxLength(32))),
   /** The shutdown signal that announced the reboot, on this boot's monotonic clock. */
-  signal: z
-    .object({
+  signal: z.nullable(
+    z.object({
       eventId: messageId,
       monotonicUsec: usec,
       type: shutdownType,
       /** What was asked of logind, when the agent saw the call (absent: not seen, or an older agent). */
-      requested: shutdownType.optional(),
-    })
-    .nullable(),
+      requested: z.optional(shutdownType),
+    }),
+  ),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { messageId, stagePhase } from "@softfleet/protocol";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 
 /**
@@ -13,11 +13,11 @@ import { readJsonIfExists, writeFileAtomic } from "./fsutil";
 
 export const stageRequestSchema = z.object({
   commandId: messageId,
-  version: z.string().max(128),
+  version: z.string().check(z.maxLength(128)),
   /** Absolute: a path on control is resolved against its URL by the agent. */
-  url: z.string().max(2048),
-  sha256: z.string().max(64),
-  bandwidthBytesPerSec: z.number().int().positive().nullable(),
+  url: z.string().check(z.maxLength(2048)),
+  sha256: z.string().check(z.maxLength(64)),
+  bandwidthBytesPerSec: z.nullable(z.number().check(z.int(), z.positive())),
   /** Send the node's credential with the download (only to control itself). */
   withCredential: z.boolean(),
 });
@@ -25,20 +25,20 @@ export type StageRequest = z.infer<typeof stageRequestSchema>;
 
 export const stageProgressSchema = z.object({
   phase: stagePhase,
-  bytesDone: z.number().int().nonnegative(),
-  bytesTotal: z.number().int().nonnegative().nullable(),
+  bytesDone: z.number().check(z.int(), z.nonnegative()),
+  bytesTotal: z.nullable(z.number().check(z.int(), z.nonnegative())),
 });
 export type StageProgressFile = z.infer<typeof stageProgressSchema>;
 
 export const stageResultSchema = z.object({
   outcome: z.enum(["staged", "failed"]),
-  version: z.string().max(128),
-  code: z.string().max(64).nullable(),
-  reason: z.string().max(2000).nullable(),
-  bytes: z.number().int().nonnegative().nullable(),
+  version: z.string().check(z.maxLength(128)),
+  code: z.nullable(z.string().check(z.maxLength(64))),
+  reason: z.nullable(z.string().check(z.maxLength(2000))),
+  bytes: z.nullable(z.number().check(z.int(), z.nonnegative())),
   reused: z.boolean(),
-  seconds: z.number().nonnegative(),
-  downloadSeconds: z.number().nonnegative().nullable().optional(),
+  seconds: z.number().check(z.nonnegative()),
+  downloadSeconds: z.optional(z.nullable(z.number().check(z.nonnegative()))),
 });
 export type StageResultFile = z.infer<typeof stageResultSchema>;
 
@@ -52,7 +52,7 @@ export function stagingFiles(runtimeDir: string, commandId: string) {
   };
 }
 
-export function readStageFile<T>(path: string, schema: z.ZodType<T>): T | null {
+export function readStageFile<T>(path: string, schema: z.ZodMiniType<T>): T | null {
   try {
     const parsed = schema.safeParse(readJsonIfExists(path));
     return parsed.success ? parsed.data : null;

@@ -1,5 +1,6 @@
 import { type NodeCommand, Prisma } from "@softfleet/db";
 import { type AgentMessage, agentCommand, type ServerMessage, stageCommand } from "@softfleet/protocol";
+import { z } from "zod";
 import { notifyChange, notifyControl } from "./notify";
 
 type Tx = Prisma.TransactionClient;
@@ -91,7 +92,7 @@ export async function connectedNodesToReconcile(
 }
 
 /** What a stage command asks for, as stored in NodeCommand.payload. */
-export const stagePayload = stageCommand.omit({ type: true });
+export const stagePayload = z.object(stageCommand.shape).omit({ type: true });
 export type StagePayload = ReturnType<typeof stagePayload.parse>;
 
 /** Asks a node's agent to stage an image at /run/nextroot (from a person, or a rollout's engine). */

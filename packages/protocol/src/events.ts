@@ -1,6 +1,6 @@
-import { z } from "zod";
 import { bootId, count32, messageId, shutdownType, unitName, usec } from "./common";
 import { containerState, networkLink, osRelease, pinnedRoot } from "./state";
+import * as z from "./zod";
 
 /** logind's PrepareForShutdown(WithMetadata) as the agent saw it. */
 export const shutdownSignalEvent = z.object({
@@ -12,25 +12,30 @@ export const shutdownSignalEvent = z.object({
   monotonicUsec: usec,
   wallclock: z.iso.datetime(),
   bootId,
-  softRebootsCount: count32.nullable(),
+  softRebootsCount: z.nullable(count32),
 });
 
 export const unitContinuity = z.object({
   name: unitName,
   /** survived: same InvocationID; restarted: a new one; absent: not running after. */
   outcome: z.enum(["survived", "restarted", "absent", "unknown"]),
-  invocationIdBefore: z.string().max(64).nullable(),
-  invocationIdAfter: z.string().max(64).nullable(),
-  inactiveEnterUsec: usec.nullable(),
-  activeEnterUsec: usec.nullable(),
+  invocationIdBefore: z.nullable(z.string().check(z.maxLength(64))),
+  invocationIdAfter: z.nullable(z.string().check(z.maxLength(64))),
+  inactiveEnterUsec: z.nullable(usec),
+  activeEnterUsec: z.nullable(usec),
   /** Configured to survive (SurviveFinalKillSignal=yes) before the reboot: then a restart is a failed survival. */
-  survives: z.boolean().optional(),
-  mainPidBefore: count32.nullable().optional(),
-  mainPidAfter: count32.nullable().optional(),
+  survives: z.optional(z.boolean()),
+  mainPidBefore: z.optional(z.nullable(count32)),
+  mainPidAfter: z.optional(z.nullable(count32)),
   /** The fd store before the reboot (null: unknown) and after it: kept, or emptied. */
-  fdStore: z
-    .object({ max: count32, preserve: z.string().max(16), before: count32.nullable(), after: count32 })
-    .optional(),
+  fdStore: z.optional(
+    z.object({
+      max: count32,
+      preserve: z.string().check(z.maxLength(16)),
+      before: z.nullable(count32),
+      after: count32,
+    }),
+  ),
 });
 export type UnitContinuity = z.infer<typeof unitContinuity>;
 
@@ -40,9 +45,9 @@ export type UnitContinuity = z.infer<typeof unitContinuity>;
  * the probes that failed (a slow answer is a gap without a failure).
  */
 export const clientGap = z.object({
-  name: z.string().min(1).max(64),
-  target: z.string().max(256),
-  longestGapMs: z.number().min(0).max(86_400_000),
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
+  target: z.string().check(z.maxLength(256)),
+  longestGapMs: z.number().check(z.minimum(0), z.maximum(86_400_000)),
   failedProbes: count32,
   /** The payload had not answered again when the record was made: the gap is at least this long. */
   open: z.boolean(),
@@ -56,8 +61,8 @@ export type ClientGap = z.infer<typeof clientGap>;
  */
 export const containerContinuity = z.object({
   outcome: z.enum(["kept-running", "restarted", "gone", "new"]),
-  before: containerState.nullable(),
-  after: containerState.nullable(),
+  before: z.nullable(containerState),
+  after: z.nullable(containerState),
 });
 export type ContainerContinuity = z.infer<typeof containerContinuity>;
 
@@ -67,15 +72,15 @@ export type ContainerContinuity = z.infer<typeof containerContinuity>;
  * carrier in between), gone (not managed after), new (not managed before).
  */
 export const linkContinuity = z.object({
-  name: z.string().min(1).max(32),
+  name: z.string().check(z.minLength(1), z.maxLength(32)),
   outcome: z.enum(["kept", "changed", "went-down", "gone", "new"]),
-  before: networkLink.nullable(),
-  after: networkLink.nullable(),
+  before: z.nullable(networkLink),
+  after: z.nullable(networkLink),
 });
 export type LinkContinuity = z.infer<typeof linkContinuity>;
 
 /** How long one unit took to stop or to start, from its own timestamps. */
-export const unitTiming = z.object({ name: unitName, ms: z.number().min(0).max(86_400_000) });
+export const unitTiming = z.object({ name: unitName, ms: z.number().check(z.minimum(0), z.maximum(86_400_000)) });
 export type UnitTiming = z.infer<typeof unitTiming>;
 
 /** Why a reboot was slow: the units slowest to stop in its shutdown and to start after it (top 10 each). */
@@ -83,8 +88,8 @@ export const unitBlame = z.object({
   /** How many units stopped in the shutdown, and started in the boot, in all. */
   stopped: count32,
   started: count32,
-  stop: z.array(unitTiming).max(10),
-  start: z.array(unitTiming).max(10),
+  stop: z.array(unitTiming).check(z.maxLength(10)),
+  start: z.array(unitTiming).check(z.maxLength(10)),
 });
 export type UnitBlame = z.infer<typeof unitBlame>;
 
@@ -102,43 +107,43 @@ export const rebootRecordEvent = z.object({
    * soft-reboot when /run/nextroot holds a new root), else what the signal
    * announced; null when neither was seen.
    */
-  requested: shutdownType.nullable(),
+  requested: z.nullable(shutdownType),
   /** What logind's shutdown signal announced (absent from older agents: then `requested` is it). */
-  announced: shutdownType.nullable().optional(),
+  announced: z.optional(z.nullable(shutdownType)),
   /** A soft-reboot was requested but the host booted afresh. */
   escalated: z.boolean(),
   /** The state from before was lost (a full reboot empties /run): the phases before it are unknown. */
   beforeLost: z.boolean(),
-  bootIdBefore: bootId.nullable(),
+  bootIdBefore: z.nullable(bootId),
   bootIdAfter: bootId,
-  softRebootsCountBefore: count32.nullable(),
-  softRebootsCountAfter: count32.nullable(),
-  imageBefore: osRelease.nullable(),
+  softRebootsCountBefore: z.nullable(count32),
+  softRebootsCountAfter: z.nullable(count32),
+  imageBefore: z.nullable(osRelease),
   imageAfter: osRelease,
   phases: z.object({
-    signalUsec: usec.nullable(),
-    shutdownStartUsec: usec.nullable(),
-    userspaceUsec: usec.nullable(),
-    finishUsec: usec.nullable(),
+    signalUsec: z.nullable(usec),
+    shutdownStartUsec: z.nullable(usec),
+    userspaceUsec: z.nullable(usec),
+    finishUsec: z.nullable(usec),
     agentConnectedUsec: usec,
   }),
-  units: z.array(unitContinuity).max(200),
+  units: z.array(unitContinuity).check(z.maxLength(200)),
   /** Null when the units could not be read; absent from agents before it existed. */
-  blame: unitBlame.nullable().optional(),
+  blame: z.optional(z.nullable(unitBlame)),
   /**
    * After a soft-reboot into a new root: the processes still holding the old
    * one. Null when the root did not change (nothing to pin) or could not be
    * scanned; absent from agents before it existed.
    */
-  pinnedRoot: pinnedRoot.nullable().optional(),
+  pinnedRoot: z.optional(z.nullable(pinnedRoot)),
   /** Each Podman container before and after (absent: no Podman API on the node, or an older agent). */
-  containers: z.array(containerContinuity).max(200).optional(),
+  containers: z.optional(z.array(containerContinuity).check(z.maxLength(200))),
   /** Each managed network link before and after (absent: no networkd on the node, or an older agent). */
-  network: z.array(linkContinuity).max(32).optional(),
+  network: z.optional(z.array(linkContinuity).check(z.maxLength(32))),
   /** Client-visible gaps per probed payload (absent: no prober on the node, or an older agent). */
-  clientGaps: z.array(clientGap).max(32).optional(),
+  clientGaps: z.optional(z.array(clientGap).check(z.maxLength(32))),
   /** The id of the shutdown-signal event that announced it, if any. */
-  signalEventId: messageId.nullable(),
+  signalEventId: z.nullable(messageId),
 });
 export type RebootRecordEvent = z.infer<typeof rebootRecordEvent>;
 
@@ -146,7 +151,7 @@ export const commandResultEvent = z.object({
   type: z.literal("command-result"),
   commandId: messageId,
   outcome: z.enum(["accepted", "refused"]),
-  reason: z.string().max(500).nullable(),
+  reason: z.nullable(z.string().check(z.maxLength(500))),
 });
 
 /** How a stage command ended: the image is mounted at /run/nextroot, or why not (nothing half-mounted is left). */
@@ -154,24 +159,16 @@ export const stageResultEvent = z.object({
   type: z.literal("stage-result"),
   commandId: messageId,
   outcome: z.enum(["staged", "failed"]),
-  version: z.string().max(128),
+  version: z.string().check(z.maxLength(128)),
   /** The stager's error code (digest-mismatch, no-space, ...) and what it said; null when staged. */
-  code: z.string().max(64).nullable(),
-  reason: z.string().max(2000).nullable(),
+  code: z.nullable(z.string().check(z.maxLength(64))),
+  reason: z.nullable(z.string().check(z.maxLength(2000))),
   /** The image's size, and whether an image staged before was reused (nothing downloaded). */
-  bytes: z.number().int().nonnegative().max(1e13).nullable(),
+  bytes: z.nullable(z.number().check(z.int(), z.nonnegative(), z.maximum(1e13))),
   reused: z.boolean(),
-  seconds: z
-    .number()
-    .min(0)
-    .max(86_400 * 7),
+  seconds: z.number().check(z.minimum(0), z.maximum(86_400 * 7)),
   /** How long the download alone took (null: nothing was downloaded; absent from older agents). */
-  downloadSeconds: z
-    .number()
-    .min(0)
-    .max(86_400 * 7)
-    .nullable()
-    .optional(),
+  downloadSeconds: z.optional(z.nullable(z.number().check(z.minimum(0), z.maximum(86_400 * 7)))),
 });
 export type StageResultEvent = z.infer<typeof stageResultEvent>;
 

@@ -1,7 +1,7 @@
-import { z } from "zod";
 import { MAX_FRAME_BYTES, messageId, PROTOCOL_VERSION, usec } from "./common";
 import { agentEvent } from "./events";
 import { nodeIdentity, nodeState } from "./state";
+import * as z from "./zod";
 
 const v = z.literal(PROTOCOL_VERSION, { error: `must be protocol version ${PROTOCOL_VERSION}` });
 
@@ -13,15 +13,17 @@ export const softRebootCommand = z.object({
    * An operator's override: reboot past `block` inhibitors (SD_LOGIND_SKIP_INHIBITORS).
    * logind still asks polkit for it, even for root (org.freedesktop.login1.reboot-ignore-inhibit).
    */
-  skipInhibitors: z.boolean().default(false),
+  skipInhibitors: z._default(z.boolean(), false),
 });
 
 /** An IMAGE_VERSION as a folder name: letters, digits, ".", "_" and "-". */
 export const imageVersion = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
-    "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+      "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    ),
   );
 
 /**
@@ -34,10 +36,10 @@ export const stageCommand = z.object({
   type: z.literal("stage"),
   version: imageVersion,
   /** https:// anywhere, http:// only to loopback; or a path on control ("/images/x.tar"), fetched with the node's credential. */
-  url: z.string().min(1).max(2048),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits"),
+  url: z.string().check(z.minLength(1), z.maxLength(2048)),
+  sha256: z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")),
   /** A cap on the download rate; null: none. */
-  bandwidthBytesPerSec: z.number().int().min(1024).max(1e11).nullable().default(null),
+  bandwidthBytesPerSec: z._default(z.nullable(z.number().check(z.int(), z.minimum(1024), z.maximum(1e11))), null),
 });
 export type StageCommand = z.infer<typeof stageCommand>;
 
@@ -50,7 +52,7 @@ export const rollbackCommand = z.object({
   type: z.literal("rollback"),
   version: imageVersion,
   /** An operator's override, as for a soft-reboot: past `block` inhibitors. */
-  skipInhibitors: z.boolean().default(false),
+  skipInhibitors: z._default(z.boolean(), false),
 });
 export type RollbackCommand = z.infer<typeof rollbackCommand>;
 
@@ -71,8 +73,8 @@ export const agentMessage = z.discriminatedUnion("kind", [
     v,
     commandId: messageId,
     phase: stagePhase,
-    bytesDone: z.number().int().nonnegative().max(1e13),
-    bytesTotal: z.number().int().nonnegative().max(1e13).nullable(),
+    bytesDone: z.number().check(z.int(), z.nonnegative(), z.maximum(1e13)),
+    bytesTotal: z.nullable(z.number().check(z.int(), z.nonnegative(), z.maximum(1e13))),
   }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessage>;
@@ -80,16 +82,21 @@ export type AgentMessage = z.infer<typeof agentMessage>;
 /** Gateway -> agent. */
 export const serverMessage = z.discriminatedUnion("kind", [
   /** heartbeatSec is the server's wish: the agent clamps it into a range of its own. */
-  z.object({ kind: z.literal("welcome"), v, nodeId: z.string().max(64), heartbeatSec: z.number().int() }),
+  z.object({
+    kind: z.literal("welcome"),
+    v,
+    nodeId: z.string().check(z.maxLength(64)),
+    heartbeatSec: z.number().check(z.int()),
+  }),
   /** These events are stored; the agent may drop them from its spool. */
-  z.object({ kind: z.literal("ack"), v, ids: z.array(messageId).max(1000) }),
+  z.object({ kind: z.literal("ack"), v, ids: z.array(messageId).check(z.maxLength(1000)) }),
   z.object({ kind: z.literal("command"), v, id: messageId, command: agentCommand }),
   z.object({
     kind: z.literal("error"),
     v,
-    code: z.string().max(64),
-    message: z.string().max(2000),
-    ref: z.string().max(64).nullable(),
+    code: z.string().check(z.maxLength(64)),
+    message: z.string().check(z.maxLength(2000)),
+    ref: z.nullable(z.string().check(z.maxLength(64))),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
@@ -100,11 +107,14 @@ export type ServerMessage = z.infer<typeof serverMessage>;
  * allowed its re-enrollment.
  */
 export const enrollRequest = z.object({
-  token: z.string().min(10).max(200).optional(),
+  token: z.optional(z.string().check(z.minLength(10), z.maxLength(200))),
   machineId: nodeIdentity.shape.machineId,
   hostname: nodeIdentity.shape.hostname,
 });
-export const enrollResponse = z.object({ nodeId: z.string().max(64), credential: z.string().max(200) });
+export const enrollResponse = z.object({
+  nodeId: z.string().check(z.maxLength(64)),
+  credential: z.string().check(z.maxLength(200)),
+});
 
 /**
  * The code of a server `error` whose `ref` names an event it could not store
@@ -133,7 +143,7 @@ export const CloseCode = {
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; code: string; error: string };
 
 /** Parses one frame, explaining what is wrong with a bad one. */
-export function parseFrame<T>(schema: z.ZodType<T>, data: string | Buffer): ParseResult<T> {
+export function parseFrame<T>(schema: z.ZodMiniType<T>, data: string | Buffer): ParseResult<T> {
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   if (size > MAX_FRAME_BYTES)
     return { ok: false, code: "too-big", error: `frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}` };

@@ -1,11 +1,11 @@
-import { z } from "zod";
 import { bootId, count32, labels, machineId, unitName, usec } from "./common";
+import * as z from "./zod";
 
 export const osRelease = z.object({
-  id: z.string().max(64).nullable(),
-  versionId: z.string().max(64).nullable(),
-  imageId: z.string().max(128).nullable(),
-  imageVersion: z.string().max(128).nullable(),
+  id: z.nullable(z.string().check(z.maxLength(64))),
+  versionId: z.nullable(z.string().check(z.maxLength(64))),
+  imageId: z.nullable(z.string().check(z.maxLength(128))),
+  imageVersion: z.nullable(z.string().check(z.maxLength(128))),
 });
 
 /** Who the node is; fixed for a boot. */
@@ -14,17 +14,15 @@ export const nodeIdentity = z.object({
   // No control characters: a hostname shows in pages, logs and exports.
   hostname: z
     .string()
-    .min(1)
-    .max(253)
-    .regex(/^[^\p{Cc}\p{Cf}]+$/u, "must not contain control characters"),
+    .check(z.minLength(1), z.maxLength(253), z.regex(/^[^\p{Cc}\p{Cf}]+$/u, "must not contain control characters")),
   bootId,
   osRelease,
-  systemdVersion: z.number().int().nonnegative().max(100_000).nullable(),
-  agentVersion: z.string().max(64),
+  systemdVersion: z.nullable(z.number().check(z.int(), z.nonnegative(), z.maximum(100_000))),
+  agentVersion: z.string().check(z.maxLength(64)),
   /** From the agent's config; group selectors match on them. */
-  labels: labels.default({}),
+  labels: z._default(labels, {}),
   /** A simulated agent (no real host behind it): marked as such everywhere. */
-  simulated: z.boolean().default(false),
+  simulated: z._default(z.boolean(), false),
 });
 export type NodeIdentity = z.infer<typeof nodeIdentity>;
 
@@ -36,30 +34,30 @@ export type NodeIdentity = z.infer<typeof nodeIdentity>;
 export const fdStore = z.object({
   max: count32,
   count: count32,
-  preserve: z.string().max(16),
+  preserve: z.string().check(z.maxLength(16)),
 });
 export type FdStore = z.infer<typeof fdStore>;
 
 /** A container as Podman reports it (its REST API): a payload that may run through soft-reboots. */
 export const containerState = z.object({
-  id: z.string().min(1).max(64),
-  name: z.string().max(256),
-  image: z.string().max(512),
-  state: z.string().max(32),
+  id: z.string().check(z.minLength(1), z.maxLength(64)),
+  name: z.string().check(z.maxLength(256)),
+  image: z.string().check(z.maxLength(512)),
+  state: z.string().check(z.maxLength(32)),
   /** Its main process on the host (0: not running). */
   pid: count32,
   /** When it started, in seconds since the epoch (0: never). */
-  startedAt: z.number().int().nonnegative().max(1e11),
+  startedAt: z.number().check(z.int(), z.nonnegative(), z.maximum(1e11)),
   /** The unit that runs it (quadlet's PODMAN_SYSTEMD_UNIT label), or null. */
-  unit: z.string().max(256).nullable(),
+  unit: z.nullable(z.string().check(z.maxLength(256))),
 });
 export type ContainerState = z.infer<typeof containerState>;
 
 /** A portable service image as systemd-portabled knows it (state: attached, running, detached, ...). */
 export const portableImage = z.object({
-  name: z.string().max(256),
-  type: z.string().max(32),
-  state: z.string().max(32),
+  name: z.string().check(z.maxLength(256)),
+  type: z.string().check(z.maxLength(32)),
+  state: z.string().check(z.maxLength(32)),
 });
 export type PortableImage = z.infer<typeof portableImage>;
 
@@ -69,29 +67,29 @@ export type PortableImage = z.infer<typeof portableImage>;
  * carrier losses: what a soft-reboot may keep or drop.
  */
 export const networkLink = z.object({
-  name: z.string().min(1).max(32),
+  name: z.string().check(z.minLength(1), z.maxLength(32)),
   /** networkd's OperationalState: routable, degraded, carrier, no-carrier, off, ... */
-  operState: z.string().max(32),
+  operState: z.string().check(z.maxLength(32)),
   /** KeepConfiguration= of its .network file (no, static, dynamic-on-stop, dynamic, yes; older: dhcp...); null: not set. */
-  keepConfiguration: z.string().max(32).nullable(),
-  networkFile: z.string().max(512).nullable(),
+  keepConfiguration: z.nullable(z.string().check(z.maxLength(32))),
+  networkFile: z.nullable(z.string().check(z.maxLength(512))),
   /** Its global addresses with their prefix length, such as "10.213.1.1/16". */
-  addresses: z.array(z.string().max(64)).max(32),
+  addresses: z.array(z.string().check(z.maxLength(64))).check(z.maxLength(32)),
   /** /sys/class/net/NAME/carrier_down_count: how often the link lost its carrier (null: not readable). */
-  carrierDownCount: count32.nullable(),
+  carrierDownCount: z.nullable(count32),
 });
 export type NetworkLink = z.infer<typeof networkLink>;
 
 /** A process that still references the root file system of an earlier userspace cycle. */
 export const pinnedProcess = z.object({
   pid: count32,
-  comm: z.string().max(64),
+  comm: z.string().check(z.maxLength(64)),
   /** The unit it runs in (from its cgroup), or null. */
-  unit: z.string().max(256).nullable(),
+  unit: z.nullable(z.string().check(z.maxLength(256))),
   /** How: its executable, cwd or root is there, it maps files from it, or its mount namespace still mounts it. */
-  refs: z.array(z.enum(["exe", "cwd", "root", "mapped", "mounted"])).max(5),
+  refs: z.array(z.enum(["exe", "cwd", "root", "mapped", "mounted"])).check(z.maxLength(5)),
   /** A few of the files (or mounts) it holds. */
-  files: z.array(z.string().max(512)).max(5),
+  files: z.array(z.string().check(z.maxLength(512))).check(z.maxLength(5)),
   /** Proportional set size of the mappings from the old root (smaps Pss). */
   pssKb: count32,
 });
@@ -103,33 +101,33 @@ export type PinnedProcess = z.infer<typeof pinnedProcess>;
  */
 export const pinnedRoot = z.object({
   /** The old roots' devices ("major:minor"). */
-  devices: z.array(z.string().max(32)).max(8),
+  devices: z.array(z.string().check(z.maxLength(32))).check(z.maxLength(8)),
   pssKb: count32,
-  processes: z.array(pinnedProcess).max(50),
+  processes: z.array(pinnedProcess).check(z.maxLength(50)),
   scannedProcesses: count32,
   /** Processes whose memory maps the agent was not allowed to read (it lacks CAP_SYS_PTRACE): they may hold it too. */
-  unreadableProcesses: count32.optional(),
-  scanMs: z.number().min(0).max(3_600_000),
+  unreadableProcesses: z.optional(count32),
+  scanMs: z.number().check(z.minimum(0), z.maximum(3_600_000)),
   /** When the scan ended, on the node's CLOCK_MONOTONIC (absent from older agents). */
-  atUsec: usec.optional(),
+  atUsec: z.optional(usec),
 });
 export type PinnedRoot = z.infer<typeof pinnedRoot>;
 
 export const unitState = z.object({
   name: unitName,
-  activeState: z.string().max(32),
-  subState: z.string().max(32),
-  invocationId: z.string().max(64).nullable(),
+  activeState: z.string().check(z.maxLength(32)),
+  subState: z.string().check(z.maxLength(32)),
+  invocationId: z.nullable(z.string().check(z.maxLength(64))),
   activeEnterUsec: usec,
   inactiveEnterUsec: usec,
   /** SurviveFinalKillSignal=yes: configured to keep running through a soft-reboot (absent: not known). */
-  survives: z.boolean().optional(),
+  survives: z.optional(z.boolean()),
   /** The service's main process (0: none), for telling a survivor that really kept running. */
-  mainPid: count32.optional(),
+  mainPid: z.optional(count32),
   /** The root it runs from when not the host's (RootImage= or RootDirectory=; absent: the host's, or not known). */
-  ownRoot: z.string().max(512).optional(),
+  ownRoot: z.optional(z.string().check(z.maxLength(512))),
   /** A service's file descriptor store, when it has one (FileDescriptorStoreMax > 0). */
-  fdStore: fdStore.optional(),
+  fdStore: z.optional(fdStore),
 });
 export type UnitState = z.infer<typeof unitState>;
 
@@ -140,10 +138,10 @@ export type UnitState = z.infer<typeof unitState>;
  */
 export const logindInhibitor = z.object({
   /** Colon-separated: shutdown, sleep, idle, handle-power-key, ... */
-  what: z.string().max(256),
-  who: z.string().max(256),
-  why: z.string().max(512),
-  mode: z.string().max(32),
+  what: z.string().check(z.maxLength(256)),
+  who: z.string().check(z.maxLength(256)),
+  why: z.string().check(z.maxLength(512)),
+  mode: z.string().check(z.maxLength(32)),
   uid: count32,
   pid: count32,
 });
@@ -154,21 +152,21 @@ export type InhibitorStatus = z.infer<typeof inhibitorStatus>;
 
 /** What changes over a node's life; sent on connect and when it changes. */
 export const nodeState = z.object({
-  softRebootsCount: count32.nullable(),
-  nextroot: z.object({ staged: z.boolean(), imageVersion: z.string().max(128).nullable() }),
-  units: z.array(unitState).max(200),
+  softRebootsCount: z.nullable(count32),
+  nextroot: z.object({ staged: z.boolean(), imageVersion: z.nullable(z.string().check(z.maxLength(128))) }),
+  units: z.array(unitState).check(z.maxLength(200)),
   monotonicUsec: usec,
   /** The agent's shutdown delay lock: "held" is a healthy agent; null from agents that do not say. */
-  inhibitor: inhibitorStatus.nullable().default(null),
+  inhibitor: z._default(z.nullable(inhibitorStatus), null),
   /** The node's Podman containers (absent: no Podman API on the node, or an older agent). */
-  containers: z.array(containerState).max(200).optional(),
+  containers: z.optional(z.array(containerState).check(z.maxLength(200))),
   /** The portable service images (absent: no portabled on the node, or an older agent). */
-  portables: z.array(portableImage).max(64).optional(),
+  portables: z.optional(z.array(portableImage).check(z.maxLength(64))),
   /** The links systemd-networkd manages (absent: no networkd on the node, or an older agent). */
-  network: z.array(networkLink).max(32).optional(),
+  network: z.optional(z.array(networkLink).check(z.maxLength(32))),
   /** Every lock logind lists, the agent's own included (absent: logind not asked, or an older agent). */
-  inhibitors: z.array(logindInhibitor).max(64).optional(),
+  inhibitors: z.optional(z.array(logindInhibitor).check(z.maxLength(64))),
   /** Old roots still pinned (rescanned while any is known); null: none to look for; absent: not reported. */
-  pinnedRoot: pinnedRoot.nullable().optional(),
+  pinnedRoot: z.optional(z.nullable(pinnedRoot)),
 });
 export type NodeState = z.infer<typeof nodeState>;

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { type CommandStagerOptions, runCommandStager } from "./command-stager";
 import { abortedError, StageError } from "./errors";
 import { howItEnded, runProgram, stderrTail } from "./run";
@@ -15,18 +15,18 @@ import { howItEnded, runProgram, stderrTail } from "./run";
 // everything else is ignored, so newer fields do not break parsing.
 const imageStatusSchema = z.object({
   image: z.object({ image: z.string(), transport: z.string() }),
-  version: z.string().nullish(),
-  timestamp: z.string().nullish(),
-  imageDigest: z.string().nullish(),
+  version: z.nullish(z.string()),
+  timestamp: z.nullish(z.string()),
+  imageDigest: z.nullish(z.string()),
 });
 const bootEntrySchema = z.object({
-  image: imageStatusSchema.nullish(),
+  image: z.nullish(imageStatusSchema),
   /** bootc >= 1.2; older versions do not say. */
-  softRebootCapable: z.boolean().optional(),
-  downloadOnly: z.boolean().optional(),
+  softRebootCapable: z.optional(z.boolean()),
+  downloadOnly: z.optional(z.boolean()),
 });
 export const bootcStatusSchema = z.object({
-  status: z.object({ staged: bootEntrySchema.nullish(), booted: bootEntrySchema.nullish() }),
+  status: z.object({ staged: z.nullish(bootEntrySchema), booted: z.nullish(bootEntrySchema) }),
 });
 
 export interface BootcStaged {

@@ -1,6 +1,6 @@
 /** How the built-in image stager is set up on a node, with its defaults. */
 import { isAbsolute, posix } from "node:path";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import type { Bind } from "./mounts";
 
 export interface ImageStagerConfig {
@@ -24,22 +24,33 @@ export interface ImageStagerConfig {
 
 const treePath = z
   .string()
-  .refine(
-    (p) => isAbsolute(p) && posix.normalize(p) === p && p !== "/",
-    "must be an absolute, normalized path below /",
+  .check(
+    z.refine(
+      (p) => isAbsolute(p) && posix.normalize(p) === p && p !== "/",
+      "must be an absolute, normalized path below /",
+    ),
   );
 
 export const imageStagerConfigSchema = z.strictObject({
-  imagesDir: z.string().refine(isAbsolute, "must be an absolute path").default("/var/lib/softfleet/images"),
-  nextroot: z.string().refine(isAbsolute, "must be an absolute path").default("/run/nextroot"),
-  hostRoot: z.string().refine(isAbsolute, "must be an absolute path").default("/"),
-  keepPaths: z.array(treePath).default(["/etc/machine-id", "/etc/hostname", "/etc/softfleet"]),
-  binds: z
-    .array(z.strictObject({ source: z.string().refine(isAbsolute, "must be an absolute path"), target: treePath }))
-    .default([]),
-  bandwidthBytesPerSec: z.number().int().min(1024, "must be at least 1024 bytes per second").nullable().default(null),
-  ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
-  fetchTimeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+  imagesDir: z._default(
+    z.string().check(z.refine(isAbsolute, "must be an absolute path")),
+    "/var/lib/softfleet/images",
+  ),
+  nextroot: z._default(z.string().check(z.refine(isAbsolute, "must be an absolute path")), "/run/nextroot"),
+  hostRoot: z._default(z.string().check(z.refine(isAbsolute, "must be an absolute path")), "/"),
+  keepPaths: z._default(z.array(treePath), ["/etc/machine-id", "/etc/hostname", "/etc/softfleet"]),
+  binds: z._default(
+    z.array(
+      z.strictObject({ source: z.string().check(z.refine(isAbsolute, "must be an absolute path")), target: treePath }),
+    ),
+    [],
+  ),
+  bandwidthBytesPerSec: z._default(
+    z.nullable(z.number().check(z.int(), z.minimum(1024, "must be at least 1024 bytes per second"))),
+    null,
+  ),
+  ca: z.optional(z.union([z.string(), z.instanceof(Buffer)])),
+  fetchTimeoutMs: z._default(z.number().check(z.int(), z.minimum(1000), z.maximum(600_000)), 60_000),
 });
 
 /** The config with every default filled in. */

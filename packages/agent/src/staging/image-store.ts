@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "@softfleet/protocol/zod";
 import { readJsonIfExists, writeFileAtomic } from "../fsutil";
 import type { ImageStagerConfig } from "./image-config";
 import { readTreeOsRelease } from "./tree";
@@ -18,7 +18,7 @@ const imageMarkerSchema = z.object({
   sha256: z.string(),
   stagedAt: z.string(),
   /** Size of the downloaded archive. */
-  bytes: z.number().int().nonnegative().optional(),
+  bytes: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 export type ImageMarker = z.infer<typeof imageMarkerSchema>;
 

@@ -49,7 +49,7 @@ export const enrollmentRouter = router({
           .nullable()
           .default(null),
         /** Given to every node enrolled with the token; they win over the agent's own labels. */
-        labels: labels.default({}),
+        labels: z._default(labels, {}),
       }),
     )
     .mutation(({ ctx, input }) =>
