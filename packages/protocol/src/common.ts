@@ -21,7 +21,11 @@ export const MAX_FRAME_BYTES = 256 * 1024;
 export const MAX_USEC = 2n ** 63n - 1n;
 export const usec = z.string().check(
   z.regex(/^\d{1,19}$/, "must be microseconds as a decimal string"),
-  z.refine((value) => BigInt(value) <= MAX_USEC, "must be at most 2^63-1 microseconds (a signed 64-bit value)"),
+  // Checks run on after a failed one: BigInt() only of what the regex let through (it throws on the rest).
+  z.refine(
+    (value) => !/^\d{1,19}$/.test(value) || BigInt(value) <= MAX_USEC,
+    "must be at most 2^63-1 microseconds (a signed 64-bit value)",
+  ),
 );
 
 /** Counters the database keeps as 32-bit integers. */

@@ -22,3 +22,16 @@ describe("the protocol's zod/mini", () => {
     });
   });
 });
+
+describe("microseconds in a frame", () => {
+  it("refuses a value that is not digits with a reason instead of throwing", () => {
+    expect(parseFrame(agentMessage, JSON.stringify({ kind: "heartbeat", v: 1, monotonicUsec: "12x" }))).toEqual({
+      ok: false,
+      code: "invalid",
+      error: "monotonicUsec: must be microseconds as a decimal string",
+    });
+    expect(
+      parseFrame(agentMessage, JSON.stringify({ kind: "heartbeat", v: 1, monotonicUsec: "9999999999999999999" })),
+    ).toMatchObject({ ok: false, error: "monotonicUsec: must be at most 2^63-1 microseconds (a signed 64-bit value)" });
+  });
+});
