@@ -212,6 +212,8 @@ export class GatewayConnection {
   }
 
   private receive(data: Buffer): void {
+    // A frame already on its way when stop() closed the socket: the agent has let go of its spool.
+    if (this.stopped) return;
     const parsed = parseFrame(serverMessage, data);
     if (!parsed.ok) {
       log.warn("gateway: ignoring a bad frame", { code: parsed.code, error: parsed.error });
