@@ -89,11 +89,13 @@ export async function reportReboot(
   // Looked at once the boot finished, usually before the agent connected (a failed early look is taken again).
   const early = deps.looks ?? gatherLooks(assessment, observation, deps);
   const clientGapsStart = performance.now();
-  const [{ blame, pinnedRoot, containersAfter, networkAfter, looksMs }, clientGaps] = await Promise.all([
+  const [looks, clientGaps] = await Promise.all([
     early.catch(() => gatherLooks(assessment, observation, deps)),
     clientGapsOf(assessment, observation, agentConnectedUsec, deps),
   ]);
-  looksMs.clientGapsAfterConnected = Math.round(performance.now() - clientGapsStart);
+  const { blame, pinnedRoot, containersAfter, networkAfter } = looks;
+  // The early looks' own timings stay as they were: a second report (after a failed send) reuses them.
+  const looksMs = { ...looks.looksMs, clientGapsAfterConnected: Math.round(performance.now() - clientGapsStart) };
   const containersBefore = assessment.before.containers;
   const containers =
     containersAfter && containersBefore ? containerContinuity(containersBefore, containersAfter) : undefined;
