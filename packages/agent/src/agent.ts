@@ -17,7 +17,7 @@ import { readProberState } from "./client-gaps";
 import { type RebootCommand, runCommand } from "./commands";
 import type { AgentConfig } from "./config";
 import { GatewayConnection } from "./connection";
-import { closeBus, onBusLost, openBus, uniqueName } from "./dbus/bus";
+import { closeBus, onBusLost, openBusWhenUp, uniqueName } from "./dbus/bus";
 import { holdsDelayLock, listInhibitors, rebootWithFlags, watchShutdownSignals } from "./dbus/logind";
 import { describeNetwork } from "./dbus/network";
 import { listPortableImages } from "./dbus/portable";
@@ -62,6 +62,10 @@ const STOP_REFRESH_WAIT_MS = 300;
 const REQUEST_MAX_AGE_USEC = 600_000_000n;
 /** A request seen after the signal it brought: at most this much later (the two connections' reads race). */
 const LATE_REQUEST_USEC = 5_000_000n;
+/** At start, discovery waits for the first welcome, or this long after the first observation. */
+const DISCOVERY_WAIT_MS = 2000;
+/** The agent may start before the system bus: how long it waits for it before it gives up (and systemd restarts it). */
+const BUS_WAIT_MS = 90_000;
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -113,88 +117,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   mkdirSync(config.runtimeDir, { recursive: true, mode: 0o755 });
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
 
-  const bus = await openBus(config.bus);
-  mark("bus");
-  onBusLost(bus, (reason) => {
-    log.error("lost the system bus", { reason });
-    options.onFatal?.(reason);
-  });
-  // The lock first: a shutdown may begin at any moment, and only a lock taken before it counts.
-  const inhibitor = new ShutdownInhibitor({ verify: (pid) => holdsDelayLock(bus, pid), ...options.inhibitor });
-
-  // What was last asked of logind (and when, on the monotonic clock): a record tells it from what logind announced.
-  let lastRequest: { request: ShutdownRequest; atUsec: bigint } | null = null;
-  const noteRequest = (request: ShutdownRequest) => {
-    lastRequest = { request, atUsec: hostFiles.monotonicUsec() };
-    log.info("shutdown asked of logind", { ...request });
-  };
-  const stopWatchingRequests = await watchShutdownRequests(config.bus, (request) => {
-    // The agent's own calls are noted where it makes them: it knows what it asked for.
-    if (request.sender !== uniqueName(bus)) noteRequest(request);
-    attachLateRequest();
-  });
-  // The agent's own RebootWithFlags, for a command or a rollback: it checked /run/nextroot first, so even
-  // SOFT_REBOOT_IF_NEXTROOT_SET_UP asks for a soft-reboot, which is what its records say was requested.
-  const softRebootAsked = (flags: bigint) => {
-    noteRequest({ type: "soft-reboot", method: `RebootWithFlags 0x${flags.toString(16)}`, sender: uniqueName(bus) });
-    return rebootWithFlags(bus, flags);
-  };
-  const requestedNow = (): ShutdownType | null => {
-    const seen = lastRequest;
-    lastRequest = null;
-    if (!seen || hostFiles.monotonicUsec() - seen.atUsec > REQUEST_MAX_AGE_USEC) return null;
-    return seen.request.type;
-  };
-  inhibitor.take();
-
+  // The connection to control first, before the bus: the agent starts early in a boot, before D-Bus
+  // is up, and its TLS handshake and enrollment check run beside the rest of its start. Its first
+  // hello waits for the first observation, which needs the bus.
   const spool = new Spool(join(config.runtimeDir, "spool"));
-  const files = snapshotFiles(config.runtimeDir, config.stateDir);
-  const loaded = loadSnapshots(files);
-  // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
-  // and every service with a file descriptor store, looked for again now and then (one started later counts too).
-  // Until the first discovery ends, the units watched before the agent last stopped stand in for it.
-  let watchUnits: string[] = [
-    ...new Set([...config.watchUnits, ...((loaded.runtime ?? loaded.persistent)?.units.map((u) => u.name) ?? [])]),
-  ].slice(0, 200);
-  // Containers, portable images and networkd's links are only shown, never compared at start (a record
-  // lists them itself): listed beside the start, not before it, so a slow Podman, portabled or networkd
-  // never delays the agent; and side by side, so none of them waits for another's bound.
-  const listPayloadFacts = async () => {
-    const [listedContainers, listedPortables, listedLinks] = await Promise.all([
-      readContainers(),
-      listPortableImages(bus),
-      describeNetwork(bus),
-    ]);
-    containers = listedContainers;
-    portables = listedPortables ?? undefined;
-    network = listedLinks ?? undefined;
-  };
-  // Discovery reads a unit's kind once (until systemd reloads, or a minute at most).
-  const kinds = new PayloadKindCache(60_000);
-  await watchReloads(bus, () => kinds.clear()).catch((error) =>
-    log.warn("cannot watch systemd's reloads; unit kinds are read again each minute", { error: errorText(error) }),
-  );
-  const discover = async () => {
-    try {
-      const payloads = await discoverPayloads(bus, kinds);
-      const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
-      if (next.join(" ") === watchUnits.join(" ")) return;
-      watchUnits = next;
-      log.info("watching the node's payloads", {
-        survivors: payloads.survivors.join(",") || "none",
-        fdStores: payloads.fdStores.join(",") || "none",
-      });
-    } catch (error) {
-      log.warn("cannot list the units that survive soft-reboots or keep fd stores", { error: errorText(error) });
-    }
-  };
-  mark("watching");
-  // Beside the rest of the start: the hello carries the units above, and the state its result.
-  const discovered = discover().finally(() => mark("discovered"));
-  void listPayloadFacts();
-  const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
-  const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
-    snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers, network });
   const stopper = new AbortController();
   let shutdownUnderWay = false;
   // Set right after the signal subscription below; the shutdown handler copes with null meanwhile.
@@ -215,6 +141,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let firstObserved: (observation: Observation) => void = () => {};
   const firstObservation = new Promise<Observation>((resolve) => {
     firstObserved = resolve;
+  });
+  let firstWelcomed: () => void = () => {};
+  const firstWelcome = new Promise<void>((resolve) => {
+    firstWelcomed = resolve;
   });
 
   const connection = new GatewayConnection({
@@ -239,12 +169,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       const first = await firstObservation;
       latest = hellos++ === 0 ? (latest ?? first) : await observeNow();
       sentKey = stateKey(latest, inhibitor.state, payloadFacts());
+      mark("hello");
       return {
         identity: nodeIdentityOf(identity, latest.manager, config.labels),
         state: nodeStateOf(latest, inhibitor.state, payloadFacts()),
       };
     },
     onConnected: ({ connectedUsec }) => {
+      firstWelcomed();
       if (started.connected === undefined) {
         mark("connected");
         log.info("start timing (ms since the process started)", started);
@@ -291,6 +223,100 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   });
 
+  void connectWhenEnrolled();
+
+  const bus = await openBusWhenUp(config.bus, {
+    waitMs: BUS_WAIT_MS,
+    onWaiting: (reason) => log.info("waiting for the system bus to come up", { reason }),
+  }).catch((error) => {
+    stopper.abort();
+    connection.stop();
+    throw error;
+  });
+  mark("bus");
+  onBusLost(bus, (reason) => {
+    log.error("lost the system bus", { reason });
+    options.onFatal?.(reason);
+  });
+  // The lock first: a shutdown may begin at any moment, and only a lock taken before it counts.
+  const inhibitor = new ShutdownInhibitor({ verify: (pid) => holdsDelayLock(bus, pid), ...options.inhibitor });
+
+  // What was last asked of logind (and when, on the monotonic clock): a record tells it from what logind announced.
+  let lastRequest: { request: ShutdownRequest; atUsec: bigint } | null = null;
+  const noteRequest = (request: ShutdownRequest) => {
+    lastRequest = { request, atUsec: hostFiles.monotonicUsec() };
+    log.info("shutdown asked of logind", { ...request });
+  };
+  const stopWatchingRequests = await watchShutdownRequests(config.bus, (request) => {
+    // The agent's own calls are noted where it makes them: it knows what it asked for.
+    if (request.sender !== uniqueName(bus)) noteRequest(request);
+    attachLateRequest();
+  });
+  // The agent's own RebootWithFlags, for a command or a rollback: it checked /run/nextroot first, so even
+  // SOFT_REBOOT_IF_NEXTROOT_SET_UP asks for a soft-reboot, which is what its records say was requested.
+  const softRebootAsked = (flags: bigint) => {
+    noteRequest({ type: "soft-reboot", method: `RebootWithFlags 0x${flags.toString(16)}`, sender: uniqueName(bus) });
+    return rebootWithFlags(bus, flags);
+  };
+  const requestedNow = (): ShutdownType | null => {
+    const seen = lastRequest;
+    lastRequest = null;
+    if (!seen || hostFiles.monotonicUsec() - seen.atUsec > REQUEST_MAX_AGE_USEC) return null;
+    return seen.request.type;
+  };
+  inhibitor.take();
+
+  const files = snapshotFiles(config.runtimeDir, config.stateDir);
+  const loaded = loadSnapshots(files);
+  // The configured units, and the node's payloads: every unit configured to survive a soft-reboot
+  // and every service with a file descriptor store, looked for again now and then (one started later counts too).
+  // Until the first discovery ends, the units watched before the agent last stopped stand in for it.
+  let watchUnits: string[] = [
+    ...new Set([...config.watchUnits, ...((loaded.runtime ?? loaded.persistent)?.units.map((u) => u.name) ?? [])]),
+  ].slice(0, 200);
+  // Containers, portable images and networkd's links are only shown, never compared at start (a record
+  // lists them itself): listed beside the start, not before it, so a slow Podman, portabled or networkd
+  // never delays the agent; and side by side, so none of them waits for another's bound.
+  const listPayloadFacts = async () => {
+    const [listedContainers, listedPortables, listedLinks] = await Promise.all([
+      readContainers(),
+      listPortableImages(bus),
+      describeNetwork(bus),
+    ]);
+    containers = listedContainers;
+    portables = listedPortables ?? undefined;
+    network = listedLinks ?? undefined;
+  };
+  // Discovery reads a unit's kind once (until systemd reloads, or a minute at most).
+  const kinds = new PayloadKindCache(60_000);
+  await watchReloads(bus, () => kinds.clear()).catch((error) =>
+    log.warn("cannot watch systemd's reloads; unit kinds are read again each minute", { error: errorText(error) }),
+  );
+  const discover = async () => {
+    try {
+      const payloads = await discoverPayloads(bus, kinds);
+      const next = [...new Set([...config.watchUnits, ...payloads.survivors, ...payloads.fdStores])].slice(0, 200);
+      if (next.join(" ") === watchUnits.join(" ")) return;
+      watchUnits = next;
+      log.info("watching the node's payloads", {
+        survivors: payloads.survivors.join(",") || "none",
+        fdStores: payloads.fdStores.join(",") || "none",
+      });
+    } catch (error) {
+      log.warn("cannot list the units that survive soft-reboots or keep fd stores", { error: errorText(error) });
+    }
+  };
+  mark("watching");
+  // Discovery asks PID 1 about every unit, and its hundreds of replies keep the agent busy for a
+  // while. So it waits for the first connection to control (the first hello carries the units above,
+  // a later state the result), or DISCOVERY_WAIT_MS after the first observation when control is away:
+  // early in a boot, the first observation's calls and the welcome would queue behind it.
+  const startedUp = firstObservation.then(() => Promise.race([firstWelcome, sleep(DISCOVERY_WAIT_MS)]));
+  const discovered = startedUp.then(discover).finally(() => mark("discovered"));
+  void startedUp.then(listPayloadFacts);
+  const observeNow = () => observe(bus, host, identity, watchUnits, rootDevice);
+  const snapshotNow = (observation: Observation, signal: Snapshot["signal"]) =>
+    snapshotOf(observation.present, observation.nextroot, signal, { oldRootDevices: oldRoots, containers, network });
   const stageDeps: StageDeps = {
     runtimeDir: config.runtimeDir,
     controlUrl: config.controlUrl,
@@ -301,9 +327,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     running: options.stagerRunning ?? ((commandId) => unitRunning(bus, stagerUnit(commandId))),
     timeoutSec: config.staging.timeoutSec,
   };
-
-  // Now: the TLS handshake and the enrollment check run beside the rest of the start.
-  void connectWhenEnrolled();
 
   const saveBefore = (signal: Snapshot["signal"]) => {
     currentSignal = signal;
@@ -373,7 +396,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       );
     });
 
-    const first = await observeNow();
+    // Not logind's inhibitors yet: early in a boot logind is still starting, and the first hello
+    // would wait for it. The next poll lists them.
+    const first = await observe(bus, host, identity, watchUnits, rootDevice, { inhibitors: false });
     latest = first;
     mark("observed");
     // What this host's systemd cannot do for softfleet, said once at start (the node page shows it too).

@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AGENT_WS_PATH, type AgentEvent, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { boundedHeartbeatSec, EVENT_WINDOW, GatewayConnection, HEARTBEAT_SEC } from "./connection";
+import {
+  boundedHeartbeatSec,
+  EVENT_WINDOW,
+  GatewayConnection,
+  HEARTBEAT_SEC,
+  NOT_READY_MAX_RETRIES,
+  nextReconnect,
+} from "./connection";
 import { controlEndpoint } from "./enroll";
 import { createIdGenerator } from "./ids";
 import { setLogSink } from "./log";
@@ -206,5 +213,46 @@ describe("the server's heartbeat interval", () => {
     expect(boundedHeartbeatSec(1, 10)).toBe(HEARTBEAT_SEC.min);
     // setInterval's largest delay is 2^31-1 ms: the bound keeps far below it.
     expect(HEARTBEAT_SEC.max * 1000).toBeLessThan(2 ** 31 - 1);
+  });
+});
+
+describe("when the agent connects again", () => {
+  const backoff = { minMs: 500, maxMs: 30_000 };
+  const upper = () => 1; // the top of each jittered range
+
+  it("backs off, doubling up to the ceiling, after a failure of control or of the path to it", () => {
+    let state = { attempts: 0, notReadyRetries: 0 };
+    const delays: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const next = nextReconnect(state, false, backoff, upper);
+      delays.push(next.delayMs);
+      state = next;
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+  });
+
+  it("retries within 250 ms, without growing the backoff, while the host's own network is not up yet", () => {
+    // Early in a boot: the agent starts before the network is configured.
+    let state = { attempts: 3, notReadyRetries: 0 };
+    for (let i = 0; i < 10; i++) {
+      const next = nextReconnect(state, true, backoff, upper);
+      expect(next.delayMs).toBe(250);
+      expect(next.attempts).toBe(3);
+      state = next;
+    }
+    // Once it is up, a refusal by control backs off from where it was.
+    expect(nextReconnect(state, false, backoff, upper)).toEqual({ attempts: 4, notReadyRetries: 0, delayMs: 4000 });
+  });
+
+  it("falls back to the backoff when the network stays down, rather than retrying four times a second for ever", () => {
+    let state = { attempts: 0, notReadyRetries: 0 };
+    for (let i = 0; i < NOT_READY_MAX_RETRIES; i++) state = nextReconnect(state, true, backoff, upper);
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const next = nextReconnect(state, true, backoff, upper);
+      delays.push(next.delayMs);
+      state = next;
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000]);
   });
 });

@@ -21,6 +21,14 @@ import { checkTransport, type TrustConfig, tlsOptions } from "./trust";
 export type Command = Extract<ServerMessage, { kind: "command" }>;
 
 const WELCOME_TIMEOUT_MS = 30_000;
+/**
+ * Errors that say this host's own network is not up yet (no route, no address, no resolver): early
+ * in a boot the agent starts before the network is configured. Retried every NOT_READY_RETRY_MS, up
+ * to NOT_READY_MAX_RETRIES times in a row, without growing the backoff; after that, the usual backoff.
+ */
+const NETWORK_NOT_READY = new Set(["ENETUNREACH", "EADDRNOTAVAIL", "EAI_AGAIN"]);
+const NOT_READY_RETRY_MS = 250;
+export const NOT_READY_MAX_RETRIES = 120;
 /** An event the server could not store yet is sent again after this, doubling up to the max. */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
@@ -64,6 +72,9 @@ export class GatewayConnection {
   private welcomed = false;
   private stopped = false;
   private attempts = 0;
+  /** Quick retries in a row while the host's network was not up; the last connection error, logged once. */
+  private notReadyRetries = 0;
+  private lastError = "";
   private credential = "";
   private reconnectTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -169,6 +180,7 @@ export class GatewayConnection {
       ...(this.options.url.startsWith("wss:") ? tlsOptions(trust) : {}),
     });
     this.socket = socket;
+    let notReady = false;
     socket.on("open", () => {
       this.options.hello().then(
         ({ identity, state }) => {
@@ -191,9 +203,16 @@ export class GatewayConnection {
     socket.on("pong", () => {
       this.awaitingPong = false;
     });
-    socket.on("error", (error) => {
+    socket.on("error", (error: NodeJS.ErrnoException) => {
       // Followed by "close"; the message carries the HTTP status of a refused upgrade.
-      log.warn("gateway: connection failed", { url: this.options.url, error: error.message });
+      notReady = NETWORK_NOT_READY.has(error.code ?? "");
+      if (error.message === this.lastError) return;
+      this.lastError = error.message;
+      log.warn("gateway: connection failed", {
+        url: this.options.url,
+        error: error.message,
+        hint: notReady ? "this host's network is not up yet; retrying every 250 ms" : undefined,
+      });
     });
     socket.on("close", (code, reason) => {
       if (this.socket !== socket) return;
@@ -207,7 +226,7 @@ export class GatewayConnection {
         this.stopped = true;
         return;
       }
-      this.scheduleReconnect();
+      this.scheduleReconnect(notReady);
     });
   }
 
@@ -272,6 +291,8 @@ export class GatewayConnection {
     this.welcomeTimer = null;
     this.welcomed = true;
     this.attempts = 0;
+    this.notReadyRetries = 0;
+    this.lastError = "";
     log.info("gateway: connected", { nodeId, url: this.options.url });
     // Replay in id order, which is the order the events were made, a window at a time. Synchronous:
     // nothing can be published between reading the spool and queueing it.
@@ -317,19 +338,55 @@ export class GatewayConnection {
     this.retries.clear();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(networkNotReady = false): void {
     if (this.stopped) return;
-    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 };
-    const ceiling = Math.min(maxMs, minMs * 2 ** this.attempts);
-    // Full jitter over the upper half: a fleet cut off together does not return in lockstep.
-    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-    this.attempts++;
+    const next = nextReconnect(
+      { attempts: this.attempts, notReadyRetries: this.notReadyRetries },
+      networkNotReady,
+      this.options.backoff ?? { minMs: 500, maxMs: 30_000 },
+    );
+    this.attempts = next.attempts;
+    this.notReadyRetries = next.notReadyRetries;
+    const delay = next.delayMs;
     log.debug("gateway: reconnecting", { inMs: delay });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (!this.stopped) this.open();
     }, delay);
   }
+}
+
+export interface ReconnectState {
+  /** Failed connections in a row that grew the backoff. */
+  attempts: number;
+  /** Quick retries in a row while the host's own network was not up. */
+  notReadyRetries: number;
+}
+
+/**
+ * When to connect again after a failed or lost connection. Delays double from minMs up to maxMs,
+ * each with jitter over its upper half, so a fleet cut off together does not return in lockstep.
+ * A failure that says the host's own network is not up yet (early in a boot) costs nothing to
+ * retry and nothing to the server: retried within NOT_READY_RETRY_MS without growing the backoff,
+ * NOT_READY_MAX_RETRIES times in a row; a network that stays down past that is retried like any
+ * other failure.
+ */
+export function nextReconnect(
+  state: ReconnectState,
+  networkNotReady: boolean,
+  backoff: { minMs: number; maxMs: number },
+  random: () => number = Math.random,
+): ReconnectState & { delayMs: number } {
+  const ceiling = Math.min(backoff.maxMs, backoff.minMs * 2 ** state.attempts);
+  const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  if (networkNotReady && state.notReadyRetries < NOT_READY_MAX_RETRIES) {
+    return {
+      attempts: state.attempts,
+      notReadyRetries: state.notReadyRetries + 1,
+      delayMs: Math.min(delayMs, NOT_READY_RETRY_MS),
+    };
+  }
+  return { attempts: state.attempts + 1, notReadyRetries: networkNotReady ? state.notReadyRetries : 0, delayMs };
 }
 
 /** The agent's own range for the server's heartbeat interval: neither a hot loop nor silence. */

@@ -40,11 +40,12 @@ export async function observe(
   identity: HostIdentity,
   watchUnits: readonly string[],
   rootDevice: string | null = null,
+  options: { inhibitors?: boolean } = {},
 ): Promise<Observation> {
   const [manager, units, inhibitors] = await Promise.all([
     readManager(bus),
     readUnits(bus, watchUnits),
-    listInhibitors(bus).catch(() => undefined),
+    options.inhibitors === false ? undefined : listInhibitors(bus).catch(() => undefined),
   ]);
   return {
     present: {

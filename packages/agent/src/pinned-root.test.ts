@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { deviceName, findPinnedRoot, mappedFrom, mountsFrom, unitOfCgroup } from "./pinned-root";
+import { deviceName, findPinnedRoot, mappedFrom, mapsFrom, mountsFrom, unitOfCgroup } from "./pinned-root";
 
 const SMAPS = `55742f2c4000-55742f2c5000 r--p 00000000 00:28 1602943                    /usr/bin/node
 Size:                  4 kB
@@ -33,6 +33,16 @@ describe("finding what holds an old root", () => {
     });
     // Anonymous memory (device 00:00, inode 0) is never a file of a root.
     expect(mappedFrom(SMAPS, new Set(["0:0"]))).toEqual({ files: [], pssKb: 0 });
+  });
+
+  it("tells from maps alone whether a process maps anything of the old root (smaps is read only then)", () => {
+    const maps = SMAPS.split("\n")
+      .filter((line) => !/^[A-Z]/.test(line))
+      .join("\n");
+    expect(mapsFrom(maps, new Set(["0:40"]))).toBe(true);
+    expect(mapsFrom(maps, new Set(["0:54"]))).toBe(true);
+    expect(mapsFrom(maps, new Set(["0:99"]))).toBe(false);
+    expect(mapsFrom(maps, new Set(["0:0"]))).toBe(false);
   });
 
   it("finds mounts of the old root in a mountinfo, and the unit of a cgroup", () => {

@@ -85,7 +85,11 @@ export type UnitTiming = z.infer<typeof unitTiming>;
 
 /** Why a reboot was slow: the units slowest to stop in its shutdown and to start after it (top 10 each). */
 export const unitBlame = z.object({
-  /** How many units stopped in the shutdown, and started in the boot, in all. */
+  /**
+   * How many units stopped in the shutdown, and started in the boot, in all: of the kinds that take
+   * time to (services, scopes, sockets, mounts, swaps, automounts; not targets, slices, devices,
+   * paths or timers, which change state at once).
+   */
   stopped: count32,
   started: count32,
   stop: z.array(unitTiming).check(z.maxLength(10)),

@@ -70,7 +70,12 @@ async function rebootedHosts(db: Db, rolloutId: string) {
 
 /** The control process's and a node agent's last lines, for a failure's message. */
 async function diagnostics(name: string) {
-  const journal = await execIn(name, ["journalctl", "-u", "softfleet-agent", "-n", "30", "--no-pager", "-o", "cat"])
+  // On the node's monotonic clock, beside systemd's Finish of the boot and the node's time now.
+  const journal = await execIn(name, [
+    "sh",
+    "-c",
+    "journalctl -u softfleet-agent -n 40 --no-pager -o short-monotonic; echo \"Finish $(systemctl show -P FinishTimestampMonotonic) us, now $(cut -d' ' -f1 /proc/uptime) s\"",
+  ])
     .then((result) => result.stdout)
     // A full reboot ends a lab node (systemd-nspawn exits): then there is no journal to read.
     .catch((error: Error) => `(cannot read it: ${error.message})`);

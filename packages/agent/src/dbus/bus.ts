@@ -39,6 +39,33 @@ export async function openBus(address: string, timeoutMs = CALL_TIMEOUT_MS): Pro
   return bus;
 }
 
+/** The bus's socket is not there yet, or nothing listens on it yet: early in a boot, or while dbus restarts. */
+const BUS_NOT_UP = new Set(["ENOENT", "ECONNREFUSED"]);
+
+/**
+ * openBus, for a process that starts before the bus does (the agent starts early in a boot, so
+ * that its connection to control overlaps the rest): while the bus's socket is missing or refuses,
+ * tries again every retryMs, for up to waitMs. Any other failure, or the last one, is thrown.
+ */
+export async function openBusWhenUp(
+  address: string,
+  options: { waitMs: number; retryMs?: number; onWaiting?: (reason: string) => void },
+): Promise<MessageBus> {
+  const deadline = Date.now() + options.waitMs;
+  let said = false;
+  for (;;) {
+    try {
+      return await openBus(address);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      if (!BUS_NOT_UP.has(code) || Date.now() >= deadline) throw error;
+      if (!said) options.onWaiting?.((error as Error).message);
+      said = true;
+      await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 50));
+    }
+  }
+}
+
 /**
  * dbus-next answers some calls by itself (Introspect, Peer.Ping, errors). If
  * the socket has just closed, that reply throws from inside its stream

@@ -14,8 +14,9 @@ export interface PrivateBus {
   stop(): Promise<void>;
 }
 
-export async function startPrivateBus(): Promise<PrivateBus> {
-  const dir = await mkdtemp(join(tmpdir(), "sf-agent-bus-"));
+/** In a new temporary folder, or in `dir` (its socket: dir/bus.sock) for a test that waits for it there. */
+export async function startPrivateBus(options: { dir?: string } = {}): Promise<PrivateBus> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "sf-agent-bus-")));
   const config = join(dir, "bus.conf");
   await writeFile(
     config,

@@ -248,6 +248,16 @@ export async function benchRolloutLab(nodeCount = 4) {
     const totalMs = done.finishedAt!.getTime() - done.createdAt.getTime();
     const ratio = (ideal: number) => Math.round((totalMs / ideal) * 1000) / 1000;
     const timeline = await nodeTimeline(bench.db, rollout.id, done.createdAt);
+    // The agent's own account of its last start and record on each node: where the time after Finish went.
+    const { execIn } = await import("@softfleet/lab");
+    const agentLog: Record<string, string[]> = {};
+    for (const node of lab.nodes) {
+      const journal = await execIn(node.name, ["journalctl", "-u", "softfleet-agent", "--no-pager", "-o", "cat"]);
+      agentLog[node.name] = journal.stdout
+        .split("\n")
+        .filter((line) => /start timing|reboot record sent/.test(line))
+        .slice(-2);
+    }
     return {
       name: `rollout on ${nodeCount} real lab nodes (canary 1, batches of 2, settle ${plan.settleSec} s)`,
       totalMs,
@@ -267,6 +277,7 @@ export async function benchRolloutLab(nodeCount = 4) {
         goalRatio: 1.1,
       },
       timeline,
+      agentLog,
     };
   } finally {
     await lab?.stop();
