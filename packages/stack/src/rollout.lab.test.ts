@@ -277,11 +277,11 @@ describe.skipIf(missing !== null && !required)(
         targetImageVersion: "4",
         // Long enough for a healthy node on a loaded 2-core machine (the whole suite runs beside it):
         // a canary once took over 15 s to start its agent there.
-        gate: { returnTimeoutSec: 30 },
+        gate: { returnTimeoutSec: 45 },
         failureThreshold: { count: 0 },
       } as const;
       const id = await startRollout(db, plan);
-      const halted = await rolloutReaches(db, id, "halted", 120_000).catch(async (error: Error) => {
+      const halted = await rolloutReaches(db, id, "halted", 180_000).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await diagnostics(canary)}`);
       });
       expect(halted.statusReason).toBe("1 node failed, more than the threshold of 0");
@@ -289,7 +289,7 @@ describe.skipIf(missing !== null && !required)(
       expect(nodes.get(canary), `${JSON.stringify(nodes.get(canary))}\n${await diagnostics(canary)}`).toMatchObject({
         status: "succeeded",
       });
-      expect(nodes.get(broken)).toMatchObject({ status: "failed", reason: "did not come back within 30 s" });
+      expect(nodes.get(broken)).toMatchObject({ status: "failed", reason: "did not come back within 45 s" });
       expect(nodes.get(third)?.status).toBe("pending");
       expect(nodes.get(fourth)?.status).toBe("pending");
       // The node did soft-reboot into the new image; only its agent stayed away.
@@ -319,7 +319,7 @@ describe.skipIf(missing !== null && !required)(
       await until("the mended agent to come back online", () =>
         db.node.findFirst({ where: { hostname: broken, status: "online", inhibitor: "held" } }),
       );
-    }, 180_000);
+    }, 240_000);
     it("holds a node behind a block inhibitor, names who holds it, and reboots it past the lock on an operator's audited override", async () => {
       const db = t!.db;
       const held = hosts[0]!;
@@ -417,7 +417,7 @@ describe.skipIf(missing !== null && !required)(
       const { rollout } = await db.$transaction((tx) =>
         createRollout(tx, { groupId: good.id, plan: staging(image.sha256), user }),
       );
-      const done = await rolloutReaches(db, rollout.id, "completed", 240_000).catch(async (error: Error) => {
+      const done = await rolloutReaches(db, rollout.id, "completed", 420_000).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await diagnostics(good1)}`);
       });
       expect(done.statusReason).toBe("all 1 batches are done: 2 succeeded, 0 failed, 0 skipped");
@@ -456,7 +456,7 @@ describe.skipIf(missing !== null && !required)(
       const nextroot = await execIn(bad, ["sh", "-c", "mountpoint -q /run/nextroot && echo mounted || echo none"]);
       expect(nextroot.stdout.trim()).toBe("none");
       await act(db, badRollout.id, "abort");
-    }, 300_000);
+    }, 540_000);
     it("rolls a node that fails its gate back into the image it ran before (kept by its agent); one with none kept is refused, saying so", async () => {
       const db = t!.db;
       // Left by the staging scenario: the second node runs version 8 from its images folder; the fourth has no image kept.
@@ -491,7 +491,7 @@ describe.skipIf(missing !== null && !required)(
           const rows = await db.rolloutNode.findMany({ where: { rolloutId: rollout.id } });
           return rows.every((r) => ["rolled-back", "failed"].includes(r.status)) ? rows : null;
         },
-        240_000,
+        420_000,
       ).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await diagnostics(kept)}`);
       });
@@ -518,6 +518,6 @@ describe.skipIf(missing !== null && !required)(
       });
       expect(transitions.map((tr) => tr.to)).toEqual(["staging", "staged", "rebooting", "rolling-back", "rolled-back"]);
       await act(db, rollout.id, "abort");
-    }, 300_000);
+    }, 540_000);
   },
 );
