@@ -87,7 +87,7 @@ export async function listImages(config: Pick<ImageStagerConfig, "imagesDir">): 
     const marker = readMarker(dir);
     if (marker && marker.version === name) images.push({ ...marker, dir });
   }
-  return images.sort((a, b) => a.stagedAt.localeCompare(b.stagedAt));
+  return images.sort((a, b) => (a.stagedAt < b.stagedAt ? -1 : a.stagedAt > b.stagedAt ? 1 : 0));
 }
 
 /**
