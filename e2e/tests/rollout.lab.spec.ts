@@ -236,9 +236,10 @@ test("a rollout that stages its own image shows each node's staging bar live, th
     await expect(page.getByRole("heading", { name: `Rollout of ${group.name}` })).toBeVisible();
 
     // Both nodes stage at once (two at a time), each with its bar. A bar shows the bytes of the total
-    // and the rate while it downloads, updated live: seen on at least one node. On this session's
-    // machine one of the two bars twice first appeared at "unpacking" although the database held its
-    // download's progress all along (see issue 14's note): each bar must appear, in some phase.
+    // and the rate while it downloads, updated live: seen on at least one node. On a slow machine one
+    // of the two bars twice first appeared at "unpacking" although the database held its download's
+    // progress all along (see issue 14's note; likely the page's refetches cancelled one another,
+    // changed in useInvalidateSoon since): each bar must appear, in some phase.
     const downloading = /^downloading: [\d.]+ MB of \d+ MB, [\d.]+ MB\/s$/;
     const seenDownloading: Promise<AggregateError | null> = Promise.any(
       names.map(async (name) => {
@@ -249,6 +250,8 @@ test("a rollout that stages its own image shows each node's staging bar live, th
         await expect
           .poll(async () => Number(await bar.getAttribute("value")), { timeout: 30_000 })
           .toBeGreaterThan(first);
+        // For the record: which bars were seen downloading (both, once the cause above is found).
+        console.log(`staging bar of ${name}: seen downloading, its bytes growing`);
       }),
     ).then(
       () => null,

@@ -55,6 +55,12 @@ export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?
  * Invalidates queries at once, then at most once per `windowMs` while changes
  * keep coming: the first change of a burst is shown immediately, and a burst
  * (a rollout) becomes one more refetch at its end, not one per change.
+ *
+ * A refetch under way is never cancelled for a newer change: the key waits
+ * until it is done, then refetches. Cancelling (React Query's default) starved
+ * a busy page: with changes coming faster than a refetch took (two nodes
+ * staging, on a slow machine), each refetch was cancelled by the next one and
+ * the page showed nothing new until the changes paused.
  */
 export function useInvalidateSoon(windowMs = 150): (queryKey: QueryKey) => void {
   const queryClient = useQueryClient();
@@ -68,22 +74,19 @@ export function useInvalidateSoon(windowMs = 150): (queryKey: QueryKey) => void 
   );
   return useCallback(
     (queryKey: QueryKey) => {
-      if (timer.current) {
-        pending.current.set(JSON.stringify(queryKey), queryKey);
-        return;
-      }
-      void queryClient.invalidateQueries({ queryKey });
+      pending.current.set(JSON.stringify(queryKey), queryKey);
+      if (timer.current) return;
       const flush = () => {
-        const keys = [...pending.current.values()];
-        pending.current.clear();
-        if (keys.length === 0) {
-          timer.current = null;
-          return;
+        let fired = false;
+        for (const [id, key] of pending.current) {
+          if (queryClient.isFetching({ queryKey: key }) > 0) continue;
+          pending.current.delete(id);
+          fired = true;
+          void queryClient.invalidateQueries({ queryKey: key }, { cancelRefetch: false });
         }
-        for (const key of keys) void queryClient.invalidateQueries({ queryKey: key });
-        timer.current = setTimeout(flush, windowMs);
+        timer.current = fired || pending.current.size > 0 ? setTimeout(flush, windowMs) : null;
       };
-      timer.current = setTimeout(flush, windowMs);
+      flush();
     },
     [queryClient, windowMs],
   );
