@@ -36,6 +36,8 @@ export interface InhibitorOptions {
 export type InhibitorStatus = "idle" | "taking" | "held" | "failed" | "released";
 
 const POLL_MS = 50;
+/** How long a refusal waits for the rest of systemd-inhibit's stderr after it exited. */
+const STDERR_DRAIN_MS = 200;
 
 export class ShutdownInhibitor {
   private child: ChildProcess | null = null;
@@ -113,8 +115,23 @@ export class ShutdownInhibitor {
       if (this.child !== child) return;
       this.child = null;
       if (!this.wanted) return;
-      const detail = stderr.trim() || `exit code ${code ?? signal}`;
-      this.failed(this.status === "held" ? `the lock was lost: ${detail}` : `logind refused the lock: ${detail}`);
+      const held = this.status === "held";
+      let reported = false;
+      const report = () => {
+        if (reported) return;
+        reported = true;
+        const detail = stderr.trim() || `exit code ${code ?? signal}`;
+        this.failed(held ? `the lock was lost: ${detail}` : `logind refused the lock: ${detail}`);
+      };
+      // "exit" may come before systemd-inhibit's last words are read from its stderr: read to the
+      // end, for at most STDERR_DRAIN_MS (a `sleep` it started may still hold the pipe open).
+      const pipe = child.stderr;
+      if (!pipe || pipe.readableEnded) return report();
+      const timer = setTimeout(report, STDERR_DRAIN_MS);
+      pipe.once("end", () => {
+        clearTimeout(timer);
+        report();
+      });
     });
     void this.confirm(child);
   }
