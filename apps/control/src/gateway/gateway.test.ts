@@ -33,6 +33,14 @@ async function enrolledNode() {
   return { machineId, nodeId: body.nodeId!, credential: body.credential!, agent };
 }
 
+/** The agent's "accepted" for a command, as the event it spools. */
+const accepted = (id: string, commandId: string) => ({
+  kind: "event" as const,
+  v: PROTOCOL_VERSION,
+  id,
+  event: { type: "command-result" as const, commandId, outcome: "accepted" as const, reason: null },
+});
+
 const shutdownEvent = (start = true) => ({
   type: "shutdown-signal",
   start,
@@ -294,12 +302,7 @@ describe("the agent WebSocket", () => {
     again.hello(machineId);
     await again.next("welcome");
     expect(await again.next("command")).toMatchObject({ id: command.id });
-    again.send({
-      kind: "event",
-      v: PROTOCOL_VERSION,
-      id: "evt-cmd-result-2",
-      event: { type: "command-result", commandId: command.id, outcome: "accepted", reason: null },
-    });
+    again.send(accepted("evt-cmd-result-2", command.id));
     await again.next("ack");
     again.ws.close();
     await again.waitClosed();
@@ -328,12 +331,7 @@ describe("the agent WebSocket", () => {
     expect(agent.frames.filter((f) => f.kind === "command")).toEqual([]);
     // A delivery that read the command before the agent's answer was stored does not overwrite it
     // (in CI, a reboot's record then found no accepted command and its rollout waited in vain).
-    agent.send({
-      kind: "event",
-      v: PROTOCOL_VERSION,
-      id: "evt-cmd-result-3",
-      event: { type: "command-result", commandId: first.id, outcome: "accepted", reason: null },
-    });
+    agent.send(accepted("evt-cmd-result-3", first.id));
     await agent.next("ack");
     expect(await t.db.$transaction((tx) => markCommandSent(tx, first.id))).toBe(false);
     expect((await t.db.nodeCommand.findUniqueOrThrow({ where: { id: first.id } })).status).toBe("accepted");
