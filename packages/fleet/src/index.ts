@@ -21,7 +21,7 @@ export {
   REENROLL_WINDOW,
 } from "./enrollment";
 export { HOSTNAME_PATTERN, HOSTNAME_PATTERN_RULE, hostnameMatches } from "./hostname-pattern";
-export { applyHeartbeat, applyHello, applyState, markOffline, storeEvent, sweepStaleNodes } from "./ingest";
+export { applyHello, applyState, markOffline, storeEvent, sweepStaleNodes } from "./ingest";
 export {
   CHANGES_CHANNEL,
   type Change,
@@ -35,5 +35,6 @@ export {
   parseNotification,
 } from "./notify";
 export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";
+export { type Presence, recordPresence } from "./presence";
 export * from "./reports";
 export * from "./rollouts";

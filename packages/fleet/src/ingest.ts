@@ -97,20 +97,6 @@ export async function markOffline(tx: Tx, nodeId: string) {
 }
 
 /**
- * A heartbeat: the node is alive. A node the sweep had marked offline (its
- * heartbeats were late) is online again, and views are told so.
- */
-export async function applyHeartbeat(tx: Tx, nodeId: string) {
-  const now = new Date();
-  const { count } = await tx.node.updateMany({
-    where: { id: nodeId, status: { not: "online" } },
-    data: { status: "online", lastSeenAt: now },
-  });
-  if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "online", status: "online" });
-  else await tx.node.update({ where: { id: nodeId }, data: { lastSeenAt: now } });
-}
-
-/**
  * Marks offline the nodes whose heartbeats stopped (their control process died
  * without closing their connections), and those that went down to reboot and
  * did not come back, announcing each change.

@@ -11,7 +11,7 @@ let counter = 100;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  control = await startGateway(t.db, t.url);
+  control = await startGateway(t.db, t.url, { presenceWriteMs: 100 });
 });
 afterAll(async () => {
   await control.close();

@@ -17,11 +17,14 @@ import { handleEnroll } from "./enroll";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, PerMinute } from "./flood";
 import { clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
+import { PresenceWriter } from "./presence";
 import { AgentSession } from "./session";
 
 export interface GatewayOptions {
   databaseUrl: string;
   heartbeatSec?: number;
+  /** How often heartbeats are written, for all nodes in one statement (default: half the heartbeat interval). */
+  presenceWriteMs?: number;
   helloTimeoutMs?: number;
   /** Flood limits per connection and node (defaults: DEFAULT_FLOOD_LIMITS). */
   limits?: Partial<FloodLimits>;
@@ -51,6 +54,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const auditThrottle = new AuditThrottle();
   const limits = { ...DEFAULT_FLOOD_LIMITS, ...options.limits };
   const nodeEvents = new PerMinute(limits.eventsPerMinute);
+  const presence = new PresenceWriter(db, { intervalMs: options.presenceWriteMs ?? heartbeatSec * 500, log }).start();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   server.route(ENROLL_PATH, (req, res) => {
@@ -83,6 +87,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
           log,
           limits,
           nodeEvents,
+          presence,
         });
         sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
         sessions.set(node.id, session);
@@ -169,6 +174,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
 
   return {
     sessions,
+    presence,
     async close() {
       clearInterval(sweeper);
       clearInterval(reconciler);
@@ -185,6 +191,8 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
       for (const session of sessions.values()) session.socket.terminate();
       wss.close();
       await Promise.all(inFlight);
+      // The heartbeats heard last are written, so that the next process sees these nodes' last contact.
+      await presence.close();
     },
   };
 }

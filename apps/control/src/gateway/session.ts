@@ -1,7 +1,6 @@
 import type { Db } from "@softfleet/db";
 import {
   agentCommandOf,
-  applyHeartbeat,
   applyHello,
   applyStageProgress,
   applyState,
@@ -23,6 +22,7 @@ import {
 import type { WebSocket } from "ws";
 import { z } from "zod";
 import { ConnectionFlood, type FloodLimits, type PerMinute } from "./flood";
+import type { PresenceWriter } from "./presence";
 
 export interface SessionOptions {
   heartbeatSec: number;
@@ -31,6 +31,8 @@ export interface SessionOptions {
   limits: FloodLimits;
   /** Events per node and minute, shared by the gateway's sessions (a node may reconnect to reset its own). */
   nodeEvents: PerMinute;
+  /** Heartbeats, written for all nodes at once. */
+  presence: PresenceWriter;
 }
 
 const MAX_BAD_FRAMES = 10;
@@ -238,7 +240,7 @@ export class AgentSession {
         return;
       }
       case "heartbeat":
-        await this.db.$transaction((tx) => applyHeartbeat(tx, this.nodeId), TX);
+        this.options.presence.seen(this.nodeId);
         return;
       case "stage-progress": {
         // At most two a second per node reach the database; a phase's first and the last one always do.
