@@ -2,7 +2,7 @@ export { type AgentOptions, type RunningAgent, startAgent } from "./agent";
 export { type UnitTimes, unitBlame } from "./blame";
 export { runCommand } from "./commands";
 export { type AgentConfig, agentConfigSchema, ConfigError, loadConfig } from "./config";
-export { type Command, GatewayConnection } from "./connection";
+export { type Command, EVENT_WINDOW, GatewayConnection, nextReconnect } from "./connection";
 export { controlEndpoint, ensureCredential } from "./enroll";
 export { createIdGenerator } from "./ids";
 export { type Level as LogLevel, setLogLevel } from "./log";

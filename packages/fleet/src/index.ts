@@ -21,7 +21,14 @@ export {
   REENROLL_WINDOW,
 } from "./enrollment";
 export { HOSTNAME_PATTERN, HOSTNAME_PATTERN_RULE, hostnameMatches } from "./hostname-pattern";
-export { applyHello, applyState, markOffline, storeEvent, sweepStaleNodes } from "./ingest";
+export {
+  applyHello,
+  applyState,
+  markOffline,
+  storedInOneStatement,
+  storeEvent,
+  sweepStaleNodes,
+} from "./ingest";
 export {
   CHANGES_CHANNEL,
   type Change,

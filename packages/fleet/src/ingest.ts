@@ -20,66 +20,68 @@ function stateColumns(state: NodeState) {
   };
 }
 
-type Labels = Record<string, string>;
-
-function sameLabels(a: Labels, b: Labels): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
-}
+/** A JSON column's value as a statement parameter: null stays SQL NULL (Prisma's DbNull). */
+const jsonOrNull = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 /**
- * A node connected and said who it is. Its labels are its agent's, under
- * those of its enrollment token (an agent cannot take a label its token set).
- * A changed hostname or label set is audited: labels choose groups, and so
- * rollouts.
+ * A node connected and said who it is, in one statement (a whole fleet says
+ * hello at once after a control restart: one round trip each, no interactive
+ * transaction). Its labels are its agent's, under those of its enrollment
+ * token (an agent cannot take a label its token set). A changed hostname or
+ * label set is audited in the same statement: labels choose groups, and so
+ * rollouts. Returns whether commands wait for the node (pending, or sent and
+ * not answered), so that a connection with nothing to deliver asks no more.
  */
-export async function applyHello(tx: Tx, nodeId: string, identity: NodeIdentity, state: NodeState) {
-  const now = new Date();
-  const before = await tx.node.findUniqueOrThrow({
-    where: { id: nodeId },
-    select: { hostname: true, labels: true, enrollmentLabels: true },
-  });
-  const labels = { ...identity.labels, ...(before.enrollmentLabels as Labels) };
-  const changed = {
-    ...(before.hostname !== identity.hostname
-      ? { hostname: { before: before.hostname, after: identity.hostname } }
-      : {}),
-    ...(!sameLabels(before.labels as Labels, labels)
-      ? { labels: { before: before.labels as Labels, after: labels } }
-      : {}),
-  };
-  if (Object.keys(changed).length > 0) {
-    await tx.auditEntry.create({
-      data: {
-        actorType: "agent",
-        actorName: `agent on ${identity.hostname}`,
-        action: "node.identity_changed",
-        targetType: "node",
-        targetId: nodeId,
-        targetName: identity.hostname,
-        details: changed,
-      },
-    });
-  }
-  await tx.node.update({
-    where: { id: nodeId },
-    data: {
-      hostname: identity.hostname,
-      bootId: identity.bootId,
-      osId: identity.osRelease.id,
-      osVersionId: identity.osRelease.versionId,
-      imageId: identity.osRelease.imageId,
-      imageVersion: identity.osRelease.imageVersion,
-      systemdVersion: identity.systemdVersion,
-      agentVersion: identity.agentVersion,
-      labels,
-      simulated: identity.simulated,
-      status: "online",
-      connectedAt: now,
-      ...stateColumns(state),
-    },
-  });
-  await notifyChange(tx, { entity: "node", id: nodeId, what: "online", status: "online" });
+export async function applyHello(
+  tx: Tx,
+  nodeId: string,
+  identity: NodeIdentity,
+  state: NodeState,
+): Promise<{ commandsWaiting: boolean }> {
+  // Timestamps without a zone, in UTC, as Prisma stores them (the cast ignores the "Z").
+  const now = new Date().toISOString();
+  const change: Change = { entity: "node", id: nodeId, what: "online", status: "online" };
+  const rows = await tx.$queryRaw<Array<{ commandsWaiting: boolean }>>`
+    WITH before AS (
+      SELECT hostname, labels, ${JSON.stringify(identity.labels)}::jsonb || "enrollmentLabels" AS "nextLabels"
+      FROM "Node" WHERE id = ${nodeId} FOR UPDATE
+    ), updated AS (
+      UPDATE "Node" AS n SET
+        hostname = ${identity.hostname}, "bootId" = ${identity.bootId},
+        "osId" = ${identity.osRelease.id}, "osVersionId" = ${identity.osRelease.versionId},
+        "imageId" = ${identity.osRelease.imageId}, "imageVersion" = ${identity.osRelease.imageVersion},
+        "systemdVersion" = ${identity.systemdVersion}::int, "agentVersion" = ${identity.agentVersion},
+        labels = before."nextLabels", simulated = ${identity.simulated},
+        status = 'online', "connectedAt" = ${now}::timestamp(3), "lastSeenAt" = ${now}::timestamp(3),
+        "updatedAt" = ${now}::timestamp(3),
+        "softRebootsCount" = ${state.softRebootsCount}::int, "nextrootStaged" = ${state.nextroot.staged},
+        "nextrootImageVersion" = ${state.nextroot.imageVersion}, units = ${JSON.stringify(state.units)}::jsonb,
+        inhibitor = ${state.inhibitor}, "pinnedRoot" = ${jsonOrNull(state.pinnedRoot)}::jsonb,
+        containers = ${jsonOrNull(state.containers)}::jsonb, portables = ${jsonOrNull(state.portables)}::jsonb,
+        network = ${jsonOrNull(state.network)}::jsonb, inhibitors = ${jsonOrNull(state.inhibitors)}::jsonb
+      FROM before WHERE n.id = ${nodeId}
+      RETURNING n.id
+    ), audited AS (
+      INSERT INTO "AuditEntry" ("actorType", "actorName", action, "targetType", "targetId", "targetName", details)
+      SELECT 'agent'::"ActorType", ${`agent on ${identity.hostname}`}::text, 'node.identity_changed', 'node', ${nodeId}::text,
+             ${identity.hostname}::text,
+             jsonb_build_object() ||
+             CASE WHEN hostname <> ${identity.hostname}
+                  THEN jsonb_build_object('hostname', jsonb_build_object('before', hostname, 'after', ${identity.hostname}::text))
+                  ELSE '{}'::jsonb END ||
+             CASE WHEN labels <> "nextLabels"
+                  THEN jsonb_build_object('labels', jsonb_build_object('before', labels, 'after', "nextLabels"))
+                  ELSE '{}'::jsonb END
+      FROM before WHERE hostname <> ${identity.hostname} OR labels <> "nextLabels"
+      RETURNING id
+    )
+    SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)}) IS NULL AS notified,
+           (SELECT count(*) FROM audited) AS audits,
+           EXISTS (SELECT 1 FROM "NodeCommand" WHERE "nodeId" = ${nodeId} AND status IN ('pending', 'sent'))
+             AS "commandsWaiting"
+    FROM updated`;
+  if (rows.length === 0) throw new Error(`node ${nodeId} does not exist`);
+  return { commandsWaiting: rows[0]!.commandsWaiting };
 }
 
 export async function applyState(tx: Tx, nodeId: string, state: NodeState) {
@@ -119,6 +121,7 @@ export async function sweepStaleNodes(tx: Tx, cutoffs: { onlineSince: Date; rebo
  */
 export async function storeEvent(tx: Tx, nodeId: string, id: string, event: AgentEvent): Promise<boolean> {
   if (event.type === "shutdown-signal") return storeShutdownSignal(tx, nodeId, id, event);
+  if (event.type === "command-result") return storeCommandResult(tx, nodeId, id, event);
   const inserted = await tx.$executeRaw`
     INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
     VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
@@ -133,15 +136,45 @@ export async function storeEvent(tx: Tx, nodeId: string, id: string, event: Agen
     });
     await notifyChange(tx, { entity: "command", nodeId, id: commandId, status: result.outcome });
   }
-  if (event.type === "command-result") {
-    await tx.nodeCommand.updateMany({
-      where: { id: event.commandId, nodeId },
-      data: { status: event.outcome, reason: event.reason, answeredAt: new Date() },
-    });
-    await notifyChange(tx, { entity: "command", nodeId, id: event.commandId, status: event.outcome });
-  }
   await notifyChange(tx, { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() });
   return true;
+}
+
+/**
+ * Events stored in one statement each (no interactive transaction): the caller
+ * need not open one. The others (a reboot record, a stage result) take several
+ * and must be stored in a transaction.
+ */
+export function storedInOneStatement(event: AgentEvent): boolean {
+  return event.type === "shutdown-signal" || event.type === "command-result";
+}
+
+/** An agent's answer to a command: stored, the command answered and both changes announced, in one statement. */
+async function storeCommandResult(
+  tx: Tx,
+  nodeId: string,
+  id: string,
+  event: Extract<AgentEvent, { type: "command-result" }>,
+): Promise<boolean> {
+  const commandChange: Change = { entity: "command", nodeId, id: event.commandId, status: event.outcome };
+  const eventChange: Change = { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() };
+  const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
+    WITH inserted AS (
+      INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
+      VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
+      ON CONFLICT ("nodeId", id) DO NOTHING
+      RETURNING id
+    ), answered AS (
+      UPDATE "NodeCommand" SET status = ${event.outcome}::"CommandStatus", reason = ${event.reason},
+             "answeredAt" = ${new Date().toISOString()}::timestamp(3)
+      WHERE id = ${event.commandId} AND "nodeId" = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
+      RETURNING id
+    )
+    SELECT true AS stored, (SELECT count(*) FROM answered) AS answered,
+           pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(commandChange)}) IS NULL AS a,
+           pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(eventChange)}) IS NULL AS b
+    FROM inserted`;
+  return rows.length > 0;
 }
 
 /**
@@ -159,6 +192,9 @@ async function storeShutdownSignal(
   const status = event.start ? "rebooting" : "online";
   const nodeChange: Change = { entity: "node", id: nodeId, what: "state", status };
   const eventChange: Change = { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() };
+  // Only a signal of the boot the node is in now changes its status: one of an earlier boot, sent
+  // again after the node came back (it was not acked before the shutdown), is history. Stored all
+  // the same, once; it must not mark a node that said hello since as rebooting again.
   const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
     WITH inserted AS (
       INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
@@ -166,13 +202,17 @@ async function storeShutdownSignal(
       ON CONFLICT ("nodeId", id) DO NOTHING
       RETURNING id
     ), updated AS (
-      UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = now()
+      UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = ${new Date().toISOString()}::timestamp(3)
       WHERE id = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
+        AND ("bootId" IS NULL OR "bootId" = ${event.bootId})
       RETURNING id
     )
-    SELECT true AS stored, pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) IS NULL AS a,
+    SELECT true AS stored,
+           (SELECT count(*) FROM updated) AS changed,
+           CASE WHEN EXISTS (SELECT 1 FROM updated)
+                THEN pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) END IS NULL AS a,
            pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(eventChange)}) IS NULL AS b
-    FROM updated`;
+    FROM inserted`;
   return rows.length > 0;
 }
 

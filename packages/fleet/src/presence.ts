@@ -8,15 +8,15 @@ export type Presence = ReadonlyMap<string, Date>;
 
 /**
  * Writes many nodes' heartbeats in one statement: last-seen moves forward
- * (never back), and a node the sweep had marked offline while it was in fact
- * connected (its heartbeats were late) is online again, with one change
- * announced for each such node. Heartbeats otherwise change nothing a view
- * shows. A "rebooting" node stays so until its hello (or a cancelled
- * shutdown): its heartbeats only say its connection is still up.
+ * (never back), and a node shown offline (the sweep marked it while it was in
+ * fact connected) or rebooting is online again, with one change announced for
+ * each such node. Heartbeats otherwise change nothing a view shows.
  *
  * A heartbeat turns a node online only when it arrived after the node's row
  * last changed (`updatedAt`): one gathered before logind's shutdown signal, or
  * before its connection ended, and written after them, must not undo them.
+ * A heartbeat heard after a node's signal says its agent is still (or again)
+ * connected: as before heartbeats were batched, it ends "rebooting".
  * Returns how many nodes came back online.
  */
 export async function recordPresence(tx: Tx, seen: Presence): Promise<number> {
@@ -30,13 +30,13 @@ export async function recordPresence(tx: Tx, seen: Presence): Promise<number> {
     ), written AS (
       UPDATE "Node" AS n
       SET "lastSeenAt" = GREATEST(n."lastSeenAt", seen.at),
-          status = CASE WHEN n.status = 'offline' AND seen.at > n."updatedAt" THEN 'online'::"NodeStatus"
+          status = CASE WHEN n.status IN ('offline', 'rebooting') AND seen.at > n."updatedAt" THEN 'online'::"NodeStatus"
                         ELSE n.status END
       FROM seen, "Node" AS before
       WHERE n.id = seen.id AND before.id = seen.id AND n."revokedAt" IS NULL
       RETURNING n.id, before.status AS "was", n.status AS "now"
     )
-    SELECT id FROM written WHERE "was" = 'offline' AND "now" = 'online'`;
+    SELECT id FROM written WHERE "was" <> 'online' AND "now" = 'online'`;
   for (const { id } of back) {
     const change: Change = { entity: "node", id, what: "online", status: "online" };
     await tx.$executeRaw`SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)})`;

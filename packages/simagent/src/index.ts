@@ -12,3 +12,5 @@ export { BAD_SURVIVOR, WATCHED_UNITS } from "./host";
 export { type NodeStatus, SIMAGENT_VERSION, type SimulatedNode } from "./node";
 export type { Seed } from "./random";
 export { planReboot, type RebootTimings } from "./timings";
+export { type WireCounters, WireNode, type WireNodeSpec } from "./wire/node";
+export { WirePool, type WirePoolOptions } from "./wire/pool";

@@ -305,7 +305,25 @@ describe("the rollout engine on simulated nodes", () => {
     await rolloutReaches(db, id, "completed").catch(async (error: Error) => {
       // Where it stuck, as the simulated nodes saw it: their last steps.
       const stuck = await db.rolloutNode.findMany({ where: { rolloutId: id, status: "rebooting" } });
+      // And as the database has them: the node's status, and whether a record answered the command.
+      const rows = await db.node.findMany({
+        where: { id: { in: stuck.map((n) => n.nodeId) } },
+        select: { id: true, status: true, bootId: true, updatedAt: true, lastSeenAt: true },
+      });
+      const records = await db.rebootRecord.findMany({
+        where: { nodeId: { in: stuck.map((n) => n.nodeId) } },
+        select: { nodeId: true, commandId: true, trigger: true, recordedAt: true },
+      });
+      const events = await db.nodeEvent.findMany({
+        where: { nodeId: { in: stuck.map((n) => n.nodeId) }, type: "shutdown-signal" },
+        select: { nodeId: true, id: true, receivedAt: true, payload: true },
+      });
       const seen = stuck.map((n) => {
+        const row = rows.find((r) => r.id === n.nodeId);
+        const signals = events
+          .filter((e) => e.nodeId === n.nodeId)
+          .map((e) => `${e.id} at ${e.receivedAt.toISOString()} boot ${(e.payload as { bootId?: string }).bootId}`);
+        const facts = `node ${row?.status} boot ${row?.bootId} updated ${row?.updatedAt.toISOString()} seen ${row?.lastSeenAt?.toISOString()}; command ${n.commandId}; records ${JSON.stringify(records.filter((r) => r.nodeId === n.nodeId))}; signals ${signals.join(", ")}`;
         const node = fleet!.nodes.find((f) => f.hostname === n.hostname);
         const steps = node?.history
           .slice(-6)
@@ -313,7 +331,7 @@ describe("the rollout engine on simulated nodes", () => {
             (h) =>
               `${h.at.toISOString()} ${JSON.stringify(h, (_, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 160)}`,
           );
-        return `${n.hostname}: ${steps?.join(" | ")}`;
+        return `${n.hostname}: ${facts}\n${steps?.join(" | ")}`;
       });
       throw new Error(`${error.message}\n${seen.join("\n")}`);
     });

@@ -260,4 +260,35 @@ describe("audit of what agents do", () => {
       labels: { before: {}, after: { tier: "db" } },
     });
   });
+
+  it("keeps the token's labels over the agent's, and audits nothing when a hello changes nothing", async () => {
+    const { token } = await t.db.$transaction((tx) =>
+      createEnrollmentToken(tx, {
+        label: "prod racks",
+        ttlHours: 1,
+        maxUses: null,
+        createdById: null,
+        labels: { env: "prod" },
+      }),
+    );
+    const machineId = machineIdOf(counter++);
+    const { body } = await enroll(control.url, { token, machineId, hostname: "db-7" });
+    const hello = async () => {
+      const agent = await connect(control.url, body.credential);
+      const labels = { env: "dev", tier: "db" };
+      agent.send({ kind: "hello", v: 1, identity: identity(machineId, { hostname: "db-7", labels }), state });
+      await agent.next("welcome");
+      agent.ws.close();
+      await agent.waitClosed();
+    };
+    await hello();
+    const node = await t.db.node.findUniqueOrThrow({ where: { id: body.nodeId! } });
+    // The agent cannot take a label its token set.
+    expect(node.labels).toEqual({ env: "prod", tier: "db" });
+    const audited = () => t.db.auditEntry.count({ where: { action: "node.identity_changed", targetId: body.nodeId! } });
+    const first = await audited();
+    expect(first).toBe(1);
+    await hello();
+    expect(await audited()).toBe(first);
+  });
 });

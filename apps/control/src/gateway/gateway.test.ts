@@ -3,7 +3,7 @@ import { markCommandSent, requestSoftReboot, sweepStaleNodes } from "@softfleet/
 import { CloseCode, EVENT_NOT_STORED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, enroll, machineIdOf, newToken, startGateway, state } from "./testing";
+import { connect, enroll, identity, machineIdOf, newToken, startGateway, state } from "./testing";
 
 let t: TestDatabase;
 let control: Awaited<ReturnType<typeof startGateway>>;
@@ -389,6 +389,26 @@ describe("the agent WebSocket", () => {
     const back = await connect(control.url, credential);
     back.hello(machineId);
     await back.next("welcome");
+    expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("online");
+    back.ws.close();
+  });
+
+  it("stores a signal of the node's previous boot sent after it came back, without marking it rebooting again", async () => {
+    const { nodeId, machineId, credential, agent } = await enrolledNode();
+    agent.ws.close();
+    await agent.waitClosed();
+    // The node rebooted: its new boot says hello, then sends the old boot's signal it never had acked.
+    const back = await connect(control.url, credential);
+    back.send({
+      kind: "hello",
+      v: PROTOCOL_VERSION,
+      identity: identity(machineId, { bootId: "9d67a3d2-2804-410a-94ef-a7d5242fab4c" }),
+      state,
+    });
+    await back.next("welcome");
+    back.send({ kind: "event", v: PROTOCOL_VERSION, id: "evt-late-signal-01", event: shutdownEvent(true) });
+    await back.next("ack");
+    expect(await t.db.nodeEvent.count({ where: { nodeId, id: "evt-late-signal-01" } })).toBe(1);
     expect((await t.db.node.findUniqueOrThrow({ where: { id: nodeId } })).status).toBe("online");
     back.ws.close();
   });

@@ -88,20 +88,24 @@ describe("recordPresence: many nodes' heartbeats in one statement", () => {
     const heardAt = new Date(Date.now() - 2_000);
     // Marked offline (its connection ended) after the heartbeat was heard, before it was written.
     const closed = await nodeRow("offline", new Date(heardAt.getTime() + 500));
-    const rebooting = await nodeRow("rebooting", new Date(heardAt.getTime() - 60_000));
+    // logind's signal stored after the heartbeat was heard.
+    const signalled = await nodeRow("rebooting", new Date(heardAt.getTime() + 500));
+    // A signal stored long before: the agent is still, or again, connected.
+    const connected = await nodeRow("rebooting", new Date(heardAt.getTime() - 60_000));
     await t.db.$transaction((tx) =>
       recordPresence(
         tx,
         new Map([
           [closed, heardAt],
-          [rebooting, heardAt],
+          [signalled, heardAt],
+          [connected, heardAt],
         ]),
       ),
     );
     expect((await row(closed)).status).toBe("offline");
     expect((await row(closed)).lastSeenAt).toEqual(heardAt);
-    // A rebooting node's heartbeats only say its connection is still up: it stays rebooting until its hello.
-    expect((await row(rebooting)).status).toBe("rebooting");
+    expect((await row(signalled)).status).toBe("rebooting");
+    expect((await row(connected)).status).toBe("online");
   });
 });
 

@@ -6,6 +6,7 @@ import {
   applyState,
   markCommandSent,
   markOffline,
+  storedInOneStatement,
   storeEvent,
   takePendingCommands,
 } from "@softfleet/fleet";
@@ -194,8 +195,9 @@ export class AgentSession {
           );
         }
         clearTimeout(this.helloTimer);
+        let hello: { commandsWaiting: boolean };
         try {
-          await this.db.$transaction((tx) => applyHello(tx, this.nodeId, message.identity, message.state), TX);
+          hello = await applyHello(this.db, this.nodeId, message.identity, message.state);
         } catch (error) {
           // Not greeted, the agent would wait for a welcome that never comes: it must come back later.
           this.options.log(`node ${this.nodeId}: cannot store its hello: ${(error as Error).message}`);
@@ -208,7 +210,8 @@ export class AgentSession {
           nodeId: this.nodeId,
           heartbeatSec: this.options.heartbeatSec,
         });
-        await this.deliverCommands();
+        // Most connections have nothing waiting: they cost no delivery transaction.
+        if (hello.commandsWaiting) await this.deliverCommands();
         return;
       }
       case "state":
@@ -217,9 +220,9 @@ export class AgentSession {
       case "event": {
         const { id, event } = message;
         try {
-          // logind's signal is stored in one statement (a transaction of its own), sparing the
-          // round trips of an interactive transaction while the node's shutdown waits for the ack.
-          if (event.type === "shutdown-signal") await storeEvent(this.db, this.nodeId, id, event);
+          // Most events (logind's signal, while the node's shutdown waits for the ack; a command's answer)
+          // are stored in one statement, a transaction of its own, sparing an interactive one's round trips.
+          if (storedInOneStatement(event)) await storeEvent(this.db, this.nodeId, id, event);
           else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
         } catch (error) {
           // A value the database can never take is refused for good; anything else may pass: the agent retries.

@@ -9,6 +9,7 @@ import { benchLabStaging } from "./lab-staging";
 import { benchReportPage } from "./report-page";
 import { benchReports } from "./reports";
 import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
+import { benchScale } from "./scale";
 import { benchStartup } from "./startup";
 
 function labReboots(): number {
@@ -19,6 +20,16 @@ function labReboots(): number {
     );
   }
   return value;
+}
+
+/** Fleet sizes of the scale benchmark (SOFTFLEET_BENCH_SCALE_NODES, default "1000,10000"). */
+function scaleSizes(): number[] {
+  const text = process.env.SOFTFLEET_BENCH_SCALE_NODES ?? "1000,10000";
+  const sizes = text.split(",").map((part) => Number(part.trim()));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000)) {
+    throw new Error(`SOFTFLEET_BENCH_SCALE_NODES must be fleet sizes from 1 to 50000, comma-separated, got "${text}"`);
+  }
+  return sizes;
 }
 
 /** Each benchmark by name; `npm run bench -- lab` runs only the named ones. */
@@ -40,6 +51,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
     return missing ? { name: "payloads on lab nodes", skipped: missing } : benchLabPayloads();
   },
   engine: () => benchRolloutEngine(),
+  scale: () => benchScale(scaleSizes()),
   flood: () => benchFlood(),
   reports: () => benchReports(),
   "report-page": () => benchReportPage(),

@@ -1,0 +1,240 @@
+import { createIdGenerator, EVENT_WINDOW, nextReconnect } from "@softfleet/agent";
+import {
+  AGENT_WS_PATH,
+  type AgentEvent,
+  EVENT_NOT_STORED,
+  MAX_FRAME_BYTES,
+  type NodeIdentity,
+  type NodeState,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from "@softfleet/protocol";
+import WebSocket from "ws";
+import { SIMAGENT_VERSION } from "../node";
+
+/** A node the control plane knows, with the credential its agent would keep. */
+export interface WireNodeSpec {
+  nodeId: string;
+  machineId: string;
+  hostname: string;
+  credential: string;
+  labels?: Record<string, string>;
+}
+
+/** What every wire node adds to, shared by a pool (no per-node arrays to gather). */
+export interface WireCounters {
+  /** Connections open and greeted right now. */
+  welcomed: number;
+  /** Welcomes received since the start (a reconnect counts again). */
+  welcomes: number;
+  /** Connection attempts that ended before a welcome (refused, closed, timed out). */
+  failedAttempts: number;
+  eventsSpooled: number;
+  /** Events the server acked for the first time (a spooled event leaves the spool once). */
+  eventsAcked: number;
+  /** Frames sent again after an EVENT_NOT_STORED error or a reconnect. */
+  eventsResent: number;
+  heartbeats: number;
+  commands: number;
+}
+
+export interface WireShared {
+  wsUrl: string;
+  ca?: Buffer;
+  backoff: { minMs: number; maxMs: number };
+  counters: WireCounters;
+  /** Until the server's welcome says otherwise. */
+  heartbeatSec: number;
+}
+
+const state = (): NodeState => ({
+  softRebootsCount: 0,
+  nextroot: { staged: false, imageVersion: null },
+  units: [],
+  monotonicUsec: String(process.hrtime.bigint() / 1000n),
+  inhibitor: "held",
+});
+
+/**
+ * One simulated agent at the wire level: the real protocol (hello, welcome,
+ * heartbeats at the server's interval, events spooled until acked and replayed
+ * after a reconnect, at most EVENT_WINDOW unacked, an event the server could
+ * not store sent again), the real agent's reconnect backoff, and no host, no
+ * files and no process of its own. Thousands share one process: it is the load
+ * generator of the scale benchmark. A command is answered "refused" (it has no
+ * host to carry it out), so that the server's side of a command still runs.
+ */
+export class WireNode {
+  private ws: WebSocket | null = null;
+  private welcomed = false;
+  private stopped = false;
+  /** Spooled and not acked, in the order they were made. */
+  private readonly spool = new Map<string, AgentEvent>();
+  private readonly inFlight = new Set<string>();
+  private reconnect = { attempts: 0, notReadyRetries: 0 };
+  private heartbeat: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly nextId = createIdGenerator();
+  private settleFirst: () => void = () => {};
+  /** Settles when the first connection was welcomed, or ended without a welcome. */
+  readonly firstAttempt = new Promise<void>((resolve) => {
+    this.settleFirst = resolve;
+  });
+
+  constructor(
+    readonly spec: WireNodeSpec,
+    private readonly shared: WireShared,
+  ) {}
+
+  get isWelcomed() {
+    return this.welcomed;
+  }
+
+  /** Events spooled and not acked yet. */
+  get unacked() {
+    return this.spool.size;
+  }
+
+  connect() {
+    if (this.stopped || this.ws) return;
+    const ws = new WebSocket(`${this.shared.wsUrl}${AGENT_WS_PATH}`, {
+      headers: { authorization: `Bearer ${this.spec.credential}` },
+      ca: this.shared.ca,
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 30_000,
+    });
+    this.ws = ws;
+    ws.on("open", () => this.send({ kind: "hello", v: PROTOCOL_VERSION, identity: this.identity(), state: state() }));
+    ws.on("message", (data) => this.onFrame(String(data)));
+    // An error is followed by a close: the close decides what happens next.
+    ws.on("error", () => {});
+    ws.on("close", () => this.onClose(ws));
+  }
+
+  /** Spools an event (sent at once when the window allows); returns its id. */
+  spoolEvent(event: AgentEvent): string {
+    const id = this.nextId();
+    this.spool.set(id, event);
+    this.shared.counters.eventsSpooled += 1;
+    this.pump();
+    return id;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.ws?.terminate();
+  }
+
+  private identity(): NodeIdentity {
+    return {
+      machineId: this.spec.machineId,
+      hostname: this.spec.hostname,
+      bootId: "00000000-0000-4000-8000-000000000000",
+      osRelease: { id: "debian", versionId: "13", imageId: "softfleet-wire", imageVersion: "1" },
+      systemdVersion: 257,
+      agentVersion: `${SIMAGENT_VERSION}-wire`,
+      labels: this.spec.labels ?? {},
+      simulated: true,
+    };
+  }
+
+  private send(message: unknown) {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  /** Sends spooled events, oldest first, while fewer than EVENT_WINDOW are unacked. */
+  private pump() {
+    if (!this.welcomed) return;
+    for (const [id, event] of this.spool) {
+      if (this.inFlight.size >= EVENT_WINDOW) return;
+      if (this.inFlight.has(id)) continue;
+      this.inFlight.add(id);
+      this.send({ kind: "event", v: PROTOCOL_VERSION, id, event });
+    }
+  }
+
+  private onFrame(text: string) {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(text) as ServerMessage;
+    } catch {
+      return;
+    }
+    const counters = this.shared.counters;
+    switch (message.kind) {
+      case "welcome": {
+        this.welcomed = true;
+        this.reconnect = { attempts: 0, notReadyRetries: 0 };
+        counters.welcomed += 1;
+        counters.welcomes += 1;
+        if (this.spool.size > 0) counters.eventsResent += this.spool.size;
+        this.startHeartbeats(message.heartbeatSec);
+        this.pump();
+        this.settleFirst();
+        return;
+      }
+      case "ack":
+        for (const id of message.ids) {
+          this.inFlight.delete(id);
+          if (this.spool.delete(id)) counters.eventsAcked += 1;
+        }
+        this.pump();
+        return;
+      case "error":
+        if (message.code === EVENT_NOT_STORED && message.ref && this.spool.has(message.ref)) {
+          const ref = message.ref;
+          // As the agent does: the same event again on the same connection, shortly.
+          setTimeout(() => {
+            this.inFlight.delete(ref);
+            counters.eventsResent += 1;
+            this.pump();
+          }, 500).unref();
+        }
+        return;
+      case "command":
+        counters.commands += 1;
+        this.spoolEvent({
+          type: "command-result",
+          commandId: message.id,
+          outcome: "refused",
+          reason: "a wire-level load agent has no host to carry out commands",
+        });
+        return;
+    }
+  }
+
+  private startHeartbeats(fromServer: number) {
+    const sec = Number.isFinite(fromServer) && fromServer >= 2 ? Math.min(fromServer, 300) : this.shared.heartbeatSec;
+    clearInterval(this.heartbeat);
+    const beat = () => {
+      this.shared.counters.heartbeats += 1;
+      this.send({ kind: "heartbeat", v: PROTOCOL_VERSION, monotonicUsec: String(process.hrtime.bigint() / 1000n) });
+    };
+    // Spread over the interval: a fleet that connected together does not beat together.
+    this.heartbeat = setTimeout(
+      () => {
+        beat();
+        this.heartbeat = setInterval(beat, sec * 1000);
+      },
+      Math.random() * sec * 1000,
+    );
+  }
+
+  private onClose(ws: WebSocket) {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    clearTimeout(this.heartbeat);
+    clearInterval(this.heartbeat);
+    this.inFlight.clear();
+    if (this.welcomed) this.shared.counters.welcomed -= 1;
+    else this.shared.counters.failedAttempts += 1;
+    this.welcomed = false;
+    this.settleFirst();
+    if (this.stopped) return;
+    const next = nextReconnect(this.reconnect, false, this.shared.backoff);
+    this.reconnect = { attempts: next.attempts, notReadyRetries: next.notReadyRetries };
+    this.retry = setTimeout(() => this.connect(), next.delayMs);
+  }
+}

@@ -1,0 +1,256 @@
+import { randomBytes } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { createPrismaClient, type Db } from "@softfleet/db";
+import { freePort, makeScratchDir } from "@softfleet/db/embedded";
+import { repoRoot } from "@softfleet/db/paths";
+import { formatNodeCredential, hashSecret, newSecret } from "@softfleet/fleet";
+import { type WireNodeSpec, WirePool } from "@softfleet/simagent";
+import { prepareProvidedDatabase, provideDatabase } from "../database";
+import { type AppProcess, startControl, waitForHttp } from "../processes";
+import { cpuOver, rssMb, withChildren } from "./proc-stats";
+import { until } from "./scratch-stack";
+
+const say = (line: string) => console.error(`[bench scale] ${line}`);
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+/** Seconds of idle measured per fleet size (SOFTFLEET_BENCH_SCALE_IDLE_SEC, default 60). */
+function idleSeconds(): number {
+  const value = Number(process.env.SOFTFLEET_BENCH_SCALE_IDLE_SEC ?? 60);
+  if (!Number.isInteger(value) || value < 5 || value > 3600) {
+    throw new Error(`SOFTFLEET_BENCH_SCALE_IDLE_SEC must be a whole number from 5 to 3600, got "${value}"`);
+  }
+  return value;
+}
+
+/**
+ * Fleet scale on one control process, with wire-level simulated agents (the
+ * real protocol, spool rules and reconnect backoff; no host and no process per
+ * node) in this process beside it:
+ * 1. N agents connected and idle: control's and Postgres's CPU (each apart,
+ *    and the load generator's own), and control's memory per connection;
+ * 2. a reconnect storm: control is killed (SIGKILL) with an event in flight on
+ *    every node, and started again; the time until every agent is welcomed
+ *    and every node online, and the events the database holds against what
+ *    the agents sent (none lost, none twice).
+ * Each size runs on a fresh database; the figures of the larger sizes are
+ * also given as a ratio against the first (smallest) size of the same command.
+ */
+export async function benchScale(sizes = [1_000, 10_000]) {
+  const idleSec = idleSeconds();
+  const runs = [];
+  for (const nodes of sizes) runs.push(await scaleRun(nodes, idleSec));
+  const base = runs[0]!;
+  return {
+    name: `scale: ${sizes.join(" and ")} wire-level agents on one control process`,
+    cores: cpus().length,
+    idleSeconds: idleSec,
+    goals: {
+      idleControlCpuPercentOfOneCore: 25,
+      idlePostgresCpuPercentOfOneCore: 25,
+      reconnectStormAllOnlineSec: 60,
+    },
+    runs,
+    ratiosAgainstFirst: runs.slice(1).map((run) => ({
+      nodes: run.nodes,
+      against: base.nodes,
+      idleControlCpu: ratio(run.idle.cpuPercentOfOneCore.control ?? 0, base.idle.cpuPercentOfOneCore.control ?? 0),
+      idlePostgresCpu: ratio(run.idle.cpuPercentOfOneCore.postgres ?? 0, base.idle.cpuPercentOfOneCore.postgres ?? 0),
+      reconnectAllOnline: ratio(run.reconnectStorm.allOnlineSec, base.reconnectStorm.allOnlineSec),
+    })),
+  };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
+
+async function scaleRun(count: number, idleSec: number) {
+  say(`${count} nodes: starting an embedded PostgreSQL and one control process`);
+  const dataDir = await makeScratchDir("softfleet-bench-scale-");
+  const database = await provideDatabase({ dataDir, port: await freePort() });
+  let control: AppProcess | undefined;
+  let pool: WirePool | undefined;
+  const db = createPrismaClient(database.url);
+  try {
+    await prepareProvidedDatabase(database);
+    const postmaster = Number((await readFile(join(database.dataDir!, "postmaster.pid"), "utf8")).split("\n")[0]);
+    const postgresPids = () => withChildren(postmaster);
+    const port = await freePort();
+    const controlLines: string[] = [];
+    /** Control started; `answering` also waits for its /healthz (in a storm it answers late: not waited for there). */
+    const launchControl = async (answering = true) => {
+      const app = startControl({
+        root: repoRoot(),
+        databaseUrl: database.url,
+        host: "127.0.0.1",
+        port,
+        output: (_name, line) => {
+          controlLines.push(line);
+          if (controlLines.length > 50) controlLines.shift();
+        },
+      });
+      if (answering) await waitForHttp(app, "/healthz");
+      return app;
+    };
+    control = await launchControl();
+    const specs = await provisionNodes(db, count);
+    // Control's own start (tsx, Prisma, the engine thread) settles before its memory is read.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const controlPid = control.child.pid!;
+    const rssBeforeMb = (await rssMb(controlPid))!;
+
+    say(`${count} nodes: connecting the agents (at most 200 handshakes at once)`);
+    pool = new WirePool(specs, { controlUrl: control.url, connectConcurrency: 200 });
+    const connectStarted = performance.now();
+    const progress = setInterval(
+      () =>
+        say(
+          `${count} nodes: ${pool!.counters.welcomed} of ${count} agents connected (${round1((performance.now() - connectStarted) / 1000)} s)`,
+        ),
+      5_000,
+    );
+    try {
+      await pool.start();
+      await until(async () => pool!.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
+    } finally {
+      clearInterval(progress);
+    }
+    const connectSec = (performance.now() - connectStarted) / 1000;
+    await until(
+      async () => (await db.node.count({ where: { status: "online" } })) === count,
+      `all ${count} nodes to show online`,
+      120_000,
+      500,
+    );
+
+    // Idle: every agent beats once per interval (10 s), spread over it.
+    say(`${count} nodes: all connected in ${round1(connectSec)} s; settling 15 s, then measuring ${idleSec} s of idle`);
+    await new Promise((r) => setTimeout(r, 15_000));
+    const rssConnectedMb = (await rssMb(controlPid))!;
+    const heartbeatsBefore = pool.counters.heartbeats;
+    const cpu = await cpuOver({ control: async () => [controlPid], postgres: postgresPids }, idleSec * 1000);
+    const heartbeatsPerSec = (pool.counters.heartbeats - heartbeatsBefore) / idleSec;
+    say(
+      `${count} nodes idle: control ${cpu.control}%, Postgres ${cpu.postgres}%, load generator ${cpu.loadGenerator}% of one core`,
+    );
+
+    // The storm: events stored before, one more in flight on every node when control dies.
+    const event = (phase: string) => () => ({
+      type: "command-result" as const,
+      commandId: `bench-${randomBytes(8).toString("hex")}`,
+      outcome: "refused" as const,
+      reason: `scale benchmark: ${phase}`,
+    });
+    pool.spoolOnEach(event("before the restart"));
+    await until(async () => pool!.unacked() === 0, "the events before the restart to be acked", 300_000, 200);
+    pool.spoolOnEach(event("in flight at the restart"));
+    say(`${count} nodes: killing control (SIGKILL) with an event in flight on every node, then starting it again`);
+    const killedAt = performance.now();
+    control.child.kill("SIGKILL");
+    await control.exited;
+    control = await launchControl(false);
+    const restarted = control;
+    /** A wait that ends with control's last lines if control exits meanwhile. */
+    const whileControlRuns = <T>(wait: Promise<T>) =>
+      Promise.race([
+        wait,
+        restarted.exited.then((code) => {
+          throw new Error(`control exited (code ${code}) during the storm: ${controlLines.slice(-5).join(" | ")}`);
+        }),
+      ]);
+    const stormProgress = setInterval(
+      () =>
+        say(
+          `${count} nodes: ${pool!.counters.welcomed} of ${count} agents back (${round1((performance.now() - killedAt) / 1000)} s after the kill)`,
+        ),
+      5_000,
+    );
+    let allWelcomedSec: number;
+    let allOnlineSec: number;
+    try {
+      await whileControlRuns(
+        until(async () => pool!.counters.welcomed === count, `all ${count} agents back`, 600_000, 100),
+      );
+      allWelcomedSec = (performance.now() - killedAt) / 1000;
+      await whileControlRuns(
+        until(
+          async () => (await db.node.count({ where: { status: "online" } })) === count,
+          `all ${count} nodes online again`,
+          600_000,
+          200,
+        ),
+      );
+      allOnlineSec = (performance.now() - killedAt) / 1000;
+    } finally {
+      clearInterval(stormProgress);
+    }
+    await whileControlRuns(until(async () => pool!.unacked() === 0, "every spooled event to be acked", 300_000, 200));
+    const drainedSec = (performance.now() - killedAt) / 1000;
+    const [stored] = await db.$queryRaw<Array<{ rows: bigint; distinct: bigint; before: bigint; inFlight: bigint }>>`
+      SELECT count(*) AS rows, count(DISTINCT ("nodeId", id)) AS distinct,
+             count(*) FILTER (WHERE payload->>'reason' = 'scale benchmark: before the restart') AS before,
+             count(*) FILTER (WHERE payload->>'reason' = 'scale benchmark: in flight at the restart') AS "inFlight"
+      FROM "NodeEvent" WHERE type = 'command-result'`;
+    const sent = pool.counters.eventsSpooled;
+    const result = {
+      nodes: count,
+      connectAllSec: round1(connectSec),
+      idle: {
+        cpuPercentOfOneCore: cpu,
+        heartbeatsPerSec: round1(heartbeatsPerSec),
+        controlRssMb: { beforeAgents: round1(rssBeforeMb), connected: round1(rssConnectedMb) },
+        controlKbPerConnection: Math.round(((rssConnectedMb - rssBeforeMb) * 1024) / count),
+      },
+      reconnectStorm: {
+        allWelcomedSec: round1(allWelcomedSec),
+        allOnlineSec: round1(allOnlineSec),
+        allEventsAckedSec: round1(drainedSec),
+        failedAttemptsDuringStorm: pool.counters.failedAttempts,
+        eventsSentByAgents: sent,
+        eventsStored: Number(stored!.rows),
+        eventsStoredTwice: Number(stored!.rows - stored!.distinct),
+        lost: sent - Number(stored!.distinct),
+        perPhase: { beforeRestart: Number(stored!.before), inFlightAtRestart: Number(stored!.inFlight) },
+      },
+    };
+    say(
+      `${count} nodes: storm: all back ${result.reconnectStorm.allWelcomedSec} s, online ${result.reconnectStorm.allOnlineSec} s after the kill; events sent ${sent}, stored ${result.reconnectStorm.eventsStored}, lost ${result.reconnectStorm.lost}`,
+    );
+    return result;
+  } finally {
+    pool?.stop();
+    await control?.stop();
+    await db.$disconnect();
+    await database.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * N enrolled nodes, written straight into the database in one statement each
+ * way: enrollment's HTTP path is not what this measures, and 10,000 of them
+ * would take minutes. Each gets a credential as enrollment makes one (its
+ * secret's SHA-256 stored, the credential kept by its agent).
+ */
+async function provisionNodes(db: Db, count: number): Promise<WireNodeSpec[]> {
+  const specs: WireNodeSpec[] = [];
+  const hashes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const nodeId = `scale${i.toString(36).padStart(6, "0")}${randomBytes(4).toString("hex")}`;
+    const secret = newSecret();
+    specs.push({
+      nodeId,
+      machineId: randomBytes(16).toString("hex"),
+      hostname: `scale-${String(i).padStart(5, "0")}`,
+      credential: formatNodeCredential(nodeId, secret),
+      labels: { bench: "scale" },
+    });
+    hashes.push(hashSecret(secret));
+  }
+  await db.$executeRaw`
+    INSERT INTO "Node" (id, "machineId", hostname, simulated, status, "credentialHash", "enrolledAt", "updatedAt")
+    SELECT id, machine, host, true, 'offline', hash, now(), now()
+    FROM unnest(${specs.map((s) => s.nodeId)}::text[], ${specs.map((s) => s.machineId)}::text[],
+                ${specs.map((s) => s.hostname)}::text[], ${hashes}::text[]) AS n(id, machine, host, hash)`;
+  return specs;
+}
