@@ -149,6 +149,25 @@ export function storedInOneStatement(event: AgentEvent): boolean {
   return event.type === "shutdown-signal" || event.type === "command-result";
 }
 
+/**
+ * The CTE `inserted` of a one-statement event store: the event stored once by
+ * its id (no row when it was stored before).
+ */
+function insertedOnce(nodeId: string, id: string, event: AgentEvent): Prisma.Sql {
+  return Prisma.sql`inserted AS (
+      INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
+      VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
+      ON CONFLICT ("nodeId", id) DO NOTHING
+      RETURNING id
+    )`;
+}
+
+/** The event's own announcement, as a select-list expression of a one-statement store. */
+function announcedEvent(nodeId: string, id: string, event: AgentEvent): Prisma.Sql {
+  const change: Change = { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() };
+  return Prisma.sql`pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)}) IS NULL`;
+}
+
 /** An agent's answer to a command: stored, the command answered and both changes announced, in one statement. */
 async function storeCommandResult(
   tx: Tx,
@@ -157,14 +176,8 @@ async function storeCommandResult(
   event: Extract<AgentEvent, { type: "command-result" }>,
 ): Promise<boolean> {
   const commandChange: Change = { entity: "command", nodeId, id: event.commandId, status: event.outcome };
-  const eventChange: Change = { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() };
   const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
-    WITH inserted AS (
-      INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
-      VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
-      ON CONFLICT ("nodeId", id) DO NOTHING
-      RETURNING id
-    ), answered AS (
+    WITH ${insertedOnce(nodeId, id, event)}, answered AS (
       UPDATE "NodeCommand" SET status = ${event.outcome}::"CommandStatus", reason = ${event.reason},
              "answeredAt" = ${new Date().toISOString()}::timestamp(3)
       WHERE id = ${event.commandId} AND "nodeId" = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
@@ -172,7 +185,7 @@ async function storeCommandResult(
     )
     SELECT true AS stored, (SELECT count(*) FROM answered) AS answered,
            pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(commandChange)}) IS NULL AS a,
-           pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(eventChange)}) IS NULL AS b
+           ${announcedEvent(nodeId, id, event)} AS b
     FROM inserted`;
   return rows.length > 0;
 }
@@ -191,17 +204,11 @@ async function storeShutdownSignal(
   // start=false: the shutdown was cancelled, the node carries on.
   const status = event.start ? "rebooting" : "online";
   const nodeChange: Change = { entity: "node", id: nodeId, what: "state", status };
-  const eventChange: Change = { entity: "node-event", nodeId, id, type: event.type, at: new Date().toISOString() };
   // Only a signal of the boot the node is in now changes its status: one of an earlier boot, sent
   // again after the node came back (it was not acked before the shutdown), is history. Stored all
   // the same, once; it must not mark a node that said hello since as rebooting again.
   const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
-    WITH inserted AS (
-      INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
-      VALUES (${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb)
-      ON CONFLICT ("nodeId", id) DO NOTHING
-      RETURNING id
-    ), updated AS (
+    WITH ${insertedOnce(nodeId, id, event)}, updated AS (
       UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = ${new Date().toISOString()}::timestamp(3)
       WHERE id = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
         AND ("bootId" IS NULL OR "bootId" = ${event.bootId})
@@ -211,7 +218,7 @@ async function storeShutdownSignal(
            (SELECT count(*) FROM updated) AS changed,
            CASE WHEN EXISTS (SELECT 1 FROM updated)
                 THEN pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) END IS NULL AS a,
-           pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(eventChange)}) IS NULL AS b
+           ${announcedEvent(nodeId, id, event)} AS b
     FROM inserted`;
   return rows.length > 0;
 }
