@@ -1,6 +1,15 @@
 import { createServer, type Server } from "node:net";
 
 /**
+ * Connections the kernel may hold for control before it accepts them (capped
+ * by net.core.somaxconn). Node's default, 511, is less than a fleet that
+ * reconnects at once after a restart: the SYNs past it are dropped, and each
+ * such agent waits for TCP's retransmission (1 s, 3 s, 7 s, ...) or its own
+ * handshake timeout.
+ */
+export const LISTEN_BACKLOG = 16_384;
+
+/**
  * Listens on each of `hosts` with one server: the first address is the
  * server's own; each further address is a plain TCP listener that hands its
  * connections to it (for a TLS server, the handshake happens there too).
@@ -13,7 +22,7 @@ export async function listenOnAll(server: Server, hosts: string[], port: number)
     new Promise<void>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, host, port));
       target.once("error", failed);
-      target.listen(port, host, () => {
+      target.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         target.off("error", failed);
         resolve();
       });

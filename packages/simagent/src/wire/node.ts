@@ -36,6 +36,8 @@ export interface WireCounters {
   eventsResent: number;
   heartbeats: number;
   commands: number;
+  /** How connections ended, by close code (1006: no close frame: refused, reset or timed out). */
+  closes: Record<number, number>;
 }
 
 export interface WireShared {
@@ -102,14 +104,19 @@ export class WireNode {
       ca: this.shared.ca,
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_BYTES,
-      handshakeTimeout: 30_000,
+      // As the real agent's connection.
+      handshakeTimeout: 10_000,
     });
     this.ws = ws;
     ws.on("open", () => this.send({ kind: "hello", v: PROTOCOL_VERSION, identity: this.identity(), state: state() }));
     ws.on("message", (data) => this.onFrame(String(data)));
     // An error is followed by a close: the close decides what happens next.
     ws.on("error", () => {});
-    ws.on("close", () => this.onClose(ws));
+    ws.on("close", (code) => {
+      const closes = this.shared.counters.closes;
+      closes[code] = (closes[code] ?? 0) + 1;
+      this.onClose(ws);
+    });
   }
 
   /** Spools an event (sent at once when the window allows); returns its id. */

@@ -26,6 +26,7 @@ export class WirePool {
     eventsResent: 0,
     heartbeats: 0,
     commands: 0,
+    closes: {},
   };
 
   constructor(

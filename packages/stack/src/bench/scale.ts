@@ -145,6 +145,7 @@ async function scaleRun(count: number, idleSec: number) {
     await until(async () => pool!.unacked() === 0, "the events before the restart to be acked", 300_000, 200);
     pool.spoolOnEach(event("in flight at the restart"));
     say(`${count} nodes: killing control (SIGKILL) with an event in flight on every node, then starting it again`);
+    const closesBefore = { ...pool.counters.closes };
     const killedAt = performance.now();
     control.child.kill("SIGKILL");
     await control.exited;
@@ -205,7 +206,10 @@ async function scaleRun(count: number, idleSec: number) {
         allWelcomedSec: round1(allWelcomedSec),
         allOnlineSec: round1(allOnlineSec),
         allEventsAckedSec: round1(drainedSec),
-        failedAttemptsDuringStorm: pool.counters.failedAttempts,
+        failedAttempts: pool.counters.failedAttempts,
+        closesDuringStorm: Object.fromEntries(
+          Object.entries(pool.counters.closes).map(([code, n]) => [code, n - (closesBefore[Number(code)] ?? 0)]),
+        ),
         eventsSentByAgents: sent,
         eventsStored: Number(stored!.rows),
         eventsStoredTwice: Number(stored!.rows - stored!.distinct),
