@@ -4,24 +4,21 @@ import { CHANGES_CHANNEL, type Change, notifyChange } from "./notify";
 
 type Tx = Prisma.TransactionClient;
 
-function stateColumns(state: NodeState) {
-  return {
-    softRebootsCount: state.softRebootsCount,
-    nextrootStaged: state.nextroot.staged,
-    nextrootImageVersion: state.nextroot.imageVersion,
-    units: state.units,
-    inhibitor: state.inhibitor,
-    pinnedRoot: state.pinnedRoot ?? Prisma.DbNull,
-    containers: state.containers ?? Prisma.DbNull,
-    portables: state.portables ?? Prisma.DbNull,
-    network: state.network ?? Prisma.DbNull,
-    inhibitors: state.inhibitors ?? Prisma.DbNull,
-    lastSeenAt: new Date(),
-  };
-}
-
 /** A JSON column's value as a statement parameter: null stays SQL NULL (Prisma's DbNull). */
 const jsonOrNull = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** Now, as Prisma stores timestamps: without a zone, in UTC (the cast ignores the ISO string's "Z"). */
+const utcNow = () => Prisma.sql`${new Date().toISOString()}::timestamp(3)`;
+
+/** The SET list of what an agent reports of its node (hello and state): the one place that lists them. */
+function stateAssignments(state: NodeState): Prisma.Sql {
+  return Prisma.sql`"softRebootsCount" = ${state.softRebootsCount}::int, "nextrootStaged" = ${state.nextroot.staged},
+        "nextrootImageVersion" = ${state.nextroot.imageVersion}, units = ${JSON.stringify(state.units)}::jsonb,
+        inhibitor = ${state.inhibitor}, "pinnedRoot" = ${jsonOrNull(state.pinnedRoot)}::jsonb,
+        containers = ${jsonOrNull(state.containers)}::jsonb, portables = ${jsonOrNull(state.portables)}::jsonb,
+        network = ${jsonOrNull(state.network)}::jsonb, inhibitors = ${jsonOrNull(state.inhibitors)}::jsonb,
+        "lastSeenAt" = ${utcNow()}, "updatedAt" = ${utcNow()}`;
+}
 
 /**
  * A node connected and said who it is, in one statement (a whole fleet says
@@ -38,8 +35,6 @@ export async function applyHello(
   identity: NodeIdentity,
   state: NodeState,
 ): Promise<{ commandsWaiting: boolean }> {
-  // Timestamps without a zone, in UTC, as Prisma stores them (the cast ignores the "Z").
-  const now = new Date().toISOString();
   const change: Change = { entity: "node", id: nodeId, what: "online", status: "online" };
   const rows = await tx.$queryRaw<Array<{ commandsWaiting: boolean }>>`
     WITH before AS (
@@ -52,20 +47,13 @@ export async function applyHello(
         "imageId" = ${identity.osRelease.imageId}, "imageVersion" = ${identity.osRelease.imageVersion},
         "systemdVersion" = ${identity.systemdVersion}::int, "agentVersion" = ${identity.agentVersion},
         labels = before."nextLabels", simulated = ${identity.simulated},
-        status = 'online', "connectedAt" = ${now}::timestamp(3), "lastSeenAt" = ${now}::timestamp(3),
-        "updatedAt" = ${now}::timestamp(3),
-        "softRebootsCount" = ${state.softRebootsCount}::int, "nextrootStaged" = ${state.nextroot.staged},
-        "nextrootImageVersion" = ${state.nextroot.imageVersion}, units = ${JSON.stringify(state.units)}::jsonb,
-        inhibitor = ${state.inhibitor}, "pinnedRoot" = ${jsonOrNull(state.pinnedRoot)}::jsonb,
-        containers = ${jsonOrNull(state.containers)}::jsonb, portables = ${jsonOrNull(state.portables)}::jsonb,
-        network = ${jsonOrNull(state.network)}::jsonb, inhibitors = ${jsonOrNull(state.inhibitors)}::jsonb
+        status = 'online', "connectedAt" = ${utcNow()}, ${stateAssignments(state)}
       FROM before WHERE n.id = ${nodeId}
       RETURNING n.id
     ), audited AS (
       INSERT INTO "AuditEntry" ("actorType", "actorName", action, "targetType", "targetId", "targetName", details)
       SELECT 'agent'::"ActorType", ${`agent on ${identity.hostname}`}::text, 'node.identity_changed', 'node', ${nodeId}::text,
              ${identity.hostname}::text,
-             jsonb_build_object() ||
              CASE WHEN hostname <> ${identity.hostname}
                   THEN jsonb_build_object('hostname', jsonb_build_object('before', hostname, 'after', ${identity.hostname}::text))
                   ELSE '{}'::jsonb END ||
@@ -73,10 +61,8 @@ export async function applyHello(
                   THEN jsonb_build_object('labels', jsonb_build_object('before', labels, 'after', "nextLabels"))
                   ELSE '{}'::jsonb END
       FROM before WHERE hostname <> ${identity.hostname} OR labels <> "nextLabels"
-      RETURNING id
     )
     SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)}) IS NULL AS notified,
-           (SELECT count(*) FROM audited) AS audits,
            EXISTS (SELECT 1 FROM "NodeCommand" WHERE "nodeId" = ${nodeId} AND status IN ('pending', 'sent'))
              AS "commandsWaiting"
     FROM updated`;
@@ -85,7 +71,8 @@ export async function applyHello(
 }
 
 export async function applyState(tx: Tx, nodeId: string, state: NodeState) {
-  await tx.node.update({ where: { id: nodeId }, data: stateColumns(state) });
+  const updated = await tx.$executeRaw`UPDATE "Node" SET ${stateAssignments(state)} WHERE id = ${nodeId}`;
+  if (updated === 0) throw new Error(`node ${nodeId} does not exist`);
   await notifyChange(tx, { entity: "node", id: nodeId, what: "state" });
 }
 
@@ -179,11 +166,11 @@ async function storeCommandResult(
   const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
     WITH ${insertedOnce(nodeId, id, event)}, answered AS (
       UPDATE "NodeCommand" SET status = ${event.outcome}::"CommandStatus", reason = ${event.reason},
-             "answeredAt" = ${new Date().toISOString()}::timestamp(3)
+             "answeredAt" = ${utcNow()}
       WHERE id = ${event.commandId} AND "nodeId" = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
       RETURNING id
     )
-    SELECT true AS stored, (SELECT count(*) FROM answered) AS answered,
+    SELECT true AS stored,
            pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(commandChange)}) IS NULL AS a,
            ${announcedEvent(nodeId, id, event)} AS b
     FROM inserted`;
@@ -209,13 +196,12 @@ async function storeShutdownSignal(
   // the same, once; it must not mark a node that said hello since as rebooting again.
   const rows = await tx.$queryRaw<Array<{ stored: boolean }>>`
     WITH ${insertedOnce(nodeId, id, event)}, updated AS (
-      UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = ${new Date().toISOString()}::timestamp(3)
+      UPDATE "Node" SET status = ${status}::"NodeStatus", "updatedAt" = ${utcNow()}
       WHERE id = ${nodeId} AND EXISTS (SELECT 1 FROM inserted)
         AND ("bootId" IS NULL OR "bootId" = ${event.bootId})
       RETURNING id
     )
     SELECT true AS stored,
-           (SELECT count(*) FROM updated) AS changed,
            CASE WHEN EXISTS (SELECT 1 FROM updated)
                 THEN pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(nodeChange)}) END IS NULL AS a,
            ${announcedEvent(nodeId, id, event)} AS b

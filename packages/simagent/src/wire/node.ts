@@ -88,10 +88,6 @@ export class WireNode {
     private readonly shared: WireShared,
   ) {}
 
-  get isWelcomed() {
-    return this.welcomed;
-  }
-
   /** Events spooled and not acked yet. */
   get unacked() {
     return this.spool.size;
