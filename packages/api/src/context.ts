@@ -1,6 +1,6 @@
 import type { Db } from "@softfleet/db";
 import { type ActiveSession, readCookie, sessionCookieName, validateSessionToken } from "./auth/session";
-import type { ChangeFeed } from "./live";
+import type { ChangeFeed } from "./live/feed";
 
 /** What the transport knows about the request: where it came from, how to answer cookies. */
 export interface RequestMeta {

@@ -5,7 +5,7 @@ export { audited, writeAudit } from "./audit";
 export { type Context, createContext, type RequestMeta } from "./context";
 export { createUser } from "./domain/users";
 export { MAX_BATCH_SIZE } from "./limits";
-export { ChangeFeed, processChangeFeed } from "./live";
+export { ChangeFeed, processChangeFeed } from "./live/feed";
 export { type AppRouter, appRouter, createCaller } from "./root";
 export * as schemas from "./schemas";
 export type { FieldErrors } from "./trpc";

@@ -1,7 +1,7 @@
-import type { RouterOutputs } from "@softfleet/api";
 import { formatDuration } from "./format";
 
-type RebootLike = Pick<RouterOutputs["nodes"]["rebootRecords"][number], "kind" | "beforeLost" | "phases">;
+/** What a downtime needs of a reboot record (a fleet row carries only this of the last one). */
+type RebootLike = { kind: string; beforeLost: boolean; phases: { totalMs: number | null } };
 
 /** Why a reboot's downtime is missing or only partly known, or null when it is exact. */
 export function downtimeCaveat(record: RebootLike | null | undefined): string | null {

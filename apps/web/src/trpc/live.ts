@@ -1,37 +1,32 @@
 "use client";
 
-import type { RouterOutputs } from "@softfleet/api";
 import { type QueryKey, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { useTRPC } from "./client";
-
-/** One change in the fleet, as `live.changes` streams it. */
-export type LiveChange = RouterOutputs["live"]["changes"] extends AsyncIterable<infer T> ? T : never;
 
 /** connecting: first connection; live: receiving; reconnecting: lost and trying again; failed: gave up. */
 export type LiveStatus = "connecting" | "live" | "reconnecting" | "failed";
 
+/** What useSubscription needs of a page stream's options (trpc.live.<page>.subscriptionOptions(input, ...)). */
+type StreamOptions<T, E> = Parameters<typeof useSubscription<T, E>>[0];
+
 /**
- * Subscribes to the fleet's live changes (Server-Sent Events) and calls
- * `onChange` for each. `onResync` runs whenever the stream starts: a change
- * made between the page's own fetch and the stream's first start, or while a
- * lost stream was down, was never seen, so what is shown is refetched then.
+ * A page's live stream (Server-Sent Events): the server sends the page's
+ * state first, then only what changed in what the page shows, each message
+ * already computed; `onData` puts it in place. When the stream ends (the
+ * server lost its database connection, the page stopped reading, the session
+ * ended), it subscribes again, backing off, and the first message of the new
+ * stream brings the page up to date.
  */
-export function useLiveChanges(onChange: (change: LiveChange) => void, onResync?: () => void): LiveStatus {
-  const trpc = useTRPC();
+export function useLiveStream<T, E>(options: StreamOptions<T, E>): LiveStatus {
   const [wasLive, setWasLive] = useState(false);
-  const subscription = useSubscription(
-    trpc.live.changes.subscriptionOptions(undefined, {
-      onStarted: () => {
-        onResync?.();
-        setWasLive(true);
-      },
-      onData: onChange,
-    }),
-  );
-  // The server ends a stream when its database connection was lost (changes may be missing) or the
-  // session ended: subscribe again, backing off, and onStarted refetches what the page shows.
+  const subscription = useSubscription({
+    ...options,
+    onStarted: () => {
+      setWasLive(true);
+      options.onStarted?.();
+    },
+  });
   const attempts = useRef(0);
   const { status, reset } = subscription;
   useEffect(() => {

@@ -1,4 +1,4 @@
-import type { RebootRecord, Role } from "@softfleet/db";
+import type { Db, RebootRecord, Role } from "@softfleet/db";
 import { type PhaseDurations, phaseDurations } from "@softfleet/fleet";
 import {
   type ClientGap,
@@ -16,6 +16,19 @@ import { z } from "zod";
 import type { Tx } from "../audit";
 import { hasRole } from "../auth/roles";
 import { notFound } from "../errors";
+
+// Never sent to browsers.
+export const hiddenNodeColumns = { credentialHash: true } as const;
+
+/** A node as its page shows it (with its groups), or null when it does not exist (any more). */
+export async function readNodeView(db: Tx | Db, nodeId: string, role: Role) {
+  const node = await db.node.findUnique({
+    where: { id: nodeId },
+    omit: hiddenNodeColumns,
+    include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
+  });
+  return node ? visibleToRole(node, role) : null;
+}
 
 export async function findNodeOrThrow(tx: Tx, nodeId: string) {
   const node = await tx.node.findUnique({ where: { id: nodeId } });

@@ -1,20 +1,23 @@
 import { allowReenrollment, cyclesOf, notifyControl, REENROLL_WINDOW, requestSoftReboot } from "@softfleet/fleet";
 import { z } from "zod";
 import { audited } from "../audit";
-import { findNodeOrThrow, presentRecord, visibleToRole } from "../domain/nodes";
-import { conflict } from "../errors";
+import { readFleetPage } from "../domain/fleet-page";
+import { findNodeOrThrow, hiddenNodeColumns, presentRecord, readNodeView, visibleToRole } from "../domain/nodes";
+import { conflict, notFound } from "../errors";
+import { fleetQuery } from "../fleet-view";
 import { id } from "../schemas";
 import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc";
 
-// Never sent to browsers.
-const nodeColumns = { credentialHash: true } as const;
 const target = (node: { id: string; hostname: string }) => ({ type: "node", id: node.id, name: node.hostname });
 
 export const nodesRouter = router({
+  /** One page of the fleet, filtered and sorted in the database, with the fleet's counts. */
+  page: viewerProcedure.input(fleetQuery).query(({ ctx, input }) => readFleetPage(ctx.db, input)),
+
   list: viewerProcedure.query(async ({ ctx }) => {
     const nodes = await ctx.db.node.findMany({
       orderBy: { hostname: "asc" },
-      omit: nodeColumns,
+      omit: hiddenNodeColumns,
       include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
     });
     // Each node's last reboot by one index lookup per node ((nodeId, recordedAt)). Prisma's nested
@@ -33,13 +36,9 @@ export const nodesRouter = router({
   }),
 
   get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    await findNodeOrThrow(ctx.db, input.id);
-    const node = await ctx.db.node.findUniqueOrThrow({
-      where: { id: input.id },
-      omit: nodeColumns,
-      include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
-    });
-    return visibleToRole(node, ctx.session.user.role);
+    const node = await readNodeView(ctx.db, input.id, ctx.session.user.role);
+    if (!node) throw notFound(`Node ${input.id}`);
+    return node;
   }),
 
   /** The node's event timeline, newest first. */

@@ -1,21 +1,17 @@
-import type { Prisma } from "@softfleet/db";
 import {
   actOnRollout,
   createRollout,
-  mayRollBack,
   previewRollout,
   RolloutActionError,
   RolloutPlanError,
   rollBackRollout,
-  rolloutPayloadStats,
   skipNodeInhibitors,
   unfinishedRolloutStatuses,
-  wasUpdated,
 } from "@softfleet/fleet";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { audited } from "../audit";
-import { notFound } from "../errors";
+import { readRolloutList, readRolloutView } from "../domain/rollout-views";
 import { id } from "../schemas";
 import { operatorProcedure, router, viewerProcedure } from "../trpc";
 
@@ -35,7 +31,7 @@ function planRefused(error: unknown): never {
   throw error;
 }
 
-const ACTIVE: string[] = [...unfinishedRolloutStatuses];
+const _ACTIVE: string[] = [...unfinishedRolloutStatuses];
 const ACTION_AUDIT = {
   pause: "rollout.paused",
   resume: "rollout.resumed",
@@ -46,37 +42,11 @@ const ACTION_AUDIT = {
 export const rolloutsRouter = router({
   list: viewerProcedure
     .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
-    .query(async ({ ctx, input }) => {
-      const rollouts = await ctx.db.rollout.findMany({ orderBy: { createdAt: "desc" }, take: input.limit });
-      const counts = await ctx.db.rolloutNode.groupBy({
-        by: ["rolloutId", "status"],
-        where: { rolloutId: { in: rollouts.map((r) => r.id) } },
-        _count: true,
-      });
-      return rollouts.map((rollout) => {
-        const mine = counts.filter((c) => c.rolloutId === rollout.id);
-        const count = (status: string) => mine.find((c) => c.status === status)?._count ?? 0;
-        const total = mine.reduce((sum, c) => sum + c._count, 0);
-        return {
-          ...rollout,
-          active: ACTIVE.includes(rollout.status),
-          progress: {
-            total,
-            succeeded: count("succeeded"),
-            failed: count("failed"),
-            rolledBack: count("rolled-back") + count("rolling-back"),
-            skipped: count("skipped"),
-            rebooting: count("rebooting"),
-            staging: count("staging") + count("staged"),
-            cancelled: count("cancelled"),
-          },
-        };
-      });
-    }),
+    .query(({ ctx, input }) => readRolloutList(ctx.db, input.limit)),
 
   get: viewerProcedure.input(z.object({ id })).query(({ ctx, input }) =>
     // One snapshot: the rollout, its batches, nodes and records as of one moment, never a mix of two engine steps.
-    ctx.db.$transaction((tx) => getRollout(tx, input.id), { isolationLevel: "RepeatableRead" }),
+    readRolloutView(ctx.db, input.id),
   ),
 
   /** The batches the plan would give for the group now, with the actual nodes, or what is wrong. */
@@ -162,89 +132,4 @@ function actionRefused(error: unknown): never {
     throw new TRPCError({ code: error.code === "not-found" ? "NOT_FOUND" : "CONFLICT", message: error.message });
   }
   throw error;
-}
-
-async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
-  const rollout = await db.rollout.findUnique({
-    where: { id: rolloutId },
-    include: {
-      batches: { orderBy: { index: "asc" } },
-      nodes: {
-        orderBy: { position: "asc" },
-        include: {
-          node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true, revokedAt: true } },
-        },
-      },
-      transitions: { orderBy: { id: "desc" }, take: 500 },
-      rollbackOf: { select: { id: true, groupName: true, status: true } },
-      rollbacks: { select: { id: true, status: true, createdAt: true }, orderBy: { createdAt: "desc" }, take: 20 },
-    },
-  });
-  if (!rollout) throw notFound(`Rollout ${rolloutId}`);
-  const commandIds = rollout.nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
-  const records = await db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } });
-  const recordOf = new Map(records.map((r) => [r.commandId, r]));
-  // Staging and staged nodes: their stage command's progress and result, for the page's bars.
-  const stageCommands = await db.nodeCommand.findMany({
-    where: { id: { in: commandIds }, type: "stage" },
-    select: { id: true, status: true, progress: true, result: true, requestedAt: true },
-  });
-  const stageOf = new Map(stageCommands.map((c) => [c.id, c]));
-  // What "Roll back rollout" would do now: the nodes it would return, and the image each goes back to.
-  const updated = rollout.nodes.flatMap((n) =>
-    wasUpdated(n, n.node) ? [{ hostname: n.hostname, version: n.imageVersionBefore }] : [],
-  );
-  return {
-    ...rollout,
-    rollback: { possible: mayRollBack(rollout) && updated.length > 0, nodes: updated },
-    payloads: await rolloutPayloadStats(db, rolloutId),
-    active: ACTIVE.includes(rollout.status),
-    transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
-    nodes: rollout.nodes.map((n) => {
-      const record = n.commandId ? recordOf.get(n.commandId) : undefined;
-      const stage = n.commandId ? stageOf.get(n.commandId) : undefined;
-      return {
-        ...n,
-        stage: stage ? stageViewOf(stage) : null,
-        record: record
-          ? {
-              id: record.id,
-              kind: record.kind,
-              escalated: record.escalated,
-              imageVersionBefore: record.imageVersionBefore,
-              imageVersionAfter: record.imageVersionAfter,
-              timestamps: {
-                signalUsec: record.signalUsec?.toString() ?? null,
-                shutdownStartUsec: record.shutdownStartUsec?.toString() ?? null,
-                userspaceUsec: record.userspaceUsec?.toString() ?? null,
-                finishUsec: record.finishUsec?.toString() ?? null,
-                agentConnectedUsec: record.agentConnectedUsec.toString(),
-              },
-            }
-          : null,
-      };
-    }),
-  };
-}
-
-/** A stage command as the rollout page shows it: its phase, bytes and rate, or how it ended. */
-function stageViewOf(command: { status: string; progress: unknown; result: unknown; requestedAt: Date }) {
-  const progress = (command.progress ?? null) as {
-    phase?: string;
-    bytesDone?: number;
-    bytesTotal?: number | null;
-    bytesPerSec?: number | null;
-  } | null;
-  const result = (command.result ?? null) as { outcome?: string; code?: string | null; seconds?: number } | null;
-  return {
-    status: command.status,
-    requestedAt: command.requestedAt,
-    phase: typeof progress?.phase === "string" ? progress.phase : null,
-    bytesDone: typeof progress?.bytesDone === "number" ? progress.bytesDone : null,
-    bytesTotal: typeof progress?.bytesTotal === "number" ? progress.bytesTotal : null,
-    bytesPerSec: typeof progress?.bytesPerSec === "number" ? progress.bytesPerSec : null,
-    outcome:
-      result?.outcome === "staged" ? ("staged" as const) : result?.outcome === "failed" ? ("failed" as const) : null,
-    seconds: typeof result?.seconds === "number" ? result.seconds : null,
-  };
 }

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
+import { benchFleetPage } from "./fleet-page";
 import { benchFlood } from "./flood";
 import { benchLabPayloads } from "./lab-payloads";
 import { benchLabReboots } from "./lab-reboots";
@@ -55,6 +56,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   flood: () => benchFlood(),
   reports: () => benchReports(),
   "report-page": () => benchReportPage(),
+  "fleet-page": () => benchFleetPage(),
   "lab-staging": async () => {
     const missing = await labUnavailable();
     return missing ? { name: "staging on lab nodes", skipped: missing } : benchLabStaging();

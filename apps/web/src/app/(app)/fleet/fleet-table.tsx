@@ -1,150 +1,204 @@
 "use client";
 
-import type { RouterOutputs } from "@softfleet/api";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { FLEET_PAGE_SIZES, type FleetQuery, type FleetRow } from "@softfleet/api/fleet-view";
 import Link from "next/link";
 import { Downtime } from "~/components/downtime";
-import { LabelList, labelEntries } from "~/components/labels";
-import { LiveIndicator } from "~/components/live-indicator";
+import { LabelList } from "~/components/labels";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
 import { RelativeTime } from "~/components/time";
-import { EmptyState, FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
-import { errorMessage, useTRPC } from "~/trpc/client";
-import { type LiveChange, useInvalidateSoon, useLiveChanges } from "~/trpc/live";
-
-type Node = RouterOutputs["nodes"]["list"][number];
+import { Select, tableClass, tdClass, thClass } from "~/components/ui";
 
 const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
+const number = new Intl.NumberFormat("en");
 
-export function FleetTable() {
-  const trpc = useTRPC();
-  const nodes = useQuery(trpc.nodes.list.queryOptions());
-  const invalidateSoon = useInvalidateSoon();
-  // Every node, node-event and command change can alter a row (state, version, last reboot).
-  const refresh = () => invalidateSoon(trpc.nodes.list.queryKey());
-  const queryClient = useQueryClient();
-  const onChange = (change: LiveChange) => {
-    // A new status is in the change itself: show it now, before the refetch lands.
-    if (change.entity === "node" && change.status) {
-      const status = change.status;
-      queryClient.setQueryData(trpc.nodes.list.queryKey(), (rows) =>
-        rows?.map((row) => (row.id === change.id ? { ...row, status } : row)),
-      );
-    }
-    refresh();
-  };
-  // Resync on the first start too: nodes enrolling or coming online between the list's fetch and the
-  // stream's start would otherwise stay stale on the page.
-  const live = useLiveChanges(onChange, refresh);
-  const online = nodes.data?.filter((node) => node.status === "online").length ?? 0;
+type Sort = FleetQuery["sort"];
+
+/** A column header that sorts by its column: a button, with aria-sort on the header for screen readers. */
+function SortHeader({
+  label,
+  sort,
+  query,
+  refine,
+  numeric = false,
+  children,
+}: {
+  label: string;
+  sort: Sort;
+  query: FleetQuery;
+  refine: (change: Partial<FleetQuery>) => void;
+  numeric?: boolean;
+  children?: React.ReactNode;
+}) {
+  const active = query.sort === sort;
+  const next = active && query.dir === "asc" ? "desc" : "asc";
   return (
-    <>
-      <PageHeader
-        title="Fleet"
-        description="Every host running the softfleet agent."
-        actions={
-          <div className="flex items-center gap-4">
-            {nodes.data && nodes.data.length > 0 && (
-              <p className="text-zinc-600 dark:text-zinc-400">
-                {nodes.data.length} {nodes.data.length === 1 ? "node" : "nodes"}, {online} online
-              </p>
-            )}
-            <LiveIndicator status={live} />
-          </div>
-        }
-      />
-      {nodes.isPending && <p role="status">Loading nodes…</p>}
-      {nodes.error && <FormError>{errorMessage(nodes.error)}</FormError>}
-      {nodes.data?.length === 0 && (
-        <EmptyState title="No nodes yet">
-          Nodes appear here once their agent enrolls. Install the softfleet agent on a host and give it an enrollment
-          token from Settings.
-        </EmptyState>
-      )}
-      {nodes.data && nodes.data.length > 0 && (
-        <div className="overflow-x-auto">
-          <table className={tableClass}>
-            <caption className="sr-only">Nodes</caption>
-            <thead>
-              <tr>
-                <th className={thClass}>Host</th>
-                <th className={thClass}>State</th>
-                <th className={thClass}>Image version</th>
-                <th className={`${thClass} text-right`}>
-                  <abbr title="SoftRebootsCount: soft-reboots since the last full boot" className="no-underline">
-                    Soft-reboots
-                  </abbr>
-                </th>
-                <th className={`${thClass} text-right`}>Last reboot downtime</th>
-                <th className={thClass}>Groups</th>
-                <th className={thClass}>Labels</th>
-                <th className={thClass}>Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.data.map((node) => (
-                <FleetRow key={node.id} node={node} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </>
+    <th
+      className={`${thClass} ${numeric ? "text-right" : ""}`}
+      aria-sort={active ? (query.dir === "asc" ? "ascending" : "descending") : "none"}
+    >
+      <button
+        type="button"
+        className="inline-flex items-center gap-1 uppercase hover:text-zinc-900 dark:hover:text-zinc-100"
+        onClick={() => refine({ sort, dir: next })}
+        title={`Sort by ${label.toLowerCase()}, ${next === "asc" ? "ascending" : "descending"}`}
+      >
+        {children ?? label}
+        <span aria-hidden="true" className={active ? "" : "opacity-30"}>
+          {active && query.dir === "desc" ? "▼" : "▲"}
+        </span>
+      </button>
+    </th>
   );
 }
 
-function FleetRow({ node }: { node: Node }) {
+export function FleetTable({
+  rows,
+  query,
+  refine,
+  stale,
+}: {
+  rows: FleetRow[];
+  query: FleetQuery;
+  refine: (change: Partial<FleetQuery>) => void;
+  /** The previous page, shown while the next one loads. */
+  stale: boolean;
+}) {
+  return (
+    <div className="overflow-x-auto">
+      <table className={`${tableClass} ${stale ? "opacity-60" : ""}`} aria-busy={stale}>
+        <caption className="sr-only">Nodes</caption>
+        <thead>
+          <tr>
+            <SortHeader label="Host" sort="hostname" query={query} refine={refine} />
+            <SortHeader label="State" sort="status" query={query} refine={refine} />
+            <SortHeader label="Image version" sort="image" query={query} refine={refine} />
+            <SortHeader label="Soft-reboots" sort="softReboots" query={query} refine={refine} numeric>
+              <abbr title="SoftRebootsCount: soft-reboots since the last full boot" className="no-underline">
+                Soft-reboots
+              </abbr>
+            </SortHeader>
+            <th className={`${thClass} text-right`}>Last reboot downtime</th>
+            <th className={thClass}>Groups</th>
+            <th className={thClass}>Labels</th>
+            <SortHeader label="Last seen" sort="lastSeen" query={query} refine={refine} />
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <FleetTableRow key={row.id} row={row} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function FleetTableRow({ row }: { row: FleetRow }) {
   return (
     <tr>
       <td className={tdClass}>
-        <Link href={`/nodes/${node.id}`} className={`mr-2 font-medium ${linkClass}`}>
-          {node.hostname}
+        <Link href={`/nodes/${row.id}`} className={`mr-2 font-medium ${linkClass}`}>
+          {row.hostname}
         </Link>
-        {node.simulated && <SimulatedBadge />}
-        {node.revokedAt && <span className="text-xs text-red-700 dark:text-red-400">revoked</span>}
+        {row.simulated && <SimulatedBadge />}
+        {row.revoked && <span className="text-xs text-red-700 dark:text-red-400">revoked</span>}
       </td>
       <td className={tdClass}>
-        <StatusBadge status={node.status} />
+        <StatusBadge status={row.status} />
       </td>
-      <td className={`${tdClass} font-mono text-xs`}>
-        {node.imageVersion ?? "—"}
-        {node.nextrootStaged && (
-          <span
-            className="ml-1 font-sans text-zinc-600 dark:text-zinc-400"
-            title="A new image is staged at /run/nextroot"
-          >
+      {/* The same size and line as the other cells; the staged image follows on that line. */}
+      <td className={`${tdClass} whitespace-nowrap`}>
+        <span className="font-mono">{row.imageVersion ?? "—"}</span>
+        {row.nextrootStaged && (
+          <span className="ml-1 text-zinc-600 dark:text-zinc-400" title="A new image is staged at /run/nextroot">
             <span aria-hidden="true">→ </span>
             <span className="sr-only">, staged: </span>
-            {node.nextrootImageVersion ?? "new image"}
+            <span className="font-mono">{row.nextrootImageVersion ?? "new image"}</span>
           </span>
         )}
       </td>
-      <td className={`${tdClass} text-right tabular-nums`}>{node.softRebootsCount ?? "—"}</td>
+      <td className={`${tdClass} text-right tabular-nums`}>{row.softRebootsCount ?? "—"}</td>
       <td className={`${tdClass} text-right`}>
-        <Downtime record={node.lastReboot} />
+        <Downtime record={row.lastReboot} />
       </td>
       <td className={tdClass}>
-        {node.memberships.length === 0
+        {row.groups.length === 0
           ? "—"
-          : node.memberships.map((m, i) => (
-              <span key={m.group.id}>
+          : row.groups.map((group, i) => (
+              <span key={group.id}>
                 {i > 0 && ", "}
-                <Link href={`/groups/${m.group.id}`} className={linkClass}>
-                  {m.group.name}
+                <Link href={`/groups/${group.id}`} className={linkClass}>
+                  {group.name}
                 </Link>
               </span>
             ))}
       </td>
       <td className={tdClass}>
-        {labelEntries(node.labels).length === 0 ? (
-          "—"
-        ) : (
-          <LabelList labels={labelEntries(node.labels)} label={`Labels of ${node.hostname}`} />
-        )}
+        {row.labels.length === 0 ? "—" : <LabelList labels={row.labels} label={`Labels of ${row.hostname}`} />}
       </td>
       <td className={tdClass}>
-        <RelativeTime date={node.lastSeenAt} />
+        <RelativeTime date={row.lastSeenAt ? new Date(row.lastSeenAt) : null} />
       </td>
     </tr>
+  );
+}
+
+/** Which rows of how many, the previous and next pages, and the page size. */
+export function FleetPager({
+  query,
+  matching,
+  navigate,
+}: {
+  query: FleetQuery;
+  matching: number;
+  navigate: (query: FleetQuery) => void;
+}) {
+  const pages = Math.max(1, Math.ceil(matching / query.pageSize));
+  const first = matching === 0 ? 0 : (query.page - 1) * query.pageSize + 1;
+  const last = Math.min(matching, query.page * query.pageSize);
+  const button =
+    "rounded-md border border-zinc-300 px-3 py-1 text-sm enabled:hover:bg-zinc-100 disabled:opacity-40 dark:border-zinc-700 dark:enabled:hover:bg-zinc-800";
+  return (
+    <nav aria-label="Pages" className="mt-3 flex flex-wrap items-center justify-between gap-3 text-sm">
+      <p role="status" className="text-zinc-600 dark:text-zinc-400">
+        {matching === 0
+          ? "No matching nodes"
+          : `Nodes ${number.format(first)}–${number.format(last)} of ${number.format(matching)}`}
+        {pages > 1 && ` · page ${number.format(query.page)} of ${number.format(pages)}`}
+      </p>
+      <div className="flex items-center gap-2">
+        <label htmlFor="fleet-page-size" className="text-zinc-600 dark:text-zinc-400">
+          Per page
+        </label>
+        <Select
+          id="fleet-page-size"
+          value={String(query.pageSize)}
+          onChange={(e) => navigate({ ...query, page: 1, pageSize: Number(e.target.value) })}
+          className="w-20"
+        >
+          {FLEET_PAGE_SIZES.map((size) => (
+            <option key={size} value={size}>
+              {size}
+            </option>
+          ))}
+        </Select>
+        <button
+          type="button"
+          className={button}
+          disabled={query.page <= 1}
+          onClick={() => navigate({ ...query, page: query.page - 1 })}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          className={button}
+          disabled={query.page >= pages}
+          onClick={() => navigate({ ...query, page: query.page + 1 })}
+        >
+          Next
+        </button>
+      </div>
+    </nav>
   );
 }

@@ -1,8 +1,14 @@
 import type { Metadata } from "next";
-import { FleetTable } from "./fleet-table";
+import { Suspense } from "react";
+import { FleetView } from "./fleet-view";
 
 export const metadata: Metadata = { title: "Fleet" };
 
 export default function FleetPage() {
-  return <FleetTable />;
+  // The view reads its filters from the URL (useSearchParams).
+  return (
+    <Suspense fallback={<p role="status">Loading nodes…</p>}>
+      <FleetView />
+    </Suspense>
+  );
 }

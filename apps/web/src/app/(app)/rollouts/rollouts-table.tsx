@@ -1,7 +1,7 @@
 "use client";
 
 import type { RouterOutputs } from "@softfleet/api";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatElapsed, idTail } from "~/components/format";
 import { LiveIndicator } from "~/components/live-indicator";
@@ -9,7 +9,7 @@ import { NodeProgress, RolloutStatusBadge } from "~/components/rollout-badges";
 import { LocalTime, useNow } from "~/components/time";
 import { EmptyState, FormError, PageHeader, tableClass, tdClass, thClass } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
-import { useInvalidateSoon, useLiveChanges } from "~/trpc/live";
+import { useLiveStream } from "~/trpc/live";
 
 type Rollout = RouterOutputs["rollouts"]["list"][number];
 
@@ -20,12 +20,13 @@ export const primaryLinkClass =
 export function RolloutsTable({ canStart }: { canStart: boolean }) {
   const trpc = useTRPC();
   const rollouts = useQuery(trpc.rollouts.list.queryOptions());
-  const invalidateSoon = useInvalidateSoon();
-  const refresh = () => invalidateSoon(trpc.rollouts.list.queryKey());
-  // Every engine step announces its rollout; node changes alone do not move the counts.
-  const live = useLiveChanges((change) => {
-    if (change.entity === "rollout") refresh();
-  }, refresh);
+  const queryClient = useQueryClient();
+  // The server sends the list again when a rollout changes (every engine step announces its rollout).
+  const live = useLiveStream(
+    trpc.live.rollouts.subscriptionOptions(undefined, {
+      onData: (list) => queryClient.setQueryData(trpc.rollouts.list.queryKey(), list),
+    }),
+  );
   return (
     <>
       <PageHeader

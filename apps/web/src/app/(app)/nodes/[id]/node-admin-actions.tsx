@@ -51,10 +51,9 @@ export function NodeAdminActions({ node, onDeleted }: { node: NodeData; onDelete
         onConfirm={async () => {
           await remove.mutateAsync({ nodeId: node.id });
           onDeleted();
-          // The fleet list must not show the node for a moment from its cache.
-          queryClient.setQueryData(trpc.nodes.list.queryKey(), (nodes) => nodes?.filter((n) => n.id !== node.id));
+          // The fleet's pages must not show the node for a moment from their cache.
+          queryClient.removeQueries({ queryKey: trpc.nodes.page.pathKey() });
           router.push("/fleet");
-          await queryClient.invalidateQueries({ queryKey: trpc.nodes.list.queryKey() });
         }}
       >
         The node, its reboot records, events and commands are removed, and its agent is disconnected. Its machine can

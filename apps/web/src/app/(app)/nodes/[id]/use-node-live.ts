@@ -1,28 +1,35 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "~/trpc/client";
-import { type LiveChange, useInvalidateSoon, useLiveChanges } from "~/trpc/live";
+import { useInvalidateSoon, useLiveStream } from "~/trpc/live";
 
-/** Keeps one node's queries current from the live change stream; returns the stream's status. */
+/**
+ * Keeps one node's page current: the server streams that node itself (and
+ * nothing about other nodes), and says when its events or commands moved,
+ * whose lists are then read again. Returns the stream's status.
+ */
 export function useNodeLive(nodeId: string) {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const invalidateSoon = useInvalidateSoon();
-  const refreshNode = () => invalidateSoon(trpc.nodes.get.queryKey({ id: nodeId }));
-  const refreshEvents = () => {
-    invalidateSoon(trpc.nodes.events.queryKey({ nodeId }));
-    // A reboot record arrives as an event; the node's identity and units change with it.
-    invalidateSoon(trpc.nodes.rebootRecords.queryKey({ nodeId }));
-    invalidateSoon(trpc.nodes.cycles.queryKey({ nodeId }));
-    refreshNode();
-  };
-  const refreshCommands = () => invalidateSoon(trpc.nodes.commands.queryKey({ nodeId }));
-  const resync = () => {
-    refreshEvents();
-    refreshCommands();
-  };
-  return useLiveChanges((change: LiveChange) => {
-    if (change.entity === "node" && change.id === nodeId) refreshNode();
-    if (change.entity === "node-event" && change.nodeId === nodeId) refreshEvents();
-    if (change.entity === "command" && change.nodeId === nodeId) refreshCommands();
-  }, resync);
+  return useLiveStream(
+    trpc.live.node.subscriptionOptions(
+      { id: nodeId },
+      {
+        onData: (message) => {
+          if (message.node) queryClient.setQueryData(trpc.nodes.get.queryKey({ id: nodeId }), message.node);
+          // Deleted meanwhile: reading it again shows that it is gone.
+          else if (message.node === null) invalidateSoon(trpc.nodes.get.queryKey({ id: nodeId }));
+          if (message.events) {
+            invalidateSoon(trpc.nodes.events.queryKey({ nodeId }));
+            // A reboot record arrives as an event.
+            invalidateSoon(trpc.nodes.rebootRecords.queryKey({ nodeId }));
+            invalidateSoon(trpc.nodes.cycles.queryKey({ nodeId }));
+          }
+          if (message.commands) invalidateSoon(trpc.nodes.commands.queryKey({ nodeId }));
+        },
+      },
+    ),
+  );
 }

@@ -3,7 +3,6 @@
 import type { RouterOutputs } from "@softfleet/api";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useMemo } from "react";
 import { LiveIndicator } from "~/components/live-indicator";
 import { KeptRunning, PinnedNodes } from "~/components/reports/payloads";
 import { countNodes, NodeProgress, RolloutStatusBadge } from "~/components/rollout-badges";
@@ -25,8 +24,7 @@ const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
 export function RolloutDetail({ id, canOperate }: { id: string; canOperate: boolean }) {
   const trpc = useTRPC();
   const rollout = useQuery(trpc.rollouts.get.queryOptions({ id }));
-  const nodeIds = useMemo(() => new Set(rollout.data?.nodes.map((n) => n.nodeId)), [rollout.data]);
-  const live = useRolloutLive(id, nodeIds);
+  const live = useRolloutLive(id);
 
   const back = (
     <Link href="/rollouts" className={`mb-2 inline-block ${linkClass}`}>

@@ -1,22 +1,22 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "~/trpc/client";
-import { type LiveChange, useInvalidateSoon, useLiveChanges } from "~/trpc/live";
+import { useLiveStream } from "~/trpc/live";
 
 /**
- * Keeps one rollout current: the engine announces each step, and its nodes'
- * states, events (reboot records) and commands change what the page shows.
+ * Keeps one rollout's page current: the server streams the rollout as the
+ * page shows it whenever it or one of its nodes changes (an engine step, a
+ * node's state, a reboot record, a stage command's progress), at most ten
+ * times a second, and nothing about other rollouts or nodes.
  */
-export function useRolloutLive(rolloutId: string, nodeIds: ReadonlySet<string>) {
+export function useRolloutLive(rolloutId: string) {
   const trpc = useTRPC();
-  const invalidateSoon = useInvalidateSoon();
-  const refresh = () => invalidateSoon(trpc.rollouts.get.queryKey({ id: rolloutId }));
-  // The engine takes a new rollout's first steps at once, often before the stream is up.
-  return useLiveChanges((change: LiveChange) => {
-    if (change.entity === "rollout" && change.id === rolloutId) refresh();
-    if (change.entity === "node" && nodeIds.has(change.id)) refresh();
-    if (change.entity === "node-event" && nodeIds.has(change.nodeId)) refresh();
-    // A stage command's progress and result (the staging bars).
-    if (change.entity === "command" && nodeIds.has(change.nodeId)) refresh();
-  }, refresh);
+  const queryClient = useQueryClient();
+  return useLiveStream(
+    trpc.live.rollout.subscriptionOptions(
+      { id: rolloutId },
+      { onData: (rollout) => queryClient.setQueryData(trpc.rollouts.get.queryKey({ id: rolloutId }), rollout) },
+    ),
+  );
 }

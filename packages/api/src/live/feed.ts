@@ -1,4 +1,4 @@
-import { EventEmitter, on } from "node:events";
+import { EventEmitter } from "node:events";
 import { parseDatabaseUrl } from "@softfleet/db";
 import { CHANGES_CHANNEL, type Change, changeSchema, parseNotification } from "@softfleet/fleet";
 import pg from "pg";
@@ -78,24 +78,26 @@ export class ChangeFeed {
   }
 
   /**
-   * Yields every change until the signal aborts (the browser went away, or
-   * its session ended) or the feed is interrupted (the stream then ends, and
-   * the browser subscribes again).
+   * Calls `onChange` for every change from now on, and `onInterrupted` once if
+   * the LISTEN is lost (changes in the gap are gone: the subscriber must end,
+   * and its browser subscribe again and resync). Resolves once the LISTEN is
+   * up, with the function that ends the subscription. Nothing is queued here:
+   * each subscriber keeps what it needs, bounded (see liveStream).
    */
-  async *changes(signal: AbortSignal | undefined): AsyncGenerator<Change> {
+  async subscribe(onChange: (change: Change) => void, onInterrupted: () => void): Promise<() => void> {
     await this.start();
-    const interrupted = new AbortController();
-    const onInterrupted = () => interrupted.abort();
+    const listener = (change: Change) => onChange(change);
+    this.emitter.on("change", listener);
     this.emitter.once("interrupted", onInterrupted);
-    const until = signal ? AbortSignal.any([signal, interrupted.signal]) : interrupted.signal;
-    try {
-      for await (const [change] of on(this.emitter, "change", { signal: until })) yield change as Change;
-    } catch (error) {
-      if (until.aborted) return;
-      throw error;
-    } finally {
+    return () => {
+      this.emitter.off("change", listener);
       this.emitter.off("interrupted", onInterrupted);
-    }
+    };
+  }
+
+  /** Subscriptions open in this process (each is one browser page's stream). */
+  get subscribers(): number {
+    return this.emitter.listenerCount("change");
   }
 
   async close() {
