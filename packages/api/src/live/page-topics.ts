@@ -2,6 +2,7 @@ import type { Db, Role } from "@softfleet/db";
 import type { FleetChange } from "@softfleet/fleet";
 import { readNodeView } from "../domain/nodes";
 import { readRolloutList, readRolloutView } from "../domain/rollout-views";
+import { type RolloutMessage, rolloutViewDelta } from "../rollout-view";
 import type { Topic } from "./stream";
 
 /** What changed about one node: the node itself, its events (reboot records come as events), its commands. */
@@ -45,12 +46,20 @@ export function nodeTopic(db: Db, nodeId: string, role: Role): Topic<NodePending
   };
 }
 
-/** A rollout page: that rollout, as its page shows it, when it or one of its nodes changed. */
+type RolloutView = Awaited<ReturnType<typeof readRolloutView>>;
+
+/**
+ * A rollout page: that rollout as the page shows it, when it or one of its
+ * nodes changed: the whole view first, then only its changed rows, new
+ * transitions and moved fields (a 10,000-node rollout is not sent whole on
+ * each step).
+ */
 export function rolloutTopic(
   db: Db,
   rolloutId: string,
   nodeIds: ReadonlySet<string>,
-): Topic<{ dirty: boolean }, Awaited<ReturnType<typeof readRolloutView>>> {
+): Topic<{ dirty: boolean }, RolloutMessage<RolloutView>> {
+  let last: RolloutView | null = null;
   return {
     empty: () => ({ dirty: false }),
     collect(pending, change: FleetChange) {
@@ -60,7 +69,14 @@ export function rolloutTopic(
       else pending.dirty ||= nodeIds.has(change.nodeId);
     },
     dirty: (p) => p.dirty,
-    compute: () => readRolloutView(db, rolloutId),
+    async compute(pending) {
+      const view = await readRolloutView(db, rolloutId);
+      const before = last;
+      last = view;
+      if (pending === "start" || before === null) return { kind: "snapshot", view };
+      const delta = rolloutViewDelta(before, view);
+      return delta ? { kind: "delta", delta } : null;
+    },
   };
 }
 

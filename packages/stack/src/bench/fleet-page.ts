@@ -49,7 +49,7 @@ function whenInteractive() {
     const pager = document.querySelector('nav[aria-label="Pages"] [role="status"]')?.textContent ?? "";
     const next = [...document.querySelectorAll("nav button")].find((b) => b.textContent === "Next");
     const chip = document.querySelector("fieldset button[aria-pressed]") ?? undefined;
-    return rows > 0 && /^Nodes 1–\d/.test(pager) && hydrated(next) && hydrated(chip);
+    return rows > 0 && /^Nodes [\d,]+–\d/.test(pager) && hydrated(next) && hydrated(chip);
   };
   const observer = new MutationObserver(() => {
     if (!ready()) return;
@@ -147,14 +147,21 @@ export async function benchFleetPage(options: { nodes?: number; records?: number
         const page = await context.newPage();
         try {
           await page.goto(url, { waitUntil: "commit" });
-          const handle = await page.waitForFunction(
-            () => {
-              const times = (window as unknown as { __fleet?: PageTimes }).__fleet;
-              return times?.interactiveMs !== undefined ? times : null;
-            },
-            undefined,
-            { timeout: 60_000, polling: 50 },
-          );
+          const handle = await page
+            .waitForFunction(
+              () => {
+                const times = (window as unknown as { __fleet?: PageTimes }).__fleet;
+                return times?.interactiveMs !== undefined ? times : null;
+              },
+              undefined,
+              { timeout: 60_000, polling: 50 },
+            )
+            .catch(async (error: Error) => {
+              const shown = await page.evaluate(() => document.body?.textContent?.slice(0, 600)).catch(() => "?");
+              throw new Error(
+                `${view} view at ${url} never became interactive: ${error.message}; the page shows: ${shown}`,
+              );
+            });
           const times = (await handle.jsonValue()) as PageTimes;
           const kb = await page.evaluate(() => {
             const entry = performance.getEntriesByType("resource").find((e) => e.name.includes("nodes.page")) as
