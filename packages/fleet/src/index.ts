@@ -25,10 +25,10 @@ export {
   applyHello,
   applyState,
   markOffline,
-  storedInOneStatement,
   storeEvent,
   sweepStaleNodes,
 } from "./ingest";
+export { batchable, type IncomingEvent, type RunStatement, storeEventBatch } from "./ingest-batch";
 export {
   CHANGES_CHANNEL,
   type Change,

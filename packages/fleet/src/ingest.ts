@@ -128,15 +128,6 @@ export async function storeEvent(tx: Tx, nodeId: string, id: string, event: Agen
 }
 
 /**
- * Events stored in one statement each (no interactive transaction): the caller
- * need not open one. The others (a reboot record, a stage result) take several
- * and must be stored in a transaction.
- */
-export function storedInOneStatement(event: AgentEvent): boolean {
-  return event.type === "shutdown-signal" || event.type === "command-result";
-}
-
-/**
  * The CTE `inserted` of a one-statement event store: the event stored once by
  * its id (no row when it was stored before).
  */

@@ -115,13 +115,14 @@ describe("the agent WebSocket", () => {
 
   it("names an event the database cannot store yet (not acked), and stores it once when it comes again", async () => {
     const { nodeId, agent } = await enrolledNode();
-    // The database refuses this event's first insert as a transient failure (a serialization failure).
+    // The database refuses this event's insert as a transient failure (a serialization failure) twice:
+    // in its batch, and then alone (a failed batch's events are each tried once more on their own).
     const owner = createPrismaClient(t.ownerUrl);
     await owner.$executeRawUnsafe(`CREATE SEQUENCE busy_once`);
     await owner.$executeRawUnsafe(`GRANT USAGE ON SEQUENCE busy_once TO PUBLIC`);
     await owner.$executeRawUnsafe(`
       CREATE FUNCTION busy_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-        IF NEW.id = 'evt-busy-0001' AND nextval('busy_once') = 1 THEN
+        IF NEW.id = 'evt-busy-0001' AND nextval('busy_once') <= 2 THEN
           RAISE EXCEPTION 'could not serialize access (test)' USING ERRCODE = '40001';
         END IF;
         RETURN NEW;

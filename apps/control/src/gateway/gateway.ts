@@ -1,19 +1,25 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { Db } from "@softfleet/db";
+import { type Db, parseDatabaseUrl } from "@softfleet/db";
 import {
   CONTROL_CHANNEL,
   type ControlSignal,
   connectedNodesToReconcile,
   controlSignalSchema,
+  type IncomingEvent,
+  type RunStatement,
+  storeEvent,
+  storeEventBatch,
   sweepStaleNodes,
 } from "@softfleet/fleet";
 import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
+import pg from "pg";
 import { WebSocketServer } from "ws";
 import type { ControlServer } from "../server";
 import { AuditThrottle } from "./audit-throttle";
 import { type AuthFailure, authenticate } from "./authenticate";
 import { handleEnroll } from "./enroll";
+import { EventBatch } from "./event-batch";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, PerMinute } from "./flood";
 import { clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
@@ -56,6 +62,20 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const nodeEvents = new PerMinute(limits.eventsPerMinute);
   const presence = new PresenceWriter(db, { intervalMs: options.presenceWriteMs ?? heartbeatSec * 500, log }).start();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  // Batches are written on connections of their own (plain pg: a batch is one statement with one
+  // JSON parameter, which Prisma's engine would only copy), one per lane. logind's signals hold a
+  // node's shutdown until they are acked: their lane is never kept waiting by a fleet's hellos and
+  // events (on Prisma's pool) nor by the other events' batches.
+  const lane = (name: string) => {
+    const connection = new pg.Pool({ ...parseDatabaseUrl(options.databaseUrl), max: 1 });
+    connection.on("error", (error) => log(`the ${name} lane's connection failed: ${error.message}`));
+    const run: RunStatement = async (sql, json) => (await connection.query(sql, [json])).rows;
+    const alone = (e: IncomingEvent) => storeEvent(db, e.nodeId, e.id, e.event);
+    return { connection, batch: new EventBatch((events) => storeEventBatch(run, events), alone) };
+  };
+  const signals = lane("signal");
+  const answers = lane("event");
+  const storeBatched = (e: IncomingEvent) => (e.event.type === "shutdown-signal" ? signals : answers).batch.store(e);
 
   server.route(ENROLL_PATH, (req, res) => {
     if (req.method !== "POST") return sendJson(res, 405, { error: `use POST for ${ENROLL_PATH}` });
@@ -88,6 +108,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
           limits,
           nodeEvents,
           presence,
+          storeBatched,
         });
         sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
         sessions.set(node.id, session);
@@ -191,6 +212,10 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
       for (const session of sessions.values()) session.socket.terminate();
       wss.close();
       await Promise.all(inFlight);
+      for (const { batch, connection } of [signals, answers]) {
+        batch.close();
+        await connection.end();
+      }
       // The heartbeats heard last are written, so that the next process sees these nodes' last contact.
       await presence.close();
     },

@@ -4,9 +4,10 @@ import {
   applyHello,
   applyStageProgress,
   applyState,
+  batchable,
+  type IncomingEvent,
   markCommandSent,
   markOffline,
-  storedInOneStatement,
   storeEvent,
   takePendingCommands,
 } from "@softfleet/fleet";
@@ -34,6 +35,8 @@ export interface SessionOptions {
   nodeEvents: PerMinute;
   /** Heartbeats, written for all nodes at once. */
   presence: PresenceWriter;
+  /** Stores a batchable event with other connections' (see EventBatch); resolves once it is durable. */
+  storeBatched: (event: IncomingEvent) => Promise<boolean>;
 }
 
 const MAX_BAD_FRAMES = 10;
@@ -221,8 +224,8 @@ export class AgentSession {
         const { id, event } = message;
         try {
           // Most events (logind's signal, while the node's shutdown waits for the ack; a command's answer)
-          // are stored in one statement, a transaction of its own, sparing an interactive one's round trips.
-          if (storedInOneStatement(event)) await storeEvent(this.db, this.nodeId, id, event);
+          // are stored with other connections' in one statement; the others in a transaction each.
+          if (batchable(event)) await this.options.storeBatched({ nodeId: this.nodeId, id, event });
           else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
         } catch (error) {
           // A value the database can never take is refused for good; anything else may pass: the agent retries.

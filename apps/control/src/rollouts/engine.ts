@@ -62,6 +62,17 @@ export interface RolloutEngine {
 /** setTimeout's longest wait; a longer one overflows and fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * The changes a rollout step may answer: a node's status or state, a
+ * command's answer or a stage's progress, a reboot record. Other events
+ * (logind's signal, a command's answer as an event) come with a node or
+ * command change of their own when they change anything.
+ */
+export function mattersToRollouts(change: Change): boolean {
+  if (change.entity === "node" || change.entity === "command") return true;
+  return change.entity === "node-event" && change.type === "reboot-record";
+}
+
 export async function startRolloutEngine(options: EngineOptions): Promise<RolloutEngine> {
   const { db, log } = options;
   const pollMs = options.pollMs ?? 2000;
@@ -73,6 +84,8 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let again = false;
+  /** Whether the last look found rollouts to step: with none, a fleet's changes need no step. */
+  let anyActive = true;
 
   const wake = () => {
     if (!leading || closed) return;
@@ -97,6 +110,7 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
       where: { OR: [{ status: { in: ACTIVE } }, { nodes: { some: { active: true } } }] },
       select: { id: true },
     });
+    anyActive = active.length > 0;
     let earliest: Date | null = null;
     for (const { id } of active) {
       if (!leading || closed) return;
@@ -124,8 +138,11 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   }
 
   const onChange = (change: Change) => {
-    // The engine's own writes announce rollouts: those need no step.
-    if (change.entity !== "rollout") wake();
+    // A new rollout or a user's action comes on the control channel (onControl), and the engine's own
+    // writes announce rollouts: those need no step. With no rollout under way, nothing in the fleet
+    // does either (the poll still looks every pollMs).
+    if (!anyActive || !mattersToRollouts(change)) return;
+    wake();
   };
   const onControl = (signal: ControlSignal) => {
     if (signal.kind === "rollout") wake();

@@ -4,6 +4,7 @@ import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
 import { benchFleetPage } from "./fleet-page";
 import { benchFlood } from "./flood";
+import { benchIngest } from "./ingest";
 import { benchLabPayloads } from "./lab-payloads";
 import { benchLabReboots } from "./lab-reboots";
 import { benchLabStaging } from "./lab-staging";
@@ -54,6 +55,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   engine: () => benchRolloutEngine(),
   scale: () => benchScale(scaleSizes()),
   flood: () => benchFlood(),
+  ingest: () => benchIngest(),
   reports: () => benchReports(),
   "report-page": () => benchReportPage(),
   "fleet-page": () => benchFleetPage(),

@@ -236,7 +236,7 @@ async function scaleRun(count: number, idleSec: number) {
  * would take minutes. Each gets a credential as enrollment makes one (its
  * secret's SHA-256 stored, the credential kept by its agent).
  */
-async function provisionNodes(db: Db, count: number): Promise<WireNodeSpec[]> {
+export async function provisionNodes(db: Db, count: number): Promise<WireNodeSpec[]> {
   const specs: WireNodeSpec[] = [];
   const hashes: string[] = [];
   for (let i = 0; i < count; i++) {
