@@ -8,6 +8,7 @@ import { repoRoot } from "@softfleet/db/paths";
 import { WirePool } from "@softfleet/simagent";
 import { prepareProvidedDatabase, provideDatabase } from "../database";
 import { type AppProcess, startControl, waitForHttp } from "../processes";
+import { stopOnInterrupt } from "./interrupt";
 import { cpuOver, withChildren } from "./proc-stats";
 import { provisionNodes } from "./scale";
 import { until } from "./scratch-stack";
@@ -43,6 +44,12 @@ export async function benchIngest() {
   let control: AppProcess | undefined;
   let pool: WirePool | undefined;
   const db = createPrismaClient(database.url);
+  const forget = stopOnInterrupt(async () => {
+    pool?.stop();
+    await control?.stop();
+    await database.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
   try {
     await prepareProvidedDatabase(database);
     const postmaster = Number((await readFile(join(database.dataDir!, "postmaster.pid"), "utf8")).split("\n")[0]);
@@ -130,6 +137,7 @@ export async function benchIngest() {
     );
     return result;
   } finally {
+    forget();
     pool?.stop();
     await control?.stop();
     await db.$disconnect();

@@ -23,9 +23,11 @@ const ADMIN = { username: "bench", password: "bench password 123", displayName: 
 export async function benchLabReboots(reboots = 20, nodeCount = 2) {
   const { stack, caFile, stop } = await startScratchStack("softfleet-bench-lab-", { lab: true });
   const db = createPrismaClient(stack.database.url);
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
   let fleet: Awaited<ReturnType<typeof startLabFleet>> | undefined;
   try {
+    // Inside the try: a browser that fails to launch must not leave the stack running.
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
     await db.$transaction((tx) => createUser(tx, ADMIN));
     fleet = await startLabFleet({
       databaseUrl: stack.database.url,
@@ -241,7 +243,7 @@ export async function benchLabReboots(reboots = 20, nodeCount = 2) {
     }
     throw error;
   } finally {
-    await browser.close();
+    await browser?.close();
     await fleet?.stop();
     await db.$disconnect();
     await stop();

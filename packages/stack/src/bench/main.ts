@@ -5,6 +5,7 @@ import { labUnavailable } from "../lab-fleet";
 import { benchFleetPage } from "./fleet-page";
 import { benchFlood } from "./flood";
 import { benchIngest } from "./ingest";
+import { handleInterrupts } from "./interrupt";
 import { benchLabPayloads } from "./lab-payloads";
 import { benchLabReboots } from "./lab-reboots";
 import { benchLabStaging } from "./lab-staging";
@@ -71,6 +72,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
 
 /** `npm run bench`: every benchmark; figures printed and written to bench-results/. */
 async function main() {
+  handleInterrupts((line) => console.error(`[bench] ${line}`));
   const asked = process.argv.slice(2);
   const unknown = asked.filter((name) => !(name in BENCHMARKS));
   if (unknown.length)

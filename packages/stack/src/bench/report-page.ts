@@ -105,11 +105,13 @@ export async function benchReportPage(options: { nodes?: number; records?: numbe
     },
   });
   const db = createPrismaClient(stack.database.url);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
   try {
+    // Inside the try: a browser that fails to launch must not leave the stack running.
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
     const generateStarted = performance.now();
     // Seeding in bulk (VACUUM, CHECKPOINT) is the owner's work.
     const client = new pg.Client(parseDatabaseUrl(stack.database.ownerUrl));
@@ -214,7 +216,7 @@ export async function benchReportPage(options: { nodes?: number; records?: numbe
       pageLongTasksMs: figures(loads.map((l) => l.longTasksMs)),
     };
   } finally {
-    await browser.close();
+    await browser?.close();
     await db.$disconnect();
     await stop();
   }

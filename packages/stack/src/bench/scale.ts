@@ -9,6 +9,7 @@ import { formatNodeCredential, hashSecret, newSecret } from "@softfleet/fleet";
 import { type WireNodeSpec, WirePool } from "@softfleet/simagent";
 import { prepareProvidedDatabase, provideDatabase } from "../database";
 import { type AppProcess, startControl, waitForHttp } from "../processes";
+import { stopOnInterrupt } from "./interrupt";
 import { cpuOver, rssMb, withChildren } from "./proc-stats";
 import { until } from "./scratch-stack";
 
@@ -71,6 +72,12 @@ async function scaleRun(count: number, idleSec: number) {
   let control: AppProcess | undefined;
   let pool: WirePool | undefined;
   const db = createPrismaClient(database.url);
+  const forget = stopOnInterrupt(async () => {
+    pool?.stop();
+    await control?.stop();
+    await database.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
   try {
     await prepareProvidedDatabase(database);
     const postmaster = Number((await readFile(join(database.dataDir!, "postmaster.pid"), "utf8")).split("\n")[0]);
@@ -222,6 +229,7 @@ async function scaleRun(count: number, idleSec: number) {
     );
     return result;
   } finally {
+    forget();
     pool?.stop();
     await control?.stop();
     await db.$disconnect();

@@ -3,6 +3,7 @@ import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { labControl } from "../lab-fleet";
 import { type StackOptions, startStack } from "../stack";
+import { stopOnInterrupt } from "./interrupt";
 
 /**
  * The whole product for a benchmark: an embedded database in a scratch folder
@@ -16,6 +17,7 @@ export async function startScratchStack(
   const dataDir = await makeScratchDir(prefix);
   // For lab nodes: control on the lab network too, over TLS.
   const forLab = lab ? await labControl() : undefined;
+  // startStack stops what it started when it fails; the scratch folder goes too.
   const stack = await startStack({
     root: repoRoot(),
     dataDir,
@@ -26,14 +28,22 @@ export async function startScratchStack(
     ephemeral: true,
     ...forLab,
     ...rest,
+  }).catch(async (error: Error) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
   });
+  const stop = async () => {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const forget = stopOnInterrupt(stop);
   return {
     stack,
     /** With `lab`: the CA the lab's agents trust. */
     caFile: forLab?.controlTls.caFile,
     async stop() {
-      await stack.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      forget();
+      await stop();
     },
   };
 }
