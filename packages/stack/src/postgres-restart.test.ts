@@ -55,7 +55,12 @@ afterAll(async () => {
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     if (Date.now() > deadline) {
       throw new Error(
         `not within ${timeoutMs / 1000} s: ${what}\ncontrol said:\n${controlLines.slice(-15).join("\n")}`,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createIdGenerator, EVENT_WINDOW, nextReconnect } from "@softfleet/agent";
 import {
   AGENT_WS_PATH,
@@ -47,15 +48,28 @@ export interface WireShared {
   counters: WireCounters;
   /** Until the server's welcome says otherwise. */
   heartbeatSec: number;
+  /**
+   * What a command does: "refuse" answers every command refused (the node has
+   * no host); "reboot" carries out soft-reboots, rollbacks and stages as a
+   * host would, over the wire (see WireNode).
+   */
+  commands: "refuse" | "reboot";
+  /** With "reboot": how long a soft-reboot keeps the node away, in ms (drawn evenly between the two). */
+  downtimeMs: { min: number; max: number };
 }
 
-const state = (): NodeState => ({
-  softRebootsCount: 0,
-  nextroot: { staged: false, imageVersion: null },
-  units: [],
-  monotonicUsec: String(process.hrtime.bigint() / 1000n),
-  inhibitor: "held",
-});
+/** The host's CLOCK_MONOTONIC, in µs: it goes on across a soft-reboot, as the kernel does. */
+const monotonicUsec = () => process.hrtime.bigint() / 1000n;
+
+/** What a soft-reboot under way remembers, to report it once the node is back. */
+interface RebootUnderWay {
+  signalId: string;
+  signalUsec: bigint;
+  countBefore: number;
+  imageBefore: string;
+  /** The connection went down (the host's shutdown); the node comes back after its downtime. */
+  down: boolean;
+}
 
 /**
  * One simulated agent at the wire level: the real protocol (hello, welcome,
@@ -64,7 +78,12 @@ const state = (): NodeState => ({
  * not store sent again), the real agent's reconnect backoff, and no host, no
  * files and no process of its own. Thousands share one process: it is the load
  * generator of the scale benchmark. A command is answered "refused" (it has no
- * host to carry it out), so that the server's side of a command still runs.
+ * host to carry it out), so that the server's side of a command still runs;
+ * or, with `commands: "reboot"`, carried out as a host would over the wire: a
+ * stage command stages its version at once, a soft-reboot (or a rollback)
+ * is accepted, logind's signal is sent and, once acked, the connection goes
+ * down; the node comes back after its downtime in the same boot, one
+ * soft-reboot later, on the staged image, and sends its reboot record.
  */
 export class WireNode {
   private ws: WebSocket | null = null;
@@ -77,6 +96,12 @@ export class WireNode {
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private readonly nextId = createIdGenerator();
+  /** A soft-reboot keeps the boot: the same id before and after. */
+  private readonly bootId = randomUUID();
+  private softRebootsCount = 0;
+  private imageVersion = "1";
+  private staged: string | null;
+  private reboot: RebootUnderWay | null = null;
   private settleFirst: () => void = () => {};
   /** Settles when the first connection was welcomed, or ended without a welcome. */
   readonly firstAttempt = new Promise<void>((resolve) => {
@@ -86,7 +111,11 @@ export class WireNode {
   constructor(
     readonly spec: WireNodeSpec,
     private readonly shared: WireShared,
-  ) {}
+    /** A version already staged at /run/nextroot when the node starts. */
+    staged: string | null = null,
+  ) {
+    this.staged = staged;
+  }
 
   /** Events spooled and not acked yet. */
   get unacked() {
@@ -104,7 +133,9 @@ export class WireNode {
       handshakeTimeout: 10_000,
     });
     this.ws = ws;
-    ws.on("open", () => this.send({ kind: "hello", v: PROTOCOL_VERSION, identity: this.identity(), state: state() }));
+    ws.on("open", () =>
+      this.send({ kind: "hello", v: PROTOCOL_VERSION, identity: this.identity(), state: this.state() }),
+    );
     ws.on("message", (data) => this.onFrame(String(data)));
     // An error is followed by a close: the close decides what happens next.
     ws.on("error", () => {});
@@ -130,12 +161,26 @@ export class WireNode {
     this.ws?.terminate();
   }
 
+  private osRelease(imageVersion: string) {
+    return { id: "debian", versionId: "13", imageId: "softfleet-wire", imageVersion };
+  }
+
+  private state(): NodeState {
+    return {
+      softRebootsCount: this.softRebootsCount,
+      nextroot: { staged: this.staged !== null, imageVersion: this.staged },
+      units: [],
+      monotonicUsec: String(monotonicUsec()),
+      inhibitor: "held",
+    };
+  }
+
   private identity(): NodeIdentity {
     return {
       machineId: this.spec.machineId,
       hostname: this.spec.hostname,
-      bootId: "00000000-0000-4000-8000-000000000000",
-      osRelease: { id: "debian", versionId: "13", imageId: "softfleet-wire", imageVersion: "1" },
+      bootId: this.bootId,
+      osRelease: this.osRelease(this.imageVersion),
       systemdVersion: 257,
       agentVersion: `${SIMAGENT_VERSION}-wire`,
       labels: this.spec.labels ?? {},
@@ -174,6 +219,7 @@ export class WireNode {
         counters.welcomes += 1;
         if (this.spool.size > 0) counters.eventsResent += this.spool.size;
         this.startHeartbeats(message.heartbeatSec);
+        if (this.reboot?.down) this.reportReboot(this.reboot);
         this.pump();
         this.settleFirst();
         return;
@@ -182,6 +228,8 @@ export class WireNode {
         for (const id of message.ids) {
           this.inFlight.delete(id);
           if (this.spool.delete(id)) counters.eventsAcked += 1;
+          // logind's signal acked: the delay lock goes, and the host shuts down (the connection with it).
+          if (id === this.reboot?.signalId && !this.reboot.down) this.goDown(this.reboot);
         }
         this.pump();
         return;
@@ -198,6 +246,7 @@ export class WireNode {
         return;
       case "command":
         counters.commands += 1;
+        if (this.shared.commands === "reboot") return this.carryOut(message);
         this.spoolEvent({
           type: "command-result",
           commandId: message.id,
@@ -206,6 +255,91 @@ export class WireNode {
         });
         return;
     }
+  }
+
+  /** A command, as a host would carry it out (see the class's comment). */
+  private carryOut(message: Extract<ServerMessage, { kind: "command" }>) {
+    const { command } = message;
+    const answer = (outcome: "accepted" | "refused", reason: string | null = null) =>
+      this.spoolEvent({ type: "command-result", commandId: message.id, outcome, reason });
+    if (command.type === "stage") {
+      answer("accepted");
+      this.staged = command.version;
+      this.spoolEvent({
+        type: "stage-result",
+        commandId: message.id,
+        outcome: "staged",
+        version: command.version,
+        code: null,
+        reason: null,
+        bytes: 0,
+        reused: true,
+        seconds: 0,
+      });
+      this.send({ kind: "state", v: PROTOCOL_VERSION, state: this.state() });
+      return;
+    }
+    if (this.reboot) return answer("refused", "a shutdown is already under way");
+    if (command.type === "rollback") this.staged = command.version;
+    else if (command.requireNextroot && this.staged === null)
+      return answer("refused", "no image staged at /run/nextroot");
+    answer("accepted");
+    const signalUsec = monotonicUsec();
+    const signalId = this.spoolEvent({
+      type: "shutdown-signal",
+      start: true,
+      shutdownType: "soft-reboot",
+      monotonicUsec: String(signalUsec),
+      wallclock: new Date().toISOString(),
+      bootId: this.bootId,
+      softRebootsCount: this.softRebootsCount,
+    });
+    this.reboot = {
+      signalId,
+      signalUsec,
+      countBefore: this.softRebootsCount,
+      imageBefore: this.imageVersion,
+      down: false,
+    };
+  }
+
+  /** The host's shutdown: the agent's connection ends; the new userspace comes after the downtime. */
+  private goDown(reboot: RebootUnderWay) {
+    reboot.down = true;
+    this.softRebootsCount += 1;
+    if (this.staged !== null) this.imageVersion = this.staged;
+    this.staged = null;
+    this.ws?.close(1001, "the host is shutting down");
+  }
+
+  /** Back: the reboot record, as the agent sends it after its hello. */
+  private reportReboot(reboot: RebootUnderWay) {
+    this.reboot = null;
+    const connected = monotonicUsec();
+    const away = connected - reboot.signalUsec;
+    this.spoolEvent({
+      type: "reboot-record",
+      kind: "soft-reboot",
+      requested: "soft-reboot",
+      announced: "soft-reboot",
+      escalated: false,
+      beforeLost: false,
+      bootIdBefore: this.bootId,
+      bootIdAfter: this.bootId,
+      softRebootsCountBefore: reboot.countBefore,
+      softRebootsCountAfter: this.softRebootsCount,
+      imageBefore: this.osRelease(reboot.imageBefore),
+      imageAfter: this.osRelease(this.imageVersion),
+      phases: {
+        signalUsec: String(reboot.signalUsec),
+        shutdownStartUsec: String(reboot.signalUsec + 5_000n),
+        userspaceUsec: String(reboot.signalUsec + away / 3n),
+        finishUsec: String(reboot.signalUsec + (away * 2n) / 3n),
+        agentConnectedUsec: String(connected),
+      },
+      units: [],
+      signalEventId: reboot.signalId,
+    });
   }
 
   private startHeartbeats(fromServer: number) {
@@ -236,6 +370,12 @@ export class WireNode {
     this.welcomed = false;
     this.settleFirst();
     if (this.stopped) return;
+    if (this.reboot?.down) {
+      // The host is away for its downtime, then its new agent connects at once.
+      const { min, max } = this.shared.downtimeMs;
+      this.retry = setTimeout(() => this.connect(), min + Math.random() * (max - min));
+      return;
+    }
     const next = nextReconnect(this.reconnect, false, this.shared.backoff);
     this.reconnect = { attempts: next.attempts, notReadyRetries: next.notReadyRetries };
     this.retry = setTimeout(() => this.connect(), next.delayMs);

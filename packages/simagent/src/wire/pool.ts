@@ -9,6 +9,12 @@ export interface WirePoolOptions {
   backoff?: { minMs: number; maxMs: number };
   /** First connections opened at once at most (a pool's start, not its reconnects: those are the agents' own). */
   connectConcurrency?: number;
+  /** What commands do (see WireShared): refused by default. */
+  commands?: "refuse" | "reboot";
+  /** With commands "reboot": how long a soft-reboot keeps a node away (default 1-2 s). */
+  downtimeMs?: { min: number; max: number };
+  /** A version every node has staged at /run/nextroot from the start. */
+  staged?: string;
 }
 
 /**
@@ -39,8 +45,10 @@ export class WirePool {
       backoff: options.backoff ?? { minMs: 500, maxMs: 30_000 },
       counters: this.counters,
       heartbeatSec: 10,
+      commands: options.commands ?? "refuse",
+      downtimeMs: options.downtimeMs ?? { min: 1_000, max: 2_000 },
     };
-    this.nodes = specs.map((spec) => new WireNode(spec, shared));
+    this.nodes = specs.map((spec) => new WireNode(spec, shared, options.staged ?? null));
   }
 
   /**

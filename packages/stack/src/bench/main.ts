@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
+import { benchEngineScale } from "./engine-scale";
 import { benchFleetPage } from "./fleet-page";
 import { benchFlood } from "./flood";
 import { benchIngest } from "./ingest";
@@ -54,6 +55,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
     return missing ? { name: "payloads on lab nodes", skipped: missing } : benchLabPayloads();
   },
   engine: () => benchRolloutEngine(),
+  "engine-scale": () => benchEngineScale(),
   scale: () => benchScale(scaleSizes()),
   flood: () => benchFlood(),
   ingest: () => benchIngest(),

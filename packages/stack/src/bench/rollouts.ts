@@ -8,7 +8,7 @@ import { startLabFleet } from "../lab-fleet";
 import { startScratchStack } from "./scratch-stack";
 import { percentile } from "./stats";
 
-const STEP_LINE =
+export const STEP_LINE =
   /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\).*load ([\d.]+) ms, decide ([\d.]+) ms, write ([\d.]+) ms/;
 
 /** A stack whose control process logs each engine step with its duration. */
