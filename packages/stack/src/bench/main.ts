@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { repoRoot } from "@softfleet/db/paths";
 import { labUnavailable } from "../lab-fleet";
 import { benchEngineScale } from "./engine-scale";
+import { benchFleetLive } from "./fleet-live";
 import { benchFleetPage } from "./fleet-page";
 import { benchFlood } from "./flood";
 import { benchIngest } from "./ingest";
@@ -62,6 +63,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   reports: () => benchReports(),
   "report-page": () => benchReportPage(),
   "fleet-page": () => benchFleetPage(),
+  "fleet-live": () => benchFleetLive(),
   "lab-staging": async () => {
     const missing = await labUnavailable();
     return missing ? { name: "staging on lab nodes", skipped: missing } : benchLabStaging();

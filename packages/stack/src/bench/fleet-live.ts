@@ -1,0 +1,191 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { cpus } from "node:os";
+import { chromium } from "@playwright/test";
+import { createUser } from "@softfleet/api";
+import { createPrismaClient } from "@softfleet/db";
+import { createRollout } from "@softfleet/fleet";
+import { WirePool } from "@softfleet/simagent";
+import { provisionNodes } from "./scale";
+import { startScratchStack, until } from "./scratch-stack";
+import { percentile } from "./stats";
+
+const VIEWER = {
+  username: "bench-viewer",
+  password: "bench viewer password",
+  displayName: "Bench",
+  role: "viewer",
+} as const;
+const say = (line: string) => console.error(`[bench fleet-live] ${line}`);
+const round = (value: number) => Math.round(value);
+
+/**
+ * Runs in each fleet page: when each row first shows "Rebooting", by
+ * hostname, in ms since the epoch (the browser and the agents share this
+ * machine's clock).
+ */
+function watchRows() {
+  const marks: Record<string, number> = {};
+  (window as unknown as { __marks: typeof marks }).__marks = marks;
+  new MutationObserver(() => {
+    for (const row of document.querySelectorAll("tbody tr")) {
+      const host = row.querySelector("a")?.textContent;
+      if (host && marks[host] === undefined && row.textContent?.includes("Rebooting")) marks[host] = Date.now();
+    }
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+}
+
+/**
+ * Issue 15's goal 5, second part: event to screen p99 ≤ 100 ms with 20
+ * browsers open on different pages while a 10% batch soft-reboots, at
+ * `nodes` nodes. A whole stack (embedded Postgres, control, web) with
+ * wire-level agents that soft-reboot as hosts do; 20 pages in one Chromium:
+ * the fleet's first ten pages of 100 (the first batch's nodes, in hostname
+ * order), the fleet filtered to "rebooting now", the fleet sorted by state,
+ * the rollouts list, the rollout's page and six node pages. Each fleet page
+ * notes when each row first shows "Rebooting"; event to screen is that
+ * moment minus when the agent sent logind's signal (the event's wallclock).
+ */
+export async function benchFleetLive(nodes = Number(process.env.SOFTFLEET_BENCH_LIVE_NODES ?? 10_000)) {
+  if (!Number.isInteger(nodes) || nodes < 100 || nodes > 50_000) {
+    throw new Error(`SOFTFLEET_BENCH_LIVE_NODES must be a whole number from 100 to 50000, got "${nodes}"`);
+  }
+  const { stack, stop } = await startScratchStack("softfleet-bench-fleet-live-", {
+    log: (source, line) => {
+      if (source === "web" && /error/i.test(line)) console.error(`[web] ${line}`);
+    },
+  });
+  const db = createPrismaClient(stack.database.url);
+  let pool: WirePool | undefined;
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  try {
+    const specs = await provisionNodes(db, nodes);
+    say(`${nodes} agents connecting`);
+    pool = new WirePool(specs, {
+      controlUrl: stack.control.url,
+      connectConcurrency: 200,
+      commands: "reboot",
+      staged: "2",
+    });
+    await pool.start();
+    await until(
+      async () => (await db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === nodes,
+      `all ${nodes} nodes online with version 2 staged`,
+      300_000,
+    );
+    await db.$transaction((tx) => createUser(tx, VIEWER));
+    const user = await db.user.findUniqueOrThrow({ where: { username: VIEWER.username } });
+    const group = await db.nodeGroup.create({
+      data: { name: "all", members: { create: specs.map((s) => ({ nodeId: s.nodeId })) } },
+    });
+    const batch = Math.ceil(nodes / 10);
+    const hosts = [...specs].sort((a, b) => a.hostname.localeCompare(b.hostname));
+
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript({ content: `var __name = (f) => f;\n(${watchRows.toString()})();` });
+    const login = await context.newPage();
+    await login.goto(`${stack.web.url}/login`);
+    await login.getByLabel("Username").fill(VIEWER.username);
+    await login.getByLabel("Password").fill(VIEWER.password);
+    await login.getByRole("button", { name: "Log in" }).click();
+    await login.getByRole("heading", { name: "Fleet", exact: true }).waitFor();
+    await login.close();
+
+    const plan = {
+      canary: null,
+      batch: { size: batch },
+      maxUnavailable: batch,
+      settleSec: 0,
+      targetImageVersion: "2",
+      gate: { returnTimeoutSec: 120 },
+      failureThreshold: { percent: 5 },
+    };
+    const fleetPages = [
+      ...Array.from({ length: 10 }, (_, i) => `/fleet?pageSize=100&page=${i + 1}`),
+      "/fleet?status=rebooting&pageSize=100",
+      "/fleet?sort=status&pageSize=100",
+    ];
+    const otherPages = ["/rollouts", ...hosts.slice(0, 6).map((h) => `/nodes/${h.nodeId}`)];
+    const pages = [];
+    for (const path of [...fleetPages, ...otherPages]) {
+      const page = await context.newPage();
+      await page.goto(`${stack.web.url}${path}`);
+      await page.getByText("Live", { exact: true }).first().waitFor({ timeout: 60_000 });
+      pages.push({ path, page });
+    }
+    say(`${pages.length} pages open and live; starting a rollout in batches of ${batch}`);
+    const { rollout } = await db.$transaction(
+      (tx) => createRollout(tx, { groupId: group.id, plan, user: { id: user.id, name: user.username } }),
+      { timeout: 120_000 },
+    );
+    const rolloutPage = await context.newPage();
+    await rolloutPage.goto(`${stack.web.url}/rollouts/${rollout.id}`);
+    pages.push({ path: "/rollouts/<id>", page: rolloutPage });
+
+    // The first batch: its nodes go down and come back.
+    const firstBatch = await db.rolloutNode.findMany({
+      where: { rolloutId: rollout.id, batchIndex: 0 },
+      select: { nodeId: true, hostname: true },
+    });
+    await until(
+      async () =>
+        (await db.rolloutNode.count({ where: { rolloutId: rollout.id, batchIndex: 0, status: "succeeded" } })) ===
+        firstBatch.length,
+      "the first batch to succeed",
+      300_000,
+      500,
+    );
+    const signals = await db.nodeEvent.findMany({
+      where: { nodeId: { in: firstBatch.map((n) => n.nodeId) }, type: "shutdown-signal" },
+      select: { nodeId: true, payload: true },
+    });
+    const sentAt = new Map(
+      signals.map((s) => [
+        firstBatch.find((n) => n.nodeId === s.nodeId)!.hostname,
+        Date.parse((s.payload as { wallclock: string }).wallclock),
+      ]),
+    );
+    const eventToScreen: number[] = [];
+    const perPage: Record<string, number> = {};
+    for (const { path, page } of pages.slice(0, fleetPages.length)) {
+      const marks =
+        (await page.evaluate(() => (window as unknown as { __marks: Record<string, number> }).__marks)) ?? {};
+      let seen = 0;
+      for (const [host, at] of Object.entries(marks)) {
+        const sent = sentAt.get(host);
+        if (sent === undefined) continue;
+        eventToScreen.push(at - sent);
+        seen++;
+      }
+      perPage[path] = seen;
+    }
+    const result = {
+      name: `event to screen with ${pages.length} pages open while a batch of ${batch.toLocaleString("en")} of ${nodes.toLocaleString("en")} nodes soft-reboots`,
+      cores: cpus().length,
+      goalP99Ms: 100,
+      definition:
+        "from the wire agent's logind signal (the event's wallclock, when it was spooled and sent) to the moment a fleet page's row first shows Rebooting (MutationObserver, Date.now())",
+      samples: eventToScreen.length,
+      eventToScreenMs: {
+        p50: round(percentile(eventToScreen, 50)),
+        p99: round(percentile(eventToScreen, 99)),
+        max: round(Math.max(...eventToScreen)),
+      },
+      rowsSeenRebootingPerFleetPage: perPage,
+      firstBatchNodes: firstBatch.length,
+    };
+    say(
+      `event to screen over ${result.samples} rows: p50 ${result.eventToScreenMs.p50} ms, p99 ${result.eventToScreenMs.p99} ms, max ${result.eventToScreenMs.max} ms`,
+    );
+    return result;
+  } finally {
+    await browser?.close();
+    pool?.stop();
+    await db.$disconnect();
+    await stop();
+  }
+}
