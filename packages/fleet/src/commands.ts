@@ -25,39 +25,56 @@ export async function requestSoftReboot(
   return command;
 }
 
-/**
- * The commands to send a node now, oldest first: those never sent, and those
- * sent but never answered (the connection may have died with them in flight;
- * the agent recognises a command it already carried out). Stale ones are
- * expired instead.
- */
-export async function takePendingCommands(tx: Tx, nodeId: string) {
-  const cutoff = new Date(Date.now() - COMMAND_TTL_MS);
-  await tx.nodeCommand.updateMany({
-    where: { nodeId, status: "pending", requestedAt: { lt: cutoff } },
-    data: { status: "expired", reason: "not delivered within 5 minutes (the node was offline)" },
-  });
-  await tx.nodeCommand.updateMany({
-    where: { nodeId, status: "sent", requestedAt: { lt: cutoff } },
-    data: { status: "expired", reason: "the agent did not answer within 5 minutes" },
-  });
-  return tx.nodeCommand.findMany({
-    where: { nodeId, status: { in: ["pending", "sent"] } },
-    orderBy: { requestedAt: "asc" },
-  });
-}
+/** A command to send to its agent: what agentCommandOf needs of it. */
+export type CommandToSend = Pick<NodeCommand, "id" | "type" | "requireNextroot" | "skipInhibitors" | "payload">;
 
 /**
- * Marks a command sent, unless it was answered (or expired) since it was read: a delivery racing the
- * agent's answer must not turn an accepted command back into a sent one (its reboot's record would
- * then find no accepted command, and the rollout would wait for the node in vain). False: not to send.
+ * A connection's delivery, in one statement (a rollout's batch commands a
+ * thousand nodes at once: one round trip each, no interactive transaction):
+ * the node's commands past their time expire, and those waiting that this
+ * connection has not sent yet are marked sent and returned, oldest first. An
+ * answer stored meanwhile wins: a command answered is neither marked sent
+ * again nor sent. Also returns the ids still waiting for an answer, to which
+ * the connection bounds what it remembers having sent.
  */
-export async function markCommandSent(tx: Tx, commandId: string): Promise<boolean> {
-  const { count } = await tx.nodeCommand.updateMany({
-    where: { id: commandId, status: { in: ["pending", "sent"] } },
-    data: { status: "sent", sentAt: new Date() },
-  });
-  return count === 1;
+export async function commandsToSend(
+  db: Pick<Tx, "$queryRaw">,
+  nodeId: string,
+  sentHere: readonly string[],
+  now = new Date(),
+): Promise<{ send: CommandToSend[]; waiting: string[] }> {
+  const cutoff = new Date(now.getTime() - COMMAND_TTL_MS).toISOString();
+  const at = now.toISOString();
+  const rows = await db.$queryRaw<Array<CommandToSend & { send: boolean; requestedAt: Date }>>`
+    WITH expired AS (
+      UPDATE "NodeCommand" SET status = 'expired',
+        reason = CASE WHEN status = 'pending' THEN 'not delivered within 5 minutes (the node was offline)'
+                      ELSE 'the agent did not answer within 5 minutes' END
+      WHERE "nodeId" = ${nodeId} AND status IN ('pending', 'sent') AND "requestedAt" < ${cutoff}::timestamp(3)
+      RETURNING id
+    ), sent AS (
+      UPDATE "NodeCommand" SET status = 'sent', "sentAt" = ${at}::timestamp(3)
+      WHERE "nodeId" = ${nodeId} AND status IN ('pending', 'sent') AND "requestedAt" >= ${cutoff}::timestamp(3)
+        AND NOT (id = ANY(${sentHere as string[]}::text[]))
+      RETURNING id, type, "requireNextroot", "skipInhibitors", payload, "requestedAt"
+    )
+    SELECT true AS send, id, type, "requireNextroot", "skipInhibitors", payload, "requestedAt" FROM sent
+    UNION ALL
+    SELECT false, id, type, "requireNextroot", "skipInhibitors", payload, "requestedAt" FROM "NodeCommand"
+    WHERE "nodeId" = ${nodeId} AND status IN ('pending', 'sent') AND "requestedAt" >= ${cutoff}::timestamp(3)
+    ORDER BY "requestedAt"`;
+  return {
+    send: rows
+      .filter((r) => r.send)
+      .map(({ id, type, requireNextroot, skipInhibitors, payload }) => ({
+        id,
+        type,
+        requireNextroot,
+        skipInhibitors,
+        payload,
+      })),
+    waiting: rows.filter((r) => !r.send).map((r) => r.id),
+  };
 }
 
 /**

@@ -2,13 +2,13 @@ export {
   agentCommandOf,
   applyStageProgress,
   COMMAND_TTL_MS,
+  type CommandToSend,
+  commandsToSend,
   connectedNodesToReconcile,
-  markCommandSent,
   requestSoftReboot,
   requestStage,
   type StagePayload,
   stagePayload,
-  takePendingCommands,
 } from "./commands";
 export { formatNodeCredential, hashSecret, newSecret, parseNodeCredential, secretMatches } from "./credentials";
 export { type Cycle, type CycleRecord, cyclesOf, journalctlCommand } from "./cycles";

@@ -1,5 +1,5 @@
 import { createPrismaClient } from "@softfleet/db";
-import { markCommandSent, requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
+import { commandsToSend, requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
 import { CloseCode, EVENT_NOT_STORED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -330,13 +330,14 @@ describe("the agent WebSocket", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     // (next() takes the frames it returns: any left would be the first command sent again.)
     expect(agent.frames.filter((f) => f.kind === "command")).toEqual([]);
-    // A delivery that read the command before the agent's answer was stored does not overwrite it
+    // A delivery after the agent's answer was stored does not turn it back into "sent", nor send it
     // (in CI, a reboot's record then found no accepted command and its rollout waited in vain).
     agent.send(accepted("evt-cmd-result-3", first.id));
     await agent.next("ack");
-    expect(await t.db.$transaction((tx) => markCommandSent(tx, first.id))).toBe(false);
+    const delivery = await commandsToSend(t.db, nodeId, []);
+    expect(delivery.send.map((c) => c.id)).toEqual([second.id]);
+    expect(delivery.waiting).toEqual([second.id]);
     expect((await t.db.nodeCommand.findUniqueOrThrow({ where: { id: first.id } })).status).toBe("accepted");
-    expect(await t.db.$transaction((tx) => markCommandSent(tx, second.id))).toBe(true);
     agent.ws.close();
   });
 

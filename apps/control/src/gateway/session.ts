@@ -5,11 +5,10 @@ import {
   applyStageProgress,
   applyState,
   batchable,
+  commandsToSend,
   type IncomingEvent,
-  markCommandSent,
   markOffline,
   storeEvent,
-  takePendingCommands,
 } from "@softfleet/fleet";
 import {
   type AgentMessage,
@@ -273,17 +272,9 @@ export class AgentSession {
 
   private async deliverOnce() {
     if (!this.greeted) return;
-    const commands = await this.db.$transaction(async (tx) => {
-      const pending = await takePendingCommands(tx, this.nodeId);
-      // Bounded: only ids still waiting for an answer are kept.
-      this.sentHere = new Set(pending.filter((command) => this.sentHere.has(command.id)).map((command) => command.id));
-      const toSend = [];
-      for (const command of pending) {
-        // An answer stored meanwhile wins: the command is not marked sent again, nor sent.
-        if (!this.sentHere.has(command.id) && (await markCommandSent(tx, command.id))) toSend.push(command);
-      }
-      return toSend;
-    }, TX);
+    const { send: commands, waiting } = await commandsToSend(this.db, this.nodeId, [...this.sentHere]);
+    // Bounded: only ids still waiting for an answer are kept.
+    this.sentHere = new Set(waiting.filter((id) => this.sentHere.has(id)));
     for (const command of commands) {
       this.sentHere.add(command.id);
       const agentCommand = agentCommandOf(command);

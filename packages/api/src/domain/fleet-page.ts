@@ -132,9 +132,11 @@ export function labelPairs(value: unknown): Array<[string, string]> {
   return Object.entries(value).map(([key, v]) => [key, typeof v === "string" ? v : JSON.stringify(v)]);
 }
 
-/** The counts the page shows, in one aggregate statement over the fleet. */
-export async function readFleetCounts(db: Tx, query: FleetQuery): Promise<FleetCounts> {
-  const [row] = await db.$queryRaw<Array<Omit<FleetCounts, "images"> & { images: FleetCounts["images"] | null }>>`
+/** The fleet's counts by status, the staged ones and the image versions: the same for every page. */
+export async function readFleetTotals(db: Tx): Promise<Omit<FleetCounts, "matching">> {
+  const [row] = await db.$queryRaw<
+    Array<Omit<FleetCounts, "images" | "matching"> & { images: FleetCounts["images"] | null }>
+  >`
     SELECT count(*)::int AS total,
       count(*) FILTER (WHERE n."revokedAt" IS NULL AND n.status = 'online')::int AS online,
       count(*) FILTER (WHERE n."revokedAt" IS NULL AND n.status = 'offline')::int AS offline,
@@ -142,10 +144,32 @@ export async function readFleetCounts(db: Tx, query: FleetQuery): Promise<FleetC
       count(*) FILTER (WHERE n."revokedAt" IS NULL AND n.status = 'unknown')::int AS unknown,
       count(*) FILTER (WHERE n."revokedAt" IS NOT NULL)::int AS revoked,
       count(*) FILTER (WHERE n."nextrootStaged")::int AS staged,
-      count(*) FILTER (WHERE ${fleetFilter(query)})::int AS matching,
       (SELECT json_agg(json_build_object('version', v.version, 'count', v.count) ORDER BY v.count DESC, v.version)
          FROM (SELECT "imageVersion" AS version, count(*)::int AS count FROM "Node"
                GROUP BY "imageVersion" ORDER BY count(*) DESC, "imageVersion" LIMIT 50) v) AS images
     FROM "Node" n`;
   return { ...row!, images: row!.images ?? [] };
+}
+
+/** How many nodes the query's filters match (all of them without filters). */
+export async function readMatching(db: Tx, query: FleetQuery): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ matching: number }>>`
+    SELECT count(*)::int AS matching FROM "Node" n WHERE ${fleetFilter(query)}`;
+  return row!.matching;
+}
+
+export const isFiltered = (query: FleetQuery) =>
+  query.status !== undefined ||
+  query.group !== undefined ||
+  query.label !== undefined ||
+  query.image !== undefined ||
+  query.q !== undefined;
+
+/** The counts the page shows: the fleet's totals, and how many match its filters. */
+export async function readFleetCounts(db: Tx, query: FleetQuery): Promise<FleetCounts> {
+  const [totals, matching] = await Promise.all([
+    readFleetTotals(db),
+    isFiltered(query) ? readMatching(db, query) : null,
+  ]);
+  return { ...totals, matching: matching ?? totals.total };
 }

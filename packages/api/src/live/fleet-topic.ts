@@ -1,7 +1,8 @@
 import type { FleetChange } from "@softfleet/fleet";
 import type { Tx } from "../audit";
-import { readFleetCounts, readFleetRows } from "../domain/fleet-page";
+import { isFiltered, readFleetRows, readFleetTotals, readMatching } from "../domain/fleet-page";
 import { type FleetMessage, type FleetPage, type FleetQuery, fleetDelta } from "../fleet-view";
+import { sharedRead } from "./shared-read";
 import type { Topic } from "./stream";
 
 /** Past this many distinct nodes changed between two messages, the page is simply read again. */
@@ -18,13 +19,16 @@ export interface FleetPending {
   state: boolean;
   /** A node enrolled, was revoked or deleted: the fleet's membership moved. */
   membership: boolean;
+  /** When the last of these changes arrived (performance.now()): a shared read must start after it. */
+  lastAt: number;
 }
 
 export function emptyFleetPending(): FleetPending {
-  return { ids: new Set(), all: false, status: false, state: false, membership: false };
+  return { ids: new Set(), all: false, status: false, state: false, membership: false, lastAt: 0 };
 }
 
 export function collectFleetChange(pending: FleetPending, change: FleetChange): void {
+  if (change.entity === "node" || change.entity === "node-event") pending.lastAt = performance.now();
   if (change.entity === "node") {
     if (change.what === "enrolled" || change.what === "revoked") pending.membership = true;
     else if (change.what === "state") pending.state = true;
@@ -75,26 +79,39 @@ export function fleetImpact(
   return { rows, counts };
 }
 
-/** The fleet page's subscription: a snapshot first, then deltas of its rows and counts. */
+/**
+ * The fleet page's subscription: a snapshot first, then deltas of its rows
+ * and counts. Reads are shared with the process's other fleet pages (the
+ * totals by all of them, a page's rows and matches by those showing the same
+ * query) when they started after this page's last change arrived.
+ */
 export function fleetTopic(db: Tx, query: FleetQuery): Topic<FleetPending, FleetMessage> {
   let last: FleetPage | null = null;
+  const key = JSON.stringify(query);
+  const read = async (since: number, rows: boolean, counts: boolean): Promise<FleetPage> => {
+    const [pageRows, totals, matching] = await Promise.all([
+      rows || !last ? sharedRead(`rows:${key}`, since, () => readFleetRows(db, query)) : last.rows,
+      counts || !last ? sharedRead("totals", since, () => readFleetTotals(db)) : null,
+      (counts || !last) && isFiltered(query)
+        ? sharedRead(`matching:${key}`, since, () => readMatching(db, query))
+        : null,
+    ]);
+    const fleetCounts = totals === null ? last!.counts : { ...totals, matching: matching ?? totals.total };
+    return { rows: pageRows, counts: fleetCounts };
+  };
   return {
     empty: emptyFleetPending,
     collect: collectFleetChange,
     dirty: isDirty,
     async compute(pending) {
       if (pending === "start" || last === null) {
-        const [rows, counts] = await Promise.all([readFleetRows(db, query), readFleetCounts(db, query)]);
-        last = { rows, counts };
+        // A new page reads its own: a shared read may predate changes it never heard of.
+        last = await read(performance.now(), true, true);
         return { kind: "snapshot", page: last };
       }
       const impact = fleetImpact(query, new Set(last.rows.map((row) => row.id)), pending);
       if (!impact.rows && !impact.counts) return null;
-      const [rows, counts] = await Promise.all([
-        impact.rows ? readFleetRows(db, query) : last.rows,
-        impact.counts ? readFleetCounts(db, query) : last.counts,
-      ]);
-      const next = { rows, counts };
+      const next = await read(pending.lastAt, impact.rows, impact.counts);
       const delta = fleetDelta(last, next);
       last = next;
       return delta ? { kind: "delta", delta } : null;

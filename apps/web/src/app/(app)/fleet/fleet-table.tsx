@@ -2,6 +2,7 @@
 
 import { FLEET_PAGE_SIZES, type FleetQuery, type FleetRow } from "@softfleet/api/fleet-view";
 import Link from "next/link";
+import { memo } from "react";
 import { Downtime } from "~/components/downtime";
 import { LabelList } from "~/components/labels";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
@@ -93,7 +94,8 @@ export function FleetTable({
   );
 }
 
-function FleetTableRow({ row }: { row: FleetRow }) {
+/** A row re-renders only when its own data changed: a live delta replaces only the rows it carries. */
+const FleetTableRow = memo(function FleetTableRow({ row }: { row: FleetRow }) {
   return (
     <tr>
       <td className={tdClass}>
@@ -141,7 +143,7 @@ function FleetTableRow({ row }: { row: FleetRow }) {
       </td>
     </tr>
   );
-}
+});
 
 /** Which rows of how many, the previous and next pages, and the page size. */
 export function FleetPager({
