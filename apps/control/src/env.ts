@@ -27,6 +27,16 @@ const schema = z.object({
   CONTROL_TLS_KEY: z.string().min(1).optional(),
   /** A directory of OS images (tar files and their .sha256) that enrolled agents download at /images/<name>. */
   SOFTFLEET_IMAGES_DIR: z.string().refine(isAbsolute, "must be an absolute path").optional(),
+  /**
+   * How many control processes share the address (node:cluster): agents are spread over them, and
+   * one that dies is started again while its agents reconnect to the others. 1: this process alone.
+   */
+  CONTROL_PROCESSES: z.coerce
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(32, "must be at most 32")
+    .default(1),
   /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */
   SOFTFLEET_ENGINE_TIMINGS: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
 });

@@ -1,6 +1,8 @@
+import cluster from "node:cluster";
 import type { Server as TlsServer } from "node:tls";
 import { createPrismaClient, redact } from "@softfleet/db";
 import { privilegeWarning } from "@softfleet/db/roles";
+import { runPrimary } from "./cluster";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
 import { listenOnAll } from "./listen";
@@ -10,7 +12,8 @@ import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
 import { readTls, recordControlTls } from "./tls";
 
-const log = (message: string) => console.error(`[control] ${message}`);
+const worker = process.env.SOFTFLEET_CONTROL_WORKER;
+const log = (message: string) => console.error(`[control${worker ? ` ${worker}` : ""}] ${message}`);
 
 async function main() {
   const env = loadEnv();
@@ -91,13 +94,32 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   exitWithSupervisor(stop);
+  // A worker whose primary died (kill -9) must not linger, holding agents nobody supervises.
+  if (cluster.isWorker) process.on("disconnect", () => stop("the primary process is gone"));
 }
 
 function isLoopback(host: string) {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-main().catch((error) => {
-  log(error instanceof EnvError ? error.message : `failed to start: ${(error as Error).message}`);
-  process.exit(1);
-});
+/** Several processes behind one address (CONTROL_PROCESSES), or this one alone. */
+function entry() {
+  const env = loadEnv();
+  if (env.CONTROL_PROCESSES === 1 || !cluster.isPrimary) return main();
+  log(`starting ${env.CONTROL_PROCESSES} control processes behind one address`);
+  const primary = runPrimary(env.CONTROL_PROCESSES, log, () => {
+    log("stopped");
+    process.exit(0);
+  });
+  process.on("SIGTERM", () => primary.stop("SIGTERM"));
+  process.on("SIGINT", () => primary.stop("SIGINT"));
+  exitWithSupervisor(primary.stop);
+  return Promise.resolve();
+}
+
+Promise.resolve()
+  .then(entry)
+  .catch((error) => {
+    log(error instanceof EnvError ? error.message : `failed to start: ${(error as Error).message}`);
+    process.exit(1);
+  });

@@ -34,6 +34,8 @@ export async function applyHello(
   nodeId: string,
   identity: NodeIdentity,
   state: NodeState,
+  /** When this connection said hello: its markOffline leaves a later connection's node alone. */
+  connectedAt = new Date(),
 ): Promise<{ commandsWaiting: boolean }> {
   const change: Change = { entity: "node", id: nodeId, what: "online", status: "online" };
   const rows = await tx.$queryRaw<Array<{ commandsWaiting: boolean }>>`
@@ -47,7 +49,7 @@ export async function applyHello(
         "imageId" = ${identity.osRelease.imageId}, "imageVersion" = ${identity.osRelease.imageVersion},
         "systemdVersion" = ${identity.systemdVersion}::int, "agentVersion" = ${identity.agentVersion},
         labels = before."nextLabels", simulated = ${identity.simulated},
-        status = 'online', "connectedAt" = ${utcNow()}, ${stateAssignments(state)}
+        status = 'online', "connectedAt" = ${connectedAt.toISOString()}::timestamp(3), ${stateAssignments(state)}
       FROM before WHERE n.id = ${nodeId}
       RETURNING n.id
     ), audited AS (
@@ -76,12 +78,18 @@ export async function applyState(tx: Tx, nodeId: string, state: NodeState) {
   await notifyChange(tx, { entity: "node", id: nodeId, what: "state" });
 }
 
-/** The connection ended. A node that announced a shutdown stays "rebooting" until it says hello again. */
-export async function markOffline(tx: Tx, nodeId: string) {
-  const { count } = await tx.node.updateMany({
-    where: { id: nodeId, status: { not: "rebooting" } },
-    data: { status: "offline" },
-  });
+/**
+ * The connection that said hello at `connectedAt` ended. A node that
+ * announced a shutdown stays "rebooting" until it says hello again; and a
+ * node that said hello since on another connection (to this process or
+ * another one: several control processes share the fleet, and the old
+ * connection's end may be handled after the new one's hello) stays online.
+ */
+export async function markOffline(tx: Tx, nodeId: string, connectedAt: Date) {
+  const count = await tx.$executeRaw`
+    UPDATE "Node" SET status = 'offline', "updatedAt" = ${utcNow()}
+    WHERE id = ${nodeId} AND status <> 'rebooting'
+      AND ("connectedAt" IS NULL OR "connectedAt" <= ${connectedAt.toISOString()}::timestamp(3))`;
   if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "offline", status: "offline" });
 }
 

@@ -63,6 +63,8 @@ export class AgentSession {
   /** Cut off for passing a limit: what it still had queued is dropped. */
   private wasCutOff = false;
   private helloSeen = false;
+  /** When this connection's hello was stored (null until then). */
+  private connectedAt: Date | null = null;
   private lastProgress: { phase: string; at: number } = { phase: "", at: 0 };
   private readonly flood: ConnectionFlood;
   private readonly helloTimer: NodeJS.Timeout;
@@ -199,7 +201,9 @@ export class AgentSession {
         clearTimeout(this.helloTimer);
         let hello: { commandsWaiting: boolean };
         try {
-          hello = await applyHello(this.db, this.nodeId, message.identity, message.state);
+          const connectedAt = new Date();
+          hello = await applyHello(this.db, this.nodeId, message.identity, message.state, connectedAt);
+          this.connectedAt = connectedAt;
         } catch (error) {
           // Not greeted, the agent would wait for a welcome that never comes: it must come back later.
           this.options.log(`node ${this.nodeId}: cannot store its hello: ${(error as Error).message}`);
@@ -286,8 +290,13 @@ export class AgentSession {
     }
   }
 
+  /** The connection ended: its node is offline, unless it never said hello here or said it since elsewhere. */
   async markGone() {
-    await this.db.$transaction((tx) => markOffline(tx, this.nodeId), TX);
+    // A hello still being stored when the connection ended finishes first: then it is known.
+    await this.queue;
+    const { connectedAt } = this;
+    if (!connectedAt) return;
+    await this.db.$transaction((tx) => markOffline(tx, this.nodeId, connectedAt), TX);
   }
 }
 
