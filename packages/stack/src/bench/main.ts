@@ -15,6 +15,7 @@ import { benchReportPage } from "./report-page";
 import { benchReports } from "./reports";
 import { benchRolloutEngine, benchRolloutLab } from "./rollouts";
 import { benchScale } from "./scale";
+import { benchScaleMulti } from "./scale-multi";
 import { benchStartup } from "./startup";
 
 function labReboots(): number {
@@ -58,6 +59,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   engine: () => benchRolloutEngine(),
   "engine-scale": () => benchEngineScale(),
   scale: () => benchScale(scaleSizes()),
+  "scale-multi": () => benchScaleMulti(),
   flood: () => benchFlood(),
   ingest: () => benchIngest(),
   reports: () => benchReports(),
