@@ -1,26 +1,14 @@
-import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import { createPrismaClient } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { createRollout } from "@softfleet/fleet";
 import { WirePool } from "@softfleet/simagent";
-import { prepareProvidedDatabase, provideDatabase } from "../database";
-import { type AppProcess, startControl, waitForHttp } from "../processes";
-import { stopOnInterrupt } from "./interrupt";
 import { STEP_LINE } from "./rollouts";
 import { provisionNodes } from "./scale";
 import { until } from "./scratch-stack";
-import { percentile } from "./stats";
+import { tail } from "./stats";
+import { startWireStack } from "./wire-stack";
 
 const say = (line: string) => console.error(`[bench engine-scale] ${line}`);
 const round1 = (value: number) => Math.round(value * 10) / 10;
-const summary = (values: number[]) => ({
-  n: values.length,
-  p50: round1(percentile(values, 50)),
-  p99: round1(percentile(values, 99)),
-  max: round1(Math.max(...values)),
-});
 
 /** Fleet sizes (SOFTFLEET_BENCH_ENGINE_NODES, default "1000,10000"). */
 function sizes(): number[] {
@@ -63,41 +51,27 @@ export async function benchEngineScale() {
 
 async function engineRun(count: number) {
   say(`${count} nodes: starting an embedded PostgreSQL and one control process`);
-  const dataDir = await makeScratchDir("softfleet-bench-engine-scale-");
-  const database = await provideDatabase({ dataDir, port: await freePort() });
-  let control: AppProcess | undefined;
-  let pool: WirePool | undefined;
-  const db = createPrismaClient(database.url);
-  const forget = stopOnInterrupt(async () => {
-    pool?.stop();
-    await control?.stop();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
   const steps: Array<{ ms: number; kinds: string[]; loadMs: number; decideMs: number; writeMs: number }> = [];
+  const stack = await startWireStack("softfleet-bench-engine-scale-", {
+    env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
+    output: (line) => {
+      const match = STEP_LINE.exec(line);
+      if (!match) return;
+      steps.push({
+        ms: Number(match[1]),
+        kinds: match[2]!.split(", "),
+        loadMs: Number(match[3]),
+        decideMs: Number(match[4]),
+        writeMs: Number(match[5]),
+      });
+    },
+  });
+  const { db } = stack;
   try {
-    await prepareProvidedDatabase(database);
-    control = startControl({
-      root: repoRoot(),
-      databaseUrl: database.url,
-      host: "127.0.0.1",
-      port: await freePort(),
-      env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
-      output: (_name, line) => {
-        const match = STEP_LINE.exec(line);
-        if (!match) return;
-        steps.push({
-          ms: Number(match[1]),
-          kinds: match[2]!.split(", "),
-          loadMs: Number(match[3]),
-          decideMs: Number(match[4]),
-          writeMs: Number(match[5]),
-        });
-      },
-    });
-    await waitForHttp(control, "/healthz");
     const specs = await provisionNodes(db, count);
-    pool = new WirePool(specs, { controlUrl: control.url, connectConcurrency: 200, commands: "reboot", staged: "2" });
+    const pool = stack.adopt(
+      new WirePool(specs, { controlUrl: stack.control.url, connectConcurrency: 200, commands: "reboot", staged: "2" }),
+    );
     await pool.start();
     await until(
       async () => (await db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === count,
@@ -151,19 +125,19 @@ async function engineRun(count: number) {
       batchSize: batch,
       rolloutSec: round1((done.finishedAt!.getTime() - done.createdAt.getTime()) / 1000),
       nodesSucceeded: succeeded,
-      stepMs: summary(steps.map((s) => s.ms)),
+      stepMs: tail(steps.map((s) => s.ms)),
       batchTransitionMs: {
-        ...summary(transitions.map((s) => s.ms)),
+        ...tail(transitions.map((s) => s.ms)),
         parts: {
-          loadMs: summary(transitions.map((s) => s.loadMs)),
-          decideMs: summary(transitions.map((s) => s.decideMs)),
-          writeMs: summary(transitions.map((s) => s.writeMs)),
+          loadMs: tail(transitions.map((s) => s.loadMs)),
+          decideMs: tail(transitions.map((s) => s.decideMs)),
+          writeMs: tail(transitions.map((s) => s.writeMs)),
         },
       },
       everyStepParts: {
-        loadMs: summary(steps.map((s) => s.loadMs)),
-        decideMs: summary(steps.map((s) => s.decideMs)),
-        writeMs: summary(steps.map((s) => s.writeMs)),
+        loadMs: tail(steps.map((s) => s.loadMs)),
+        decideMs: tail(steps.map((s) => s.decideMs)),
+        writeMs: tail(steps.map((s) => s.writeMs)),
       },
     };
     say(
@@ -171,11 +145,6 @@ async function engineRun(count: number) {
     );
     return result;
   } finally {
-    forget();
-    pool?.stop();
-    await control?.stop();
-    await db.$disconnect();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }

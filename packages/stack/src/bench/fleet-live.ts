@@ -146,16 +146,19 @@ export async function benchFleetLive(nodes = Number(process.env.SOFTFLEET_BENCH_
       where: { rolloutId: rollout.id, batchIndex: 0 },
       select: { nodeId: true, hostname: true },
     });
+    // Every node of the first batch has sent logind's signal; then the pages get a moment to show the last ones.
+    const firstIds = firstBatch.map((n) => n.nodeId);
     await until(
       async () =>
-        (await db.rolloutNode.count({ where: { rolloutId: rollout.id, batchIndex: 0, status: "succeeded" } })) ===
+        (await db.nodeEvent.count({ where: { nodeId: { in: firstIds }, type: "shutdown-signal" } })) >=
         firstBatch.length,
-      "the first batch to succeed",
-      300_000,
+      "every node of the first batch to send logind's signal",
+      600_000,
       500,
     );
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
     const signals = await db.nodeEvent.findMany({
-      where: { nodeId: { in: firstBatch.map((n) => n.nodeId) }, type: "shutdown-signal" },
+      where: { nodeId: { in: firstIds }, type: "shutdown-signal" },
       select: { nodeId: true, payload: true, receivedAt: true },
     });
     // Where the time goes: the agent's signal to the event stored (the server's side of it).
@@ -168,6 +171,7 @@ export async function benchFleetLive(nodes = Number(process.env.SOFTFLEET_BENCH_
         Date.parse((s.payload as { wallclock: string }).wallclock),
       ]),
     );
+    say(`the first batch's ${firstBatch.length} nodes have signalled; reading what each page saw`);
     const eventToScreen: number[] = [];
     const perPage: Record<string, number> = {};
     for (const { path, page } of pages.filter((p) => p.path.startsWith("/fleet"))) {

@@ -1,17 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join } from "node:path";
-import { createPrismaClient } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { WirePool } from "@softfleet/simagent";
-import { prepareProvidedDatabase, provideDatabase } from "../database";
-import { type AppProcess, startControl, waitForHttp } from "../processes";
-import { stopOnInterrupt } from "./interrupt";
-import { cpuOver, withChildren } from "./proc-stats";
+import { cpuOver } from "./proc-stats";
 import { provisionNodes } from "./scale";
 import { until } from "./scratch-stack";
+import { startWireStack } from "./wire-stack";
 
 const say = (line: string) => console.error(`[bench ingest] ${line}`);
 const round1 = (value: number) => Math.round(value * 10) / 10;
@@ -39,32 +32,13 @@ export async function benchIngest() {
   const rate = setting("SOFTFLEET_BENCH_INGEST_RATE", 20_000, 100, 200_000);
   const seconds = setting("SOFTFLEET_BENCH_INGEST_SEC", 60, 5, 600);
   say(`${count} agents, ${rate} events/s offered for ${seconds} s: starting an embedded PostgreSQL and control`);
-  const dataDir = await makeScratchDir("softfleet-bench-ingest-");
-  const database = await provideDatabase({ dataDir, port: await freePort() });
-  let control: AppProcess | undefined;
-  let pool: WirePool | undefined;
-  const db = createPrismaClient(database.url);
-  const forget = stopOnInterrupt(async () => {
-    pool?.stop();
-    await control?.stop();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const stack = await startWireStack("softfleet-bench-ingest-");
+  const { db } = stack;
   try {
-    await prepareProvidedDatabase(database);
-    const postmaster = Number((await readFile(join(database.dataDir!, "postmaster.pid"), "utf8")).split("\n")[0]);
-    control = startControl({
-      root: repoRoot(),
-      databaseUrl: database.url,
-      host: "127.0.0.1",
-      port: await freePort(),
-      output: () => {},
-    });
-    await waitForHttp(control, "/healthz");
     const specs = await provisionNodes(db, count);
-    pool = new WirePool(specs, { controlUrl: control.url, connectConcurrency: 200 });
+    const pool = stack.adopt(new WirePool(specs, { controlUrl: stack.control.url, connectConcurrency: 200 }));
     await pool.start();
-    await until(async () => pool!.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
+    await until(async () => pool.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
     say(`${count} agents connected; offering ${rate} events/s for ${seconds} s`);
 
     const nodes = pool.nodes;
@@ -86,15 +60,15 @@ export async function benchIngest() {
     const perSecond: number[] = [];
     let ackedBefore = ackedAtStart;
     const sampler = setInterval(() => {
-      const acked = pool!.counters.eventsAcked;
+      const acked = pool.counters.eventsAcked;
       perSecond.push(acked - ackedBefore);
       ackedBefore = acked;
       if (perSecond.length % 5 === 0) {
-        say(`${perSecond.length} s: ${acked - ackedAtStart} acked, ${pool!.unacked()} waiting for their ack`);
+        say(`${perSecond.length} s: ${acked - ackedAtStart} acked, ${pool.unacked()} waiting for their ack`);
       }
     }, 1_000);
     const cpu = await cpuOver(
-      { control: async () => [control!.child.pid!], postgres: () => withChildren(postmaster) },
+      { control: async () => [stack.control.child.pid!], postgres: stack.postgresPids },
       seconds * 1000,
     ).finally(() => {
       clearInterval(offer);
@@ -105,7 +79,7 @@ export async function benchIngest() {
     const backlogAtEnd = pool.unacked();
     say(`window over: ${offered} offered, ${ackedInWindow} acked; waiting for the rest to be acked`);
     const drainStarted = performance.now();
-    await until(async () => pool!.unacked() === 0, "every event to be acked", 600_000, 200);
+    await until(async () => pool.unacked() === 0, "every event to be acked", 600_000, 200);
     const drainSec = (performance.now() - drainStarted) / 1000;
     const [stored] = await db.$queryRaw<Array<{ rows: bigint; distinct: bigint }>>`
       SELECT count(*) AS rows, count(DISTINCT ("nodeId", id)) AS distinct FROM "NodeEvent" WHERE type = 'command-result'`;
@@ -137,11 +111,6 @@ export async function benchIngest() {
     );
     return result;
   } finally {
-    forget();
-    pool?.stop();
-    await control?.stop();
-    await db.$disconnect();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }

@@ -6,7 +6,7 @@ import { createPrismaClient, type Db } from "@softfleet/db";
 import { createEnrollmentToken, createRollout, downtimeMs } from "@softfleet/fleet";
 import { startLabFleet } from "../lab-fleet";
 import { startScratchStack } from "./scratch-stack";
-import { percentile } from "./stats";
+import { tail } from "./stats";
 
 export const STEP_LINE =
   /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\).*load ([\d.]+) ms, decide ([\d.]+) ms, write ([\d.]+) ms/;
@@ -78,12 +78,6 @@ const finished = (db: Db, id: string, timeoutMs: number) =>
 
 const loadAverage = () => Math.round(loadavg()[0]! * 100) / 100;
 const round = (value: number) => Math.round(value * 10) / 10;
-const summary = (values: number[]) => ({
-  n: values.length,
-  p50: round(percentile(values, 50)),
-  p99: round(percentile(values, 99)),
-  max: round(Math.max(...values)),
-});
 
 /**
  * On 1,000 simulated nodes in batches of 100: the engine's time for each
@@ -157,17 +151,17 @@ export async function benchRolloutEngine(count = 1000, batchSize = 100, rounds =
       /** The machine's 1-minute load average before and after: above 2 (two cores), other work competed. */
       loadAverage: { before: loadBefore, after: loadAverage() },
       batchTransitionMs: {
-        ...summary(transitions),
+        ...tail(transitions),
         goalP99: 50,
         /** Every transition in order, with its load / decide / write parts. */
         each: batchSteps.map((s) => `${round(s.ms)} (${round(s.loadMs)}/${round(s.decideMs)}/${round(s.writeMs)})`),
         parts: {
-          loadMs: summary(batchSteps.map((s) => s.loadMs)),
-          decideMs: summary(batchSteps.map((s) => s.decideMs)),
-          writeMs: summary(batchSteps.map((s) => s.writeMs)),
+          loadMs: tail(batchSteps.map((s) => s.loadMs)),
+          decideMs: tail(batchSteps.map((s) => s.decideMs)),
+          writeMs: tail(batchSteps.map((s) => s.writeMs)),
         },
       },
-      everyStepMs: summary(bench.steps.map((s) => s.ms)),
+      everyStepMs: tail(bench.steps.map((s) => s.ms)),
     };
   } finally {
     if (fleet && fleet.exitCode === null) {

@@ -1,17 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join } from "node:path";
-import { createPrismaClient } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
 import { WirePool } from "@softfleet/simagent";
-import { prepareProvidedDatabase, provideDatabase } from "../database";
-import { type AppProcess, startControl, waitForHttp } from "../processes";
-import { stopOnInterrupt } from "./interrupt";
-import { cpuOver, withChildren } from "./proc-stats";
+import { cpuOver } from "./proc-stats";
 import { provisionNodes } from "./scale";
 import { until } from "./scratch-stack";
+import { startWireStack } from "./wire-stack";
 
 const say = (line: string) => console.error(`[bench scale-multi] ${line}`);
 const round1 = (value: number) => Math.round(value * 10) / 10;
@@ -29,17 +22,6 @@ export async function benchScaleMulti() {
     throw new Error(`SOFTFLEET_BENCH_MULTI_NODES must be a whole number from 10 to 50000, got "${count}"`);
   }
   say(`${count} nodes: starting an embedded PostgreSQL and two control processes behind one address`);
-  const dataDir = await makeScratchDir("softfleet-bench-scale-multi-");
-  const database = await provideDatabase({ dataDir, port: await freePort() });
-  let control: AppProcess | undefined;
-  let pool: WirePool | undefined;
-  const db = createPrismaClient(database.url);
-  const forget = stopOnInterrupt(async () => {
-    pool?.stop();
-    await control?.stop();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
   const lines: string[] = [];
   const workers = () => {
     const pids = new Map<string, number>();
@@ -49,24 +31,18 @@ export async function benchScaleMulti() {
     }
     return pids;
   };
+  const stack = await startWireStack("softfleet-bench-scale-multi-", {
+    env: { CONTROL_PROCESSES: "2" },
+    output: (line) => lines.push(line),
+  });
+  const { db } = stack;
   try {
-    await prepareProvidedDatabase(database);
-    const postmaster = Number((await readFile(join(database.dataDir!, "postmaster.pid"), "utf8")).split("\n")[0]);
-    control = startControl({
-      root: repoRoot(),
-      databaseUrl: database.url,
-      host: "127.0.0.1",
-      port: await freePort(),
-      env: { CONTROL_PROCESSES: "2" },
-      output: (_name, line) => lines.push(line),
-    });
-    await waitForHttp(control, "/healthz");
     await until(async () => workers().size === 2, "both workers to start", 60_000);
     const specs = await provisionNodes(db, count);
-    pool = new WirePool(specs, { controlUrl: control.url, connectConcurrency: 200 });
+    const pool = stack.adopt(new WirePool(specs, { controlUrl: stack.control.url, connectConcurrency: 200 }));
     const connectStarted = performance.now();
     await pool.start();
-    await until(async () => pool!.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
+    await until(async () => pool.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
     const connectSec = (performance.now() - connectStarted) / 1000;
     say(`${count} agents connected in ${round1(connectSec)} s; 15 s to settle, then 30 s of idle measured`);
     await new Promise((r) => setTimeout(r, 15_000));
@@ -75,8 +51,8 @@ export async function benchScaleMulti() {
       {
         [`worker${first![0]}`]: async () => [first![1]],
         [`worker${second![0]}`]: async () => [second![1]],
-        primary: async () => [control!.child.pid!],
-        postgres: () => withChildren(postmaster),
+        primary: async () => [stack.control.child.pid!],
+        postgres: stack.postgresPids,
       },
       30_000,
     );
@@ -98,7 +74,7 @@ export async function benchScaleMulti() {
     const progress = setInterval(
       () =>
         say(
-          `${pool!.counters.welcomes - welcomesBefore} agents back, ${pool!.counters.welcomed} of ${count} connected (${round1((performance.now() - killedAt) / 1000)} s after the kill)`,
+          `${pool.counters.welcomes - welcomesBefore} agents back, ${pool.counters.welcomed} of ${count} connected (${round1((performance.now() - killedAt) / 1000)} s after the kill)`,
         ),
       5_000,
     );
@@ -106,9 +82,9 @@ export async function benchScaleMulti() {
     let allOnlineSec: number;
     try {
       // The kill is seen (its agents' connections end), then every agent is connected again.
-      const closed = () => Object.values(pool!.counters.closes).reduce((a, b) => a + b, 0);
+      const closed = () => Object.values(pool.counters.closes).reduce((a, b) => a + b, 0);
       await until(async () => closed() > closesBefore, "the killed process's connections to end", 60_000, 20);
-      await until(async () => pool!.counters.welcomed === count, "every agent back", 600_000, 100);
+      await until(async () => pool.counters.welcomed === count, "every agent back", 600_000, 100);
       allWelcomedSec = (performance.now() - killedAt) / 1000;
       // Online again: each moved agent's node shows a hello stored after the kill.
       const moved = pool.counters.welcomes - welcomesBefore;
@@ -122,7 +98,7 @@ export async function benchScaleMulti() {
     } finally {
       clearInterval(progress);
     }
-    await until(async () => pool!.unacked() === 0, "every event acked", 300_000, 200);
+    await until(async () => pool.unacked() === 0, "every event acked", 300_000, 200);
     const [stored] = await db.$queryRaw<Array<{ rows: bigint; distinct: bigint }>>`
       SELECT count(*) AS rows, count(DISTINCT ("nodeId", id)) AS distinct FROM "NodeEvent" WHERE type = 'command-result'`;
     const sent = pool.counters.eventsSpooled;
@@ -145,11 +121,6 @@ export async function benchScaleMulti() {
     );
     return result;
   } finally {
-    forget();
-    pool?.stop();
-    await control?.stop();
-    await db.$disconnect();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }

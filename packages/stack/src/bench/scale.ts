@@ -1,17 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join } from "node:path";
-import { createPrismaClient, type Db } from "@softfleet/db";
-import { freePort, makeScratchDir } from "@softfleet/db/embedded";
-import { repoRoot } from "@softfleet/db/paths";
+import type { Db } from "@softfleet/db";
 import { formatNodeCredential, hashSecret, newSecret } from "@softfleet/fleet";
 import { type WireNodeSpec, WirePool } from "@softfleet/simagent";
-import { prepareProvidedDatabase, provideDatabase } from "../database";
-import { type AppProcess, startControl, waitForHttp } from "../processes";
-import { stopOnInterrupt } from "./interrupt";
-import { cpuOver, rssMb, withChildren } from "./proc-stats";
+import { cpuOver, rssMb } from "./proc-stats";
 import { until } from "./scratch-stack";
+import { startWireStack } from "./wire-stack";
 
 const say = (line: string) => console.error(`[bench scale] ${line}`);
 const round1 = (value: number) => Math.round(value * 10) / 10;
@@ -67,39 +61,16 @@ const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100
 
 async function scaleRun(count: number, idleSec: number) {
   say(`${count} nodes: starting an embedded PostgreSQL and one control process`);
-  const dataDir = await makeScratchDir("softfleet-bench-scale-");
-  const database = await provideDatabase({ dataDir, port: await freePort() });
-  let control: AppProcess | undefined;
-  let pool: WirePool | undefined;
-  const db = createPrismaClient(database.url);
-  const forget = stopOnInterrupt(async () => {
-    pool?.stop();
-    await control?.stop();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const controlLines: string[] = [];
+  const stack = await startWireStack("softfleet-bench-scale-", {
+    output: (line) => {
+      controlLines.push(line);
+      if (controlLines.length > 50) controlLines.shift();
+    },
   });
+  const { db, postgresPids } = stack;
   try {
-    await prepareProvidedDatabase(database);
-    const postmaster = Number((await readFile(join(database.dataDir!, "postmaster.pid"), "utf8")).split("\n")[0]);
-    const postgresPids = () => withChildren(postmaster);
-    const port = await freePort();
-    const controlLines: string[] = [];
-    /** Control started; `answering` also waits for its /healthz (in a storm it answers late: not waited for there). */
-    const launchControl = async (answering = true) => {
-      const app = startControl({
-        root: repoRoot(),
-        databaseUrl: database.url,
-        host: "127.0.0.1",
-        port,
-        output: (_name, line) => {
-          controlLines.push(line);
-          if (controlLines.length > 50) controlLines.shift();
-        },
-      });
-      if (answering) await waitForHttp(app, "/healthz");
-      return app;
-    };
-    control = await launchControl();
+    let control = stack.control;
     const specs = await provisionNodes(db, count);
     // Control's own start (tsx, Prisma, the engine thread) settles before its memory is read.
     await new Promise((r) => setTimeout(r, 5_000));
@@ -107,18 +78,18 @@ async function scaleRun(count: number, idleSec: number) {
     const rssBeforeMb = (await rssMb(controlPid))!;
 
     say(`${count} nodes: connecting the agents (at most 200 handshakes at once)`);
-    pool = new WirePool(specs, { controlUrl: control.url, connectConcurrency: 200 });
+    const pool = stack.adopt(new WirePool(specs, { controlUrl: control.url, connectConcurrency: 200 }));
     const connectStarted = performance.now();
     const progress = setInterval(
       () =>
         say(
-          `${count} nodes: ${pool!.counters.welcomed} of ${count} agents connected (${round1((performance.now() - connectStarted) / 1000)} s)`,
+          `${count} nodes: ${pool.counters.welcomed} of ${count} agents connected (${round1((performance.now() - connectStarted) / 1000)} s)`,
         ),
       5_000,
     );
     try {
       await pool.start();
-      await until(async () => pool!.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
+      await until(async () => pool.counters.welcomed === count, `all ${count} agents to be welcomed`, 300_000, 200);
     } finally {
       clearInterval(progress);
     }
@@ -149,14 +120,14 @@ async function scaleRun(count: number, idleSec: number) {
       reason: `scale benchmark: ${phase}`,
     });
     pool.spoolOnEach(event("before the restart"));
-    await until(async () => pool!.unacked() === 0, "the events before the restart to be acked", 300_000, 200);
+    await until(async () => pool.unacked() === 0, "the events before the restart to be acked", 300_000, 200);
     pool.spoolOnEach(event("in flight at the restart"));
     say(`${count} nodes: killing control (SIGKILL) with an event in flight on every node, then starting it again`);
     const closesBefore = { ...pool.counters.closes };
     const killedAt = performance.now();
     control.child.kill("SIGKILL");
     await control.exited;
-    control = await launchControl(false);
+    control = await stack.restartControl(false);
     const restarted = control;
     /** A wait that ends with control's last lines if control exits meanwhile. */
     const whileControlRuns = <T>(wait: Promise<T>) =>
@@ -169,7 +140,7 @@ async function scaleRun(count: number, idleSec: number) {
     const stormProgress = setInterval(
       () =>
         say(
-          `${count} nodes: ${pool!.counters.welcomed} of ${count} agents back (${round1((performance.now() - killedAt) / 1000)} s after the kill)`,
+          `${count} nodes: ${pool.counters.welcomed} of ${count} agents back (${round1((performance.now() - killedAt) / 1000)} s after the kill)`,
         ),
       5_000,
     );
@@ -177,7 +148,7 @@ async function scaleRun(count: number, idleSec: number) {
     let allOnlineSec: number;
     try {
       await whileControlRuns(
-        until(async () => pool!.counters.welcomed === count, `all ${count} agents back`, 600_000, 100),
+        until(async () => pool.counters.welcomed === count, `all ${count} agents back`, 600_000, 100),
       );
       allWelcomedSec = (performance.now() - killedAt) / 1000;
       await whileControlRuns(
@@ -192,7 +163,7 @@ async function scaleRun(count: number, idleSec: number) {
     } finally {
       clearInterval(stormProgress);
     }
-    await whileControlRuns(until(async () => pool!.unacked() === 0, "every spooled event to be acked", 300_000, 200));
+    await whileControlRuns(until(async () => pool.unacked() === 0, "every spooled event to be acked", 300_000, 200));
     const drainedSec = (performance.now() - killedAt) / 1000;
     const [stored] = await db.$queryRaw<Array<{ rows: bigint; distinct: bigint; before: bigint; inFlight: bigint }>>`
       SELECT count(*) AS rows, count(DISTINCT ("nodeId", id)) AS distinct,
@@ -229,12 +200,7 @@ async function scaleRun(count: number, idleSec: number) {
     );
     return result;
   } finally {
-    forget();
-    pool?.stop();
-    await control?.stop();
-    await db.$disconnect();
-    await database.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

@@ -14,3 +14,14 @@ export function summarize(values: number[]) {
     maxMs: Math.round(Math.max(...values)),
   };
 }
+
+/** n, p50, p99 and max, to a tenth of a ms. */
+export function tail(values: number[]) {
+  const tenth = (value: number) => Math.round(value * 10) / 10;
+  return {
+    n: values.length,
+    p50: tenth(percentile(values, 50)),
+    p99: tenth(percentile(values, 99)),
+    max: tenth(Math.max(...values)),
+  };
+}
