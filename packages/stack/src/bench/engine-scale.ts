@@ -1,7 +1,7 @@
 import { cpus } from "node:os";
 import { createRollout } from "@softfleet/fleet";
 import { WirePool } from "@softfleet/simagent";
-import { STEP_LINE } from "./rollouts";
+import { batchesPlan, type EngineStep, parseStepLine } from "./rollouts";
 import { provisionNodes } from "./scale";
 import { until } from "./scratch-stack";
 import { tail } from "./stats";
@@ -51,19 +51,12 @@ export async function benchEngineScale() {
 
 async function engineRun(count: number) {
   say(`${count} nodes: starting an embedded PostgreSQL and one control process`);
-  const steps: Array<{ ms: number; kinds: string[]; loadMs: number; decideMs: number; writeMs: number }> = [];
+  const steps: EngineStep[] = [];
   const stack = await startWireStack("softfleet-bench-engine-scale-", {
     env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
     output: (line) => {
-      const match = STEP_LINE.exec(line);
-      if (!match) return;
-      steps.push({
-        ms: Number(match[1]),
-        kinds: match[2]!.split(", "),
-        loadMs: Number(match[3]),
-        decideMs: Number(match[4]),
-        writeMs: Number(match[5]),
-      });
+      const step = parseStepLine(line);
+      if (step) steps.push(step);
     },
   });
   const { db } = stack;
@@ -86,15 +79,7 @@ async function engineRun(count: number) {
       data: { username: "bench", displayName: "Bench", passwordHash: "-", role: "operator" },
     });
     const batch = Math.ceil(count / 10);
-    const plan = {
-      canary: null,
-      batch: { size: batch },
-      maxUnavailable: batch,
-      settleSec: 0,
-      targetImageVersion: "2",
-      gate: { returnTimeoutSec: 120 },
-      failureThreshold: { percent: 5 },
-    };
+    const plan = batchesPlan(batch, "2");
     say(`${count} nodes online; a rollout in batches of ${batch}`);
     const started = performance.now();
     const { rollout } = await db.$transaction(

@@ -1,11 +1,13 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { cpus } from "node:os";
-import { chromium } from "@playwright/test";
+import type { Browser } from "@playwright/test";
 import { createUser } from "@softfleet/api";
 import { createPrismaClient } from "@softfleet/db";
 import { createRollout } from "@softfleet/fleet";
 import { WirePool } from "@softfleet/simagent";
+import { launchBenchBrowser, logIn } from "./bench-browser";
+import { batchesPlan } from "./rollouts";
 import { provisionNodes } from "./scale";
 import { startScratchStack, until } from "./scratch-stack";
 import { percentile } from "./stats";
@@ -61,7 +63,7 @@ export async function benchFleetLive(nodes = Number(process.env.SOFTFLEET_BENCH_
   });
   const db = createPrismaClient(stack.database.url);
   let pool: WirePool | undefined;
-  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  let browser: Browser | undefined;
   try {
     const specs = await provisionNodes(db, nodes);
     say(`${nodes} agents connecting`);
@@ -85,18 +87,9 @@ export async function benchFleetLive(nodes = Number(process.env.SOFTFLEET_BENCH_
     const batch = Math.ceil(nodes / 10);
     const hosts = [...specs].sort((a, b) => a.hostname.localeCompare(b.hostname));
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchBenchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const login = await context.newPage();
-    await login.goto(`${stack.web.url}/login`);
-    await login.getByLabel("Username").fill(VIEWER.username);
-    await login.getByLabel("Password").fill(VIEWER.password);
-    await login.getByRole("button", { name: "Log in" }).click();
-    await login.getByRole("heading", { name: "Fleet", exact: true }).waitFor();
-    await login.close();
+    await logIn(context, stack.web.url, VIEWER);
     const session = await context.storageState();
     /**
      * Each page in a browser of its own (a context: its own connections). In one browser, pages of
@@ -110,15 +103,7 @@ export async function benchFleetLive(nodes = Number(process.env.SOFTFLEET_BENCH_
       return page;
     };
 
-    const plan = {
-      canary: null,
-      batch: { size: batch },
-      maxUnavailable: batch,
-      settleSec: 0,
-      targetImageVersion: "2",
-      gate: { returnTimeoutSec: 120 },
-      failureThreshold: { percent: 5 },
-    };
+    const plan = batchesPlan(batch, "2");
     const fleetPages = [
       ...Array.from({ length: 10 }, (_, i) => `/fleet?pageSize=100&page=${i + 1}`),
       "/fleet?status=rebooting&pageSize=100",

@@ -1,11 +1,12 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { join } from "node:path";
-import { chromium } from "@playwright/test";
+import type { Browser } from "@playwright/test";
 import { createUser } from "@softfleet/api";
 import { createPrismaClient, parseDatabaseUrl } from "@softfleet/db";
 import { repoRoot } from "@softfleet/db/paths";
 import pg from "pg";
+import { launchBenchBrowser, logIn } from "./bench-browser";
 import { generateFleet } from "./reports";
 import { startScratchStack } from "./scratch-stack";
 import { percentile } from "./stats";
@@ -94,12 +95,9 @@ export async function benchFleetPage(options: { nodes?: number; records?: number
     },
   });
   const db = createPrismaClient(stack.database.url);
-  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchBenchBrowser();
     const client = new pg.Client(parseDatabaseUrl(stack.database.ownerUrl));
     await client.connect();
     try {
@@ -122,13 +120,7 @@ export async function benchFleetPage(options: { nodes?: number; records?: number
 
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await context.addInitScript({ content: `var __name = (f) => f;\n(${whenInteractive.toString()})();` });
-    const login = await context.newPage();
-    await login.goto(`${stack.web.url}/login`);
-    await login.getByLabel("Username").fill(VIEWER.username);
-    await login.getByLabel("Password").fill(VIEWER.password);
-    await login.getByRole("button", { name: "Log in" }).click();
-    await login.getByRole("heading", { name: "Fleet", exact: true }).waitFor();
-    await login.close();
+    await logIn(context, stack.web.url, VIEWER);
 
     const views = {
       fleet: `${stack.web.url}/fleet`,

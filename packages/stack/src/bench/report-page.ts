@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-// @playwright/test's chromium is playwright-core's (the package this one declares; lab-reboots.ts uses it too).
-import { chromium } from "@playwright/test";
+import type { Browser } from "@playwright/test";
 import { createUser } from "@softfleet/api";
 import { createPrismaClient, parseDatabaseUrl } from "@softfleet/db";
 import pg from "pg";
+import { launchBenchBrowser, logIn } from "./bench-browser";
 import { generateFleet } from "./reports";
 import { startScratchStack } from "./scratch-stack";
 import { percentile } from "./stats";
@@ -105,13 +105,10 @@ export async function benchReportPage(options: { nodes?: number; records?: numbe
     },
   });
   const db = createPrismaClient(stack.database.url);
-  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  let browser: Browser | undefined;
   try {
     // Inside the try: a browser that fails to launch must not leave the stack running.
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchBenchBrowser();
     const generateStarted = performance.now();
     // Seeding in bulk (VACUUM, CHECKPOINT) is the owner's work.
     const client = new pg.Client(parseDatabaseUrl(stack.database.ownerUrl));
@@ -127,13 +124,7 @@ export async function benchReportPage(options: { nodes?: number; records?: numbe
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     // As source text: tsx's keepNames wraps the script's inner functions in __name(), which the page lacks.
     await context.addInitScript({ content: `var __name = (f) => f;\n(${whenInteractive.toString()})();` });
-    const login = await context.newPage();
-    await login.goto(`${stack.web.url}/login`);
-    await login.getByLabel("Username").fill(VIEWER.username);
-    await login.getByLabel("Password").fill(VIEWER.password);
-    await login.getByRole("button", { name: "Log in" }).click();
-    await login.getByRole("heading", { name: "Fleet", exact: true }).waitFor();
-    await login.close();
+    await logIn(context, stack.web.url, VIEWER);
 
     const day = (date: Date) => date.toISOString().slice(0, 10);
     const now = new Date();

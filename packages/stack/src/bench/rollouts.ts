@@ -8,26 +8,53 @@ import { startLabFleet } from "../lab-fleet";
 import { startScratchStack } from "./scratch-stack";
 import { tail } from "./stats";
 
-export const STEP_LINE =
+const STEP_LINE =
   /rollout engine: step of \S+ took ([\d.]+) ms: \d+ actions \(([^)]*)\).*load ([\d.]+) ms, decide ([\d.]+) ms, write ([\d.]+) ms/;
+
+export interface EngineStep {
+  ms: number;
+  kinds: string[];
+  loadMs: number;
+  decideMs: number;
+  writeMs: number;
+}
+
+/** An engine step as control logs it with SOFTFLEET_ENGINE_TIMINGS=1, or null for any other line. */
+export function parseStepLine(line: string): EngineStep | null {
+  const match = STEP_LINE.exec(line);
+  if (!match) return null;
+  return {
+    ms: Number(match[1]),
+    kinds: match[2]!.split(", "),
+    loadMs: Number(match[3]),
+    decideMs: Number(match[4]),
+    writeMs: Number(match[5]),
+  };
+}
+
+/** A rollout of every node in batches of `batch`, to `targetImageVersion`; its failure threshold 5%. */
+export function batchesPlan(batch: number, targetImageVersion: string | null) {
+  return {
+    canary: null,
+    batch: { size: batch },
+    maxUnavailable: batch,
+    settleSec: 0,
+    targetImageVersion,
+    gate: { returnTimeoutSec: 120 },
+    failureThreshold: { percent: 5 },
+  };
+}
 
 /** A stack whose control process logs each engine step with its duration. */
 async function benchStack(prefix: string, options: { lab?: boolean } = {}) {
-  const steps: Array<{ ms: number; kinds: string[]; loadMs: number; decideMs: number; writeMs: number }> = [];
+  const steps: EngineStep[] = [];
   const scratch = await startScratchStack(prefix, {
     lab: options.lab,
     env: { SOFTFLEET_ENGINE_TIMINGS: "1" },
     log: (source, line) => {
-      const match = source === "control" ? STEP_LINE.exec(line) : null;
-      if (match) {
-        steps.push({
-          ms: Number(match[1]),
-          kinds: match[2]!.split(", "),
-          loadMs: Number(match[3]),
-          decideMs: Number(match[4]),
-          writeMs: Number(match[5]),
-        });
-      } else if (source === "control" && !line.includes("listening on")) console.error(`[control] ${line}`);
+      const step = source === "control" ? parseStepLine(line) : null;
+      if (step) steps.push(step);
+      else if (source === "control" && !line.includes("listening on")) console.error(`[control] ${line}`);
     },
   });
   const { stack } = scratch;
