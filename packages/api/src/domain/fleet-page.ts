@@ -83,7 +83,10 @@ export async function readFleetRows(db: Tx, query: FleetQuery): Promise<FleetRow
       SELECT n.id, n.hostname, n.simulated, n."revokedAt" IS NOT NULL AS revoked, n.status::text AS status,
         n."imageVersion", n."nextrootStaged", n."nextrootImageVersion", n."softRebootsCount", n."lastSeenAt",
         n.labels, row_number() OVER () AS position
-      FROM (SELECT n.* FROM "Node" n WHERE ${fleetFilter(query)} ORDER BY ${orderBy(query)}
+      -- Only the row's own columns are sorted: not the node's units, containers and network (large JSON).
+      FROM (SELECT n.id, n.hostname, n.simulated, n."revokedAt", n.status, n."imageVersion", n."nextrootStaged",
+              n."nextrootImageVersion", n."softRebootsCount", n."lastSeenAt", n.labels
+            FROM "Node" n WHERE ${fleetFilter(query)} ORDER BY ${orderBy(query)}
             LIMIT ${query.pageSize} OFFSET ${offset}) n
     )
     SELECT page.*,

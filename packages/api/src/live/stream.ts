@@ -112,6 +112,8 @@ export async function* liveStream<P, O>(feed: ChangeFeed, topic: Topic<P, O>, op
   try {
     let next = await topic.compute("start");
     let sentAt = 0;
+    /** How long the last compute took: a costly page (a 10,000-node rollout) computes less often. */
+    let computeMs = 0;
     for (;;) {
       if (next !== null) {
         unreadSince = performance.now();
@@ -124,12 +126,16 @@ export async function* liveStream<P, O>(feed: ChangeFeed, topic: Topic<P, O>, op
       if (!topic.dirty(pending)) await new Promise<void>((resolve) => (wake = resolve));
       if (stalled) throw new StalledReader(stallMs);
       if (interrupted || stopped || signal.aborted) return;
-      const wait = sentAt + intervalMs - performance.now();
+      // At most one message per interval, and a page whose compute is costly spends at most a fifth
+      // of the process's time on it: the other pages' streams are not starved by it.
+      const wait = sentAt + Math.max(intervalMs, 4 * computeMs) - performance.now();
       if (wait > 0) await sleep(wait);
       if (signal.aborted) return;
       const taken = pending;
       pending = topic.empty();
+      const computing = performance.now();
       next = await topic.compute(taken);
+      computeMs = performance.now() - computing;
     }
   } finally {
     signal.removeEventListener("abort", stop);
