@@ -162,11 +162,17 @@ export async function findPinnedRoot(
       pssKb: mapped.pssKb,
     });
   }
-  found.sort((a, b) => b.pssKb - a.pssKb || a.pid - b.pid);
+  // Named at most MAX_PROCESSES: first every process holding the root by its exe, cwd, root or a
+  // mount (each alone keeps it busy), then those only mapping its files, the largest first; a host
+  // with many processes mapping a shared tmpfs must not crowd out the one whose cwd is on it.
+  const byPss = (a: PinnedProcess, b: PinnedProcess) => b.pssKb - a.pssKb || a.pid - b.pid;
+  const holding = found.filter((p) => p.refs.some((ref) => ref !== "mapped")).sort(byPss);
+  const mappedOnly = found.filter((p) => p.refs.every((ref) => ref === "mapped")).sort(byPss);
+  const named = [...holding, ...mappedOnly].slice(0, MAX_PROCESSES).sort(byPss);
   return {
     devices: devices.slice(0, 8),
     pssKb: found.reduce((sum, p) => sum + p.pssKb, 0),
-    processes: found.slice(0, MAX_PROCESSES),
+    processes: named,
     scannedProcesses: pids.length,
     unreadableProcesses: unreadable,
     scanMs: Math.round((performance.now() - started) * 10) / 10,

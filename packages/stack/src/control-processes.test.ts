@@ -41,7 +41,12 @@ const answer = () => ({
 
 describe("two control processes behind one address", () => {
   it("share the agents, deliver a command whichever holds the node, and take over a killed one's agents", async () => {
-    await until("both workers started", async () => workers().size === 2, 30_000);
+    // Both listening: a connection made before the second is up would all go to the first.
+    await until(
+      "both workers listening",
+      async () => [1, 2].every((n) => control.output.some((line) => line.includes(`[control ${n}] listening on`))),
+      30_000,
+    );
     const specs = await provisionNodes(t.db, NODES);
     pool = new WirePool(specs, { controlUrl: control.url, backoff: { minMs: 200, maxMs: 2_000 } });
     await pool.start();

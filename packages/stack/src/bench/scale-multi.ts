@@ -37,7 +37,12 @@ export async function benchScaleMulti() {
   });
   const { db } = stack;
   try {
-    await until(async () => workers().size === 2, "both workers to start", 60_000);
+    // Both listening: connections made before the second is up would all go to the first.
+    await until(
+      async () => [1, 2].every((n) => lines.some((line) => line.includes(`[control ${n}] listening on`))),
+      "both workers to listen",
+      60_000,
+    );
     const specs = await provisionNodes(db, count);
     const pool = stack.adopt(new WirePool(specs, { controlUrl: stack.control.url, connectConcurrency: 200 }));
     const connectStarted = performance.now();
