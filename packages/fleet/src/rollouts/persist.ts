@@ -3,6 +3,7 @@ import type { Prisma } from "@softfleet/db";
 import { isTerminal, type RolloutSnapshot, type TransitionRecord } from "@softfleet/rollout";
 import type { StagePayload } from "../commands";
 import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal } from "../notify";
+import { type Columns, columns, quotedNames, type TransitionRun, transitionRuns, zipped } from "./columns";
 import type { LoadedRollout } from "./load";
 
 type Tx = Prisma.TransactionClient;
@@ -68,30 +69,6 @@ interface NodeRow {
   blockedBy: string | null;
 }
 
-interface TransitionRun {
-  at: string;
-  machine: string;
-  from: string;
-  to: string;
-  reason: string;
-  actor: "user" | "engine";
-  userId: string | null;
-  actorName: string;
-  subjects: string[];
-  names: string[];
-}
-
-/**
- * Rows as columns, one JSON array each, zipped back into rows by ROWS FROM
- * in WRITE_SQL: a step of 1,000 nodes sends each key once, not 1,000 times
- * (Postgres parses the statement's JSON whole, so its size is its cost).
- */
-type Columns<Row> = { [K in keyof Row]: Array<Row[K]> };
-
-function columns<Row extends object>(rows: readonly Row[], keys: ReadonlyArray<keyof Row>): Columns<Row> {
-  return Object.fromEntries(keys.map((key) => [key, rows.map((row) => row[key])])) as Columns<Row>;
-}
-
 const COMMAND_KEYS = ["id", "nodeId", "type", "skipInhibitors", "payload"] as const satisfies ReadonlyArray<
   keyof CommandRow
 >;
@@ -109,31 +86,6 @@ const NODE_KEYS = [
   "blockedSince",
   "blockedBy",
 ] as const satisfies ReadonlyArray<keyof NodeRow>;
-
-/** Consecutive transitions that differ only in their subject, as runs (their order kept). */
-function transitionRuns(
-  rows: ReadonlyArray<Omit<TransitionRun, "subjects" | "names"> & { subject: string; name: string }>,
-) {
-  const runs: TransitionRun[] = [];
-  for (const { subject, name, ...alike } of rows) {
-    const last = runs.at(-1);
-    const same =
-      last &&
-      last.at === alike.at &&
-      last.machine === alike.machine &&
-      last.from === alike.from &&
-      last.to === alike.to &&
-      last.reason === alike.reason &&
-      last.actor === alike.actor &&
-      last.userId === alike.userId &&
-      last.actorName === alike.actorName;
-    if (same) {
-      last.subjects.push(subject);
-      last.names.push(name);
-    } else runs.push({ ...alike, subjects: [subject], names: [name] });
-  }
-  return runs;
-}
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
@@ -321,15 +273,6 @@ function subjectNames(loaded: LoadedRollout): (t: TransitionRecord) => string {
     return loaded.groupName;
   };
 }
-
-/** The rows of a table given as columns (see Columns): its JSON arrays zipped by ROWS FROM. */
-function zipped(table: string, keys: readonly string[], jsonKeys: readonly string[] = []) {
-  const column = (key: string) =>
-    `${jsonKeys.includes(key) ? "jsonb_array_elements" : "jsonb_array_elements_text"}(input.j->'${table}'->'${key}')`;
-  return `ROWS FROM (${keys.map(column).join(", ")})`;
-}
-
-const quotedNames = (keys: readonly string[]) => keys.map((key) => `"${key}"`).join(", ");
 
 /**
  * One statement: data-modifying CTEs over the JSON of `Changes`, each on its
