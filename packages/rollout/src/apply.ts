@@ -29,10 +29,12 @@ export function applyActions(
   now: Date,
   actor: Actor = ENGINE,
 ): Applied {
+  // Nodes are copied when an action changes them, not all: a step of a 10,000-node rollout moves a few
+  // hundred at most. The result shares the others with `snapshot`; neither is changed after.
   const s: RolloutSnapshot = {
     rollout: { ...snapshot.rollout },
     batches: snapshot.batches.map((b) => ({ ...b })),
-    nodes: snapshot.nodes.map((n) => ({ ...n })),
+    nodes: snapshot.nodes.slice(),
   };
   const transitions: TransitionRecord[] = [];
   const record = (machine: TransitionRecord["machine"], subject: string, from: string, to: string, reason: string) =>
@@ -43,12 +45,17 @@ export function applyActions(
     if (!found) throw new Error(`no batch ${index} in rollout ${s.rollout.id}`);
     return found;
   };
-  let byId: Map<string, RolloutSnapshot["nodes"][number]> | null = null;
+  let indexById: Map<string, number> | null = null;
+  const copied = new Set<number>();
   const node = (nodeId: string) => {
-    byId ??= new Map(s.nodes.map((n) => [n.nodeId, n]));
-    const found = byId.get(nodeId);
-    if (!found) throw new Error(`no node ${nodeId} in rollout ${s.rollout.id}`);
-    return found;
+    indexById ??= new Map(s.nodes.map((n, i) => [n.nodeId, i]));
+    const i = indexById.get(nodeId);
+    if (i === undefined) throw new Error(`no node ${nodeId} in rollout ${s.rollout.id}`);
+    if (!copied.has(i)) {
+      s.nodes[i] = { ...s.nodes[i]! };
+      copied.add(i);
+    }
+    return s.nodes[i]!;
   };
   /** Moves a node, recording it; a move that sends a command (to stage, reboot or roll back) forgets the last one's answer. */
   const moveNode = (nodeId: string, to: NodeStatus, reason: string) => {

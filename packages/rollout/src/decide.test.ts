@@ -543,4 +543,17 @@ describe("decide", () => {
       },
     ]);
   });
+
+  it("applies actions to a copy: the snapshot decided on is left as it was, down to its nodes", () => {
+    let s = rollout(4, { canary: null, batch: { size: 2 } });
+    s = step(s, T0).s;
+    s = softRebooted(s, "n1");
+    const before = structuredClone(s);
+    const { actions } = decide(s, sec(1));
+    const applied = applyActions(s, actions, sec(1)).snapshot;
+    expect(actions.map(short)).toContain("node-succeeded n1");
+    expect(s).toEqual(before);
+    expect(applied.nodes[0]!.status).toBe("succeeded");
+    expect(s.nodes[0]!.status).toBe("rebooting");
+  });
 });

@@ -7,6 +7,7 @@ import {
   type ControlSignal,
   changeSchema,
   controlSignalSchema,
+  FrozenNodesCache,
   stepRollout,
   unfinishedRolloutStatuses,
   warmUpStep,
@@ -86,6 +87,8 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   let again = false;
   /** Whether the last look found rollouts to step: with none, a fleet's changes need no step. */
   let anyActive = true;
+  /** The rollouts' frozen nodes (ids, hostnames, batches), read once each. */
+  const frozen = new FrozenNodesCache();
 
   const wake = () => {
     if (!leading || closed) return;
@@ -115,7 +118,9 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
     for (const { id } of active) {
       if (!leading || closed) return;
       const started = performance.now();
-      const step = await db.$transaction((tx) => stepRollout(tx, id, now()), { timeout: 30_000 });
+      const step = await db.$transaction((tx) => stepRollout(tx, id, now(), { frozen }), {
+        timeout: 30_000,
+      });
       if (step.actions > 0) {
         options.onStep?.({
           rolloutId: id,

@@ -10,6 +10,7 @@ import {
   type RolloutPlan,
 } from "@softfleet/rollout";
 import { notifyChange, notifyControl } from "../notify";
+import type { FrozenNodesCache } from "./frozen";
 import { loadRollout, warmUpLoad } from "./load";
 import { persistRollout, warmUpWrite } from "./persist";
 import { groupTargets, type TargetNode } from "./targets";
@@ -176,10 +177,16 @@ export async function insertRollout(tx: Tx, input: NewRollout) {
  * One engine step of a rollout, in the caller's transaction: lock it, decide
  * from its state and the nodes' facts now, apply and record the actions.
  * Returns when the engine must look again at the latest (null: on events only).
+ * An engine passes its `frozen` cache, kept between its steps (see loadRollout).
  */
-export async function stepRollout(tx: Tx, rolloutId: string, now = new Date()) {
+export async function stepRollout(
+  tx: Tx,
+  rolloutId: string,
+  now = new Date(),
+  { frozen }: { frozen?: FrozenNodesCache } = {},
+) {
   const t0 = performance.now();
-  const loaded = await loadRollout(tx, rolloutId, { forUpdate: true });
+  const loaded = await loadRollout(tx, rolloutId, { forUpdate: true, frozen });
   const t1 = performance.now();
   if (!loaded) {
     return { actions: 0, kinds: [] as string[], commanded: [] as string[], wakeAt: null, status: null, timings: null };

@@ -9,6 +9,7 @@ export {
   warmUpStep,
 } from "./create";
 export { downtimeMs } from "./facts";
+export { type FrozenNodes, FrozenNodesCache } from "./frozen";
 export { type LoadedRollout, loadRollout } from "./load";
 export { ENGINE_NAME, persistRollout } from "./persist";
 export { mayRollBack, type RollbackTarget, rollBackRollout, rollbackPlan, wasUpdated } from "./rollback";

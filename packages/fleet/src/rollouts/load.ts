@@ -10,6 +10,7 @@ import {
 } from "@softfleet/rollout";
 import { jsonInt } from "../reports/payloads";
 import { factsOf, type NodeFactsRow, outcomeOf, type RecordRow } from "./facts";
+import { type FrozenNodes, FrozenNodesCache } from "./frozen";
 
 type Tx = Prisma.TransactionClient;
 
@@ -17,7 +18,7 @@ type Tx = Prisma.TransactionClient;
 export interface LoadedRollout {
   snapshot: RolloutSnapshot;
   groupName: string;
-  hostnames: Map<string, string>;
+  hostnames: ReadonlyMap<string, string>;
   wakeAt: Date | null;
 }
 
@@ -70,22 +71,25 @@ const UNLOADED = factsOf({
  * may act on now their live facts, the fate of the command the engine sent
  * them and the reboot record that answered it: in three queries, whatever the
  * number of nodes. The nodes it cannot act on now (done, or pending in a later
- * batch) come as arrays of their id, hostname, batch and status, which is all
- * a decision needs of them. With `forUpdate`, the rollout row is locked until
+ * batch) come as their id, batch and status, which is all a decision needs of
+ * them. With `frozen`, a rollout's ids, hostnames and batches are read once
+ * and kept (they never change): later loads read only its nodes' statuses.
+ * With `forUpdate`, the rollout row is locked until
  * the transaction ends, so one engine step or user action at a time changes it
  * (FOR NO KEY UPDATE: inserts of rows that reference it do not wait for it).
  */
 export async function loadRollout(
   tx: Tx,
   rolloutId: string,
-  { forUpdate = false } = {},
+  { forUpdate = false, frozen }: { forUpdate?: boolean; frozen?: FrozenNodesCache } = {},
 ): Promise<LoadedRollout | null> {
   // The lock first, in a statement of its own: the next statements' snapshot is taken once it is held.
   const rollout = await readRollout(tx, rolloutId, forUpdate);
   if (!rollout) return null;
-  const { all, live } = await readNodes(tx, rolloutId);
+  const all = await readAll(tx, rolloutId, frozen);
+  const live = await readLive(tx, rolloutId);
   const liveById = new Map(live.map((row) => [row.nodeId, row]));
-  const ids = all?.ids ?? [];
+  const { ids, batchIndexes } = all.nodes;
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
   const snapshot: RolloutSnapshot = {
@@ -97,7 +101,7 @@ export async function loadRollout(
       failuresAcknowledged: rollout.failuresAcknowledged,
       rollbackOf: rollout.rollbackOfId,
     },
-    batches: (all?.batches ?? []).map(([index, kind, status, startedAt, finishedAt]) => ({
+    batches: (all.batches ?? []).map(([index, kind, status, startedAt, finishedAt]) => ({
       index,
       kind: kind as BatchKind,
       status: status as BatchStatus,
@@ -105,8 +109,8 @@ export async function loadRollout(
       finishedAt: date(finishedAt),
     })),
     nodes: ids.map((nodeId, i) => {
-      const status = all!.statuses[i] as NodeStatus;
-      const batchIndex = all!.batchIndexes[i]!;
+      const status = all.statuses[i] as NodeStatus;
+      const batchIndex = batchIndexes[i]!;
       const row = liveById.get(nodeId);
       if (!row) {
         return {
@@ -169,7 +173,7 @@ export async function loadRollout(
   return {
     snapshot,
     groupName: rollout.groupName,
-    hostnames: new Map(ids.map((id, i) => [id, all!.hostnames[i]!])),
+    hostnames: all.nodes.hostnames,
     wakeAt: rollout.wakeAt,
   };
 }
@@ -181,19 +185,51 @@ async function readRollout(tx: Tx, rolloutId: string, forUpdate: boolean): Promi
   return rows[0];
 }
 
-/** The rollout's nodes: all of them as arrays, and the live rows of those it may act on now. */
-async function readNodes(tx: Tx, rolloutId: string) {
-  const [all] = await tx.$queryRaw<AllRow[]>`
-    SELECT
-      (SELECT json_agg(json_build_array(b.index, b.kind, b.status,
-          extract(epoch FROM b."startedAt") * 1000, extract(epoch FROM b."finishedAt") * 1000) ORDER BY b.index)
-        FROM "RolloutBatch" b WHERE b."rolloutId" = ${rolloutId}) AS batches,
+const NO_NODES: FrozenNodes = { ids: [], batchIndexes: [], hostnames: new Map() };
+
+/**
+ * The rollout's batches and its nodes' statuses in plan order, with their
+ * ids, hostnames and batches unless `frozen` has them. A node deleted since
+ * they were kept (its row goes with it) shows in the count: they are read again.
+ */
+async function readAll(tx: Tx, rolloutId: string, frozen?: FrozenNodesCache) {
+  const known = frozen?.get(rolloutId);
+  if (known) {
+    const [row] = await tx.$queryRaw<StatusesRow[]>`
+      SELECT ${batchesSql(rolloutId)} AS batches, count(*)::int AS count,
+        string_agg(rn.status, ',' ORDER BY rn.position) AS statuses
+      FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
+    if (row && row.count === known.ids.length) {
+      return { batches: row.batches, statuses: row.statuses?.split(",") ?? [], nodes: known };
+    }
+  }
+  const [row] = await tx.$queryRaw<AllRow[]>`
+    SELECT ${batchesSql(rolloutId)} AS batches,
       array_agg(rn."nodeId" ORDER BY rn.position) AS ids,
       array_agg(rn.hostname ORDER BY rn.position) AS hostnames,
       array_agg(rn."batchIndex" ORDER BY rn.position) AS "batchIndexes",
       array_agg(rn.status ORDER BY rn.position) AS statuses
     FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
-  const live = await tx.$queryRaw<NodeRow[]>`
+  if (!row?.ids) return { batches: row?.batches ?? null, statuses: [], nodes: NO_NODES };
+  const ids = row.ids;
+  const nodes: FrozenNodes = {
+    ids,
+    batchIndexes: row.batchIndexes,
+    hostnames: new Map(ids.map((id, i) => [id, row.hostnames[i]!])),
+  };
+  frozen?.set(rolloutId, nodes);
+  return { batches: row.batches, statuses: row.statuses, nodes };
+}
+
+/** [index, kind, status, startedAt ms, finishedAt ms] per batch, as one JSON array. */
+const batchesSql = (rolloutId: string) => Prisma.sql`
+  (SELECT json_agg(json_build_array(b.index, b.kind, b.status,
+      extract(epoch FROM b."startedAt") * 1000, extract(epoch FROM b."finishedAt") * 1000) ORDER BY b.index)
+    FROM "RolloutBatch" b WHERE b."rolloutId" = ${rolloutId})`;
+
+/** The live rows of the nodes the rollout may act on now. */
+async function readLive(tx: Tx, rolloutId: string) {
+  return tx.$queryRaw<NodeRow[]>`
     SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
            rn."blockedSince", rn."blockedBy", rn."skipInhibitors", rn."imageVersionBefore", rn."rollbackVersion",
            n.status::text AS "nodeStatus", n.inhibitor, CASE WHEN rn.status = 'pending' THEN n.inhibitors END AS inhibitors, n."imageVersion", n."nextrootStaged",
@@ -203,19 +239,20 @@ async function readNodes(tx: Tx, rolloutId: string) {
            c."requestedAt" AS "commandAt", c.result AS "commandResult",
            r.kind AS "recordKind", r.escalated, r."bootIdAfter", r."softRebootsCountAfter",
            r."imageVersionAfter", r."signalUsec", r."shutdownStartUsec", r."agentConnectedUsec",
-           -- The payload conditions of the gate, from the record's JSON (a malformed value counts as none).
-           (SELECT array_agg(u->>'name') FROM jsonb_array_elements(
-              CASE WHEN jsonb_typeof(r.units) = 'array' THEN r.units ELSE '[]'::jsonb END) u
-            WHERE u->'survives' = 'true'::jsonb AND u->>'outcome' IN ('restarted', 'absent')) AS "survivorsRestarted",
+           -- The payload conditions of the gate, from the record's JSON (a malformed value counts as none),
+           -- worked out only for a node whose record arrived (CASE runs its subquery only then).
+           CASE WHEN jsonb_typeof(r.units) = 'array' THEN (SELECT array_agg(u->>'name') FROM jsonb_array_elements(r.units) u
+            WHERE u->'survives' = 'true'::jsonb AND u->>'outcome' IN ('restarted', 'absent')) END AS "survivorsRestarted",
            ${jsonInt(Prisma.sql`r."pinnedRoot"->'pssKb'`)} AS "pinnedRootKb",
-           (SELECT array_agg(DISTINCT COALESCE(p->>'unit', p->>'comm')) FROM jsonb_array_elements(
-              CASE WHEN jsonb_typeof(r."pinnedRoot"->'processes') = 'array' THEN r."pinnedRoot"->'processes'
-                   ELSE '[]'::jsonb END) p) AS "pinnedBy"
+           CASE WHEN jsonb_typeof(r."pinnedRoot"->'processes') = 'array' THEN (SELECT array_agg(DISTINCT
+              COALESCE(p->>'unit', p->>'comm')) FROM jsonb_array_elements(r."pinnedRoot"->'processes') p) END AS "pinnedBy"
     FROM "RolloutNode" rn
     LEFT JOIN "Node" n ON n.id = rn."nodeId"
     LEFT JOIN "NodeCommand" c ON c.id = rn."commandId" AND rn.status IN ('rebooting', 'staging', 'rolling-back')
     LEFT JOIN LATERAL (
-      SELECT * FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
+      SELECT rr.kind, rr.escalated, rr."bootIdAfter", rr."softRebootsCountAfter", rr."imageVersionAfter",
+        rr."signalUsec", rr."shutdownStartUsec", rr."agentConnectedUsec", rr.units, rr."pinnedRoot"
+      FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
     ) r ON rn."commandId" IS NOT NULL AND rn.status IN ('rebooting', 'rolling-back')
     -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
     -- finish a batch and start the next); commands and records only for rebooting ones.
@@ -225,7 +262,6 @@ async function readNodes(tx: Tx, rolloutId: string) {
         WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
       ))
     )`;
-  return { all, live };
 }
 
 /**
@@ -234,12 +270,23 @@ async function readNodes(tx: Tx, rolloutId: string) {
  */
 export async function warmUpLoad(tx: Tx): Promise<void> {
   await readRollout(tx, "", true);
-  await readNodes(tx, "");
+  const kept = new FrozenNodesCache();
+  kept.set("", NO_NODES);
+  await readAll(tx, "", kept);
+  await readAll(tx, "");
+  await readLive(tx, "");
+}
+
+type BatchTuple = [number, string, string, number | null, number | null];
+
+interface StatusesRow {
+  batches: BatchTuple[] | null;
+  count: number;
+  statuses: string | null;
 }
 
 interface AllRow {
-  /** [index, kind, status, startedAt ms, finishedAt ms] per batch. */
-  batches: Array<[number, string, string, number | null, number | null]> | null;
+  batches: BatchTuple[] | null;
   ids: string[] | null;
   hostnames: string[];
   batchIndexes: number[];

@@ -3,6 +3,7 @@ import type { Prisma } from "@softfleet/db";
 import { isTerminal, type RolloutSnapshot, type TransitionRecord } from "@softfleet/rollout";
 import type { StagePayload } from "../commands";
 import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal } from "../notify";
+import { type Columns, columns, quotedNames, type TransitionRun, transitionRuns, zipped } from "./columns";
 import type { LoadedRollout } from "./load";
 
 type Tx = Prisma.TransactionClient;
@@ -36,43 +37,55 @@ interface Changes {
     now: string;
   };
   batches: Array<{ index: number; status: string; startedAt: string | null; finishedAt: string | null }>;
-  commands: Array<{
-    id: string;
-    nodeId: string;
-    type: "soft-reboot" | "stage" | "rollback";
-    skipInhibitors: boolean;
-    /** A stage command's image, a rollback's version (NodeCommand.payload); null for a soft-reboot. */
-    payload: StagePayload | { version: string } | null;
-  }>;
+  commands: Columns<CommandRow>;
   requireNextroot: boolean;
-  nodes: Array<{
-    nodeId: string;
-    status: string;
-    reason: string | null;
-    startedAt: string | null;
-    terminal: boolean;
-    commandId: string | null;
-    bootId: string | null;
-    count: number | null;
-    imageVersion: string | null;
-    rollbackVersion: string | null;
-    blockedSince: string | null;
-    blockedBy: string | null;
-  }>;
-  transitions: Array<{
-    at: string;
-    machine: string;
-    subject: string;
-    name: string;
-    from: string;
-    to: string;
-    reason: string;
-    actor: "user" | "engine";
-    userId: string | null;
-    actorName: string;
-  }>;
+  nodes: Columns<NodeRow>;
+  /** Runs of consecutive transitions alike but for their subject (a batch's 1,000 reboots are one run). */
+  transitions: TransitionRun[];
   notify: Array<{ channel: string; payload: string }>;
 }
+
+interface CommandRow {
+  id: string;
+  nodeId: string;
+  type: "soft-reboot" | "stage" | "rollback";
+  skipInhibitors: boolean;
+  /** A stage command's image, a rollback's version (NodeCommand.payload); null for a soft-reboot. */
+  payload: StagePayload | { version: string } | null;
+}
+
+interface NodeRow {
+  nodeId: string;
+  status: string;
+  reason: string | null;
+  startedAt: string | null;
+  terminal: boolean;
+  commandId: string | null;
+  bootId: string | null;
+  count: number | null;
+  imageVersion: string | null;
+  rollbackVersion: string | null;
+  blockedSince: string | null;
+  blockedBy: string | null;
+}
+
+const COMMAND_KEYS = ["id", "nodeId", "type", "skipInhibitors", "payload"] as const satisfies ReadonlyArray<
+  keyof CommandRow
+>;
+const NODE_KEYS = [
+  "nodeId",
+  "status",
+  "reason",
+  "startedAt",
+  "terminal",
+  "commandId",
+  "bootId",
+  "count",
+  "imageVersion",
+  "rollbackVersion",
+  "blockedSince",
+  "blockedBy",
+] as const satisfies ReadonlyArray<keyof NodeRow>;
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
@@ -93,7 +106,7 @@ export async function persistRollout(
 ): Promise<{ commanded: string[] }> {
   const changes = changesOf(loaded, after, transitions, options);
   await tx.$executeRawUnsafe(WRITE_SQL, JSON.stringify(changes));
-  return { commanded: changes.commands.map((c) => c.nodeId) };
+  return { commanded: changes.commands.nodeId };
 }
 
 /** Runs the write statement once with nothing to write (see warmUpLoad). */
@@ -110,9 +123,9 @@ export async function warmUpWrite(tx: Tx): Promise<void> {
       now: new Date().toISOString(),
     },
     batches: [],
-    commands: [],
+    commands: columns<CommandRow>([], COMMAND_KEYS),
     requireNextroot: false,
-    nodes: [],
+    nodes: columns<NodeRow>([], NODE_KEYS),
     transitions: [],
     notify: [],
   };
@@ -156,8 +169,8 @@ function changesOf(
   const blockedBefore = new Map(before.nodes.map((n) => [n.nodeId, iso(n.blockedSince)]));
   const reasons = new Map<string, string>();
   for (const t of transitions) if (t.machine === "node") reasons.set(t.subject, t.reason);
-  const commands: Changes["commands"] = [];
-  const nodes: Changes["nodes"] = [];
+  const commands: CommandRow[] = [];
+  const nodes: NodeRow[] = [];
   for (const n of after.nodes) {
     const blockedSince = iso(n.blockedSince);
     const statusChanged = statusBefore.get(n.nodeId) !== n.status;
@@ -227,21 +240,23 @@ function changesOf(
       now: now.toISOString(),
     },
     batches,
-    commands,
+    commands: columns(commands, COMMAND_KEYS),
     requireNextroot: after.rollout.plan.targetImageVersion !== null,
-    nodes,
-    transitions: transitions.map((t) => ({
-      at: t.at.toISOString(),
-      machine: t.machine,
-      subject: t.subject,
-      name: names(t),
-      from: t.from,
-      to: t.to,
-      reason: t.reason,
-      actor: t.actor.kind === "user" ? "user" : "engine",
-      userId: t.actor.kind === "user" ? t.actor.userId : null,
-      actorName: t.actor.kind === "user" ? (options.actorName ?? "a user") : ENGINE_NAME,
-    })),
+    nodes: columns(nodes, NODE_KEYS),
+    transitions: transitionRuns(
+      transitions.map((t) => ({
+        at: t.at.toISOString(),
+        machine: t.machine,
+        subject: t.subject,
+        name: names(t),
+        from: t.from,
+        to: t.to,
+        reason: t.reason,
+        actor: t.actor.kind === "user" ? "user" : "engine",
+        userId: t.actor.kind === "user" ? t.actor.userId : null,
+        actorName: t.actor.kind === "user" ? (options.actorName ?? "a user") : ENGINE_NAME,
+      })),
+    ),
     notify,
   };
 }
@@ -267,45 +282,66 @@ function subjectNames(loaded: LoadedRollout): (t: TransitionRecord) => string {
  */
 const WRITE_SQL = `
   WITH input AS (SELECT j, j->'rollout' AS r FROM (SELECT $1::jsonb AS j) x),
+  -- The step's scalars, apart: an UPDATE ... FROM carries each FROM row whole with every row it
+  -- changes (to recheck it under a concurrent write), and input holds the whole document.
+  step AS (
+    SELECT input.r, input.r->>'id' AS id, (input.r->>'now')::timestamp(3) AS now, (input.r->>'ended')::boolean AS ended,
+      (input.j->>'requireNextroot')::boolean AS "requireNextroot"
+    FROM input
+  ),
   rollout AS (
     UPDATE "Rollout" ro SET
-      status = input.r->>'status',
-      "approvedAt" = (input.r->>'approvedAt')::timestamp(3),
-      "failuresAcknowledged" = (input.r->>'failuresAcknowledged')::int,
-      "statusReason" = CASE WHEN input.r->'statusReason' IS NOT NULL THEN input.r->>'statusReason' ELSE ro."statusReason" END,
-      "finishedAt" = COALESCE((input.r->>'finishedAt')::timestamp(3), ro."finishedAt"),
-      "wakeAt" = CASE WHEN (input.r->>'setWake')::boolean THEN (input.r->>'wakeAt')::timestamp(3) ELSE ro."wakeAt" END,
-      "updatedAt" = (input.r->>'now')::timestamp(3)
-    FROM input WHERE ro.id = input.r->>'id'
+      status = step.r->>'status',
+      "approvedAt" = (step.r->>'approvedAt')::timestamp(3),
+      "failuresAcknowledged" = (step.r->>'failuresAcknowledged')::int,
+      "statusReason" = CASE WHEN step.r->'statusReason' IS NOT NULL THEN step.r->>'statusReason' ELSE ro."statusReason" END,
+      "finishedAt" = COALESCE((step.r->>'finishedAt')::timestamp(3), ro."finishedAt"),
+      "wakeAt" = CASE WHEN (step.r->>'setWake')::boolean THEN (step.r->>'wakeAt')::timestamp(3) ELSE ro."wakeAt" END,
+      "updatedAt" = (step.r->>'now')::timestamp(3)
+    FROM step WHERE ro.id = step.id
+  ),
+  batch_rows AS (
+    SELECT v.* FROM input, jsonb_to_recordset(input.j->'batches')
+      AS v(index int, status text, "startedAt" timestamp(3), "finishedAt" timestamp(3))
   ),
   batches AS (
     UPDATE "RolloutBatch" rb SET status = v.status, "startedAt" = v."startedAt", "finishedAt" = v."finishedAt"
-    FROM input, jsonb_to_recordset(input.j->'batches')
-      AS v(index int, status text, "startedAt" timestamp(3), "finishedAt" timestamp(3))
-    WHERE rb."rolloutId" = input.r->>'id' AND rb.index = v.index
+    FROM step, batch_rows v
+    WHERE rb."rolloutId" = step.id AND rb.index = v.index
+  ),
+  command_rows AS (
+    SELECT c.id, c."nodeId", c.type, c."skipInhibitors"::boolean AS "skipInhibitors",
+      NULLIF(c.payload, 'null'::jsonb) AS payload, c.n
+    FROM input, ${zipped("commands", COMMAND_KEYS, ["payload"])} WITH ORDINALITY AS c(${quotedNames(COMMAND_KEYS)}, n)
   ),
   commands AS (
     INSERT INTO "NodeCommand"
       (id, "nodeId", type, "requireNextroot", "skipInhibitors", payload, status, "requestedByName", "rolloutId", "requestedAt")
-    SELECT c.id, c."nodeId", c.type, c.type = 'soft-reboot' AND (input.j->>'requireNextroot')::boolean, c."skipInhibitors",
-      c.payload, 'pending', '${ENGINE_NAME}', input.r->>'id', (input.r->>'now')::timestamp(3)
-    FROM input, jsonb_to_recordset(input.j->'commands')
-      AS c(id text, "nodeId" text, type text, "skipInhibitors" boolean, payload jsonb)
+    SELECT c.id, c."nodeId", c.type, c.type = 'soft-reboot' AND step."requireNextroot", c."skipInhibitors",
+      c.payload, 'pending', '${ENGINE_NAME}', step.id, step.now
+    FROM step, command_rows c
   ),
   commands_audit AS (
     -- The engine's commands are audited with the step that made them, one entry per kind: which nodes, which commands.
     INSERT INTO "AuditEntry" (at, "actorType", "actorName", action, "targetType", "targetId", details)
-    SELECT (input.r->>'now')::timestamp(3), 'engine', '${ENGINE_NAME}',
+    SELECT step.now, 'engine', '${ENGINE_NAME}',
       CASE k.type WHEN 'stage' THEN 'rollout.stage_commanded' WHEN 'rollback' THEN 'rollout.rollback_commanded'
         ELSE 'rollout.reboot_commanded' END, 'rollout',
-      input.r->>'id',
-      jsonb_build_object('count', k.count, 'requireNextroot', k.type = 'soft-reboot' AND (input.j->>'requireNextroot')::boolean,
+      step.id,
+      jsonb_build_object('count', k.count, 'requireNextroot', k.type = 'soft-reboot' AND step."requireNextroot",
         'commands', k.commands)
-    FROM input, (
-      SELECT c->>'type' AS type, count(*) AS count,
-        jsonb_agg(jsonb_build_object('id', c->'id', 'nodeId', c->'nodeId', 'skipInhibitors', c->'skipInhibitors')) AS commands
-      FROM input i2, jsonb_array_elements(i2.j->'commands') c GROUP BY c->>'type'
+    FROM step, (
+      SELECT c.type, count(*) AS count,
+        jsonb_agg(jsonb_build_object('id', c.id, 'nodeId', c."nodeId", 'skipInhibitors', c."skipInhibitors") ORDER BY c.n)
+          AS commands
+      FROM command_rows c GROUP BY c.type
     ) k
+  ),
+  node_rows AS (
+    SELECT v."nodeId", v.status, v.reason, v."startedAt"::timestamp(3) AS "startedAt", v.terminal::boolean AS terminal,
+      v."commandId", v."bootId", v.count::int AS count, v."imageVersion", v."rollbackVersion",
+      v."blockedSince"::timestamp(3) AS "blockedSince", v."blockedBy"
+    FROM input, ${zipped("nodes", NODE_KEYS)} AS v(${quotedNames(NODE_KEYS)})
   ),
   changed AS (
     UPDATE "RolloutNode" rn SET
@@ -315,33 +351,32 @@ const WRITE_SQL = `
       "blockedSince" = v."blockedSince",
       "blockedBy" = v."blockedBy",
       "rebootStartedAt" = COALESCE(v."startedAt", rn."rebootStartedAt"),
-      "finishedAt" = CASE WHEN v.terminal THEN (input.r->>'now')::timestamp(3) ELSE rn."finishedAt" END,
+      "finishedAt" = CASE WHEN v.terminal THEN step.now ELSE rn."finishedAt" END,
       "commandId" = COALESCE(v."commandId", rn."commandId"),
       "bootIdBefore" = CASE WHEN v."commandId" IS NULL THEN rn."bootIdBefore" ELSE v."bootId" END,
       "softRebootsCountBefore" = CASE WHEN v."commandId" IS NULL THEN rn."softRebootsCountBefore" ELSE v.count END,
       "imageVersionBefore" = COALESCE(v."imageVersion", rn."imageVersionBefore"),
       "rollbackVersion" = COALESCE(v."rollbackVersion", rn."rollbackVersion"),
-      active = rn.active AND NOT (input.r->>'ended')::boolean
-    FROM input, jsonb_to_recordset(input.j->'nodes') AS v("nodeId" text, status text, reason text,
-      "startedAt" timestamp(3), terminal boolean, "commandId" text, "bootId" text, count int,
-      "blockedSince" timestamp(3), "blockedBy" text, "imageVersion" text, "rollbackVersion" text)
-    WHERE rn."rolloutId" = input.r->>'id' AND rn."nodeId" = v."nodeId"
+      active = rn.active AND NOT step.ended
+    FROM step, node_rows v
+    WHERE rn."rolloutId" = step.id AND rn."nodeId" = v."nodeId"
   ),
-  changed_ids AS (SELECT e->>'nodeId' AS "nodeId" FROM input, jsonb_array_elements(input.j->'nodes') e),
   ended AS (
-    UPDATE "RolloutNode" rn SET active = false FROM input
-    WHERE (input.r->>'ended')::boolean AND rn."rolloutId" = input.r->>'id' AND rn.active
-      AND rn."nodeId" NOT IN (SELECT "nodeId" FROM changed_ids)
+    UPDATE "RolloutNode" rn SET active = false FROM step
+    WHERE step.ended AND rn."rolloutId" = step.id AND rn.active
+      AND rn."nodeId" NOT IN (SELECT "nodeId" FROM node_rows)
   ),
   transitions AS (
     INSERT INTO "RolloutTransition"
       ("rolloutId", at, machine, subject, "subjectName", "from", "to", reason, "actorType", "actorUserId", "actorName")
-    SELECT input.r->>'id', t.at, t.machine, t.subject, t.name, t."from", t."to", t.reason, t.actor::"ActorType",
-      t."userId", t."actorName"
-    FROM input, ROWS FROM (jsonb_to_recordset(input.j->'transitions') AS (at timestamp(3), machine text,
-      subject text, name text, "from" text, "to" text, reason text, actor text, "userId" text, "actorName" text))
-      WITH ORDINALITY AS t(at, machine, subject, name, "from", "to", reason, actor, "userId", "actorName", n)
-    ORDER BY t.n
+    SELECT step.id, g.at, g.machine, t.subject, t.name, g."from", g."to", g.reason, g.actor::"ActorType",
+      g."userId", g."actorName"
+    FROM input, step, ROWS FROM (jsonb_to_recordset(input.j->'transitions') AS (at timestamp(3), machine text,
+        "from" text, "to" text, reason text, actor text, "userId" text, "actorName" text, subjects jsonb, names jsonb))
+      WITH ORDINALITY AS g(at, machine, "from", "to", reason, actor, "userId", "actorName", subjects, names, n),
+      ROWS FROM (jsonb_array_elements_text(g.subjects), jsonb_array_elements_text(g.names))
+      WITH ORDINALITY AS t(subject, name, k)
+    ORDER BY g.n, t.k
   )
   SELECT count(pg_notify(x.channel, x.payload))
   FROM input, jsonb_to_recordset(input.j->'notify') AS x(channel text, payload text)`;
