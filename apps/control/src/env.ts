@@ -37,6 +37,16 @@ const schema = z.object({
     .min(1, "must be at least 1")
     .max(32, "must be at most 32")
     .default(1),
+  /**
+   * Days of agent events and reboot records kept: whole months older than this are dropped
+   * (hourly). Unset: kept for ever. Reports reach a year back, so less than 366 days shortens them.
+   */
+  SOFTFLEET_RETENTION_DAYS: z.coerce
+    .number({ error: "must be a whole number of days" })
+    .int("must be a whole number of days")
+    .min(7, "must be at least 7 days")
+    .max(36_500, "must be at most 36500 days")
+    .optional(),
   /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */
   SOFTFLEET_ENGINE_TIMINGS: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
 });

@@ -6,6 +6,7 @@ import { runPrimary } from "./cluster";
 import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
 import { listenOnAll } from "./listen";
+import { startPartitionKeeper } from "./maintenance/partitions";
 import { startReportWarmer } from "./reports/warm";
 import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
@@ -68,6 +69,7 @@ async function main() {
     }
   });
   const warmer = startReportWarmer(db, log);
+  const partitions = startPartitionKeeper(db, { retentionDays: env.SOFTFLEET_RETENTION_DAYS, log });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -77,11 +79,13 @@ async function main() {
     void gateway.close();
     const engineClosed = engine.close();
     const warmerClosed = warmer.close();
+    const partitionsClosed = partitions.close();
     closeRelays();
     server.closeIdleConnections();
     server.close(async () => {
       await engineClosed;
       await warmerClosed;
+      await partitionsClosed;
       await db.$disconnect();
       log("stopped");
       process.exit(0);

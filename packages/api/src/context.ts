@@ -1,4 +1,4 @@
-import type { Db } from "@softfleet/db";
+import type { Db, ReportsDb } from "@softfleet/db";
 import { type ActiveSession, readCookie, sessionCookieName, validateSessionToken } from "./auth/session";
 import type { ChangeFeed } from "./live/feed";
 
@@ -21,6 +21,8 @@ export interface Context {
   meta: RequestMeta;
   /** Where live changes come from (the process's LISTEN connection). */
   changeFeed?: ChangeFeed;
+  /** Where reports read (a read replica when configured); else `db`. */
+  reports?: ReportsDb;
 }
 
 export async function createContext(input: {
@@ -28,8 +30,9 @@ export async function createContext(input: {
   cookieHeader: string | null;
   meta: RequestMeta;
   changeFeed?: ChangeFeed;
+  reports?: ReportsDb;
 }): Promise<Context> {
   const token = readCookie(input.cookieHeader, sessionCookieName(input.meta));
   const session = await validateSessionToken(input.db, token);
-  return { db: input.db, session, meta: input.meta, changeFeed: input.changeFeed };
+  return { db: input.db, session, meta: input.meta, changeFeed: input.changeFeed, reports: input.reports };
 }

@@ -1,4 +1,5 @@
 import type { RouterOutputs } from "@softfleet/api";
+import { ensurePartitionsFor } from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
@@ -345,6 +346,8 @@ describe("the fleet report", () => {
   const names: Record<string, string> = {};
 
   beforeAll(async () => {
+    // History from December 2024 and January 2025: its months are made as an import's would be.
+    await ensurePartitionsFor(t.db, new Date(Date.UTC(2024, 11, 1)), new Date(Date.UTC(2025, 0, 1)));
     const suffix = unique();
     const a1 = await node(`a1-${suffix}`);
     const a2 = await node(`a2-${suffix}`);

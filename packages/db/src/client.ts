@@ -9,7 +9,10 @@ export function createPrismaClient(databaseUrl: string): PrismaClient {
   return new PrismaClient({ adapter });
 }
 
-const holder = globalThis as typeof globalThis & { __softfleetPrisma?: PrismaClient };
+const holder = globalThis as typeof globalThis & {
+  __softfleetPrisma?: PrismaClient;
+  __softfleetReportsPrisma?: PrismaClient;
+};
 
 /**
  * The process's one Prisma client, created on first use from DATABASE_URL.
@@ -24,8 +27,28 @@ export function getPrisma(): PrismaClient {
   return holder.__softfleetPrisma;
 }
 
+/** Where reports read: a read replica (REPORTS_DATABASE_URL), or the primary. */
+export interface ReportsDb {
+  db: PrismaClient;
+  /** A read-only replica: reports read there and keep nothing (the primary's control keeps their facts). */
+  replica: boolean;
+}
+
+/**
+ * The process's client for reports: REPORTS_DATABASE_URL's (a streaming
+ * replica of the primary, so reports never compete with ingest and the
+ * engine), else the one client.
+ */
+export function getReportsPrisma(): ReportsDb {
+  const url = process.env.REPORTS_DATABASE_URL;
+  if (!url) return { db: getPrisma(), replica: false };
+  holder.__softfleetReportsPrisma ??= createPrismaClient(url);
+  return { db: holder.__softfleetReportsPrisma, replica: true };
+}
+
 export async function disconnectPrisma(): Promise<void> {
-  const client = holder.__softfleetPrisma;
+  const clients = [holder.__softfleetPrisma, holder.__softfleetReportsPrisma];
   holder.__softfleetPrisma = undefined;
-  await client?.$disconnect();
+  holder.__softfleetReportsPrisma = undefined;
+  await Promise.all(clients.map((client) => client?.$disconnect()));
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
 import {
+  appendFile,
   chmod,
   chown,
   cp,
@@ -393,4 +394,98 @@ export async function makeScratchDir(prefix: string): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), prefix));
   await chmod(folder, 0o755);
   return folder;
+}
+
+export interface EmbeddedReplica {
+  /** As the cluster's owner (read-only: a standby). */
+  url: string;
+  /** As the app role. */
+  appUrl: string;
+  port: number;
+  dataDir: string;
+  /** Stops the standby and drops its replication slot on the primary. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A streaming replica (hot standby) of a running embedded server, for reports
+ * read from a replica (REPORTS_DATABASE_URL) and its tests: an online base
+ * backup (pg_backup_start / pg_backup_stop, files copied while the primary
+ * runs), a physical replication slot that keeps its WAL, and a standby that
+ * follows the primary and answers read-only queries. The embedded binaries
+ * have no pg_basebackup; this is what it does.
+ */
+export async function startEmbeddedReplica(
+  primary: Pick<EmbeddedPostgres, "url" | "appUrl" | "dataDir">,
+  options: { dataDir: string; log?: (line: string) => void },
+): Promise<EmbeddedReplica> {
+  const log = options.log ?? (() => {});
+  const runAs = userInfo().uid === 0 ? ensureRunAsUser() : undefined;
+  const binaries = await locateBinaries(runAs, log);
+  const dataDir = resolve(options.dataDir);
+  const slot = `softfleet_replica_${randomBytes(4).toString("hex")}`;
+  const owner = parseUrl(primary.url);
+  const client = new pg.Client({ ...owner, database: "postgres" });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_create_physical_replication_slot($1, true)", [slot]);
+    await client.query("SELECT pg_backup_start('softfleet replica', true)");
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await cp(primary.dataDir, dataDir, {
+      recursive: true,
+      // Not a base backup's: the running server's own files, WAL (streamed instead) and slots.
+      filter: (source) =>
+        !/\/(postmaster\.pid|postmaster\.opts|pg_wal\/.+|pg_replslot\/.+|pg_stat_tmp\/.+)$/.test(source),
+    });
+    const { rows } = await client.query<{ labelfile: string }>("SELECT labelfile FROM pg_backup_stop(true)");
+    await writeFile(join(dataDir, "backup_label"), rows[0]!.labelfile);
+  } catch (error) {
+    await client.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => {});
+    throw error;
+  } finally {
+    await client.end().catch(() => {});
+  }
+  await writeFile(join(dataDir, "standby.signal"), "");
+  const conninfo = `host=127.0.0.1 port=${owner.port} user=${owner.user} password=${owner.password}`;
+  await appendFile(
+    join(dataDir, "postgresql.auto.conf"),
+    `primary_conninfo = '${conninfo.replaceAll("'", "''")}'\nprimary_slot_name = '${slot}'\n`,
+  );
+  await chmod(dataDir, 0o700);
+  if (runAs) execFileSync("chown", ["-R", `${runAs.uid}:${runAs.gid}`, dataDir]);
+  const port = await freePort();
+  const child = spawnServer(binaries, dataDir, port, runAs, true, [], log);
+  const dropSlot = async () => {
+    const admin = new pg.Client({ ...owner, database: "postgres" });
+    await admin.connect();
+    await admin.query("SELECT pg_drop_replication_slot($1)", [slot]).finally(() => admin.end());
+  };
+  try {
+    await waitUntilReady(child, port, owner.password);
+  } catch (error) {
+    await dropSlot().catch(() => {});
+    throw error;
+  }
+  const onPort = (url: string) => formatDatabaseUrl({ ...parseUrl(url), port });
+  return {
+    url: onPort(primary.url),
+    appUrl: onPort(primary.appUrl),
+    port,
+    dataDir,
+    async stop() {
+      await stopServer(child);
+      await dropSlot().catch((error: Error) => log(`could not drop the replication slot ${slot}: ${error.message}`));
+    },
+  };
+}
+
+function parseUrl(url: string) {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: parsed.pathname.slice(1),
+  };
 }

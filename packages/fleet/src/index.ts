@@ -28,7 +28,7 @@ export {
   storeEvent,
   sweepStaleNodes,
 } from "./ingest";
-export { batchable, type IncomingEvent, type RunStatement, storeEventBatch } from "./ingest-batch";
+export { batchable, type IncomingEvent, type RunInTransaction, storeEventBatch } from "./ingest-batch";
 export {
   CHANGES_CHANNEL,
   type Change,
@@ -41,6 +41,15 @@ export {
   notifyControl,
   parseNotification,
 } from "./notify";
+export {
+  dropExpiredPartitions,
+  ensurePartitions,
+  ensurePartitionsFor,
+  MONTHS_AHEAD,
+  monthStart,
+  partitionMonths,
+  retentionCutoff,
+} from "./partitions";
 export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";
 export { type Presence, recordPresence } from "./presence";
 export * from "./reports";

@@ -1,4 +1,5 @@
 import type { AgentEvent } from "@softfleet/protocol";
+import { NODE_EVENTS_LOCK_CLASS } from "./ingest";
 import { CHANGES_CHANNEL } from "./notify";
 
 /** An event a connection received, to be stored once by its (node, id). */
@@ -13,8 +14,15 @@ export function batchable(event: AgentEvent): boolean {
   return event.type === "shutdown-signal" || event.type === "command-result";
 }
 
-/** Runs one statement with one parameter: Prisma's $queryRawUnsafe, or a pg client's query. */
-export type RunStatement = (sql: string, json: string) => Promise<Array<{ stored: number[] | null }>>;
+/**
+ * Runs statements in order in one transaction, each with the same one
+ * parameter, and returns the last one's rows: Prisma's $transaction of
+ * $queryRawUnsafe, or BEGIN ... COMMIT on a pg client.
+ */
+export type RunInTransaction = (
+  statements: readonly string[],
+  json: string,
+) => Promise<Array<{ stored: number[] | null }>>;
 
 /**
  * Stores many agents' events in one statement, each once by its (node, id),
@@ -26,7 +34,7 @@ export type RunStatement = (sql: string, json: string) => Promise<Array<{ stored
  * event was stored now (false: it was stored before; ack it again, change
  * nothing).
  */
-export async function storeEventBatch(run: RunStatement, events: readonly IncomingEvent[], now = new Date()) {
+export async function storeEventBatch(run: RunInTransaction, events: readonly IncomingEvent[], now = new Date()) {
   if (events.length === 0) return [];
   const at = now.toISOString();
   const rows = events.map(({ nodeId, id, event }, n) => ({
@@ -42,10 +50,22 @@ export async function storeEventBatch(run: RunStatement, events: readonly Incomi
         ? { bootId: event.bootId, start: event.start }
         : {}),
   }));
-  const [result] = await run(BATCH_SQL, JSON.stringify({ now: at, events: rows }));
+  const [result] = await run([LOCK_SQL, BATCH_SQL], JSON.stringify({ now: at, events: rows }));
   const stored = new Set(result?.stored ?? []);
   return events.map((_, n) => stored.has(n));
 }
+
+/**
+ * The batch's nodes' event-write locks (NODE_EVENTS_LOCK_CLASS, as storeEvent
+ * takes them), in one order so that two writers never wait on each other: held
+ * until commit, they make a second writer of the same event wait, and see it
+ * stored when it checks (events are partitioned by month: no unique index
+ * spans the months).
+ */
+const LOCK_SQL = `
+  SELECT count(pg_advisory_xact_lock(${NODE_EVENTS_LOCK_CLASS}, h))::int AS locked
+  FROM (SELECT DISTINCT hashtext(x."nodeId") AS h FROM jsonb_to_recordset($1::jsonb->'events') AS x("nodeId" text)
+        ORDER BY h) l`;
 
 /**
  * One statement: the events inserted once, then, for those stored now, the
@@ -61,7 +81,7 @@ const BATCH_SQL = `
   inserted AS (
     INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
     SELECT id, "nodeId", type, payload FROM e
-    ON CONFLICT ("nodeId", id) DO NOTHING
+    WHERE NOT EXISTS (SELECT 1 FROM "NodeEvent" x WHERE x."nodeId" = e."nodeId" AND x.id = e.id)
     RETURNING "nodeId", id
   ),
   fresh AS (SELECT e.* FROM e JOIN inserted USING ("nodeId", id)),

@@ -17,6 +17,11 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
+  /** A read replica of DATABASE_URL's database (streaming): reports read there (web's REPORTS_DATABASE_URL). */
+  REPORTS_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (a read replica of DATABASE_URL's database)")
+    .optional(),
   PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   CONTROL_PORT: port.default(3001),
@@ -24,10 +29,15 @@ const schema = z.object({
   SOFTFLEET_DATA_DIR: z.string().min(1).optional(),
 });
 
-const checked = schema.refine((env) => !env.MIGRATION_DATABASE_URL || env.DATABASE_URL, {
-  message: "needs DATABASE_URL too (the apps' role); the embedded database sets up its own roles",
-  path: ["MIGRATION_DATABASE_URL"],
-});
+const checked = schema
+  .refine((env) => !env.MIGRATION_DATABASE_URL || env.DATABASE_URL, {
+    message: "needs DATABASE_URL too (the apps' role); the embedded database sets up its own roles",
+    path: ["MIGRATION_DATABASE_URL"],
+  })
+  .refine((env) => !env.REPORTS_DATABASE_URL || env.DATABASE_URL, {
+    message: "needs DATABASE_URL too (the primary it replicates); the embedded database has no replica",
+    path: ["REPORTS_DATABASE_URL"],
+  });
 
 export type StackEnv = z.infer<typeof schema>;
 

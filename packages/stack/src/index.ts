@@ -1,4 +1,4 @@
-export { assertReachable, type ProvidedDatabase, provideDatabase } from "./database";
+export { assertReachable, type ProvidedDatabase, prepareProvidedDatabase, provideDatabase } from "./database";
 export { type DemoAdmin, ensureDemoAdmin } from "./demo";
 export { loadStackEnv, StackEnvError } from "./env";
 export { type AppProcess, startControl, startWeb, waitForHttp } from "./processes";

@@ -1,4 +1,4 @@
-import { type IncomingEvent, type RunStatement, storeEvent, storeEventBatch } from "@softfleet/fleet";
+import { type IncomingEvent, type RunInTransaction, storeEvent, storeEventBatch } from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBatch } from "./event-batch";
@@ -38,7 +38,10 @@ const signal = (nodeId: string, id: string, bootId = "b".repeat(32)): IncomingEv
 /** The writer the gateway uses, counting its statements. */
 function writer() {
   const statements = { batches: 0, alone: 0 };
-  const run: RunStatement = (sql, json) => t.db.$queryRawUnsafe(sql, json);
+  const run: RunInTransaction = async (statements, json) =>
+    (await t.db.$transaction(statements.map((sql) => t.db.$queryRawUnsafe(sql, json)))).at(-1) as Array<{
+      stored: number[] | null;
+    }>;
   const batch = new EventBatch(
     (events) => {
       statements.batches++;
@@ -46,7 +49,7 @@ function writer() {
     },
     (e) => {
       statements.alone++;
-      return storeEvent(t.db, e.nodeId, e.id, e.event);
+      return t.db.$transaction((tx) => storeEvent(tx, e.nodeId, e.id, e.event));
     },
   );
   return { batch, statements };

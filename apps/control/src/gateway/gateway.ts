@@ -7,7 +7,7 @@ import {
   connectedNodesToReconcile,
   controlSignalSchema,
   type IncomingEvent,
-  type RunStatement,
+  type RunInTransaction,
   storeEvent,
   storeEventBatch,
   sweepStaleNodes,
@@ -69,8 +69,26 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const lane = (name: string) => {
     const connection = new pg.Pool({ ...parseDatabaseUrl(options.databaseUrl), max: 1 });
     connection.on("error", (error) => log(`the ${name} lane's connection failed: ${error.message}`));
-    const run: RunStatement = async (sql, json) => (await connection.query(sql, [json])).rows;
-    const alone = (e: IncomingEvent) => storeEvent(db, e.nodeId, e.id, e.event);
+    const run: RunInTransaction = async (statements, json) => {
+      const client = await connection.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        let rows: Array<{ stored: number[] | null }> = [];
+        for (const sql of statements) rows = (await client.query(sql, [json])).rows;
+        await client.query("COMMIT");
+        return rows;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((lost: Error) => {
+          broken = lost;
+        });
+        throw error;
+      } finally {
+        // A connection that cannot even roll back is closed, not reused.
+        client.release(broken);
+      }
+    };
+    const alone = (e: IncomingEvent) => db.$transaction((tx) => storeEvent(tx, e.nodeId, e.id, e.event));
     return { connection, batch: new EventBatch((events) => storeEventBatch(run, events), alone) };
   };
   const signals = lane("signal");

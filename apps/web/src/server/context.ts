@@ -1,5 +1,5 @@
 import { type Context, createContext, processChangeFeed } from "@softfleet/api";
-import { getPrisma } from "@softfleet/db";
+import { getPrisma, getReportsPrisma } from "@softfleet/db";
 
 function isSecure(headers: Headers): boolean {
   if (process.env.COOKIE_SECURE) return process.env.COOKIE_SECURE === "true";
@@ -12,6 +12,7 @@ export function contextFromHeaders(headers: Headers, responseHeaders?: Headers, 
     db: getPrisma(),
     cookieHeader: headers.get("cookie"),
     changeFeed: processChangeFeed(),
+    reports: getReportsPrisma(),
     meta: {
       sourceIp: headers.get("x-softfleet-client-ip") || null,
       userAgent: headers.get("user-agent"),

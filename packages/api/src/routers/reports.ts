@@ -1,4 +1,4 @@
-import type { Db, Prisma } from "@softfleet/db";
+import type { Db, Prisma, ReportsDb } from "@softfleet/db";
 import { fleetReport, fleetReportRows, nodeHistory, rolloutReport, whyNoTotal } from "@softfleet/fleet";
 import { z } from "zod";
 import { notFound } from "../errors";
@@ -29,16 +29,23 @@ export const reportRange = z
 const snapshot = <T>(db: Db, read: (tx: Prisma.TransactionClient) => Promise<T>) =>
   db.$transaction(read, { isolationLevel: "RepeatableRead", timeout: 60_000 });
 
+/** Where reports read: the replica when configured (Context.reports), else the primary. */
+const source = (ctx: { db: Db; reports?: ReportsDb }): ReportsDb => ctx.reports ?? { db: ctx.db, replica: false };
+
 export const reportsRouter = router({
   /** A rollout's downtime: nodes, phase percentiles overall and per batch, services, image versions. */
   rollout: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    const report = await snapshot(ctx.db, (tx) => rolloutReport(tx, input.id));
+    const report = await snapshot(source(ctx).db, (tx) => rolloutReport(tx, input.id));
     if (!report) throw notFound(`Rollout ${input.id}`);
     return report;
   }),
 
   /** The fleet's (or a group's) downtime over a time range (one snapshot: the report opens its transactions). */
-  fleet: viewerProcedure.input(reportRange).query(({ ctx, input }) => fleetReport(ctx.db, input)),
+  fleet: viewerProcedure.input(reportRange).query(({ ctx, input }) => {
+    const { db, replica } = source(ctx);
+    // A replica is read-only: the report uses what the primary kept, and keeps nothing itself.
+    return fleetReport(db, input, { keepFacts: !replica });
+  }),
 
   /** The reboots behind the fleet report, a page at a time (for exports). */
   fleetRows: viewerProcedure
@@ -50,14 +57,14 @@ export const reportsRouter = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const page = await fleetReportRows(ctx.db, input.range, { after: input.after, limit: input.limit });
+      const page = await fleetReportRows(source(ctx).db, input.range, { after: input.after, limit: input.limit });
       // Each row says why it has no total, as the rollout and node exports do (never an empty cell read as 0).
       return { ...page, rows: page.rows.map((row) => ({ ...row, missingTotal: whyNoTotal(row) })) };
     }),
 
   /** Every reboot of one node, with its phases. */
   node: viewerProcedure.input(z.object({ nodeId: id })).query(async ({ ctx, input }) => {
-    const history = await nodeHistory(ctx.db, input.nodeId);
+    const history = await nodeHistory(source(ctx).db, input.nodeId);
     if (!history) throw notFound(`Node ${input.nodeId}`);
     return history;
   }),

@@ -1,4 +1,4 @@
-import type { Db, Role } from "@softfleet/db";
+import type { Db, ReportsDb, Role } from "@softfleet/db";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { createContext } from "../context";
@@ -27,7 +27,7 @@ export function procedures(): Array<{ path: string; type: ProcedureType }> {
  * Calls the API the way the web app's route handler does: a real HTTP
  * request through tRPC's fetch adapter, cookies and all.
  */
-export function apiClient(db: Db) {
+export function apiClient(db: Db, options: { reports?: ReportsDb } = {}) {
   const types = new Map(procedures().map((p) => [p.path, p.type]));
   async function call(
     path: string,
@@ -67,6 +67,7 @@ export function apiClient(db: Db) {
       createContext: ({ resHeaders, info }) =>
         createContext({
           db,
+          reports: options.reports,
           cookieHeader: req.headers.get("cookie"),
           meta: {
             sourceIp: ip,

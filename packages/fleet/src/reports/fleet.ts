@@ -696,11 +696,12 @@ async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: 
  * RepeatableRead transactions and runs the three statements concurrently;
  * given a transaction, one after the other in it (and keeps no buckets).
  */
-export async function fleetReport(db: Sql | Client, range: ReportRange) {
+export async function fleetReport(db: Sql | Client, range: ReportRange, options: { keepFacts?: boolean } = {}) {
   const bucket = trendBucketOf(range);
   const keeps = !range.groupId;
   const span = keeps ? settledSpan(range, new Date()) : null;
-  if (keeps && "$transaction" in db) await keepFleetReportFacts(db, range);
+  // keepFacts false (a read replica): what is kept is used, what is not is computed live and not kept.
+  if (keeps && options.keepFacts !== false && "$transaction" in db) await keepFleetReportFacts(db, range);
   const types = async (tx: Sql, s: Split) => {
     const spanned = s.span ? await spannedTypesPart(tx, range, s.span) : null;
     return spanned?.ok ? spanned : typesPart(tx, range);
