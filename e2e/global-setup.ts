@@ -4,8 +4,8 @@ import { createUser } from "@softfleet/api";
 import { createPrismaClient, formatDatabaseUrl, parseDatabaseUrl } from "@softfleet/db";
 import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
-import { startStack } from "@softfleet/stack";
-import { labControl, labUnavailable } from "@softfleet/stack/lab";
+import { startStack } from "@softfleet/launcher";
+import { labControl, labUnavailable } from "@softfleet/launcher/lab";
 import pg from "pg";
 import { E2E_USERS } from "./tests/users";
 

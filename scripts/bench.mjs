@@ -5,5 +5,5 @@ import { checkNode, ensureBuilt, ensureDependencies, root, tsx } from "./bootstr
 checkNode();
 ensureDependencies();
 ensureBuilt();
-const [node, args] = tsx("packages/stack/src/bench/main.ts", process.argv.slice(2));
+const [node, args] = tsx("packages/bench/src/main.ts", process.argv.slice(2));
 process.exit(spawnSync(node, args, { cwd: root, stdio: "inherit" }).status ?? 1);

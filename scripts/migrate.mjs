@@ -4,6 +4,6 @@ import { checkNode, ensureDependencies, root, tsx } from "./bootstrap.mjs";
 
 checkNode();
 ensureDependencies();
-const [node, args] = tsx("packages/stack/src/cli/migrate.ts", process.argv.slice(2));
+const [node, args] = tsx("packages/launcher/src/cli/migrate.ts", process.argv.slice(2));
 const result = spawnSync(node, args, { cwd: root, stdio: "inherit" });
 process.exit(result.status ?? 1);

@@ -5,7 +5,7 @@ import { checkNode, ensureBuilt, ensureDependencies, root, tsx } from "./bootstr
 checkNode();
 ensureDependencies();
 ensureBuilt();
-const [node, args] = tsx("packages/stack/src/cli/start.ts", process.argv.slice(2));
+const [node, args] = tsx("packages/launcher/src/cli/start.ts", process.argv.slice(2));
 const child = spawn(node, args, { cwd: root, stdio: "inherit" });
 // The supervisor handles Ctrl-C itself (it shares our terminal's process group).
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

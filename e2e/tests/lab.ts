@@ -1,5 +1,5 @@
 import { test } from "@playwright/test";
-import { labUnavailable } from "@softfleet/stack/lab";
+import { labUnavailable } from "@softfleet/launcher/lab";
 
 /**
  * Lab suites need real systemd nodes (Linux, root, debootstrap,

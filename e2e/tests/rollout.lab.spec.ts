@@ -3,7 +3,7 @@
 import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
 import { buildImageTarball, execIn, managerProperties, stage, tarballName } from "@softfleet/lab";
-import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
+import { type LabFleet, startLabFleet } from "@softfleet/launcher/lab";
 import { startRolloutByApi } from "./fleet-fixtures";
 import { logIn } from "./helpers";
 import { requireLab } from "./lab";

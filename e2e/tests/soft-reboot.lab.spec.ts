@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { createPrismaClient } from "@softfleet/db";
 import { execIn, managerProperties, stage } from "@softfleet/lab";
-import { type LabFleet, startLabFleet } from "@softfleet/stack/lab";
+import { type LabFleet, startLabFleet } from "@softfleet/launcher/lab";
 import { logIn } from "./helpers";
 import { requireLab } from "./lab";
 

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnv } from "./env";
 import { createControlServer } from "./server";

@@ -1,5 +1,5 @@
 import { createPrismaClient } from "@softfleet/db";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
 

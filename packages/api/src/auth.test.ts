@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { purgeExpiredSessions, sessionIdOf } from "./auth/session";
 import { LOGIN_THROTTLE, usernameDigest } from "./auth/throttle";

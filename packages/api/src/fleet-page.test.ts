@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyFleetDelta, fleetDelta, fleetQuery, fleetQueryFromSearch, fleetQueryToSearch } from "./fleet-view";
 import { collectFleetChange, emptyFleetPending, type FleetPending, fleetImpact } from "./live/fleet-topic";

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
 

@@ -1,5 +1,5 @@
 import { notifyChange } from "@softfleet/fleet";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionIdOf } from "./auth/session";
 import { createContext } from "./context";

@@ -1,6 +1,6 @@
 import type { Role } from "@softfleet/db";
 import { createRollout } from "@softfleet/fleet";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, procedures, signedInUser, TEST_PASSWORD } from "./testing/http";
 

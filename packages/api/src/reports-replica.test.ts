@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createPrismaClient, type Db } from "@softfleet/db";
 import { freePort, makeScratchDir, startEmbeddedReplica } from "@softfleet/db/embedded";
-import { prepareProvidedDatabase, provideDatabase } from "@softfleet/stack";
+import { prepareProvidedDatabase, provideDatabase } from "@softfleet/launcher";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
 

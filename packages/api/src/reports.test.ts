@@ -1,6 +1,6 @@
 import type { RouterOutputs } from "@softfleet/api";
 import { ensurePartitionsFor } from "@softfleet/fleet";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, signedInUser } from "./testing/http";
 

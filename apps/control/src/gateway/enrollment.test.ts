@@ -1,6 +1,6 @@
 import { allowReenrollment, createEnrollmentToken } from "@softfleet/fleet";
 import { CloseCode, ENROLL_PATH } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, enroll, identity, machineIdOf, newToken, startGateway, state } from "./testing";
 

@@ -1,5 +1,5 @@
 import { type IncomingEvent, type RunInTransaction, storeEvent, storeEventBatch } from "@softfleet/fleet";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBatch } from "./event-batch";
 import { machineIdOf } from "./testing";

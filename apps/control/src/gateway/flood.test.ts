@@ -1,5 +1,5 @@
 import { CloseCode, PROTOCOL_VERSION } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PerMinute, TokenBucket } from "./flood";
 import { connect, enroll, machineIdOf, newToken, startGateway, state } from "./testing";

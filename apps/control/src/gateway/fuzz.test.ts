@@ -1,7 +1,7 @@
 import { connect as tcpConnect } from "node:net";
 import { requestSoftReboot } from "@softfleet/fleet";
 import { AGENT_WS_PATH, agentEvent, nodeIdentity, PROTOCOL_VERSION } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, enroll, identity, machineIdOf, newToken, startGateway, state } from "./testing";
 

@@ -1,7 +1,7 @@
 import { createPrismaClient } from "@softfleet/db";
 import { commandsToSend, requestSoftReboot, sweepStaleNodes } from "@softfleet/fleet";
 import { CloseCode, EVENT_NOT_STORED, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, enroll, identity, machineIdOf, newToken, startGateway, state } from "./testing";
 

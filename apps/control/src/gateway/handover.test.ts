@@ -1,6 +1,6 @@
 import { applyHello, markOffline } from "@softfleet/fleet";
 import type { NodeIdentity, NodeState } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { machineIdOf } from "./testing";
 

@@ -1,7 +1,7 @@
 import { connect as tcpConnect } from "node:net";
 import { CONTROL_CHANNEL } from "@softfleet/fleet";
 import { CloseCode, PROTOCOL_VERSION } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, enroll, machineIdOf, newToken, startGateway } from "./testing";
 

@@ -1,6 +1,6 @@
 import { CHANGES_CHANNEL, changeSchema, type FleetChange, recordPresence } from "@softfleet/fleet";
 import { PROTOCOL_VERSION } from "@softfleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@softfleet/stack/testing";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listen } from "./listen";
 import { PresenceWriter } from "./presence";

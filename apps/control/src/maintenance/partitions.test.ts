@@ -11,7 +11,7 @@ import {
   storeEventBatch,
 } from "@softfleet/fleet";
 import type { AgentEvent } from "@softfleet/protocol";
-import { createTestDatabase, startTestControl, type TestDatabase, until } from "@softfleet/stack/testing";
+import { createTestDatabase, startTestControl, type TestDatabase, until } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPartitionKeeper } from "./partitions";
 

@@ -1,0 +1,138 @@
+import { createRollout, FrozenNodesCache, loadRollout, stepRollout } from "@softfleet/fleet";
+import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * Engine steps straight on the database, as an engine makes them (its frozen
+ * nodes kept between steps), the agents' answers written as the gateway
+ * stores them: what a step reads and writes, without processes.
+ */
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t?.drop());
+
+const unique = () => Math.random().toString(36).slice(2, 8);
+
+/** A rollout of `count` online nodes with version 2 staged, in batches of `batch`. */
+async function rolloutOf(count: number, batch: number) {
+  const group = await t.db.nodeGroup.create({ data: { name: `g-${unique()}` } });
+  const nodes = [];
+  for (let i = 0; i < count; i++) {
+    const node = await t.db.node.create({
+      data: {
+        machineId: unique().padEnd(32, "0"),
+        hostname: `host-${i}-${unique()}`,
+        status: "online",
+        inhibitor: "held",
+        bootId: `boot-${unique()}`,
+        softRebootsCount: 0,
+        imageVersion: "1",
+        nextrootStaged: true,
+        nextrootImageVersion: "2",
+      },
+    });
+    await t.db.nodeGroupMember.create({ data: { groupId: group.id, nodeId: node.id } });
+    nodes.push(node);
+  }
+  const user = await t.db.user.create({
+    data: { username: `op-${unique()}`, displayName: "Op", passwordHash: "-", role: "operator" },
+  });
+  const plan = { canary: null, batch: { size: batch }, maxUnavailable: batch, settleSec: 0, targetImageVersion: "2" };
+  const { rollout } = await t.db.$transaction((tx) =>
+    createRollout(tx, { groupId: group.id, plan, user: { id: user.id, name: user.username } }),
+  );
+  return { id: rollout.id, nodes };
+}
+
+/** Every node rebooting now comes back from a clean soft-reboot onto version 2, with its record. */
+async function rebootingNodesComeBack(rolloutId: string) {
+  const rebooting = await t.db.rolloutNode.findMany({ where: { rolloutId, status: "rebooting" } });
+  for (const rn of rebooting) {
+    await t.db.nodeCommand.update({ where: { id: rn.commandId! }, data: { status: "accepted" } });
+    const node = await t.db.node.update({
+      where: { id: rn.nodeId },
+      data: { softRebootsCount: 1, imageVersion: "2", nextrootStaged: false, nextrootImageVersion: null },
+    });
+    await t.db.rebootRecord.create({
+      data: {
+        nodeId: node.id,
+        eventId: `record-${unique()}`,
+        kind: "soft-reboot",
+        escalated: false,
+        beforeLost: false,
+        trigger: "rollout",
+        commandId: rn.commandId,
+        bootIdBefore: node.bootId,
+        bootIdAfter: node.bootId!,
+        softRebootsCountBefore: 0,
+        softRebootsCountAfter: 1,
+        imageVersionBefore: "1",
+        imageVersionAfter: "2",
+        signalUsec: 1_000_000n,
+        agentConnectedUsec: 2_500_000n,
+        units: [],
+      },
+    });
+  }
+  return rebooting.length;
+}
+
+describe("engine steps with the rollout's frozen nodes kept between them", () => {
+  it("load what a fresh read loads at every step, and a node deleted mid-rollout leaves it cleanly", async () => {
+    const { id, nodes } = await rolloutOf(6, 2);
+    const frozen = new FrozenNodesCache();
+    const step = () => t.db.$transaction((tx) => stepRollout(tx, id, new Date(), { frozen }));
+    const sameAsFresh = async () => {
+      const [kept, fresh] = await t.db.$transaction(async (tx) => [
+        await loadRollout(tx, id, { frozen }),
+        await loadRollout(tx, id),
+      ]);
+      expect(kept).toEqual(fresh);
+      return kept!;
+    };
+
+    expect((await step()).commanded).toHaveLength(2);
+    expect((await sameAsFresh()).snapshot.nodes.map((n) => n.status)).toEqual([
+      ...["rebooting", "rebooting"],
+      ...["pending", "pending", "pending", "pending"],
+    ]);
+    // A node of a later batch is deleted: its row leaves the rollout, and the kept ids no longer match.
+    await t.db.node.delete({ where: { id: nodes[4]!.id } });
+    expect((await sameAsFresh()).snapshot.nodes).toHaveLength(5);
+
+    for (let i = 0; i < 10 && (await rebootingNodesComeBack(id)) > 0; i++) {
+      await step();
+      await sameAsFresh();
+    }
+    const rollout = await t.db.rollout.findUniqueOrThrow({ where: { id } });
+    expect(rollout.status).toBe("completed");
+    const statuses = await t.db.rolloutNode.findMany({ where: { rolloutId: id }, orderBy: { position: "asc" } });
+    expect(statuses.map((n) => [n.hostname, n.status, n.active])).toEqual(
+      nodes.filter((_, i) => i !== 4).map((n) => [n.hostname, "succeeded", false]),
+    );
+  });
+
+  it("writes a batch's transitions in the order decided, each node named by its hostname", async () => {
+    const { id, nodes } = await rolloutOf(4, 3);
+    await t.db.$transaction((tx) => stepRollout(tx, id, new Date(), { frozen: new FrozenNodesCache() }));
+    const transitions = await t.db.rolloutTransition.findMany({ where: { rolloutId: id }, orderBy: { id: "asc" } });
+    expect(transitions.map((r) => [r.machine, r.subjectName, r.from, r.to, r.actorName])).toEqual([
+      ["rollout", expect.stringMatching(/^g-/), "new", "running", expect.stringMatching(/^op-/)],
+      ["batch", "batch 1", "pending", "running", "rollout engine"],
+      ...nodes.slice(0, 3).map((n) => ["node", n.hostname, "pending", "rebooting", "rollout engine"]),
+    ]);
+    const commands = await t.db.nodeCommand.findMany({ where: { rolloutId: id } });
+    expect(commands.map((c) => [c.nodeId, c.type, c.requireNextroot, c.payload]).sort()).toEqual(
+      nodes
+        .slice(0, 3)
+        .map((n) => [n.id, "soft-reboot", true, null])
+        .sort(),
+    );
+    const audit = await t.db.auditEntry.findFirstOrThrow({
+      where: { targetId: id, action: "rollout.reboot_commanded" },
+    });
+    expect(audit.details).toMatchObject({ count: 3, requireNextroot: true });
+  });
+});
