@@ -86,6 +86,12 @@ export async function generateFleet(client: pg.Client, nodes: number, records: n
   await client.query(`
     INSERT INTO "RolloutBatch" ("rolloutId", index, kind, status)
     SELECT 'bench-rollout', b, CASE WHEN b = 0 THEN 'canary' ELSE 'batch' END, 'done' FROM generate_series(0, 9) b`);
+  // The rollout's soft-reboot commands, each asked for a minute before its record.
+  await client.query(`
+    INSERT INTO "NodeCommand" (id, "nodeId", type, status, "requestedAt", "sentAt", "answeredAt")
+    SELECT 'cmd-' || r.n, r."nodeId", 'soft-reboot', 'accepted', r."recordedAt" - interval '1 minute',
+      r."recordedAt" - interval '1 minute', r."recordedAt" - interval '50 seconds'
+    FROM (SELECT substr(id, 5)::int AS n, "nodeId", "recordedAt" FROM "RebootRecord" WHERE "commandId" LIKE 'cmd-%') r`);
   await client.query(`
     INSERT INTO "RolloutNode" ("rolloutId", "nodeId", position, "batchIndex", hostname, status, "commandId", active)
     SELECT 'bench-rollout', 'node-' || (i % ${nodes} + 1), i, (i - 1) / 100, 'host-' || lpad((i % ${nodes} + 1)::text, 5, '0'),

@@ -1,6 +1,6 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
-import { type ClientGapRow, clientGapStatsByImage, type PayloadStats, payloadStats } from "./payloads";
+import { type ClientGapRow, clientGapStatsByImage, type PayloadStats, payloadStatsOf } from "./payloads";
 import type { ServiceRow } from "./services";
 import { fillSpan, mergedSql, settledSpan, spanKept } from "./spans";
 import {
@@ -53,6 +53,23 @@ export function rebootsSql(range: ReportRange): Prisma.Sql {
     FROM "RebootRecord" r JOIN "Node" n ON n.id = r."nodeId"
     WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to} ${inGroup(range, "r")}`;
 }
+
+/**
+ * The payload facts of the range's records that have any (see payloads.ts):
+ * the partial index RebootRecord_payloads_idx holds exactly these, and what
+ * the figures need.
+ */
+const payloadFactsSql = (range: ReportRange) => Prisma.sql`
+  SELECT r."nodeId", r."imageVersionAfter", r."survivorsTotal", r."survivorsKept", r."pinnedKb", r."pinnedHolders"
+  FROM "RebootRecord" r
+  WHERE r."recordedAt" >= ${range.from} AND r."recordedAt" < ${range.to}
+    AND (r."survivorsTotal" > 0 OR (r."pinnedKb" IS NOT NULL AND r."pinnedHolders" IS NOT NULL)) ${inGroup(range, "r")}`;
+
+/** The range's probed payloads' gaps, one row per payload per reboot (RebootClientGap, kept by a trigger). */
+const clientGapsSql = (range: ReportRange) => Prisma.sql`
+  SELECT g."imageVersionAfter", g.name, g.ms, g.failed
+  FROM "RebootClientGap" g
+  WHERE g."recordedAt" >= ${range.from} AND g."recordedAt" < ${range.to} ${inGroup(range, "g")}`;
 
 interface TypedStats {
   rebootType: RebootType;
@@ -309,7 +326,7 @@ const escalationsJson = Prisma.sql`(SELECT json_agg(json_build_object('recordId'
     'imageVersionAfter', r."imageVersionAfter", 'signalToShutdownMs', r."signalToShutdownMs", 'shutdownMs', r."shutdownMs",
     'bootMs', r."bootMs", 'reconnectMs', r."reconnectMs", 'totalMs', r."totalMs")
     ORDER BY e."recordedAt" DESC, e."recordId" DESC)
-  FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" JOIN "Node" n ON n.id = r."nodeId")`;
+  FROM escalations e JOIN "RebootRecord" r ON r.id = e."recordId" AND r."recordedAt" = e."recordedAt" JOIN "Node" n ON n.id = r."nodeId")`;
 
 /** The histogram's step, from the largest total of the per-type `stats`. */
 const stepCte = Prisma.sql`step AS (
@@ -727,8 +744,8 @@ export async function fleetReport(db: Sql | Client, range: ReportRange, options:
       ],
       async (tx) => [
         await groupsPart(tx, range),
-        await payloadStats(tx, rebootsSql(range)),
-        await clientGapStatsByImage(tx, rebootsSql(range)),
+        await payloadStatsOf(tx, payloadFactsSql(range)),
+        await clientGapStatsByImage(tx, clientGapsSql(range)),
       ],
     ],
   );

@@ -51,7 +51,7 @@ export interface PinnedNodeRow {
 
 const records = (base: Prisma.Sql) => Prisma.sql`
   SELECT b."recordId", b."nodeId", b.hostname, b."imageVersionAfter", r.units, r."pinnedRoot", r."clientGaps"
-  FROM (${base}) b JOIN "RebootRecord" r ON r.id = b."recordId"`;
+  FROM (${base}) b JOIN "RebootRecord" r ON r.id = b."recordId" AND r."recordedAt" = b."recordedAt"`;
 
 const survivors = (base: Prisma.Sql) => Prisma.sql`
   SELECT x."imageVersionAfter", u->>'name' AS name, (u->>'outcome' = 'survived') AS kept
@@ -75,14 +75,32 @@ const pinned = (base: Prisma.Sql) => Prisma.sql`
     FROM (${records(base)}) x
   ) p WHERE p.kb IS NOT NULL AND p.holders IS NOT NULL`;
 
+/**
+ * A record's payload facts, kept by Postgres when it is written (generated
+ * columns, migration 20261205020000_payload_facts: the same expressions as
+ * `survivors` and `pinned` above): rows of "nodeId", "imageVersionAfter",
+ * "survivorsTotal", "survivorsKept", "pinnedKb", "pinnedHolders".
+ */
+const factsOf = (base: Prisma.Sql) => Prisma.sql`
+  SELECT b."nodeId", b."imageVersionAfter", r."survivorsTotal", r."survivorsKept", r."pinnedKb", r."pinnedHolders"
+  FROM (${base}) b JOIN "RebootRecord" r ON r.id = b."recordId" AND r."recordedAt" = b."recordedAt"`;
+
 /** The figures for all the reboots of `base` (imageVersion null) and per image version after them. */
-export async function payloadStats(db: Sql, base: Prisma.Sql): Promise<PayloadStats[]> {
+export function payloadStats(db: Sql, base: Prisma.Sql): Promise<PayloadStats[]> {
+  return payloadStatsOf(db, factsOf(base));
+}
+
+/**
+ * The same from rows of payload facts (see factsOf): the fleet report reads
+ * them from an index of the records that have any, never their JSON.
+ */
+export async function payloadStatsOf(db: Sql, facts: Prisma.Sql): Promise<PayloadStats[]> {
   const survived = await db.$queryRaw<
     Array<{ all: boolean; imageVersion: string | null; total: number; kept: number }>
   >`
     SELECT grouping(s."imageVersionAfter") = 1 AS all, s."imageVersionAfter" AS "imageVersion",
-      count(*)::int AS total, count(*) FILTER (WHERE s.kept)::int AS kept
-    FROM (${survivors(base)}) s GROUP BY GROUPING SETS ((), (s."imageVersionAfter"))`;
+      COALESCE(sum(s."survivorsTotal"), 0)::int AS total, COALESCE(sum(s."survivorsKept"), 0)::int AS kept
+    FROM (${facts}) s WHERE s."survivorsTotal" > 0 GROUP BY GROUPING SETS ((), (s."imageVersionAfter"))`;
   const held = await db.$queryRaw<
     Array<{
       all: boolean;
@@ -95,10 +113,11 @@ export async function payloadStats(db: Sql, base: Prisma.Sql): Promise<PayloadSt
   >`
     SELECT grouping(p."imageVersionAfter") = 1 AS all, p."imageVersionAfter" AS "imageVersion",
       count(DISTINCT p."nodeId")::int AS scanned,
-      count(DISTINCT p."nodeId") FILTER (WHERE p.holders > 0)::int AS nodes,
-      (percentile_cont(0.5) WITHIN GROUP (ORDER BY p.kb) FILTER (WHERE p.holders > 0))::int AS p50,
-      (max(p.kb) FILTER (WHERE p.holders > 0))::int AS max
-    FROM (${pinned(base)}) p GROUP BY GROUPING SETS ((), (p."imageVersionAfter"))`;
+      count(DISTINCT p."nodeId") FILTER (WHERE p."pinnedHolders" > 0)::int AS nodes,
+      (percentile_cont(0.5) WITHIN GROUP (ORDER BY p."pinnedKb") FILTER (WHERE p."pinnedHolders" > 0))::int AS p50,
+      (max(p."pinnedKb") FILTER (WHERE p."pinnedHolders" > 0))::int AS max
+    FROM (${facts}) p WHERE p."pinnedKb" IS NOT NULL AND p."pinnedHolders" IS NOT NULL
+    GROUP BY GROUPING SETS ((), (p."imageVersionAfter"))`;
   const keys = new Map<string, PayloadStats>();
   const entry = (all: boolean, imageVersion: string | null) => {
     const key = all ? "*" : `=${imageVersion ?? ""}`;
@@ -169,13 +188,18 @@ export async function clientGapStats(db: Sql, base: Prisma.Sql): Promise<ClientG
     GROUP BY g.name ORDER BY max(g.ms) DESC, g.name LIMIT 32`;
 }
 
-/** The same per image version after the reboot (for the fleet report), at most 200 rows. */
+/**
+ * The same per image version after the reboot (for the fleet report), at most
+ * 200 rows, from rows of "imageVersionAfter", name, ms, failed: the records'
+ * RebootClientGap rows (one per probed payload, kept by a trigger), never
+ * their JSON.
+ */
 export async function clientGapStatsByImage(
   db: Sql,
-  base: Prisma.Sql,
+  rows: Prisma.Sql,
 ): Promise<Array<ClientGapRow & { imageVersion: string | null }>> {
   return db.$queryRaw<Array<ClientGapRow & { imageVersion: string | null }>>`
     SELECT g."imageVersionAfter" AS "imageVersion", g.name, ${gapFigures}
-    FROM (${gapRows(base)}) g WHERE g.name IS NOT NULL AND g.ms IS NOT NULL
+    FROM (${rows}) g WHERE g.name IS NOT NULL AND g.ms IS NOT NULL
     GROUP BY g."imageVersionAfter", g.name ORDER BY g."imageVersionAfter" NULLS LAST, max(g.ms) DESC, g.name LIMIT 200`;
 }

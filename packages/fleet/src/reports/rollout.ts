@@ -50,15 +50,23 @@ export interface RolloutPhaseStats {
   phases: PhaseStats;
 }
 
-/** A rollout's nodes joined to the reboot record of each one's command (the first, should there be two). */
+/**
+ * A rollout's nodes joined to the reboot record of each one's command (the
+ * first, should there be two). A record comes after its command was asked for:
+ * that bound keeps the lookup to the months since (records are partitioned by
+ * month), and the records' joins below go by (id, recordedAt) for the same reason.
+ */
 const nodesSql = (rolloutId: string) => Prisma.sql`
   SELECT rn."nodeId", rn.hostname, n.simulated, rn.position, rn."batchIndex", rn.status, rn.reason, rn."commandId",
     r.id AS "recordId", r."recordedAt", r.requested, r.escalated, r."beforeLost", r.trigger,
     r."imageVersionBefore", r."imageVersionAfter", ${phaseColumns}
   FROM "RolloutNode" rn
   JOIN "Node" n ON n.id = rn."nodeId"
+  LEFT JOIN "NodeCommand" c ON c.id = rn."commandId"
   LEFT JOIN LATERAL (
-    SELECT * FROM "RebootRecord" x WHERE x."commandId" = rn."commandId" ORDER BY x."recordedAt" LIMIT 1
+    SELECT * FROM "RebootRecord" x
+    WHERE x."commandId" = rn."commandId" AND x."recordedAt" >= COALESCE(c."requestedAt", '-infinity'::timestamp)
+    ORDER BY x."recordedAt" LIMIT 1
   ) r ON true
   WHERE rn."rolloutId" = ${rolloutId}`;
 
@@ -164,7 +172,7 @@ export async function slowestUnits(db: Sql, base: Prisma.Sql): Promise<{ stop: S
     WITH timed AS (
       SELECT p.phase, e->>'name' AS name, (e->>'ms')::float8 AS ms
       FROM (${base}) b
-      JOIN "RebootRecord" r ON r.id = b."recordId"
+      JOIN "RebootRecord" r ON r.id = b."recordId" AND r."recordedAt" = b."recordedAt"
       CROSS JOIN (VALUES ('stop'), ('start')) p(phase)
       CROSS JOIN LATERAL jsonb_array_elements(
         CASE WHEN jsonb_typeof(r.blame -> p.phase) = 'array' THEN r.blame -> p.phase ELSE '[]'::jsonb END

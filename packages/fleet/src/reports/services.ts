@@ -68,6 +68,6 @@ export async function servicesOf(
 ): Promise<ServiceRow[]> {
   const units = Prisma.sql`
     SELECT b.hostname, x.name, x.outcome, x."gapMs"
-    FROM (${base}) b JOIN "RebootUnit" x ON x."recordId" = b."recordId"`;
+    FROM (${base}) b JOIN "RebootUnit" x ON x."recordId" = b."recordId" AND x."recordedAt" = b."recordedAt"`;
   return db.$queryRaw<ServiceRow[]>(servicesSql(units, options));
 }
