@@ -15,7 +15,7 @@ const VIEWER = {
   displayName: "Bench",
   role: "viewer",
 } as const;
-const GOAL_MS = 2000;
+const GOAL_MS = 1500;
 const DAY_MS = 86_400_000;
 
 /** What the page records of one load, in ms since its navigation started (performance.now()'s origin). */
