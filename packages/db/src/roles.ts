@@ -6,7 +6,8 @@ import { parseDatabaseUrl } from "./config";
  * and control connect as an app role that can only read and write rows:
  * - every table: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
  * - the audit log: SELECT and INSERT only (append-only for the app);
- * - the migrations' own table: SELECT (control checks what is applied).
+ * - the migrations' own table: SELECT (control checks what is applied);
+ * - the two functions that make and drop the months of the partitioned tables.
  * Grants are re-applied after every migration, so new tables are covered.
  */
 
@@ -84,6 +85,11 @@ export async function grantAppRole(ownerUrl: string, role: string): Promise<void
       await client.query(`REVOKE UPDATE, DELETE ON "AuditEntry" FROM ${ident}`);
       await client.query(`REVOKE INSERT, UPDATE, DELETE ON "_prisma_migrations" FROM ${ident}`);
       await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${ident}`);
+      // Control makes the months of the partitioned tables ahead and drops those past the retention.
+      await client.query(
+        `GRANT EXECUTE ON FUNCTION "softfleet_ensure_partitions"(timestamp, timestamp), ` +
+          `"softfleet_drop_partitions_before"(timestamp) TO ${ident}`,
+      );
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});

@@ -157,3 +157,7 @@ CREATE TRIGGER "RebootClientGap_on_update" AFTER UPDATE ON "RebootRecord"
 
 ANALYZE "RebootRecord";
 ANALYZE "RebootClientGap";
+
+-- Only the owner and the app role (granted by packages/db/src/roles.ts) may make or drop months.
+REVOKE EXECUTE ON FUNCTION "softfleet_ensure_partitions"(timestamp, timestamp) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION "softfleet_drop_partitions_before"(timestamp) FROM PUBLIC;
