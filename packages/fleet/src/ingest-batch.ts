@@ -1,5 +1,4 @@
 import type { AgentEvent } from "@softfleet/protocol";
-import { NODE_EVENTS_LOCK_CLASS } from "./ingest";
 import { CHANGES_CHANNEL } from "./notify";
 
 /** An event a connection received, to be stored once by its (node, id). */
@@ -50,22 +49,10 @@ export async function storeEventBatch(run: RunInTransaction, events: readonly In
         ? { bootId: event.bootId, start: event.start }
         : {}),
   }));
-  const [result] = await run([LOCK_SQL, BATCH_SQL], JSON.stringify({ now: at, events: rows }));
+  const [result] = await run([BATCH_SQL], JSON.stringify({ now: at, events: rows }));
   const stored = new Set(result?.stored ?? []);
   return events.map((_, n) => stored.has(n));
 }
-
-/**
- * The batch's nodes' event-write locks (NODE_EVENTS_LOCK_CLASS, as storeEvent
- * takes them), in one order so that two writers never wait on each other: held
- * until commit, they make a second writer of the same event wait, and see it
- * stored when it checks (events are partitioned by month: no unique index
- * spans the months).
- */
-const LOCK_SQL = `
-  SELECT count(pg_advisory_xact_lock(${NODE_EVENTS_LOCK_CLASS}, h))::int AS locked
-  FROM (SELECT DISTINCT hashtext(x."nodeId") AS h FROM jsonb_to_recordset($1::jsonb->'events') AS x("nodeId" text)
-        ORDER BY h) l`;
 
 /**
  * One statement: the events inserted once, then, for those stored now, the
@@ -78,10 +65,16 @@ const BATCH_SQL = `
     SELECT x.* FROM input, jsonb_to_recordset(input.j->'events') AS x(n int, "nodeId" text, id text, type text,
       payload jsonb, at text, "commandId" text, outcome text, reason text, "bootId" text, start boolean)
   ),
+  -- Each event's key first (NodeEventKey: the one unique index over every month of events), then
+  -- the events whose key is new.
+  keys AS (
+    INSERT INTO "NodeEventKey" ("nodeId", id) SELECT "nodeId", id FROM e
+    ON CONFLICT DO NOTHING
+    RETURNING "nodeId", id
+  ),
   inserted AS (
     INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
-    SELECT id, "nodeId", type, payload FROM e
-    WHERE NOT EXISTS (SELECT 1 FROM "NodeEvent" x WHERE x."nodeId" = e."nodeId" AND x.id = e.id)
+    SELECT e.id, e."nodeId", e.type, e.payload FROM e JOIN keys USING ("nodeId", id)
     RETURNING "nodeId", id
   ),
   fresh AS (SELECT e.* FROM e JOIN inserted USING ("nodeId", id)),

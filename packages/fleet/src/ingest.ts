@@ -111,19 +111,16 @@ export async function sweepStaleNodes(tx: Tx, cutoffs: { onlineSince: Date; rebo
 
 /**
  * Stores one agent event once (its id is the key) with its effects, in the
- * caller's transaction (an interactive one: it holds the node's event lock
- * until commit, see lockNodeEvents). Returns false for a duplicate (already stored: ack it
+ * caller's transaction. Returns false for a duplicate (already stored: ack it
  * again, change nothing).
  */
 export async function storeEvent(tx: Tx, nodeId: string, id: string, event: AgentEvent): Promise<boolean> {
-  await lockNodeEvents(tx, nodeId);
   if (event.type === "shutdown-signal") return storeShutdownSignal(tx, nodeId, id, event);
   if (event.type === "command-result") return storeCommandResult(tx, nodeId, id, event);
-  const inserted = await tx.$executeRaw`
-    INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
-    SELECT ${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb
-    WHERE ${notStoredYet(nodeId, id)}`;
-  if (inserted === 0) return false;
+  const inserted = await tx.$queryRaw<
+    Array<{ id: string }>
+  >`WITH ${insertedOnce(nodeId, id, event)} SELECT id FROM inserted`;
+  if (inserted.length === 0) return false;
   if (event.type === "reboot-record") await storeRebootRecord(tx, nodeId, id, event);
   if (event.type === "stage-result") {
     const { type: _type, commandId, ...result } = event;
@@ -142,35 +139,19 @@ export async function storeEvent(tx: Tx, nodeId: string, id: string, event: Agen
  * its id (no row when it was stored before).
  */
 function insertedOnce(nodeId: string, id: string, event: AgentEvent): Prisma.Sql {
-  return Prisma.sql`inserted AS (
+  // Events are partitioned by month, and no unique index spans the months: the event's key, in
+  // NodeEventKey (one table), is inserted first, and the event only when its key was new (a second
+  // writer of the same key waits for the first to commit, then inserts nothing).
+  return Prisma.sql`key AS (
+      INSERT INTO "NodeEventKey" ("nodeId", id) VALUES (${nodeId}, ${id})
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), inserted AS (
       INSERT INTO "NodeEvent" (id, "nodeId", type, payload)
-      SELECT ${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb
-      WHERE ${notStoredYet(nodeId, id)}
+      SELECT ${id}, ${nodeId}, ${event.type}, ${JSON.stringify(event)}::jsonb FROM key
       RETURNING id
     )`;
 }
-
-/**
- * The advisory lock class of a node's event writes (migration
- * 20261205010000_monthly_partitions): events are partitioned by month, so no
- * unique index spans the months; a writer holds its node's lock until it
- * commits, and then checks every month for the (node, id) (notStoredYet).
- */
-export const NODE_EVENTS_LOCK_CLASS = 20261205;
-
-/**
- * Holds the node's event-write lock until the transaction ends: a second
- * writer of the same event (the agent's connection moved to another control
- * process while the first still wrote it) waits, and its next statement sees
- * the event stored.
- */
-async function lockNodeEvents(tx: Tx, nodeId: string) {
-  await tx.$queryRaw`SELECT pg_advisory_xact_lock(${NODE_EVENTS_LOCK_CLASS}::int, hashtext(${nodeId}))::text`;
-}
-
-/** True when no month holds the node's event `id` (one index probe per month). */
-const notStoredYet = (nodeId: string, id: string) =>
-  Prisma.sql`NOT EXISTS (SELECT 1 FROM "NodeEvent" x WHERE x."nodeId" = ${nodeId} AND x.id = ${id})`;
 
 /** The event's own announcement, as a select-list expression of a one-statement store. */
 function announcedEvent(nodeId: string, id: string, event: AgentEvent): Prisma.Sql {

@@ -5,9 +5,8 @@
 --
 -- A partitioned table's unique indexes must hold its partition key, so the keys
 -- become (key, time). What each key guaranteed still holds:
--- - an agent event is stored once by its (node, id) in any month: the writers
---   (packages/fleet/src/ingest.ts, ingest-batch.ts) take an advisory lock per
---   node (class 20261205) and insert only where no month holds that (node, id);
+-- - an agent event is stored once by its (node, id) in any month: its key is kept
+--   in a table of its own (migration 20261205030000_event_keys);
 -- - a reboot record is written only with the event it came from, so once.
 --
 -- Months are created ahead by "softfleet_ensure_partitions" (control calls it at

@@ -113,6 +113,8 @@ describe("retention", () => {
         INSERT INTO "NodeEvent" (id, "nodeId", type, payload, "receivedAt")
         VALUES (${`kept-${i}`}, ${node.id}, 'reboot-record', '{}', ${at})`;
       await t.db.$executeRaw`
+        INSERT INTO "NodeEventKey" ("nodeId", id, "receivedAt") VALUES (${node.id}, ${`kept-${i}`}, ${at})`;
+      await t.db.$executeRaw`
         INSERT INTO "RebootRecord" (id, "nodeId", "eventId", kind, requested, escalated, "beforeLost", trigger,
           "bootIdAfter", "signalUsec", "shutdownStartUsec", "userspaceUsec", "finishUsec", "agentConnectedUsec", units,
           "recordedAt")
@@ -150,6 +152,12 @@ describe("retention", () => {
     ]);
     expect(
       (await t.db.nodeEvent.findMany({ where: { nodeId: node.id }, orderBy: { receivedAt: "asc" } })).map((e) => e.id),
+    ).toEqual(["kept-1", "kept-2"]);
+    // So are the keys of the events dropped: sent again, such an event would be new.
+    expect(
+      (await t.db.nodeEventKey.findMany({ where: { nodeId: node.id }, orderBy: { receivedAt: "asc" } })).map(
+        (k) => k.id,
+      ),
     ).toEqual(["kept-1", "kept-2"]);
     expect(
       await t.db.$queryRaw<[{ n: number }]>(
