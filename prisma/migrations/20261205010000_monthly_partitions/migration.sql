@@ -50,8 +50,7 @@ END $$;
 
 -- Drops the months that ended at or before `cutoff` (whole months only: a month
 -- is kept while any of its time is within the retention), units first, then
--- records (detached first: the units' foreign key holds every month of them),
--- then events; and forgets the report figures kept for the days dropped.
+-- records, then events; and forgets the report figures kept for the days dropped.
 -- Returns the names of the tables dropped.
 CREATE FUNCTION "softfleet_drop_partitions_before"(cutoff timestamp) RETURNS text[]
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -202,9 +201,8 @@ CREATE TABLE "RebootUnit" (
     "gapMs" DOUBLE PRECISION,
 
     CONSTRAINT "RebootUnit_pkey" PRIMARY KEY ("id", "recordedAt"),
-    -- A unit has its record's time: the key holds the month, so a month of units goes with its records.
-    CONSTRAINT "RebootUnit_recordId_fkey" FOREIGN KEY ("recordId", "recordedAt")
-      REFERENCES "RebootRecord"("id", "recordedAt") ON DELETE CASCADE ON UPDATE CASCADE
+    -- A deleted node's units go with it whichever way it is deleted (Node is not partitioned: a cheap key).
+    CONSTRAINT "RebootUnit_nodeId_fkey" FOREIGN KEY ("nodeId") REFERENCES "Node"("id") ON DELETE CASCADE ON UPDATE CASCADE
 ) PARTITION BY RANGE ("recordedAt");
 ALTER SEQUENCE "RebootUnit_id_seq" OWNED BY "RebootUnit"."id";
 CREATE INDEX "RebootUnit_recordId_idx" ON "RebootUnit"("recordId");
@@ -246,6 +244,25 @@ CREATE TRIGGER "RebootUnit_on_insert" AFTER INSERT ON "RebootRecord"
   REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT EXECUTE FUNCTION "RebootUnit_write"();
 CREATE TRIGGER "RebootUnit_on_update" AFTER UPDATE ON "RebootRecord"
   REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records FOR EACH STATEMENT EXECUTE FUNCTION "RebootUnit_write"();
+-- A record's units go with it: a trigger, not a foreign key (a key referencing a partitioned table
+-- is checked row by row through its parent, which made writing records twice as slow). Units are
+-- written only by the triggers above; a month of units is dropped with its month of records.
+-- By the records' ids, in the months they span (the index on recordId of each): a join with the
+-- transition table (which has no statistics) was planned as a scan of every month's units per record.
+CREATE FUNCTION "RebootUnit_delete"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  ids text[];
+  lo timestamp;
+  hi timestamp;
+BEGIN
+  SELECT array_agg("id"), min("recordedAt"), max("recordedAt") INTO ids, lo, hi FROM old_records;
+  IF ids IS NOT NULL THEN
+    DELETE FROM "RebootUnit" WHERE "recordId" = ANY(ids) AND "recordedAt" BETWEEN lo AND hi;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER "RebootUnit_on_delete" AFTER DELETE ON "RebootRecord"
+  REFERENCING OLD TABLE AS old_records FOR EACH STATEMENT EXECUTE FUNCTION "RebootUnit_delete"();
 CREATE TRIGGER "ReportBucket_on_insert" AFTER INSERT ON "RebootRecord"
   REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT EXECUTE FUNCTION "ReportBucket_on_write"();
 CREATE TRIGGER "ReportBucket_on_update" AFTER UPDATE ON "RebootRecord"

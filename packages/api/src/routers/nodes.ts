@@ -162,6 +162,9 @@ export const nodesRouter = router({
   delete: adminProcedure.input(z.object({ nodeId: id })).mutation(({ ctx, input }) =>
     audited(ctx, "node.deleted", async (tx) => {
       const node = await findNodeOrThrow(tx, input.nodeId);
+      // Its records first, through their partitioned table: its triggers forget the report days kept
+      // with them (the node's foreign-key cascade would delete them month by month, unseen by those).
+      await tx.$executeRaw`DELETE FROM "RebootRecord" WHERE "nodeId" = ${node.id}`;
       await tx.node.delete({ where: { id: node.id } });
       await notifyControl(tx, { kind: "revoked", nodeId: node.id });
       return { result: { ok: true }, target: target(node), details: { machineId: node.machineId } };
