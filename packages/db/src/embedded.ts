@@ -20,7 +20,7 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import pg from "pg";
-import { formatDatabaseUrl } from "./config";
+import { formatDatabaseUrl, parseDatabaseUrl } from "./config";
 import { APP_ROLE, ensureAppRole } from "./roles";
 
 /**
@@ -424,7 +424,7 @@ export async function startEmbeddedReplica(
   const binaries = await locateBinaries(runAs, log);
   const dataDir = resolve(options.dataDir);
   const slot = `softfleet_replica_${randomBytes(4).toString("hex")}`;
-  const owner = parseUrl(primary.url);
+  const owner = parseDatabaseUrl(primary.url);
   const client = new pg.Client({ ...owner, database: "postgres" });
   await client.connect();
   try {
@@ -446,7 +446,7 @@ export async function startEmbeddedReplica(
     await client.end().catch(() => {});
   }
   await writeFile(join(dataDir, "standby.signal"), "");
-  const conninfo = `host=127.0.0.1 port=${owner.port} user=${owner.user} password=${owner.password}`;
+  const conninfo = `host=127.0.0.1 port=${owner.port} user=${owner.user} password=${owner.password ?? ""}`;
   await appendFile(
     join(dataDir, "postgresql.auto.conf"),
     `primary_conninfo = '${conninfo.replaceAll("'", "''")}'\nprimary_slot_name = '${slot}'\n`,
@@ -461,12 +461,12 @@ export async function startEmbeddedReplica(
     await admin.query("SELECT pg_drop_replication_slot($1)", [slot]).finally(() => admin.end());
   };
   try {
-    await waitUntilReady(child, port, owner.password);
+    await waitUntilReady(child, port, owner.password ?? "");
   } catch (error) {
     await dropSlot().catch(() => {});
     throw error;
   }
-  const onPort = (url: string) => formatDatabaseUrl({ ...parseUrl(url), port });
+  const onPort = (url: string) => formatDatabaseUrl({ ...parseDatabaseUrl(url), port });
   return {
     url: onPort(primary.url),
     appUrl: onPort(primary.appUrl),
@@ -476,16 +476,5 @@ export async function startEmbeddedReplica(
       await stopServer(child);
       await dropSlot().catch((error: Error) => log(`could not drop the replication slot ${slot}: ${error.message}`));
     },
-  };
-}
-
-function parseUrl(url: string) {
-  const parsed = new URL(url);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port),
-    user: decodeURIComponent(parsed.username),
-    password: decodeURIComponent(parsed.password),
-    database: parsed.pathname.slice(1),
   };
 }

@@ -28,7 +28,7 @@ export {
   storeEvent,
   sweepStaleNodes,
 } from "./ingest";
-export { batchable, type IncomingEvent, type RunInTransaction, storeEventBatch } from "./ingest-batch";
+export { batchable, type IncomingEvent, type RunStatement, storeEventBatch } from "./ingest-batch";
 export {
   CHANGES_CHANNEL,
   type Change,

@@ -13,15 +13,8 @@ export function batchable(event: AgentEvent): boolean {
   return event.type === "shutdown-signal" || event.type === "command-result";
 }
 
-/**
- * Runs statements in order in one transaction, each with the same one
- * parameter, and returns the last one's rows: Prisma's $transaction of
- * $queryRawUnsafe, or BEGIN ... COMMIT on a pg client.
- */
-export type RunInTransaction = (
-  statements: readonly string[],
-  json: string,
-) => Promise<Array<{ stored: number[] | null }>>;
+/** Runs one statement with one parameter: Prisma's $queryRawUnsafe, or a pg client's query. */
+export type RunStatement = (sql: string, json: string) => Promise<Array<{ stored: number[] | null }>>;
 
 /**
  * Stores many agents' events in one statement, each once by its (node, id),
@@ -33,7 +26,7 @@ export type RunInTransaction = (
  * event was stored now (false: it was stored before; ack it again, change
  * nothing).
  */
-export async function storeEventBatch(run: RunInTransaction, events: readonly IncomingEvent[], now = new Date()) {
+export async function storeEventBatch(run: RunStatement, events: readonly IncomingEvent[], now = new Date()) {
   if (events.length === 0) return [];
   const at = now.toISOString();
   const rows = events.map(({ nodeId, id, event }, n) => ({
@@ -49,7 +42,7 @@ export async function storeEventBatch(run: RunInTransaction, events: readonly In
         ? { bootId: event.bootId, start: event.start }
         : {}),
   }));
-  const [result] = await run([BATCH_SQL], JSON.stringify({ now: at, events: rows }));
+  const [result] = await run(BATCH_SQL, JSON.stringify({ now: at, events: rows }));
   const stored = new Set(result?.stored ?? []);
   return events.map((_, n) => stored.has(n));
 }

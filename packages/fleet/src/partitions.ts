@@ -18,10 +18,8 @@ export function monthStart(t: Date, offset = 0): Date {
 }
 
 /** The months from the current one to MONTHS_AHEAD ahead, those missing created. Returns how many tables it created. */
-export async function ensurePartitions(db: Sql, now = new Date()): Promise<number> {
-  const [row] = await db.$queryRaw<[{ created: number }]>`
-    SELECT "softfleet_ensure_partitions"(${monthStart(now)}::timestamp, ${monthStart(now, MONTHS_AHEAD)}::timestamp) AS created`;
-  return row.created;
+export function ensurePartitions(db: Sql, now = new Date()): Promise<number> {
+  return ensurePartitionsFor(db, now, monthStart(now, MONTHS_AHEAD));
 }
 
 /** The months from `from` to `to` (both included), those missing created: for loading history (benchmarks, imports). */

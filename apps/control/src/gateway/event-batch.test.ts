@@ -1,4 +1,4 @@
-import { type IncomingEvent, type RunInTransaction, storeEvent, storeEventBatch } from "@softfleet/fleet";
+import { type IncomingEvent, type RunStatement, storeEvent, storeEventBatch } from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBatch } from "./event-batch";
@@ -38,10 +38,7 @@ const signal = (nodeId: string, id: string, bootId = "b".repeat(32)): IncomingEv
 /** The writer the gateway uses, counting its statements. */
 function writer() {
   const statements = { batches: 0, alone: 0 };
-  const run: RunInTransaction = async (statements, json) =>
-    (await t.db.$transaction(statements.map((sql) => t.db.$queryRawUnsafe(sql, json)))).at(-1) as Array<{
-      stored: number[] | null;
-    }>;
+  const run: RunStatement = (sql, json) => t.db.$queryRawUnsafe(sql, json);
   const batch = new EventBatch(
     (events) => {
       statements.batches++;

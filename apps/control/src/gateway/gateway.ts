@@ -7,7 +7,7 @@ import {
   connectedNodesToReconcile,
   controlSignalSchema,
   type IncomingEvent,
-  type RunInTransaction,
+  type RunStatement,
   storeEvent,
   storeEventBatch,
   sweepStaleNodes,
@@ -69,30 +69,9 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const lane = (name: string) => {
     const connection = new pg.Pool({ ...parseDatabaseUrl(options.databaseUrl), max: 1 });
     connection.on("error", (error) => log(`the ${name} lane's connection failed: ${error.message}`));
-    const run: RunInTransaction = async (statements, json) => {
-      // One statement is a transaction of its own.
-      if (statements.length === 1)
-        return (await connection.query({ name: "event-batch", text: statements[0]!, values: [json] })).rows;
-      const client = await connection.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query("BEGIN");
-        let rows: Array<{ stored: number[] | null }> = [];
-        // Named: each connection plans them once (their one parameter is the batch's JSON), not at every batch.
-        for (const [n, sql] of statements.entries())
-          rows = (await client.query({ name: `event-batch-${n}`, text: sql, values: [json] })).rows;
-        await client.query("COMMIT");
-        return rows;
-      } catch (error) {
-        await client.query("ROLLBACK").catch((lost: Error) => {
-          broken = lost;
-        });
-        throw error;
-      } finally {
-        // A connection that cannot even roll back is closed, not reused.
-        client.release(broken);
-      }
-    };
+    // Named: each connection plans it once (its one parameter is the batch's JSON), not at every batch.
+    const run: RunStatement = async (sql, json) =>
+      (await connection.query({ name: "event-batch", text: sql, values: [json] })).rows;
     const alone = (e: IncomingEvent) => db.$transaction((tx) => storeEvent(tx, e.nodeId, e.id, e.event));
     return { connection, batch: new EventBatch((events) => storeEventBatch(run, events), alone) };
   };

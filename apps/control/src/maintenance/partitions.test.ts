@@ -6,7 +6,7 @@ import {
   type IncomingEvent,
   monthStart,
   partitionMonths,
-  type RunInTransaction,
+  type RunStatement,
   storeEvent,
   storeEventBatch,
 } from "@softfleet/fleet";
@@ -52,10 +52,7 @@ const signal = (bootId: string): AgentEvent => ({
 const note: AgentEvent = { type: "command-result", commandId: "no-such-command", outcome: "refused", reason: "test" };
 
 /** What the gateway's lanes run: the statements in one transaction (here through Prisma). */
-const run: RunInTransaction = async (statements, json) =>
-  (await t.db.$transaction(statements.map((sql) => t.db.$queryRawUnsafe(sql, json)))).at(-1) as Array<{
-    stored: number[] | null;
-  }>;
+const run: RunStatement = (sql, json) => t.db.$queryRawUnsafe(sql, json);
 
 const eventCount = async (nodeId: string, id: string) =>
   (await t.db.nodeEvent.count({ where: { nodeId, id } })) as number;
