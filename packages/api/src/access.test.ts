@@ -74,8 +74,11 @@ describe("as a viewer", () => {
 
   it("reads nodes and groups", async () => {
     const { cookie } = await signedInUser(t.db, "viewer");
-    for (const path of ["nodes.list", "groups.list"]) {
-      const result = await api.call(path, undefined, { cookie });
+    for (const [path, input] of [
+      ["nodes.page", {}],
+      ["groups.list", undefined],
+    ] as const) {
+      const result = await api.call(path, input, { cookie });
       expect(result.error, path).toBeUndefined();
     }
   });
@@ -96,11 +99,9 @@ describe("as a viewer", () => {
     });
     const viewer = await signedInUser(t.db, "viewer");
     const operator = await signedInUser(t.db, "operator");
-    const listed = (await api.call("nodes.list", undefined, { cookie: viewer.cookie })).data as Array<{
-      id: string;
-      machineId: string | null;
-    }>;
-    expect(listed.find((n) => n.id === node.id)?.machineId).toBeNull();
+    const listed = await api.call("nodes.page", { q: "secret-machine" }, { cookie: viewer.cookie });
+    expect((listed.data as { rows: Array<{ id: string }> }).rows.map((n) => n.id)).toEqual([node.id]);
+    expect(JSON.stringify(listed.data)).not.toContain(node.machineId);
     const one = await api.call("nodes.get", { id: node.id }, { cookie: viewer.cookie });
     expect((one.data as { machineId: string | null }).machineId).toBeNull();
     expect(JSON.stringify(one.data)).not.toContain(node.machineId);

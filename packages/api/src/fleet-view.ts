@@ -12,13 +12,16 @@ export const FLEET_PAGE_SIZES = [25, 50, 100, 200] as const;
 /** Deeper than any fleet a page of 25 reaches at 250,000 nodes: a bound, not a feature. */
 const MAX_PAGE = 10_000;
 
-const text = (what: string, max: number) =>
+export const text = (what: string, max: number) =>
   z
     .string()
     .trim()
     .min(1, `${what} must not be empty`)
     .max(max, `${what} must be at most ${max} characters`)
     .refine((s) => !/\p{Cc}/u.test(s), `${what} must not contain control characters`);
+
+/** A part of a hostname to look for. */
+export const hostnameSearch = text("the hostname search", 128);
 
 /** What the fleet page shows: its filters, its order and its page. Every field is optional in a URL. */
 export const fleetQuery = z.object({
@@ -32,7 +35,7 @@ export const fleetQuery = z.object({
   /** The running image version; "none" for nodes that report none. */
   image: text("the image version", 128).optional(),
   /** A part of the hostname. */
-  q: text("the hostname search", 128).optional(),
+  q: hostnameSearch.optional(),
   sort: z.enum(FLEET_SORTS).default("hostname"),
   dir: z.enum(["asc", "desc"]).default("asc"),
   page: z.number().int().min(1).max(MAX_PAGE).default(1),

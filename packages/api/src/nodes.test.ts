@@ -101,10 +101,11 @@ describe("node records", () => {
         recordedAt: new Date(Date.now() - 3_600_000),
       },
     });
-    const listed = (await api.call("nodes.list", undefined, { cookie: operator })).data as Array<
-      Record<string, unknown>
-    >;
-    const row = listed.find((r) => r.id === id)!;
+    const { hostname } = await t.db.node.findUniqueOrThrow({ where: { id } });
+    const listed = (await api.call("nodes.page", { q: hostname }, { cookie: operator })).data as {
+      rows: Array<Record<string, unknown>>;
+    };
+    const row = listed.rows.find((r) => r.id === id)!;
     expect(row).not.toHaveProperty("credentialHash");
     expect((row.lastReboot as { phases: { totalMs: number } }).phases.totalMs).toBe(1800);
   });

@@ -14,7 +14,7 @@ export async function readFleetPage(db: Tx, query: FleetQuery): Promise<FleetPag
 }
 
 /** LIKE's own characters in a search are matched as themselves. */
-const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+export const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The query's filters as one SQL condition on "Node" n. */
 export function fleetFilter(query: FleetQuery): Prisma.Sql {

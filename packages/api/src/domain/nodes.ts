@@ -18,7 +18,7 @@ import { hasRole } from "../auth/roles";
 import { notFound } from "../errors";
 
 // Never sent to browsers.
-export const hiddenNodeColumns = { credentialHash: true } as const;
+const hiddenNodeColumns = { credentialHash: true } as const;
 
 /** A node as its page shows it (with its groups), or null when it does not exist (any more). */
 export async function readNodeView(db: Tx | Db, nodeId: string, role: Role) {
@@ -40,7 +40,7 @@ export async function findNodeOrThrow(tx: Tx, nodeId: string) {
  * A node as a role may see it: machine ids (which, with any token, once
  * sufficed to take a node over) only for operators and admins.
  */
-export function visibleToRole<T extends { machineId: string }>(
+function visibleToRole<T extends { machineId: string }>(
   node: T,
   role: Role,
 ): Omit<T, "machineId"> & { machineId: string | null } {

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { audited } from "../audit";
+import { readGroupCandidates, readGroupMembers, readSelectorMatches } from "../domain/group-nodes";
 import { assertNodesExist, findGroupOrThrow, withUniqueName } from "../domain/groups";
 import { notFound } from "../errors";
+import { groupNodesQuery } from "../group-view";
 import { groupDescription, groupName, id, labelSelector, nodeIds } from "../schemas";
 import { operatorProcedure, router, viewerProcedure } from "../trpc";
 
@@ -15,21 +17,27 @@ export const groupsRouter = router({
     }),
   ),
 
+  /** The group and how many static members it has; its members come a page at a time from `members`. */
   get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
     const group = await ctx.db.nodeGroup.findUnique({
       where: { id: input.id },
-      include: {
-        members: {
-          orderBy: { node: { hostname: "asc" } },
-          include: {
-            node: { select: { id: true, hostname: true, status: true, imageVersion: true, simulated: true } },
-          },
-        },
-      },
+      include: { _count: { select: { members: true } } },
     });
     if (!group) throw notFound(`Group ${input.id}`);
-    return group;
+    const { _count, ...rest } = group;
+    return { ...rest, memberCount: _count.members };
   }),
+
+  /** One page of the group's static members by hostname, found by part of it. */
+  members: viewerProcedure.input(groupNodesQuery).query(({ ctx, input }) => readGroupMembers(ctx.db, input)),
+
+  /** One page of the nodes that could be added to the group (neither members nor revoked). */
+  candidates: viewerProcedure.input(groupNodesQuery).query(({ ctx, input }) => readGroupCandidates(ctx.db, input)),
+
+  /** How many nodes the group's label selector matches now, and the first 20 of them. */
+  selectorMatches: viewerProcedure
+    .input(z.object({ groupId: id }))
+    .query(({ ctx, input }) => readSelectorMatches(ctx.db, input.groupId)),
 
   create: operatorProcedure
     .input(z.object({ name: groupName, description: groupDescription.default("") }))

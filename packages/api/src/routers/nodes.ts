@@ -2,7 +2,7 @@ import { allowReenrollment, cyclesOf, notifyControl, REENROLL_WINDOW, requestSof
 import { z } from "zod";
 import { audited } from "../audit";
 import { readFleetPage } from "../domain/fleet-page";
-import { findNodeOrThrow, hiddenNodeColumns, presentRecord, readNodeView, visibleToRole } from "../domain/nodes";
+import { findNodeOrThrow, presentRecord, readNodeView } from "../domain/nodes";
 import { conflict, notFound } from "../errors";
 import { fleetQuery } from "../fleet-view";
 import { id } from "../schemas";
@@ -13,27 +13,6 @@ const target = (node: { id: string; hostname: string }) => ({ type: "node", id: 
 export const nodesRouter = router({
   /** One page of the fleet, filtered and sorted in the database, with the fleet's counts. */
   page: viewerProcedure.input(fleetQuery).query(({ ctx, input }) => readFleetPage(ctx.db, input)),
-
-  list: viewerProcedure.query(async ({ ctx }) => {
-    const nodes = await ctx.db.node.findMany({
-      orderBy: { hostname: "asc" },
-      omit: hiddenNodeColumns,
-      include: { memberships: { include: { group: { select: { id: true, name: true } } } } },
-    });
-    // Each node's last reboot by one index lookup per node ((nodeId, recordedAt)). Prisma's nested
-    // `take: 1` would read every record of every node (a million rows at fleet scale) and cut in memory.
-    const last = await ctx.db.$queryRaw<Array<{ id: string }>>`
-      SELECT r.id FROM "Node" n
-      CROSS JOIN LATERAL (
-        SELECT rr.id FROM "RebootRecord" rr WHERE rr."nodeId" = n.id ORDER BY rr."recordedAt" DESC LIMIT 1
-      ) r`;
-    const records = await ctx.db.rebootRecord.findMany({ where: { id: { in: last.map((r) => r.id) } } });
-    const byNode = new Map(records.map((record) => [record.nodeId, record]));
-    return nodes.map((node) => {
-      const record = byNode.get(node.id);
-      return { ...visibleToRole(node, ctx.session.user.role), lastReboot: record ? presentRecord(record) : null };
-    });
-  }),
 
   get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
     const node = await readNodeView(ctx.db, input.id, ctx.session.user.role);

@@ -63,9 +63,15 @@ describe("npm start", () => {
     // The demo fleet: 12 simulated nodes, online, marked simulated, grouped, version 2 staged.
     expect(run.output()).toMatch(/simulated nodes:\s+12 \(group "demo \(simulated\)"/);
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-    const nodes = await fetch(`${url}/api/trpc/nodes.list`, { headers: { cookie } });
-    const list = ((await nodes.json()) as { result: { data: { json: Array<Record<string, unknown>> } } }).result.data
-      .json;
+    const input = encodeURIComponent(JSON.stringify({ json: {} }));
+    const nodes = await fetch(`${url}/api/trpc/nodes.page?input=${input}`, { headers: { cookie } });
+    const page = (
+      (await nodes.json()) as {
+        result: { data: { json: { rows: Array<Record<string, unknown>>; counts: { total: number } } } };
+      }
+    ).result.data.json;
+    expect(page.counts.total).toBe(12);
+    const list = page.rows;
     expect(list).toHaveLength(12);
     expect(list.every((n) => n.simulated === true && n.status === "online")).toBe(true);
     run.ctrlC();

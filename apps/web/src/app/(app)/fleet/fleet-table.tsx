@@ -6,11 +6,11 @@ import { memo } from "react";
 import { Downtime } from "~/components/downtime";
 import { LabelList } from "~/components/labels";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
+import { Pager } from "~/components/pager";
 import { RelativeTime } from "~/components/time";
-import { Select, tableClass, tdClass, thClass } from "~/components/ui";
+import { tableClass, tdClass, thClass } from "~/components/ui";
 
 const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
-const number = new Intl.NumberFormat("en");
 
 type Sort = FleetQuery["sort"];
 
@@ -145,7 +145,7 @@ const FleetTableRow = memo(function FleetTableRow({ row }: { row: FleetRow }) {
   );
 });
 
-/** Which rows of how many, the previous and next pages, and the page size. */
+/** The fleet's pages: which rows of how many, the previous and next pages, and the page size. */
 export function FleetPager({
   query,
   matching,
@@ -155,52 +155,17 @@ export function FleetPager({
   matching: number;
   navigate: (query: FleetQuery) => void;
 }) {
-  const pages = Math.max(1, Math.ceil(matching / query.pageSize));
-  const first = matching === 0 ? 0 : (query.page - 1) * query.pageSize + 1;
-  const last = Math.min(matching, query.page * query.pageSize);
-  const button =
-    "rounded-md border border-zinc-300 px-3 py-1 text-sm enabled:hover:bg-zinc-100 disabled:opacity-40 dark:border-zinc-700 dark:enabled:hover:bg-zinc-800";
   return (
-    <nav aria-label="Pages" className="mt-3 flex flex-wrap items-center justify-between gap-3 text-sm">
-      <p role="status" className="text-zinc-600 dark:text-zinc-400">
-        {matching === 0
-          ? "No matching nodes"
-          : `Nodes ${number.format(first)}–${number.format(last)} of ${number.format(matching)}`}
-        {pages > 1 && ` · page ${number.format(query.page)} of ${number.format(pages)}`}
-      </p>
-      <div className="flex items-center gap-2">
-        <label htmlFor="fleet-page-size" className="text-zinc-600 dark:text-zinc-400">
-          Per page
-        </label>
-        <Select
-          id="fleet-page-size"
-          value={String(query.pageSize)}
-          onChange={(e) => navigate({ ...query, page: 1, pageSize: Number(e.target.value) })}
-          className="w-20"
-        >
-          {FLEET_PAGE_SIZES.map((size) => (
-            <option key={size} value={size}>
-              {size}
-            </option>
-          ))}
-        </Select>
-        <button
-          type="button"
-          className={button}
-          disabled={query.page <= 1}
-          onClick={() => navigate({ ...query, page: query.page - 1 })}
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          className={button}
-          disabled={query.page >= pages}
-          onClick={() => navigate({ ...query, page: query.page + 1 })}
-        >
-          Next
-        </button>
-      </div>
-    </nav>
+    <Pager
+      label="Pages"
+      id="fleet-page-size"
+      noun="Nodes"
+      page={query.page}
+      pageSize={query.pageSize}
+      sizes={FLEET_PAGE_SIZES}
+      matching={matching}
+      onPage={(page) => navigate({ ...query, page })}
+      onPageSize={(pageSize) => navigate({ ...query, page: 1, pageSize })}
+    />
   );
 }

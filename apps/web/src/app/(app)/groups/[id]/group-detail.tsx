@@ -55,7 +55,7 @@ export function GroupDetail({ id, canManage }: { id: string; canManage: boolean 
           mode === "view" && (
             <GroupActions
               group={data}
-              members={data.members.length}
+              members={data.memberCount}
               onMode={setMode}
               returnFrom={returnFrom}
               onDeleted={() => {
@@ -77,7 +77,7 @@ export function GroupDetail({ id, canManage }: { id: string; canManage: boolean 
       )}
       <dl className="mb-6 grid max-w-xl grid-cols-[max-content_1fr] gap-x-4 gap-y-1">
         <dt className="text-zinc-500 dark:text-zinc-400">Members</dt>
-        <dd className="tabular-nums">{data.members.length}</dd>
+        <dd className="tabular-nums">{data.memberCount.toLocaleString("en")}</dd>
         <dt className="text-zinc-500 dark:text-zinc-400">Created</dt>
         <dd>
           <LocalTime date={data.createdAt} />

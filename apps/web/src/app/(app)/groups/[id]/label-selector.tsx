@@ -31,7 +31,7 @@ export function LabelSelector({ group, canManage }: { group: Group; canManage: b
           ) : (
             <LabelList labels={selector} label="Label selector" />
           )}
-          <MatchingNodes selector={selector} />
+          <MatchingNodes group={group} selector={selector} />
           {canManage && (
             <Button kind="secondary" onClick={() => setEditing(true)}>
               Edit label selector
@@ -43,20 +43,22 @@ export function LabelSelector({ group, canManage }: { group: Group; canManage: b
   );
 }
 
-function MatchingNodes({ selector }: { selector: [string, string][] }) {
+/** The nodes the stored selector matches now: counted on the server, the first 20 named. */
+function MatchingNodes({ group, selector }: { group: Group; selector: [string, string][] }) {
   const trpc = useTRPC();
-  const nodes = useQuery({ ...trpc.nodes.list.queryOptions(), enabled: selector.length > 0 });
-  if (selector.length === 0 || !nodes.data) return null;
-  const matching = nodes.data.filter((node) => {
-    if (node.revokedAt) return false;
-    const labels = new Map(labelEntries(node.labels));
-    return selector.every(([key, value]) => labels.get(key) === value);
+  const matches = useQuery({
+    ...trpc.groups.selectorMatches.queryOptions({ groupId: group.id }),
+    enabled: selector.length > 0,
   });
+  if (selector.length === 0) return null;
+  if (matches.error) return <FormError>{errorMessage(matches.error)}</FormError>;
+  if (!matches.data) return null;
+  const { count, first } = matches.data;
   return (
     <p>
-      Matches {matching.length === 1 ? "1 node" : `${matching.length} nodes`} now
-      {matching.length > 0 && ": "}
-      {matching.slice(0, 20).map((node, i) => (
+      Matches {count === 1 ? "1 node" : `${count.toLocaleString("en")} nodes`} now
+      {count > 0 && ": "}
+      {first.map((node, i) => (
         <span key={node.id}>
           {i > 0 && ", "}
           <Link href={`/nodes/${node.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
@@ -64,7 +66,7 @@ function MatchingNodes({ selector }: { selector: [string, string][] }) {
           </Link>
         </span>
       ))}
-      {matching.length > 20 && ` and ${matching.length - 20} more`}
+      {count > first.length && ` and ${(count - first.length).toLocaleString("en")} more`}
     </p>
   );
 }
