@@ -15,8 +15,6 @@ import { generateFleet } from "@softfleet/testkit/fleet-fixtures";
 import pg from "pg";
 import { percentile } from "./stats";
 
-const DAY_MS = 86_400_000;
-
 const round = (value: number) => Math.round(value * 10) / 10;
 const figures = (values: number[]) => ({
   n: values.length,
@@ -80,8 +78,8 @@ export async function benchReports(
     }
     const generateMs = Math.round(performance.now() - generateStarted);
     console.log(`[reports] written in ${Math.round(generateMs / 1000)} s`);
-    const to = new Date();
-    const days = (n: number) => ({ from: new Date(to.getTime() - n * DAY_MS), to });
+    // The ranges the report page asks for: whole UTC days, today included (apps/web/src/app/(app)/reports/range.ts).
+    const days = (n: number) => lastDaysRange(n);
     const [busiest] = await db.$queryRaw<[{ nodeId: string }]>`
       SELECT "nodeId" FROM "RebootRecord" GROUP BY "nodeId" ORDER BY count(*) DESC, "nodeId" LIMIT 1`;
     const middle = await fleetReportRows(db, days(45), { limit: 1 });
@@ -133,8 +131,11 @@ export async function benchReports(
     const first = await coldRuns("first reports, nothing kept", forgetKept);
     const cold = await coldRuns("cold, the default range kept", async () => {
       await forgetKept();
-      // What control's report warmer does at its start.
+      // What control's report warmer does at its start: the fleet's default range, then each group's.
       await keepFleetReportFacts(db, lastDaysRange(90));
+      for (const group of await db.nodeGroup.findMany({ select: { id: true }, orderBy: { name: "asc" } })) {
+        await keepFleetReportFacts(db, { ...lastDaysRange(90), groupId: group.id });
+      }
     });
 
     const loadBefore = loadavg()[0]!;

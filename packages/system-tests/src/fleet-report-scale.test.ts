@@ -306,6 +306,40 @@ describe("the fleet report at scale", () => {
     await expectReferenceFigures(await fleetReport(t.db, { ...range, groupId: zone.id }), zone.id);
   });
 
+  it("keeps a group's facts apart under its nodes' fingerprint, and computes them again when its nodes change", async () => {
+    const zone = await t.db.nodeGroup.findFirstOrThrow({ where: { name: "zone 5" } });
+    const scopes = async () =>
+      (
+        await t.db.$queryRaw<Array<{ scope: string; spans: number; days: number }>>`
+          SELECT s.scope, (SELECT count(*)::int FROM "ReportSpan" k WHERE k.scope = s.scope) AS spans,
+            (SELECT count(*)::int FROM "ReportBucket" c WHERE c.scope = s.scope AND c.bucket = 'day') AS days
+          FROM (SELECT scope FROM "ReportSpan" UNION SELECT scope FROM "ReportBucket") s
+          WHERE s.scope LIKE ${`${zone.id}:%`}`
+      ).map((row) => ({ ...row, fingerprint: row.scope.slice(zone.id.length + 1) }));
+    const first = await fleetReport(t.db, { ...range, groupId: zone.id });
+    const [kept] = await scopes();
+    // One scope of the group: its span and its settled days, under the md5 of its nodes' ids.
+    expect(kept).toMatchObject({ spans: 1, fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(kept!.days).toBeGreaterThanOrEqual(88);
+    // Read back from them, the same figures; and the plain SQL's.
+    const second = await fleetReport(t.db, { ...range, groupId: zone.id });
+    expect(second).toEqual(first);
+    await expectReferenceFigures(second, zone.id);
+
+    // A static member joins (a node of another zone): a new fingerprint, the old facts forgotten.
+    await t.db.nodeGroupMember.create({ data: { groupId: zone.id, nodeId: "node-1" } });
+    const grown = await fleetReport(t.db, { ...range, groupId: zone.id });
+    const after = await scopes();
+    expect(after).toHaveLength(1);
+    expect(after[0]!.fingerprint).not.toBe(kept!.fingerprint);
+    expect(after[0]!.spans).toBe(1);
+    await expectReferenceFigures(grown, zone.id);
+    const added = (r: FleetReport) => r.byType.reduce((sum, s) => sum + s.reboots, 0);
+    expect(added(grown)).toBeGreaterThan(added(first));
+    // The whole fleet's facts are not the group's.
+    expect(await t.db.reportSpan.count({ where: { scope: "" } })).toBeGreaterThan(0);
+  });
+
   it("computes a breakdown live when the range's edges hold more values than a kept window reaches", async () => {
     // A span with more soft-reboots than its windows hold (two windows' worth and more)…
     await t.db.$executeRaw`

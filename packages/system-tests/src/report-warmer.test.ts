@@ -34,9 +34,12 @@ describe("the report warmer", () => {
       SELECT 'warm-' || i, ${node.id}, 'warm-ev-' || i, 'soft-reboot', 'soft-reboot', false, false, 'manual', 'b', '2',
         1000000, 1020000, 1300000, 2200000, 2400000 + i * 1000, '[]', now() - i * interval '1 day'
       FROM generate_series(1, 30) i`;
+    const group = await t.db.nodeGroup.create({
+      data: { name: `warm-${randomBytes(3).toString("hex")}`, members: { create: [{ nodeId: node.id }] } },
+    });
     control = await startTestControl(t);
     const range = lastDaysRange(90);
-    const spans = () => t.db.reportSpan.findMany();
+    const spans = () => t.db.reportSpan.findMany({ where: { scope: "" } });
     await until("the 90-day span to be kept", async () => (await spans()).length === 1, 20_000);
     const [span] = await spans();
     expect(span!.from).toEqual(range.from);
@@ -48,5 +51,14 @@ describe("the report warmer", () => {
     const report = await fleetReport(t.db, range);
     expect(report.byType.map((s) => [s.rebootType, s.reboots])).toEqual([["soft-reboot", 30]]);
     expect((await spans()).map((s) => s.computedAt)).toEqual([span!.computedAt]);
+
+    // Then each group's: kept under its scope, which the group's report reads.
+    const groupSpans = () => t.db.reportSpan.findMany({ where: { scope: { startsWith: `${group.id}:` } } });
+    await until("the group's 90-day span to be kept", async () => (await groupSpans()).length === 1, 20_000);
+    expect(control.output.join("\n")).toMatch(/reports: kept the last 90 days of 1 group in \d+ ms/);
+    const [kept] = await groupSpans();
+    const ofGroup = await fleetReport(t.db, { ...range, groupId: group.id });
+    expect(ofGroup.byGroup.map((s) => [s.groupId, s.reboots])).toEqual([[group.id, 30]]);
+    expect((await groupSpans()).map((s) => s.computedAt)).toEqual([kept!.computedAt]);
   });
 });

@@ -1,4 +1,5 @@
 import { type Db, Prisma } from "@softfleet/db";
+import { scopeOf, scopeSql, staleOf } from "./scope";
 import type { Sql } from "./sql";
 
 /**
@@ -65,18 +66,19 @@ export function liveIntervals(range: Interval, bucket: Bucket, kept: Date[]): In
 /** Buckets as a timestamp[] parameter (ISO text: a timestamp without time zone ignores the Z). */
 const timestamps = (dates: Date[]) => Prisma.sql`${dates.map((d) => d.toISOString())}::timestamp[]`;
 
-/** The kept buckets of the range, as the snapshot of `db` sees them. */
-export async function keptBuckets(db: Sql, range: Interval, bucket: Bucket): Promise<Date[]> {
+/** The kept buckets of the range (of the scope: scope.ts), as the snapshot of `db` sees them. */
+export async function keptBuckets(db: Sql, range: Interval, bucket: Bucket, scope: string): Promise<Date[]> {
   const rows = await db.$queryRaw<Array<{ at: Date }>>`
     SELECT c.at FROM "ReportBucket" c
-    WHERE c.bucket = ${bucket} AND c.at >= ${range.from} AND c.at <= ${new Date(range.to.getTime() - BUCKET_MS[bucket])}
+    WHERE c.bucket = ${bucket} AND c.scope = ${scope} AND c.at >= ${range.from} AND c.at <= ${new Date(range.to.getTime() - BUCKET_MS[bucket])}
     ORDER BY c.at`;
   return rows.map((row) => row.at);
 }
 
 /**
- * Computes and keeps the settled buckets of the range not kept yet; returns
- * how many it kept. `facts` gives, for rows over the intervals, each bucket's
+ * Computes and keeps the settled buckets of the range (of the whole fleet, or
+ * of one group: scope.ts) not kept yet; returns how many it kept. A group's
+ * buckets of an earlier fingerprint are forgotten. `facts` gives, for rows over the intervals, each bucket's
  * trend points and services counts (the same SQL a report runs over its live
  * intervals). The buckets' days must be free: it takes them exclusively
  * (advisory locks, which a writer of their records holds shared until it
@@ -89,13 +91,16 @@ export async function fillBuckets(
   range: Interval,
   bucket: Bucket,
   facts: (intervals: Interval[]) => Prisma.Sql,
+  groupId?: string | null,
 ): Promise<number> {
   const settled = settledBuckets(range, bucket, new Date());
   if (settled.length === 0) return 0;
+  const scope = await scopeOf(db, groupId);
   const missing = (
     await db.$queryRaw<Array<{ at: Date }>>`
       SELECT w.at FROM unnest(${timestamps(settled)}) w(at)
-      WHERE NOT EXISTS (SELECT 1 FROM "ReportBucket" c WHERE c.bucket = ${bucket} AND c.at = w.at)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM "ReportBucket" c WHERE c.bucket = ${bucket} AND c.at = w.at AND c.scope = ${scope})
       ORDER BY w.at`
   ).map((row) => row.at);
   if (missing.length === 0) return 0;
@@ -111,10 +116,13 @@ export async function fillBuckets(
           FROM unnest(${timestamps(missing)}) m(at) CROSS JOIN generate_series(0, ${days - 1}::int) k
           ORDER BY 1) d`;
       if (!free) return 0;
+      await tx.$executeRaw`DELETE FROM "ReportBucket" c WHERE ${staleOf("c.scope", groupId, scopeSql(groupId))}`;
+      // The scope is read in the statement that reads the records: the fingerprint of the nodes they are of.
       return tx.$executeRaw`
-        INSERT INTO "ReportBucket" (bucket, at, trend, services)
-        SELECT ${bucket}, m.at, COALESCE(f.trend, '[]'::jsonb), COALESCE(f.services, '[]'::jsonb)
-        FROM unnest(${timestamps(missing)}) m(at) LEFT JOIN (${facts(intervals)}) f ON f.at = m.at
+        INSERT INTO "ReportBucket" (bucket, at, scope, trend, services)
+        SELECT ${bucket}, m.at, s.scope, COALESCE(f.trend, '[]'::jsonb), COALESCE(f.services, '[]'::jsonb)
+        FROM unnest(${timestamps(missing)}) m(at) CROSS JOIN (SELECT ${scopeSql(groupId)} AS scope) s
+        LEFT JOIN (${facts(intervals)}) f ON f.at = m.at
         ON CONFLICT DO NOTHING`;
     },
     { timeout: 60_000 },

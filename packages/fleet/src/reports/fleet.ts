@@ -1,8 +1,9 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
 import { type ClientGapRow, clientGapStatsByImage, type PayloadStats, payloadStatsOf } from "./payloads";
+import { groupNodesSql, inGroupOf, scopeOf } from "./scope";
 import type { ServiceRow } from "./services";
-import { fillSpan, mergedSql, settledSpan, spanKept } from "./spans";
+import { fillSpan, mergedSql, type ScopedSpan, settledSpan, spanIs, spanKept } from "./spans";
 import {
   arrayStatColumns,
   type HistogramBucket,
@@ -29,21 +30,7 @@ export interface ReportRange {
   groupId?: string | null;
 }
 
-/**
- * A group's nodes now: static members and the nodes its label selector matches
- * (a GIN index on Node.labels finds those).
- */
-const groupNodesSql = Prisma.sql`
-  SELECT g.id AS "groupId", g.name AS "groupName", m."nodeId"
-  FROM "NodeGroup" g JOIN "NodeGroupMember" m ON m."groupId" = g.id
-  UNION
-  SELECT g.id, g.name, n.id
-  FROM "NodeGroup" g JOIN "Node" n ON g."labelSelector" <> '{}'::jsonb AND n.labels @> g."labelSelector"`;
-
-const inGroup = (range: ReportRange, alias: string) =>
-  range.groupId
-    ? Prisma.sql`AND ${Prisma.raw(alias)}."nodeId" IN (SELECT gn."nodeId" FROM (${groupNodesSql}) gn WHERE gn."groupId" = ${range.groupId})`
-    : Prisma.empty;
+const inGroup = (range: ReportRange, alias: string) => inGroupOf(range.groupId, alias);
 
 /** The reboots recorded in the range (of the group's nodes), with their phases. */
 export function rebootsSql(range: ReportRange): Prisma.Sql {
@@ -282,8 +269,12 @@ const serviceCountsSql = (intervals: Interval[], range: ReportRange, bucket: Buc
   GROUP BY 1, 2`;
 
 /** What a settled bucket keeps (ReportBucket): per bucket of the intervals, its trend points and services counts. */
-const bucketFactsSql = (intervals: Interval[], bucket: Bucket) => {
-  const whole: ReportRange = { from: intervals[0]?.from ?? new Date(0), to: intervals.at(-1)?.to ?? new Date(0) };
+const bucketFactsSql = (intervals: Interval[], bucket: Bucket, groupId?: string | null) => {
+  const whole: ReportRange = {
+    from: intervals[0]?.from ?? new Date(0),
+    to: intervals.at(-1)?.to ?? new Date(0),
+    groupId,
+  };
   return Prisma.sql`
     SELECT COALESCE(t.at, s.at) AS at, t.trend, s.services
     FROM (SELECT p.at, jsonb_agg(jsonb_build_object('dimension', p.dimension, 'key', p.key, 'reboots', p.reboots,
@@ -294,17 +285,22 @@ const bucketFactsSql = (intervals: Interval[], bucket: Bucket) => {
           FROM (${serviceCountsSql(intervals, whole, bucket)}) c GROUP BY c.at) s ON s.at = t.at`;
 };
 
-/** The kept buckets of a report's snapshot, and the parts of its range it computes live. */
+/** The kept buckets of a report's snapshot (of its scope), and the parts of its range it computes live. */
 interface Split {
+  /** Whose kept facts the report reads (scope.ts). */
+  scope: string;
   kept: Date[];
   live: Interval[];
   /** The range's settled span, when the snapshot has it kept (spans.ts). */
-  span: Interval | null;
+  span: ScopedSpan | null;
+  /** The report's group, when it is one group's (null when that group does not exist). */
+  group: { id: string; name: string } | null;
 }
 
-const keptSql = (bucket: Bucket, kept: Date[]) => Prisma.sql`
+const keptSql = (bucket: Bucket, split: Split) => Prisma.sql`
   SELECT k.* FROM "ReportBucket" k
-  WHERE k.bucket = ${bucket} AND k.at = ANY(${kept.map((at) => at.toISOString())}::timestamp[])`;
+  WHERE k.bucket = ${bucket} AND k.scope = ${split.scope}
+    AND k.at = ANY(${split.kept.map((at) => at.toISOString())}::timestamp[])`;
 
 /**
  * Count of the values of an ascending array below x, by binary search
@@ -396,7 +392,7 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
  * once per search). `ok` is false should the edges hold more reboots than a
  * window reaches (the caller then computes the part live).
  */
-async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Promise<TypesPart & { ok: boolean }> {
+async function spannedTypesPart(db: Sql, range: ReportRange, span: ScopedSpan): Promise<TypesPart & { ok: boolean }> {
   await workMem(db);
   const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`e."${p}"`).sql} AS "${p}"`).join(",\n"));
   const phaseRows = Prisma.raw(PHASES.map((p) => `('${p}', l."${p}")`).join(", "));
@@ -422,7 +418,7 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: Interval): Pr
         SELECT x."rebootType", x.reboots, x."beforeLost", x.escalated
         FROM "ReportSpan" k
         CROSS JOIN LATERAL jsonb_to_recordset(k.types) AS x("rebootType" text, reboots int, "beforeLost" int, escalated int)
-        WHERE k."from" = ${span.from} AND k."to" = ${span.to}
+        WHERE ${spanIs("k", span)}
         UNION ALL
         SELECT l."rebootType", l.reboots, l."beforeLost", l.escalated FROM lt l
       ) c GROUP BY c."rebootType"
@@ -464,7 +460,7 @@ const edgeCounts = Prisma.sql`count(*)::int AS reboots, count(*) FILTER (WHERE e
  * from its values merged with the edges' reboots; and whether the span's
  * windows held the ranks (true when computed live).
  */
-function imagesSql(range: ReportRange, span: Interval | null): { ctes: Prisma.Sql; ok: Prisma.Sql } {
+function imagesSql(range: ReportRange, span: ScopedSpan | null): { ctes: Prisma.Sql; ok: Prisma.Sql } {
   if (!span) {
     return {
       ctes: Prisma.sql`images AS (
@@ -491,7 +487,7 @@ function imagesSql(range: ReportRange, span: Interval | null): { ctes: Prisma.Sq
           SELECT x."imageVersion", x."rebootType", x.reboots, x."beforeLost", x.escalated
           FROM "ReportSpan" k CROSS JOIN LATERAL jsonb_to_recordset(k.images)
             AS x("imageVersion" text, "rebootType" text, reboots int, "beforeLost" int, escalated int)
-          WHERE k."from" = ${span.from} AND k."to" = ${span.to}
+          WHERE ${spanIs("k", span)}
           UNION ALL
           SELECT l.key, l."rebootType", l.reboots, l."beforeLost", l.escalated FROM ie l
         ) c GROUP BY c."imageVersion", c."rebootType"
@@ -578,7 +574,7 @@ async function imagesPart(db: Sql, range: ReportRange, bucket: Bucket, split: Sp
       SELECT p.at, p.dimension, p.key, p.reboots, p.p50, p.p95 FROM (${trendPointsSql(split.live, range, bucket)}) p
       UNION ALL
       SELECT k.at, p.dimension, p.key, p.reboots, p.p50, p.p95
-      FROM (${keptSql(bucket, split.kept)}) k
+      FROM (${keptSql(bucket, split)}) k
       CROSS JOIN LATERAL jsonb_to_recordset(k.trend) AS p(dimension text, key text, reboots int, p50 float8, p95 float8)
     )
     SELECT
@@ -600,22 +596,20 @@ interface GroupsPart {
 }
 
 /**
- * Per group: one statement. The groups' nodes are joined to Node first: the
- * planner then knows each node id is one row and hashes the ~10k nodes, not
- * the ~250k reboots.
+ * Per group, over the whole fleet's range: one statement. The groups' nodes
+ * are joined to Node first: the planner then knows each node id is one row
+ * and hashes the ~10k nodes, not the ~250k reboots. (One group's report has
+ * its per-group figures from its per-type ones: groupOfTypes.)
  */
 async function groupsPart(db: Sql, range: ReportRange): Promise<GroupsPart> {
   await workMem(db);
   // The groups' nodes are estimated ~100 per label selector: without this the planner reads each
   // node's records by its own index probes and heap fetches (10,000 of them: 450 ms warm, seconds
   // cold) instead of one index-only range scan hashed against the nodes.
-  // (One group's report keeps the probes: they read only its nodes' records.)
-  const wholeFleet = !range.groupId;
-  if (wholeFleet) await db.$queryRaw`SELECT set_config('enable_nestloop', 'off', true)`;
-  const groupFilter = range.groupId ? Prisma.sql`WHERE gn."groupId" = ${range.groupId}` : Prisma.empty;
+  await db.$queryRaw`SELECT set_config('enable_nestloop', 'off', true)`;
   const [row] = await db.$queryRaw<[GroupsPart]>`
     WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
-    gn AS MATERIALIZED (SELECT * FROM (${groupNodesSql}) gn ${groupFilter}),
+    gn AS MATERIALIZED (${groupNodesSql()}),
     members AS NOT MATERIALIZED (
       SELECT n.id AS "nodeId", gn."groupId", gn."groupName" FROM gn JOIN "Node" n ON n.id = gn."nodeId"
     ),
@@ -627,8 +621,26 @@ async function groupsPart(db: Sql, range: ReportRange): Promise<GroupsPart> {
             FROM b JOIN members m ON m."nodeId" = b."nodeId" GROUP BY 1, 2, 3) g
     )
     SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup"`;
-  if (wholeFleet) await db.$queryRaw`SELECT set_config('enable_nestloop', 'on', true)`;
+  await db.$queryRaw`SELECT set_config('enable_nestloop', 'on', true)`;
   return row;
+}
+
+/**
+ * One group's report's per-group figures: its per-type counts and totals, the
+ * same reboots (the group's nodes' in the range) as groupsPart would read.
+ */
+function groupOfTypes(group: { id: string; name: string } | null, byType: Array<TypedStats>) {
+  if (!group) return [];
+  return byType.map((t) => ({
+    groupId: group.id,
+    groupName: group.name,
+    rebootType: t.rebootType,
+    reboots: t.reboots,
+    withoutTotal: t.withoutTotal,
+    beforeLost: t.beforeLost,
+    escalated: t.escalated,
+    total: t.phases.totalMs,
+  }));
 }
 
 /** The restarts (with a gap) of the units of the soft-reboots of the intervals, from their partial index. */
@@ -650,7 +662,7 @@ function restartsIn(intervals: Interval[], range: ReportRange): Prisma.Sql {
  * the range, or, with the settled span, from its values merged with the
  * edges' restarts; and whether the span's windows held the ranks.
  */
-function gapsSql(range: ReportRange, span: Interval | null): { ctes: Prisma.Sql; ok: Prisma.Sql } {
+function gapsSql(range: ReportRange, span: ScopedSpan | null): { ctes: Prisma.Sql; ok: Prisma.Sql } {
   if (!span) {
     return {
       ctes: Prisma.sql`gaps AS (
@@ -695,7 +707,7 @@ async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: 
         SELECT s.name, s.survived, s.restarted, s.absent, s.unknown FROM (${serviceCountsSql(split.live, range, bucket)}) s
         UNION ALL
         SELECT e.name, e.survived, e.restarted, e.absent, e.unknown
-        FROM (${keptSql(bucket, split.kept)}) k
+        FROM (${keptSql(bucket, split)}) k
         CROSS JOIN LATERAL jsonb_to_recordset(k.services) AS e(name text, survived int, restarted int, absent int, unknown int)
       ) c GROUP BY c.name
     ),
@@ -721,24 +733,26 @@ async function servicesPart(db: Sql, range: ReportRange, bucket: Bucket, split: 
  * migration 20261127050000_report_arrays).
  *
  * Three statements, each reading the range from the covering index on
- * recordedAt. For the whole fleet, the trend and the services' outcome counts
- * of settled buckets come from ReportBucket (buckets.ts), computed and kept
- * by the first report that needs them; the rest of the range is computed
- * live. All read one snapshot: given a client, the report opens its
- * RepeatableRead transactions and runs the three statements concurrently;
- * given a transaction, one after the other in it (and keeps no buckets).
+ * recordedAt (one group's: its nodes' records). The trend and the services'
+ * outcome counts of settled buckets come from ReportBucket (buckets.ts), and
+ * the per-type, per-image and service-gap figures of the settled span from
+ * ReportSpan (spans.ts), computed and kept by the first report that needs
+ * them, the whole fleet's and each group's apart (scope.ts); the rest of the
+ * range is computed live. All read one snapshot: given a client, the report
+ * opens its RepeatableRead transactions and runs the three statements
+ * concurrently; given a transaction, one after the other in it (and keeps
+ * nothing).
  */
 export async function fleetReport(db: Sql | Client, range: ReportRange, options: { keepFacts?: boolean } = {}) {
   const bucket = trendBucketOf(range);
-  const keeps = !range.groupId;
-  const span = keeps ? settledSpan(range, new Date()) : null;
+  const span = settledSpan(range, new Date());
   // keepFacts false (a read replica): what is kept is used, what is not is computed live and not kept.
-  if (keeps && options.keepFacts !== false && "$transaction" in db) await keepFleetReportFacts(db, range);
+  if (options.keepFacts !== false && "$transaction" in db) await keepFleetReportFacts(db, range);
   const types = async (tx: Sql, s: Split) => {
     const spanned = s.span ? await spannedTypesPart(tx, range, s.span) : null;
     return spanned?.ok ? spanned : typesPart(tx, range);
   };
-  const [, [[a, b, d], [c, payloads, gapsByImage]]] = await inOneSnapshot<
+  const [split, [[a, b, d], [c, payloads, gapsByImage]]] = await inOneSnapshot<
     Split,
     [
       [TypesPart, ImagesPart, ServicesPart],
@@ -747,9 +761,14 @@ export async function fleetReport(db: Sql | Client, range: ReportRange, options:
   >(
     db,
     async (tx) => {
-      const kept = keeps ? await keptBuckets(tx, range, bucket) : [];
-      const spanned = span && (await spanKept(tx, span)) ? span : null;
-      return { kept, live: liveIntervals(range, bucket, kept), span: spanned };
+      const scope = await scopeOf(tx, range.groupId);
+      const kept = await keptBuckets(tx, range, bucket, scope);
+      const spanned = span && (await spanKept(tx, { ...span, scope })) ? { ...span, scope } : null;
+      const group = range.groupId
+        ? await tx.$queryRaw<Array<{ id: string; name: string }>>`
+            SELECT g.id, g.name FROM "NodeGroup" g WHERE g.id = ${range.groupId}`
+        : [];
+      return { scope, kept, live: liveIntervals(range, bucket, kept), span: spanned, group: group[0] ?? null };
     },
     [
       async (tx, s) => [
@@ -758,7 +777,7 @@ export async function fleetReport(db: Sql | Client, range: ReportRange, options:
         await servicesPart(tx, range, bucket, s),
       ],
       async (tx) => [
-        await groupsPart(tx, range),
+        range.groupId ? { byGroup: null } : await groupsPart(tx, range),
         await payloadStatsOf(tx, payloadFactsSql(range)),
         await clientGapStatsByImage(tx, clientGapsSql(range)),
       ],
@@ -777,7 +796,7 @@ export async function fleetReport(db: Sql | Client, range: ReportRange, options:
     /** What each probed payload's clients saw, per image version after the reboot. */
     clientGapsByImage: gapsByImage,
     /** Per group (as it is now) and type: the total's figures. */
-    byGroup: (c.byGroup ?? []).map(totaled),
+    byGroup: range.groupId ? groupOfTypes(split.group, stats) : (c.byGroup ?? []).map(totaled),
     trend: (b.trend ?? []).map((p): TrendPoint => ({ ...p, at: new Date(p.at) })),
     escalations: (a.escalations ?? []).map((e): RebootRow => ({ ...e, recordedAt: new Date(e.recordedAt) })),
     slowestNodes: b.slowestNodes ?? [],
@@ -796,19 +815,20 @@ export async function fleetReport(db: Sql | Client, range: ReportRange, options:
 export type FleetReport = Awaited<ReturnType<typeof fleetReport>>;
 
 /**
- * Keeps what a first fleet report over `range` computes and keeps for later
- * ones: its settled day (or week) buckets and its settled span. Returns how
- * many buckets it computed and whether it computed the span (nothing when
- * they are kept already).
+ * Keeps what a first fleet (or group's) report over `range` computes and
+ * keeps for later ones: its settled day (or week) buckets and its settled
+ * span, in the fleet's or the group's scope. Returns how many buckets it
+ * computed and whether it computed the span (nothing when they are kept
+ * already).
  */
 export async function keepFleetReportFacts(
   db: Client,
   range: ReportRange,
 ): Promise<{ buckets: number; span: boolean }> {
   const bucket = trendBucketOf(range);
-  const buckets = await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket));
+  const buckets = await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket, range.groupId), range.groupId);
   const span = settledSpan(range, new Date());
-  return { buckets, span: span ? await fillSpan(db, span, recordsIn([span], range)) : false };
+  return { buckets, span: span ? await fillSpan(db, span, recordsIn([span], range), range.groupId) : false };
 }
 
 /** The last `days` UTC days, today included: the report page's default range (90 days). */

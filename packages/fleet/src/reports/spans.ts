@@ -1,5 +1,6 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Interval, settledBuckets } from "./buckets";
+import { inGroupOf, scopeOf, scopeSql, staleOf } from "./scope";
 import { PHASES, type Sql, sortedValues } from "./sql";
 
 /**
@@ -23,7 +24,10 @@ export const SPAN_WINDOW = 10_000;
 /** Ranges shorter than this get no span: their records are few, and computed live. */
 const MIN_SPAN_DAYS = 7;
 
-/** Spans kept at most (the most recently computed); each is a few MB. */
+/**
+ * Spans kept at most per scope (the most recently computed): the whole fleet's
+ * are a few MB each, a group's a part of that.
+ */
 const SPANS_KEPT = 8;
 
 const DAY_MS = 86_400_000;
@@ -36,12 +40,23 @@ export function settledSpan(range: Interval, now: Date): Interval | null {
   return { from: days[0]!, to: new Date(days.at(-1)!.getTime() + DAY_MS) };
 }
 
+/** A span of one scope (scope.ts): the whole fleet's, or one group's. */
+export interface ScopedSpan extends Interval {
+  scope: string;
+}
+
 /** Whether the snapshot of `db` has the span kept. */
-export async function spanKept(db: Sql, span: Interval): Promise<boolean> {
+export async function spanKept(db: Sql, span: ScopedSpan): Promise<boolean> {
   const rows = await db.$queryRaw<unknown[]>`
-    SELECT 1 FROM "ReportSpan" s WHERE s."from" = ${span.from} AND s."to" = ${span.to}`;
+    SELECT 1 FROM "ReportSpan" s WHERE s."from" = ${span.from} AND s."to" = ${span.to} AND s.scope = ${span.scope}`;
   return rows.length > 0;
 }
+
+/** The condition on ReportSpan k (or ReportSpanValues) that picks the span. */
+export const spanIs = (alias: string, span: ScopedSpan) => {
+  const k = Prisma.raw(alias);
+  return Prisma.sql`${k}."from" = ${span.from} AND ${k}."to" = ${span.to} AND ${k}.scope = ${span.scope}`;
+};
 
 /**
  * A window of an ascending array (of a span of `days`) around the rank of
@@ -57,19 +72,20 @@ const windowOf = (array: string, fraction: number, days: number) => {
 };
 
 /**
- * Computes and keeps the span, unless kept already or a record of its days is
- * being written (it then stays live this time). `records` gives the span's
- * reboots (the report's range scan over the span's interval). Keeps at most
- * SPANS_KEPT spans, the most recently computed.
+ * Computes and keeps the span (of the whole fleet, or of one group: scope.ts),
+ * unless kept already or a record of its days is being written (it then stays
+ * live this time). `records` gives the span's reboots (the report's range scan
+ * over the span's interval, of the group's nodes). Keeps at most SPANS_KEPT
+ * spans per scope, the most recently computed, and forgets a group's spans of
+ * an earlier fingerprint.
  */
 export async function fillSpan(
   db: Pick<Db, "$transaction" | "$queryRaw">,
   span: Interval,
   records: Prisma.Sql,
+  groupId?: string | null,
 ): Promise<boolean> {
-  const kept = await db.$queryRaw<unknown[]>`
-    SELECT 1 FROM "ReportSpan" s WHERE s."from" = ${span.from} AND s."to" = ${span.to}`;
-  if (kept.length > 0) return false;
+  if (await spanKept(db, { ...span, scope: await scopeOf(db, groupId) })) return false;
   const days = Math.round((span.to.getTime() - span.from.getTime()) / DAY_MS);
   const firstDay = Math.round(span.from.getTime() / DAY_MS);
   const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`r."${p}"`).sql} AS "${p}"`).join(",\n"));
@@ -94,18 +110,18 @@ export async function fillSpan(
         g AS MATERIALIZED (
           SELECT x.name, softfleet_sorted(array_agg(x."gapMs")) AS a FROM "RebootUnit" x
           WHERE x."recordedAt" >= ${span.from} AND x."recordedAt" < ${span.to}
-            AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL
+            AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL ${inGroupOf(groupId, "x")}
           GROUP BY x.name
         ),
         kept AS (
-          INSERT INTO "ReportSpan" ("from", "to", types, images)
-          SELECT ${span.from}, ${span.to},
+          INSERT INTO "ReportSpan" ("from", "to", scope, types, images)
+          SELECT ${span.from}, ${span.to}, ${scopeSql(groupId)},
             COALESCE((SELECT jsonb_agg(jsonb_build_object('rebootType', t."rebootType", 'reboots', t.reboots,
               'beforeLost', t."beforeLost", 'escalated', t.escalated)) FROM t), '[]'::jsonb),
             COALESCE((SELECT jsonb_agg(jsonb_build_object('imageVersion', i."imageVersion", 'rebootType', i."rebootType",
               'reboots', i.reboots, 'beforeLost', i."beforeLost", 'escalated', i.escalated)) FROM i), '[]'::jsonb)
           ON CONFLICT DO NOTHING
-          RETURNING 1
+          RETURNING scope
         ),
         v AS (
           SELECT 'type' AS dimension, NULL::text AS key, t."rebootType", p.phase, p.a
@@ -116,15 +132,20 @@ export async function fillSpan(
           SELECT 'service', g.name, 'soft-reboot', 'gapMs', g.a FROM g
         )
         INSERT INTO "ReportSpanValues"
-          ("from", "to", dimension, key, "rebootType", phase, n, max, lo50, w50, lo95, w95, sorted)
-        SELECT ${span.from}, ${span.to}, v.dimension, v.key, v."rebootType", v.phase, COALESCE(cardinality(v.a), 0),
+          ("from", "to", scope, dimension, key, "rebootType", phase, n, max, lo50, w50, lo95, w95, sorted)
+        SELECT ${span.from}, ${span.to}, (SELECT scope FROM kept), v.dimension, v.key, v."rebootType", v.phase, COALESCE(cardinality(v.a), 0),
           v.a[cardinality(v.a)], ${Prisma.raw(w50.lo)}, ${Prisma.raw(w50.values)}, ${Prisma.raw(w95.lo)},
           ${Prisma.raw(w95.values)},
           CASE WHEN v.dimension = 'type' AND v.phase = 'totalMs' THEN COALESCE(v.a, '{}'::float8[]) ELSE '{}'::float8[] END
         FROM v WHERE EXISTS (SELECT 1 FROM kept)`;
       await tx.$executeRaw`
-        DELETE FROM "ReportSpan" s WHERE (s."from", s."to") NOT IN (
-          SELECT k."from", k."to" FROM "ReportSpan" k ORDER BY k."computedAt" DESC, k."from" DESC LIMIT ${SPANS_KEPT})`;
+        DELETE FROM "ReportSpan" s WHERE ${staleOf("s.scope", groupId, scopeSql(groupId))}
+          OR (s."from", s."to", s.scope) IN (
+            SELECT k."from", k."to", k.scope FROM (
+              SELECT k."from", k."to", k.scope,
+                row_number() OVER (PARTITION BY k.scope ORDER BY k."computedAt" DESC, k."from" DESC) AS rank
+              FROM "ReportSpan" k) k
+            WHERE k.rank > ${SPANS_KEPT})`;
       return true;
     },
     { timeout: 60_000 },
@@ -138,7 +159,7 @@ export async function fillSpan(
  * types' totals) and the edges' (`live`). `live` gives rows (key, "rebootType",
  * phase, a) with `a` the edges' values in ascending order.
  */
-export function mergedSql(span: Interval, dimension: "type" | "image" | "service", live: Prisma.Sql): Prisma.Sql {
+export function mergedSql(span: ScopedSpan, dimension: "type" | "image" | "service", live: Prisma.Sql): Prisma.Sql {
   const n = "(j.sn + j.ln)";
   return Prisma.sql`
     SELECT j.key, j."rebootType", j.phase, ${Prisma.raw(n)} AS n, j.max,
@@ -158,7 +179,7 @@ export function mergedSql(span: Interval, dimension: "type" | "image" | "service
         COALESCE(v.sorted, '{}'::float8[]) AS sorted, COALESCE(l.a, '{}'::float8[]) AS live
       FROM (
         SELECT v.*, COALESCE(v.key, chr(1)) AS k FROM "ReportSpanValues" v
-        WHERE v."from" = ${span.from} AND v."to" = ${span.to} AND v.dimension = ${dimension}
+        WHERE ${spanIs("v", span)} AND v.dimension = ${dimension}
       ) v
       FULL JOIN (SELECT l.*, COALESCE(l.key, chr(1)) AS k FROM (${live}) l) l
         ON l.k = v.k AND l."rebootType" = v."rebootType" AND l.phase = v.phase
