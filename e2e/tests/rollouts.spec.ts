@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { insertOfflineGroup, removeInsertedFixtures, uniqueSuffix } from "./fleet-fixtures";
+import { insertOfflineGroup, removeInsertedFixtures, startRolloutByApi, uniqueSuffix } from "./fleet-fixtures";
 import { logIn } from "./helpers";
 
 test.afterEach(removeInsertedFixtures);
@@ -102,6 +102,48 @@ test("a group's label selector adds the nodes it matches to the rollout", async 
   const preview = page.getByRole("region", { name: "Preview" });
   await expect(preview).toContainText(`${groupName}: 2 nodes`);
   await expect(preview.getByRole("list", { name: "Batches" })).toContainText(labelled);
+});
+
+test("a large rollout's page shows one page of its nodes, and those of one state, kept in its URL", async ({
+  page,
+}) => {
+  const suffix = uniqueSuffix();
+  const host = (i: number) => `ro-${suffix}-${String(i).padStart(2, "0")}`;
+  const groupName = `e2e paged rollout ${suffix}`;
+  const { groupId } = await insertOfflineGroup(
+    groupName,
+    Array.from({ length: 60 }, (_, i) => ({ hostname: host(i + 1) })),
+  );
+  await logIn(page, "admin");
+  const id = await startRolloutByApi(page, groupId, { canary: { count: 1 }, batch: { size: 20 }, settleSec: 0 });
+  await page.goto(`/rollouts/${id}`);
+
+  // The counts are the rollout's: all 60 nodes, the failed canary among them (offline: the engine halts).
+  await expect(page.getByRole("status").filter({ hasText: "Halted" })).toContainText("1 node failed");
+  const pages = page.getByRole("navigation", { name: "Node pages" });
+  await expect(pages.getByRole("status")).toHaveText("Nodes 1–50 of 60 · page 1 of 2");
+  const batch3 = page.getByRole("region", { name: "Batch 3" });
+  await expect(batch3).toContainText("19 nodes");
+  await expect(batch3.getByRole("row").filter({ hasText: host(50) })).toHaveCount(1);
+  await expect(batch3.getByRole("row").filter({ hasText: host(51) })).toHaveCount(0);
+  await pages.getByRole("button", { name: "Next" }).click();
+  await expect(page).toHaveURL(/[?&]page=2/);
+  await expect(batch3.getByRole("row").filter({ hasText: host(60) })).toHaveCount(1);
+  await expect(page.getByRole("region", { name: "Canary" })).toContainText("Its nodes are on other pages.");
+
+  // Only the failed ones: the canary, on page 1 again.
+  await page.getByLabel("Show nodes").selectOption("failed");
+  await expect(page).toHaveURL(/[?&]status=failed/);
+  await expect(page).not.toHaveURL(/[?&]page=2/);
+  const canary = page.getByRole("region", { name: "Canary" });
+  await expect(canary.getByRole("row").filter({ hasText: host(1) })).toContainText("node is offline");
+  await expect(page.getByRole("navigation", { name: "Node pages" })).toHaveCount(0);
+  await expect(batch3).toContainText("None of its nodes in that state on this page.");
+
+  // A reload keeps what the URL says.
+  await page.reload();
+  await expect(page.getByLabel("Show nodes")).toHaveValue("failed");
+  await expect(canary.getByRole("row").filter({ hasText: host(1) })).toHaveCount(1);
 });
 
 test("a viewer sees rollouts but cannot start or change them", async ({ page }) => {

@@ -1,5 +1,6 @@
+import { nodeStatuses } from "@softfleet/rollout";
 import { describe, expect, it } from "vitest";
-import { applyRolloutViewDelta, rolloutViewDelta } from "./rollout-view";
+import { applyRolloutViewDelta, ROLLOUT_NODE_STATUSES, rolloutViewDelta } from "./rollout-view";
 
 const view = (statuses: string[], transitions: string[], status = "running") => ({
   id: "r1",
@@ -25,6 +26,7 @@ describe("a rollout page's deltas", () => {
     expect(rolloutViewDelta(after, halted)).toEqual({
       fields: expect.objectContaining({ status: "halted" }),
       nodes: [],
+      order: null,
       transitions: [],
     });
   });
@@ -34,5 +36,27 @@ describe("a rollout page's deltas", () => {
     const before = view([], many);
     const after = view([], ["501", ...many.slice(0, 499)]);
     expect(applyRolloutViewDelta(before, rolloutViewDelta(before, after)!)).toEqual(after);
+  });
+});
+
+describe("a filtered rollout page's deltas", () => {
+  it("bring the nodes that entered the page and its new order, and drop those that left", () => {
+    const before = view(["failed", "failed"], ["1"]);
+    const after = {
+      ...before,
+      nodes: [before.nodes[0]!, { nodeId: "n7", status: "failed", rebootStartedAt: null }, before.nodes[1]!],
+    };
+    const entered = rolloutViewDelta(before, after)!;
+    expect(entered.nodes.map((n) => n.nodeId)).toEqual(["n7"]);
+    expect(entered.order).toEqual(["n0", "n7", "n1"]);
+    expect(applyRolloutViewDelta(before, entered)).toEqual(after);
+    const left = { ...after, nodes: [after.nodes[1]!] };
+    const delta = rolloutViewDelta(after, left)!;
+    expect(delta.nodes).toEqual([]);
+    expect(applyRolloutViewDelta(after, delta)).toEqual(left);
+  });
+
+  it("filter by the engine's node states, each of them", () => {
+    expect([...ROLLOUT_NODE_STATUSES]).toEqual([...nodeStatuses]);
   });
 });

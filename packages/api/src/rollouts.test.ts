@@ -190,3 +190,50 @@ describe("a node held by a block inhibitor", () => {
     expect(rn.reason).toBe("held by block inhibitors for 30 s: backup-job (pid 4242): nightly backup running");
   });
 });
+
+describe("the rollout page", () => {
+  it("carries one page of the nodes, in the batches' order, with the counts of all of them", async () => {
+    const g = await group(120);
+    const created = await api.call(
+      "rollouts.create",
+      { groupId: g.id, plan: { canary: { count: 1 }, batch: { size: 40 } } },
+      { cookie },
+    );
+    const id = (created.data as { id: string }).id;
+    // Ten nodes failed, five succeeded (as the engine would have left them).
+    const all = await t.db.rolloutNode.findMany({ where: { rolloutId: id }, orderBy: { position: "asc" } });
+    await t.db.rolloutNode.updateMany({
+      where: { rolloutId: id, nodeId: { in: all.slice(60, 70).map((n) => n.nodeId) } },
+      data: { status: "failed", reason: "did not come back" },
+    });
+    await t.db.rolloutNode.updateMany({
+      where: { rolloutId: id, nodeId: { in: all.slice(0, 5).map((n) => n.nodeId) } },
+      data: { status: "succeeded" },
+    });
+    type View = {
+      nodes: Array<{ hostname: string; batchIndex: number; status: string }>;
+      matching: number;
+      counts: { total: number; failed: number; succeeded: number };
+      batches: Array<{ index: number; counts: { total: number; failed: number } }>;
+    };
+    const second = (await api.call("rollouts.get", { id, page: 2, pageSize: 50 }, { cookie })).data as View;
+    expect(second.matching).toBe(120);
+    expect(second.nodes.map((n) => n.hostname)).toEqual(all.slice(50, 100).map((n) => n.hostname));
+    expect(second.counts).toMatchObject({ total: 120, failed: 10, succeeded: 5 });
+    expect(second.batches.map((b) => [b.index, b.counts.total, b.counts.failed])).toEqual([
+      [0, 1, 0],
+      [1, 40, 0],
+      [2, 40, 10],
+      [3, 39, 0],
+    ]);
+
+    const failed = (await api.call("rollouts.get", { id, status: "failed" }, { cookie })).data as View;
+    expect(failed.matching).toBe(10);
+    expect(failed.nodes.map((n) => n.hostname)).toEqual(all.slice(60, 70).map((n) => n.hostname));
+    expect(failed.counts.total).toBe(120);
+
+    const wrong = await api.call("rollouts.get", { id, status: "exploded", pageSize: 7 }, { cookie });
+    expect(wrong.error?.data.code).toBe("BAD_REQUEST");
+    expect(wrong.error?.message).toContain("the page size must be 25, 50, 100 or 200");
+  });
+});

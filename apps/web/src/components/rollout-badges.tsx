@@ -1,4 +1,5 @@
 /** The statuses of rollouts, their batches and nodes, as text plus colour (never colour alone). */
+import type { NodeCounts } from "@softfleet/api/rollout-view";
 
 const tones = {
   neutral: {
@@ -77,30 +78,12 @@ export function RolloutNodeStatusBadge({ status, rollback = false }: { status: s
   return <Badge table={rollback ? rollbackNodeTones : nodeTones} status={status} />;
 }
 
-export interface NodeCounts {
-  total: number;
-  succeeded: number;
-  failed: number;
-  rolledBack: number;
-  skipped: number;
-  rebooting: number;
-  staging: number;
-  cancelled: number;
+/** A rollout node's state in words, as its badge says it. */
+export function rolloutNodeStatusLabel(status: string, rollback = false): string {
+  return (rollback ? rollbackNodeTones : nodeTones)[status]?.[0] ?? status;
 }
 
-export function countNodes(nodes: { status: string }[]): NodeCounts {
-  const count = (status: string) => nodes.filter((n) => n.status === status).length;
-  return {
-    total: nodes.length,
-    succeeded: count("succeeded"),
-    failed: count("failed"),
-    rolledBack: count("rolled-back") + count("rolling-back"),
-    skipped: count("skipped"),
-    rebooting: count("rebooting"),
-    staging: count("staging") + count("staged"),
-    cancelled: count("cancelled"),
-  };
-}
+export type { NodeCounts };
 
 const segments: { key: keyof Omit<NodeCounts, "total">; tone: Tone }[] = [
   { key: "succeeded", tone: "good" },

@@ -1,6 +1,7 @@
 import type { Db, Prisma } from "@softfleet/db";
 import { mayRollBack, rolloutPayloadStats, unfinishedRolloutStatuses, wasUpdated } from "@softfleet/fleet";
 import { notFound } from "../errors";
+import type { NodeCounts, RolloutViewQuery } from "../rollout-view";
 
 const ACTIVE: string[] = [...unfinishedRolloutStatuses];
 
@@ -12,69 +13,116 @@ export async function readRolloutList(db: Db | Prisma.TransactionClient, limit: 
     where: { rolloutId: { in: rollouts.map((r) => r.id) } },
     _count: true,
   });
-  return rollouts.map((rollout) => {
-    const mine = counts.filter((c) => c.rolloutId === rollout.id);
-    const count = (status: string) => mine.find((c) => c.status === status)?._count ?? 0;
-    const total = mine.reduce((sum, c) => sum + c._count, 0);
-    return {
-      ...rollout,
-      active: ACTIVE.includes(rollout.status),
-      progress: {
-        total,
-        succeeded: count("succeeded"),
-        failed: count("failed"),
-        rolledBack: count("rolled-back") + count("rolling-back"),
-        skipped: count("skipped"),
-        rebooting: count("rebooting"),
-        staging: count("staging") + count("staged"),
-        cancelled: count("cancelled"),
-      },
-    };
-  });
+  return rollouts.map((rollout) => ({
+    ...rollout,
+    active: ACTIVE.includes(rollout.status),
+    progress: countsOf(
+      counts.filter((c) => c.rolloutId === rollout.id).map((c) => ({ status: c.status, count: c._count })),
+    ),
+  }));
 }
 
-/** One rollout as its page shows it, as of one moment: never a mix of two engine steps. */
-export function readRolloutView(db: Db, rolloutId: string) {
-  return db.$transaction((tx) => getRollout(tx, rolloutId), { isolationLevel: "RepeatableRead" });
+/** Node counts from rows of (state, count). */
+function countsOf(rows: Array<{ status: string; count: number }>): NodeCounts {
+  const count = (status: string) => rows.reduce((sum, r) => (r.status === status ? sum + r.count : sum), 0);
+  return {
+    total: rows.reduce((sum, r) => sum + r.count, 0),
+    succeeded: count("succeeded"),
+    failed: count("failed"),
+    rolledBack: count("rolled-back") + count("rolling-back"),
+    skipped: count("skipped"),
+    rebooting: count("rebooting"),
+    staging: count("staging") + count("staged"),
+    cancelled: count("cancelled"),
+  };
 }
 
-async function getRollout(db: Prisma.TransactionClient, rolloutId: string) {
+/** Hostnames a rollback's confirmation names, at most; it says how many more. */
+const ROLLBACK_NAMED = 20;
+
+/**
+ * One rollout as its page shows it, as of one moment (never a mix of two
+ * engine steps): the rollout, its batches with their nodes' counts, the counts
+ * of all its nodes, and one page of its nodes (those in the query's state) in
+ * their batches' order, with their reboot records and stage commands.
+ */
+export function readRolloutView(db: Db, query: RolloutViewQuery) {
+  return db.$transaction((tx) => getRollout(tx, query), { isolationLevel: "RepeatableRead" });
+}
+
+async function getRollout(db: Prisma.TransactionClient, query: RolloutViewQuery) {
+  const rolloutId = query.id;
   const rollout = await db.rollout.findUnique({
     where: { id: rolloutId },
     include: {
       batches: { orderBy: { index: "asc" } },
-      nodes: {
-        orderBy: { position: "asc" },
-        include: {
-          node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true, revokedAt: true } },
-        },
-      },
       transitions: { orderBy: { id: "desc" }, take: 500 },
       rollbackOf: { select: { id: true, groupName: true, status: true } },
       rollbacks: { select: { id: true, status: true, createdAt: true }, orderBy: { createdAt: "desc" }, take: 20 },
     },
   });
   if (!rollout) throw notFound(`Rollout ${rolloutId}`);
-  const commandIds = rollout.nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
-  const records = await db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } });
+  const shown = { rolloutId, ...(query.status ? { status: query.status } : {}) };
+  const [byState, matching, nodes, updatable] = await Promise.all([
+    db.rolloutNode.groupBy({ by: ["batchIndex", "status"], where: { rolloutId }, _count: true }),
+    db.rolloutNode.count({ where: shown }),
+    db.rolloutNode.findMany({
+      where: shown,
+      orderBy: { position: "asc" },
+      skip: (query.page - 1) * query.pageSize,
+      take: query.pageSize,
+      include: {
+        node: { select: { status: true, imageVersion: true, simulated: true, inhibitors: true, revokedAt: true } },
+      },
+    }),
+    // What "Roll back rollout" would do now: the nodes it would return, each to the image it ran before.
+    db.rolloutNode.findMany({
+      where: { rolloutId, status: { in: ["succeeded", "failed"] }, imageVersionBefore: { not: null } },
+      orderBy: { position: "asc" },
+      select: {
+        hostname: true,
+        status: true,
+        imageVersionBefore: true,
+        node: { select: { imageVersion: true, revokedAt: true } },
+      },
+    }),
+  ]);
+  const commandIds = nodes.map((n) => n.commandId).filter((c): c is string => c !== null);
+  const [records, stageCommands] = await Promise.all([
+    db.rebootRecord.findMany({ where: { commandId: { in: commandIds } } }),
+    // Staging and staged nodes: their stage command's progress and result, for the page's bars.
+    db.nodeCommand.findMany({
+      where: { id: { in: commandIds }, type: "stage" },
+      select: { id: true, status: true, progress: true, result: true, requestedAt: true },
+    }),
+  ]);
   const recordOf = new Map(records.map((r) => [r.commandId, r]));
-  // Staging and staged nodes: their stage command's progress and result, for the page's bars.
-  const stageCommands = await db.nodeCommand.findMany({
-    where: { id: { in: commandIds }, type: "stage" },
-    select: { id: true, status: true, progress: true, result: true, requestedAt: true },
-  });
   const stageOf = new Map(stageCommands.map((c) => [c.id, c]));
-  // What "Roll back rollout" would do now: the nodes it would return, and the image each goes back to.
-  const updated = rollout.nodes.flatMap((n) =>
+  const updated = updatable.flatMap((n) =>
     wasUpdated(n, n.node) ? [{ hostname: n.hostname, version: n.imageVersionBefore }] : [],
   );
+  const states = byState.map((row) => ({ batchIndex: row.batchIndex, status: row.status, count: row._count }));
   return {
     ...rollout,
-    rollback: { possible: mayRollBack(rollout) && updated.length > 0, nodes: updated },
+    batches: rollout.batches.map((batch) => ({
+      ...batch,
+      counts: countsOf(states.filter((row) => row.batchIndex === batch.index)),
+    })),
+    /** Every node of the rollout, by state. */
+    counts: countsOf(states),
+    /** How many nodes are in the query's state (all of them without one): the pager's total. */
+    matching,
+    rollback: {
+      possible: mayRollBack(rollout) && updated.length > 0,
+      count: updated.length,
+      nodes: updated.slice(0, ROLLBACK_NAMED),
+      /** The images they go back to, each once. */
+      versions: [...new Set(updated.map((u) => u.version))].sort(),
+    },
     payloads: await rolloutPayloadStats(db, rolloutId),
     active: ACTIVE.includes(rollout.status),
     transitions: rollout.transitions.map((t) => ({ ...t, id: t.id.toString() })),
-    nodes: rollout.nodes.map((n) => {
+    nodes: nodes.map((n) => {
       const record = n.commandId ? recordOf.get(n.commandId) : undefined;
       const stage = n.commandId ? stageOf.get(n.commandId) : undefined;
       return {

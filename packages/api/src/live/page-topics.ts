@@ -2,7 +2,7 @@ import type { Db, Role } from "@softfleet/db";
 import type { FleetChange } from "@softfleet/fleet";
 import { readNodeView } from "../domain/nodes";
 import { readRolloutList, readRolloutView } from "../domain/rollout-views";
-import { type RolloutMessage, rolloutViewDelta } from "../rollout-view";
+import { type RolloutMessage, type RolloutViewQuery, rolloutViewDelta } from "../rollout-view";
 import type { Topic } from "./stream";
 
 /** What changed about one node: the node itself, its events (reboot records come as events), its commands. */
@@ -49,16 +49,17 @@ export function nodeTopic(db: Db, nodeId: string, role: Role): Topic<NodePending
 type RolloutView = Awaited<ReturnType<typeof readRolloutView>>;
 
 /**
- * A rollout page: that rollout as the page shows it, when it or one of its
- * nodes changed: the whole view first, then only its changed rows, new
- * transitions and moved fields (a 10,000-node rollout is not sent whole on
- * each step).
+ * A rollout page: that rollout as the page shows it (its counts, and the page
+ * of nodes it asked for), when it or one of its nodes changed: the whole view
+ * first, then only its changed rows, new transitions and moved fields (a
+ * 10,000-node rollout is never sent whole).
  */
 export function rolloutTopic(
   db: Db,
-  rolloutId: string,
+  query: RolloutViewQuery,
   nodeIds: ReadonlySet<string>,
 ): Topic<{ dirty: boolean }, RolloutMessage<RolloutView>> {
+  const rolloutId = query.id;
   let last: RolloutView | null = null;
   return {
     empty: () => ({ dirty: false }),
@@ -70,7 +71,7 @@ export function rolloutTopic(
     },
     dirty: (p) => p.dirty,
     async compute(pending) {
-      const view = await readRolloutView(db, rolloutId);
+      const view = await readRolloutView(db, query);
       const before = last;
       last = view;
       if (pending === "start" || before === null) return { kind: "snapshot", view };

@@ -6,6 +6,7 @@ import type { ChangeFeed } from "../live/feed";
 import { fleetTopic } from "../live/fleet-topic";
 import { nodeTopic, rolloutsTopic, rolloutTopic } from "../live/page-topics";
 import { liveStream, type Topic } from "../live/stream";
+import { rolloutViewQuery } from "../rollout-view";
 import { id } from "../schemas";
 import { type AuthedContext, router, viewerProcedure } from "../trpc";
 
@@ -59,10 +60,10 @@ export const liveRouter = router({
       pageStream(ctx, signal, nodeTopic(ctx.db, input.id, ctx.session.user.role)),
     ),
 
-  /** A rollout's page: that rollout as the page shows it, when it or one of its nodes changes. */
-  rollout: viewerProcedure.input(z.object({ id })).subscription(async function* ({ ctx, input, signal }) {
+  /** A rollout's page: that rollout as the page shows it (its page of nodes), when it or one of its nodes changes. */
+  rollout: viewerProcedure.input(rolloutViewQuery).subscription(async function* ({ ctx, input, signal }) {
     const nodes = await ctx.db.rolloutNode.findMany({ where: { rolloutId: input.id }, select: { nodeId: true } });
-    const topic = rolloutTopic(ctx.db, input.id, new Set(nodes.map((n) => n.nodeId)));
+    const topic = rolloutTopic(ctx.db, input, new Set(nodes.map((n) => n.nodeId)));
     yield* pageStream(ctx, signal, topic);
   }),
 

@@ -12,6 +12,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { audited } from "../audit";
 import { readRolloutList, readRolloutView } from "../domain/rollout-views";
+import { rolloutViewQuery } from "../rollout-view";
 import { id } from "../schemas";
 import { operatorProcedure, router, viewerProcedure } from "../trpc";
 
@@ -44,9 +45,10 @@ export const rolloutsRouter = router({
     .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
     .query(({ ctx, input }) => readRolloutList(ctx.db, input.limit)),
 
-  get: viewerProcedure.input(z.object({ id })).query(({ ctx, input }) =>
+  /** The rollout page: the rollout, its batches and counts, and one page of its nodes (of one state, or all). */
+  get: viewerProcedure.input(rolloutViewQuery).query(({ ctx, input }) =>
     // One snapshot: the rollout, its batches, nodes and records as of one moment, never a mix of two engine steps.
-    readRolloutView(ctx.db, input.id),
+    readRolloutView(ctx.db, input),
   ),
 
   /** The batches the plan would give for the group now, with the actual nodes, or what is wrong. */

@@ -27,8 +27,8 @@ export function RolloutActions({
   id: string;
   status: string;
   groupName: string;
-  /** Whether it may be rolled back now, and the nodes that would return, each to its version (the API decides). */
-  rollback: { possible: boolean; nodes: { hostname: string; version: string }[] };
+  /** Whether it may be rolled back now, how many nodes would return, and the images they return to (the API decides). */
+  rollback: { possible: boolean; count: number; versions: string[] };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -43,9 +43,9 @@ export function RolloutActions({
   );
   const actions = offered[status] ?? [];
   const mayRollBack = rollback.possible;
-  const updated = rollback.nodes;
+  const updated = rollback.count;
   if (actions.length === 0 && !mayRollBack) return null;
-  const versions = [...new Set(updated.map((u) => u.version))].join(", ");
+  const versions = rollback.versions.join(", ");
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap justify-end gap-2">
@@ -77,13 +77,13 @@ export function RolloutActions({
           <ConfirmButton
             label="Roll back rollout"
             title={`Roll back the rollout of ${groupName}?`}
-            confirmLabel={`Roll back ${updated.length} ${updated.length === 1 ? "node" : "nodes"}`}
+            confirmLabel={`Roll back ${updated.toLocaleString("en")} ${updated === 1 ? "node" : "nodes"}`}
             disabled={rollBack.isPending}
             onConfirm={() => rollBack.mutateAsync({ id })}
           >
-            {updated.length === 1 ? "1 node" : `${updated.length} nodes`} this rollout updated go back to the image each
-            ran before (IMAGE_VERSION {versions}), in the plan's batches, as a rollout of its own: each node's agent
-            stages the image it kept and soft-reboots into it.
+            {updated === 1 ? "1 node" : `${updated.toLocaleString("en")} nodes`} this rollout updated go back to the
+            image each ran before (IMAGE_VERSION {versions}), in the plan's batches, as a rollout of its own: each
+            node's agent stages the image it kept and soft-reboots into it.
             {status === "halted" && " This halted rollout is aborted first: its waiting nodes are cancelled."} A node
             that no longer keeps its previous image fails with its agent's reason.
           </ConfirmButton>

@@ -1,13 +1,15 @@
 "use client";
 
 import type { RouterOutputs } from "@softfleet/api";
-import { useQuery } from "@tanstack/react-query";
+import { ROLLOUT_NODE_STATUSES, ROLLOUT_PAGE_SIZES, type RolloutViewQuery } from "@softfleet/api/rollout-view";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { LiveIndicator } from "~/components/live-indicator";
+import { Pager } from "~/components/pager";
 import { KeptRunning, PinnedNodes } from "~/components/reports/payloads";
-import { countNodes, NodeProgress, RolloutStatusBadge } from "~/components/rollout-badges";
+import { NodeProgress, RolloutStatusBadge, rolloutNodeStatusLabel } from "~/components/rollout-badges";
 import { LocalTime } from "~/components/time";
-import { EmptyState, FormError } from "~/components/ui";
+import { EmptyState, Field, FormError, Select } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { Elapsed } from "../rollouts-table";
 import { PlanSummary } from "./plan-summary";
@@ -15,6 +17,7 @@ import { RolloutActions } from "./rollout-actions";
 import { RolloutEvents } from "./rollout-events";
 import { RolloutStages } from "./rollout-stages";
 import { useRolloutLive } from "./use-rollout-live";
+import { useRolloutQuery } from "./use-rollout-query";
 
 type Rollout = RouterOutputs["rollouts"]["get"];
 
@@ -23,8 +26,9 @@ const linkClass = "text-sky-700 hover:underline dark:text-sky-400";
 
 export function RolloutDetail({ id, canOperate }: { id: string; canOperate: boolean }) {
   const trpc = useTRPC();
-  const rollout = useQuery(trpc.rollouts.get.queryOptions({ id }));
-  const live = useRolloutLive(id);
+  const { query, navigate } = useRolloutQuery(id);
+  const rollout = useQuery({ ...trpc.rollouts.get.queryOptions(query), placeholderData: keepPreviousData });
+  const live = useRolloutLive(query);
 
   const back = (
     <Link href="/rollouts" className={`mb-2 inline-block ${linkClass}`}>
@@ -53,7 +57,21 @@ export function RolloutDetail({ id, canOperate }: { id: string; canOperate: bool
         <h2 id="stages-heading" className="mb-2 text-base font-semibold">
           Stages
         </h2>
-        <RolloutStages rollout={data} canOperate={canOperate} />
+        <NodeFilter query={query} navigate={navigate} rollback={data.rollbackOfId !== null} />
+        <RolloutStages rollout={data} canOperate={canOperate} filtered={query.status !== undefined} />
+        {(data.matching > query.pageSize || query.page > 1) && (
+          <Pager
+            label="Node pages"
+            id="rollout-page-size"
+            noun="Nodes"
+            page={query.page}
+            pageSize={query.pageSize}
+            sizes={ROLLOUT_PAGE_SIZES}
+            matching={data.matching}
+            onPage={(page) => navigate({ ...query, page })}
+            onPageSize={(pageSize) => navigate({ ...query, page: 1, pageSize })}
+          />
+        )}
       </section>
       <section aria-labelledby="events-heading" className="mb-8">
         <h2 id="events-heading" className="mb-2 text-base font-semibold">
@@ -104,7 +122,7 @@ function RolloutHeader({
           )}
         </div>
       </div>
-      <NodeProgress counts={countNodes(rollout.nodes)} rollback={rollout.rollbackOfId !== null} wide />
+      <NodeProgress counts={rollout.counts} rollback={rollout.rollbackOfId !== null} wide />
       <dl className="grid max-w-3xl grid-cols-[max-content_1fr] gap-x-4 gap-y-1 sm:grid-cols-[max-content_1fr_max-content_1fr]">
         <dt className={muted}>Group</dt>
         <dd>
@@ -156,6 +174,43 @@ function RolloutHeader({
         )}
       </dl>
       <PlanSummary plan={rollout.plan} />
+    </div>
+  );
+}
+
+/** Which of the rollout's nodes the stages list: those in one state, or all. */
+function NodeFilter({
+  query,
+  navigate,
+  rollback,
+}: {
+  query: RolloutViewQuery;
+  navigate: (query: RolloutViewQuery) => void;
+  rollback: boolean;
+}) {
+  return (
+    <div className="mb-3 flex flex-wrap items-end gap-3">
+      <Field label="Show nodes" htmlFor="rollout-node-status">
+        <Select
+          id="rollout-node-status"
+          value={query.status ?? ""}
+          onChange={(e) =>
+            navigate({
+              ...query,
+              page: 1,
+              status: (e.target.value || undefined) as RolloutViewQuery["status"],
+            })
+          }
+          className="w-48"
+        >
+          <option value="">All states</option>
+          {ROLLOUT_NODE_STATUSES.map((status) => (
+            <option key={status} value={status}>
+              {rolloutNodeStatusLabel(status, rollback)}
+            </option>
+          ))}
+        </Select>
+      </Field>
     </div>
   );
 }

@@ -7,7 +7,7 @@ import { Downtime } from "~/components/downtime";
 import { SimulatedBadge } from "~/components/node-badges";
 import { PhaseBar } from "~/components/phase-bar";
 import { phasesOf } from "~/components/phases";
-import { BatchStatusBadge, countNodes, NodeProgress, RolloutNodeStatusBadge } from "~/components/rollout-badges";
+import { BatchStatusBadge, NodeProgress, RolloutNodeStatusBadge } from "~/components/rollout-badges";
 import { RelativeTime } from "~/components/time";
 import { tableClass, tdClass, thClass } from "~/components/ui";
 import { nodesText, stageName } from "../stages";
@@ -19,8 +19,20 @@ type RolloutNode = Rollout["nodes"][number];
 
 const muted = "text-zinc-600 dark:text-zinc-400";
 
-/** Each stage (canary, batch 1..n) with its progress and its nodes. */
-export function RolloutStages({ rollout, canOperate }: { rollout: Rollout; canOperate: boolean }) {
+/**
+ * Each stage (canary, batch 1..n) with its progress and, of the page of nodes
+ * the server sent (one state, or all, in the batches' order), its own.
+ */
+export function RolloutStages({
+  rollout,
+  canOperate,
+  filtered,
+}: {
+  rollout: Rollout;
+  canOperate: boolean;
+  /** Whether the page shows the nodes of one state only. */
+  filtered: boolean;
+}) {
   return (
     <div className="space-y-4">
       {rollout.batches.map((batch) => {
@@ -39,7 +51,7 @@ export function RolloutStages({ rollout, canOperate }: { rollout: Rollout; canOp
               </h3>
               <BatchStatusBadge status={batch.status} />
               <span className={`text-xs ${muted}`}>
-                {nodesText(nodes.length)}
+                {nodesText(batch.counts.total)}
                 {batch.startedAt && (
                   <>
                     {" "}
@@ -54,20 +66,26 @@ export function RolloutStages({ rollout, canOperate }: { rollout: Rollout; canOp
                 )}
               </span>
             </header>
-            <NodeProgress counts={countNodes(nodes)} rollback={rollout.rollbackOfId !== null} wide />
-            <StageNodes
-              nodes={nodes}
-              rollback={rollout.rollbackOfId !== null}
-              caption={`Nodes of ${name}`}
-              blockers={(node) => (
-                <NodeBlockers
-                  rolloutId={rollout.id}
-                  node={node}
-                  canOperate={canOperate && rollout.active}
-                  timeoutSec={blockedTimeoutOf(rollout.plan)}
-                />
-              )}
-            />
+            <NodeProgress counts={batch.counts} rollback={rollout.rollbackOfId !== null} wide />
+            {nodes.length === 0 ? (
+              <p className={`text-sm ${muted}`}>
+                {filtered ? "None of its nodes in that state on this page." : "Its nodes are on other pages."}
+              </p>
+            ) : (
+              <StageNodes
+                nodes={nodes}
+                rollback={rollout.rollbackOfId !== null}
+                caption={`Nodes of ${name}`}
+                blockers={(node) => (
+                  <NodeBlockers
+                    rolloutId={rollout.id}
+                    node={node}
+                    canOperate={canOperate && rollout.active}
+                    timeoutSec={blockedTimeoutOf(rollout.plan)}
+                  />
+                )}
+              />
+            )}
           </section>
         );
       })}
