@@ -316,6 +316,8 @@ describe("the fleet report at scale", () => {
           FROM (SELECT scope FROM "ReportSpan" UNION SELECT scope FROM "ReportBucket") s
           WHERE s.scope LIKE ${`${zone.id}:%`}`
       ).map((row) => ({ ...row, fingerprint: row.scope.slice(zone.id.length + 1) }));
+    // The whole fleet's facts, kept with every group's nodes as they are now.
+    await fleetReport(t.db, range);
     const first = await fleetReport(t.db, { ...range, groupId: zone.id });
     const [kept] = await scopes();
     // One scope of the group: its span and its settled days, under the md5 of its nodes' ids.
@@ -338,6 +340,18 @@ describe("the fleet report at scale", () => {
     expect(added(grown)).toBeGreaterThan(added(first));
     // The whole fleet's facts are not the group's.
     expect(await t.db.reportSpan.count({ where: { scope: "" } })).toBeGreaterThan(0);
+
+    // The fleet's span keeps every group's breakdown under the scope it had then: the changed group's
+    // is computed over the range, the nine others' come from the span, and all are the plain SQL's.
+    const fleetSpan = await t.db.reportSpan.findFirstOrThrow({ where: { scope: "" }, orderBy: { computedAt: "desc" } });
+    const keptScopes = (fleetSpan.groups as Array<{ scope: string }>).map((g) => g.scope);
+    expect(keptScopes).toHaveLength(10);
+    expect(keptScopes).toContain(kept!.scope);
+    expect(keptScopes).not.toContain(after[0]!.scope);
+    expect(
+      await t.db.reportSpanValues.count({ where: { scope: "", dimension: "group", key: { in: keptScopes } } }),
+    ).toBeGreaterThanOrEqual(10);
+    await expectReferenceFigures(await fleetReport(t.db, range), undefined);
   });
 
   it("computes a breakdown live when the range's edges hold more values than a kept window reaches", async () => {

@@ -18,3 +18,11 @@ ALTER TABLE "ReportSpanValues" ADD CONSTRAINT "ReportSpanValues_span_fkey"
   FOREIGN KEY ("from", "to", "scope") REFERENCES "ReportSpan"("from", "to", "scope") ON DELETE CASCADE;
 DROP INDEX "ReportSpanValues_span_idx";
 CREATE INDEX "ReportSpanValues_span_idx" ON "ReportSpanValues"("from", "to", "scope", "dimension");
+
+-- The whole fleet's span keeps each group's breakdown as well (dimension
+-- 'group', keyed by the group's scope), and each group's counts per type
+-- (groups: [{ scope, counts: [{ rebootType, reboots, beforeLost, escalated }] }]).
+ALTER TABLE "ReportSpan" ADD COLUMN "groups" JSONB NOT NULL DEFAULT '[]';
+ALTER TABLE "ReportSpanValues" DROP CONSTRAINT "ReportSpanValues_dimension_check";
+ALTER TABLE "ReportSpanValues" ADD CONSTRAINT "ReportSpanValues_dimension_check"
+  CHECK ("dimension" IN ('type', 'image', 'service', 'group'));

@@ -1,7 +1,7 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Bucket, fillBuckets, type Interval, keptBuckets, liveIntervals } from "./buckets";
 import { type ClientGapRow, clientGapStatsByImage, type PayloadStats, payloadStatsOf } from "./payloads";
-import { groupNodesSql, inGroupOf, scopeOf } from "./scope";
+import { groupNodesSql, groupScopesSql, inGroupOf, scopeOf } from "./scope";
 import type { ServiceRow } from "./services";
 import { fillSpan, mergedSql, type ScopedSpan, settledSpan, spanIs, spanKept } from "./spans";
 import {
@@ -596,20 +596,54 @@ interface GroupsPart {
 }
 
 /**
- * Per group, over the whole fleet's range: one statement. The groups' nodes
- * are joined to Node first: the planner then knows each node id is one row
- * and hashes the ~10k nodes, not the ~250k reboots. (One group's report has
- * its per-group figures from its per-type ones: groupOfTypes.)
+ * Per group, over the whole fleet's range. With the settled span kept, the
+ * groups whose nodes are as they were then (their scope is among the span's)
+ * have their figures from the span's windows merged with the edges' reboots;
+ * the others (changed since, or new) are computed over the range. Without it,
+ * every group is. The groups' nodes are joined to Node first: the planner then
+ * knows each node id is one row and hashes the ~10k nodes, not the ~250k
+ * reboots. (One group's report has its per-group figures from its per-type
+ * ones: groupOfTypes.)
  */
-async function groupsPart(db: Sql, range: ReportRange): Promise<GroupsPart> {
+async function groupsPart(db: Sql, range: ReportRange, span: ScopedSpan | null): Promise<GroupsPart> {
   await workMem(db);
   // The groups' nodes are estimated ~100 per label selector: without this the planner reads each
   // node's records by its own index probes and heap fetches (10,000 of them: 450 ms warm, seconds
   // cold) instead of one index-only range scan hashed against the nodes.
   await db.$queryRaw`SELECT set_config('enable_nestloop', 'off', true)`;
-  const [row] = await db.$queryRaw<[GroupsPart]>`
-    WITH b AS NOT MATERIALIZED (${recordsIn([range], range)}),
-    gn AS MATERIALIZED (${groupNodesSql()}),
+  try {
+    if (span) {
+      const [{ changed }] = await db.$queryRaw<[{ changed: string[] }]>`
+        SELECT COALESCE(array_agg(gs."groupId"), '{}') AS changed FROM (${groupScopesSql}) gs
+        WHERE gs.scope NOT IN (
+          SELECT x.scope FROM "ReportSpan" k CROSS JOIN LATERAL jsonb_to_recordset(k.groups) AS x(scope text)
+          WHERE ${spanIs("k", span)})`;
+      const [row] = await db.$queryRaw<[GroupsPart & { ok: boolean }]>`
+        WITH ${spannedGroupsCtes(range, span, changed)},
+        ${liveGroupsCtes(range, changed)}
+        SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType")
+                FROM (SELECT * FROM spanned UNION ALL SELECT * FROM by_group) g) AS "byGroup",
+          COALESCE((SELECT bool_and(j.ok) FROM gj j), true) AS ok`;
+      // The edges outgrew a window of the span: every group computed over the range.
+      if (row.ok) return row;
+    }
+    const [row] = await db.$queryRaw<[GroupsPart]>`
+      WITH ${liveGroupsCtes(range, null)}
+      SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup"`;
+    return row;
+  } finally {
+    await db.$queryRaw`SELECT set_config('enable_nestloop', 'on', true)`;
+  }
+}
+
+/** The per-group figures over the range (by_group), of the groups `only` (null: every group). */
+function liveGroupsCtes(range: ReportRange, only: string[] | null): Prisma.Sql {
+  if (only?.length === 0) {
+    return Prisma.sql`by_group AS (SELECT * FROM spanned WHERE false)`;
+  }
+  const filter = only ? Prisma.sql`WHERE gn."groupId" = ANY(${only}::text[])` : Prisma.empty;
+  return Prisma.sql`b AS NOT MATERIALIZED (${recordsIn([range], range)}),
+    gn AS MATERIALIZED (SELECT * FROM (${groupNodesSql()}) gn ${filter}),
     members AS NOT MATERIALIZED (
       SELECT n.id AS "nodeId", gn."groupId", gn."groupName" FROM gn JOIN "Node" n ON n.id = gn."nodeId"
     ),
@@ -619,10 +653,46 @@ async function groupsPart(db: Sql, range: ReportRange): Promise<GroupsPart> {
         ${arrayStatColumns("g.total", "totalMs")}
       FROM (SELECT m."groupId", m."groupName", b."rebootType", ${countColumns}, ${sortedValues('b."totalMs"')} AS total
             FROM b JOIN members m ON m."nodeId" = b."nodeId" GROUP BY 1, 2, 3) g
-    )
-    SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup"`;
-  await db.$queryRaw`SELECT set_config('enable_nestloop', 'on', true)`;
-  return row;
+    )`;
+}
+
+/**
+ * The per-group figures (spanned) of the groups not `changed` since the span
+ * was kept: its counts and windows (under each group's scope) merged with the
+ * reboots of the range's edges; gj holds whether the windows held the ranks.
+ */
+function spannedGroupsCtes(range: ReportRange, span: ScopedSpan, changed: string[]): Prisma.Sql {
+  const live = Prisma.sql`SELECT e.key, e."rebootType", 'totalMs' AS phase, COALESCE(e.a, '{}'::float8[]) AS a FROM ge e`;
+  return Prisma.sql`gs AS MATERIALIZED (
+      SELECT s.* FROM (${groupScopesSql}) s WHERE NOT (s."groupId" = ANY(${changed}::text[]))
+    ),
+    gm AS MATERIALIZED (SELECT gn."groupId", gn."nodeId" FROM (${groupNodesSql()}) gn),
+    ge AS MATERIALIZED (
+      SELECT gs.scope AS key, e."rebootType", ${edgeCounts}, ${sortedValues('e."totalMs"')} AS a
+      FROM (${recordsIn(edgesOf(range, span), range)}) e
+      JOIN gm ON gm."nodeId" = e."nodeId" JOIN gs ON gs."groupId" = gm."groupId"
+      GROUP BY gs.scope, e."rebootType"
+    ),
+    gj AS MATERIALIZED (${mergedSql(span, "group", live)}),
+    gc AS (
+      SELECT c.scope, c."rebootType", sum(c.reboots)::int AS reboots, sum(c."beforeLost")::int AS "beforeLost",
+        sum(c.escalated)::int AS escalated
+      FROM (
+        SELECT x.scope, y."rebootType", y.reboots, y."beforeLost", y.escalated
+        FROM "ReportSpan" k CROSS JOIN LATERAL jsonb_to_recordset(k.groups) AS x(scope text, counts jsonb)
+        CROSS JOIN LATERAL jsonb_to_recordset(x.counts) AS y("rebootType" text, reboots int, "beforeLost" int, escalated int)
+        WHERE ${spanIs("k", span)}
+        UNION ALL
+        SELECT e.key, e."rebootType", e.reboots, e."beforeLost", e.escalated FROM ge e
+      ) c GROUP BY c.scope, c."rebootType"
+    ),
+    spanned AS (
+      SELECT gs."groupId", gs."groupName", c."rebootType", c.reboots, c.reboots - COALESCE(j.n, 0) AS "withoutTotal",
+        c."beforeLost", c.escalated, COALESCE(j.n, 0) AS "totalMs:n", j.p50 AS "totalMs:p50", j.p95 AS "totalMs:p95",
+        j.max AS "totalMs:max"
+      FROM gc c JOIN gs ON gs.scope = c.scope
+      LEFT JOIN gj j ON j.key = c.scope AND j."rebootType" = c."rebootType"
+    )`;
 }
 
 /**
@@ -776,8 +846,8 @@ export async function fleetReport(db: Sql | Client, range: ReportRange, options:
         await imagesPart(tx, range, bucket, s),
         await servicesPart(tx, range, bucket, s),
       ],
-      async (tx) => [
-        range.groupId ? { byGroup: null } : await groupsPart(tx, range),
+      async (tx, s) => [
+        range.groupId ? { byGroup: null } : await groupsPart(tx, range, s.span),
         await payloadStatsOf(tx, payloadFactsSql(range)),
         await clientGapStatsByImage(tx, clientGapsSql(range)),
       ],

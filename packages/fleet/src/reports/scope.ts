@@ -33,9 +33,16 @@ export function groupNodesSql(groupId?: string | null): Prisma.Sql {
  */
 export function scopeSql(groupId?: string | null): Prisma.Sql {
   if (!groupId) return Prisma.sql`${FLEET_SCOPE}::text`;
-  return Prisma.sql`(SELECT ${groupId}::text || ':' || md5(COALESCE(string_agg(gn."nodeId", ',' ORDER BY gn."nodeId"), ''))
-    FROM (${groupNodesSql(groupId)}) gn)`;
+  return Prisma.sql`(SELECT ${groupId}::text || ':' || ${fingerprint} FROM (${groupNodesSql(groupId)}) gn)`;
 }
+
+/** The fingerprint of a group's nodes: an aggregate over its rows gn of groupNodesSql. */
+const fingerprint = Prisma.sql`md5(COALESCE(string_agg(gn."nodeId", ',' ORDER BY gn."nodeId"), ''))`;
+
+/** Every group with nodes now: its id, name and scope (as scopeSql gives it), one row each. */
+export const groupScopesSql = Prisma.sql`
+  SELECT gn."groupId", min(gn."groupName") AS "groupName", gn."groupId" || ':' || ${fingerprint} AS scope
+  FROM (${groupNodesSql()}) gn GROUP BY gn."groupId"`;
 
 /** The range's scope as the snapshot of `db` sees it. */
 export async function scopeOf(db: Sql, groupId?: string | null): Promise<string> {

@@ -1,6 +1,6 @@
 import { type Db, Prisma } from "@softfleet/db";
 import { type Interval, settledBuckets } from "./buckets";
-import { inGroupOf, scopeOf, scopeSql, staleOf } from "./scope";
+import { groupNodesSql, groupScopesSql, inGroupOf, scopeOf, scopeSql, staleOf } from "./scope";
 import { PHASES, type Sql, sortedValues } from "./sql";
 
 /**
@@ -100,6 +100,9 @@ export async function fillSpan(
         SELECT bool_and(pg_try_advisory_xact_lock(${LOCK_CLASS}::int, d)) AS free
         FROM generate_series(${firstDay}::int, ${firstDay + days - 1}::int) d`;
       if (!free) return false;
+      // The per-group breakdown joins the records to the groups' nodes, which the planner guesses at
+      // ~100 per label group: without this it probes each node's records (see groupsPart).
+      if (!groupId) await tx.$queryRaw`SELECT set_config('enable_nestloop', 'off', true)`;
       await tx.$executeRaw`
         WITH r AS NOT MATERIALIZED (${records}),
         t AS MATERIALIZED (SELECT r."rebootType", ${counts}, ${arrays} FROM r GROUP BY r."rebootType"),
@@ -113,13 +116,18 @@ export async function fillSpan(
             AND x."rebootType" = 'soft-reboot' AND x."gapMs" IS NOT NULL ${inGroupOf(groupId, "x")}
           GROUP BY x.name
         ),
+        ${groupsCtes(groupId)},
         kept AS (
-          INSERT INTO "ReportSpan" ("from", "to", scope, types, images)
+          INSERT INTO "ReportSpan" ("from", "to", scope, types, images, groups)
           SELECT ${span.from}, ${span.to}, ${scopeSql(groupId)},
             COALESCE((SELECT jsonb_agg(jsonb_build_object('rebootType', t."rebootType", 'reboots', t.reboots,
               'beforeLost', t."beforeLost", 'escalated', t.escalated)) FROM t), '[]'::jsonb),
             COALESCE((SELECT jsonb_agg(jsonb_build_object('imageVersion', i."imageVersion", 'rebootType', i."rebootType",
-              'reboots', i.reboots, 'beforeLost', i."beforeLost", 'escalated', i.escalated)) FROM i), '[]'::jsonb)
+              'reboots', i.reboots, 'beforeLost', i."beforeLost", 'escalated', i.escalated)) FROM i), '[]'::jsonb),
+            COALESCE((SELECT jsonb_agg(jsonb_build_object('scope', gs.scope, 'counts',
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('rebootType', gt."rebootType", 'reboots', gt.reboots,
+                'beforeLost', gt."beforeLost", 'escalated', gt.escalated)) FROM gt WHERE gt.scope = gs.scope), '[]'::jsonb)))
+              FROM gs), '[]'::jsonb)
           ON CONFLICT DO NOTHING
           RETURNING scope
         ),
@@ -130,6 +138,8 @@ export async function fillSpan(
           SELECT 'image', i."imageVersion", i."rebootType", 'totalMs', i.a FROM i
           UNION ALL
           SELECT 'service', g.name, 'soft-reboot', 'gapMs', g.a FROM g
+          UNION ALL
+          SELECT 'group', gt.scope, gt."rebootType", 'totalMs', gt.a FROM gt
         )
         INSERT INTO "ReportSpanValues"
           ("from", "to", scope, dimension, key, "rebootType", phase, n, max, lo50, w50, lo95, w95, sorted)
@@ -153,13 +163,39 @@ export async function fillSpan(
 }
 
 /**
+ * The whole fleet's span keeps each group's breakdown too, under the group's
+ * scope (its id and nodes' fingerprint, as in the statement): gs, every group
+ * with nodes; gt, per group and type, the counts and sorted totals. A group's
+ * span keeps none (both empty).
+ */
+function groupsCtes(groupId: string | null | undefined): Prisma.Sql {
+  if (groupId) {
+    return Prisma.sql`gs AS (SELECT NULL::text AS scope WHERE false),
+      gt AS (SELECT NULL::text AS scope, NULL::text AS "rebootType", 0 AS reboots, 0 AS "beforeLost", 0 AS escalated,
+        '{}'::float8[] AS a WHERE false)`;
+  }
+  return Prisma.sql`gs AS MATERIALIZED (${groupScopesSql}),
+    gm AS MATERIALIZED (SELECT gn."groupId", gn."nodeId" FROM (${groupNodesSql()}) gn),
+    gt AS MATERIALIZED (
+      SELECT gs.scope, r."rebootType", count(*)::int AS reboots, count(*) FILTER (WHERE r."beforeLost")::int AS "beforeLost",
+        count(*) FILTER (WHERE r.escalated)::int AS escalated, ${sortedValues('r."totalMs"')} AS a
+      FROM r JOIN gm ON gm."nodeId" = r."nodeId" JOIN gs ON gs."groupId" = gm."groupId"
+      GROUP BY gs.scope, r."rebootType"
+    )`;
+}
+
+/**
  * One breakdown's figures from the span and the range's edges: per key (null
  * for the types), reboot type and phase, the count n, max, p50 and p95 (ok:
  * the windows held their ranks), with the span's every value (`sorted`, the
  * types' totals) and the edges' (`live`). `live` gives rows (key, "rebootType",
  * phase, a) with `a` the edges' values in ascending order.
  */
-export function mergedSql(span: ScopedSpan, dimension: "type" | "image" | "service", live: Prisma.Sql): Prisma.Sql {
+export function mergedSql(
+  span: ScopedSpan,
+  dimension: "type" | "image" | "service" | "group",
+  live: Prisma.Sql,
+): Prisma.Sql {
   const n = "(j.sn + j.ln)";
   return Prisma.sql`
     SELECT j.key, j."rebootType", j.phase, ${Prisma.raw(n)} AS n, j.max,
