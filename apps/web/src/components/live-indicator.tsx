@@ -16,6 +16,11 @@ const styles: Record<LiveStatus, { label: string; dot: string; title: string }> 
     dot: "bg-amber-500 dark:bg-amber-400",
     title: "The live change stream was interrupted; what is shown may be out of date until it reconnects.",
   },
+  paused: {
+    label: "Paused",
+    dot: "bg-zinc-400 dark:bg-zinc-500",
+    title: "This tab is in the background; it catches up as soon as it is shown.",
+  },
   failed: {
     label: "Not live",
     dot: "bg-red-600 dark:bg-red-400",

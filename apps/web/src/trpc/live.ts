@@ -4,8 +4,40 @@ import { type QueryKey, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 
-/** connecting: first connection; live: receiving; reconnecting: lost and trying again; failed: gave up. */
-export type LiveStatus = "connecting" | "live" | "reconnecting" | "failed";
+/**
+ * connecting: first connection; live: receiving; reconnecting: lost and trying
+ * again; failed: gave up; paused: the tab is in the background (its stream
+ * given back until it is shown again).
+ */
+export type LiveStatus = "connecting" | "live" | "reconnecting" | "failed" | "paused";
+
+/**
+ * How long a tab in the background keeps its stream: flipping between tabs
+ * does not drop and resync it, and a tab left behind gives its connection
+ * back. Over plain HTTP/1.1 a browser opens at most six connections to a host,
+ * and each live page holds one: without this a seventh tab could not load.
+ */
+export const HIDDEN_GRACE_MS = 5_000;
+
+/** Whether the tab is shown, or was hidden less than HIDDEN_GRACE_MS ago. */
+function useShown(): boolean {
+  const [shown, setShown] = useState(true);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const update = () => {
+      clearTimeout(timer);
+      if (document.visibilityState === "hidden") timer = setTimeout(() => setShown(false), HIDDEN_GRACE_MS);
+      else setShown(true);
+    };
+    update();
+    document.addEventListener("visibilitychange", update);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", update);
+    };
+  }, []);
+  return shown;
+}
 
 /** What useSubscription needs of a page stream's options (trpc.live.<page>.subscriptionOptions(input, ...)). */
 type StreamOptions<T, E> = Parameters<typeof useSubscription<T, E>>[0];
@@ -16,12 +48,15 @@ type StreamOptions<T, E> = Parameters<typeof useSubscription<T, E>>[0];
  * already computed; `onData` puts it in place. When the stream ends (the
  * server lost its database connection, the page stopped reading, the session
  * ended), it subscribes again, backing off, and the first message of the new
- * stream brings the page up to date.
+ * stream brings the page up to date. A tab in the background for a while
+ * gives its stream back, and subscribes again (from a snapshot) when shown.
  */
 export function useLiveStream<T, E>(options: StreamOptions<T, E>): LiveStatus {
   const [wasLive, setWasLive] = useState(false);
+  const shown = useShown();
   const subscription = useSubscription({
     ...options,
+    enabled: shown && (options.enabled ?? true),
     onStarted: () => {
       setWasLive(true);
       options.onStarted?.();
@@ -30,12 +65,13 @@ export function useLiveStream<T, E>(options: StreamOptions<T, E>): LiveStatus {
   const attempts = useRef(0);
   const { status, reset } = subscription;
   useEffect(() => {
-    if (status === "pending") attempts.current = 0;
-    if (status !== "idle" && status !== "error") return;
+    if (status === "pending" || !shown) attempts.current = 0;
+    if (!shown || (status !== "idle" && status !== "error")) return;
     const delay = Math.min(30_000, 1_000 * 2 ** attempts.current++);
     const timer = setTimeout(reset, delay);
     return () => clearTimeout(timer);
-  }, [status, reset]);
+  }, [status, reset, shown]);
+  if (!shown) return "paused";
   switch (status) {
     case "pending":
       return "live";
