@@ -1,7 +1,7 @@
 import type { NextConfig } from "next";
 
 const config: NextConfig = {
-  transpilePackages: ["@softfleet/api", "@softfleet/db", "@softfleet/protocol"],
+  transpilePackages: ["@softfleet/api", "@softfleet/db", "@softfleet/protocol", "@softfleet/rollout"],
   serverExternalPackages: ["@prisma/client", "@prisma/adapter-pg", "pg", "@node-rs/argon2"],
   poweredByHeader: false,
   typescript: { ignoreBuildErrors: false },

@@ -344,4 +344,12 @@ test("a range without reboots says the report is empty", async ({ page }) => {
   await page.getByLabel("To (UTC day, included)").fill(utcDay(-298));
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByRole("table", { name: "Soft-reboot · 1 reboot", exact: true })).toBeVisible();
+
+  // One click back to a preset range: its dates fill the form, and it is marked as the one shown.
+  const ranges = page.getByRole("navigation", { name: "Ranges" });
+  await ranges.getByRole("link", { name: "Last year" }).click();
+  await expect(page).toHaveURL(new RegExp(`from=${utcDay(-365)}&to=${utcDay(0)}`));
+  await expect(page.getByLabel("From (UTC day)")).toHaveValue(utcDay(-365));
+  await expect(ranges.getByRole("link", { name: "Last year" })).toHaveAttribute("aria-current", "page");
+  await expect(ranges.getByRole("link", { name: "Last 30 days" })).not.toHaveAttribute("aria-current", "page");
 });

@@ -5,12 +5,11 @@
  * data and zod only: the browser bundle imports this module.
  */
 import { z } from "zod";
+import { pageFields } from "./paging";
 
 export const FLEET_STATUSES = ["online", "offline", "rebooting", "unknown", "revoked"] as const;
 export const FLEET_SORTS = ["hostname", "status", "image", "softReboots", "lastSeen"] as const;
 export const FLEET_PAGE_SIZES = [25, 50, 100, 200] as const;
-/** Deeper than any fleet a page of 25 reaches at 250,000 nodes: a bound, not a feature. */
-const MAX_PAGE = 10_000;
 
 export const text = (what: string, max: number) =>
   z
@@ -38,12 +37,7 @@ export const fleetQuery = z.object({
   q: hostnameSearch.optional(),
   sort: z.enum(FLEET_SORTS).default("hostname"),
   dir: z.enum(["asc", "desc"]).default("asc"),
-  page: z.number().int().min(1).max(MAX_PAGE).default(1),
-  pageSize: z
-    .number()
-    .int()
-    .refine((n) => (FLEET_PAGE_SIZES as readonly number[]).includes(n), "the page size must be 25, 50, 100 or 200")
-    .default(50),
+  ...pageFields(FLEET_PAGE_SIZES, 50),
 });
 export type FleetQuery = z.infer<typeof fleetQuery>;
 export type FleetQueryInput = z.input<typeof fleetQuery>;

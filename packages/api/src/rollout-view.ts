@@ -7,22 +7,14 @@
  * that changed or entered it, the transitions that are new, and the rollout's
  * own fields (counts included) when they moved.
  */
-import type { NodeStatus } from "@softfleet/rollout";
+import { nodeStatuses } from "@softfleet/rollout";
 import { z } from "zod";
+import { pageFields } from "./paging";
 
-/** A rollout node's states, in the engine's order (@softfleet/rollout's nodeStatuses; a test keeps them equal). */
-export const ROLLOUT_NODE_STATUSES = [
-  "pending",
-  "staging",
-  "staged",
-  "rebooting",
-  "rolling-back",
-  "succeeded",
-  "failed",
-  "rolled-back",
-  "skipped",
-  "cancelled",
-] as const satisfies readonly NodeStatus[];
+export { MAX_PAGE } from "./paging";
+
+/** A rollout node's states, in the engine's order. */
+export const ROLLOUT_NODE_STATUSES = nodeStatuses;
 
 export const ROLLOUT_PAGE_SIZES = [25, 50, 100, 200] as const;
 
@@ -30,12 +22,7 @@ export const ROLLOUT_PAGE_SIZES = [25, 50, 100, 200] as const;
 export const rolloutViewQuery = z.object({
   id: z.string().trim().min(1, "must not be empty").max(64, "is too long"),
   status: z.enum(ROLLOUT_NODE_STATUSES).optional(),
-  page: z.number().int().min(1).max(10_000).default(1),
-  pageSize: z
-    .number()
-    .int()
-    .refine((n) => (ROLLOUT_PAGE_SIZES as readonly number[]).includes(n), "the page size must be 25, 50, 100 or 200")
-    .default(50),
+  ...pageFields(ROLLOUT_PAGE_SIZES, 50),
 });
 export type RolloutViewQuery = z.infer<typeof rolloutViewQuery>;
 export type RolloutViewQueryInput = z.input<typeof rolloutViewQuery>;

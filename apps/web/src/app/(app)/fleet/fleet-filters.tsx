@@ -3,6 +3,7 @@
 import type { FleetCounts, FleetQuery } from "@softfleet/api/fleet-view";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { HostnameSearch } from "~/components/hostname-search";
 import { Field, Select, TextInput } from "~/components/ui";
 import { useTRPC } from "~/trpc/client";
 
@@ -91,17 +92,7 @@ export function FleetFilters({
         refine({ q: q.trim() || undefined, label: labelValid ? label.trim() || undefined : query.label });
       }}
     >
-      <Field label="Hostname" htmlFor="fleet-q">
-        <TextInput
-          id="fleet-q"
-          type="search"
-          placeholder="part of a hostname"
-          maxLength={128}
-          value={q}
-          onChange={(e) => setQ(e.target.value)}
-          className="w-48"
-        />
-      </Field>
+      <HostnameSearch id="fleet-q" label="Hostname" value={q} onChange={setQ} />
       <Field label="Group" htmlFor="fleet-group">
         <Select
           id="fleet-group"

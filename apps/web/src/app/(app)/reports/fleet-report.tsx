@@ -41,7 +41,8 @@ export function FleetReportView({ days }: { days: Days }) {
         description={`Downtime of every reboot from ${days.from} to ${days.to} (UTC), per reboot type, image version and group.`}
         actions={<ExportLinks href={`/reports/export?${rangeQuery(days)}`} />}
       />
-      <RangeForm days={days} />
+      {/* Keyed by the range: a link or Back shows its dates in the form, not the last ones typed. */}
+      <RangeForm key={`${days.from}/${days.to}/${days.group}`} days={days} />
       {report.isPending ? (
         <p role="status">Computing the report…</p>
       ) : report.error ? (

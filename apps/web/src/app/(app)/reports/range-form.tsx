@@ -1,11 +1,12 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button, Field, Select, TextInput } from "~/components/ui";
 import { useTRPC } from "~/trpc/client";
-import { rangeQuery } from "./range";
+import { lastDays, REPORT_PRESETS, rangeQuery } from "./range";
 
 type Days = { from: string; to: string; group: string };
 
@@ -50,6 +51,22 @@ export function RangeForm({ days }: { days: Days }) {
         </Select>
       </Field>
       <Button type="submit">Show</Button>
+      <nav aria-label="Ranges" className="flex flex-wrap items-center gap-3 pb-1.5 text-sm">
+        {REPORT_PRESETS.map((preset) => {
+          const target = lastDays(preset.days, days.group);
+          const current = target.from === days.from && target.to === days.to;
+          return (
+            <Link
+              key={preset.days}
+              href={`/reports?${rangeQuery(target)}`}
+              aria-current={current ? "page" : undefined}
+              className="text-sky-700 hover:underline aria-[current=page]:font-semibold aria-[current=page]:text-zinc-900 aria-[current=page]:no-underline dark:text-sky-400 dark:aria-[current=page]:text-zinc-100"
+            >
+              {preset.label}
+            </Link>
+          );
+        })}
+      </nav>
     </form>
   );
 }

@@ -13,6 +13,19 @@ export interface RangeSearch {
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
+/** The ranges offered in one click (control keeps their figures ready: apps/control/src/reports/warm.ts). */
+export const REPORT_PRESETS = [
+  { days: 30, label: "Last 30 days" },
+  { days: 90, label: "Last 90 days" },
+  { days: 366, label: "Last year" },
+] as const;
+
+/** The last `days` UTC days, today included, as the form shows them. */
+export function lastDays(days: number, group: string, now = new Date()): { from: string; to: string; group: string } {
+  const to = day(now);
+  return { from: day(new Date(new Date(`${to}T00:00:00Z`).getTime() - (days - 1) * DAY_MS)), to, group };
+}
+
 /** The range's days as the form shows them (to is inclusive). */
 export function rangeDays(search: RangeSearch, now = new Date()): { from: string; to: string; group: string } {
   const to = search.to && /^\d{4}-\d{2}-\d{2}$/.test(search.to) ? search.to : day(now);

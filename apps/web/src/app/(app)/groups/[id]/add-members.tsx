@@ -4,9 +4,10 @@ import type { RouterOutputs } from "@softfleet/api";
 import { GROUP_PAGE_SIZES } from "@softfleet/api/group-view";
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { HostnameSearch } from "~/components/hostname-search";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
 import { Pager } from "~/components/pager";
-import { Button, Field, FormError, TextInput } from "~/components/ui";
+import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { useInvalidateGroups } from "../use-groups";
 import { useClampedPage, usePagedSearch } from "./use-paged-search";
@@ -69,16 +70,13 @@ export function AddMembers({ group }: { group: Group }) {
         if (selected.size > 0) add.mutate({ groupId: group.id, nodeIds: [...selected.keys()] });
       }}
     >
-      <Field label="Filter nodes" htmlFor="member-filter">
-        <TextInput
-          id="member-filter"
-          type="search"
-          placeholder="part of a hostname"
-          maxLength={128}
-          value={search.text}
-          onChange={(e) => search.setText(e.target.value)}
-        />
-      </Field>
+      <HostnameSearch
+        id="member-filter"
+        label="Filter nodes"
+        value={search.text}
+        onChange={search.setText}
+        className=""
+      />
       <fieldset
         className="rounded-md border border-zinc-200 dark:border-zinc-800"
         aria-busy={candidates.isPlaceholderData}

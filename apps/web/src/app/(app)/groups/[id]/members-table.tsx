@@ -3,10 +3,11 @@
 import type { RouterOutputs } from "@softfleet/api";
 import { GROUP_PAGE_SIZES } from "@softfleet/api/group-view";
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { HostnameSearch } from "~/components/hostname-search";
 import { SimulatedBadge, StatusBadge } from "~/components/node-badges";
 import { Pager } from "~/components/pager";
 import { RelativeTime } from "~/components/time";
-import { Button, Field, FormError, TextInput, tableClass, tdClass, thClass } from "~/components/ui";
+import { Button, FormError, tableClass, tdClass, thClass } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { useInvalidateGroups } from "../use-groups";
 import { useClampedPage, usePagedSearch } from "./use-paged-search";
@@ -33,17 +34,13 @@ export function MembersTable({ group, canManage }: { group: Group; canManage: bo
     <>
       {group.memberCount > GROUP_PAGE_SIZES[0] && (
         <div className="mb-3">
-          <Field label="Find a member" htmlFor="member-search">
-            <TextInput
-              id="member-search"
-              type="search"
-              placeholder="part of a hostname"
-              maxLength={128}
-              value={search.text}
-              onChange={(e) => search.setText(e.target.value)}
-              className="w-56"
-            />
-          </Field>
+          <HostnameSearch
+            id="member-search"
+            label="Find a member"
+            value={search.text}
+            onChange={search.setText}
+            className="w-56"
+          />
         </div>
       )}
       {remove.error && (

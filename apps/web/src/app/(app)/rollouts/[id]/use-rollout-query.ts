@@ -1,6 +1,7 @@
 "use client";
 
 import {
+  MAX_PAGE,
   ROLLOUT_NODE_STATUSES,
   ROLLOUT_PAGE_SIZES,
   type RolloutViewQuery,
@@ -25,7 +26,7 @@ export function useRolloutQuery(id: string) {
     const parsed = rolloutViewQuery.safeParse({
       id,
       status: (ROLLOUT_NODE_STATUSES as readonly string[]).includes(status ?? "") ? status : undefined,
-      page: Number.isInteger(page) && page >= 1 && page <= 10_000 ? page : 1,
+      page: Number.isInteger(page) && page >= 1 && page <= MAX_PAGE ? page : 1,
       pageSize: (ROLLOUT_PAGE_SIZES as readonly number[]).includes(pageSize) ? pageSize : undefined,
     });
     return parsed.success ? parsed.data : rolloutViewQuery.parse({ id });
