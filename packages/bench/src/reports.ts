@@ -49,8 +49,9 @@ type Report = { name: string; run: (db: Db) => Promise<unknown> };
  *   report's kept days in place);
  * - cold: `coldRounds` times, Postgres restarted (its buffers empty) and the
  *   kernel's page cache emptied (when root), each report once, first after the
- *   restart; the days control keeps at its start (the default 90 days, see
- *   apps/control/src/reports/warm.ts) are kept, as they are in production;
+ *   restart; what control keeps at its start (the fleet's last 90, 30 and 366
+ *   days, each group's last 90: apps/control/src/reports/warm.ts) is kept, as
+ *   it is in production;
  * - first: the same, with nothing kept at all (the first report of each range
  *   computes and keeps its days: the worst case, once per range and day).
  */
@@ -131,8 +132,9 @@ export async function benchReports(
     const first = await coldRuns("first reports, nothing kept", forgetKept);
     const cold = await coldRuns("cold, the default range kept", async () => {
       await forgetKept();
-      // What control's report warmer does at its start: the fleet's default range, then each group's.
-      await keepFleetReportFacts(db, lastDaysRange(90));
+      // What control's report warmer does at its start (apps/control/src/reports/warm.ts): the fleet's
+      // default range and the page's other presets, then each group's default range.
+      for (const n of [90, 30, 366]) await keepFleetReportFacts(db, lastDaysRange(n));
       for (const group of await db.nodeGroup.findMany({ select: { id: true }, orderBy: { name: "asc" } })) {
         await keepFleetReportFacts(db, { ...lastDaysRange(90), groupId: group.id });
       }
