@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 /**
  * The fleet report's fast paths (migrations 20261127050000_report_arrays and
  * 20261127060000_report_buckets) against the plain SQL they replace: exact
- * percentiles over sorted arrays, the histogram by binary search, the slowest
+ * percentiles over sorted arrays, the histogram bucketed in one pass, the slowest
  * nodes found among the nodes of the longest totals, and the settled buckets
  * kept for the trend and the services' outcomes. Every figure is compared with
  * percentile_cont and GROUP BY over the same records, on a generated fleet.

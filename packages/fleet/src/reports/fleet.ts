@@ -302,15 +302,6 @@ const keptSql = (bucket: Bucket, split: Split) => Prisma.sql`
   WHERE k.bucket = ${bucket} AND k.scope = ${split.scope}
     AND k.at = ANY(${split.kept.map((at) => at.toISOString())}::timestamp[])`;
 
-/**
- * Count of the values of an ascending array below x, by binary search
- * (width_bucket counts those <= x). Should x itself be there, its first
- * position is searched for from `from` (a subscript at or before it).
- */
-const below = (array: string, x: string, from: string) =>
-  `CASE WHEN ${array}[width_bucket(${x}, ${array})] = ${x} THEN array_position(${array}, ${x}, ${from}) - 1
-    ELSE width_bucket(${x}, ${array}) END`;
-
 /** The range's last 50 escalations (a CTE over the range's reboots `b`), and them as JSON rows. */
 const escalationsCte = Prisma.sql`escalations AS (
   SELECT b."recordId", b."recordedAt" FROM b WHERE b.escalated ORDER BY b."recordedAt" DESC, b."recordId" DESC LIMIT 50
@@ -336,20 +327,24 @@ const typesColumns = Prisma.sql`(SELECT json_agg(s ORDER BY s."rebootType") FROM
   (SELECT step FROM step) AS "histogramStep",
   (SELECT json_agg(h ORDER BY h.bucket, h."rebootType") FROM histogram h) AS histogram`;
 
-/** Count of an ascending array's values in [from, to) (below's difference; none in an empty array). */
-const countIn = (array: string, from: string, to: string) =>
-  `CASE WHEN COALESCE(cardinality(${array}), 0) = 0 THEN 0 ELSE
-    (${below(array, to, `width_bucket(${from}, ${array}) + 1`)}) - (${below(array, from, `width_bucket(${from} - (${to} - ${from}), ${array}) + 1`)}) END`;
-
 /**
- * The histogram bucket k of a value x: step * k <= x < step * (k + 1), as
- * countIn counts it (floor(x / step) corrected where the division rounds
- * across a boundary).
+ * The histogram bucket k of a value x: step * k <= x < step * (k + 1)
+ * (floor(x / step), corrected where the division rounds across a boundary).
  */
 const bucketOf = (x: string, step: string) => {
   const k = `floor(${x} / ${step})`;
   return `(CASE WHEN ${x} < ${k} * ${step} THEN ${k} - 1 WHEN ${x} >= (${k} + 1) * ${step} THEN ${k} + 1 ELSE ${k} END)::int`;
 };
+
+/**
+ * The histogram CTE: each total of `values` (rows of "rebootType" and v) in
+ * its bucket of the step, counted; one pass over the totals.
+ */
+const histogramCte = (values: Prisma.Sql) => Prisma.sql`histogram AS (
+  SELECT h."rebootType", h.bucket, count(*)::int AS count FROM (
+    SELECT x."rebootType", ${Prisma.raw(bucketOf("x.v", "step.step"))} AS bucket FROM (${values}) x CROSS JOIN step) h
+  GROUP BY h."rebootType", h.bucket
+)`;
 
 interface TypesPart {
   stats: Array<StatsRow<object>> | null;
@@ -371,15 +366,7 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
     ),
     ${escalationsCte},
     ${stepCte},
-    histogram AS (
-      SELECT h."rebootType", h.bucket, h.count FROM (
-        SELECT t."rebootType", k AS bucket,
-          ${Prisma.raw(countIn(`t."totalMs"`, "k * step.step", "(k + 1) * step.step"))} AS count
-        FROM t CROSS JOIN step
-        CROSS JOIN LATERAL generate_series(0, floor(t."totalMs"[cardinality(t."totalMs")] / step.step)::int) k
-        WHERE cardinality(t."totalMs") > 0) h
-      WHERE h.count > 0
-    )
+    ${histogramCte(Prisma.sql`SELECT t."rebootType", v FROM t CROSS JOIN LATERAL unnest(t."totalMs") v`)}
     SELECT ${typesColumns}`;
   return row;
 }
@@ -388,9 +375,8 @@ async function typesPart(db: Sql, range: ReportRange): Promise<TypesPart> {
  * typesPart for a range with its settled span kept (spans.ts): the span's
  * counts and windows, merged with the reboots of the range's edges; the
  * histogram buckets the span's totals and the edges' in one pass (the span's
- * array is read once: a binary search per bucket read it, 2 MB at 90 days,
- * once per search). `ok` is false should the edges hold more reboots than a
- * window reaches (the caller then computes the part live).
+ * array, 2 MB at 90 days, is read once). `ok` is false should the edges hold
+ * more reboots than a window reaches (the caller then computes the part live).
  */
 async function spannedTypesPart(db: Sql, range: ReportRange, span: ScopedSpan): Promise<TypesPart & { ok: boolean }> {
   await workMem(db);
@@ -432,13 +418,8 @@ async function spannedTypesPart(db: Sql, range: ReportRange, span: ScopedSpan): 
     ),
     ${escalationsCte},
     ${stepCte},
-    histogram AS (
-      SELECT h."rebootType", h.bucket, count(*)::int AS count FROM (
-        SELECT t."rebootType", ${Prisma.raw(bucketOf("v", "step.step"))} AS bucket
-        FROM j t CROSS JOIN step CROSS JOIN LATERAL unnest(t.sorted || t.live) v
-        WHERE t.phase = 'totalMs' AND t.max IS NOT NULL) h
-      GROUP BY h."rebootType", h.bucket
-    )
+    ${histogramCte(Prisma.sql`SELECT t."rebootType", v FROM j t CROSS JOIN LATERAL unnest(t.sorted || t.live) v
+      WHERE t.phase = 'totalMs' AND t.max IS NOT NULL`)}
     SELECT ${typesColumns}, COALESCE((SELECT bool_and(q.ok) FROM j q), true) AS ok`;
   return row;
 }
@@ -610,30 +591,37 @@ async function groupsPart(db: Sql, range: ReportRange, span: ScopedSpan | null):
   // The groups' nodes are estimated ~100 per label selector: without this the planner reads each
   // node's records by its own index probes and heap fetches (10,000 of them: 450 ms warm, seconds
   // cold) instead of one index-only range scan hashed against the nodes.
+  // Set back afterwards to what it was: given a caller's transaction, the rest of it plans as before.
+  // (Should a statement fail, the transaction is aborted and the setting, local to it, goes with it.)
+  const [{ previous }] = await db.$queryRaw<[{ previous: string }]>`
+    SELECT current_setting('enable_nestloop') AS previous`;
   await db.$queryRaw`SELECT set_config('enable_nestloop', 'off', true)`;
-  try {
-    if (span) {
-      const [{ changed }] = await db.$queryRaw<[{ changed: string[] }]>`
+  const part = await byGroups(db, range, span);
+  await db.$queryRaw`SELECT set_config('enable_nestloop', ${previous}, true)`;
+  return part;
+}
+
+/** groupsPart's statements: from the span where it holds, over the range otherwise. */
+async function byGroups(db: Sql, range: ReportRange, span: ScopedSpan | null): Promise<GroupsPart> {
+  if (span) {
+    const [{ changed }] = await db.$queryRaw<[{ changed: string[] }]>`
         SELECT COALESCE(array_agg(gs."groupId"), '{}') AS changed FROM (${groupScopesSql}) gs
         WHERE gs.scope NOT IN (
           SELECT x.scope FROM "ReportSpan" k CROSS JOIN LATERAL jsonb_to_recordset(k.groups) AS x(scope text)
           WHERE ${spanIs("k", span)})`;
-      const [row] = await db.$queryRaw<[GroupsPart & { ok: boolean }]>`
+    const [row] = await db.$queryRaw<[GroupsPart & { ok: boolean }]>`
         WITH ${spannedGroupsCtes(range, span, changed)},
         ${liveGroupsCtes(range, changed)}
         SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType")
                 FROM (SELECT * FROM spanned UNION ALL SELECT * FROM by_group) g) AS "byGroup",
           COALESCE((SELECT bool_and(j.ok) FROM gj j), true) AS ok`;
-      // The edges outgrew a window of the span: every group computed over the range.
-      if (row.ok) return row;
-    }
-    const [row] = await db.$queryRaw<[GroupsPart]>`
-      WITH ${liveGroupsCtes(range, null)}
-      SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup"`;
-    return row;
-  } finally {
-    await db.$queryRaw`SELECT set_config('enable_nestloop', 'on', true)`;
+    // The edges outgrew a window of the span: every group computed over the range.
+    if (row.ok) return row;
   }
+  const [row] = await db.$queryRaw<[GroupsPart]>`
+    WITH ${liveGroupsCtes(range, null)}
+    SELECT (SELECT json_agg(g ORDER BY g."groupName", g."rebootType") FROM by_group g) AS "byGroup"`;
+  return row;
 }
 
 /** The per-group figures over the range (by_group), of the groups `only` (null: every group). */
