@@ -21,7 +21,6 @@ export const WARMED_GROUPS = 100;
 export function startReportWarmer(db: Db, log: (message: string) => void, everyMs = EVERY_MS) {
   let round: Promise<void> = Promise.resolve();
   let closed = false;
-  const range = () => lastDaysRange(DEFAULT_REPORT_DAYS);
   const fleet = async () => {
     for (const days of FLEET_REPORT_DAYS) {
       if (closed) return;
@@ -43,7 +42,7 @@ export function startReportWarmer(db: Db, log: (message: string) => void, everyM
     let warmed = 0;
     for (const group of all) {
       if (closed) return;
-      const kept = await keepFleetReportFacts(db, { ...range(), groupId: group.id });
+      const kept = await keepFleetReportFacts(db, { ...lastDaysRange(DEFAULT_REPORT_DAYS), groupId: group.id });
       if (kept.buckets > 0 || kept.span) warmed++;
     }
     if (warmed > 0) {

@@ -37,9 +37,6 @@ function countsOf(rows: Array<{ status: string; count: number }>): NodeCounts {
   };
 }
 
-/** Hostnames a rollback's confirmation names, at most; it says how many more. */
-const ROLLBACK_NAMED = 20;
-
 /**
  * One rollout as its page shows it, as of one moment (never a mix of two
  * engine steps): the rollout, its batches with their nodes' counts, the counts
@@ -80,7 +77,6 @@ async function getRollout(db: Prisma.TransactionClient, query: RolloutViewQuery)
       where: { rolloutId, status: { in: ["succeeded", "failed"] }, imageVersionBefore: { not: null } },
       orderBy: { position: "asc" },
       select: {
-        hostname: true,
         status: true,
         imageVersionBefore: true,
         node: { select: { imageVersion: true, revokedAt: true } },
@@ -98,9 +94,8 @@ async function getRollout(db: Prisma.TransactionClient, query: RolloutViewQuery)
   ]);
   const recordOf = new Map(records.map((r) => [r.commandId, r]));
   const stageOf = new Map(stageCommands.map((c) => [c.id, c]));
-  const updated = updatable.flatMap((n) =>
-    wasUpdated(n, n.node) ? [{ hostname: n.hostname, version: n.imageVersionBefore }] : [],
-  );
+  // Each node it would return: the image it goes back to.
+  const updated = updatable.flatMap((n) => (wasUpdated(n, n.node) ? [n.imageVersionBefore] : []));
   const states = byState.map((row) => ({ batchIndex: row.batchIndex, status: row.status, count: row._count }));
   return {
     ...rollout,
@@ -115,9 +110,8 @@ async function getRollout(db: Prisma.TransactionClient, query: RolloutViewQuery)
     rollback: {
       possible: mayRollBack(rollout) && updated.length > 0,
       count: updated.length,
-      nodes: updated.slice(0, ROLLBACK_NAMED),
       /** The images they go back to, each once. */
-      versions: [...new Set(updated.map((u) => u.version))].sort(),
+      versions: [...new Set(updated)].sort(),
     },
     payloads: await rolloutPayloadStats(db, rolloutId),
     active: ACTIVE.includes(rollout.status),

@@ -78,9 +78,9 @@ export async function keptBuckets(db: Sql, range: Interval, bucket: Bucket, scop
 /**
  * Computes and keeps the settled buckets of the range (of the whole fleet, or
  * of one group: scope.ts) not kept yet; returns how many it kept. A group's
- * buckets of an earlier fingerprint are forgotten. `facts` gives, for rows over the intervals, each bucket's
- * trend points and services counts (the same SQL a report runs over its live
- * intervals). The buckets' days must be free: it takes them exclusively
+ * buckets of an earlier fingerprint are forgotten. `facts` gives, for rows
+ * over the intervals, each bucket's trend points and services counts (the
+ * same SQL a report runs over its live intervals). The buckets' days must be free: it takes them exclusively
  * (advisory locks, which a writer of their records holds shared until it
  * commits) and reads in a statement that starts after that, so no record of
  * them can be in flight. Should a writer hold one, it keeps nothing this time
@@ -92,10 +92,12 @@ export async function fillBuckets(
   bucket: Bucket,
   facts: (intervals: Interval[]) => Prisma.Sql,
   groupId?: string | null,
+  /** The group's scope now (scope.ts), when the caller has read it already. */
+  known?: string,
 ): Promise<number> {
   const settled = settledBuckets(range, bucket, new Date());
   if (settled.length === 0) return 0;
-  const scope = await scopeOf(db, groupId);
+  const scope = known ?? (await scopeOf(db, groupId));
   const missing = (
     await db.$queryRaw<Array<{ at: Date }>>`
       SELECT w.at FROM unnest(${timestamps(settled)}) w(at)

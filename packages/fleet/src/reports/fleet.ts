@@ -605,7 +605,7 @@ async function groupsPart(db: Sql, range: ReportRange, span: ScopedSpan | null):
 async function byGroups(db: Sql, range: ReportRange, span: ScopedSpan | null): Promise<GroupsPart> {
   if (span) {
     const [{ changed }] = await db.$queryRaw<[{ changed: string[] }]>`
-        SELECT COALESCE(array_agg(gs."groupId"), '{}') AS changed FROM (${groupScopesSql}) gs
+        SELECT COALESCE(array_agg(gs."groupId"), '{}') AS changed FROM (${groupScopesSql()}) gs
         WHERE gs.scope NOT IN (
           SELECT x.scope FROM "ReportSpan" k CROSS JOIN LATERAL jsonb_to_recordset(k.groups) AS x(scope text)
           WHERE ${spanIs("k", span)})`;
@@ -651,10 +651,10 @@ function liveGroupsCtes(range: ReportRange, only: string[] | null): Prisma.Sql {
  */
 function spannedGroupsCtes(range: ReportRange, span: ScopedSpan, changed: string[]): Prisma.Sql {
   const live = Prisma.sql`SELECT e.key, e."rebootType", 'totalMs' AS phase, COALESCE(e.a, '{}'::float8[]) AS a FROM ge e`;
-  return Prisma.sql`gs AS MATERIALIZED (
-      SELECT s.* FROM (${groupScopesSql}) s WHERE NOT (s."groupId" = ANY(${changed}::text[]))
+  return Prisma.sql`gm AS MATERIALIZED (${groupNodesSql()}),
+    gs AS MATERIALIZED (
+      SELECT s.* FROM (${groupScopesSql(Prisma.sql`SELECT * FROM gm`)}) s WHERE NOT (s."groupId" = ANY(${changed}::text[]))
     ),
-    gm AS MATERIALIZED (SELECT gn."groupId", gn."nodeId" FROM (${groupNodesSql()}) gn),
     ge AS MATERIALIZED (
       SELECT gs.scope AS key, e."rebootType", ${edgeCounts}, ${sortedValues('e."totalMs"')} AS a
       FROM (${recordsIn(edgesOf(range, span), range)}) e
@@ -884,9 +884,11 @@ export async function keepFleetReportFacts(
   range: ReportRange,
 ): Promise<{ buckets: number; span: boolean }> {
   const bucket = trendBucketOf(range);
-  const buckets = await fillBuckets(db, range, bucket, (i) => bucketFactsSql(i, bucket, range.groupId), range.groupId);
+  const scope = await scopeOf(db, range.groupId);
+  const facts = (i: Interval[]) => bucketFactsSql(i, bucket, range.groupId);
+  const buckets = await fillBuckets(db, range, bucket, facts, range.groupId, scope);
   const span = settledSpan(range, new Date());
-  return { buckets, span: span ? await fillSpan(db, span, recordsIn([span], range), range.groupId) : false };
+  return { buckets, span: span ? await fillSpan(db, span, recordsIn([span], range), range.groupId, scope) : false };
 }
 
 /** The last `days` UTC days, today included: the report page's default range (90 days). */

@@ -39,10 +39,15 @@ export function scopeSql(groupId?: string | null): Prisma.Sql {
 /** The fingerprint of a group's nodes: an aggregate over its rows gn of groupNodesSql. */
 const fingerprint = Prisma.sql`md5(COALESCE(string_agg(gn."nodeId", ',' ORDER BY gn."nodeId"), ''))`;
 
-/** Every group with nodes now: its id, name and scope (as scopeSql gives it), one row each. */
-export const groupScopesSql = Prisma.sql`
-  SELECT gn."groupId", min(gn."groupName") AS "groupName", gn."groupId" || ':' || ${fingerprint} AS scope
-  FROM (${groupNodesSql()}) gn GROUP BY gn."groupId"`;
+/**
+ * Every group with nodes: its id, name and scope (as scopeSql gives it), one
+ * row each, from `nodes` (rows of groupNodesSql; by default read now).
+ */
+export function groupScopesSql(nodes: Prisma.Sql = groupNodesSql()): Prisma.Sql {
+  return Prisma.sql`
+    SELECT gn."groupId", min(gn."groupName") AS "groupName", gn."groupId" || ':' || ${fingerprint} AS scope
+    FROM (${nodes}) gn GROUP BY gn."groupId"`;
+}
 
 /** The range's scope as the snapshot of `db` sees it. */
 export async function scopeOf(db: Sql, groupId?: string | null): Promise<string> {

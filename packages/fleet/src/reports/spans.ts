@@ -84,8 +84,10 @@ export async function fillSpan(
   span: Interval,
   records: Prisma.Sql,
   groupId?: string | null,
+  /** The group's scope now (scope.ts), when the caller has read it already. */
+  scope?: string,
 ): Promise<boolean> {
-  if (await spanKept(db, { ...span, scope: await scopeOf(db, groupId) })) return false;
+  if (await spanKept(db, { ...span, scope: scope ?? (await scopeOf(db, groupId)) })) return false;
   const days = Math.round((span.to.getTime() - span.from.getTime()) / DAY_MS);
   const firstDay = Math.round(span.from.getTime() / DAY_MS);
   const arrays = Prisma.raw(PHASES.map((p) => `${sortedValues(`r."${p}"`).sql} AS "${p}"`).join(",\n"));
@@ -174,8 +176,8 @@ function groupsCtes(groupId: string | null | undefined): Prisma.Sql {
       gt AS (SELECT NULL::text AS scope, NULL::text AS "rebootType", 0 AS reboots, 0 AS "beforeLost", 0 AS escalated,
         '{}'::float8[] AS a WHERE false)`;
   }
-  return Prisma.sql`gs AS MATERIALIZED (${groupScopesSql}),
-    gm AS MATERIALIZED (SELECT gn."groupId", gn."nodeId" FROM (${groupNodesSql()}) gn),
+  return Prisma.sql`gm AS MATERIALIZED (${groupNodesSql()}),
+    gs AS MATERIALIZED (${groupScopesSql(Prisma.sql`SELECT * FROM gm`)}),
     gt AS MATERIALIZED (
       SELECT gs.scope, r."rebootType", count(*)::int AS reboots, count(*) FILTER (WHERE r."beforeLost")::int AS "beforeLost",
         count(*) FILTER (WHERE r.escalated)::int AS escalated, ${sortedValues('r."totalMs"')} AS a

@@ -10,6 +10,9 @@ import {
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useMemo } from "react";
 
+/** The page size a URL without one means: the query's own default. */
+const DEFAULT_PAGE_SIZE = rolloutViewQuery.parse({ id: "-" }).pageSize;
+
 /**
  * The rollout page's query in its URL (?status=failed&page=2&pageSize=100):
  * which nodes it shows. A value the page does not offer is left out (the
@@ -36,7 +39,7 @@ export function useRolloutQuery(id: string) {
       const params = new URLSearchParams();
       if (next.status) params.set("status", next.status);
       if (next.page !== 1) params.set("page", String(next.page));
-      if (next.pageSize !== 50) params.set("pageSize", String(next.pageSize));
+      if (next.pageSize !== DEFAULT_PAGE_SIZE) params.set("pageSize", String(next.pageSize));
       const qs = params.toString();
       router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
     },
