@@ -22,7 +22,7 @@ function setting(name: string, fallback: number, min: number, max: number) {
  * Issue 15's goal 3: one control process ingests ≥ 20,000 events/s for 60 s,
  * none lost or stored twice, each acked only once it is durable. N wire-level
  * agents (the real protocol and spool window) on a fresh embedded Postgres;
- * every 50 ms the load generator spools a share of the offered rate
+ * every 50 ms the load generator spools what the offered rate owes by then
  * (commands' answers, round-robin over the agents), and counts what the
  * server acks each second. After the window it waits for every event to be
  * acked, then counts the database's rows against what the agents sent.
@@ -42,18 +42,21 @@ export async function benchIngest() {
     say(`${count} agents connected; offering ${rate} events/s for ${seconds} s`);
 
     const nodes = pool.nodes;
-    const perTick = rate / 20;
     let next = 0;
-    let owed = 0;
+    let offeredSoFar = 0;
+    const offerStarted = performance.now();
     const event = () => ({
       type: "command-result" as const,
       commandId: `ingest-${randomBytes(6).toString("hex")}`,
       outcome: "refused" as const,
       reason: "ingest benchmark",
     });
+    // What is owed comes from the time elapsed, not from the ticks counted: a tick that comes late
+    // (a busy event loop) offers more, so the rate offered is the rate asked for.
     const offer = setInterval(() => {
-      owed += perTick;
-      for (; owed >= 1; owed--) nodes[next++ % nodes.length]!.spoolEvent(event());
+      const owed = Math.floor((rate * (performance.now() - offerStarted)) / 1000) - offeredSoFar;
+      for (let i = 0; i < owed; i++) nodes[next++ % nodes.length]!.spoolEvent(event());
+      offeredSoFar += Math.max(0, owed);
     }, 50);
     const ackedAtStart = pool.counters.eventsAcked;
     const sentAtStart = pool.counters.eventsSpooled;
@@ -74,23 +77,29 @@ export async function benchIngest() {
       clearInterval(offer);
       clearInterval(sampler);
     });
+    // The window as it was, not as asked for: on a saturated machine the timers of this process come
+    // late, and the offering ran for as long as the window took.
+    const windowSec = (performance.now() - offerStarted) / 1000;
     const offered = pool.counters.eventsSpooled - sentAtStart;
     const ackedInWindow = pool.counters.eventsAcked - ackedAtStart;
     const backlogAtEnd = pool.unacked();
-    say(`window over: ${offered} offered, ${ackedInWindow} acked; waiting for the rest to be acked`);
+    say(
+      `window over after ${round1(windowSec)} s: ${offered} offered, ${ackedInWindow} acked; waiting for the rest to be acked`,
+    );
     const drainStarted = performance.now();
     await until(async () => pool.unacked() === 0, "every event to be acked", 600_000, 200);
     const drainSec = (performance.now() - drainStarted) / 1000;
     const [stored] = await db.$queryRaw<Array<{ rows: bigint; distinct: bigint }>>`
       SELECT count(*) AS rows, count(DISTINCT ("nodeId", id)) AS distinct FROM "NodeEvent" WHERE type = 'command-result'`;
     const sent = pool.counters.eventsSpooled;
-    const sustained = ackedInWindow / seconds;
+    const sustained = ackedInWindow / windowSec;
     const sorted = [...perSecond].sort((a, b) => a - b);
     const result = {
       name: `ingest: ${rate.toLocaleString("en")} events/s offered by ${count.toLocaleString("en")} wire-level agents to one control process for ${seconds} s`,
       cores: cpus().length,
       goalEventsPerSec: 20_000,
-      offeredPerSec: round1(offered / seconds),
+      windowSec: round1(windowSec),
+      offeredPerSec: round1(offered / windowSec),
       ackedPerSec: round1(sustained),
       ackedPerSecond: {
         min: sorted[0] ?? 0,

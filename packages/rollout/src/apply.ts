@@ -1,6 +1,6 @@
 import type { Action } from "./actions";
 import { applyUserAction, isTerminal, type NodeStatus, transition, type UserAction } from "./machine";
-import { type Actor, countFailures, type RolloutSnapshot, type TransitionRecord } from "./snapshot";
+import { type Actor, countFailures, type RolloutNode, type RolloutSnapshot, type TransitionRecord } from "./snapshot";
 
 const ENGINE: Actor = { kind: "engine" };
 
@@ -16,6 +16,22 @@ const endOf = {
 export interface Applied {
   snapshot: RolloutSnapshot;
   transitions: TransitionRecord[];
+}
+
+/**
+ * Where each node is in a snapshot's `nodes`, by id. Nodes never move, so a
+ * snapshot made by applyActions shares its source's: decide() applies its
+ * actions step by step, and 10,000 nodes are indexed once, not at each.
+ */
+const positions = new WeakMap<readonly RolloutNode[], ReadonlyMap<string, number>>();
+
+function positionsOf(nodes: readonly RolloutNode[]): ReadonlyMap<string, number> {
+  let found = positions.get(nodes);
+  if (!found) {
+    found = new Map(nodes.map((n, i) => [n.nodeId, i]));
+    positions.set(nodes, found);
+  }
+  return found;
 }
 
 /**
@@ -45,10 +61,13 @@ export function applyActions(
     if (!found) throw new Error(`no batch ${index} in rollout ${s.rollout.id}`);
     return found;
   };
-  let indexById: Map<string, number> | null = null;
+  const known = positions.get(snapshot.nodes);
+  if (known) positions.set(s.nodes, known);
+  let indexById: ReadonlyMap<string, number> | null = null;
   const copied = new Set<number>();
   const node = (nodeId: string) => {
-    indexById ??= new Map(s.nodes.map((n, i) => [n.nodeId, i]));
+    indexById ??= positionsOf(snapshot.nodes);
+    positions.set(s.nodes, indexById);
     const i = indexById.get(nodeId);
     if (i === undefined) throw new Error(`no node ${nodeId} in rollout ${s.rollout.id}`);
     if (!copied.has(i)) {

@@ -1,4 +1,4 @@
-import { createRollout, FrozenNodesCache, loadRollout, stepRollout } from "@softfleet/fleet";
+import { createRollout, FrozenNodesCache, liveRowsCache, loadRollout, stepRollout } from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -46,8 +46,11 @@ async function rolloutOf(count: number, batch: number) {
   return { id: rollout.id, nodes };
 }
 
-/** Every node rebooting now comes back from a clean soft-reboot onto version 2, with its record. */
-async function rebootingNodesComeBack(rolloutId: string) {
+/**
+ * Every node rebooting now comes back from a clean soft-reboot onto version 2, with its record;
+ * `changed` hears of each node, as an engine hears the announcements of these writes.
+ */
+async function rebootingNodesComeBack(rolloutId: string, changed: (nodeId: string) => void = () => {}) {
   const rebooting = await t.db.rolloutNode.findMany({ where: { rolloutId, status: "rebooting" } });
   for (const rn of rebooting) {
     await t.db.nodeCommand.update({ where: { id: rn.commandId! }, data: { status: "accepted" } });
@@ -75,18 +78,20 @@ async function rebootingNodesComeBack(rolloutId: string) {
         units: [],
       },
     });
+    changed(node.id);
   }
   return rebooting.length;
 }
 
-describe("engine steps with the rollout's frozen nodes kept between them", () => {
+describe("engine steps with the rollout's frozen nodes and live rows kept between them", () => {
   it("load what a fresh read loads at every step, and a node deleted mid-rollout leaves it cleanly", async () => {
     const { id, nodes } = await rolloutOf(6, 2);
     const frozen = new FrozenNodesCache();
-    const step = () => t.db.$transaction((tx) => stepRollout(tx, id, new Date(), { frozen }));
+    const liveRows = liveRowsCache();
+    const step = () => t.db.$transaction((tx) => stepRollout(tx, id, new Date(), { frozen, liveRows }));
     const sameAsFresh = async () => {
       const [kept, fresh] = await t.db.$transaction(async (tx) => [
-        await loadRollout(tx, id, { frozen }),
+        await loadRollout(tx, id, { frozen, liveRows }),
         await loadRollout(tx, id),
       ]);
       expect(kept).toEqual(fresh);
@@ -98,20 +103,74 @@ describe("engine steps with the rollout's frozen nodes kept between them", () =>
       ...["rebooting", "rebooting"],
       ...["pending", "pending", "pending", "pending"],
     ]);
+    // The rebooting nodes' rows are kept for the next step, which reads only what changed or moved.
+    expect(liveRows.size).toBe(2);
     // A node of a later batch is deleted: its row leaves the rollout, and the kept ids no longer match.
     await t.db.node.delete({ where: { id: nodes[4]!.id } });
     expect((await sameAsFresh()).snapshot.nodes).toHaveLength(5);
 
-    for (let i = 0; i < 10 && (await rebootingNodesComeBack(id)) > 0; i++) {
+    for (let i = 0; i < 10 && (await rebootingNodesComeBack(id, (n) => liveRows.changed(n))) > 0; i++) {
       await step();
       await sameAsFresh();
     }
+
     const rollout = await t.db.rollout.findUniqueOrThrow({ where: { id } });
     expect(rollout.status).toBe("completed");
     const statuses = await t.db.rolloutNode.findMany({ where: { rolloutId: id }, orderBy: { position: "asc" } });
     expect(statuses.map((n) => [n.hostname, n.status, n.active])).toEqual(
       nodes.filter((_, i) => i !== 4).map((n) => [n.hostname, "succeeded", false]),
     );
+  });
+
+  it("reads a later batch's facts only when a step starts it, and starts it with them", async () => {
+    const { id, nodes } = await rolloutOf(4, 2);
+    const frozen = new FrozenNodesCache();
+    const step = () => t.db.$transaction((tx) => stepRollout(tx, id, new Date(), { frozen }));
+    expect((await step()).commanded).toHaveLength(2);
+    const during = await t.db.$transaction((tx) => loadRollout(tx, id, { frozen }));
+    expect(during!.factsThrough).toBe(0);
+    // Batch 2's nodes are online, but their facts were not read: the snapshot knows only their status.
+    expect(during!.snapshot.nodes.map((n) => [n.status, n.facts.online])).toEqual([
+      ["rebooting", true],
+      ["rebooting", true],
+      ["pending", false],
+      ["pending", false],
+    ]);
+    await rebootingNodesComeBack(id);
+    // One step ends batch 1 and starts batch 2: its nodes, online with version 2 staged, are commanded
+    // (decided blind, they would have failed as unreachable).
+    const next = await step();
+    expect(next.kinds).toEqual(expect.arrayContaining(["finish-batch", "start-batch", "reboot-node"]));
+    expect([...next.commanded].sort()).toEqual([nodes[2]!.id, nodes[3]!.id].sort());
+    const rows = await t.db.rolloutNode.findMany({ where: { rolloutId: id }, orderBy: { position: "asc" } });
+    expect(rows.map((n) => n.status)).toEqual(["succeeded", "succeeded", "rebooting", "rebooting"]);
+  });
+
+  it("reads its nodes' statuses again once another engine wrote them (a change of leader)", async () => {
+    const { id } = await rolloutOf(6, 2);
+    const engine = () => {
+      const kept = { frozen: new FrozenNodesCache(), liveRows: liveRowsCache() };
+      return { ...kept, step: () => t.db.$transaction((tx) => stepRollout(tx, id, new Date(), kept)) };
+    };
+    const [a, b] = [engine(), engine()];
+    const keptAndFresh = () =>
+      t.db.$transaction(async (tx) => [await loadRollout(tx, id, { frozen: a.frozen }), await loadRollout(tx, id)]);
+    expect((await a.step()).commanded).toHaveLength(2);
+    // Engine b leads meanwhile: batch 1 comes back, and b ends it and starts batch 2.
+    await rebootingNodesComeBack(id, (n) => {
+      a.liveRows.changed(n);
+      b.liveRows.changed(n);
+    });
+    expect((await b.step()).commanded).toHaveLength(2);
+    // Engine a leads again: what it kept of the statuses is a write behind, and the revision says so.
+    const [kept, fresh] = await keptAndFresh();
+    expect(kept!.revision).toBe(fresh!.revision);
+    expect(kept!.snapshot).toEqual(fresh!.snapshot);
+    expect(fresh!.snapshot.nodes.map((n) => n.status)).toEqual([
+      ...["succeeded", "succeeded"],
+      ...["rebooting", "rebooting"],
+      ...["pending", "pending"],
+    ]);
   });
 
   it("writes a batch's transitions in the order decided, each node named by its hostname", async () => {

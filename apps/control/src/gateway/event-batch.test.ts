@@ -107,4 +107,54 @@ describe("events stored in batches (group commit)", () => {
     expect(await t.db.nodeEvent.count({ where: { nodeId: { in: good } } })).toBe(5);
     expect(await t.db.nodeEvent.count({ where: { nodeId: bad } })).toBe(0);
   });
+
+  it("writes several batches at once, a node never in two, its later event waiting for its earlier one", async () => {
+    const writes: Array<{ ids: string[]; done: () => void }> = [];
+    const order: string[] = [];
+    const batch = new EventBatch(
+      (events) =>
+        new Promise<boolean[]>((resolve) => {
+          writes.push({
+            ids: events.map((e) => e.id),
+            done: () => {
+              order.push(...events.map((e) => e.id));
+              resolve(events.map(() => true));
+            },
+          });
+        }),
+      () => Promise.resolve(true),
+      100,
+      2,
+    );
+    const answer = (nodeId: string, id: string): IncomingEvent => ({
+      nodeId,
+      id,
+      event: { type: "command-result", commandId: "c", outcome: "refused", reason: "test" },
+    });
+    const a1 = batch.store(answer("a", "a1"));
+    const b1 = batch.store(answer("b", "b1"));
+    const a2 = batch.store(answer("a", "a2"));
+    const c1 = batch.store(answer("c", "c1"));
+    // The first two went at once, each in a batch of its own; two batches are being written.
+    expect(writes.map((w) => w.ids)).toEqual([["a1"], ["b1"]]);
+    expect(batch.backlog).toBe(2);
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
+    writes[1]!.done();
+    await b1;
+    await settled();
+    // A writer is free: c's event goes, and a's second stays behind its first, still being written.
+    expect(writes.map((w) => w.ids)).toEqual([["a1"], ["b1"], ["c1"]]);
+    writes[2]!.done();
+    await c1;
+    await settled();
+    expect(writes).toHaveLength(3);
+    expect(batch.backlog).toBe(1);
+    writes[0]!.done();
+    await a1;
+    await settled();
+    expect(writes.map((w) => w.ids)).toEqual([["a1"], ["b1"], ["c1"], ["a2"]]);
+    writes[3]!.done();
+    expect(await a2).toBe(true);
+    expect(order).toEqual(["b1", "c1", "a1", "a2"]);
+  });
 });

@@ -19,12 +19,15 @@ import type { ControlServer } from "../server";
 import { AuditThrottle } from "./audit-throttle";
 import { type AuthFailure, authenticate } from "./authenticate";
 import { handleEnroll } from "./enroll";
-import { EventBatch } from "./event-batch";
+import { EventBatch, MAX_BATCH } from "./event-batch";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, PerMinute } from "./flood";
 import { clientAddress, refuseUpgrade, requestPath, sendJson } from "./http";
 import { listen } from "./listen";
 import { PresenceWriter } from "./presence";
 import { AgentSession } from "./session";
+
+/** Batches of agents' events (command answers and the like) written at once, each on its own connection. */
+const EVENT_LANE_PARALLEL = 3;
 
 export interface GatewayOptions {
   databaseUrl: string;
@@ -63,20 +66,24 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const presence = new PresenceWriter(db, { intervalMs: options.presenceWriteMs ?? heartbeatSec * 500, log }).start();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   // Batches are written on connections of their own (plain pg: a batch is one statement with one
-  // JSON parameter, which Prisma's engine would only copy), one per lane. logind's signals hold a
+  // JSON parameter, which Prisma's engine would only copy), a few per lane. logind's signals hold a
   // node's shutdown until they are acked: their lane is never kept waiting by a fleet's hellos and
   // events (on Prisma's pool) nor by the other events' batches.
-  const lane = (name: string) => {
-    const connection = new pg.Pool({ ...parseDatabaseUrl(options.databaseUrl), max: 1 });
+  const lane = (name: string, parallel: number) => {
+    const connection = new pg.Pool({ ...parseDatabaseUrl(options.databaseUrl), max: parallel });
     connection.on("error", (error) => log(`the ${name} lane's connection failed: ${error.message}`));
     // Named: each connection plans it once (its one parameter is the batch's JSON), not at every batch.
     const run: RunStatement = async (sql, json) =>
       (await connection.query({ name: "event-batch", text: sql, values: [json] })).rows;
     const alone = (e: IncomingEvent) => db.$transaction((tx) => storeEvent(tx, e.nodeId, e.id, e.event));
-    return { connection, batch: new EventBatch((events) => storeEventBatch(run, events), alone) };
+    return {
+      connection,
+      batch: new EventBatch((events) => storeEventBatch(run, events), alone, MAX_BATCH, parallel),
+    };
   };
-  const signals = lane("signal");
-  const answers = lane("event");
+  // A batch is one statement, which uses one of the database's cores: a few at once use more of them.
+  const signals = lane("signal", 2);
+  const answers = lane("event", EVENT_LANE_PARALLEL);
   const storeBatched = (e: IncomingEvent) => (e.event.type === "shutdown-signal" ? signals : answers).batch.store(e);
 
   server.route(ENROLL_PATH, (req, res) => {

@@ -8,6 +8,7 @@ import {
   changeSchema,
   controlSignalSchema,
   FrozenNodesCache,
+  liveRowsCache,
   stepRollout,
   unfinishedRolloutStatuses,
   warmUpStep,
@@ -74,6 +75,13 @@ export function mattersToRollouts(change: Change): boolean {
   return change.entity === "node-event" && change.type === "reboot-record";
 }
 
+/** The node a change is about, if any. */
+function nodeOf(change: Change): string | null {
+  if (change.entity === "node") return change.id;
+  if (change.entity === "node-event" || change.entity === "command") return change.nodeId;
+  return null;
+}
+
 export async function startRolloutEngine(options: EngineOptions): Promise<RolloutEngine> {
   const { db, log } = options;
   const pollMs = options.pollMs ?? 2000;
@@ -89,6 +97,8 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   let anyActive = true;
   /** The rollouts' frozen nodes (ids, hostnames, batches), read once each. */
   const frozen = new FrozenNodesCache();
+  /** Their nodes' live rows, read again when a change is announced (see LiveRowsCache). */
+  const liveRows = liveRowsCache();
 
   const wake = () => {
     if (!leading || closed) return;
@@ -118,9 +128,14 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
     for (const { id } of active) {
       if (!leading || closed) return;
       const started = performance.now();
-      const step = await db.$transaction((tx) => stepRollout(tx, id, now(), { frozen }), {
-        timeout: 30_000,
-      });
+      const step = await db
+        .$transaction((tx) => stepRollout(tx, id, now(), { frozen, liveRows }), { timeout: 30_000 })
+        .catch((error: unknown) => {
+          // What the step kept as written was not committed: the next step reads the rollout afresh.
+          frozen.forget(id);
+          liveRows.forget(id);
+          throw error;
+        });
       if (step.actions > 0) {
         options.onStep?.({
           rolloutId: id,
@@ -143,6 +158,8 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   }
 
   const onChange = (change: Change) => {
+    const nodeId = nodeOf(change);
+    if (nodeId) liveRows.changed(nodeId);
     // A new rollout or a user's action comes on the control channel (onControl), and the engine's own
     // writes announce rollouts: those need no step. With no rollout under way, nothing in the fleet
     // does either (the poll still looks every pollMs).
@@ -150,7 +167,15 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
     wake();
   };
   const onControl = (signal: ControlSignal) => {
-    if (signal.kind === "rollout") wake();
+    if (signal.kind !== "rollout") return;
+    // A user's action may have changed its nodes' rows outside a step (an inhibitor override).
+    liveRows.forget(signal.id);
+    wake();
+  };
+  // What was announced while a LISTEN was down is unknown: every kept row is read again.
+  const listening = () => {
+    liveRows.clear();
+    wake();
   };
 
   async function lead() {
@@ -159,13 +184,13 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
       await listen(options.databaseUrl, CHANGES_CHANNEL, {
         schema: changeSchema,
         onMessage: onChange,
-        onListening: wake,
+        onListening: listening,
         log,
       }),
       await listen(options.databaseUrl, CONTROL_CHANNEL, {
         schema: controlSignalSchema,
         onMessage: onControl,
-        onListening: wake,
+        onListening: listening,
         log,
       }),
     ];
@@ -182,6 +207,8 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
   async function stepDown(reason: string) {
     if (!leading) return;
     leading = false;
+    // Another engine may step the rollouts meanwhile: nothing kept holds after this.
+    liveRows.clear();
     options.onLeading?.(false);
     log(`rollout engine: standing by (${reason})`);
     if (timer) clearTimeout(timer);

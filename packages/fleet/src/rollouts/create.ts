@@ -1,5 +1,6 @@
 import type { Prisma } from "@softfleet/db";
 import {
+  type Action,
   applyActions,
   decide,
   initialSnapshot,
@@ -8,10 +9,11 @@ import {
   parsePlanForGroup,
   planBatches,
   type RolloutPlan,
+  type RolloutSnapshot,
 } from "@softfleet/rollout";
 import { notifyChange, notifyControl } from "../notify";
 import type { FrozenNodesCache } from "./frozen";
-import { loadRollout, warmUpLoad } from "./load";
+import { keepWrittenStatuses, type LiveRows, loadBatchFacts, loadRollout, warmUpLoad } from "./load";
 import { persistRollout, warmUpWrite } from "./persist";
 import { groupTargets, type TargetNode } from "./targets";
 
@@ -177,28 +179,44 @@ export async function insertRollout(tx: Tx, input: NewRollout) {
  * One engine step of a rollout, in the caller's transaction: lock it, decide
  * from its state and the nodes' facts now, apply and record the actions.
  * Returns when the engine must look again at the latest (null: on events only).
- * An engine passes its `frozen` cache, kept between its steps (see loadRollout).
+ * An engine passes its `frozen` and `liveRows` caches, kept between its steps (see loadRollout
+ * and LiveRowsCache).
  */
 export async function stepRollout(
   tx: Tx,
   rolloutId: string,
   now = new Date(),
-  { frozen }: { frozen?: FrozenNodesCache } = {},
+  { frozen, liveRows }: { frozen?: FrozenNodesCache; liveRows?: LiveRows } = {},
 ) {
   const t0 = performance.now();
-  const loaded = await loadRollout(tx, rolloutId, { forUpdate: true, frozen });
+  let loaded = await loadRollout(tx, rolloutId, { forUpdate: true, frozen, liveRows });
   const t1 = performance.now();
   if (!loaded) {
     return { actions: 0, kinds: [] as string[], commanded: [] as string[], wakeAt: null, status: null, timings: null };
   }
-  const decision = decide(loaded.snapshot, now);
+  let decision = decide(loaded.snapshot, now);
+  // A decision that starts a batch whose waiting nodes came without their facts was made blind to
+  // them: with their facts loaded, it is made again (a step may start several batches in turn).
+  let extraLoadMs = 0;
+  for (let through = lastBatchStarted(decision.actions); through > loaded.factsThrough; ) {
+    const before = performance.now();
+    loaded = await loadBatchFacts(tx, loaded, through, liveRows);
+    extraLoadMs += performance.now() - before;
+    decision = decide(loaded.snapshot, now);
+    through = lastBatchStarted(decision.actions);
+  }
   const { snapshot, transitions } = applyActions(loaded.snapshot, decision.actions, now);
   const t2 = performance.now();
   // Most steps (a node's heartbeat while others reboot) change nothing: then nothing is written.
-  const { commanded } =
-    decision.actions.length > 0 || decision.wakeAt?.getTime() !== loaded.wakeAt?.getTime()
-      ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
-      : { commanded: [] };
+  const written = decision.actions.length > 0 || decision.wakeAt?.getTime() !== loaded.wakeAt?.getTime();
+  const { commanded } = written
+    ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
+    : { commanded: [] };
+  if (written) {
+    // The rows of nodes this step moved hold what it changed (status, command, blocked time): read again.
+    liveRows?.drop(rolloutId, movedNodes(loaded.snapshot, snapshot));
+    keepWrittenStatuses(frozen, loaded, snapshot);
+  }
   const t3 = performance.now();
   return {
     actions: decision.actions.length,
@@ -207,8 +225,25 @@ export async function stepRollout(
     wakeAt: decision.wakeAt,
     status: snapshot.rollout.status,
     /** Where a step's time went: loading the snapshot, deciding, writing. */
-    timings: { loadMs: t1 - t0, decideMs: t2 - t1, persistMs: t3 - t2 },
+    timings: { loadMs: t1 - t0 + extraLoadMs, decideMs: t2 - t1 - extraLoadMs, persistMs: t3 - t2 },
   };
+}
+
+/** The nodes whose rollout row a step changes: a new status or blocked time. */
+function* movedNodes(before: RolloutSnapshot, after: RolloutSnapshot) {
+  for (const [i, node] of after.nodes.entries()) {
+    const was = before.nodes[i];
+    if (was?.nodeId !== node.nodeId || was.status !== node.status || was.blockedSince !== node.blockedSince) {
+      yield node.nodeId;
+    }
+  }
+}
+
+/** The last batch a decision starts (-1: none). */
+function lastBatchStarted(actions: readonly Action[]): number {
+  let last = -1;
+  for (const action of actions) if (action.type === "start-batch" && action.batchIndex > last) last = action.batchIndex;
+  return last;
 }
 
 /** A step's queries run once with nothing to read or write, in the caller's transaction (see warmUpLoad). */

@@ -10,7 +10,7 @@ export {
 } from "./create";
 export { downtimeMs } from "./facts";
 export { type FrozenNodes, FrozenNodesCache } from "./frozen";
-export { type LoadedRollout, loadRollout } from "./load";
+export { type LiveRows, type LoadedRollout, liveRowsCache, loadRollout } from "./load";
 export { ENGINE_NAME, persistRollout } from "./persist";
 export { mayRollBack, type RollbackTarget, rollBackRollout, rollbackPlan, wasUpdated } from "./rollback";
 export { groupTargets, selectorOf, type TargetNode } from "./targets";

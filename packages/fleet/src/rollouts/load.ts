@@ -3,6 +3,7 @@ import {
   type BatchKind,
   type BatchStatus,
   type NodeStatus,
+  type RolloutNode,
   type RolloutSnapshot,
   type RolloutStatus,
   rolloutPlan,
@@ -11,6 +12,7 @@ import {
 import { jsonInt } from "../reports/payloads";
 import { factsOf, type NodeFactsRow, outcomeOf, type RecordRow } from "./facts";
 import { type FrozenNodes, FrozenNodesCache } from "./frozen";
+import { LiveRowsCache } from "./live-rows";
 
 type Tx = Prisma.TransactionClient;
 
@@ -20,6 +22,14 @@ export interface LoadedRollout {
   groupName: string;
   hostnames: ReadonlyMap<string, string>;
   wakeAt: Date | null;
+  /**
+   * The last batch whose waiting nodes (pending, staged) came with their
+   * facts; later batches' waiting nodes came as their status alone (see
+   * loadBatchFacts). Nodes in flight always come with theirs.
+   */
+  factsThrough: number;
+  /** The rollout's revision as loaded (see Rollout.revision). */
+  revision: number;
 }
 
 type NodeRow = NodeFactsRow &
@@ -66,115 +76,219 @@ const UNLOADED = factsOf({
   units: null,
 });
 
+const BATCH_OPEN = new Set(["pending", "running", "settling"]);
+
 /**
  * A rollout with its batches, its nodes in plan order, and for the nodes it
  * may act on now their live facts, the fate of the command the engine sent
  * them and the reboot record that answered it: in three queries, whatever the
- * number of nodes. The nodes it cannot act on now (done, or pending in a later
- * batch) come as their id, batch and status, which is all a decision needs of
- * them. With `frozen`, a rollout's ids, hostnames and batches are read once
- * and kept (they never change): later loads read only its nodes' statuses.
- * With `forUpdate`, the rollout row is locked until
- * the transaction ends, so one engine step or user action at a time changes it
- * (FOR NO KEY UPDATE: inserts of rows that reference it do not wait for it).
+ * number of nodes. The nodes it may act on now are those in flight and those
+ * waiting in the first unfinished batch (and, when the plan stages an image
+ * ahead, in the next one). The others (done, or waiting in a later batch)
+ * come as their id, batch and status, which is all a decision needs of them
+ * until it starts their batch: then loadBatchFacts adds theirs. With
+ * `frozen`, a rollout's ids, hostnames and batches are read once and kept
+ * (they never change): later loads read only its nodes' statuses. With
+ * `forUpdate`, the rollout row is locked until the transaction ends, so one
+ * engine step or user action at a time changes it (FOR NO KEY UPDATE:
+ * inserts of rows that reference it do not wait for it).
  */
 export async function loadRollout(
   tx: Tx,
   rolloutId: string,
-  { forUpdate = false, frozen }: { forUpdate?: boolean; frozen?: FrozenNodesCache } = {},
+  { forUpdate = false, frozen, liveRows }: { forUpdate?: boolean; frozen?: FrozenNodesCache; liveRows?: LiveRows } = {},
 ): Promise<LoadedRollout | null> {
   // The lock first, in a statement of its own: the next statements' snapshot is taken once it is held.
   const rollout = await readRollout(tx, rolloutId, forUpdate);
   if (!rollout) return null;
-  const all = await readAll(tx, rolloutId, frozen);
-  const live = await readLive(tx, rolloutId);
-  const liveById = new Map(live.map((row) => [row.nodeId, row]));
-  const { ids, batchIndexes } = all.nodes;
+  const plan = rolloutPlan.parse(rollout.plan);
+  const all = await readAll(tx, rolloutId, rollout.revision, frozen);
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-
+  const batches = (all.batches ?? []).map(([index, kind, status, startedAt, finishedAt]) => ({
+    index,
+    kind: kind as BatchKind,
+    status: status as BatchStatus,
+    startedAt: date(startedAt),
+    finishedAt: date(finishedAt),
+  }));
+  const open = batches.find((b) => BATCH_OPEN.has(b.status))?.index ?? 0;
+  // Staging ahead works on the next batch's waiting nodes too.
+  const factsThrough = open + (plan.image ? 1 : 0);
+  const { ids, batchIndexes } = all.nodes;
+  const needed = ids.filter((_, i) => {
+    const status = all.statuses[i]!;
+    return IN_FLIGHT.has(status) || (WAITING.has(status) && batchIndexes[i]! <= factsThrough);
+  });
+  const live = await liveRowsOf(tx, rolloutId, needed, liveRows);
+  const liveById = new Map(live.map((row) => [row.nodeId, row]));
   const snapshot: RolloutSnapshot = {
     rollout: {
       id: rollout.id,
       status: rollout.status as RolloutStatus,
-      plan: rolloutPlan.parse(rollout.plan),
+      plan,
       approvedAt: rollout.approvedAt,
       failuresAcknowledged: rollout.failuresAcknowledged,
       rollbackOf: rollout.rollbackOfId,
     },
-    batches: (all.batches ?? []).map(([index, kind, status, startedAt, finishedAt]) => ({
-      index,
-      kind: kind as BatchKind,
-      status: status as BatchStatus,
-      startedAt: date(startedAt),
-      finishedAt: date(finishedAt),
-    })),
-    nodes: ids.map((nodeId, i) => {
-      const status = all.statuses[i] as NodeStatus;
-      const batchIndex = batchIndexes[i]!;
-      const row = liveById.get(nodeId);
-      if (!row) {
-        return {
-          nodeId,
-          batchIndex,
-          status,
-          rebootStartedAt: null,
-          facts: UNLOADED,
-          before: null,
-          commandOutcome: null,
-          commandReason: null,
-          record: null,
-        };
-      }
-      return {
-        nodeId,
-        batchIndex,
-        status,
-        rebootStartedAt: row.rebootStartedAt,
-        facts: factsOf(row),
-        before:
-          row.rebootStartedAt === null
-            ? null
-            : {
-                bootId: row.bootIdBefore,
-                softRebootsCount: row.softRebootsCountBefore,
-                imageVersion: row.imageVersionBefore,
-              },
-        rollbackVersion: row.rollbackVersion,
-        commandOutcome: OUTCOMES.has(row.commandStatus ?? "")
-          ? (row.commandStatus as "accepted" | "refused" | "expired")
-          : null,
-        commandReason: row.commandReason,
-        stage: status === "staging" ? { startedAt: row.commandAt, result: stageOutcomeOf(row.commandResult) } : null,
-        blockedSince: row.blockedSince,
-        blockedBy: row.blockedBy,
-        skipInhibitors: row.skipInhibitors,
-        record:
-          row.recordKind && row.bootIdAfter && row.agentConnectedUsec !== undefined && row.agentConnectedUsec !== null
-            ? outcomeOf(
-                {
-                  kind: row.recordKind,
-                  escalated: row.escalated ?? false,
-                  bootIdAfter: row.bootIdAfter,
-                  softRebootsCountAfter: row.softRebootsCountAfter ?? null,
-                  imageVersionAfter: row.imageVersionAfter ?? null,
-                  signalUsec: row.signalUsec ?? null,
-                  shutdownStartUsec: row.shutdownStartUsec ?? null,
-                  agentConnectedUsec: row.agentConnectedUsec,
-                  survivorsRestarted: row.survivorsRestarted ?? null,
-                  pinnedRootKb: row.pinnedRootKb ?? null,
-                  pinnedBy: row.pinnedBy ?? null,
-                },
-                row.units,
-              )
-            : null,
-      };
-    }),
+    batches,
+    nodes: nodesOf(all.nodes, all.statuses, liveById),
   };
   return {
     snapshot,
     groupName: rollout.groupName,
     hostnames: all.nodes.hostnames,
     wakeAt: rollout.wakeAt,
+    factsThrough,
+    revision: rollout.revision,
+  };
+}
+
+/**
+ * The statuses an engine read or wrote for a rollout's kept nodes, with the
+ * rollout's revision then: while it is unchanged, no status was written since
+ * (every write bumps it, in the statement that writes them), and a step
+ * reads none of them again.
+ */
+const keptStatuses = new WeakMap<FrozenNodes, { revision: number; statuses: string[] }>();
+
+/**
+ * After a step wrote `after` (persistRollout bumps the revision by one in the
+ * same statement): its statuses are kept with the revision they have once the
+ * step commits. If it does not, the revision read next differs, and they are
+ * read again.
+ */
+export function keepWrittenStatuses(
+  frozen: FrozenNodesCache | undefined,
+  loaded: LoadedRollout,
+  after: RolloutSnapshot,
+) {
+  const known = frozen?.get(loaded.snapshot.rollout.id);
+  if (!known || known.ids.length !== after.nodes.length) return;
+  keptStatuses.set(known, { revision: loaded.revision + 1, statuses: after.nodes.map((n) => n.status) });
+}
+
+/** The rows the engine keeps between its steps (see LiveRowsCache). */
+export type LiveRows = LiveRowsCache<NodeRow>;
+
+export function liveRowsCache(): LiveRows {
+  return new LiveRowsCache<NodeRow>();
+}
+
+const IN_FLIGHT = new Set(["rebooting", "staging", "rolling-back"]);
+const WAITING = new Set(["pending", "staged"]);
+
+/** The live rows of these nodes: those `kept` has fresh, the others read. */
+async function liveRowsOf(tx: Tx, rolloutId: string, nodeIds: string[], kept?: LiveRows): Promise<NodeRow[]> {
+  if (!kept) return nodeIds.length > 0 ? readLive(tx, rolloutId, nodeIds) : [];
+  const { kept: fresh, toRead } = kept.take(rolloutId, nodeIds);
+  const read = toRead.length > 0 ? await readLive(tx, rolloutId, toRead) : [];
+  kept.keep(rolloutId, read);
+  return fresh.length === 0 ? read : [...fresh, ...read];
+}
+
+/**
+ * The rollout with the facts of its waiting nodes through batch `through`
+ * added (in the same transaction as loadRollout): for a decision that starts
+ * a batch whose nodes came without theirs.
+ */
+export async function loadBatchFacts(
+  tx: Tx,
+  loaded: LoadedRollout,
+  through: number,
+  liveRows?: LiveRows,
+): Promise<LoadedRollout> {
+  if (through <= loaded.factsThrough) return loaded;
+  const { snapshot } = loaded;
+  const waiting = snapshot.nodes
+    .filter((n) => WAITING.has(n.status) && n.batchIndex > loaded.factsThrough && n.batchIndex <= through)
+    .map((n) => n.nodeId);
+  const rows = await liveRowsOf(tx, snapshot.rollout.id, waiting, liveRows);
+  const byId = new Map(rows.map((row) => [row.nodeId, row]));
+  const nodes = snapshot.nodes.map((node) => {
+    const row = byId.get(node.nodeId);
+    return row ? nodeOf(node.nodeId, node.batchIndex, node.status, row) : node;
+  });
+  return { ...loaded, snapshot: { ...snapshot, nodes }, factsThrough: through };
+}
+
+/**
+ * The last snapshot's nodes of a rollout, with the rows they were made of:
+ * a node whose status and row are the same is the same object again (a
+ * snapshot is never changed, only copied), and a step of 10,000 nodes makes
+ * a few new ones, not 10,000.
+ */
+const lastNodes = new WeakMap<FrozenNodes, { nodes: RolloutNode[]; rows: Array<NodeRow | undefined> }>();
+
+function nodesOf(frozen: FrozenNodes, statuses: readonly string[], liveById: ReadonlyMap<string, NodeRow>) {
+  const last = lastNodes.get(frozen);
+  const rows = frozen.ids.map((nodeId) => liveById.get(nodeId));
+  const nodes = frozen.ids.map((nodeId, i) => {
+    const status = statuses[i] as NodeStatus;
+    const before = last?.nodes[i];
+    if (before && before.status === status && last.rows[i] === rows[i]) return before;
+    return nodeOf(nodeId, frozen.batchIndexes[i]!, status, rows[i]);
+  });
+  lastNodes.set(frozen, { nodes, rows });
+  return nodes;
+}
+
+/** A node of the snapshot: with its live row, or (not loaded) its id, batch and status alone. */
+function nodeOf(nodeId: string, batchIndex: number, status: NodeStatus, row: NodeRow | undefined): RolloutNode {
+  if (!row) {
+    return {
+      nodeId,
+      batchIndex,
+      status,
+      rebootStartedAt: null,
+      facts: UNLOADED,
+      before: null,
+      commandOutcome: null,
+      commandReason: null,
+      record: null,
+    };
+  }
+  return {
+    nodeId,
+    batchIndex,
+    status,
+    rebootStartedAt: row.rebootStartedAt,
+    facts: factsOf(row),
+    before:
+      row.rebootStartedAt === null
+        ? null
+        : {
+            bootId: row.bootIdBefore,
+            softRebootsCount: row.softRebootsCountBefore,
+            imageVersion: row.imageVersionBefore,
+          },
+    rollbackVersion: row.rollbackVersion,
+    commandOutcome: OUTCOMES.has(row.commandStatus ?? "")
+      ? (row.commandStatus as "accepted" | "refused" | "expired")
+      : null,
+    commandReason: row.commandReason,
+    stage: status === "staging" ? { startedAt: row.commandAt, result: stageOutcomeOf(row.commandResult) } : null,
+    blockedSince: row.blockedSince,
+    blockedBy: row.blockedBy,
+    skipInhibitors: row.skipInhibitors,
+    record:
+      row.recordKind && row.bootIdAfter && row.agentConnectedUsec !== undefined && row.agentConnectedUsec !== null
+        ? outcomeOf(
+            {
+              kind: row.recordKind,
+              escalated: row.escalated ?? false,
+              bootIdAfter: row.bootIdAfter,
+              softRebootsCountAfter: row.softRebootsCountAfter ?? null,
+              imageVersionAfter: row.imageVersionAfter ?? null,
+              signalUsec: row.signalUsec ?? null,
+              shutdownStartUsec: row.shutdownStartUsec ?? null,
+              agentConnectedUsec: row.agentConnectedUsec,
+              survivorsRestarted: row.survivorsRestarted ?? null,
+              pinnedRootKb: row.pinnedRootKb ?? null,
+              pinnedBy: row.pinnedBy ?? null,
+            },
+            row.units,
+          )
+        : null,
   };
 }
 
@@ -192,15 +306,24 @@ const NO_NODES: FrozenNodes = { ids: [], batchIndexes: [], hostnames: new Map() 
  * ids, hostnames and batches unless `frozen` has them. A node deleted since
  * they were kept (its row goes with it) shows in the count: they are read again.
  */
-async function readAll(tx: Tx, rolloutId: string, frozen?: FrozenNodesCache) {
+async function readAll(tx: Tx, rolloutId: string, revision: number, frozen?: FrozenNodesCache) {
   const known = frozen?.get(rolloutId);
-  if (known) {
+  const kept = known ? keptStatuses.get(known) : undefined;
+  if (known && kept?.revision === revision) {
+    // No status was written since they were kept: only the batches, and the count for a node deleted.
+    const [row] = await tx.$queryRaw<StatusesRow[]>`
+      SELECT ${batchesSql(rolloutId)} AS batches, count(*)::int AS count, NULL AS statuses
+      FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
+    if (row && row.count === known.ids.length) return { batches: row.batches, statuses: kept.statuses, nodes: known };
+  } else if (known) {
     const [row] = await tx.$queryRaw<StatusesRow[]>`
       SELECT ${batchesSql(rolloutId)} AS batches, count(*)::int AS count,
         string_agg(rn.status, ',' ORDER BY rn.position) AS statuses
       FROM "RolloutNode" rn WHERE rn."rolloutId" = ${rolloutId}`;
     if (row && row.count === known.ids.length) {
-      return { batches: row.batches, statuses: row.statuses?.split(",") ?? [], nodes: known };
+      const statuses = row.statuses?.split(",") ?? [];
+      keptStatuses.set(known, { revision, statuses });
+      return { batches: row.batches, statuses, nodes: known };
     }
   }
   const [row] = await tx.$queryRaw<AllRow[]>`
@@ -218,6 +341,7 @@ async function readAll(tx: Tx, rolloutId: string, frozen?: FrozenNodesCache) {
     hostnames: new Map(ids.map((id, i) => [id, row.hostnames[i]!])),
   };
   frozen?.set(rolloutId, nodes);
+  if (frozen) keptStatuses.set(nodes, { revision, statuses: row.statuses });
   return { batches: row.batches, statuses: row.statuses, nodes };
 }
 
@@ -227,8 +351,8 @@ const batchesSql = (rolloutId: string) => Prisma.sql`
       extract(epoch FROM b."startedAt") * 1000, extract(epoch FROM b."finishedAt") * 1000) ORDER BY b.index)
     FROM "RolloutBatch" b WHERE b."rolloutId" = ${rolloutId})`;
 
-/** The live rows of the nodes the rollout may act on now. */
-async function readLive(tx: Tx, rolloutId: string) {
+/** The live rows of these nodes of the rollout. */
+async function readLive(tx: Tx, rolloutId: string, nodeIds: string[]) {
   return tx.$queryRaw<NodeRow[]>`
     SELECT rn."nodeId", rn."rebootStartedAt", rn."bootIdBefore", rn."softRebootsCountBefore", rn."commandId",
            rn."blockedSince", rn."blockedBy", rn."skipInhibitors", rn."imageVersionBefore", rn."rollbackVersion",
@@ -254,14 +378,8 @@ async function readLive(tx: Tx, rolloutId: string) {
         rr."signalUsec", rr."shutdownStartUsec", rr."agentConnectedUsec", rr.units, rr."pinnedRoot"
       FROM "RebootRecord" rr WHERE rr."commandId" = rn."commandId" ORDER BY rr."recordedAt" LIMIT 1
     ) r ON rn."commandId" IS NOT NULL AND rn.status IN ('rebooting', 'rolling-back')
-    -- Rebooting nodes, and pending ones of the first unfinished batch and the next (one step may
-    -- finish a batch and start the next); commands and records only for rebooting ones.
-    WHERE rn."rolloutId" = ${rolloutId} AND (
-      rn.status IN ('rebooting', 'staging', 'rolling-back') OR (rn.status IN ('pending', 'staged') AND rn."batchIndex" <= 1 + (
-        SELECT COALESCE(min(b.index), 0) FROM "RolloutBatch" b
-        WHERE b."rolloutId" = ${rolloutId} AND b.status IN ('pending', 'running', 'settling')
-      ))
-    )`;
+    -- Commands only for nodes in flight or staging, records only for nodes in flight.
+    WHERE rn."rolloutId" = ${rolloutId} AND rn."nodeId" = ANY(${nodeIds}::text[])`;
 }
 
 /**
@@ -271,10 +389,11 @@ async function readLive(tx: Tx, rolloutId: string) {
 export async function warmUpLoad(tx: Tx): Promise<void> {
   await readRollout(tx, "", true);
   const kept = new FrozenNodesCache();
-  kept.set("", NO_NODES);
-  await readAll(tx, "", kept);
-  await readAll(tx, "");
-  await readLive(tx, "");
+  kept.set("", { ids: [], batchIndexes: [], hostnames: new Map() });
+  await readAll(tx, "", 0, kept);
+  await readAll(tx, "", 0, kept);
+  await readAll(tx, "", 0);
+  await readLive(tx, "", []);
 }
 
 type BatchTuple = [number, string, string, number | null, number | null];
@@ -295,6 +414,7 @@ interface AllRow {
 
 interface RolloutRow {
   id: string;
+  revision: number;
   status: string;
   plan: unknown;
   approvedAt: Date | null;

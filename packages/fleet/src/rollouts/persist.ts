@@ -165,16 +165,21 @@ function changesOf(
     .filter((batch) => batchBefore.get(batch.index) !== batch.status)
     .map((b) => ({ index: b.index, status: b.status, startedAt: iso(b.startedAt), finishedAt: iso(b.finishedAt) }));
 
-  const statusBefore = new Map(before.nodes.map((n) => [n.nodeId, n.status]));
-  const blockedBefore = new Map(before.nodes.map((n) => [n.nodeId, iso(n.blockedSince)]));
+  // applyActions keeps the nodes in their order: a node is compared with itself at the same place.
+  const beforeOf = (i: number, nodeId: string) => {
+    const was = before.nodes[i];
+    if (was?.nodeId !== nodeId) throw new Error(`node ${nodeId} moved in the rollout's order`);
+    return was;
+  };
   const reasons = new Map<string, string>();
   for (const t of transitions) if (t.machine === "node") reasons.set(t.subject, t.reason);
   const commands: CommandRow[] = [];
   const nodes: NodeRow[] = [];
-  for (const n of after.nodes) {
+  for (const [i, n] of after.nodes.entries()) {
+    const was = beforeOf(i, n.nodeId);
+    const statusChanged = was.status !== n.status;
+    if (!statusChanged && was.blockedSince?.getTime() === n.blockedSince?.getTime()) continue;
     const blockedSince = iso(n.blockedSince);
-    const statusChanged = statusBefore.get(n.nodeId) !== n.status;
-    if (!statusChanged && blockedBefore.get(n.nodeId) === blockedSince) continue;
     const rollback = n.status === "rolling-back" && n.rollbackVersion ? n.rollbackVersion : null;
     const commanded =
       statusChanged &&
@@ -203,7 +208,7 @@ function changesOf(
       count: rebootCommand ? (n.before?.softRebootsCount ?? null) : null,
       // The image it ran before this rollout touched it (a rollback after a failed gate keeps the first one).
       imageVersion:
-        n.status === "rebooting" || (n.status === "rolling-back" && statusBefore.get(n.nodeId) === "pending")
+        n.status === "rebooting" || (n.status === "rolling-back" && was.status === "pending")
           ? (n.before?.imageVersion ?? null)
           : null,
       rollbackVersion: n.rollbackVersion ?? null,
@@ -297,7 +302,9 @@ const WRITE_SQL = `
       "statusReason" = CASE WHEN step.r->'statusReason' IS NOT NULL THEN step.r->>'statusReason' ELSE ro."statusReason" END,
       "finishedAt" = COALESCE((step.r->>'finishedAt')::timestamp(3), ro."finishedAt"),
       "wakeAt" = CASE WHEN (step.r->>'setWake')::boolean THEN (step.r->>'wakeAt')::timestamp(3) ELSE ro."wakeAt" END,
-      "updatedAt" = (step.r->>'now')::timestamp(3)
+      "updatedAt" = (step.r->>'now')::timestamp(3),
+      -- Every write of its nodes' statuses counts (see loadRollout's kept statuses).
+      revision = ro.revision + 1
     FROM step WHERE ro.id = step.id
   ),
   batch_rows AS (
@@ -358,8 +365,10 @@ const WRITE_SQL = `
       "imageVersionBefore" = COALESCE(v."imageVersion", rn."imageVersionBefore"),
       "rollbackVersion" = COALESCE(v."rollbackVersion", rn."rollbackVersion"),
       active = rn.active AND NOT step.ended
+    -- The changed rows found by their primary key, not by a scan of the rollout's rows.
     FROM step, node_rows v
-    WHERE rn."rolloutId" = step.id AND rn."nodeId" = v."nodeId"
+    WHERE rn."rolloutId" = (SELECT id FROM step) AND rn."nodeId" = ANY (ARRAY(SELECT "nodeId" FROM node_rows))
+      AND rn."nodeId" = v."nodeId"
   ),
   ended AS (
     UPDATE "RolloutNode" rn SET active = false FROM step
