@@ -88,7 +88,10 @@ const BATCH_OPEN = new Set(["pending", "running", "settling"]);
  * come as their id, batch and status, which is all a decision needs of them
  * until it starts their batch: then loadBatchFacts adds theirs. With
  * `frozen`, a rollout's ids, hostnames and batches are read once and kept
- * (they never change): later loads read only its nodes' statuses. With
+ * (they never change): later loads read only its nodes' statuses, and not
+ * those either while the rollout's revision says none was written since.
+ * With `liveRows`, the live rows of nodes whose change was not announced
+ * since they were read are not read again (see LiveRowsCache). With
  * `forUpdate`, the rollout row is locked until the transaction ends, so one
  * engine step or user action at a time changes it (FOR NO KEY UPDATE:
  * inserts of rows that reference it do not wait for it).
