@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 
@@ -47,16 +48,48 @@ const schema = z.object({
     .min(7, "must be at least 7 days")
     .max(36_500, "must be at most 36500 days")
     .optional(),
+  /** The bearer token Prometheus sends to scrape /metrics (16 characters or more). */
+  SOFTFLEET_METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .max(200, "must be at most 200 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
+  /** "1": /metrics without a token, allowed only when every CONTROL_HOST is a loopback or private address. */
+  SOFTFLEET_METRICS_OPEN: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
   /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */
   SOFTFLEET_ENGINE_TIMINGS: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
 });
 
 export type ControlEnv = z.infer<typeof schema>;
 
-const checked = schema.refine((env) => !env.CONTROL_TLS_CERT === !env.CONTROL_TLS_KEY, {
-  message: "set both CONTROL_TLS_CERT and CONTROL_TLS_KEY, or neither",
-  path: ["CONTROL_TLS_CERT"],
-});
+const checked = schema
+  .refine((env) => !env.CONTROL_TLS_CERT === !env.CONTROL_TLS_KEY, {
+    message: "set both CONTROL_TLS_CERT and CONTROL_TLS_KEY, or neither",
+    path: ["CONTROL_TLS_CERT"],
+  })
+  .refine((env) => !(env.SOFTFLEET_METRICS_OPEN === "1" && env.SOFTFLEET_METRICS_TOKEN), {
+    message: "set SOFTFLEET_METRICS_TOKEN or SOFTFLEET_METRICS_OPEN=1, not both",
+    path: ["SOFTFLEET_METRICS_OPEN"],
+  })
+  .refine((env) => env.SOFTFLEET_METRICS_OPEN !== "1" || env.CONTROL_HOST.every(isPrivateAddress), {
+    message:
+      "opens /metrics to anyone who reaches control: only when every CONTROL_HOST is a loopback or private address (10/8, 172.16/12, 192.168/16, fc00::/7); otherwise set SOFTFLEET_METRICS_TOKEN",
+    path: ["SOFTFLEET_METRICS_OPEN"],
+  });
+
+/** A loopback or private (RFC 1918, IPv6 unique local) address; a host name is neither. */
+export function isPrivateAddress(host: string): boolean {
+  if (isIP(host) === 4) {
+    const [a, b] = host.split(".").map(Number) as [number, number];
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  }
+  if (isIP(host) === 6) {
+    const lower = host.toLowerCase();
+    return lower === "::1" || /^f[cd][0-9a-f]{2}:/.test(lower);
+  }
+  return false;
+}
 
 export class EnvError extends Error {}
 

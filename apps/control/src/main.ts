@@ -7,6 +7,7 @@ import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
 import { listenOnAll } from "./listen";
 import { startPartitionKeeper } from "./maintenance/partitions";
+import { createMetrics, METRICS_PATH, type MetricsAccess, metricsRoute } from "./metrics/metrics";
 import { startReportWarmer } from "./reports/warm";
 import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
@@ -37,7 +38,14 @@ async function main() {
   await recordControlTls(db, tls?.fingerprint ?? null).catch((error: Error) =>
     log(`could not record the certificate's fingerprint for Settings: ${error.message}`),
   );
-  const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL });
+  const metrics = createMetrics(db);
+  const metricsAccess: MetricsAccess = env.SOFTFLEET_METRICS_TOKEN
+    ? { token: env.SOFTFLEET_METRICS_TOKEN }
+    : env.SOFTFLEET_METRICS_OPEN === "1"
+      ? { open: true }
+      : null;
+  server.route(METRICS_PATH, metricsRoute(metrics, metricsAccess, log));
+  const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL, metrics });
   // Its own thread and connections: a fleet reconnecting at once must not make the engine wait.
   const engine = await startRolloutEngineThread(
     { databaseUrl: env.DATABASE_URL, logSteps: env.SOFTFLEET_ENGINE_TIMINGS === "1" },
@@ -49,6 +57,11 @@ async function main() {
     (host) => `${scheme}://${host.includes(":") ? `[${host}]` : host}:${env.CONTROL_PORT}`,
   );
   log(`listening on ${addresses.join(", ")} (GET /healthz, agents on /agent/v1)`);
+  log(
+    metricsAccess
+      ? `Prometheus metrics at ${METRICS_PATH} (${"token" in metricsAccess ? "with the bearer token SOFTFLEET_METRICS_TOKEN" : "open: SOFTFLEET_METRICS_OPEN=1"})`
+      : `Prometheus metrics off: set SOFTFLEET_METRICS_TOKEN to scrape ${METRICS_PATH}`,
+  );
   if (env.SOFTFLEET_IMAGES_DIR) log(`serving images to enrolled agents at /images/ from ${env.SOFTFLEET_IMAGES_DIR}`);
   if (tls) log(`TLS certificate SHA-256 fingerprint ${tls.fingerprint} (agents may pin it: pinnedFingerprint)`);
   else if (!env.CONTROL_HOST.every(isLoopback)) {

@@ -15,6 +15,8 @@ import {
 import { AGENT_WS_PATH, CloseCode, ENROLL_PATH, MAX_FRAME_BYTES } from "@softfleet/protocol";
 import pg from "pg";
 import { WebSocketServer } from "ws";
+import { registerGatewayGauges } from "../metrics/gateway-metrics";
+import type { ControlMetrics } from "../metrics/metrics";
 import type { ControlServer } from "../server";
 import { AuditThrottle } from "./audit-throttle";
 import { type AuthFailure, authenticate } from "./authenticate";
@@ -40,6 +42,8 @@ export interface GatewayOptions {
   /** How often connected nodes are checked for commands and revocations a lost NOTIFY did not bring. */
   reconcileMs?: number;
   log?: (line: string) => void;
+  /** Where the gateway's counts go (/metrics); none: not counted. */
+  metrics?: ControlMetrics;
 }
 
 /**
@@ -85,6 +89,28 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const signals = lane("signal", 2);
   const answers = lane("event", EVENT_LANE_PARALLEL);
   const storeBatched = (e: IncomingEvent) => (e.event.type === "shutdown-signal" ? signals : answers).batch.store(e);
+  if (options.metrics) {
+    registerGatewayGauges(options.metrics.registry, {
+      connections: () => {
+        let greeted = 0;
+        for (const session of sessions.values()) if (session.isGreeted) greeted += 1;
+        return { open: sessions.size, greeted };
+      },
+      lanes: () =>
+        (
+          [
+            ["signal", signals],
+            ["event", answers],
+          ] as const
+        ).map(([lane, { connection, batch }]) => ({
+          lane,
+          backlog: batch.backlog,
+          total: connection.totalCount,
+          idle: connection.idleCount,
+          waiting: connection.waitingCount,
+        })),
+    });
+  }
 
   server.route(ENROLL_PATH, (req, res) => {
     if (req.method !== "POST") return sendJson(res, 405, { error: `use POST for ${ENROLL_PATH}` });
@@ -118,6 +144,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
           nodeEvents,
           presence,
           storeBatched,
+          metrics: options.metrics?.gateway,
         });
         sessions.get(node.id)?.close(CloseCode.replaced, "replaced by a newer connection of the same node");
         sessions.set(node.id, session);

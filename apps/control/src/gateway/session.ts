@@ -22,6 +22,7 @@ import {
 } from "@softfleet/protocol";
 import type { WebSocket } from "ws";
 import { z } from "zod";
+import type { GatewayMetrics } from "../metrics/gateway-metrics";
 import { ConnectionFlood, type FloodLimits, type PerMinute } from "./flood";
 import type { PresenceWriter } from "./presence";
 
@@ -36,6 +37,8 @@ export interface SessionOptions {
   presence: PresenceWriter;
   /** Stores a batchable event with other connections' (see EventBatch); resolves once it is durable. */
   storeBatched: (event: IncomingEvent) => Promise<boolean>;
+  /** Counts messages, events and acks for /metrics. */
+  metrics?: GatewayMetrics;
 }
 
 const MAX_BAD_FRAMES = 10;
@@ -85,6 +88,7 @@ export class AgentSession {
     this.flood = new ConnectionFlood(options.limits);
     socket.on("message", (data, isBinary) => {
       const buffer = data as Buffer;
+      const receivedAt = performance.now();
       const flooding = this.flood.admitFrame(buffer.length);
       if (flooding) return this.cutOff(CloseCode.policyViolation, `flood: ${flooding}`);
       // Reading pauses while the database works through a backlog (a spool replay); frames that
@@ -95,7 +99,7 @@ export class AgentSession {
       if (this.queued >= options.limits.maxQueued && !socket.isPaused) socket.pause();
       // Frames are handled one at a time, in order: an ack never overtakes its event.
       this.queue = this.queue
-        .then(() => this.onFrame(buffer, isBinary))
+        .then(() => this.onFrame(buffer, isBinary, receivedAt))
         .catch((error: Error) => {
           options.log(`node ${nodeId}: ${error.message}`);
           this.send({
@@ -154,9 +158,14 @@ export class AgentSession {
     if (this.badFrames >= MAX_BAD_FRAMES) this.close(CloseCode.policyViolation, `${MAX_BAD_FRAMES} invalid frames`);
   }
 
-  private async onFrame(data: Buffer, isBinary: boolean) {
-    if (isBinary) return this.refuse("binary", "frames must be JSON text");
+  private async onFrame(data: Buffer, isBinary: boolean, receivedAt: number) {
+    const metrics = this.options.metrics;
+    if (isBinary) {
+      metrics?.message("invalid");
+      return this.refuse("binary", "frames must be JSON text");
+    }
     const parsed = parseFrame(agentMessage, data);
+    metrics?.message(parsed.ok ? parsed.message.kind : "invalid");
     if (!parsed.ok) {
       // An event the agent spooled but that can never be valid: acked, with the reason, so it is not replayed for ever.
       const eventId = this.greeted ? spooledEventId(data) : null;
@@ -185,10 +194,10 @@ export class AgentSession {
         `flood: more than ${this.options.limits.eventsPerMinute} events a minute from this node`,
       );
     }
-    await this.handle(message);
+    await this.handle(message, receivedAt);
   }
 
-  private async handle(message: AgentMessage) {
+  private async handle(message: AgentMessage, receivedAt: number) {
     switch (message.kind) {
       case "hello": {
         if (message.identity.machineId !== this.machineId) {
@@ -225,15 +234,22 @@ export class AgentSession {
         return;
       case "event": {
         const { id, event } = message;
+        const metrics = this.options.metrics;
+        let stored: boolean;
         try {
           // Most events (logind's signal, while the node's shutdown waits for the ack; a command's answer)
           // are stored with other connections' in one statement; the others in a transaction each.
-          if (batchable(event)) await this.options.storeBatched({ nodeId: this.nodeId, id, event });
-          else await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
+          stored = batchable(event)
+            ? await this.options.storeBatched({ nodeId: this.nodeId, id, event })
+            : await this.db.$transaction((tx) => storeEvent(tx, this.nodeId, id, event), TX);
         } catch (error) {
           // A value the database can never take is refused for good; anything else may pass: the agent retries.
           const reason = permanentStoreFailure(error);
-          if (reason) return this.refuseEvent(id, "unstorable-event", reason);
+          if (reason) {
+            metrics?.event(event.type, "refused");
+            return this.refuseEvent(id, "unstorable-event", reason);
+          }
+          metrics?.event(event.type, "retry");
           // Not acked, and named: the agent sends it again shortly (on this connection, not only after a reconnect).
           this.options.log(`node ${this.nodeId}: cannot store event ${id} yet: ${(error as Error).message}`);
           this.send({
@@ -246,6 +262,11 @@ export class AgentSession {
           return;
         }
         this.send({ kind: "ack", v: PROTOCOL_VERSION, ids: [message.id] });
+        if (metrics) {
+          metrics.event(event.type, stored ? "stored" : "duplicate");
+          metrics.acked((performance.now() - receivedAt) / 1000);
+          if (stored && event.type === "reboot-record") metrics.rebootRecord(event);
+        }
         return;
       }
       case "heartbeat":

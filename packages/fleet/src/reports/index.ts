@@ -18,6 +18,7 @@ export {
   rolloutPayloadStats,
   rolloutReport,
 } from "./rollout";
+export { groupNodesSql } from "./scope";
 export type { ServiceRow } from "./services";
 export { SPAN_WINDOW } from "./spans";
 export {

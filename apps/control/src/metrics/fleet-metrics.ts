@@ -1,0 +1,134 @@
+import type { Db } from "@softfleet/db";
+import { groupNodesSql, unfinishedRolloutStatuses } from "@softfleet/fleet";
+import { Gauge, type Registry } from "prom-client";
+
+/** Label values kept per metric at most: the rest are summed under "other" (a fleet of many images stays bounded). */
+export const MAX_SERIES = 100;
+/** A scrape reads the database at most this often; scrapes in between get the last figures. */
+const FRESH_MS = 5_000;
+
+interface Figures {
+  nodes: Array<{ status: string; image: string; count: number }>;
+  groups: Array<{ group: string; status: string; count: number }>;
+  rollouts: Array<{ status: string; count: number }>;
+  rolloutNodes: Array<{ rollout: string; group: string; status: string; count: number }>;
+}
+
+/**
+ * The fleet as Postgres holds it, read when Prometheus scrapes (in four
+ * aggregate statements, at most every 5 s): nodes by status and image
+ * version, each group's nodes by status, rollouts by status, and the nodes of
+ * each unfinished rollout by status (its progress). Every process reports the
+ * same figures: sum them with max(), not sum().
+ */
+export function registerFleetMetrics(registry: Registry, db: Db) {
+  let last: { at: number; figures: Promise<Figures> } | null = null;
+  const figures = () => {
+    const now = Date.now();
+    if (!last || now - last.at > FRESH_MS) {
+      const reading = read(db);
+      last = { at: now, figures: reading };
+      // A failed read is not kept: the next scrape tries again.
+      reading.catch(() => {
+        if (last?.figures === reading) last = null;
+      });
+    }
+    return last.figures;
+  };
+
+  new Gauge({
+    name: "softfleet_nodes",
+    help: "Enrolled nodes (not revoked), by status and image version (IMAGE_VERSION; none when unknown).",
+    labelNames: ["status", "image_version"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of bounded((await figures()).nodes, "image")) {
+        this.set({ status: row.status, image_version: row.image }, row.count);
+      }
+    },
+  });
+  new Gauge({
+    name: "softfleet_group_nodes",
+    help: "Each node group's nodes (members and label matches), by status.",
+    labelNames: ["group", "status"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of bounded((await figures()).groups, "group")) {
+        this.set({ group: row.group, status: row.status }, row.count);
+      }
+    },
+  });
+  new Gauge({
+    name: "softfleet_rollouts",
+    help: "Rollouts, by status.",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of (await figures()).rollouts) this.set({ status: row.status }, row.count);
+    },
+  });
+  new Gauge({
+    name: "softfleet_rollout_nodes",
+    help: "The nodes of each unfinished rollout, by their status in it (its progress).",
+    labelNames: ["rollout", "group", "status"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of (await figures()).rolloutNodes) {
+        this.set({ rollout: row.rollout, group: row.group, status: row.status }, row.count);
+      }
+    },
+  });
+}
+
+/**
+ * Rows of at most MAX_SERIES values of their `label` (those with the most
+ * nodes); the others' counts summed under "other", per status.
+ */
+export function bounded<Label extends string, Row extends { count: number; status: string } & Record<Label, string>>(
+  rows: readonly Row[],
+  label: Label,
+): Row[] {
+  const totals = new Map<string, number>();
+  for (const row of rows) totals.set(row[label], (totals.get(row[label]) ?? 0) + row.count);
+  if (totals.size <= MAX_SERIES) return [...rows];
+  const kept = new Set(
+    [...totals.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, MAX_SERIES - 1)
+      .map(([value]) => value),
+  );
+  const out: Row[] = [];
+  const other = new Map<string, Row>();
+  for (const row of rows) {
+    if (kept.has(row[label])) out.push(row);
+    else {
+      const sum = other.get(row.status);
+      if (sum) sum.count += row.count;
+      else other.set(row.status, { ...row, [label]: "other" });
+    }
+  }
+  return [...out, ...other.values()];
+}
+
+async function read(db: Db): Promise<Figures> {
+  const [nodes, groups, rollouts, rolloutNodes] = await Promise.all([
+    db.$queryRaw<Figures["nodes"]>`
+      SELECT status::text AS status, COALESCE("imageVersion", 'none') AS image, count(*)::int AS count
+      FROM "Node" WHERE "revokedAt" IS NULL GROUP BY 1, 2`,
+    db.$queryRaw<Figures["groups"]>`
+      SELECT gn."groupName" AS "group", n.status::text AS status, count(*)::int AS count
+      FROM (${groupNodesSql()}) gn JOIN "Node" n ON n.id = gn."nodeId" AND n."revokedAt" IS NULL
+      GROUP BY 1, 2`,
+    db.$queryRaw<Figures["rollouts"]>`SELECT status, count(*)::int AS count FROM "Rollout" GROUP BY 1`,
+    db.$queryRaw<Figures["rolloutNodes"]>`
+      SELECT r.id AS rollout, r."groupName" AS "group", rn.status, count(*)::int AS count
+      FROM "Rollout" r JOIN "RolloutNode" rn ON rn."rolloutId" = r.id
+      WHERE r.status = ANY(${[...unfinishedRolloutStatuses]}::text[])
+      GROUP BY 1, 2, 3`,
+  ]);
+  return { nodes, groups, rollouts, rolloutNodes };
+}
