@@ -48,13 +48,16 @@ const schema = z.object({
     .min(7, "must be at least 7 days")
     .max(36_500, "must be at most 36500 days")
     .optional(),
-  /** The bearer token Prometheus sends to scrape /metrics (16 characters or more). */
-  SOFTFLEET_METRICS_TOKEN: z
-    .string()
-    .min(16, "must be at least 16 characters")
-    .max(200, "must be at most 200 characters")
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
-    .optional(),
+  /** The bearer token Prometheus sends to scrape /metrics (16 characters or more; empty: unset, as compose passes it). */
+  SOFTFLEET_METRICS_TOKEN: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .max(200, "must be at most 200 characters")
+      .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+      .optional(),
+  ),
   /** "1": /metrics without a token, allowed only when every CONTROL_HOST is a loopback or private address. */
   SOFTFLEET_METRICS_OPEN: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
   /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */

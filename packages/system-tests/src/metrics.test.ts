@@ -93,6 +93,16 @@ describe("Prometheus metrics on control", () => {
       expect(m.get(`softfleet_rollout_nodes{group="metrics",rollout="${rollout.id}",status="${status}"}`)).toBe(_count);
     }
     expect(m.get('softfleet_rollouts{status="awaiting-approval"}')).toBe(1);
+    const batches = await t.db.rolloutBatch.groupBy({ by: ["status"], where: { rolloutId: rollout.id }, _count: true });
+    expect(batches.map((b) => [b.status, b._count]).sort()).toEqual([
+      ["done", 1],
+      ["pending", 2],
+    ]);
+    for (const { status, _count } of batches) {
+      expect(m.get(`softfleet_rollout_batches{group="metrics",rollout="${rollout.id}",status="${status}"}`)).toBe(
+        _count,
+      );
+    }
     for (const image of ["1", "2"]) {
       const count = await t.db.node.count({ where: { status: "online", imageVersion: image } });
       expect(m.get(`softfleet_nodes{image_version="${image}",status="online"}`)).toBe(count);

@@ -12,13 +12,14 @@ interface Figures {
   groups: Array<{ group: string; status: string; count: number }>;
   rollouts: Array<{ status: string; count: number }>;
   rolloutNodes: Array<{ rollout: string; group: string; status: string; count: number }>;
+  rolloutBatches: Array<{ rollout: string; group: string; status: string; count: number }>;
 }
 
 /**
- * The fleet as Postgres holds it, read when Prometheus scrapes (in four
+ * The fleet as Postgres holds it, read when Prometheus scrapes (in five
  * aggregate statements, at most every 5 s): nodes by status and image
- * version, each group's nodes by status, rollouts by status, and the nodes of
- * each unfinished rollout by status (its progress). Every process reports the
+ * version, each group's nodes by status, rollouts by status, and the batches
+ * and nodes of each unfinished rollout by status (its progress). Every process reports the
  * same figures: sum them with max(), not sum().
  */
 export function registerFleetMetrics(registry: Registry, db: Db) {
@@ -71,6 +72,18 @@ export function registerFleetMetrics(registry: Registry, db: Db) {
     },
   });
   new Gauge({
+    name: "softfleet_rollout_batches",
+    help: "The batches of each unfinished rollout, by status (pending, running, settling, done, cancelled).",
+    labelNames: ["rollout", "group", "status"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of (await figures()).rolloutBatches) {
+        this.set({ rollout: row.rollout, group: row.group, status: row.status }, row.count);
+      }
+    },
+  });
+  new Gauge({
     name: "softfleet_rollout_nodes",
     help: "The nodes of each unfinished rollout, by their status in it (its progress).",
     labelNames: ["rollout", "group", "status"],
@@ -115,7 +128,8 @@ export function bounded<Label extends string, Row extends { count: number; statu
 }
 
 async function read(db: Db): Promise<Figures> {
-  const [nodes, groups, rollouts, rolloutNodes] = await Promise.all([
+  const unfinished = [...unfinishedRolloutStatuses];
+  const [nodes, groups, rollouts, rolloutNodes, rolloutBatches] = await Promise.all([
     db.$queryRaw<Figures["nodes"]>`
       SELECT status::text AS status, COALESCE("imageVersion", 'none') AS image, count(*)::int AS count
       FROM "Node" WHERE "revokedAt" IS NULL GROUP BY 1, 2`,
@@ -127,8 +141,13 @@ async function read(db: Db): Promise<Figures> {
     db.$queryRaw<Figures["rolloutNodes"]>`
       SELECT r.id AS rollout, r."groupName" AS "group", rn.status, count(*)::int AS count
       FROM "Rollout" r JOIN "RolloutNode" rn ON rn."rolloutId" = r.id
-      WHERE r.status = ANY(${[...unfinishedRolloutStatuses]}::text[])
+      WHERE r.status = ANY(${unfinished}::text[])
+      GROUP BY 1, 2, 3`,
+    db.$queryRaw<Figures["rolloutBatches"]>`
+      SELECT r.id AS rollout, r."groupName" AS "group", b.status, count(*)::int AS count
+      FROM "Rollout" r JOIN "RolloutBatch" b ON b."rolloutId" = r.id
+      WHERE r.status = ANY(${unfinished}::text[])
       GROUP BY 1, 2, 3`,
   ]);
-  return { nodes, groups, rollouts, rolloutNodes };
+  return { nodes, groups, rollouts, rolloutNodes, rolloutBatches };
 }

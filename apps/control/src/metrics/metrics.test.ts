@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Db } from "@softfleet/db";
 import { describe, expect, it } from "vitest";
 import { isPrivateAddress, loadEnv } from "../env";
 import { bounded, MAX_SERIES } from "./fleet-metrics";
+import { registerGatewayGauges } from "./gateway-metrics";
 import { createMetrics, type MetricsAccess, metricsRoute } from "./metrics";
 
 const base = { DATABASE_URL: "postgresql://localhost/softfleet" };
@@ -25,6 +27,8 @@ describe("who may scrape /metrics", () => {
     expect(() =>
       loadEnv({ ...base, SOFTFLEET_METRICS_OPEN: "1", SOFTFLEET_METRICS_TOKEN: "a-token-of-16-chars" }),
     ).toThrow(/not both/);
+    // Empty, as docker compose passes an unset variable: off.
+    expect(loadEnv({ ...base, SOFTFLEET_METRICS_TOKEN: "" }).SOFTFLEET_METRICS_TOKEN).toBeUndefined();
   });
 
   it("counts as private only loopback, RFC 1918 and IPv6 unique local addresses, never a name", () => {
@@ -58,7 +62,13 @@ describe("who may scrape /metrics", () => {
 async function get(access: MetricsAccess, method = "GET") {
   const metrics = createMetrics({} as Db);
   // The fleet's gauges would read the database: only the process's and the gateway's are collected here.
-  for (const name of ["softfleet_nodes", "softfleet_group_nodes", "softfleet_rollouts", "softfleet_rollout_nodes"]) {
+  for (const name of [
+    "softfleet_nodes",
+    "softfleet_group_nodes",
+    "softfleet_rollouts",
+    "softfleet_rollout_batches",
+    "softfleet_rollout_nodes",
+  ]) {
     metrics.registry.removeSingleMetric(name);
   }
   const server = createServer(metricsRoute(metrics, access, () => {}));
@@ -108,5 +118,26 @@ describe("label cardinality", () => {
     expect(kept.reduce((a, r) => a + r.count, 0)).toBe(rows.reduce((a, r) => a + r.count, 0));
     // The input is left as it was.
     expect(rows.some((r) => r.image === "other")).toBe(false);
+  });
+});
+
+describe("the Grafana dashboard (deploy/grafana/softfleet.json)", () => {
+  it("asks only for metrics that control exposes", async () => {
+    const dashboard = JSON.parse(
+      readFileSync(new URL("../../../../deploy/grafana/softfleet.json", import.meta.url), "utf8"),
+    ) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const metrics = createMetrics({} as Db);
+    registerGatewayGauges(metrics.registry, { connections: () => ({ open: 0, greeted: 0 }), lanes: () => [] });
+    const exposed = new Set(metrics.registry.getMetricsAsArray().map((m) => m.name));
+    const asked = dashboard.panels.flatMap((panel) =>
+      panel.targets.flatMap((target) =>
+        [...target.expr.matchAll(/\b((?:softfleet|process|nodejs)_[a-z_]+)/g)].map(([, name]) => ({
+          panel: panel.title,
+          name: name!.replace(/_(bucket|count|sum)$/, ""),
+        })),
+      ),
+    );
+    expect(asked.length).toBeGreaterThan(10);
+    expect(asked.filter((a) => !exposed.has(a.name))).toEqual([]);
   });
 });
