@@ -1,8 +1,8 @@
 import { createRollout } from "@softfleet/fleet";
-import { WirePool } from "@softfleet/simagent";
+import type { WirePool } from "@softfleet/simagent";
 import { createTestDatabase, startTestControl, type TestControl, type TestDatabase } from "@softfleet/testkit";
-import { provisionNodes } from "@softfleet/testkit/fleet-fixtures";
-import { rolloutReaches, until } from "@softfleet/testkit/rollouts";
+import { wireFleetOnline } from "@softfleet/testkit/fleet-fixtures";
+import { rolloutReaches } from "@softfleet/testkit/rollouts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const TOKEN = "metrics-test-token-0123456789";
@@ -46,24 +46,9 @@ describe("Prometheus metrics on control", () => {
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { error: string }).error).toMatch(/Bearer/);
 
-    const specs = await provisionNodes(t.db, 8);
-    pool = new WirePool(specs, {
-      controlUrl: control.url,
-      commands: "reboot",
-      staged: "2",
-      downtimeMs: { min: 100, max: 300 },
-    });
-    await pool.start();
-    await until(
-      "every node online with version 2 staged",
-      async () => (await t.db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === 8,
-    );
-    const group = await t.db.nodeGroup.create({
-      data: { name: "metrics", members: { create: specs.map((s) => ({ nodeId: s.nodeId })) } },
-    });
-    const user = await t.db.user.create({
-      data: { username: "metrics-op", displayName: "Op", passwordHash: "-", role: "operator" },
-    });
+    const fleet = await wireFleetOnline(t.db, control.url, 8, "metrics", { downtimeMs: { min: 100, max: 300 } });
+    pool = fleet.pool;
+    const { specs, group, user } = fleet;
     const plan = {
       canary: { count: 2 },
       approveAfterCanary: true,
@@ -74,9 +59,7 @@ describe("Prometheus metrics on control", () => {
       gate: { returnTimeoutSec: 60 },
       failureThreshold: { percent: 0 },
     };
-    const { rollout } = await t.db.$transaction((tx) =>
-      createRollout(tx, { groupId: group.id, plan, user: { id: user.id, name: user.username } }),
-    );
+    const { rollout } = await t.db.$transaction((tx) => createRollout(tx, { groupId: group.id, plan, user }));
     // The canary soft-reboots; the rollout then waits for a user's approval: nothing moves meanwhile.
     await rolloutReaches(t.db, rollout.id, "awaiting-approval");
     const response = await scrape(TOKEN);

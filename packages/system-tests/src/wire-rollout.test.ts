@@ -1,8 +1,8 @@
 import { createRollout } from "@softfleet/fleet";
-import { WirePool } from "@softfleet/simagent";
+import type { WirePool } from "@softfleet/simagent";
 import { createTestDatabase, startTestControl, type TestControl, type TestDatabase } from "@softfleet/testkit";
-import { provisionNodes } from "@softfleet/testkit/fleet-fixtures";
-import { rolloutReaches, until } from "@softfleet/testkit/rollouts";
+import { wireFleetOnline } from "@softfleet/testkit/fleet-fixtures";
+import { rolloutReaches } from "@softfleet/testkit/rollouts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let t: TestDatabase;
@@ -21,24 +21,9 @@ afterAll(async () => {
 
 describe("wire-level agents that soft-reboot", () => {
   it("go through a rollout to a new image as hosts do: judged by the engine's gate, their records stored", async () => {
-    const specs = await provisionNodes(t.db, 12);
-    pool = new WirePool(specs, {
-      controlUrl: control.url,
-      commands: "reboot",
-      staged: "2",
-      downtimeMs: { min: 200, max: 600 },
-    });
-    await pool.start();
-    await until(
-      "every node online with version 2 staged",
-      async () => (await t.db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === 12,
-    );
-    const group = await t.db.nodeGroup.create({
-      data: { name: "wire", members: { create: specs.map((s) => ({ nodeId: s.nodeId })) } },
-    });
-    const user = await t.db.user.create({
-      data: { username: "wire-op", displayName: "Wire", passwordHash: "-", role: "operator" },
-    });
+    const fleet = await wireFleetOnline(t.db, control.url, 12, "wire", { downtimeMs: { min: 200, max: 600 } });
+    pool = fleet.pool;
+    const { specs, group, user } = fleet;
     const plan = {
       canary: null,
       batch: { size: 4 },
@@ -48,9 +33,7 @@ describe("wire-level agents that soft-reboot", () => {
       gate: { returnTimeoutSec: 60 },
       failureThreshold: { percent: 0 },
     };
-    const { rollout } = await t.db.$transaction((tx) =>
-      createRollout(tx, { groupId: group.id, plan, user: { id: user.id, name: user.username } }),
-    );
+    const { rollout } = await t.db.$transaction((tx) => createRollout(tx, { groupId: group.id, plan, user }));
     await rolloutReaches(t.db, rollout.id, "completed");
     const nodes = await t.db.rolloutNode.findMany({ where: { rolloutId: rollout.id } });
     expect(nodes.map((n) => n.status)).toEqual(Array(12).fill("succeeded"));

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "@softfleet/db";
 import { formatNodeCredential, hashSecret, newSecret } from "@softfleet/fleet";
-import type { WireNodeSpec } from "@softfleet/simagent";
+import { type WireNodeSpec, WirePool, type WirePoolOptions } from "@softfleet/simagent";
 import type pg from "pg";
+import { until } from "./rollouts";
 
 /** Fleets written straight into the database, for tests and benchmarks. */
 
@@ -100,4 +101,35 @@ export async function generateFleet(client: pg.Client, nodes: number, records: n
   await client.query("VACUUM ANALYZE");
   // The load is over: its dirty pages go to disk now, not during the measured runs.
   await client.query("CHECKPOINT");
+}
+
+/**
+ * N wire-level agents connected to `controlUrl` that soft-reboot onto
+ * version 2 when told (staged already), all online; their group `groupName`
+ * and an operator to start a rollout as. The caller stops `pool`.
+ */
+export async function wireFleetOnline(
+  db: Db,
+  controlUrl: string,
+  count: number,
+  groupName: string,
+  options: Partial<WirePoolOptions> = {},
+) {
+  const specs = await provisionNodes(db, count);
+  const pool = new WirePool(specs, { controlUrl, commands: "reboot", staged: "2", ...options });
+  await pool.start();
+  await until(
+    "every node online with version 2 staged",
+    async () => (await db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === count,
+  ).catch((error: Error) => {
+    pool.stop();
+    throw error;
+  });
+  const group = await db.nodeGroup.create({
+    data: { name: groupName, members: { create: specs.map((s) => ({ nodeId: s.nodeId })) } },
+  });
+  const user = await db.user.create({
+    data: { username: `${groupName}-op`, displayName: "Operator", passwordHash: "-", role: "operator" },
+  });
+  return { specs, pool, group, user: { id: user.id, name: user.username } };
 }

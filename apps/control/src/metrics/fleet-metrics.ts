@@ -37,64 +37,58 @@ export function registerFleetMetrics(registry: Registry, db: Db) {
     return last.figures;
   };
 
-  new Gauge({
-    name: "softfleet_nodes",
-    help: "Enrolled nodes (not revoked), by status and image version (IMAGE_VERSION; none when unknown).",
-    labelNames: ["status", "image_version"],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of bounded((await figures()).nodes, "image")) {
-        this.set({ status: row.status, image_version: row.image }, row.count);
-      }
-    },
-  });
-  new Gauge({
-    name: "softfleet_group_nodes",
-    help: "Each node group's nodes (members and label matches), by status.",
-    labelNames: ["group", "status"],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of bounded((await figures()).groups, "group")) {
-        this.set({ group: row.group, status: row.status }, row.count);
-      }
-    },
-  });
-  new Gauge({
-    name: "softfleet_rollouts",
-    help: "Rollouts, by status.",
-    labelNames: ["status"],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of (await figures()).rollouts) this.set({ status: row.status }, row.count);
-    },
-  });
-  new Gauge({
-    name: "softfleet_rollout_batches",
-    help: "The batches of each unfinished rollout, by status (pending, running, settling, done, cancelled).",
-    labelNames: ["rollout", "group", "status"],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of (await figures()).rolloutBatches) {
-        this.set({ rollout: row.rollout, group: row.group, status: row.status }, row.count);
-      }
-    },
-  });
-  new Gauge({
-    name: "softfleet_rollout_nodes",
-    help: "The nodes of each unfinished rollout, by their status in it (its progress).",
-    labelNames: ["rollout", "group", "status"],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of (await figures()).rolloutNodes) {
-        this.set({ rollout: row.rollout, group: row.group, status: row.status }, row.count);
-      }
-    },
-  });
+  // Each gauge: its rows of the last figures, as label values and a count.
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    rows: (figures: Figures) => Array<{ labels: Record<string, string>; count: number }>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const current = rows(await figures());
+        this.reset();
+        for (const { labels, count } of current) this.set(labels, count);
+      },
+    });
+  const ofRollout = (list: Figures["rolloutNodes"]) =>
+    list.map(({ rollout, group, status, count }) => ({ labels: { rollout, group, status }, count }));
+
+  gauge(
+    "softfleet_nodes",
+    "Enrolled nodes (not revoked), by status and image version (IMAGE_VERSION; none when unknown).",
+    ["status", "image_version"],
+    (f) =>
+      bounded(f.nodes, "image").map(({ status, image, count }) => ({
+        labels: { status, image_version: image },
+        count,
+      })),
+  );
+  gauge(
+    "softfleet_group_nodes",
+    "Each node group's nodes (members and label matches), by status.",
+    ["group", "status"],
+    (f) => bounded(f.groups, "group").map(({ group, status, count }) => ({ labels: { group, status }, count })),
+  );
+  gauge("softfleet_rollouts", "Rollouts, by status.", ["status"], (f) =>
+    f.rollouts.map(({ status, count }) => ({ labels: { status }, count })),
+  );
+  gauge(
+    "softfleet_rollout_batches",
+    "The batches of each unfinished rollout, by status (pending, running, settling, done, cancelled).",
+    ["rollout", "group", "status"],
+    (f) => ofRollout(f.rolloutBatches),
+  );
+  gauge(
+    "softfleet_rollout_nodes",
+    "The nodes of each unfinished rollout, by their status in it (its progress).",
+    ["rollout", "group", "status"],
+    (f) => ofRollout(f.rolloutNodes),
+  );
 }
 
 /**
