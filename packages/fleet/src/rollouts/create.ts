@@ -9,7 +9,6 @@ import {
   parsePlanForGroup,
   planBatches,
   type RolloutPlan,
-  type RolloutSnapshot,
 } from "@softfleet/rollout";
 import { notifyChange, notifyControl } from "../notify";
 import type { FrozenNodesCache } from "./frozen";
@@ -209,12 +208,12 @@ export async function stepRollout(
   const t2 = performance.now();
   // Most steps (a node's heartbeat while others reboot) change nothing: then nothing is written.
   const written = decision.actions.length > 0 || decision.wakeAt?.getTime() !== loaded.wakeAt?.getTime();
-  const { commanded } = written
+  const { commanded, moved } = written
     ? await persistRollout(tx, loaded, snapshot, transitions, { now, wakeAt: decision.wakeAt })
-    : { commanded: [] };
+    : { commanded: [], moved: [] };
   if (written) {
     // The rows of nodes this step moved hold what it changed (status, command, blocked time): read again.
-    liveRows?.drop(rolloutId, movedNodes(loaded.snapshot, snapshot));
+    liveRows?.drop(rolloutId, moved);
     keepWrittenStatuses(frozen, loaded, snapshot);
   }
   const t3 = performance.now();
@@ -227,16 +226,6 @@ export async function stepRollout(
     /** Where a step's time went: loading the snapshot, deciding, writing. */
     timings: { loadMs: t1 - t0 + extraLoadMs, decideMs: t2 - t1 - extraLoadMs, persistMs: t3 - t2 },
   };
-}
-
-/** The nodes whose rollout row a step changes: a new status or blocked time. */
-function* movedNodes(before: RolloutSnapshot, after: RolloutSnapshot) {
-  for (const [i, node] of after.nodes.entries()) {
-    const was = before.nodes[i];
-    if (was?.nodeId !== node.nodeId || was.status !== node.status || was.blockedSince !== node.blockedSince) {
-      yield node.nodeId;
-    }
-  }
 }
 
 /** The last batch a decision starts (-1: none). */

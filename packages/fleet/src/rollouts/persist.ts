@@ -103,10 +103,11 @@ export async function persistRollout(
   after: RolloutSnapshot,
   transitions: readonly TransitionRecord[],
   options: PersistOptions,
-): Promise<{ commanded: string[] }> {
+): Promise<{ commanded: string[]; moved: string[] }> {
   const changes = changesOf(loaded, after, transitions, options);
   await tx.$executeRawUnsafe(WRITE_SQL, JSON.stringify(changes));
-  return { commanded: changes.commands.nodeId };
+  // Moved: the nodes whose rollout row it wrote (a new status or blocked time).
+  return { commanded: changes.commands.nodeId, moved: changes.nodes.nodeId };
 }
 
 /** Runs the write statement once with nothing to write (see warmUpLoad). */
