@@ -50,7 +50,7 @@ export {
   partitionMonths,
   retentionCutoff,
 } from "./partitions";
-export { type PhaseDurations, type PhaseTimestamps, phaseDurations } from "./phases";
+export { type PhaseDurations, type PhaseTimestamps, phaseDurations, phaseTimestampsOf } from "./phases";
 export { type Presence, recordPresence } from "./presence";
 export * from "./reports";
 export * from "./rollouts";

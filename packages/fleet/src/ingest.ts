@@ -1,6 +1,7 @@
 import { Prisma } from "@softfleet/db";
 import type { AgentEvent, NodeIdentity, NodeState, RebootRecordEvent } from "@softfleet/protocol";
 import { CHANGES_CHANNEL, type Change, notifyChange } from "./notify";
+import { phaseTimestampsOf } from "./phases";
 
 type Tx = Prisma.TransactionClient;
 
@@ -223,8 +224,6 @@ function triggerOf(command: { type: string; rolloutId: string | null } | null): 
   return command.rolloutId ? "rollout" : "manual";
 }
 
-const big = (value: string | null) => (value === null ? null : BigInt(value));
-
 async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record: RebootRecordEvent) {
   // The command that asked for it: a soft-reboot (or a rollback, which ends in one) the agent accepted shortly before.
   const command = await tx.nodeCommand.findFirst({
@@ -255,11 +254,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       softRebootsCountAfter: record.softRebootsCountAfter,
       imageVersionBefore: record.imageBefore?.imageVersion ?? null,
       imageVersionAfter: record.imageAfter.imageVersion,
-      signalUsec: big(record.phases.signalUsec),
-      shutdownStartUsec: big(record.phases.shutdownStartUsec),
-      userspaceUsec: big(record.phases.userspaceUsec),
-      finishUsec: big(record.phases.finishUsec),
-      agentConnectedUsec: BigInt(record.phases.agentConnectedUsec),
+      ...phaseTimestampsOf(record.phases),
       units: record.units,
       blame: record.blame ?? Prisma.DbNull,
       pinnedRoot: record.pinnedRoot ?? Prisma.DbNull,

@@ -1,3 +1,5 @@
+import type { RebootRecordEvent } from "@softfleet/protocol";
+
 /**
  * A reboot's phases in milliseconds, from the node's own CLOCK_MONOTONIC
  * timestamps (µs). A phase is null when either end is unknown; nothing is
@@ -22,6 +24,21 @@ export interface PhaseDurations {
   reconnectMs: number | null;
   /** First known point -> agent connected. */
   totalMs: number | null;
+}
+
+const big = (value: string | null) => (value === null ? null : BigInt(value));
+
+/** An agent's reboot record's phases (decimal µs strings, validated) as timestamps. */
+export function phaseTimestampsOf(
+  phases: RebootRecordEvent["phases"],
+): PhaseTimestamps & { agentConnectedUsec: bigint } {
+  return {
+    signalUsec: big(phases.signalUsec),
+    shutdownStartUsec: big(phases.shutdownStartUsec),
+    userspaceUsec: big(phases.userspaceUsec),
+    finishUsec: big(phases.finishUsec),
+    agentConnectedUsec: BigInt(phases.agentConnectedUsec),
+  };
 }
 
 function span(from: bigint | null, to: bigint | null): number | null {

@@ -1,11 +1,8 @@
-import { phaseDurations } from "@softfleet/fleet";
+import { phaseDurations, phaseTimestampsOf } from "@softfleet/fleet";
 import type { AgentEvent } from "@softfleet/protocol";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 type RebootRecord = Extract<AgentEvent, { type: "reboot-record" }>;
-
-/** A protocol usec value (a validated decimal string) as a bigint. */
-const big = (value: string | null) => (value === null ? null : BigInt(value));
 
 /** Seconds: a soft-reboot's phases run from milliseconds to a minute; a full reboot's to minutes. */
 const PHASE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -82,17 +79,7 @@ export class GatewayMetrics {
   rebootRecord(record: RebootRecord) {
     const outcome = record.kind === "soft-reboot" ? "soft" : record.escalated ? "escalated" : "full";
     this.reboots.inc({ outcome });
-    const p = record.phases;
-    const durations = phaseDurations(
-      {
-        signalUsec: big(p.signalUsec),
-        shutdownStartUsec: big(p.shutdownStartUsec),
-        userspaceUsec: big(p.userspaceUsec),
-        finishUsec: big(p.finishUsec),
-        agentConnectedUsec: big(p.agentConnectedUsec),
-      },
-      record.kind,
-    );
+    const durations = phaseDurations(phaseTimestampsOf(record.phases), record.kind);
     for (const [key, phase] of PHASES) {
       const ms = durations[key];
       if (ms !== null) this.phases.observe({ kind: record.kind, phase }, ms / 1000);
