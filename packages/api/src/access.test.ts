@@ -15,12 +15,12 @@ afterAll(() => t.drop());
 const all = procedures().filter((p) => p.type !== "subscription");
 const PUBLIC = ["auth.me", "auth.login"];
 /** What every signed-in user may do to their own account. */
-const SELF_SERVICE = ["auth.login", "auth.logout", "auth.changePassword"];
+const SELF_SERVICE = ["auth.login", "auth.logout", "auth.changePassword", "tokens.create", "tokens.revoke"];
 const ADMIN_ONLY = all
   .filter(
     (p) =>
       /^(users|enrollment)\./.test(p.path) ||
-      ["nodes.revoke", "nodes.delete", "nodes.allowReenrollment"].includes(p.path),
+      ["nodes.revoke", "nodes.delete", "nodes.allowReenrollment", "tokens.listAll"].includes(p.path),
   )
   .map((p) => p.path);
 
@@ -51,7 +51,7 @@ describe("without a session", () => {
 describe("as a viewer", () => {
   const mutations = all.filter((p) => p.type === "mutation" && !SELF_SERVICE.includes(p.path)).map((p) => p.path);
 
-  it("self-service is limited to logging in and out and changing one's password", () => {
+  it("self-service is limited to logging in and out, changing one's password and one's API tokens", () => {
     expect(
       all
         .filter((p) => p.type === "mutation" && SELF_SERVICE.includes(p.path))

@@ -19,13 +19,15 @@ interface Actor {
   type: ActorType;
   userId: string | null;
   name: string;
+  /** How the user acted when not through their browser login: "token <name>". */
+  via?: string | null;
 }
 
 function actorOf(ctx: Context): Actor {
-  const user = ctx.session?.user;
-  return user
-    ? { type: "user", userId: user.id, name: user.username }
-    : { type: "system", userId: null, name: "anonymous" };
+  const session = ctx.session;
+  if (!session) return { type: "system", userId: null, name: "anonymous" };
+  const via = session.token ? `token ${session.token.name}` : null;
+  return { type: "user", userId: session.user.id, name: session.user.username, via };
 }
 
 export async function writeAudit(
@@ -40,6 +42,7 @@ export async function writeAudit(
       actorType: actor.type,
       actorUserId: actor.userId,
       actorName: actor.name,
+      via: actor.via ?? null,
       action,
       targetType: entry.target?.type ?? null,
       targetId: entry.target?.id ?? null,

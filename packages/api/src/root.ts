@@ -6,6 +6,7 @@ import { liveRouter } from "./routers/live";
 import { nodesRouter } from "./routers/nodes";
 import { reportsRouter } from "./routers/reports";
 import { rolloutsRouter } from "./routers/rollouts";
+import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
 
@@ -13,6 +14,7 @@ import { createCallerFactory, router } from "./trpc";
 export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
+  tokens: tokensRouter,
   nodes: nodesRouter,
   groups: groupsRouter,
   rollouts: rolloutsRouter,

@@ -55,7 +55,12 @@ export const loneProcedure = t.procedure.use(({ ctx, path, next }) => {
 });
 
 const authenticated = t.middleware(({ ctx, next }) => {
-  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Log in first: this needs a signed-in user" });
+  if (!ctx.session) {
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: ctx.authRefusal ?? "Log in first: this needs a signed-in user",
+    });
+  }
   return next({ ctx: { ...ctx, session: ctx.session } });
 });
 
@@ -71,10 +76,26 @@ function requireRole(role: Role) {
   });
 }
 
+/**
+ * Calls that make credentials (a password, an API token) or end a browser
+ * login need that login: a token could otherwise mint longer-lived tokens.
+ */
+const browserLogin = authenticated.unstable_pipe(({ ctx, next }) => {
+  if (ctx.session.token) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `An API token cannot create tokens, change a password or log out (this request used "${ctx.session.token.name}"); use the dashboard`,
+    });
+  }
+  return next({ ctx });
+});
+
 /** Any signed-in user: reads, and changes to one's own session and password. */
 export const viewerProcedure = t.procedure.use(authenticated);
-/** A signed-in user's call that verifies their password: one per request. */
-export const loneViewerProcedure = loneProcedure.use(authenticated);
+/** A signed-in user's call that verifies their password: one per request, never through an API token. */
+export const loneViewerProcedure = loneProcedure.use(browserLogin);
+/** Creating API tokens, logging out: through the browser login only. */
+export const browserLoginProcedure = t.procedure.use(browserLogin);
 /** Triggers reboots and rollouts; manages node groups. */
 export const operatorProcedure = t.procedure.use(requireRole("operator"));
 /** Manages users and node enrollment. */

@@ -11,6 +11,7 @@ export function contextFromHeaders(headers: Headers, responseHeaders?: Headers, 
   return createContext({
     db: getPrisma(),
     cookieHeader: headers.get("cookie"),
+    authorization: headers.get("authorization"),
     changeFeed: processChangeFeed(),
     reports: getReportsPrisma(),
     meta: {

@@ -29,6 +29,8 @@ export interface ActiveSession {
   id: string;
   expiresAt: Date;
   user: SessionUser;
+  /** Set when a personal API token, not a browser login, authenticated the request. */
+  token?: { id: string; name: string };
 }
 
 const DEFAULT_MAX_HOURS = 24 * 30;

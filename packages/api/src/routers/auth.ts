@@ -12,7 +12,7 @@ import {
 } from "../auth/throttle";
 import type { Context } from "../context";
 import { password } from "../schemas";
-import { loneProcedure, loneViewerProcedure, publicProcedure, router, viewerProcedure } from "../trpc";
+import { browserLoginProcedure, loneProcedure, loneViewerProcedure, publicProcedure, router } from "../trpc";
 
 const WRONG_CREDENTIALS = "Wrong username or password";
 
@@ -77,7 +77,7 @@ export const authRouter = router({
       return { username: user.username, displayName: user.displayName, role: user.role };
     }),
 
-  logout: viewerProcedure.mutation(async ({ ctx }) => {
+  logout: browserLoginProcedure.mutation(async ({ ctx }) => {
     const { user, id } = ctx.session;
     await audited(ctx, "auth.logout", async (tx) => {
       await invalidateSession(tx, id);

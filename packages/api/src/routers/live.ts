@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { apiTokenStillValid } from "../auth/api-token";
 import { sessionStillValid } from "../auth/session";
 import { fleetQuery } from "../fleet-view";
 import type { ChangeFeed } from "../live/feed";
@@ -22,11 +23,13 @@ const SESSION_RECHECK_MS = 30_000;
 async function* pageStream<P, O>(ctx: AuthedContext, signal: AbortSignal | undefined, topic: Topic<P, O>) {
   const feed: ChangeFeed | undefined = ctx.changeFeed;
   if (!feed) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "live changes are not set up" });
-  const { id: sessionId, user } = ctx.session;
+  const { id: sessionId, user, token } = ctx.session;
+  // A stream opened with an API token ends with the token (revoked, expired), as one opened in a browser ends with its login.
+  const stillValid = () => (token ? apiTokenStillValid(ctx.db, token.id) : sessionStillValid(ctx.db, sessionId));
   const ended = new AbortController();
   let expiryTimer: NodeJS.Timeout | undefined;
   const recheck = async () => {
-    const { valid, expiresAt } = await sessionStillValid(ctx.db, sessionId).catch(() => ({
+    const { valid, expiresAt } = await stillValid().catch(() => ({
       valid: true,
       expiresAt: null,
     }));

@@ -33,13 +33,15 @@ export function apiClient(db: Db, options: { reports?: ReportsDb } = {}) {
     path: string,
     input?: unknown,
     /** secure: the browser came over https (the cookie is then __Host- prefixed). */
-    options: { cookie?: string; ip?: string; secure?: boolean } = {},
+    options: { cookie?: string; ip?: string; secure?: boolean; bearer?: string } = {},
   ): Promise<CallResult> {
     const type = types.get(path);
     if (!type || type === "subscription") throw new Error(`no query or mutation ${path}`);
     const url = new URL(`http://softfleet.test/api/trpc/${path}`);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (options.cookie) headers.cookie = options.cookie;
+    if (options.bearer)
+      headers.authorization = options.bearer.includes(" ") ? options.bearer : `Bearer ${options.bearer}`;
     const init: RequestInit = { method: type === "query" ? "GET" : "POST", headers };
     if (type === "query") {
       if (input !== undefined) url.searchParams.set("input", JSON.stringify(superjson.serialize(input)));
@@ -69,6 +71,7 @@ export function apiClient(db: Db, options: { reports?: ReportsDb } = {}) {
           db,
           reports: options.reports,
           cookieHeader: req.headers.get("cookie"),
+          authorization: req.headers.get("authorization"),
           meta: {
             sourceIp: ip,
             userAgent: "vitest",

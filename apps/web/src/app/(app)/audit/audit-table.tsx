@@ -37,6 +37,7 @@ export function AuditTable({ entries }: { entries: Entry[] }) {
                 </td>
                 <td className={tdClass}>
                   {entry.actorName} <span className={muted}>{entry.actorType}</span>
+                  {entry.via && <span className={`${muted} block text-xs`}>via {entry.via}</span>}
                 </td>
                 <td className={`${tdClass} font-mono text-xs whitespace-nowrap`}>{entry.action}</td>
                 <td className={tdClass}>

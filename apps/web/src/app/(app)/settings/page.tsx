@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { can } from "~/components/roles";
 import { PageHeader } from "~/components/ui";
 import { requireUser } from "~/server/session";
+import { ApiTokensSection } from "./api-tokens-section";
 import { ChangePasswordForm } from "./change-password-form";
 import { EnrollmentSection } from "./enrollment-section";
 import { UsersSection } from "./users-section";
@@ -35,6 +36,9 @@ export default async function SettingsPage() {
           {user.username}), role <span className="font-medium text-zinc-900 dark:text-zinc-100">{user.role}</span>.
         </p>
         <ChangePasswordForm />
+      </Section>
+      <Section id="api-tokens-heading" title="API tokens">
+        <ApiTokensSection ownRole={user.role} />
       </Section>
       {admin && (
         <Section id="users-heading" title="Users">
