@@ -7,6 +7,7 @@ import { EnvError, loadEnv } from "./env";
 import { attachGateway } from "./gateway/gateway";
 import { listenOnAll } from "./listen";
 import { startPartitionKeeper } from "./maintenance/partitions";
+import { clusterWorkerMetrics, serveClusterMetrics } from "./metrics/cluster-metrics";
 import { createMetrics, METRICS_PATH, type MetricsAccess, metricsRoute } from "./metrics/metrics";
 import { startReportWarmer } from "./reports/warm";
 import { startRolloutEngineThread } from "./rollouts/engine-thread";
@@ -44,7 +45,9 @@ async function main() {
     : env.SOFTFLEET_METRICS_OPEN === "1"
       ? { open: true }
       : null;
-  server.route(METRICS_PATH, metricsRoute(metrics, metricsAccess, log));
+  // Behind one address with others, a scrape answers for every process.
+  const metricsSource = cluster.isWorker ? clusterWorkerMetrics(metrics.registry) : metrics.registry;
+  server.route(METRICS_PATH, metricsRoute(metricsSource, metricsAccess, log));
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL, metrics });
   // Its own thread and connections: a fleet reconnecting at once must not make the engine wait.
   const engine = await startRolloutEngineThread(
@@ -124,6 +127,7 @@ function entry() {
   const env = loadEnv();
   if (env.CONTROL_PROCESSES === 1 || !cluster.isPrimary) return main();
   log(`starting ${env.CONTROL_PROCESSES} control processes behind one address`);
+  serveClusterMetrics();
   const primary = runPrimary(env.CONTROL_PROCESSES, log, () => {
     log("stopped");
     process.exit(0);

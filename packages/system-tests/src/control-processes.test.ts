@@ -8,13 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** Two control processes behind one address (CONTROL_PROCESSES=2), sharing 40 wire-level agents. */
 const NODES = 40;
+const METRICS_TOKEN = "two-processes-metrics-token";
+
+/** One sample's value from a scrape's text, or undefined. */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
 let t: TestDatabase;
 let control: TestControl;
 let pool: WirePool | undefined;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  control = await startTestControl(t, { env: { CONTROL_PROCESSES: "2" } });
+  control = await startTestControl(t, { env: { CONTROL_PROCESSES: "2", SOFTFLEET_METRICS_TOKEN: METRICS_TOKEN } });
 }, 60_000);
 afterAll(async () => {
   pool?.stop();
@@ -51,6 +58,24 @@ describe("two control processes behind one address", () => {
     pool = new WirePool(specs, { controlUrl: control.url, backoff: { minMs: 200, maxMs: 2_000 } });
     await pool.start();
     await until("every agent welcomed", async () => pool!.counters.welcomed === NODES, 30_000);
+
+    // A scrape reaches one process and answers for both: connections summed, the fleet's gauges not doubled.
+    const scrape = async () => {
+      const response = await fetch(`${control.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const merged = await until("both processes' agents counted in one scrape", async () => {
+      const text = await scrape();
+      return sample(text, 'softfleet_agent_connections{state="greeted"}') === NODES ? text : null;
+    });
+    const total = (prefix: string) =>
+      merged
+        .split("\n")
+        .filter((l) => l.startsWith(prefix))
+        .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+    expect(total('softfleet_nodes{status="online"')).toBe(NODES);
+    expect(total("softfleet_agent_messages_total{")).toBeGreaterThanOrEqual(NODES);
 
     // A command to every node, requested here: each reaches its node, whichever process holds it.
     const before = pool.counters.commands;

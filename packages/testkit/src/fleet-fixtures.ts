@@ -120,7 +120,10 @@ export async function wireFleetOnline(
   await pool.start();
   await until(
     "every node online with version 2 staged",
-    async () => (await db.node.count({ where: { status: "online", nextrootImageVersion: "2" } })) === count,
+    async () =>
+      (await db.node.count({
+        where: { id: { in: specs.map((s) => s.nodeId) }, status: "online", nextrootImageVersion: "2" },
+      })) === count,
   ).catch((error: Error) => {
     pool.stop();
     throw error;

@@ -49,6 +49,8 @@ export function registerFleetMetrics(registry: Registry, db: Db) {
       help,
       labelNames,
       registers: [registry],
+      // Every control process reads the same figures: several processes' are one fleet, not a sum.
+      aggregator: "max",
       async collect() {
         const current = rows(await figures());
         this.reset();

@@ -71,7 +71,7 @@ async function get(access: MetricsAccess, method = "GET") {
   ]) {
     metrics.registry.removeSingleMetric(name);
   }
-  const server = createServer(metricsRoute(metrics, access, () => {}));
+  const server = createServer(metricsRoute(metrics.registry, access, () => {}));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   try {
     const { port } = server.address() as AddressInfo;

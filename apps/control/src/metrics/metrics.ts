@@ -16,6 +16,12 @@ export interface ControlMetrics {
   gateway: GatewayMetrics;
 }
 
+/** What a scrape reads: this process's registry, or (several processes) the cluster's merged metrics. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
 /**
  * The control process's metrics for Prometheus (prom-client): the process's
  * own (CPU, memory, event loop, GC), the gateway's (connections, messages,
@@ -36,7 +42,7 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
  * bearing it is answered (401 otherwise, compared in constant time); open,
  * anyone's; with neither, the endpoint says how to turn it on.
  */
-export function metricsRoute(metrics: ControlMetrics, access: MetricsAccess, log: (line: string) => void) {
+export function metricsRoute(source: MetricsSource, access: MetricsAccess, log: (line: string) => void) {
   const expected = access && "token" in access ? digest(access.token) : null;
   return (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -56,10 +62,10 @@ export function metricsRoute(metrics: ControlMetrics, access: MetricsAccess, log
         return sendJson(res, 401, { error: "send the metrics token: Authorization: Bearer <SOFTFLEET_METRICS_TOKEN>" });
       }
     }
-    metrics.registry
+    source
       .metrics()
       .then((text) => {
-        res.writeHead(200, { "Content-Type": metrics.registry.contentType });
+        res.writeHead(200, { "Content-Type": source.contentType });
         res.end(req.method === "HEAD" ? undefined : text);
       })
       .catch((error: Error) => {
