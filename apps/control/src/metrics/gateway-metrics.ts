@@ -28,6 +28,7 @@ export class GatewayMetrics {
   private readonly acks: Histogram;
   private readonly reboots: Counter<"outcome">;
   private readonly phases: Histogram<"kind" | "phase">;
+  private readonly payloads: Counter<"payload" | "outcome">;
 
   constructor(registry: Registry) {
     this.messages = new Counter({
@@ -52,6 +53,12 @@ export class GatewayMetrics {
       name: "softfleet_reboots_total",
       help: "Reboot records stored, by outcome: soft (a soft-reboot), escalated (a soft-reboot asked for, a full reboot done), full.",
       labelNames: ["outcome"],
+      registers: [registry],
+    });
+    this.payloads = new Counter({
+      name: "softfleet_reboot_payloads_total",
+      help: "What became of the payloads across stored reboots: units configured to survive (SurviveFinalKillSignal=yes) that survived or restarted, and Podman containers kept running or restarted.",
+      labelNames: ["payload", "outcome"],
       registers: [registry],
     });
     this.phases = new Histogram({
@@ -79,6 +86,20 @@ export class GatewayMetrics {
   rebootRecord(record: RebootRecord) {
     const outcome = record.kind === "soft-reboot" ? "soft" : record.escalated ? "escalated" : "full";
     this.reboots.inc({ outcome });
+    for (const unit of record.units) {
+      if (!unit.survives) continue;
+      if (unit.outcome === "survived" || unit.outcome === "restarted") {
+        this.payloads.inc({ payload: "surviving-unit", outcome: unit.outcome === "survived" ? "kept" : "restarted" });
+      }
+    }
+    for (const container of record.containers ?? []) {
+      if (container.outcome === "kept-running" || container.outcome === "restarted") {
+        this.payloads.inc({
+          payload: "container",
+          outcome: container.outcome === "kept-running" ? "kept" : "restarted",
+        });
+      }
+    }
     const durations = phaseDurations(phaseTimestampsOf(record.phases), record.kind);
     for (const [key, phase] of PHASES) {
       const ms = durations[key];

@@ -141,3 +141,42 @@ describe("the Grafana dashboard (deploy/grafana/softfleet.json)", () => {
     expect(asked.filter((a) => !exposed.has(a.name))).toEqual([]);
   });
 });
+
+describe("the reboots' payloads", () => {
+  it("count surviving units kept or restarted, and containers kept running or restarted; not units not meant to survive", async () => {
+    const metrics = createMetrics({} as Db);
+    const unit = (name: string, outcome: string, survives: boolean) => ({
+      name,
+      outcome,
+      survives,
+      invocationIdBefore: null,
+      invocationIdAfter: null,
+      inactiveEnterUsec: null,
+      activeEnterUsec: null,
+    });
+    const container = (outcome: string) => ({ outcome, before: null, after: null });
+    metrics.gateway.rebootRecord({
+      kind: "soft-reboot",
+      escalated: false,
+      phases: {
+        signalUsec: null,
+        shutdownStartUsec: null,
+        userspaceUsec: null,
+        finishUsec: null,
+        agentConnectedUsec: 1n,
+      },
+      units: [
+        unit("db.service", "survived", true),
+        unit("cache.service", "restarted", true),
+        unit("nginx.service", "restarted", false),
+        unit("portable.service", "survived", true),
+      ],
+      containers: [container("kept-running"), container("restarted"), container("new")],
+    } as unknown as Parameters<typeof metrics.gateway.rebootRecord>[0]);
+    const text = await metrics.registry.getSingleMetricAsString("softfleet_reboot_payloads_total");
+    expect(text).toContain('softfleet_reboot_payloads_total{payload="surviving-unit",outcome="kept"} 2');
+    expect(text).toContain('softfleet_reboot_payloads_total{payload="surviving-unit",outcome="restarted"} 1');
+    expect(text).toContain('softfleet_reboot_payloads_total{payload="container",outcome="kept"} 1');
+    expect(text).toContain('softfleet_reboot_payloads_total{payload="container",outcome="restarted"} 1');
+  });
+});
