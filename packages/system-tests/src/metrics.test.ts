@@ -91,6 +91,9 @@ describe("Prometheus metrics on control", () => {
       expect(m.get(`softfleet_nodes{image_version="${image}",status="online"}`)).toBe(count);
     }
     expect(m.get('softfleet_group_nodes{group="metrics",status="online"}')).toBe(8);
+    // The database's view of the pools: at least the connection that read these figures, active while it did.
+    const connections = [...m.entries()].filter(([key]) => key.startsWith("softfleet_db_connections{"));
+    expect(connections.some(([key, value]) => key.includes('state="active"') && value >= 1)).toBe(true);
 
     // The canary's two reboots: stored once each, counted by outcome, their phases observed.
     const records = await t.db.rebootRecord.count({ where: { nodeId: { in: specs.map((s) => s.nodeId) } } });

@@ -13,6 +13,7 @@ interface Figures {
   rollouts: Array<{ status: string; count: number }>;
   rolloutNodes: Array<{ rollout: string; group: string; status: string; count: number }>;
   rolloutBatches: Array<{ rollout: string; group: string; status: string; count: number }>;
+  connections: Array<{ application: string; state: string; count: number }>;
 }
 
 /**
@@ -91,6 +92,12 @@ export function registerFleetMetrics(registry: Registry, db: Db) {
     ["rollout", "group", "status"],
     (f) => ofRollout(f.rolloutNodes),
   );
+  gauge(
+    "softfleet_db_connections",
+    "Connections to softfleet's database as PostgreSQL counts them (pg_stat_activity, this role's): by application and state (active, idle, idle in transaction...). All processes' pools together.",
+    ["application", "state"],
+    (f) => f.connections.map(({ application, state, count }) => ({ labels: { application, state }, count })),
+  );
 }
 
 /**
@@ -125,7 +132,7 @@ export function bounded<Label extends string, Row extends { count: number; statu
 
 async function read(db: Db): Promise<Figures> {
   const unfinished = [...unfinishedRolloutStatuses];
-  const [nodes, groups, rollouts, rolloutNodes, rolloutBatches] = await Promise.all([
+  const [nodes, groups, rollouts, rolloutNodes, rolloutBatches, connections] = await Promise.all([
     db.$queryRaw<Figures["nodes"]>`
       SELECT status::text AS status, COALESCE("imageVersion", 'none') AS image, count(*)::int AS count
       FROM "Node" WHERE "revokedAt" IS NULL GROUP BY 1, 2`,
@@ -144,6 +151,13 @@ async function read(db: Db): Promise<Figures> {
       FROM "Rollout" r JOIN "RolloutBatch" b ON b."rolloutId" = r.id
       WHERE r.status = ANY(${unfinished}::text[])
       GROUP BY 1, 2, 3`,
+    // Application names are few (Prisma's, the gateway's lanes, the engine's); capped all the same.
+    db.$queryRaw<Figures["connections"]>`
+      SELECT left(COALESCE(NULLIF(application_name, ''), 'unnamed'), 64) AS application,
+        COALESCE(state, 'unknown') AS state, count(*)::int AS count
+      FROM pg_stat_activity
+      WHERE datname = current_database() AND usename = current_user
+      GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 50`,
   ]);
-  return { nodes, groups, rollouts, rolloutNodes, rolloutBatches };
+  return { nodes, groups, rollouts, rolloutNodes, rolloutBatches, connections };
 }
