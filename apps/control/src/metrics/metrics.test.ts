@@ -68,6 +68,7 @@ async function get(access: MetricsAccess, method = "GET") {
     "softfleet_rollouts",
     "softfleet_rollout_batches",
     "softfleet_rollout_nodes",
+    "softfleet_db_connections",
   ]) {
     metrics.registry.removeSingleMetric(name);
   }
