@@ -4,6 +4,7 @@ import { createPrismaClient, redact } from "@softfleet/db";
 import { privilegeWarning } from "@softfleet/db/roles";
 import { runPrimary } from "./cluster";
 import { EnvError, loadEnv } from "./env";
+import { attachFleetLock } from "./fleetlock/route";
 import { attachGateway } from "./gateway/gateway";
 import { listenOnAll } from "./listen";
 import { startPartitionKeeper } from "./maintenance/partitions";
@@ -45,6 +46,7 @@ async function main() {
       ? { open: true }
       : null;
   server.route(METRICS_PATH, metricsRoute(metrics, metricsAccess, log));
+  attachFleetLock(server, db, log);
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL, metrics });
   // Its own thread and connections: a fleet reconnecting at once must not make the engine wait.
   const engine = await startRolloutEngineThread(
