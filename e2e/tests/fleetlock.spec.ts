@@ -53,7 +53,7 @@ test("an operator turns on FleetLock for a group, and a node that takes a slot s
   await panel.getByRole("button", { name: "Enable FleetLock" }).click();
 
   await expect(panel.getByRole("heading", { name: "FleetLock base URL: copy it now" })).toBeVisible();
-  const baseUrl = await panel.getByLabel("Base URL").inputValue();
+  const baseUrl = await panel.getByRole("textbox", { name: "Base URL" }).inputValue();
   expect(baseUrl).toMatch(/^https?:\/\/<control host>:3001\/fleetlock\/[A-Za-z0-9_-]{43}\/$/);
   await expect(panel).toContainText('strategy = "fleet_lock"');
   const basePath = new URL(baseUrl.replace("<control host>", "control")).pathname;
