@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { insertOfflineGroup, removeInsertedFixtures, uniqueSuffix } from "./fleet-fixtures";
 import { logIn } from "./helpers";
@@ -71,6 +72,9 @@ test("an operator turns on FleetLock for a group, and a node that takes a slot s
   await expect(holders.getByRole("row")).toHaveCount(2);
   await expect(holders.getByRole("row").nth(1)).toContainText(hostname);
   await expect(panel).toContainText("1 of 1");
+  // The panel with its holders and the shown-once secret gone meets the same accessibility bar as the rest.
+  const { violations } = await new AxeBuilder({ page }).include("#fleetlock").analyze();
+  expect(violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 
   await holders.getByRole("link", { name: hostname }).click();
   await expect(page).toHaveURL(new RegExp(`/nodes/${nodeIds[0]}$`));

@@ -110,7 +110,7 @@ export function GroupDetail({ id, canManage }: { id: string; canManage: boolean 
         </h2>
         <LabelSelector group={data} canManage={canManage} />
       </section>
-      <section aria-labelledby="fleetlock-heading" className="mb-8">
+      <section id="fleetlock" aria-labelledby="fleetlock-heading" className="mb-8">
         <h2 id="fleetlock-heading" className="mb-2 text-base font-semibold">
           FleetLock (Zincati)
         </h2>
