@@ -64,6 +64,7 @@ async function main() {
       ? `Prometheus metrics at ${METRICS_PATH} (${"token" in metricsAccess ? "with the bearer token SOFTFLEET_METRICS_TOKEN" : "open: SOFTFLEET_METRICS_OPEN=1"})`
       : `Prometheus metrics off: set SOFTFLEET_METRICS_TOKEN to scrape ${METRICS_PATH}`,
   );
+  log("FleetLock (Zincati) at /fleetlock/<secret>/v1/{pre-reboot,steady-state}: turned on per group on its page");
   if (env.SOFTFLEET_IMAGES_DIR) log(`serving images to enrolled agents at /images/ from ${env.SOFTFLEET_IMAGES_DIR}`);
   if (tls) log(`TLS certificate SHA-256 fingerprint ${tls.fingerprint} (agents may pin it: pinnedFingerprint)`);
   else if (!env.CONTROL_HOST.every(isLoopback)) {
