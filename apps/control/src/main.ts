@@ -4,6 +4,7 @@ import { createPrismaClient, redact } from "@softfleet/db";
 import { privilegeWarning } from "@softfleet/db/roles";
 import { runPrimary } from "./cluster";
 import { EnvError, loadEnv } from "./env";
+import { attachFleetLock } from "./fleetlock/route";
 import { attachGateway } from "./gateway/gateway";
 import { listenOnAll } from "./listen";
 import { startPartitionKeeper } from "./maintenance/partitions";
@@ -48,6 +49,7 @@ async function main() {
   // Behind one address with others, a scrape answers for every process.
   const metricsSource = cluster.isWorker ? clusterWorkerMetrics(metrics.registry) : metrics.registry;
   server.route(METRICS_PATH, metricsRoute(metricsSource, metricsAccess, log));
+  attachFleetLock(server, db, log);
   const gateway = await attachGateway(server, db, { databaseUrl: env.DATABASE_URL, metrics });
   // Its own thread and connections: a fleet reconnecting at once must not make the engine wait.
   const engine = await startRolloutEngineThread(
@@ -65,6 +67,7 @@ async function main() {
       ? `Prometheus metrics at ${METRICS_PATH} (${"token" in metricsAccess ? "with the bearer token SOFTFLEET_METRICS_TOKEN" : "open: SOFTFLEET_METRICS_OPEN=1"})`
       : `Prometheus metrics off: set SOFTFLEET_METRICS_TOKEN to scrape ${METRICS_PATH}`,
   );
+  log("FleetLock (Zincati) at /fleetlock/<secret>/v1/{pre-reboot,steady-state}: turned on per group on its page");
   if (env.SOFTFLEET_IMAGES_DIR) log(`serving images to enrolled agents at /images/ from ${env.SOFTFLEET_IMAGES_DIR}`);
   if (tls) log(`TLS certificate SHA-256 fingerprint ${tls.fingerprint} (agents may pin it: pinnedFingerprint)`);
   else if (!env.CONTROL_HOST.every(isLoopback)) {

@@ -10,6 +10,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** The control plane's HTTP server; parts (the agents' gateway) add their own routes. */
 export interface ControlServer extends Server {
   route(path: string, handler: RouteHandler): void;
+  /** One handler for every path under `prefix` (which ends in "/"), when no whole route matches. */
+  routePrefix(prefix: string, handler: RouteHandler): void;
 }
 
 export interface ControlServerOptions {
@@ -32,6 +34,7 @@ export function createControlServer(
 ): ControlServer {
   const images = serveImages(db, { dir: options.imagesDir, limits: options.imageDownloadLimits, log: options.log });
   const routes = new Map<string, RouteHandler>();
+  const prefixes: Array<[string, RouteHandler]> = [];
   routes.set("/healthz", (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET for /healthz" });
     void db.$queryRaw`SELECT 1`
@@ -49,7 +52,7 @@ export function createControlServer(
     if (path === null) return sendJson(res, 400, { error: "the request target is not a valid path" });
     // One handler for every name under /images/, ahead of the routes matched whole.
     if (path.startsWith(IMAGES_PATH)) return images(req, res, path);
-    const handler = routes.get(path);
+    const handler = routes.get(path) ?? prefixes.find(([prefix]) => path.startsWith(prefix))?.[1];
     if (!handler) return sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
     try {
       handler(req, res);
@@ -64,6 +67,7 @@ export function createControlServer(
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, handle)
     : createServer(handle)) as unknown as ControlServer;
   server.route = (path, handler) => routes.set(path, handler);
+  server.routePrefix = (prefix, handler) => prefixes.push([prefix, handler]);
   // A client that resets mid-request, or sends what is not HTTP, is answered (400) or dropped: never thrown.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();

@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { enrollmentRouter } from "./routers/enrollment";
+import { fleetLockRouter } from "./routers/fleetlock";
 import { groupsRouter } from "./routers/groups";
 import { liveRouter } from "./routers/live";
 import { nodesRouter } from "./routers/nodes";
@@ -22,6 +23,7 @@ export const appRouter = router({
   audit: auditRouter,
   enrollment: enrollmentRouter,
   live: liveRouter,
+  fleetLock: fleetLockRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -20,6 +20,7 @@ export {
   enrollNode,
   REENROLL_WINDOW,
 } from "./enrollment";
+export * from "./fleetlock";
 export { HOSTNAME_PATTERN, HOSTNAME_PATTERN_RULE, hostnameMatches } from "./hostname-pattern";
 export {
   applyHello,

@@ -1,5 +1,6 @@
 import { Prisma } from "@softfleet/db";
 import type { AgentEvent, NodeIdentity, NodeState, RebootRecordEvent } from "@softfleet/protocol";
+import { fleetLockHeldAt } from "./fleetlock/slots";
 import { CHANGES_CHANNEL, type Change, notifyChange } from "./notify";
 import { phaseTimestampsOf } from "./phases";
 
@@ -236,7 +237,10 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
     orderBy: { requestedAt: "desc" },
   });
   const alreadyRecorded = command && (await tx.rebootRecord.findFirst({ where: { commandId: command.id } }));
-  const commandId = command && !alreadyRecorded ? command.id : null;
+  // A node holding a FleetLock slot (or just back from one: its client releases once healthy, maybe
+  // before this record arrives) rebooted for its FleetLock client (Zincati): nobody here asked.
+  const fleetLock = await fleetLockHeldAt(tx, nodeId, new Date(), RECORD_WINDOW_MS);
+  const commandId = command && !alreadyRecorded && !fleetLock ? command.id : null;
   await tx.rebootRecord.create({
     data: {
       nodeId,
@@ -246,7 +250,7 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       announced: record.announced ?? null,
       escalated: record.escalated,
       beforeLost: record.beforeLost,
-      trigger: triggerOf(commandId ? command : null),
+      trigger: fleetLock ? "external" : triggerOf(commandId ? command : null),
       commandId,
       bootIdBefore: record.bootIdBefore,
       bootIdAfter: record.bootIdAfter,

@@ -9,6 +9,7 @@ import { EmptyState, FormError, PageHeader } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { DescriptionForm, GroupActions, type GroupEditMode, RenameGroupForm } from "../group-edit";
 import { AddMembers } from "./add-members";
+import { FleetLockPanel } from "./fleetlock-panel";
 import { LabelSelector } from "./label-selector";
 import { MembersTable } from "./members-table";
 
@@ -108,6 +109,12 @@ export function GroupDetail({ id, canManage }: { id: string; canManage: boolean 
           Label selector
         </h2>
         <LabelSelector group={data} canManage={canManage} />
+      </section>
+      <section id="fleetlock" aria-labelledby="fleetlock-heading" className="mb-8">
+        <h2 id="fleetlock-heading" className="mb-2 text-base font-semibold">
+          FleetLock (Zincati)
+        </h2>
+        <FleetLockPanel groupId={data.id} canManage={canManage} />
       </section>
       {canManage && (
         <section aria-labelledby="add-members-heading">

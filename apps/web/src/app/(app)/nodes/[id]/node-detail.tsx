@@ -13,6 +13,7 @@ import { EventTimeline } from "./event-timeline";
 import { NodeAdminActions } from "./node-admin-actions";
 import { NodeContainers, NodePortables } from "./node-containers";
 import { NodeCycles } from "./node-cycles";
+import { NodeFleetLock } from "./node-fleetlock";
 import { NodeIdentity } from "./node-identity";
 import { NodeInhibitors } from "./node-inhibitors";
 import { NodeNetwork } from "./node-network";
@@ -113,6 +114,9 @@ export function NodeDetail({
           <NodeNetwork value={data.network} />
         </div>
         <SurvivalHelp />
+      </Section>
+      <Section id="fleetlock-heading" title="FleetLock">
+        <NodeFleetLock nodeId={data.id} />
       </Section>
       <Section id="records-heading" title="Reboot records">
         <RebootRecords nodeId={data.id} />

@@ -26,7 +26,7 @@ const triggerText: Record<string, string> = {
   manual: "manual: a person asked for it here",
   rollout: "rollout",
   rollback: "rollback: back to the image it ran before",
-  external: "external: nobody here asked (started on the host)",
+  external: "external: nobody here asked (started on the host, or by its FleetLock client)",
 };
 
 function BeforeAfter({ before, after }: { before: ReactNode; after: ReactNode }) {
