@@ -19,7 +19,7 @@ const SELF_SERVICE = ["auth.login", "auth.logout", "auth.changePassword"];
 const ADMIN_ONLY = all
   .filter(
     (p) =>
-      /^(users|enrollment)\./.test(p.path) ||
+      /^(users|enrollment|webhooks)\./.test(p.path) ||
       ["nodes.revoke", "nodes.delete", "nodes.allowReenrollment"].includes(p.path),
   )
   .map((p) => p.path);

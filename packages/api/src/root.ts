@@ -7,6 +7,7 @@ import { nodesRouter } from "./routers/nodes";
 import { reportsRouter } from "./routers/reports";
 import { rolloutsRouter } from "./routers/rollouts";
 import { usersRouter } from "./routers/users";
+import { webhooksRouter } from "./routers/webhooks";
 import { createCallerFactory, router } from "./trpc";
 
 /** One router per domain. */
@@ -20,6 +21,7 @@ export const appRouter = router({
   audit: auditRouter,
   enrollment: enrollmentRouter,
   live: liveRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;
