@@ -14,7 +14,7 @@ describe("signatures", () => {
   it("signs the timestamp and the body with HMAC-SHA256", () => {
     const header = signatureHeader(secret, body, at);
     // echo -n '1796515200.{"hello":"world"}' | openssl dgst -sha256 -hmac whsec_test
-    expect(header).toMatch(/^t=1796515200,v1=[0-9a-f]{64}$/);
+    expect(header).toBe("t=1796515200,v1=534279491d2331093707b9ee64f510381c6b82402a84de2a47120e7dbd104bc4");
     expect(signatureProblem(header, secret, body, { now: at })).toBeNull();
   });
 
@@ -94,7 +94,10 @@ describe("events and payloads", () => {
   });
 
   it("renders Slack-compatible text, escaped, with the link in Slack's form", () => {
-    const event = newEvent("node.offline", { node: { id: "n1", hostname: "web-<1>" }, reason: "its heartbeats stopped" });
+    const event = newEvent("node.offline", {
+      node: { id: "n1", hostname: "web-<1>" },
+      reason: "its heartbeats stopped",
+    });
     expect(JSON.parse(renderPayload("slack", event, "https://sf.example"))).toEqual({
       text: "softfleet: Node web-&lt;1&gt; is offline: its heartbeats stopped <https://sf.example/nodes/n1|open in softfleet>",
     });
@@ -120,7 +123,9 @@ describe("events and payloads", () => {
     expect(JSON.parse(renderPayload("slack", events[1]!, null)).text).toBe(
       "softfleet: Node db-1: an old root is still pinned (20 MiB) by 1 processes: postgres",
     );
-    expect(rebootRecordEvents({ id: "n1", hostname: "db-1" }, { ...record, escalated: false, pinnedRoot: null })).toEqual([]);
+    expect(
+      rebootRecordEvents({ id: "n1", hostname: "db-1" }, { ...record, escalated: false, pinnedRoot: null }),
+    ).toEqual([]);
   });
 });
 
