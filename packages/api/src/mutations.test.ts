@@ -40,6 +40,17 @@ const newToken = () =>
   t.db.enrollmentToken.create({
     data: { tokenHash: unique().padEnd(64, "0"), label: "t", expiresAt: new Date(Date.now() + 3_600_000) },
   });
+const newWebhook = () =>
+  t.db.webhookEndpoint.create({
+    data: {
+      name: "hook",
+      url: "https://hooks.example.com/",
+      format: "json",
+      events: ["node.offline"],
+      secret: "s",
+      createdByName: "a",
+    },
+  });
 const newUser = async (role: Role = "viewer") => (await signedInUser(t.db, role)).user;
 
 interface Call {
@@ -207,6 +218,37 @@ const cases: Record<string, MutationCase> = {
       return { input: { groupId: group.id, nodeIds: [node.id] } };
     },
     invalid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: "node-1" }, field: "nodeIds" }),
+  },
+  "webhooks.create": {
+    valid: async () => ({
+      input: { name: `hook ${unique()}`, url: "https://hooks.example.com/x", events: ["rollout.halted"] },
+    }),
+    invalid: async () => ({
+      input: { name: "hook", url: "ftp://hooks.example.com/x", events: ["rollout.halted"] },
+      field: "url",
+    }),
+  },
+  "webhooks.update": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id, enabled: false } }),
+    invalid: async () => ({ input: { endpointId: (await newWebhook()).id, events: [] }, field: "events" }),
+  },
+  "webhooks.delete": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id } }),
+    invalid: async () => ({ input: { endpointId: "" }, field: "endpointId" }),
+  },
+  "webhooks.sendTest": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id } }),
+    invalid: async () => ({ input: { endpointId: 7 }, field: "endpointId" }),
+  },
+  "webhooks.redeliver": {
+    async valid() {
+      const endpoint = await newWebhook();
+      const delivery = await t.db.webhookDelivery.create({
+        data: { endpointId: endpoint.id, eventId: "e1", eventType: "webhook.test", payload: {}, status: "failed" },
+      });
+      return { input: { deliveryId: delivery.id.toString() } };
+    },
+    invalid: async () => ({ input: { deliveryId: "-1" }, field: "deliveryId" }),
   },
 };
 

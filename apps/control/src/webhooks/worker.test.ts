@@ -170,6 +170,28 @@ describe("delivery", () => {
   });
 });
 
+describe("several control processes", () => {
+  it("deliver each event once, and each endpoint's in order", async () => {
+    const a = await endpoint("/shared-a");
+    const b = await endpoint("/shared-b");
+    for (let i = 0; i < 6; i++) await enqueue("node.offline", `shared-${i}`);
+    const other = createPrismaClient(t.url);
+    try {
+      worker({ concurrency: 2 });
+      worker({ concurrency: 2 }, other);
+      for (const hook of [a, b]) {
+        const rows = await settled(hook.id, 6);
+        const got = receiver.received.filter((r) => r.path === (hook.id === a.id ? "/shared-a" : "/shared-b"));
+        expect(got.map((r) => r.deliveryId)).toEqual(rows.map((d) => d.id.toString()));
+        expect(rows.every((d) => d.status === "succeeded" && d.attempts === 1)).toBe(true);
+      }
+    } finally {
+      await Promise.all(workers.splice(0).map((w) => w.close()));
+      await other.$disconnect();
+    }
+  });
+});
+
 describe("bad receivers", () => {
   it("an unreachable port, a redirect loop and a slow answer each get a clear error, and change nothing else", async () => {
     const port = await freePort();
@@ -182,7 +204,7 @@ describe("bad receivers", () => {
     const endpointsBefore = await t.db.webhookEndpoint.findMany({ orderBy: { id: "asc" } });
     const auditBefore = await t.db.auditEntry.count();
     await enqueue("node.offline", "edge-1");
-    worker({ retry: { ...fast, maxAttempts: 1 }, timeoutMs: 500 });
+    worker({ retry: { ...fast, maxAttempts: 1 }, timeoutMs: 500, concurrency: 32 });
 
     const [refused] = await settled(unreachable.id, 1);
     expect(refused).toMatchObject({ status: "failed", responseCode: null });
