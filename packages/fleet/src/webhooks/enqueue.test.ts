@@ -26,6 +26,7 @@ beforeAll(async () => {
     "rollout.finished",
     "node.offline",
     "node.escalated",
+    "node.pinned_root",
   ]);
   rolloutsOnly = await endpoint("rollouts", ["rollout.started"]);
 });
@@ -107,7 +108,7 @@ describe("webhook events", () => {
     ]);
   });
 
-  it("a reboot record that escalated to a full reboot is an event; an ordinary one is not", async () => {
+  it("a reboot record that escalated, or found an old root pinned, is an event; an ordinary one is not", async () => {
     await t.db.webhookDelivery.deleteMany();
     const node = await onlineNode();
     const record = (escalated: boolean): RebootRecordEvent =>
@@ -136,5 +137,20 @@ describe("webhook events", () => {
     await t.db.$transaction((tx) => storeEvent(tx, node.id, `evt-${unique()}`, record(false)));
     await t.db.$transaction((tx) => storeEvent(tx, node.id, `evt-${unique()}`, record(true)));
     expect(await typesOf(all)).toEqual(["node.escalated"]);
+    const pinnedRoot = {
+      devices: ["0:42"],
+      pssKb: 8192,
+      processes: [{ pid: 9, comm: "nginx", unit: "nginx.service", refs: ["exe"], files: [], pssKb: 8192 }],
+      scannedProcesses: 40,
+      scanMs: 5,
+    };
+    await t.db.$transaction((tx) =>
+      storeEvent(tx, node.id, `evt-${unique()}`, { ...record(false), pinnedRoot } as RebootRecordEvent),
+    );
+    expect(await typesOf(all)).toEqual(["node.escalated", "node.pinned_root"]);
+    const pinned = await t.db.webhookDelivery.findFirstOrThrow({ where: { eventType: "node.pinned_root" } });
+    expect(pinned.payload).toMatchObject({
+      data: { node: { id: node.id }, pinnedRoot: { pssKb: 8192, processCount: 1, processes: [{ comm: "nginx" }] } },
+    });
   });
 });
