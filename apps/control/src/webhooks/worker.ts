@@ -47,7 +47,8 @@ export function startWebhookWorker(db: Db, options: WebhookWorkerOptions = {}): 
   const leaseMs = timeoutMs + 30_000;
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
-  let claiming = false;
+  /** The claim under way: one at a time, and close() waits for it. */
+  let claiming: Promise<unknown> | null = null;
   let again = false;
 
   const attempt = async (delivery: ClaimedDelivery) => {
@@ -71,14 +72,15 @@ export function startWebhookWorker(db: Db, options: WebhookWorkerOptions = {}): 
     }
     const room = concurrency - inFlight.size;
     if (room <= 0) return;
-    claiming = true;
     let claimed: ClaimedDelivery[] = [];
+    const claim = claimDueDeliveries(db, { limit: room, leaseMs });
+    claiming = claim.catch(() => undefined);
     try {
-      claimed = await claimDueDeliveries(db, { limit: room, leaseMs });
+      claimed = await claim;
     } catch (error) {
       log(`reading the webhook outbox failed: ${(error as Error).message}`);
     } finally {
-      claiming = false;
+      claiming = null;
     }
     for (const delivery of claimed) {
       const work: Promise<void> = attempt(delivery)
@@ -110,8 +112,8 @@ export function startWebhookWorker(db: Db, options: WebhookWorkerOptions = {}): 
       stopped = true;
       clearInterval(poller);
       clearInterval(pruner);
-      while (claiming) await new Promise((resolve) => setTimeout(resolve, 10));
-      await Promise.all([...inFlight]);
+      // A claim under way still starts its attempts: they are awaited too (else they would wait out their lease).
+      while (claiming || inFlight.size > 0) await Promise.all([claiming, ...inFlight]);
     },
   };
 }

@@ -81,7 +81,7 @@ export async function listWebhookEndpoints(tx: Tx) {
 
 /** A new endpoint and its signing secret: the only time the secret leaves the database. */
 export async function createWebhookEndpoint(tx: Tx, input: WebhookEndpointInput, user: { id: string; name: string }) {
-  // Counted under a lock on the table's rows' writers: two admins adding at once cannot pass the bound.
+  // Counted with the table locked against other writers: two admins adding at once cannot pass the bound together.
   await tx.$executeRaw`LOCK TABLE "WebhookEndpoint" IN SHARE ROW EXCLUSIVE MODE`;
   const count = await tx.webhookEndpoint.count();
   if (count >= MAX_WEBHOOK_ENDPOINTS) {
