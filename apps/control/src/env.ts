@@ -60,6 +60,25 @@ const schema = z.object({
   ),
   /** "1": /metrics without a token, allowed only when every CONTROL_HOST is a loopback or private address. */
   SOFTFLEET_METRICS_OPEN: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
+  /** The dashboard's address as people reach it (e.g. https://softfleet.example.com): webhook payloads link to its pages. */
+  SOFTFLEET_PUBLIC_URL: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .max(500, "must be at most 500 characters")
+      .regex(
+        /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+        "must be an http:// or https:// address such as https://softfleet.example.com",
+      )
+      .optional(),
+  ),
+  /** Seconds a webhook receiver has to answer each attempt (then: "no answer within N s", retried later). */
+  SOFTFLEET_WEBHOOK_TIMEOUT_SEC: z.coerce
+    .number({ error: "must be a number of seconds" })
+    .int("must be whole seconds")
+    .min(1, "must be at least 1 second")
+    .max(60, "must be at most 60 seconds")
+    .default(10),
   /** "1": log each rollout engine step that acted, with its duration (for the benchmark and debugging). */
   SOFTFLEET_ENGINE_TIMINGS: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
 });

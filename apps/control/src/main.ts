@@ -15,6 +15,7 @@ import { startRolloutEngineThread } from "./rollouts/engine-thread";
 import { createControlServer } from "./server";
 import { exitWithSupervisor } from "./supervisor";
 import { readTls, recordControlTls } from "./tls";
+import { startWebhookWorker } from "./webhooks/worker";
 
 const worker = process.env.SOFTFLEET_CONTROL_WORKER;
 const log = (message: string) => console.error(`[control${worker ? ` ${worker}` : ""}] ${message}`);
@@ -89,6 +90,12 @@ async function main() {
   });
   const warmer = startReportWarmer(db, log);
   const partitions = startPartitionKeeper(db, { retentionDays: env.SOFTFLEET_RETENTION_DAYS, log });
+  const webhooks = startWebhookWorker(db, {
+    publicUrl: env.SOFTFLEET_PUBLIC_URL ?? null,
+    timeoutMs: env.SOFTFLEET_WEBHOOK_TIMEOUT_SEC * 1000,
+    log: (line) => log(`webhooks: ${line}`),
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -99,12 +106,14 @@ async function main() {
     const engineClosed = engine.close();
     const warmerClosed = warmer.close();
     const partitionsClosed = partitions.close();
+    const webhooksClosed = webhooks.close();
     closeRelays();
     server.closeIdleConnections();
     server.close(async () => {
       await engineClosed;
       await warmerClosed;
       await partitionsClosed;
+      await webhooksClosed;
       await db.$disconnect();
       log("stopped");
       process.exit(0);

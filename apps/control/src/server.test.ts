@@ -58,4 +58,18 @@ describe("control plane configuration", () => {
       /CONTROL_HOST: must be host names or addresses separated by commas/,
     );
   });
+
+  it("takes the dashboard's public address and the webhook timeout, and names bad ones", () => {
+    const base = { DATABASE_URL: "postgres://u@h/db" };
+    expect(loadEnv({ ...base, SOFTFLEET_PUBLIC_URL: "" })).toMatchObject({ SOFTFLEET_WEBHOOK_TIMEOUT_SEC: 10 });
+    expect(loadEnv({ ...base, SOFTFLEET_PUBLIC_URL: "https://sf.example.com/ops" }).SOFTFLEET_PUBLIC_URL).toBe(
+      "https://sf.example.com/ops",
+    );
+    expect(() => loadEnv({ ...base, SOFTFLEET_PUBLIC_URL: "sf.example.com" })).toThrow(
+      /SOFTFLEET_PUBLIC_URL: must be an http:\/\/ or https:\/\/ address/,
+    );
+    expect(() => loadEnv({ ...base, SOFTFLEET_WEBHOOK_TIMEOUT_SEC: "600" })).toThrow(
+      /SOFTFLEET_WEBHOOK_TIMEOUT_SEC: must be at most 60 seconds/,
+    );
+  });
 });

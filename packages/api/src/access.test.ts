@@ -19,7 +19,7 @@ const SELF_SERVICE = ["auth.login", "auth.logout", "auth.changePassword", "token
 const ADMIN_ONLY = all
   .filter(
     (p) =>
-      /^(users|enrollment)\./.test(p.path) ||
+      /^(users|enrollment|webhooks)\./.test(p.path) ||
       ["nodes.revoke", "nodes.delete", "nodes.allowReenrollment", "tokens.listAll"].includes(p.path),
   )
   .map((p) => p.path);

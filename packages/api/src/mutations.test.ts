@@ -40,6 +40,30 @@ const newToken = () =>
   t.db.enrollmentToken.create({
     data: { tokenHash: unique().padEnd(64, "0"), label: "t", expiresAt: new Date(Date.now() + 3_600_000) },
   });
+const newWebhook = () =>
+  t.db.webhookEndpoint.create({
+    data: {
+      name: "hook",
+      url: "https://hooks.example.com/",
+      format: "json",
+      events: ["node.offline"],
+      secret: "s",
+      createdByName: "a",
+    },
+  });
+/** A group with FleetLock on. */
+const fleetLockGroup = async () => {
+  const group = await newGroup();
+  await t.db.fleetLockGroup.create({
+    data: {
+      groupId: group.id,
+      lockGroup: `lg-${unique()}`,
+      secretHash: unique().padEnd(64, "0"),
+      enabledAt: new Date(),
+    },
+  });
+  return group;
+};
 const newUser = async (role: Role = "viewer") => (await signedInUser(t.db, role)).user;
 
 interface Call {
@@ -207,6 +231,81 @@ const cases: Record<string, MutationCase> = {
       return { input: { groupId: group.id, nodeIds: [node.id] } };
     },
     invalid: async () => ({ input: { groupId: (await newGroup()).id, nodeIds: "node-1" }, field: "nodeIds" }),
+  },
+  "tokens.create": {
+    valid: async () => ({ input: { name: `cli ${unique()}`, role: "viewer", expiresInDays: 30 } }),
+    invalid: async () => ({ input: { name: "cli", role: "viewer", expiresInDays: 0 }, field: "expiresInDays" }),
+  },
+  "tokens.revoke": {
+    async valid() {
+      const token = await t.db.apiToken.create({
+        data: {
+          userId: admin.user.id,
+          name: `t ${unique()}`,
+          tokenHash: unique().padEnd(64, "0"),
+          prefix: "sfp_x",
+          role: "viewer",
+          expiresAt: new Date(Date.now() + 86_400_000),
+        },
+      });
+      return { input: { id: token.id } };
+    },
+    invalid: async () => ({ input: { id: "" }, field: "id" }),
+  },
+  "fleetLock.enable": {
+    valid: async () => ({ input: { groupId: (await newGroup()).id, lockGroup: `lg-${unique()}`, maxUnavailable: 1 } }),
+    invalid: async () => ({
+      input: { groupId: (await newGroup()).id, lockGroup: "no spaces", maxUnavailable: 1 },
+      field: "lockGroup",
+    }),
+  },
+  "fleetLock.update": {
+    valid: async () => ({
+      input: { groupId: (await fleetLockGroup()).id, lockGroup: `lg-${unique()}`, maxUnavailable: 2 },
+    }),
+    invalid: async () => ({
+      input: { groupId: (await fleetLockGroup()).id, lockGroup: `lg-${unique()}`, maxUnavailable: 0 },
+      field: "maxUnavailable",
+    }),
+  },
+  "fleetLock.rotate": {
+    valid: async () => ({ input: { groupId: (await fleetLockGroup()).id } }),
+    invalid: async () => ({ input: { groupId: 7 }, field: "groupId" }),
+  },
+  "fleetLock.disable": {
+    valid: async () => ({ input: { groupId: (await fleetLockGroup()).id } }),
+    invalid: async () => ({ input: {}, field: "groupId" }),
+  },
+  "webhooks.create": {
+    valid: async () => ({
+      input: { name: `hook ${unique()}`, url: "https://hooks.example.com/x", events: ["rollout.halted"] },
+    }),
+    invalid: async () => ({
+      input: { name: "hook", url: "ftp://hooks.example.com/x", events: ["rollout.halted"] },
+      field: "url",
+    }),
+  },
+  "webhooks.update": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id, enabled: false } }),
+    invalid: async () => ({ input: { endpointId: (await newWebhook()).id, events: [] }, field: "events" }),
+  },
+  "webhooks.delete": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id } }),
+    invalid: async () => ({ input: { endpointId: "" }, field: "endpointId" }),
+  },
+  "webhooks.sendTest": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id } }),
+    invalid: async () => ({ input: { endpointId: 7 }, field: "endpointId" }),
+  },
+  "webhooks.redeliver": {
+    async valid() {
+      const endpoint = await newWebhook();
+      const delivery = await t.db.webhookDelivery.create({
+        data: { endpointId: endpoint.id, eventId: "e1", eventType: "webhook.test", payload: {}, status: "failed" },
+      });
+      return { input: { deliveryId: delivery.id.toString() } };
+    },
+    invalid: async () => ({ input: { deliveryId: "-1" }, field: "deliveryId" }),
   },
 };
 

@@ -9,6 +9,7 @@ import { reportsRouter } from "./routers/reports";
 import { rolloutsRouter } from "./routers/rollouts";
 import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
+import { webhooksRouter } from "./routers/webhooks";
 import { createCallerFactory, router } from "./trpc";
 
 /** One router per domain. */
@@ -24,6 +25,7 @@ export const appRouter = router({
   enrollment: enrollmentRouter,
   live: liveRouter,
   fleetLock: fleetLockRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

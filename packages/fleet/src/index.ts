@@ -55,3 +55,4 @@ export { type PhaseDurations, type PhaseTimestamps, phaseDurations, phaseTimesta
 export { type Presence, recordPresence } from "./presence";
 export * from "./reports";
 export * from "./rollouts";
+export * from "./webhooks";

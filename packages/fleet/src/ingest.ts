@@ -3,6 +3,7 @@ import type { AgentEvent, NodeIdentity, NodeState, RebootRecordEvent } from "@so
 import { fleetLockHeldAt } from "./fleetlock/slots";
 import { CHANGES_CHANNEL, type Change, notifyChange } from "./notify";
 import { phaseTimestampsOf } from "./phases";
+import { enqueueWebhookEvents, nodeOfflineEvent, rebootRecordEvents } from "./webhooks";
 
 type Tx = Prisma.TransactionClient;
 
@@ -87,12 +88,24 @@ export async function applyState(tx: Tx, nodeId: string, state: NodeState) {
  * another one: several control processes share the fleet, and the old
  * connection's end may be handled after the new one's hello) stays online.
  */
-export async function markOffline(tx: Tx, nodeId: string, connectedAt: Date) {
-  const count = await tx.$executeRaw`
+export async function markOffline(
+  tx: Tx,
+  nodeId: string,
+  connectedAt: Date,
+  /** webhook false: control is shutting down and closed the connection itself (its agents reconnect). */
+  { webhook = true }: { webhook?: boolean } = {},
+) {
+  const gone = await tx.$queryRaw<Array<{ hostname: string }>>`
     UPDATE "Node" SET status = 'offline', "updatedAt" = ${utcNow()}
     WHERE id = ${nodeId} AND status <> 'rebooting'
-      AND ("connectedAt" IS NULL OR "connectedAt" <= ${connectedAt.toISOString()}::timestamp(3))`;
-  if (count > 0) await notifyChange(tx, { entity: "node", id: nodeId, what: "offline", status: "offline" });
+      AND ("connectedAt" IS NULL OR "connectedAt" <= ${connectedAt.toISOString()}::timestamp(3))
+    RETURNING hostname`;
+  if (gone.length === 0) return;
+  await notifyChange(tx, { entity: "node", id: nodeId, what: "offline", status: "offline" });
+  if (webhook) {
+    const event = nodeOfflineEvent({ id: nodeId, hostname: gone[0]!.hostname }, "its connection to control ended");
+    await enqueueWebhookEvents(tx, [event]);
+  }
 }
 
 /**
@@ -102,12 +115,20 @@ export async function markOffline(tx: Tx, nodeId: string, connectedAt: Date) {
  */
 export async function sweepStaleNodes(tx: Tx, cutoffs: { onlineSince: Date; rebootingSince: Date }) {
   const change = (id: string): Change => ({ entity: "node", id, what: "offline", status: "offline" });
-  const stale = await tx.$queryRaw<Array<{ id: string }>>`
-    UPDATE "Node" SET status = 'offline', "updatedAt" = now()
-    WHERE (status = 'online' AND "lastSeenAt" < ${cutoffs.onlineSince})
-       OR (status = 'rebooting' AND "lastSeenAt" < ${cutoffs.rebootingSince})
-    RETURNING id`;
+  const stale = await tx.$queryRaw<Array<{ id: string; hostname: string; was: string }>>`
+    UPDATE "Node" n SET status = 'offline', "updatedAt" = now()
+    FROM "Node" before
+    WHERE before.id = n.id AND (
+          (n.status = 'online' AND n."lastSeenAt" < ${cutoffs.onlineSince})
+       OR (n.status = 'rebooting' AND n."lastSeenAt" < ${cutoffs.rebootingSince}))
+    RETURNING n.id, n.hostname, before.status::text AS was`;
   for (const { id } of stale) await notifyChange(tx, change(id));
+  const reason = (was: string) =>
+    was === "rebooting" ? "it went down to reboot and did not come back in time" : "its heartbeats stopped";
+  await enqueueWebhookEvents(
+    tx,
+    stale.map(({ id, hostname, was }) => nodeOfflineEvent({ id, hostname }, reason(was))),
+  );
   return stale.length;
 }
 
@@ -267,4 +288,8 @@ async function storeRebootRecord(tx: Tx, nodeId: string, eventId: string, record
       network: record.network ?? Prisma.DbNull,
     },
   });
+  if (record.escalated || record.pinnedRoot?.processes.length) {
+    const node = await tx.node.findUnique({ where: { id: nodeId }, select: { id: true, hostname: true } });
+    if (node) await enqueueWebhookEvents(tx, rebootRecordEvents(node, record));
+  }
 }

@@ -55,6 +55,8 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   const log = options.log ?? ((line: string) => console.error(`[control] ${line}`));
   const heartbeatSec = options.heartbeatSec ?? 10;
   const sessions = new Map<string, AgentSession>();
+  /** Set by close(): the connections it closes are no node going offline (see markGone). */
+  let shuttingDown = false;
   /** Each connected node with the hash of the credential its session connected with. */
   const credentialsInUse = (nodeIds: Iterable<string> = sessions.keys()) =>
     new Map([...nodeIds].map((nodeId) => [nodeId, sessions.get(nodeId)?.credentialHash ?? null]));
@@ -154,7 +156,8 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
           sessions.delete(node.id);
           track(
             session
-              .markGone()
+              // Connections control closes to shut down are not nodes going offline: no webhook for each.
+              .markGone({ webhook: !shuttingDown })
               .catch((error: Error) => log(`node ${node.id}: marking offline failed: ${error.message}`)),
           );
         });
@@ -233,6 +236,7 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
     sessions,
     presence,
     async close() {
+      shuttingDown = true;
       clearInterval(sweeper);
       clearInterval(reconciler);
       await listener.close();

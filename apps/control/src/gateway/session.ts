@@ -312,12 +312,12 @@ export class AgentSession {
   }
 
   /** The connection ended: its node is offline, unless it never said hello here or said it since elsewhere. */
-  async markGone() {
+  async markGone({ webhook = true }: { webhook?: boolean } = {}) {
     // A hello still being stored when the connection ended finishes first: then it is known.
     await this.queue;
     const { connectedAt } = this;
     if (!connectedAt) return;
-    await this.db.$transaction((tx) => markOffline(tx, this.nodeId, connectedAt), TX);
+    await this.db.$transaction((tx) => markOffline(tx, this.nodeId, connectedAt, { webhook }), TX);
   }
 }
 

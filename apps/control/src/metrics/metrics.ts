@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "@softfleet/db";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { sendJson } from "../gateway/http";
 import { registerFleetMetrics } from "./fleet-metrics";
 import { GatewayMetrics } from "./gateway-metrics";
@@ -14,6 +14,8 @@ export type MetricsAccess = { token: string } | { open: true } | null;
 export interface ControlMetrics {
   registry: Registry;
   gateway: GatewayMetrics;
+  /** Webhook delivery attempts by how they ended. */
+  webhookDeliveries: Counter<"outcome">;
 }
 
 /** What a scrape reads: this process's registry, or (several processes) the cluster's merged metrics. */
@@ -32,7 +34,13 @@ export function createMetrics(db: Db): ControlMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerFleetMetrics(registry, db);
-  return { registry, gateway: new GatewayMetrics(registry) };
+  const webhookDeliveries = new Counter({
+    name: "softfleet_webhook_deliveries_total",
+    help: "Webhook delivery attempts by this process, by outcome (succeeded, retrying, failed)",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  return { registry, gateway: new GatewayMetrics(registry), webhookDeliveries };
 }
 
 const digest = (value: string) => createHash("sha256").update(value).digest();

@@ -11,6 +11,7 @@ import {
   type RolloutPlan,
 } from "@softfleet/rollout";
 import { notifyChange, notifyControl } from "../notify";
+import { enqueueWebhookEvents, rolloutEvents } from "../webhooks";
 import type { FrozenNodesCache } from "./frozen";
 import { keepWrittenStatuses, type LiveRows, loadBatchFacts, loadRollout, warmUpLoad } from "./load";
 import { persistRollout, warmUpWrite } from "./persist";
@@ -154,6 +155,7 @@ export async function insertRollout(tx: Tx, input: NewRollout) {
     throw error;
   }
   const started = `started for ${input.nodes.length} nodes in ${snapshot.batches.length} batches`;
+  const reason = input.rollback ? `${input.rollback.reason}: ${started}` : started;
   await tx.rolloutTransition.create({
     data: {
       rolloutId: rollout.id,
@@ -163,12 +165,16 @@ export async function insertRollout(tx: Tx, input: NewRollout) {
       subjectName: input.groupName,
       from: "new",
       to: "running",
-      reason: input.rollback ? `${input.rollback.reason}: ${started}` : started,
+      reason,
       actorType: "user",
       actorUserId: input.user.id,
       actorName: input.user.name,
     },
   });
+  const events = rolloutEvents({ id: rollout.id, group: input.groupName }, [
+    { machine: "rollout", from: "new", to: "running", reason, at: now, actorType: "user", actorName: input.user.name },
+  ]);
+  await enqueueWebhookEvents(tx, events, { now });
   await notifyChange(tx, { entity: "rollout", id: rollout.id, status: "running" });
   await notifyControl(tx, { kind: "rollout", id: rollout.id });
   return { rollout, nodes: input.nodes.length, batches: snapshot.batches.length };

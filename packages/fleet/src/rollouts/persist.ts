@@ -3,6 +3,7 @@ import type { Prisma } from "@softfleet/db";
 import { isTerminal, type RolloutSnapshot, type TransitionRecord } from "@softfleet/rollout";
 import type { StagePayload } from "../commands";
 import { CHANGES_CHANNEL, type Change, CONTROL_CHANNEL, type ControlSignal } from "../notify";
+import { enqueueWebhookEvents, rolloutEvents } from "../webhooks";
 import { type Columns, columns, quotedNames, type TransitionRun, transitionRuns, zipped } from "./columns";
 import type { LoadedRollout } from "./load";
 
@@ -106,6 +107,16 @@ export async function persistRollout(
 ): Promise<{ commanded: string[]; moved: string[] }> {
   const changes = changesOf(loaded, after, transitions, options);
   await tx.$executeRawUnsafe(WRITE_SQL, JSON.stringify(changes));
+  // The rollout's own transitions (rare: a step's node transitions are not events) reach webhooks with it.
+  const events = rolloutEvents(
+    { id: loaded.snapshot.rollout.id, group: loaded.groupName },
+    transitions.map((t) => ({
+      ...t,
+      actorType: t.actor.kind === "user" ? "user" : "engine",
+      actorName: t.actor.kind === "user" ? (options.actorName ?? "a user") : ENGINE_NAME,
+    })),
+  );
+  await enqueueWebhookEvents(tx, events, { now: options.now });
   // Moved: the nodes whose rollout row it wrote (a new status or blocked time).
   return { commanded: changes.commands.nodeId, moved: changes.nodes.nodeId };
 }

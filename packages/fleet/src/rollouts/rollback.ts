@@ -1,5 +1,6 @@
 import type { Prisma } from "@softfleet/db";
 import { type RolloutPlan, rolloutPlan } from "@softfleet/rollout";
+import { enqueueWebhookEvents, rolledBackEvent } from "../webhooks";
 import { insertRollout, overlapIssues, stepRollout } from "./create";
 import { factsOf } from "./facts";
 import type { TargetNode } from "./targets";
@@ -144,6 +145,9 @@ export async function rollBackRollout(
     now,
     rollback: { of: original.id, reason: `rolls back rollout ${original.id}` },
   });
+  const status = aborted ? "aborted" : original.status;
+  const event = rolledBackEvent({ ...original, status }, created.rollout.id, input.user.name, nodes.length, now);
+  await enqueueWebhookEvents(tx, [event], { now });
   return {
     ...created,
     groupName: original.groupName,

@@ -7,6 +7,7 @@ import { ApiTokensSection } from "./api-tokens-section";
 import { ChangePasswordForm } from "./change-password-form";
 import { EnrollmentSection } from "./enrollment-section";
 import { UsersSection } from "./users-section";
+import { WebhooksSection } from "./webhooks-section";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -28,7 +29,7 @@ export default async function SettingsPage() {
     <>
       <PageHeader
         title="Settings"
-        description={admin ? "Your account, users and enrollment tokens." : "Your account."}
+        description={admin ? "Your account, users, enrollment tokens and webhooks." : "Your account."}
       />
       <Section id="account-heading" title="Your account">
         <p className="mb-4 text-zinc-600 dark:text-zinc-400">
@@ -48,6 +49,11 @@ export default async function SettingsPage() {
       {admin && (
         <Section id="enrollment-heading" title="Enrollment tokens">
           <EnrollmentSection />
+        </Section>
+      )}
+      {admin && (
+        <Section id="webhooks-heading" title="Webhooks">
+          <WebhooksSection />
         </Section>
       )}
     </>

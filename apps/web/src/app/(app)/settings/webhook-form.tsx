@@ -1,0 +1,158 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import { Button, Field, FormError, Select, TextInput } from "~/components/ui";
+import { errorMessage, useTRPC } from "~/trpc/client";
+import { CopyButton } from "./copy-button";
+import { useInvalidateWebhooks, type WebhookList } from "./use-webhooks";
+
+type EventType = WebhookList["eventTypes"][number]["type"];
+const empty = { name: "", url: "", format: "json" as "json" | "slack", events: [] as EventType[] };
+
+function FieldErrors({ id, messages }: { id: string; messages: string[] | undefined }) {
+  if (!messages?.length) return null;
+  return (
+    <p id={id} className="text-xs text-red-700 dark:text-red-400">
+      {messages.join("; ")}
+    </p>
+  );
+}
+
+/** The new endpoint's signing secret, shown this once. */
+function CreatedSecret({ name, secret, onDismiss }: { name: string; secret: string; onDismiss: () => void }) {
+  return (
+    <section
+      aria-label="New webhook secret"
+      className="mb-6 max-w-3xl space-y-3 rounded-lg border-2 border-amber-500 bg-amber-50 p-4 text-zinc-900 dark:border-amber-400 dark:bg-amber-950 dark:text-zinc-100"
+    >
+      <h4 className="font-semibold">Webhook “{name}” added: copy its signing secret now</h4>
+      <p>
+        It is shown this once. Receivers check the <code className="font-mono">softfleet-signature</code> header with it
+        (see the README, “Webhooks”).
+      </p>
+      <div className="flex flex-wrap items-center gap-2">
+        <input
+          aria-label="Signing secret"
+          readOnly
+          value={secret}
+          onFocus={(event) => event.target.select()}
+          className="min-w-0 flex-1 rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
+        />
+        <CopyButton text={secret} label="Copy secret" />
+      </div>
+      <Button kind="secondary" onClick={onDismiss}>
+        Done, I have copied it
+      </Button>
+    </section>
+  );
+}
+
+export function WebhookForm({ eventTypes }: { eventTypes: WebhookList["eventTypes"] }) {
+  const trpc = useTRPC();
+  const invalidate = useInvalidateWebhooks();
+  const [form, setForm] = useState(empty);
+  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+  const create = useMutation(
+    trpc.webhooks.create.mutationOptions({
+      onSuccess: async (result) => {
+        setCreated({ name: result.endpoint.name, secret: result.secret });
+        setForm(empty);
+        await invalidate();
+      },
+    }),
+  );
+  const fieldErrors = create.error?.data?.fieldErrors ?? null;
+  const errorsOf = (field: string) => fieldErrors?.[field];
+  const toggle = (type: EventType, on: boolean) =>
+    setForm((prev) => ({ ...prev, events: on ? [...prev.events, type] : prev.events.filter((e) => e !== type) }));
+
+  return (
+    <>
+      {created && (
+        <CreatedSecret
+          name={created.name}
+          secret={created.secret}
+          onDismiss={() => {
+            setCreated(null);
+            create.reset();
+          }}
+        />
+      )}
+      <form
+        aria-label="Add webhook"
+        noValidate
+        className="grid max-w-3xl gap-3 sm:grid-cols-[1fr_2fr_auto]"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setCreated(null);
+          create.mutate(form);
+        }}
+      >
+        <Field label="Name" htmlFor="webhook-name">
+          <TextInput
+            id="webhook-name"
+            maxLength={100}
+            value={form.name}
+            aria-invalid={Boolean(errorsOf("name"))}
+            aria-describedby="webhook-name-errors"
+            onChange={(e) => setForm((prev) => ({ ...prev, name: e.target.value }))}
+          />
+          <FieldErrors id="webhook-name-errors" messages={errorsOf("name")} />
+        </Field>
+        <Field label="URL" htmlFor="webhook-url" hint="Where control POSTs each event; redirects are not followed.">
+          <TextInput
+            id="webhook-url"
+            type="url"
+            maxLength={2000}
+            placeholder="https://hooks.example.com/softfleet"
+            value={form.url}
+            aria-invalid={Boolean(errorsOf("url"))}
+            aria-describedby="webhook-url-errors"
+            onChange={(e) => setForm((prev) => ({ ...prev, url: e.target.value }))}
+          />
+          <FieldErrors id="webhook-url-errors" messages={errorsOf("url")} />
+        </Field>
+        <Field label="Payload" htmlFor="webhook-format">
+          <Select
+            id="webhook-format"
+            value={form.format}
+            onChange={(e) => setForm((prev) => ({ ...prev, format: e.target.value as "json" | "slack" }))}
+          >
+            <option value="json">JSON (versioned)</option>
+            <option value="slack">Slack / Mattermost text</option>
+          </Select>
+        </Field>
+        <fieldset className="sm:col-span-3" aria-describedby="webhook-events-errors">
+          <legend className="mb-1 text-xs font-medium text-zinc-700 dark:text-zinc-300">Events</legend>
+          <div className="grid gap-x-4 gap-y-1 sm:grid-cols-2">
+            {eventTypes.map(({ type, label }) => (
+              <label key={type} className="flex items-start gap-1.5">
+                <input
+                  type="checkbox"
+                  className="mt-1"
+                  checked={form.events.includes(type)}
+                  onChange={(e) => toggle(type, e.target.checked)}
+                />
+                <span>
+                  <span className="font-mono text-xs">{type}</span>: {label}
+                </span>
+              </label>
+            ))}
+          </div>
+          <FieldErrors id="webhook-events-errors" messages={errorsOf("events")} />
+        </fieldset>
+        {create.error && !fieldErrors && (
+          <div className="sm:col-span-3">
+            <FormError>{errorMessage(create.error)}</FormError>
+          </div>
+        )}
+        <div className="sm:col-span-3">
+          <Button type="submit" disabled={create.isPending}>
+            {create.isPending ? "Adding…" : "Add webhook"}
+          </Button>
+        </div>
+      </form>
+    </>
+  );
+}
