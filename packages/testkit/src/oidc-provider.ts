@@ -18,7 +18,7 @@ export const TEST_OIDC_ACCOUNTS = {
   /** In no mapped group: refused. */
   nadia: { name: "Nadia Nomap", email: "nadia@example.test", groups: ["marketing", "staff"] },
   /** Named like the e2e's local admin: must get an account of its own, never the local one. */
-  admin: { name: "Not The Local Admin", email: "admin@example.test", groups: ["softfleet-viewers"] },
+  "e2e-admin": { name: "Not The Local Admin", email: "e2e-admin@example.test", groups: ["softfleet-viewers"] },
 } as const;
 
 export const TEST_OIDC_ROLE_MAP = "softfleet-admins=admin,softfleet-ops=operator,softfleet-viewers=viewer";
