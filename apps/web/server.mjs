@@ -27,15 +27,7 @@ if (!process.env.DATABASE_URL) {
 
 const app = next({ dev, dir: import.meta.dirname, hostname: host, port });
 const handle = app.getRequestHandler();
-try {
-  await app.prepare();
-} catch (error) {
-  // A bad setting checked at start (src/instrumentation.ts: single sign-on's OIDC_*) stops the server, named.
-  console.error(
-    `[web] ${String(error?.message ?? error).replace(/^An error occurred while loading instrumentation hook: /, "")}`,
-  );
-  process.exit(1);
-}
+await app.prepare();
 
 const server = createServer((req, res) => {
   const https =

@@ -46,6 +46,9 @@ describe("single sign-on's settings", () => {
     expect(error?.message).toContain("OIDC_CLIENT_ID: is required with OIDC_ISSUER");
     expect(error?.message).toContain("OIDC_REDIRECT_URI: must end in /api/auth/oidc/callback");
     expect(error?.message).toContain('OIDC_SCOPES: must include "openid"');
+    expect(() => loadOidcConfig({ ...good, OIDC_REDIRECT_URI: undefined })).toThrow(
+      "OIDC_REDIRECT_URI: is required with OIDC_ISSUER",
+    );
     expect(error?.message).toContain('OIDC_ROLE_MAP: rule "ops=root": the role must be one of');
   });
 

@@ -27,7 +27,7 @@ function isLoopback(hostname: string): boolean {
 /** An http(s) URL; plain http only on loopback (tests, a provider beside the app). */
 const url = (what: string) =>
   z
-    .string()
+    .string({ error: "is required with OIDC_ISSUER" })
     .max(2000, "is too long")
     .transform((value, ctx) => {
       try {

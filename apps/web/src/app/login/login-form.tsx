@@ -6,7 +6,7 @@ import { useState } from "react";
 import { Button, Field, FormError, TextInput } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 
-/** The local accounts' form; `secondary` beside single sign-on (then it takes no autofocus). */
+/** The local accounts' form; `secondary` beside single sign-on (its button then less prominent). */
 export function LoginForm({ secondary = false }: { secondary?: boolean }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -33,7 +33,7 @@ export function LoginForm({ secondary = false }: { secondary?: boolean }) {
           id="username"
           name="username"
           autoComplete="username"
-          autoFocus={!secondary}
+          autoFocus
           required
           value={username}
           onChange={(e) => setUsername(e.target.value)}
