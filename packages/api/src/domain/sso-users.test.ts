@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SsoLoginRefused, signInWithSso } from "../auth/sso-login";
 import type { Context } from "../context";
-import { apiClient, TEST_PASSWORD } from "../testing/http";
+import { apiClient, signedInUser, TEST_PASSWORD } from "../testing/http";
 import { parseRoleMap } from "./sso-roles";
 import { linkSsoUser, SsoRefusal, usernameStem } from "./sso-users";
 import { createUser } from "./users";
@@ -120,6 +120,20 @@ describe("linking single sign-on users", () => {
       "This account signs in with single sign-on: use the sign-in button above the form",
     );
     expect(result.setCookies).toEqual([]);
+  });
+
+  it("an admin cannot give an SSO account a password: it would never be used", async () => {
+    const sso = await signIn("s-quinn", { preferred_username: "quinn", groups: ["viewers"] });
+    const { cookie } = await signedInUser(t.db, "admin");
+    const result = await apiClient(t.db).call(
+      "users.resetPassword",
+      { userId: sso.user.id, password: "a long new password" },
+      { cookie },
+    );
+    expect(result.error?.message).toBe(
+      '"quinn" signs in with single sign-on and has no password: for break-glass use, create a local account',
+    );
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: sso.user.id } })).passwordHash).toBe("!sso");
   });
 
   it("links the first login inside the caller's transaction, rolling back with it", async () => {

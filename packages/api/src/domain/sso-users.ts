@@ -1,6 +1,6 @@
 import type { Role } from "@softfleet/db";
 import type { Tx } from "../audit";
-import { isUniqueViolation } from "../errors";
+import { badRequest, isUniqueViolation } from "../errors";
 import { assertAnotherActiveAdmin } from "./users";
 
 /**
@@ -150,4 +150,13 @@ export class SsoLinkRace extends Error {
 /** Whether a user signs in only through single sign-on (its password login is refused). */
 export function isSsoAccount(user: { oidcSubject: string | null }): boolean {
   return user.oidcSubject !== null;
+}
+
+/** Refuses to give a password to an SSO account: its login is the provider's, and the form would refuse it anyway. */
+export function assertPasswordAccount(user: { username: string; oidcSubject: string | null }): void {
+  if (isSsoAccount(user)) {
+    throw badRequest(
+      `"${user.username}" signs in with single sign-on and has no password: for break-glass use, create a local account`,
+    );
+  }
 }

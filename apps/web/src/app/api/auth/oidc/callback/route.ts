@@ -34,6 +34,8 @@ export async function GET(request: Request) {
     return new Response(null, { status: 303, headers });
   } catch (error) {
     if (error instanceof OidcLoginError) {
+      // Nothing changed, so nothing is audited; the log keeps the refusal for whoever looks into it.
+      console.warn(`[web] single sign-on callback refused: ${error.code}`);
       // A wrong state leaves this browser's own sign-in in place, for its rightful answer.
       return toLoginWithError(error.message, secure, error.code === "wrong_state" ? [] : [clearAttempt]);
     }
