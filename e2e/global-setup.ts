@@ -6,6 +6,7 @@ import { freePort, makeScratchDir } from "@softfleet/db/embedded";
 import { repoRoot } from "@softfleet/db/paths";
 import { startStack } from "@softfleet/launcher";
 import { labControl, labUnavailable } from "@softfleet/launcher/lab";
+import { startTestOidcProvider } from "@softfleet/testkit/oidc-provider";
 import pg from "pg";
 import { E2E_USERS } from "./tests/users";
 
@@ -37,6 +38,9 @@ export default async function globalSetup() {
   // Where the lab can run, control serves TLS with the lab's CA on the lab network too, for the lab specs' agents.
   const forLab = (await labUnavailable()) ? undefined : await labControl();
   const controlTls = forLab?.controlTls;
+  // Single sign-on against a real OpenID provider on loopback, its callback on the web app's port.
+  const webPort = await freePort();
+  const oidc = await startTestOidcProvider({ redirectUri: `http://127.0.0.1:${webPort}/api/auth/oidc/callback` });
   const stack = await startStack({
     ...forLab,
     root: repoRoot(),
@@ -44,7 +48,8 @@ export default async function globalSetup() {
     databaseUrl,
     pgPort: await freePort(),
     host: "127.0.0.1",
-    webPort: await freePort(),
+    webPort,
+    env: oidc.env,
     controlPort: await freePort(),
     ephemeral: true,
     log: (source, line) => {
@@ -59,11 +64,13 @@ export default async function globalSetup() {
   process.env.E2E_BASE_URL = stack.web.url;
   process.env.E2E_DATABASE_URL = stack.database.url;
   process.env.E2E_CONTROL_URL = stack.control.url;
+  process.env.E2E_OIDC_ISSUER = oidc.issuer;
   if (controlTls) process.env.E2E_CONTROL_CA = controlTls.caFile;
   await writeFile(join(dataDir, "stack.json"), JSON.stringify({ web: stack.web.url }));
 
   return async () => {
     await stack.stop();
+    await oidc.stop();
     await dropDatabase();
     await rm(dataDir, { recursive: true, force: true });
   };

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { createUser, schemas } from "@softfleet/api";
+import { assertPasswordAccount, createUser, schemas } from "@softfleet/api";
 import { hashPassword } from "@softfleet/api/auth";
 import { createPrismaClient, type Db } from "@softfleet/db";
 import { repoRoot } from "@softfleet/db/paths";
@@ -78,6 +78,11 @@ async function run(db: Db, command: string | undefined, values: Record<string, s
     }
     case "reset-password": {
       const user = await existing();
+      try {
+        assertPasswordAccount(user);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const { password, generated } = await readPassword(Boolean(values["password-stdin"]));
       const passwordHash = await hashPassword(password);
       await db.$transaction(async (tx) => {

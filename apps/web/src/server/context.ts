@@ -1,7 +1,7 @@
 import { type Context, createContext, processChangeFeed } from "@softfleet/api";
 import { getPrisma, getReportsPrisma } from "@softfleet/db";
 
-function isSecure(headers: Headers): boolean {
+export function isSecureRequest(headers: Headers): boolean {
   if (process.env.COOKIE_SECURE) return process.env.COOKIE_SECURE === "true";
   return headers.get("x-forwarded-proto") === "https";
 }
@@ -17,7 +17,7 @@ export function contextFromHeaders(headers: Headers, responseHeaders?: Headers, 
     meta: {
       sourceIp: headers.get("x-softfleet-client-ip") || null,
       userAgent: headers.get("user-agent"),
-      secure: isSecure(headers),
+      secure: isSecureRequest(headers),
       setCookie: (cookie) => responseHeaders?.append("set-cookie", cookie),
       setHeader: (name, value) => responseHeaders?.set(name, value),
       batchSize,

@@ -11,10 +11,12 @@ import {
   usernameDigest,
 } from "../auth/throttle";
 import type { Context } from "../context";
+import { isSsoAccount } from "../domain/sso-users";
 import { password } from "../schemas";
 import { browserLoginProcedure, loneProcedure, loneViewerProcedure, publicProcedure, router } from "../trpc";
 
 const WRONG_CREDENTIALS = "Wrong username or password";
+const SSO_ONLY = "This account signs in with single sign-on: use the sign-in button above the form";
 
 /**
  * 429 with Retry-After while the throttle blocks this username or address.
@@ -44,6 +46,10 @@ export const authRouter = router({
       const keys = { username: input.username, address: ctx.meta.sourceIp };
       await refuseWhileBlocked(ctx, keys, "Too many failed logins");
       const user = await ctx.db.user.findUnique({ where: { username: input.username } });
+      if (user && isSsoAccount(user) && !user.disabledAt) {
+        // No password to guess: the account is the identity provider's to authenticate.
+        throw new TRPCError({ code: "UNAUTHORIZED", message: SSO_ONLY });
+      }
       const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
       const refusal = !user ? "unknown user" : !valid ? "wrong password" : user.disabledAt ? "account disabled" : null;
       if (!user || refusal) {
@@ -96,6 +102,12 @@ export const authRouter = router({
       const keys = { username: user.username, address: ctx.meta.sourceIp };
       await refuseWhileBlocked(ctx, keys, "Too many wrong current passwords");
       const row = await ctx.db.user.findUniqueOrThrow({ where: { id: user.id } });
+      if (isSsoAccount(row)) {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: "Your password is kept by your identity provider: change it there",
+        });
+      }
       if (!(await verifyPassword(row.passwordHash, input.currentPassword))) {
         const { failures, previousWindowFailures } = await recordLoginFailure(ctx.db, keys);
         if (failures === 1) {

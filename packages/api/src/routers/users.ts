@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { audited } from "../audit";
 import { hashPassword } from "../auth/password";
+import { assertPasswordAccount } from "../domain/sso-users";
 import { assertAnotherActiveAdmin, assertNotSelf, createUser, findUserOrThrow, userSummary } from "../domain/users";
 import { displayName, id, password, role, username } from "../schemas";
 import { adminProcedure, router } from "../trpc";
@@ -46,6 +47,7 @@ export const usersRouter = router({
     const passwordHash = await hashPassword(input.password);
     return audited(ctx, "user.password_reset", async (tx) => {
       const user = await findUserOrThrow(tx, input.userId);
+      assertPasswordAccount(await tx.user.findUniqueOrThrow({ where: { id: user.id } }));
       await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
       await tx.session.deleteMany({ where: { userId: user.id } });
       return { result: { ok: true }, target: target(user) };

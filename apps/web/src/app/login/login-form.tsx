@@ -6,7 +6,8 @@ import { useState } from "react";
 import { Button, Field, FormError, TextInput } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 
-export function LoginForm() {
+/** The local accounts' form; `secondary` beside single sign-on (its button then less prominent). */
+export function LoginForm({ secondary = false }: { secondary?: boolean }) {
   const trpc = useTRPC();
   const router = useRouter();
   const [username, setUsername] = useState("");
@@ -50,7 +51,7 @@ export function LoginForm() {
         />
       </Field>
       {login.error && <FormError>{errorMessage(login.error)}</FormError>}
-      <Button type="submit" disabled={login.isPending} className="w-full">
+      <Button type="submit" kind={secondary ? "secondary" : "primary"} disabled={login.isPending} className="w-full">
         {login.isPending ? "Logging in…" : "Log in"}
       </Button>
     </form>
