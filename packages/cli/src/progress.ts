@@ -1,3 +1,4 @@
+import type { RouterOutputs } from "@softfleet/api";
 import { EXIT } from "./errors";
 
 /** What the watch reads each poll: the rollout's state, its batches' counts and its newest transitions. */
@@ -21,16 +22,8 @@ export interface RolloutSnapshot {
   }>;
 }
 
-export interface Counts {
-  total: number;
-  succeeded: number;
-  failed: number;
-  rolledBack: number;
-  skipped: number;
-  rebooting: number;
-  staging: number;
-  cancelled: number;
-}
+/** How a rollout's nodes stand, as the API counts them. */
+export type Counts = RouterOutputs["rollouts"]["get"]["counts"];
 
 /** A node's downtime phases as the rollout report computes them (ms). */
 export interface NodePhases {

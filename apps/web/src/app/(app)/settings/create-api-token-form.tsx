@@ -2,52 +2,30 @@
 
 import type { Role } from "@softfleet/db";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState } from "react";
+import { useState } from "react";
 import { can, ROLE_OPTIONS } from "~/components/roles";
+import { ShownOnce } from "~/components/shown-once";
 import { Button, Field, FormError, Select, TextInput } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
-import { CopyButton } from "./copy-button";
 
 /** The new API token, shown once, with the CLI command that uses it. */
 function CreatedApiToken({ token, name, onDismiss }: { token: string; name: string; onDismiss: () => void }) {
-  const headingId = useId();
-  const inputId = useId();
-  const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => headingRef.current?.focus(), []);
   const login = `softfleet login --url ${typeof window === "undefined" ? "<this address>" : window.location.origin} --token-stdin`;
   return (
-    <section
-      aria-labelledby={headingId}
-      className="mb-6 max-w-3xl space-y-3 rounded-lg border-2 border-amber-500 bg-amber-50 p-4 text-zinc-900 dark:border-amber-400 dark:bg-amber-950 dark:text-zinc-100"
+    <ShownOnce
+      title={<>API token “{name}” created: copy it now</>}
+      intro="It is shown this once; softfleet keeps only its hash. If you lose it, revoke it and create another."
+      label="API token"
+      value={token}
+      copyLabel="Copy API token"
+      onDismiss={onDismiss}
     >
-      <h3 id={headingId} ref={headingRef} tabIndex={-1} className="font-semibold">
-        API token “{name}” created: copy it now
-      </h3>
-      <p>It is shown this once; softfleet keeps only its hash. If you lose it, revoke it and create another.</p>
-      <div className="space-y-1">
-        <label htmlFor={inputId} className="block text-xs font-medium">
-          API token
-        </label>
-        <div className="flex flex-wrap items-center gap-2">
-          <input
-            id={inputId}
-            readOnly
-            value={token}
-            onFocus={(event) => event.target.select()}
-            className="min-w-0 flex-1 rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 font-mono text-sm text-zinc-900 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-          />
-          <CopyButton text={token} label="Copy API token" />
-        </div>
-      </div>
       <p className="text-xs">
         Use it with the CLI (<code className="font-mono">{login}</code>, then paste it), or send it as{" "}
         <code className="font-mono">Authorization: Bearer …</code>; a pipeline can set{" "}
         <code className="font-mono">SOFTFLEET_TOKEN</code> instead.
       </p>
-      <Button kind="secondary" onClick={onDismiss}>
-        Done, I have copied it
-      </Button>
-    </section>
+    </ShownOnce>
   );
 }
 

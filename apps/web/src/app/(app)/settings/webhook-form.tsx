@@ -2,9 +2,9 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
+import { ShownOnce } from "~/components/shown-once";
 import { Button, Field, FormError, Select, TextInput } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
-import { CopyButton } from "./copy-button";
 import { useInvalidateWebhooks, type WebhookList } from "./use-webhooks";
 
 type EventType = WebhookList["eventTypes"][number]["type"];
@@ -22,29 +22,19 @@ function FieldErrors({ id, messages }: { id: string; messages: string[] | undefi
 /** The new endpoint's signing secret, shown this once. */
 function CreatedSecret({ name, secret, onDismiss }: { name: string; secret: string; onDismiss: () => void }) {
   return (
-    <section
-      aria-label="New webhook secret"
-      className="mb-6 max-w-3xl space-y-3 rounded-lg border-2 border-amber-500 bg-amber-50 p-4 text-zinc-900 dark:border-amber-400 dark:bg-amber-950 dark:text-zinc-100"
-    >
-      <h4 className="font-semibold">Webhook “{name}” added: copy its signing secret now</h4>
-      <p>
-        It is shown this once. Receivers check the <code className="font-mono">softfleet-signature</code> header with it
-        (see the README, “Webhooks”).
-      </p>
-      <div className="flex flex-wrap items-center gap-2">
-        <input
-          aria-label="Signing secret"
-          readOnly
-          value={secret}
-          onFocus={(event) => event.target.select()}
-          className="min-w-0 flex-1 rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900"
-        />
-        <CopyButton text={secret} label="Copy secret" />
-      </div>
-      <Button kind="secondary" onClick={onDismiss}>
-        Done, I have copied it
-      </Button>
-    </section>
+    <ShownOnce
+      title={<>Webhook “{name}” added: copy its signing secret now</>}
+      intro={
+        <>
+          It is shown this once. Receivers check the <code className="font-mono">softfleet-signature</code> header with
+          it (see the README, “Webhooks”).
+        </>
+      }
+      label="Signing secret"
+      value={secret}
+      copyLabel="Copy secret"
+      onDismiss={onDismiss}
+    />
   );
 }
 

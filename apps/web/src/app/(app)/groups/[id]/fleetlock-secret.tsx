@@ -1,10 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useId, useRef } from "react";
-import { Button } from "~/components/ui";
+import { ShownOnce } from "~/components/shown-once";
 import { useTRPC } from "~/trpc/client";
-import { CopyButton } from "../../settings/copy-button";
 
 /** The base URL with the new secret, shown once, with the Zincati configuration that uses it. */
 export function FleetLockSecret({
@@ -21,39 +19,22 @@ export function FleetLockSecret({
   const tls = useQuery({ ...trpc.enrollment.controlTls.queryOptions(), retry: false });
   const scheme = tls.data && !tls.data.fingerprint ? "http" : "https";
   const baseUrl = `${scheme}://<control host>:3001${basePath}`;
-  const headingId = useId();
-  const inputId = useId();
-  const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => headingRef.current?.focus(), []);
   const config = `[identity]\ngroup = "${lockGroup}"\n\n[updates]\nstrategy = "fleet_lock"\n\n[updates.fleet_lock]\nbase_url = "${baseUrl}"`;
   return (
-    <section
-      aria-labelledby={headingId}
-      className="space-y-3 rounded-lg border-2 border-amber-500 bg-amber-50 p-4 text-zinc-900 dark:border-amber-400 dark:bg-amber-950 dark:text-zinc-100"
+    <ShownOnce
+      title="FleetLock base URL: copy it now"
+      intro={
+        <>
+          Its secret is shown this once; softfleet keeps only its hash. If you lose it, rotate the secret. Replace
+          &lt;control host&gt; with the address your nodes reach control at (port 3001 unless CONTROL_PORT says
+          otherwise).
+        </>
+      }
+      label="Base URL"
+      value={baseUrl}
+      copyLabel="Copy base URL"
+      onDismiss={onDismiss}
     >
-      <h3 id={headingId} ref={headingRef} tabIndex={-1} className="font-semibold">
-        FleetLock base URL: copy it now
-      </h3>
-      <p>
-        Its secret is shown this once; softfleet keeps only its hash. If you lose it, rotate the secret. Replace
-        &lt;control host&gt; with the address your nodes reach control at (port 3001 unless CONTROL_PORT says
-        otherwise).
-      </p>
-      <div className="space-y-1">
-        <label htmlFor={inputId} className="block text-xs font-medium">
-          Base URL
-        </label>
-        <div className="flex flex-wrap items-center gap-2">
-          <input
-            id={inputId}
-            readOnly
-            value={baseUrl}
-            onFocus={(event) => event.target.select()}
-            className="min-w-0 flex-1 rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 font-mono text-sm text-zinc-900 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-          />
-          <CopyButton text={baseUrl} label="Copy base URL" />
-        </div>
-      </div>
       <div className="space-y-1">
         <p className="text-xs font-medium">
           Example <code className="font-mono">/etc/zincati/config.d/55-updates-strategy.toml</code>
@@ -62,9 +43,6 @@ export function FleetLockSecret({
           {config}
         </pre>
       </div>
-      <Button kind="secondary" onClick={onDismiss}>
-        I have copied it
-      </Button>
-    </section>
+    </ShownOnce>
   );
 }
