@@ -92,6 +92,28 @@ test("an admin adds a webhook in Settings, sends a test and sees it delivered in
   expect(again).toHaveLength(2);
   expect(JSON.parse(again[1]!.body).id).toBe(JSON.parse(again[0]!.body).id);
 
+  // The events it gets change; a new secret signs from then on.
+  await endpoint.getByText("Change events").click();
+  const events = endpoint.getByRole("form", { name: `Events of webhook ${name}` });
+  await events.getByLabel(/^node\.offline/).uncheck();
+  await events.getByLabel(/^rollout\.finished/).check();
+  await events.getByRole("button", { name: "Save events" }).click();
+  await expect(endpoint).toContainText("rollout.halted, rollout.finished");
+  await endpoint.getByRole("button", { name: "Rotate secret" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Rotate secret" }).click();
+  const rotated = await endpoint.getByLabel("Signing secret").inputValue();
+  expect(rotated).toMatch(/^whsec_/);
+  expect(rotated).not.toBe(secret);
+  await endpoint.getByRole("button", { name: "Done, I have copied it" }).click();
+  await endpoint.getByRole("button", { name: "Send test" }).click();
+  await expect(endpoint.getByRole("row").filter({ hasText: "webhook.test" })).toHaveCount(3);
+  await expect.poll(() => received.filter((r) => JSON.parse(r.body).summary?.includes(name)).length).toBe(3);
+  const signedAfter = received.filter(
+    (r) => r.event === "webhook.test" && JSON.parse(r.body).summary.includes(name),
+  )[2]!;
+  expect(verified(rotated, signedAfter.signature, signedAfter.body)).toBe(true);
+  expect(verified(secret, signedAfter.signature, signedAfter.body)).toBe(false);
+
   await endpoint.getByRole("button", { name: "Disable" }).click();
   await expect(endpoint).toContainText("(disabled)");
   await expect(endpoint.getByRole("button", { name: "Send test" })).toBeDisabled();

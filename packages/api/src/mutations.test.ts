@@ -289,6 +289,10 @@ const cases: Record<string, MutationCase> = {
     valid: async () => ({ input: { endpointId: (await newWebhook()).id, enabled: false } }),
     invalid: async () => ({ input: { endpointId: (await newWebhook()).id, events: [] }, field: "events" }),
   },
+  "webhooks.rotateSecret": {
+    valid: async () => ({ input: { endpointId: (await newWebhook()).id } }),
+    invalid: async () => ({ input: { endpointId: "" }, field: "endpointId" }),
+  },
   "webhooks.delete": {
     valid: async () => ({ input: { endpointId: (await newWebhook()).id } }),
     invalid: async () => ({ input: { endpointId: "" }, field: "endpointId" }),

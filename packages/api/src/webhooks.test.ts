@@ -37,6 +37,26 @@ describe("webhooks", () => {
     expect(JSON.stringify(audit.details)).not.toContain(secret);
   });
 
+  it("rotates an endpoint's signing secret: the new one shown once, the old one gone, audited", async () => {
+    const created = (await api.call("webhooks.create", { ...valid, name: "rotated" }, { cookie })).data as {
+      endpoint: Endpoint;
+      secret: string;
+    };
+    const rotated = await api.call("webhooks.rotateSecret", { endpointId: created.endpoint.id }, { cookie });
+    expect(rotated.error).toBeUndefined();
+    const { secret } = rotated.data as { secret: string };
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(created.secret);
+    const row = await t.db.webhookEndpoint.findUniqueOrThrow({ where: { id: created.endpoint.id } });
+    expect(row.secret).toBe(secret);
+    const audit = await t.db.auditEntry.findFirstOrThrow({
+      where: { action: "webhook.secret_rotated", targetId: created.endpoint.id },
+    });
+    expect(JSON.stringify(audit.details ?? null)).not.toContain(secret);
+    const unknown = await api.call("webhooks.rotateSecret", { endpointId: "no-such-endpoint" }, { cookie });
+    expect(unknown.status).toBe(404);
+  });
+
   it.each([
     ["url", { url: "gopher://example.com" }, "must start with http:// or https://"],
     ["events", { events: [] }, "choose at least one event"],

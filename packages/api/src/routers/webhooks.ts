@@ -4,6 +4,7 @@ import {
   listDeliveries,
   listWebhookEndpoints,
   redeliverWebhook,
+  rotateWebhookSecret,
   sendWebhookTest,
   updateWebhookEndpoint,
   WEBHOOK_EVENT_LABELS,
@@ -66,6 +67,14 @@ export const webhooksRouter = router({
         return { result: after, target: target(after), details: changed };
       }),
     ),
+
+  /** A new signing secret, in the answer once; the old one stops signing at once. */
+  rotateSecret: adminProcedure.input(z.object({ endpointId: id })).mutation(({ ctx, input }) =>
+    audited(ctx, "webhook.secret_rotated", async (tx) => {
+      const { endpoint, secret } = await rotateWebhookSecret(tx, input.endpointId).catch(refused);
+      return { result: { endpoint, secret }, target: target(endpoint) };
+    }),
+  ),
 
   delete: adminProcedure.input(z.object({ endpointId: id })).mutation(({ ctx, input }) =>
     audited(ctx, "webhook.deleted", async (tx) => {

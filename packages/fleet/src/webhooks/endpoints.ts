@@ -110,6 +110,18 @@ export async function updateWebhookEndpoint(tx: Tx, id: string, update: WebhookE
   return { before, after };
 }
 
+/**
+ * A new signing secret (a leaked one, a receiver's key rotation): shown this
+ * once. Deliveries not yet made are signed with it, since they are signed
+ * when sent.
+ */
+export async function rotateWebhookSecret(tx: Tx, id: string) {
+  await endpointOrThrow(tx, id);
+  const secret = newSigningSecret();
+  const endpoint = await tx.webhookEndpoint.update({ where: { id }, data: { secret }, select: PUBLIC_FIELDS });
+  return { endpoint, secret };
+}
+
 /** Deletes the endpoint and its log; deliveries not yet made are dropped with it. */
 export async function deleteWebhookEndpoint(tx: Tx, id: string) {
   const endpoint = await endpointOrThrow(tx, id);

@@ -14,6 +14,7 @@ export {
   listWebhookEndpoints,
   MAX_WEBHOOK_ENDPOINTS,
   redeliverWebhook,
+  rotateWebhookSecret,
   sendWebhookTest,
   updateWebhookEndpoint,
   type WebhookEndpointInput,

@@ -6,18 +6,9 @@ import { ShownOnce } from "~/components/shown-once";
 import { Button, Field, FormError, Select, TextInput } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
 import { useInvalidateWebhooks, type WebhookList } from "./use-webhooks";
+import { type EventType, FieldErrors, WebhookEventsField } from "./webhook-events-field";
 
-type EventType = WebhookList["eventTypes"][number]["type"];
 const empty = { name: "", url: "", format: "json" as "json" | "slack", events: [] as EventType[] };
-
-function FieldErrors({ id, messages }: { id: string; messages: string[] | undefined }) {
-  if (!messages?.length) return null;
-  return (
-    <p id={id} className="text-xs text-red-700 dark:text-red-400">
-      {messages.join("; ")}
-    </p>
-  );
-}
 
 /** The new endpoint's signing secret, shown this once. */
 function CreatedSecret({ name, secret, onDismiss }: { name: string; secret: string; onDismiss: () => void }) {
@@ -54,8 +45,6 @@ export function WebhookForm({ eventTypes }: { eventTypes: WebhookList["eventType
   );
   const fieldErrors = create.error?.data?.fieldErrors ?? null;
   const errorsOf = (field: string) => fieldErrors?.[field];
-  const toggle = (type: EventType, on: boolean) =>
-    setForm((prev) => ({ ...prev, events: on ? [...prev.events, type] : prev.events.filter((e) => e !== type) }));
 
   return (
     <>
@@ -113,25 +102,13 @@ export function WebhookForm({ eventTypes }: { eventTypes: WebhookList["eventType
             <option value="slack">Slack / Mattermost text</option>
           </Select>
         </Field>
-        <fieldset className="sm:col-span-3" aria-describedby="webhook-events-errors">
-          <legend className="mb-1 text-xs font-medium text-zinc-700 dark:text-zinc-300">Events</legend>
-          <div className="grid gap-x-4 gap-y-1 sm:grid-cols-2">
-            {eventTypes.map(({ type, label }) => (
-              <label key={type} className="flex items-start gap-1.5">
-                <input
-                  type="checkbox"
-                  className="mt-1"
-                  checked={form.events.includes(type)}
-                  onChange={(e) => toggle(type, e.target.checked)}
-                />
-                <span>
-                  <span className="font-mono text-xs">{type}</span>: {label}
-                </span>
-              </label>
-            ))}
-          </div>
-          <FieldErrors id="webhook-events-errors" messages={errorsOf("events")} />
-        </fieldset>
+        <WebhookEventsField
+          id="webhook-events"
+          eventTypes={eventTypes}
+          value={form.events}
+          onChange={(events) => setForm((prev) => ({ ...prev, events }))}
+          errors={errorsOf("events")}
+        />
         {create.error && !fieldErrors && (
           <div className="sm:col-span-3">
             <FormError>{errorMessage(create.error)}</FormError>

@@ -4,11 +4,12 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { ConfirmButton } from "~/components/confirm-dialog";
 import { Button, FormError } from "~/components/ui";
 import { errorMessage, useTRPC } from "~/trpc/client";
-import { useInvalidateWebhooks, type WebhookEndpoint } from "./use-webhooks";
+import { useInvalidateWebhooks, type WebhookEndpoint, type WebhookList } from "./use-webhooks";
 import { WebhookDeliveries } from "./webhook-deliveries";
+import { RotateWebhookSecret, WebhookEventsEdit } from "./webhook-endpoint-edit";
 import { WebhookForm } from "./webhook-form";
 
-function EndpointCard({ endpoint }: { endpoint: WebhookEndpoint }) {
+function EndpointCard({ endpoint, eventTypes }: { endpoint: WebhookEndpoint; eventTypes: WebhookList["eventTypes"] }) {
   const trpc = useTRPC();
   const invalidate = useInvalidateWebhooks();
   const options = { onSuccess: () => invalidate() };
@@ -50,6 +51,7 @@ function EndpointCard({ endpoint }: { endpoint: WebhookEndpoint }) {
           >
             {endpoint.enabled ? "Disable" : "Enable"}
           </Button>
+          <RotateWebhookSecret endpoint={endpoint} />
           <ConfirmButton
             label="Delete"
             title={`Delete webhook “${endpoint.name}”?`}
@@ -69,6 +71,7 @@ function EndpointCard({ endpoint }: { endpoint: WebhookEndpoint }) {
           Test event queued: it shows in the log below.
         </p>
       )}
+      <WebhookEventsEdit endpoint={endpoint} eventTypes={eventTypes} />
       <h5 className="mt-3 mb-1 text-sm font-semibold">Delivery log</h5>
       <WebhookDeliveries endpointId={endpoint.id} name={endpoint.name} />
     </article>
@@ -92,7 +95,7 @@ export function WebhooksSection() {
       {list.data?.endpoints.length === 0 && <p className="text-zinc-600 dark:text-zinc-400">No webhooks yet.</p>}
       <div className="space-y-4">
         {list.data?.endpoints.map((endpoint) => (
-          <EndpointCard key={endpoint.id} endpoint={endpoint} />
+          <EndpointCard key={endpoint.id} endpoint={endpoint} eventTypes={list.data.eventTypes} />
         ))}
       </div>
     </>
