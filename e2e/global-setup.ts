@@ -49,7 +49,8 @@ export default async function globalSetup() {
     pgPort: await freePort(),
     host: "127.0.0.1",
     webPort,
-    env: oidc.env,
+    // The lab's (control's images directory) and single sign-on's: neither may replace the other.
+    env: { ...forLab?.env, ...oidc.env },
     controlPort: await freePort(),
     ephemeral: true,
     log: (source, line) => {
