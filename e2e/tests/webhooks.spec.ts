@@ -63,10 +63,10 @@ test("an admin adds a webhook in Settings, sends a test and sees it delivered in
   await form.getByLabel(/^rollout\.halted/).check();
   await form.getByLabel(/^node\.offline/).check();
   await form.getByRole("button", { name: "Add webhook" }).click();
-  const secret = await page.getByLabel("Signing secret").inputValue();
+  const secret = await page.getByRole("textbox", { name: "Signing secret" }).inputValue();
   expect(secret).toMatch(/^whsec_/);
   await page.getByRole("button", { name: "Done, I have copied it" }).click();
-  await expect(page.getByLabel("Signing secret")).toHaveCount(0);
+  await expect(page.getByRole("textbox", { name: "Signing secret" })).toHaveCount(0);
 
   const endpoint = page.getByRole("article", { name: `Webhook ${name}` });
   await expect(endpoint).toContainText("rollout.halted, node.offline");
@@ -101,7 +101,7 @@ test("an admin adds a webhook in Settings, sends a test and sees it delivered in
   await expect(endpoint).toContainText("rollout.halted, rollout.finished");
   await endpoint.getByRole("button", { name: "Rotate secret" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Rotate secret" }).click();
-  const rotated = await endpoint.getByLabel("Signing secret").inputValue();
+  const rotated = await endpoint.getByRole("textbox", { name: "Signing secret" }).inputValue();
   expect(rotated).toMatch(/^whsec_/);
   expect(rotated).not.toBe(secret);
   await endpoint.getByRole("button", { name: "Done, I have copied it" }).click();
