@@ -60,5 +60,5 @@ describe("the report warmer", () => {
     const ofGroup = await fleetReport(t.db, { ...range, groupId: group.id });
     expect(ofGroup.byGroup.map((s) => [s.groupId, s.reboots])).toEqual([[group.id, 30]]);
     expect((await groupSpans()).map((s) => s.computedAt)).toEqual([kept!.computedAt]);
-  });
+  }, 90_000);
 });

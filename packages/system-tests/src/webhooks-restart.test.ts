@@ -76,4 +76,4 @@ it("a delivery waiting for its retry survives its control process being killed",
     { delivery: waiting.id.toString(), problem: null },
     { delivery: waiting.id.toString(), problem: null },
   ]);
-});
+}, 120_000);

@@ -185,5 +185,5 @@ describe("retention", () => {
     } finally {
       await control.stop();
     }
-  });
+  }, 90_000);
 });
