@@ -22,7 +22,7 @@ const log = (message: string) => console.error(`[control${worker ? ` ${worker}` 
 
 async function main() {
   const env = loadEnv();
-  const db = createPrismaClient(env.DATABASE_URL);
+  const db = createPrismaClient(env.DATABASE_URL, "softfleet-control");
   try {
     await db.$queryRaw`SELECT 1`;
   } catch (error) {

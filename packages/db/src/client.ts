@@ -4,8 +4,13 @@ import { parseDatabaseUrl } from "./config";
 
 export type Db = PrismaClient;
 
-export function createPrismaClient(databaseUrl: string): PrismaClient {
-  const adapter = new PrismaPg({ ...parseDatabaseUrl(databaseUrl), max: 10 });
+/**
+ * A Prisma client on its own pool of 10. `applicationName` is what Postgres
+ * shows for its connections (pg_stat_activity, the server's log, control's
+ * softfleet_db_connections), so that an operator can tell softfleet's processes apart.
+ */
+export function createPrismaClient(databaseUrl: string, applicationName = "softfleet"): PrismaClient {
+  const adapter = new PrismaPg({ ...parseDatabaseUrl(databaseUrl), max: 10, application_name: applicationName });
   return new PrismaClient({ adapter });
 }
 
@@ -22,7 +27,7 @@ export function getPrisma(): PrismaClient {
   if (!holder.__softfleetPrisma) {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error("DATABASE_URL is not set; start softfleet with `npm start`, which provides it");
-    holder.__softfleetPrisma = createPrismaClient(url);
+    holder.__softfleetPrisma = createPrismaClient(url, "softfleet-web");
   }
   return holder.__softfleetPrisma;
 }
@@ -42,7 +47,7 @@ export interface ReportsDb {
 export function getReportsPrisma(): ReportsDb {
   const url = process.env.REPORTS_DATABASE_URL;
   if (!url) return { db: getPrisma(), replica: false };
-  holder.__softfleetReportsPrisma ??= createPrismaClient(url);
+  holder.__softfleetReportsPrisma ??= createPrismaClient(url, "softfleet-web reports");
   return { db: holder.__softfleetReportsPrisma, replica: true };
 }
 

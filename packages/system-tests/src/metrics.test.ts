@@ -91,9 +91,13 @@ describe("Prometheus metrics on control", () => {
       expect(m.get(`softfleet_nodes{image_version="${image}",status="online"}`)).toBe(count);
     }
     expect(m.get('softfleet_group_nodes{group="metrics",status="online"}')).toBe(8);
-    // The database's view of the pools: at least the connection that read these figures, active while it did.
+    // The database's view of the pools, each named: at least the connection that read these figures,
+    // active while it did, and the gateway's lanes and the engine's lock, each on a connection of its own.
     const connections = [...m.entries()].filter(([key]) => key.startsWith("softfleet_db_connections{"));
-    expect(connections.some(([key, value]) => key.includes('state="active"') && value >= 1)).toBe(true);
+    expect(m.get('softfleet_db_connections{application="softfleet-control",state="active"}')).toBeGreaterThanOrEqual(1);
+    const applications = connections.map(([key]) => /application="([^"]*)"/.exec(key)?.[1]);
+    expect(applications).toEqual(expect.arrayContaining(["softfleet-control", "softfleet-control engine lock"]));
+    expect(applications).not.toContain("unnamed");
 
     // The canary's two reboots: stored once each, counted by outcome, their phases observed.
     const records = await t.db.rebootRecord.count({ where: { nodeId: { in: specs.map((s) => s.nodeId) } } });

@@ -76,7 +76,11 @@ export async function attachGateway(server: ControlServer, db: Db, options: Gate
   // node's shutdown until they are acked: their lane is never kept waiting by a fleet's hellos and
   // events (on Prisma's pool) nor by the other events' batches.
   const lane = (name: string, parallel: number) => {
-    const connection = new pg.Pool({ ...parseDatabaseUrl(options.databaseUrl), max: parallel });
+    const connection = new pg.Pool({
+      ...parseDatabaseUrl(options.databaseUrl),
+      max: parallel,
+      application_name: `softfleet-control ${name} lane`,
+    });
     connection.on("error", (error) => log(`the ${name} lane's connection failed: ${error.message}`));
     // Named: each connection plans it once (its one parameter is the batch's JSON), not at every batch.
     const run: RunStatement = async (sql, json) =>

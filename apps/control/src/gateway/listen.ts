@@ -34,7 +34,10 @@ export async function listen<T>(databaseUrl: string, channel: string, options: L
   };
 
   const connect = async () => {
-    const next = new pg.Client(parseDatabaseUrl(databaseUrl));
+    const next = new pg.Client({
+      ...parseDatabaseUrl(databaseUrl),
+      application_name: `softfleet-control listen ${channel}`.slice(0, 63),
+    });
     next.on("notification", (message) => {
       if (message.channel === channel && message.payload) deliver(message.payload);
     });

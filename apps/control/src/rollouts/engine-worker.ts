@@ -9,7 +9,7 @@ if (!port) throw new Error("engine-worker.ts runs as a worker thread (see engine
 const data = workerData as EngineThreadData;
 const send = (message: FromEngineThread) => port.postMessage(message);
 
-const db = createPrismaClient(data.databaseUrl);
+const db = createPrismaClient(data.databaseUrl, "softfleet-control engine");
 const engine = await startRolloutEngine({
   db,
   databaseUrl: data.databaseUrl,

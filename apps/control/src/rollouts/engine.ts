@@ -222,7 +222,10 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
     if (closed || leading) return;
     try {
       if (!lockClient) {
-        const client = new pg.Client(parseDatabaseUrl(options.databaseUrl));
+        const client = new pg.Client({
+          ...parseDatabaseUrl(options.databaseUrl),
+          application_name: "softfleet-control engine lock",
+        });
         client.on("error", (error) => {
           if (lockClient === client) lockClient = null;
           client.end().catch(() => {});

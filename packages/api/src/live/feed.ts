@@ -36,7 +36,7 @@ export class ChangeFeed {
   }
 
   private async connect() {
-    const client = new pg.Client(parseDatabaseUrl(this.databaseUrl));
+    const client = new pg.Client({ ...parseDatabaseUrl(this.databaseUrl), application_name: "softfleet-web live" });
     client.on("notification", (message) => {
       if (message.channel !== CHANGES_CHANNEL || !message.payload) return;
       // The database may carry anything on the channel: only well-formed changes reach browsers.
