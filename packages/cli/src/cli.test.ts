@@ -164,6 +164,22 @@ describe("the command line", () => {
     expect(err.join("\n")).toMatch(/^softfleet nodes list: not logged in: run `softfleet login --url/);
   });
 
+  it("prints a command's usage for --help, before any login, and exits 0", async () => {
+    const help = io({ XDG_CONFIG_HOME: home });
+    expect(await run(["rollout", "start", "--group", "g", "--help"], help.streams)).toBe(0);
+    expect(help.out.join("\n")).toMatch(
+      /^usage: softfleet rollout start --group NAME --image VERSION .*--max-unavailable N/,
+    );
+    expect(help.err).toEqual([]);
+    const short = io({ XDG_CONFIG_HOME: home });
+    expect(await run(["nodes", "show", "-h"], short.streams)).toBe(0);
+    expect(short.out).toEqual(["usage: softfleet nodes show <node id or hostname> [--json]"]);
+    // After `--`, "--help" is an argument, not a request for usage.
+    const literal = io({ XDG_CONFIG_HOME: home });
+    expect(await run(["nodes", "show", "--", "--help"], literal.streams)).toBe(1);
+    expect(literal.err.join("\n")).toMatch(/not logged in/);
+  });
+
   it("names an unknown command or flag, with the usage", async () => {
     const env = { XDG_CONFIG_HOME: home, SOFTFLEET_URL: "http://127.0.0.1:9", SOFTFLEET_TOKEN: "sfp_x" };
     const unknown = io(env);

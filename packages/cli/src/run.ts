@@ -6,6 +6,7 @@ import { reportRollout } from "./commands/report";
 import { rolloutAct, rolloutList, rolloutStart, rolloutWatch } from "./commands/rollout";
 import { loadCredentials } from "./config";
 import { CliError, EXIT } from "./errors";
+import { asksForHelp, type CommandName, USAGE } from "./usage";
 
 export const HELP = `softfleet: see and steer soft-reboot rollouts from a terminal or a pipeline
 
@@ -16,11 +17,12 @@ usage: softfleet <command> [flags]
   nodes show <id|hostname> [--json]
   groups list [--json]
   rollout list [--limit N] [--json]
-  rollout start --group G --image V [plan flags] [--wait [--timeout SEC]]   (softfleet rollout start --help)
+  rollout start --group G --image V [plan flags] [--wait [--timeout SEC]]
   rollout watch <id> [--timeout SEC] [--verbose] [--json]
   rollout pause|resume|abort|approve <id>
   report rollout <id> [--format csv|json] [--output FILE]
 
+Each command's flags: softfleet <command> --help.
 SOFTFLEET_URL and SOFTFLEET_TOKEN, when set, win over what login saved.
 --wait and watch exit 0 when the rollout completes, 2 when it halts, 3 when it is aborted,
 4 when --timeout passes; 1 is any other error (it says what was wrong).`;
@@ -38,7 +40,7 @@ function withApi(command: (api: ReturnType<typeof apiFor>, args: string[], io: I
   };
 }
 
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<CommandName, Command> = {
   login,
   "nodes list": withApi(nodesList),
   "nodes show": withApi(nodesShow),
@@ -61,13 +63,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const one = argv[0] as string;
   const two = `${one} ${argv[1] ?? ""}`;
-  const [name, rest] = COMMANDS[two] ? [two, argv.slice(2)] : COMMANDS[one] ? [one, argv.slice(1)] : [null, []];
+  const known = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);
+  const [name, rest] = known(two) ? [two, argv.slice(2)] : known(one) ? [one, argv.slice(1)] : [null, []];
   if (!name) {
     io.err(`softfleet: unknown command "${argv.slice(0, 2).join(" ")}"\n\n${HELP}`);
     return EXIT.error;
   }
+  // Before the credentials are read: usage needs no login.
+  if (asksForHelp(rest)) {
+    io.out(`usage: ${USAGE[name]}`);
+    return EXIT.ok;
+  }
   try {
-    return await (COMMANDS[name] as Command)(rest, io);
+    return await COMMANDS[name](rest, io);
   } catch (error) {
     const failure = error instanceof CliError ? error : explain(error, "the server");
     io.err(`softfleet ${name}: ${failure.message}`);

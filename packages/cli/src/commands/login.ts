@@ -3,9 +3,8 @@ import { apiFor, explain } from "../api";
 import { flagsOf } from "../args";
 import { normalizeUrl, saveCredentials } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../usage";
 import type { Io } from "./io";
-
-const USAGE = "softfleet login --url <dashboard address> [--token-stdin]";
 
 /** Reads the token from stdin: piped (a pipeline's secret), or pasted at a prompt. */
 async function readToken(io: Io): Promise<string> {
@@ -19,10 +18,10 @@ async function readToken(io: Io): Promise<string> {
 }
 
 export async function login(args: string[], io: Io): Promise<number> {
-  const { values } = flagsOf(args, { url: { type: "string" }, "token-stdin": { type: "boolean" } }, USAGE);
+  const { values } = flagsOf(args, { url: { type: "string" }, "token-stdin": { type: "boolean" } }, USAGE.login);
   const url = normalizeUrl(values.url ?? io.env.SOFTFLEET_URL ?? "");
   const token = io.env.SOFTFLEET_TOKEN && !values["token-stdin"] ? io.env.SOFTFLEET_TOKEN : await readToken(io);
-  if (!token) throw new CliError(`no token given\nusage: ${USAGE}`);
+  if (!token) throw new CliError(`no token given\nusage: ${USAGE.login}`);
   const me = await apiFor({ url, token })
     .auth.me.query()
     .catch((error) => {

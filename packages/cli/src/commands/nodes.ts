@@ -3,11 +3,9 @@ import { flagsOf, intFlag, onePositional } from "../args";
 import { CliError } from "../errors";
 import { resolveGroup } from "../lookup";
 import { json, table } from "../output";
+import { USAGE } from "../usage";
 import type { Io } from "./io";
 
-const LIST_USAGE =
-  "softfleet nodes list [--status online|offline|rebooting|unknown|revoked] [--group NAME] [--label k=v] [--image VERSION] [--search HOSTNAME-PART] [--limit N] [--json]";
-const SHOW_USAGE = "softfleet nodes show <node id or hostname> [--json]";
 const PAGE = 200;
 
 export async function nodesList(api: Api, args: string[], io: Io): Promise<number> {
@@ -22,7 +20,7 @@ export async function nodesList(api: Api, args: string[], io: Io): Promise<numbe
       limit: { type: "string" },
       json: { type: "boolean" },
     },
-    LIST_USAGE,
+    USAGE["nodes list"],
   );
   const limit = intFlag("limit", values.limit) ?? 500;
   if (limit < 1 || limit > 100_000) throw new CliError("--limit: between 1 and 100000");
@@ -66,8 +64,8 @@ export async function nodesList(api: Api, args: string[], io: Io): Promise<numbe
 }
 
 export async function nodesShow(api: Api, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = flagsOf(args, { json: { type: "boolean" } }, SHOW_USAGE);
-  const wanted = onePositional(positionals, "node id or hostname", SHOW_USAGE);
+  const { values, positionals } = flagsOf(args, { json: { type: "boolean" } }, USAGE["nodes show"]);
+  const wanted = onePositional(positionals, "node id or hostname", USAGE["nodes show"]);
   const id = await resolveNode(api, wanted);
   const node = await api.nodes.get.query({ id });
   if (values.json) {
@@ -116,7 +114,7 @@ async function resolveNode(api: Api, wanted: string): Promise<string> {
 }
 
 export async function groupsList(api: Api, args: string[], io: Io): Promise<number> {
-  const { values } = flagsOf(args, { json: { type: "boolean" } }, "softfleet groups list [--json]");
+  const { values } = flagsOf(args, { json: { type: "boolean" } }, USAGE["groups list"]);
   const groups = await api.groups.list.query();
   if (values.json) {
     io.out(json(groups));

@@ -4,9 +4,8 @@ import { pipeline } from "node:stream/promises";
 import { flagsOf, onePositional } from "../args";
 import type { Credentials } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../usage";
 import type { Io } from "./io";
-
-const USAGE = "softfleet report rollout <rollout id> [--format csv|json] [--output FILE]";
 
 /**
  * A rollout's report rows, exactly as the dashboard's CSV and JSON links give
@@ -16,9 +15,9 @@ export async function reportRollout(credentials: Credentials, args: string[], io
   const { values, positionals } = flagsOf(
     args,
     { format: { type: "string", default: "csv" }, output: { type: "string" } },
-    USAGE,
+    USAGE["report rollout"],
   );
-  const id = onePositional(positionals, "rollout id", USAGE);
+  const id = onePositional(positionals, "rollout id", USAGE["report rollout"]);
   if (values.format !== "csv" && values.format !== "json")
     throw new CliError(`--format: csv or json, not ${values.format}`);
   const url = `${credentials.url}/reports/rollouts/${encodeURIComponent(id)}/export?format=${values.format}`;

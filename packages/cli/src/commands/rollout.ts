@@ -4,11 +4,10 @@ import { CliError } from "../errors";
 import { resolveGroup } from "../lookup";
 import { json, table } from "../output";
 import { PLAN_FLAGS, type PlanFlags, planOf } from "../plan";
+import { USAGE } from "../usage";
 import { watchRollout } from "../watch";
 import type { Io } from "./io";
 
-const START_USAGE =
-  "softfleet rollout start --group NAME --image VERSION [--canary N | --no-canary] [--batch-size N | --batch-percent P] [--max-unavailable N] [--settle SEC] [--approve-after-canary] [--image-url URL --image-sha256 HEX] [--when-not-staged skip|fail] [--return-timeout SEC] [--required-unit UNIT]... [--max-downtime-ms MS] [--halt-on-survivor-restart] [--max-pinned-root-mb MB] [--auto-rollback] [--failure-count N | --failure-percent P] [--plan-file plan.json] [--wait [--timeout SEC] [--verbose]] [--json]";
 const WATCH_FLAGS = {
   json: { type: "boolean" },
   verbose: { type: "boolean" },
@@ -25,10 +24,11 @@ export async function rolloutStart(api: Api, args: string[], io: Io): Promise<nu
   const { values } = flagsOf(
     args,
     { group: { type: "string" }, wait: { type: "boolean" }, ...WATCH_FLAGS, ...PLAN_FLAGS },
-    START_USAGE,
+    USAGE["rollout start"],
   );
-  if (!values.group) throw new CliError(`--group is required\nusage: ${START_USAGE}`);
-  if (!values.image && !values["plan-file"]) throw new CliError(`--image is required\nusage: ${START_USAGE}`);
+  if (!values.group) throw new CliError(`--group is required\nusage: ${USAGE["rollout start"]}`);
+  if (!values.image && !values["plan-file"])
+    throw new CliError(`--image is required\nusage: ${USAGE["rollout start"]}`);
   const options = watchOptions(values);
   const plan = planOf(values as PlanFlags);
   const group = await resolveGroup(api, values.group);
@@ -45,7 +45,7 @@ export async function rolloutStart(api: Api, args: string[], io: Io): Promise<nu
 }
 
 export async function rolloutWatch(api: Api, args: string[], io: Io): Promise<number> {
-  const usage = "softfleet rollout watch <rollout id> [--timeout SEC] [--verbose] [--json]";
+  const usage = USAGE["rollout watch"];
   const { values, positionals } = flagsOf(args, WATCH_FLAGS, usage);
   const id = onePositional(positionals, "rollout id", usage);
   return watchRollout(api, id, io.out, { ...watchOptions(values), history: 10 });
@@ -54,7 +54,7 @@ export async function rolloutWatch(api: Api, args: string[], io: Io): Promise<nu
 const VERB_OF = { pause: "paused", resume: "resumed", abort: "aborted", approve: "approved" } as const;
 
 export async function rolloutAct(api: Api, action: keyof typeof VERB_OF, args: string[], io: Io): Promise<number> {
-  const usage = `softfleet rollout ${action} <rollout id> [--json]`;
+  const usage = USAGE[`rollout ${action}`];
   const { values, positionals } = flagsOf(args, { json: { type: "boolean" } }, usage);
   const id = onePositional(positionals, "rollout id", usage);
   const result = await api.rollouts.act.mutate({ id, action });
@@ -64,7 +64,7 @@ export async function rolloutAct(api: Api, action: keyof typeof VERB_OF, args: s
 }
 
 export async function rolloutList(api: Api, args: string[], io: Io): Promise<number> {
-  const usage = "softfleet rollout list [--limit N] [--json]";
+  const usage = USAGE["rollout list"];
   const { values } = flagsOf(args, { limit: { type: "string" }, json: { type: "boolean" } }, usage);
   const rollouts = await api.rollouts.list.query({ limit: intFlag("limit", values.limit) ?? 20 });
   if (values.json) {
