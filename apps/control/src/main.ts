@@ -102,7 +102,11 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
-    void gateway.close();
+    // The gateway's own writes (the nodes it disconnects marked offline, the last heartbeats) end
+    // before the database's pool does: cut off, they would fail and the pool's close would hang.
+    const gatewayClosed = gateway
+      .close()
+      .catch((error: Error) => log(`closing the agents' connections failed: ${error.message}`));
     const engineClosed = engine.close();
     const warmerClosed = warmer.close();
     const partitionsClosed = partitions.close();
@@ -110,6 +114,7 @@ async function main() {
     closeRelays();
     server.closeIdleConnections();
     server.close(async () => {
+      await gatewayClosed;
       await engineClosed;
       await warmerClosed;
       await partitionsClosed;

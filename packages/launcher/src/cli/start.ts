@@ -73,8 +73,16 @@ async function main() {
     const fleet = lab ?? (await labStarting?.catch(() => undefined));
     await fleet?.stop().catch((error: Error) => console.error(`[softfleet] stopping the lab: ${error.message}`));
     await stack?.stop();
-    console.error("[softfleet] stopped cleanly");
-    process.exit(code);
+    // An app that had to be cut off (or failed on its way out) is said, and fails the exit code.
+    const unclean = [];
+    for (const app of stack ? [stack.control, stack.web] : []) {
+      const exitCode = await app.exited;
+      if (exitCode !== 0)
+        unclean.push(`${app.name} exited with ${exitCode === null ? "a signal" : `code ${exitCode}`}`);
+    }
+    if (unclean.length === 0) console.error("[softfleet] stopped cleanly");
+    else console.error(`[softfleet] stopped, not cleanly: ${unclean.join(", ")} (its last lines above say why)`);
+    process.exit(unclean.length === 0 ? code : 1);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
