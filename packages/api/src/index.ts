@@ -4,7 +4,7 @@ import type { AppRouter } from "./root";
 export { audited, writeAudit } from "./audit";
 export { type Context, createContext, type RequestMeta } from "./context";
 export { assertPasswordAccount } from "./domain/sso-users";
-export { createUser } from "./domain/users";
+export { createUser, setUserRole } from "./domain/users";
 export { MAX_BATCH_SIZE } from "./limits";
 export { ChangeFeed, processChangeFeed } from "./live/feed";
 export { type AppRouter, appRouter, createCaller } from "./root";

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { assertPasswordAccount, createUser, schemas } from "@softfleet/api";
+import { assertPasswordAccount, createUser, schemas, setUserRole } from "@softfleet/api";
 import { hashPassword } from "@softfleet/api/auth";
 import { createPrismaClient, type Db } from "@softfleet/db";
 import { repoRoot } from "@softfleet/db/paths";
@@ -99,7 +99,8 @@ async function run(db: Db, command: string | undefined, values: Record<string, s
       const user = await existing();
       const next = role();
       await db.$transaction(async (tx) => {
-        await tx.user.update({ where: { id: user.id }, data: { role: next } });
+        // The dashboard's rule: the last active admin stays an admin.
+        await setUserRole(tx as Db, user, next);
         await audit(tx as Db, "user.role_changed", user, { from: user.role, to: next });
       });
       console.log(`"${user.username}" is now ${next}`);

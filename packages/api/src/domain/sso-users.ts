@@ -1,7 +1,7 @@
 import type { Role } from "@softfleet/db";
 import type { Tx } from "../audit";
 import { badRequest, isUniqueViolation } from "../errors";
-import { assertAnotherActiveAdmin } from "./users";
+import { assertAnotherActiveAdmin, demotesAdmin } from "./users";
 
 /**
  * Users of single sign-on: linked by (issuer, subject), never by name. A first
@@ -97,7 +97,7 @@ export async function linkSsoUser(tx: Tx, identity: SsoIdentity, role: Role): Pr
       existing,
     );
   }
-  if (existing.role === "admin" && role !== "admin") {
+  if (demotesAdmin(existing.role, role)) {
     try {
       await assertAnotherActiveAdmin(tx, existing.id);
     } catch {

@@ -34,6 +34,20 @@ export async function findUserOrThrow(tx: Tx, userId: string) {
   return user;
 }
 
+/** Whether a change of role from `current` to `next` takes an admin away (the last-admin rule then applies). */
+export function demotesAdmin(current: Role, next: Role): boolean {
+  return current === "admin" && next !== "admin";
+}
+
+/**
+ * Sets a user's role, for the dashboard and `npm run user` alike: an admin is
+ * demoted only while another active admin remains.
+ */
+export async function setUserRole(tx: Tx, user: { id: string; role: Role }, next: Role) {
+  if (demotesAdmin(user.role, next)) await assertAnotherActiveAdmin(tx, user.id);
+  return tx.user.update({ where: { id: user.id }, data: { role: next }, select: userSummary });
+}
+
 /** Refuses changes that would leave nobody able to manage users. */
 export async function assertAnotherActiveAdmin(tx: Tx, exceptUserId: string) {
   const others = await tx.user.count({ where: { role: "admin", disabledAt: null, id: { not: exceptUserId } } });

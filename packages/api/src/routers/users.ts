@@ -2,7 +2,14 @@ import { z } from "zod";
 import { audited } from "../audit";
 import { hashPassword } from "../auth/password";
 import { assertPasswordAccount } from "../domain/sso-users";
-import { assertAnotherActiveAdmin, assertNotSelf, createUser, findUserOrThrow, userSummary } from "../domain/users";
+import {
+  assertAnotherActiveAdmin,
+  assertNotSelf,
+  createUser,
+  findUserOrThrow,
+  setUserRole,
+  userSummary,
+} from "../domain/users";
 import { displayName, id, password, role, username } from "../schemas";
 import { adminProcedure, router } from "../trpc";
 
@@ -22,8 +29,7 @@ export const usersRouter = router({
     audited(ctx, "user.role_changed", async (tx) => {
       const user = await findUserOrThrow(tx, input.userId);
       assertNotSelf(ctx.session.user.id, user.id, "change the role of");
-      if (user.role === "admin" && input.role !== "admin") await assertAnotherActiveAdmin(tx, user.id);
-      const updated = await tx.user.update({ where: { id: user.id }, data: { role: input.role }, select: userSummary });
+      const updated = await setUserRole(tx, user, input.role);
       return { result: updated, target: target(user), details: { from: user.role, to: input.role } };
     }),
   ),
