@@ -89,10 +89,15 @@ export async function watchRollout(api: Api, id: string, print: Print, options: 
       emit({ type: "progress", status: rollout.status, counts: rollout.counts }, countsLine(rollout));
     }
     const finished = FINISHED.has(rollout.status);
-    const nodeDone = fresh.some((t) => t.machine === "node" && NODE_ENDS.includes(t.to));
+    // The report (every node's phases: a big read on a big rollout) is asked for only when it has
+    // lines to print: any node's end when every node's phases are shown, else only a failure's.
+    const every = showsEveryNode(rollout, options);
+    const printable = fresh.some(
+      (t) => t.machine === "node" && NODE_ENDS.includes(t.to) && (every || t.to !== "succeeded"),
+    );
     const report =
-      nodeDone || finished
-        ? await printPhases(api, rollout, { shown: phasesShown, ended, all: finished }, emit, options)
+      printable || finished
+        ? await printPhases(api, rollout, { shown: phasesShown, ended, all: finished, every }, emit)
         : null;
     if (rollout.status === "awaiting-approval" && !askedApproval) {
       askedApproval = true;
@@ -122,17 +127,20 @@ export async function watchRollout(api: Api, id: string, print: Print, options: 
   }
 }
 
+/** Every finished node's phases are printed (verbose, NDJSON, a small rollout), or only failures'. */
+function showsEveryNode(rollout: RolloutSnapshot, options: WatchOptions): boolean {
+  return options.verbose || options.json || rollout.counts.total <= SMALL_ROLLOUT;
+}
+
 /** Each finished node's phases once, from the rollout report (the server computes them). */
 async function printPhases(
   api: Api,
   rollout: RolloutSnapshot,
-  { shown, ended, all }: { shown: Set<string>; ended: Set<string>; all: boolean },
+  { shown, ended, all, every }: { shown: Set<string>; ended: Set<string>; all: boolean; every: boolean },
   emit: (event: Record<string, unknown>, line?: string) => void,
-  options: WatchOptions,
 ) {
   const report = await api.reports.rollout.query({ id: rollout.id }).catch(() => null);
   if (!report) return null;
-  const every = options.verbose || options.json || rollout.counts.total <= SMALL_ROLLOUT;
   const done = (report.nodes as NodePhases[]).filter(
     (n) => NODE_ENDS.includes(n.status) && !shown.has(n.nodeId) && (all || ended.has(n.hostname)),
   );
