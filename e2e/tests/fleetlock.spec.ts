@@ -89,4 +89,16 @@ test("an operator turns on FleetLock for a group, and a node that takes a slot s
   const recent = panel.getByRole("table", { name: "Recent FleetLock slots" });
   await expect(recent.getByRole("row").nth(1)).toContainText(hostname);
   await expect(recent.getByRole("row").nth(1)).toContainText("the client (steady-state)");
+
+  // A client that never gives its slot back (its node died mid-update): an operator releases it here.
+  expect(await fleetLockCall(`${basePath}v1/pre-reboot`, params("gone-for-good"))).toMatchObject({ status: 200 });
+  await page.reload();
+  await expect(holders.getByRole("row").nth(1)).toContainText("gone-for-good");
+  await holders.getByRole("button", { name: "Release" }).click();
+  const dialog = page.getByRole("dialog", { name: "Release the slot of gone-for-good?" });
+  await dialog.getByRole("button", { name: "Release" }).click();
+  await expect(panel).toContainText("No node holds a FleetLock slot now.");
+  await expect(recent.getByRole("row").nth(1)).toContainText("an operator");
+  // The slot is free again for the group's next client.
+  expect(await fleetLockCall(`${basePath}v1/pre-reboot`, params("another-node"))).toMatchObject({ status: 200 });
 });

@@ -84,6 +84,45 @@ describe("FleetLock on a node group", () => {
     expect(JSON.stringify(audit.map((a) => a.details))).not.toContain(secret);
   });
 
+  it("lets an operator release a slot its client never gave back, once, audited", async () => {
+    const group = await t.db.nodeGroup.create({ data: { name: "coreos-stuck" } });
+    const enabled = await api.call(
+      "fleetLock.enable",
+      { groupId: group.id, lockGroup: "stuck", maxUnavailable: 1 },
+      { cookie: operator },
+    );
+    const secret = (enabled.data as { basePath: string }).basePath.split("/")[2]!;
+    const call = (id: string) => ({ secret, request: { client_params: { id, group: "stuck" } }, sourceIp: "::1" });
+    await takeSlot(t.db, call("died-mid-update"));
+    // The one slot is held: the next client is refused until it is released.
+    await expect(takeSlot(t.db, call("next"))).rejects.toMatchObject({ kind: "failed_lock_semaphore_full" });
+    const hold = await t.db.fleetLockHold.findFirstOrThrow({ where: { groupId: group.id, releasedAt: null } });
+
+    const refused = await api.call("fleetLock.release", { holdId: hold.id }, { cookie: viewer });
+    expect(refused.error?.data.code).toBe("FORBIDDEN");
+    const released = await api.call("fleetLock.release", { holdId: hold.id }, { cookie: operator });
+    expect(released.data).toEqual({ ok: true });
+    expect(await takeSlot(t.db, call("next"))).toMatchObject({ outcome: "granted" });
+
+    const again = await api.call("fleetLock.release", { holdId: hold.id }, { cookie: operator });
+    expect(again.error?.data.code).toBe("CONFLICT");
+    expect(again.error?.message).toMatch(
+      /^FleetLock slot of client "died-mid-update" was already released \(operator at /,
+    );
+    const missing = await api.call("fleetLock.release", { holdId: "no-such-hold" }, { cookie: operator });
+    expect(missing.error?.message).toBe("FleetLock slot no-such-hold not found");
+
+    const audit = await t.db.auditEntry.findMany({
+      where: { targetId: group.id, action: "fleetlock.released_by_operator" },
+    });
+    expect(audit).toEqual([
+      expect.objectContaining({
+        actorName: "the-operator",
+        details: expect.objectContaining({ holdId: hold.id, clientId: "died-mid-update" }),
+      }),
+    ]);
+  });
+
   it("says what was wrong with a bad setting or an unknown group, changing nothing", async () => {
     const group = await t.db.nodeGroup.create({ data: { name: "coreos-2" } });
     const bad = await api.call(

@@ -276,6 +276,14 @@ const cases: Record<string, MutationCase> = {
     valid: async () => ({ input: { groupId: (await fleetLockGroup()).id } }),
     invalid: async () => ({ input: {}, field: "groupId" }),
   },
+  "fleetLock.release": {
+    valid: async () => {
+      const group = await fleetLockGroup();
+      const hold = await t.db.fleetLockHold.create({ data: { groupId: group.id, clientId: `c-${unique()}` } });
+      return { input: { holdId: hold.id } };
+    },
+    invalid: async () => ({ input: { holdId: null }, field: "holdId" }),
+  },
   "webhooks.create": {
     valid: async () => ({
       input: { name: `hook ${unique()}`, url: "https://hooks.example.com/x", events: ["rollout.halted"] },

@@ -51,6 +51,7 @@ export function applyActions(
     rollout: { ...snapshot.rollout },
     batches: snapshot.batches.map((b) => ({ ...b })),
     nodes: snapshot.nodes.slice(),
+    ...(snapshot.externalHolds ? { externalHolds: snapshot.externalHolds } : {}),
   };
   const transitions: TransitionRecord[] = [];
   const record = (machine: TransitionRecord["machine"], subject: string, from: string, to: string, reason: string) =>

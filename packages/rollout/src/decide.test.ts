@@ -304,6 +304,39 @@ describe("decide: block inhibitors", () => {
   });
 });
 
+describe("decide: FleetLock holders in the group", () => {
+  const plan = { canary: null, batch: { size: 4 }, maxUnavailable: 2, settleSec: 0 };
+  const holding = (s: RolloutSnapshot, holds: string[]) => ({ ...s, externalHolds: holds });
+
+  it("count against max unavailable: a holder outside the rollout leaves one slot of two", () => {
+    const r = step(holding(rollout(4, plan), ["zincati-host"]), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1"]);
+    // Its client releases the slot: the next reboot starts.
+    const released = step({ ...r.s, externalHolds: [] }, sec(5));
+    expect(released.did).toEqual(["reboot-node n2"]);
+  });
+
+  it("keep a held node of the rollout waiting for its release, while its peers go on", () => {
+    let r = step(holding(rollout(4, plan), ["n1"]), T0);
+    // n1 is down for its FleetLock client: it takes a slot, and n2 takes the other.
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n2"]);
+    r = step({ ...softRebooted(r.s, "n2"), externalHolds: [] }, sec(5));
+    expect(r.did).toEqual(["node-succeeded n2", "reboot-node n1", "reboot-node n3"]);
+  });
+
+  it("are not counted twice when the node held is one this rollout is rebooting", () => {
+    const r = step(rollout(4, plan), T0);
+    expect(r.did).toEqual(["start-batch 0", "reboot-node n1", "reboot-node n2"]);
+    const next = step({ ...softRebooted(r.s, "n1"), externalHolds: ["n2"] }, sec(5));
+    expect(next.did).toEqual(["node-succeeded n1", "reboot-node n3"]);
+  });
+
+  it("fill every slot: nothing starts until one is released", () => {
+    const r = step(holding(rollout(4, plan), ["a", "b"]), T0);
+    expect(r.did).toEqual(["start-batch 0"]);
+  });
+});
+
 describe("decide", () => {
   it("walks a rollout through canary, settle, batches and completion", () => {
     let r = step(rollout(5, basic), T0);

@@ -273,8 +273,12 @@ function blockedDeadline(node: RolloutNode, plan: RolloutPlan): Date | null {
 /** Reboot the running batch's next nodes up to max unavailable, checking each right before. */
 function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Action[] {
   const plan = s.rollout.plan;
-  let free =
-    plan.maxUnavailable - s.nodes.filter((n) => n.status === "rebooting" || n.status === "rolling-back").length;
+  const down = (n: RolloutNode) => n.status === "rebooting" || n.status === "rolling-back";
+  // Nodes down for another coordinator (FleetLock holders) count too, once: not those this rollout reboots.
+  const held = new Set(s.externalHolds ?? []);
+  const rolloutDown = new Set(s.nodes.filter(down).map((n) => n.nodeId));
+  const heldElsewhere = [...held].filter((id) => !rolloutDown.has(id)).length;
+  let free = plan.maxUnavailable - rolloutDown.size - heldElsewhere;
   let failures = countFailures(s);
   const actions: Action[] = [];
   const staging = plan.image !== null;
@@ -286,6 +290,8 @@ function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Actio
   for (const node of candidates) {
     if (free <= 0) break;
     const { nodeId } = node;
+    // Its FleetLock client is rebooting it (or holds it down): its turn waits for the release.
+    if (held.has(nodeId)) continue;
     const check = checkPreconditions(node.facts, rollback ? { targetImageVersion: null, whenNotStaged: "fail" } : plan);
     // With an image to stage, a healthy pending node waits for its staging (stageAhead starts it).
     const unreachable = !checkPreconditions(node.facts, { targetImageVersion: null, whenNotStaged: "fail" }).ok;

@@ -73,6 +73,13 @@ export interface RolloutSnapshot {
   };
   batches: RolloutBatch[];
   nodes: RolloutNode[];
+  /**
+   * The group's reboot slots FleetLock clients (Zincati and the like) hold now,
+   * each as the node it names (or the hold's own id when it names none): each
+   * takes a slot of max unavailable, and a node held so is not rebooted by
+   * the rollout until its client releases it. Absent: none.
+   */
+  externalHolds?: string[];
 }
 
 export type Actor = { kind: "engine" } | { kind: "user"; userId: string };

@@ -1,4 +1,13 @@
-import { createRollout, FrozenNodesCache, liveRowsCache, loadRollout, stepRollout } from "@softfleet/fleet";
+import {
+  createRollout,
+  enableFleetLock,
+  FrozenNodesCache,
+  liveRowsCache,
+  loadRollout,
+  releaseSlot,
+  stepRollout,
+  takeSlot,
+} from "@softfleet/fleet";
 import { createTestDatabase, type TestDatabase } from "@softfleet/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -43,7 +52,7 @@ async function rolloutOf(count: number, batch: number) {
   const { rollout } = await t.db.$transaction((tx) =>
     createRollout(tx, { groupId: group.id, plan, user: { id: user.id, name: user.username } }),
   );
-  return { id: rollout.id, nodes };
+  return { id: rollout.id, nodes, group };
 }
 
 /**
@@ -82,6 +91,30 @@ async function rebootingNodesComeBack(rolloutId: string, changed: (nodeId: strin
   }
   return rebooting.length;
 }
+
+describe("engine steps beside FleetLock clients of the same group", () => {
+  it("count their slots against max unavailable, and reboot a node its client holds only once released", async () => {
+    const { id, nodes, group } = await rolloutOf(4, 2);
+    const lockGroup = `workers-${unique()}`;
+    const { secret } = await t.db.$transaction((tx) => enableFleetLock(tx, group.id, { lockGroup, maxUnavailable: 3 }));
+    // The first node's own FleetLock client (named by its hostname) takes a slot to reboot it.
+    const call = { secret, request: { client_params: { id: nodes[0]!.hostname, group: lockGroup } }, sourceIp: "::1" };
+    expect(await takeSlot(t.db, call)).toMatchObject({ outcome: "granted", nodeId: nodes[0]!.id });
+    const step = () => t.db.$transaction((tx) => stepRollout(tx, id, new Date()));
+    const rebooting = async () =>
+      (await t.db.rolloutNode.findMany({ where: { rolloutId: id, status: "rebooting" } })).map((n) => n.nodeId);
+
+    // Max unavailable 2: the held node takes one slot, and it is not the rollout's to reboot.
+    await step();
+    expect(await rebooting()).toEqual([nodes[1]!.id]);
+    expect((await t.db.$transaction((tx) => loadRollout(tx, id)))!.snapshot.externalHolds).toEqual([nodes[0]!.id]);
+
+    // Its client says it is back (steady-state): the rollout reboots it in its turn.
+    await releaseSlot(t.db, call);
+    await step();
+    expect((await rebooting()).sort()).toEqual([nodes[0]!.id, nodes[1]!.id].sort());
+  });
+});
 
 describe("engine steps with the rollout's frozen nodes and live rows kept between them", () => {
   it("load what a fresh read loads at every step, and a node deleted mid-rollout leaves it cleanly", async () => {

@@ -6,6 +6,7 @@ import {
   MAX_UNAVAILABLE_LIMIT,
   readGroupFleetLock,
   readNodeFleetLock,
+  releaseHoldByOperator,
   rotateFleetLockSecret,
   updateFleetLock,
 } from "@softfleet/fleet";
@@ -46,6 +47,8 @@ async function mapped<T>(change: () => Promise<T>): Promise<T> {
       "lock-group-taken": conflict,
       "not-enabled": conflict,
       invalid: badRequest,
+      "hold-not-found": (m) => new AppError("NOT_FOUND", m),
+      "already-released": conflict,
     };
     throw make[error.code](error.message);
   }
@@ -100,6 +103,20 @@ export const fleetLockRouter = router({
       audited(ctx, "fleetlock.secret_rotated", async (tx) => {
         const { secret, group } = await rotateFleetLockSecret(tx, input.groupId);
         return { result: { basePath: basePath(secret) }, target: target(group) };
+      }),
+    ),
+  ),
+
+  /** Gives back a slot its client never released (the node died mid-update, the client is gone). */
+  release: operatorProcedure.input(z.object({ holdId: id })).mutation(({ ctx, input }) =>
+    mapped(() =>
+      audited(ctx, "fleetlock.released_by_operator", async (tx) => {
+        const { group, hold } = await releaseHoldByOperator(tx, input.holdId);
+        return {
+          result: { ok: true },
+          target: target(group),
+          details: { holdId: hold.id, clientId: hold.clientId, nodeId: hold.nodeId, lockedAt: hold.lockedAt },
+        };
       }),
     ),
   ),

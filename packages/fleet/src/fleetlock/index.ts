@@ -19,6 +19,7 @@ export {
   type FleetLockSettings,
   FleetLockSettingsError,
   MAX_UNAVAILABLE_LIMIT,
+  releaseHoldByOperator,
   rotateFleetLockSecret,
   updateFleetLock,
 } from "./settings";

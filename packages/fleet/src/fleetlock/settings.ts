@@ -6,7 +6,13 @@ type Tx = Prisma.TransactionClient;
 
 export const MAX_UNAVAILABLE_LIMIT = 1000;
 
-export type FleetLockSettingsErrorCode = "group-not-found" | "lock-group-taken" | "not-enabled" | "invalid";
+export type FleetLockSettingsErrorCode =
+  | "group-not-found"
+  | "lock-group-taken"
+  | "not-enabled"
+  | "invalid"
+  | "hold-not-found"
+  | "already-released";
 
 export class FleetLockSettingsError extends Error {
   constructor(
@@ -109,4 +115,30 @@ export async function disableFleetLock(tx: Tx, groupId: string) {
   });
   await tx.fleetLockGroup.update({ where: { groupId }, data: { secretHash: null, enabledAt: null } });
   return { group, released: released.count };
+}
+
+/**
+ * An operator gives back one slot its client never released (a node that died
+ * mid-update, a client removed): the slot frees for the group's next client
+ * and its rollouts. Under the group's row lock, as a pre-reboot takes one.
+ */
+export async function releaseHoldByOperator(tx: Tx, holdId: string) {
+  const found = await tx.fleetLockHold.findUnique({
+    where: { id: holdId },
+    select: { groupId: true, group: { select: { id: true, name: true } } },
+  });
+  if (!found) throw new FleetLockSettingsError("hold-not-found", `FleetLock slot ${holdId} not found`);
+  await tx.$queryRaw`SELECT 1 FROM "FleetLockGroup" WHERE "groupId" = ${found.groupId} FOR UPDATE`;
+  const hold = await tx.fleetLockHold.findUniqueOrThrow({
+    where: { id: holdId },
+    select: { id: true, clientId: true, nodeId: true, lockedAt: true, releasedAt: true, releasedBy: true },
+  });
+  if (hold.releasedAt) {
+    throw new FleetLockSettingsError(
+      "already-released",
+      `FleetLock slot of client "${hold.clientId}" was already released (${hold.releasedBy ?? "released"} at ${hold.releasedAt.toISOString()})`,
+    );
+  }
+  await tx.fleetLockHold.update({ where: { id: hold.id }, data: { releasedAt: new Date(), releasedBy: "operator" } });
+  return { group: found.group, hold };
 }

@@ -135,6 +135,7 @@ export async function loadRollout(
     },
     batches,
     nodes: nodesOf(all.nodes, all.statuses, liveById),
+    ...(rollout.externalHolds ? { externalHolds: rollout.externalHolds } : {}),
   };
   return {
     snapshot,
@@ -296,9 +297,14 @@ function nodeOf(nodeId: string, batchIndex: number, status: NodeStatus, row: Nod
 }
 
 async function readRollout(tx: Tx, rolloutId: string, forUpdate: boolean): Promise<RolloutRow | undefined> {
+  // With the group's unreleased FleetLock holds (a few at most: the partial unique index keeps one per client).
+  const holds = Prisma.sql`(SELECT array_agg(COALESCE(h."nodeId", h.id) ORDER BY h."lockedAt")
+      FROM "FleetLockHold" h WHERE h."groupId" = r."groupId" AND h."releasedAt" IS NULL) AS "externalHolds"`;
   const rows = forUpdate
-    ? await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId} FOR NO KEY UPDATE`
-    : await tx.$queryRaw<RolloutRow[]>`SELECT * FROM "Rollout" WHERE id = ${rolloutId}`;
+    ? await tx.$queryRaw<
+        RolloutRow[]
+      >`SELECT r.*, ${holds} FROM "Rollout" r WHERE r.id = ${rolloutId} FOR NO KEY UPDATE OF r`
+    : await tx.$queryRaw<RolloutRow[]>`SELECT r.*, ${holds} FROM "Rollout" r WHERE r.id = ${rolloutId}`;
   return rows[0];
 }
 
@@ -425,4 +431,5 @@ interface RolloutRow {
   rollbackOfId: string | null;
   groupName: string;
   wakeAt: Date | null;
+  externalHolds: string[] | null;
 }

@@ -26,6 +26,7 @@ export function FleetLockPanel({ groupId, canManage }: { groupId: string; canMan
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.fleetLock.group.queryKey({ groupId }) });
   const rotate = useMutation(trpc.fleetLock.rotate.mutationOptions());
   const disable = useMutation(trpc.fleetLock.disable.mutationOptions());
+  const release = useMutation(trpc.fleetLock.release.mutationOptions());
 
   if (view.isPending) return <p role="status">Loading FleetLock…</p>;
   if (view.error) return <FormError>{errorMessage(view.error)}</FormError>;
@@ -118,7 +119,19 @@ export function FleetLockPanel({ groupId, canManage }: { groupId: string; canMan
           {data.holders.length === 0 ? (
             <p className={muted}>No node holds a FleetLock slot now.</p>
           ) : (
-            <FleetLockHolds holds={data.holders} released={false} label="FleetLock holders" />
+            <FleetLockHolds
+              holds={data.holders}
+              released={false}
+              label="FleetLock holders"
+              onRelease={
+                canManage
+                  ? async (hold) => {
+                      await release.mutateAsync({ holdId: hold.id });
+                      await refresh();
+                    }
+                  : undefined
+              }
+            />
           )}
         </>
       )}
