@@ -56,6 +56,7 @@ async function main() {
   const engine = await startRolloutEngineThread(
     { databaseUrl: env.DATABASE_URL, logSteps: env.SOFTFLEET_ENGINE_TIMINGS === "1" },
     log,
+    (count) => metrics.gateway.rebootsFailed(count),
   );
   const closeRelays = await listenOnAll(server, env.CONTROL_HOST, env.CONTROL_PORT);
   const scheme = tls ? "https" : "http";

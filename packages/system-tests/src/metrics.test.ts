@@ -103,6 +103,7 @@ describe("Prometheus metrics on control", () => {
     const records = await t.db.rebootRecord.count({ where: { nodeId: { in: specs.map((s) => s.nodeId) } } });
     expect(records).toBe(2);
     expect(m.get('softfleet_reboots_total{outcome="soft"}')).toBe(records);
+    expect(m.get('softfleet_reboots_total{outcome="failed"}')).toBeUndefined();
     expect(m.get('softfleet_reboot_phase_seconds_count{kind="soft-reboot",phase="total"}')).toBe(records);
     expect(m.get('softfleet_agent_events_total{outcome="stored",type="reboot-record"}')).toBe(records);
     expect(m.get('softfleet_agent_connections{state="greeted"}')).toBe(8);
@@ -113,5 +114,30 @@ describe("Prometheus metrics on control", () => {
     expect(m.get("process_cpu_user_seconds_total{}")).toBeGreaterThan(0);
     // No per-node label anywhere.
     for (const key of m.keys()) expect(key).not.toMatch(/node(_id)?=/);
+  }, 120_000);
+
+  it("count the reboots a rollout commanded and failed (here refused by their agents)", async () => {
+    const fleet = await wireFleetOnline(t.db, control.url, 2, "refusers", { commands: "refuse" });
+    const refusers = fleet.pool;
+    try {
+      const plan = {
+        canary: null,
+        batch: { size: 2 },
+        maxUnavailable: 2,
+        settleSec: 0,
+        targetImageVersion: "2",
+        failureThreshold: { count: 5 },
+      };
+      const { rollout } = await t.db.$transaction((tx) =>
+        createRollout(tx, { groupId: fleet.group.id, plan, user: fleet.user }),
+      );
+      await rolloutReaches(t.db, rollout.id, "completed");
+      const failed = await t.db.rolloutNode.count({ where: { rolloutId: rollout.id, status: "failed" } });
+      expect(failed).toBe(2);
+      const m = samples(await (await scrape(TOKEN)).text());
+      expect(m.get('softfleet_reboots_total{outcome="failed"}')).toBe(failed);
+    } finally {
+      refusers.stop();
+    }
   }, 120_000);
 });

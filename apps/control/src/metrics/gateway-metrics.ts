@@ -51,7 +51,7 @@ export class GatewayMetrics {
     });
     this.reboots = new Counter({
       name: "softfleet_reboots_total",
-      help: "Reboot records stored, by outcome: soft (a soft-reboot), escalated (a soft-reboot asked for, a full reboot done), full.",
+      help: "Reboots by outcome: soft (a soft-reboot recorded), escalated (a soft-reboot asked for, a full reboot done), full (a full reboot recorded), failed (a reboot a rollout commanded that it failed: refused, not back in time, back wrong).",
       labelNames: ["outcome"],
       registers: [registry],
     });
@@ -80,6 +80,11 @@ export class GatewayMetrics {
 
   acked(seconds: number) {
     this.acks.observe(seconds);
+  }
+
+  /** Reboots a rollout commanded and failed (counted by the engine, in the process that leads). */
+  rebootsFailed(count: number) {
+    this.reboots.inc({ outcome: "failed" }, count);
   }
 
   /** A reboot record stored now (not a duplicate): its outcome and phases. */

@@ -12,6 +12,7 @@ export type FromEngineThread =
   | { type: "started" }
   | { type: "log"; line: string }
   | { type: "leading"; leading: boolean }
+  | { type: "reboots-failed"; count: number }
   | { type: "closed" };
 
 const RESTART_DELAY_MS = 1000;
@@ -26,6 +27,8 @@ const RESTART_DELAY_MS = 1000;
 export async function startRolloutEngineThread(
   data: EngineThreadData,
   log: (line: string) => void,
+  /** Reboots the engine commanded and then failed, as it fails them (for the metrics). */
+  onRebootsFailed: (count: number) => void = () => {},
 ): Promise<RolloutEngine> {
   let worker: Worker;
   let leading = false;
@@ -39,6 +42,7 @@ export async function startRolloutEngineThread(
         if (message.type === "started") resolve();
         else if (message.type === "log") log(message.line);
         else if (message.type === "leading") leading = message.leading;
+        else if (message.type === "reboots-failed") onRebootsFailed(message.count);
         else if (message.type === "closed") closed?.();
       });
       worker.on("error", (error) => {

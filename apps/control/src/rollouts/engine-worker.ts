@@ -16,13 +16,14 @@ const engine = await startRolloutEngine({
   pollMs: data.pollMs,
   log: (line) => send({ type: "log", line }),
   onLeading: (leading) => send({ type: "leading", leading }),
-  onStep: data.logSteps
-    ? (step) =>
-        send({
-          type: "log",
-          line: `rollout engine: step of ${step.rolloutId} took ${step.durationMs.toFixed(1)} ms: ${step.actions} actions (${step.kinds.join(", ")}), ${step.commanded} reboots commanded; load ${step.timings?.loadMs.toFixed(1)} ms, decide ${step.timings?.decideMs.toFixed(1)} ms, write ${step.timings?.persistMs.toFixed(1)} ms`,
-        })
-    : undefined,
+  onStep: (step) => {
+    if (step.failedReboots > 0) send({ type: "reboots-failed", count: step.failedReboots });
+    if (!data.logSteps) return;
+    send({
+      type: "log",
+      line: `rollout engine: step of ${step.rolloutId} took ${step.durationMs.toFixed(1)} ms: ${step.actions} actions (${step.kinds.join(", ")}), ${step.commanded} reboots commanded; load ${step.timings?.loadMs.toFixed(1)} ms, decide ${step.timings?.decideMs.toFixed(1)} ms, write ${step.timings?.persistMs.toFixed(1)} ms`,
+    });
+  },
 });
 port.on("message", async (message: ToEngineThread) => {
   if (message.type === "wake") engine.wake();

@@ -29,6 +29,8 @@ export interface StepInfo {
   commanded: number;
   status: string | null;
   durationMs: number;
+  /** Reboots it commanded that this step failed (softfleet_reboots_total{outcome="failed"}). */
+  failedReboots: number;
 }
 
 export interface EngineOptions {
@@ -143,6 +145,7 @@ export async function startRolloutEngine(options: EngineOptions): Promise<Rollou
           kinds: step.kinds,
           timings: step.timings,
           commanded: step.commanded.length,
+          failedReboots: step.failedReboots,
           status: step.status,
           durationMs: performance.now() - started,
         });

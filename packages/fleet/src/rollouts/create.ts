@@ -197,7 +197,15 @@ export async function stepRollout(
   let loaded = await loadRollout(tx, rolloutId, { forUpdate: true, frozen, liveRows });
   const t1 = performance.now();
   if (!loaded) {
-    return { actions: 0, kinds: [] as string[], commanded: [] as string[], wakeAt: null, status: null, timings: null };
+    return {
+      actions: 0,
+      kinds: [] as string[],
+      commanded: [] as string[],
+      failedReboots: 0,
+      wakeAt: null,
+      status: null,
+      timings: null,
+    };
   }
   let decision = decide(loaded.snapshot, now);
   // A decision that starts a batch whose waiting nodes came without their facts was made blind to
@@ -227,6 +235,10 @@ export async function stepRollout(
     actions: decision.actions.length,
     kinds: [...new Set(decision.actions.map((a) => a.type))],
     commanded,
+    /** Nodes it had rebooting (or rolling back) that it failed: refused, not back in time, back wrong. */
+    failedReboots: transitions.filter(
+      (t) => t.machine === "node" && t.to === "failed" && (t.from === "rebooting" || t.from === "rolling-back"),
+    ).length,
     wakeAt: decision.wakeAt,
     status: snapshot.rollout.status,
     /** Where a step's time went: loading the snapshot, deciding, writing. */
