@@ -310,7 +310,8 @@ test("Roll back rollout: an operator returns the nodes a rollout updated to the 
     await confirm.getByRole("button", { name: "Roll back 2 nodes" }).click();
 
     // The rollback is a rollout of its own, in the plan's batches (one node each), watched live.
-    await expect(page.getByRole("heading", { name: `Rollback of ${group.name}` })).toBeVisible();
+    // A navigation on a machine busy with real nodes: more than the default 10 s is allowed.
+    await expect(page.getByRole("heading", { name: `Rollback of ${group.name}` })).toBeVisible({ timeout: 30_000 });
     await expect(page.getByTestId("rollback-of")).toContainText(`Rolls back the rollout of ${group.name}`);
     expect(page.url()).not.toContain(id);
     await expect(page.getByRole("row").filter({ hasText: "Rolling back" }).first()).toBeVisible({ timeout: 60_000 });

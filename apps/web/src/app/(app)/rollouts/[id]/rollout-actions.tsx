@@ -37,7 +37,8 @@ export function RolloutActions({
   const act = useMutation(trpc.rollouts.act.mutationOptions({ onSettled: invalidate }));
   const rollBack = useMutation(
     trpc.rollouts.rollBack.mutationOptions({
-      onSettled: invalidate,
+      // On success the page goes to the new rollback: refetching this one's queries first would only delay it.
+      onError: invalidate,
       onSuccess: (created) => router.push(`/rollouts/${encodeURIComponent(created.id)}`),
     }),
   );
