@@ -2,7 +2,7 @@ import { describeBlockers } from "@softfleet/protocol/payloads";
 import type { Action, Decision } from "./actions";
 import { applyActions } from "./apply";
 import { evaluateGate } from "./gate";
-import { isTerminal, mayStartReboots } from "./machine";
+import { isNodeDown, isTerminal, mayStartReboots } from "./machine";
 import type { RolloutPlan } from "./plan";
 import { checkPreconditions } from "./preconditions";
 import {
@@ -273,10 +273,9 @@ function blockedDeadline(node: RolloutNode, plan: RolloutPlan): Date | null {
 /** Reboot the running batch's next nodes up to max unavailable, checking each right before. */
 function startReboots(s: RolloutSnapshot, batch: RolloutBatch, now: Date): Action[] {
   const plan = s.rollout.plan;
-  const down = (n: RolloutNode) => n.status === "rebooting" || n.status === "rolling-back";
   // Nodes down for another coordinator (FleetLock holders) count too, once: not those this rollout reboots.
   const held = new Set(s.externalHolds ?? []);
-  const rolloutDown = new Set(s.nodes.filter(down).map((n) => n.nodeId));
+  const rolloutDown = new Set(s.nodes.filter((n) => isNodeDown(n.status)).map((n) => n.nodeId));
   const heldElsewhere = [...held].filter((id) => !rolloutDown.has(id)).length;
   let free = plan.maxUnavailable - rolloutDown.size - heldElsewhere;
   let failures = countFailures(s);
@@ -347,7 +346,7 @@ function nextActions(s: RolloutSnapshot, now: Date): Action[] {
   const halted = halt(s);
   if (halted.length > 0) return halted;
   if (s.rollout.status === "aborted") {
-    const inFlight = s.nodes.some((n) => n.status === "rebooting" || n.status === "rolling-back");
+    const inFlight = s.nodes.some((n) => isNodeDown(n.status));
     const leftovers =
       s.nodes.some((n) => n.status === "pending" || n.status === "staging" || n.status === "staged") ||
       s.batches.some((b) => !isTerminal("batch", b.status));
@@ -363,12 +362,11 @@ function wakeAt(s: RolloutSnapshot, now: Date): Date | null {
   const plan = s.rollout.plan;
   const times: Date[] = [];
   for (const node of s.nodes) {
-    const deadline =
-      node.status === "rebooting" || node.status === "rolling-back"
-        ? returnDeadline(node, plan)
-        : node.status === "staging"
-          ? stageDeadline(node, plan)
-          : null;
+    const deadline = isNodeDown(node.status)
+      ? returnDeadline(node, plan)
+      : node.status === "staging"
+        ? stageDeadline(node, plan)
+        : null;
     if (deadline) times.push(deadline);
   }
   for (const batch of s.batches) {

@@ -16,6 +16,7 @@ export {
   type BatchStatus,
   batchStatuses,
   canTransition,
+  isNodeDown,
   isTerminal,
   type MachineKind,
   mayStartReboots,

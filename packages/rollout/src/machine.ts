@@ -22,6 +22,11 @@ export const nodeStatuses = [
 ] as const;
 export type NodeStatus = (typeof nodeStatuses)[number];
 
+/** A node the rollout has taken down: rebooting, or rolling back to the image it ran before. */
+export function isNodeDown(status: string): boolean {
+  return status === "rebooting" || status === "rolling-back";
+}
+
 export interface StatusOf {
   rollout: RolloutStatus;
   batch: BatchStatus;

@@ -4,6 +4,7 @@ import {
   applyActions,
   decide,
   initialSnapshot,
+  isNodeDown,
   type PlanIssue,
   type PlannedBatch,
   parsePlanForGroup,
@@ -236,9 +237,7 @@ export async function stepRollout(
     kinds: [...new Set(decision.actions.map((a) => a.type))],
     commanded,
     /** Nodes it had rebooting (or rolling back) that it failed: refused, not back in time, back wrong. */
-    failedReboots: transitions.filter(
-      (t) => t.machine === "node" && t.to === "failed" && (t.from === "rebooting" || t.from === "rolling-back"),
-    ).length,
+    failedReboots: transitions.filter((t) => t.machine === "node" && t.to === "failed" && isNodeDown(t.from)).length,
     wakeAt: decision.wakeAt,
     status: snapshot.rollout.status,
     /** Where a step's time went: loading the snapshot, deciding, writing. */
